@@ -3,7 +3,7 @@
 # Idempotent: a second run reuses .venv and node_modules when they are current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test-tools
 . .venv/bin/activate
 ruff check sioactor tests examples
 ruff format --check sioactor tests examples
