@@ -1,0 +1,43 @@
+"""Engine.IO v3/v4, sans-IO: packets, polling payloads, the handshake, and the session state machine.
+
+Everything here is a value in, a value out; decoding the peer's input raises only ``ProtocolError`` subclasses
+(``DecodeError``, ``PayloadTooLarge``).
+"""
+
+from sioactor.protocol.engineio._handshake import Handshake, encode_open
+from sioactor.protocol.engineio._packet import (
+    EngineProtocol,
+    Packet,
+    PacketType,
+    decode_packet,
+    encode_packet,
+    js_length,
+)
+from sioactor.protocol.engineio._payload import (
+    OutboxEntry,
+    decode_payload,
+    encode_outbox_payload,
+    encode_payload,
+    encode_ws_frames,
+)
+from sioactor.protocol.engineio._state import Due, SessionEvent, SessionState, SessionStateMachine
+
+__all__ = (
+    "Due",
+    "EngineProtocol",
+    "Handshake",
+    "OutboxEntry",
+    "Packet",
+    "PacketType",
+    "SessionEvent",
+    "SessionState",
+    "SessionStateMachine",
+    "decode_packet",
+    "decode_payload",
+    "encode_open",
+    "encode_outbox_payload",
+    "encode_packet",
+    "encode_payload",
+    "encode_ws_frames",
+    "js_length",
+)
