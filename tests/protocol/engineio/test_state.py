@@ -1,4 +1,4 @@
-"""The Engine.IO session state machine: its transition table, pending-request flags and heartbeat arithmetic."""
+"""The Engine.IO session state machine: transition table, pending-request flags, heartbeat arithmetic."""
 
 from __future__ import annotations
 
