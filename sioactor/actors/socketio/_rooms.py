@@ -1,0 +1,94 @@
+"""The room registry of one namespace: room → sids and sid → rooms.
+
+Every method runs to completion without awaiting, so on one event loop each call is atomic: the registry
+serialises joins, leaves and lookups exactly as an actor's mailbox would, without a hop. That matters
+because ``socket.join("a")`` followed by ``socket.to("a").emit(...)`` in the same handler must see the
+join (socket.io semantics), and a broadcast resolves its targets here on every call (the hot path).
+
+Rooms and members keep insertion order (dicts used as ordered sets), so broadcasts reach sockets in the
+order they joined, which keeps behaviour and tests deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+__all__ = ("RoomRegistry",)
+
+
+class RoomRegistry:
+    """Which sockets are in which rooms, for one namespace."""
+
+    __slots__ = ("_members", "_rooms_of")
+
+    def __init__(self) -> None:
+        self._members: dict[str, dict[str, None]] = {}
+        self._rooms_of: dict[str, dict[str, None]] = {}
+
+    def add_socket(self, sid: str) -> None:
+        """Register *sid* in the namespace, in no room yet."""
+        self._rooms_of.setdefault(sid, {})
+
+    def join(self, sid: str, rooms: Iterable[str]) -> None:
+        """Put socket *sid* in each of *rooms* (joining a room twice is harmless)."""
+        own = self._rooms_of.setdefault(sid, {})
+        for room in rooms:
+            own[room] = None
+            self._members.setdefault(room, {})[sid] = None
+
+    def leave(self, sid: str, rooms: Iterable[str]) -> None:
+        """Take socket *sid* out of each of *rooms*; an empty room disappears."""
+        own = self._rooms_of.get(sid)
+        if own is None:
+            return
+        for room in rooms:
+            own.pop(room, None)
+            self._drop_member(room, sid)
+
+    def remove_socket(self, sid: str) -> frozenset[str]:
+        """Forget socket *sid* entirely; returns the rooms it was in."""
+        own = self._rooms_of.pop(sid, {})
+        for room in own:
+            self._drop_member(room, sid)
+        return frozenset(own)
+
+    def rooms_of(self, sid: str) -> list[str]:
+        """The rooms socket *sid* is in, in the order it joined them."""
+        return list(self._rooms_of.get(sid, ()))
+
+    def rooms(self) -> list[str]:
+        """Every non-empty room of the namespace."""
+        return list(self._members)
+
+    def sids(self) -> list[str]:
+        """Every socket registered in the namespace."""
+        return list(self._rooms_of)
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._rooms_of
+
+    def select(
+        self, rooms: Collection[str], except_rooms: Collection[str] = (), except_sids: Collection[str] = ()
+    ) -> list[str]:
+        """The sockets in any of *rooms* (all sockets when *rooms* is empty), minus those in any of
+        *except_rooms* and those listed in *except_sids*; each sid once.
+        """
+        excluded = set(except_sids)
+        for room in except_rooms:
+            excluded.update(self._members.get(room, ()))
+        if not rooms:
+            return [sid for sid in self._rooms_of if sid not in excluded]
+        chosen: dict[str, None] = {}
+        for room in rooms:
+            for sid in self._members.get(room, ()):
+                if sid not in excluded:
+                    chosen[sid] = None
+        return list(chosen)
+
+    def _drop_member(self, room: str, sid: str) -> None:
+        members = self._members.get(room)
+        if members is None:
+            return
+        members.pop(sid, None)
+        if not members:
+            del self._members[room]

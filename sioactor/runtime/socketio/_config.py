@@ -1,0 +1,78 @@
+"""``SocketIoConfig``: every option of a Socket.IO server, with socket.io's and socketioxide's defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sioactor.runtime.socketio._errors import ConfigError
+
+__all__ = ("SlowConsumerPolicy", "SocketIoConfig")
+
+SlowConsumerPolicy = Literal["error", "drop_oldest", "disconnect"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SocketIoConfig:
+    """Options of a ``SocketIo`` server. Times are seconds.
+
+    Attributes:
+        path: where the server answers (``/socket.io``).
+        ping_interval: how often the server pings (25 s).
+        ping_timeout: how long a pong may take before the session is dropped (20 s).
+        upgrade_timeout: how long a polling → WebSocket upgrade may take (10 s).
+        connect_timeout: how long an Engine.IO session may stay without joining a namespace (45 s).
+        max_payload: the largest HTTP body / WebSocket message accepted, bytes (1 MB).
+        max_buffer_size: a connection's outbox, in packets (128); a full one fails emits fast.
+        ack_timeout: the default wait for an acknowledgement (5 s).
+        transports: the transports offered (polling and websocket).
+        allow_eio3: accept Engine.IO v3 clients (socket.io-client 1.x/2.x) (off).
+        cors: allowed origins (``"*"`` or a list), or ``None`` for no CORS headers (off).
+        parser: ``"json"`` or ``"msgpack"`` (``"json"``).
+        slow_consumer: what a full outbox does: ``"error"`` raise ``InternalChannelFull`` (default),
+            ``"drop_oldest"`` drop the oldest queued packet, ``"disconnect"`` drop the client.
+        max_attachments: binary attachments one packet may announce (10).
+        inbox_size: events one socket may have waiting for its handlers (128); beyond, events are dropped with
+            a log line and a trace event.
+        allow_request: an optional check of each handshake's request; return False to refuse it.
+        state: any object handlers receive through the ``State[T]`` extractor.
+    """
+
+    path: str = "/socket.io"
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0
+    upgrade_timeout: float = 10.0
+    connect_timeout: float = 45.0
+    max_payload: int = 1_000_000
+    max_buffer_size: int = 128
+    ack_timeout: float = 5.0
+    transports: Sequence[Literal["polling", "websocket"]] = ("polling", "websocket")
+    allow_eio3: bool = False
+    cors: str | Sequence[str] | None = None
+    parser: Literal["json", "msgpack"] = "json"
+    slow_consumer: SlowConsumerPolicy = "error"
+    max_attachments: int = 10
+    inbox_size: int = 128
+    allow_request: Callable[[Any], bool] | None = None
+    state: Any = field(default=None)
+
+    def __post_init__(self) -> None:
+        for name in ("ping_interval", "ping_timeout", "upgrade_timeout", "connect_timeout", "ack_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be a positive number of seconds, got {getattr(self, name)!r}")
+        for name in ("max_payload", "max_buffer_size", "inbox_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.parser not in ("json", "msgpack"):
+            raise ConfigError(f"parser must be 'json' or 'msgpack', got {self.parser!r}")
+        if self.slow_consumer not in ("error", "drop_oldest", "disconnect"):
+            raise ConfigError(
+                f"slow_consumer must be 'error', 'drop_oldest' or 'disconnect', got {self.slow_consumer!r}"
+            )
+        if not self.transports or not set(self.transports) <= {"polling", "websocket"}:
+            raise ConfigError(
+                f"transports must be a non-empty subset of polling, websocket: {self.transports!r}"
+            )
+        if not self.path.startswith("/"):
+            raise ConfigError(f"path must start with '/', got {self.path!r}")
