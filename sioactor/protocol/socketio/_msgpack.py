@@ -1,0 +1,161 @@
+"""The msgpack wire format, compatible with npm ``socket.io-msgpack-parser`` 3.x (notepack.io inside).
+
+Each packet is one binary Engine.IO message: a msgpack map with keys ``type``, ``nsp``, ``data`` and ``id``.
+Absent keys are omitted, never nil, because the JavaScript decoder refuses ``data: null`` and ``id: null``.
+Binary parts travel inline as msgpack ``bin``; there are no attachments and no binary packet types.
+
+What Node and browser peers send, and how it decodes here:
+- notepack writes JavaScript ``undefined`` as ext type 0 with one zero byte (``d4 00 00``): a client
+  connecting without auth sends it as ``data``. It decodes to ``None`` (so to an absent ``data`` at the top).
+- notepack writes an ``ArrayBuffer`` or typed array (what browsers send) as ext type 0 of its length, and a
+  ``Date`` as an 8-byte ext type 0; both decode to ``bytes``. (A one-byte ``ArrayBuffer`` holding 0 cannot be
+  told apart from ``undefined`` and decodes to ``None``.)
+- events carry an extra ``options`` key (``{"compress": true}``); unknown keys are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import msgpack
+
+from sioactor.protocol._errors import DecodeError, PayloadTooLarge
+from sioactor.protocol.socketio._packet import RESERVED_EVENTS, Encoded, Packet, PacketType
+
+__all__ = ("MSGPACK_PARSER", "MsgpackDecoder", "MsgpackParser")
+
+_EVENT, _ACK, _CONNECT = PacketType.EVENT, PacketType.ACK, PacketType.CONNECT
+_UNDEFINED = b"\x00"
+
+
+def _pack(obj: dict[str, Any]) -> bytes:
+    try:
+        packed: bytes = msgpack.packb(obj, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise TypeError(f"cannot encode Socket.IO payload as msgpack: {exc}") from None
+    return packed
+
+
+class MsgpackParser:
+    """The msgpack wire format; use the ``MSGPACK_PARSER`` singleton."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        """``"msgpack"``."""
+        return "msgpack"
+
+    def encode(self, packet: Packet) -> Encoded:
+        """One ``bytes`` frame; see ``Parser.encode``."""
+        ptype = packet.type
+        if ptype >= PacketType.BINARY_EVENT:
+            ptype = PacketType(ptype - 3)  # no binary types in this format: bin travels inline
+        nsp = packet.nsp if packet.query is None else f"{packet.nsp}?{packet.query}"
+        obj: dict[str, Any] = {"type": int(ptype), "nsp": nsp}
+        if packet.data is not None:
+            obj["data"] = packet.data
+        if packet.id is not None:
+            obj["id"] = packet.id
+        return _pack(obj)
+
+    def encode_event(self, nsp: str, event: str, args: Sequence[Any], ack_id: int | None) -> Encoded:
+        """Encode ``EVENT`` *event* with *args*; see ``Parser.encode_event``."""
+        obj: dict[str, Any] = {"type": 2, "nsp": nsp, "data": [event, *args]}
+        if ack_id is not None:
+            obj["id"] = ack_id
+        return _pack(obj)
+
+    def decoder(self, *, max_attachments: int = 10, max_size: int = 1_000_000) -> MsgpackDecoder:
+        """A new per-connection decoder; *max_attachments* does not apply to this format."""
+        return MsgpackDecoder(max_size=max_size)
+
+
+MSGPACK_PARSER: Final = MsgpackParser()
+
+
+class MsgpackDecoder:
+    """Decodes the msgpack format; every packet is complete in one message, so it is never pending."""
+
+    __slots__ = ("_max_size",)
+
+    def __init__(self, *, max_size: int = 1_000_000) -> None:
+        self._max_size = max_size
+
+    @property
+    def pending(self) -> bool:
+        """Always false: this format has no attachments."""
+        return False
+
+    def feed(self, data: str | bytes) -> Packet:
+        """Decode one binary Engine.IO message; see ``PacketDecoder.feed``."""
+        if isinstance(data, str):
+            raise DecodeError("text message received, but the msgpack parser takes binary messages only")
+        if len(data) > self._max_size:
+            raise PayloadTooLarge(
+                f"packet of {len(data)} bytes exceeds max_size {self._max_size}",
+                size=len(data),
+                limit=self._max_size,
+            )
+        return decode_msgpack(data)
+
+
+def decode_msgpack(data: bytes) -> Packet:
+    """Decode one msgpack packet.
+
+    Raises:
+        DecodeError: *data* is not valid msgpack, or not a packet the official parser would accept.
+    """
+    try:
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_ext_hook)
+    except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
+        raise DecodeError(f"invalid msgpack in Socket.IO packet: {exc}") from None
+    if type(obj) is not dict:
+        raise DecodeError("msgpack Socket.IO packet must be a map")
+    ptype = _packet_type(obj.get("type"))
+    nsp, query = _namespace(obj.get("nsp"))
+    ack_id = obj.get("id")
+    if ack_id is not None and type(ack_id) is not int:
+        raise DecodeError(f"ack id must be an integer, not {type(ack_id).__name__}")
+    return Packet(type=ptype, nsp=nsp, data=_check_data(ptype, obj.get("data")), id=ack_id, query=query)
+
+
+def _ext_hook(code: int, payload: bytes) -> Any:
+    if code != 0:
+        raise DecodeError(f"msgpack extension type {code} is not part of the Socket.IO msgpack format")
+    return None if payload == _UNDEFINED else payload
+
+
+def _packet_type(value: Any) -> PacketType:
+    if type(value) is not int or not 0 <= value <= PacketType.CONNECT_ERROR:
+        raise DecodeError(f"invalid Socket.IO packet type {value!r}")
+    return PacketType(value)
+
+
+def _namespace(value: Any) -> tuple[str, str | None]:
+    if type(value) is not str:
+        raise DecodeError("Socket.IO packet namespace must be a string")
+    nsp, mark, query = value.partition("?")
+    return nsp, (query if mark else None)
+
+
+def _check_data(ptype: PacketType, data: Any) -> Any:
+    """Apply ``socket.io-msgpack-parser``'s payload rules (and the JSON format's rule on event names)."""
+    if ptype == _EVENT:
+        if type(data) is not list or not data or type(data[0]) is not str:
+            raise DecodeError("EVENT payload must be an array whose first item is the event name")
+        if data[0] in RESERVED_EVENTS:
+            raise DecodeError(f"event name {data[0]!r} is reserved")
+    elif ptype == _ACK:
+        if type(data) is not list:
+            raise DecodeError("ACK payload must be an array")
+    elif ptype == _CONNECT:
+        if data is not None and type(data) is not dict:
+            raise DecodeError("CONNECT payload must be a map")
+    elif ptype == PacketType.CONNECT_ERROR:
+        if type(data) not in (str, dict):
+            raise DecodeError("CONNECT_ERROR payload must be a string or a map")
+    elif data is not None:
+        raise DecodeError("DISCONNECT packet must not carry a payload")
+    return data
