@@ -1,0 +1,237 @@
+"""The actor base class: one task, one bounded mailbox, messages handled one at a time.
+
+The mailbox bound, exactly. ``tell`` uses anyio's ``send_nowait``, which hands a message straight to a
+receiver that is parked in ``receive()`` without touching the buffer. So with capacity ``n``:
+
+* while the actor is busy in ``handle``, the buffer admits ``n`` messages and the ``n + 1``-th is refused;
+* while it is parked waiting for mail, it admits ``n + 1`` (one hand-off, then ``n`` buffered);
+* in both cases at most ``n + 1`` accepted messages are unfinished at any moment (``n`` buffered, one handed
+  over or in ``handle``) -- that is the bound sioactor guarantees;
+* capacity 0 is a rendezvous: a ``tell`` succeeds only while the actor is parked waiting for mail.
+
+Teardown. However the loop ends (``stop``, a failure, cancellation), the mailbox is closed, what is
+still buffered is drained into ``on_unhandled`` (traced as ``DROPPED``, counted in one log line) and every
+pending ask is failed with ``Closed`` -- all without an await in between, so nothing slips in after the
+drain and nothing is lost without a report. Then ``on_stop`` runs shielded from cancellation, and
+cancellation is re-raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar, Generic, TypeVar
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from sioactor.actors._ref import ActorRef, StopReason
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+
+__all__ = ("Actor",)
+
+M = TypeVar("M")
+
+logger = logging.getLogger("sioactor.actors")
+
+
+class Actor(Generic[M]):
+    """Subclass and override the hooks. One task, one bounded mailbox, messages handled one at a time.
+
+    Start it under a ``Supervisor`` (``await supervisor.spawn(actor)``) or any task group
+    (``ref = await tg.start(actor.run)``); talk to it through its ``ActorRef``. An actor runs once.
+
+    Attributes:
+        kind: a short name of the actor's class, for tracing.
+        mailbox_size: the mailbox capacity (see the module docstring for the exact bound).
+        name: the actor's name, for tracing and errors.
+    """
+
+    kind: ClassVar[str] = "actor"
+    mailbox_size: int = 64
+
+    def __init__(self, name: str, *, mailbox_size: int | None = None) -> None:
+        self.name = name
+        if mailbox_size is not None:
+            self.mailbox_size = mailbox_size
+        if self.mailbox_size < 0:
+            raise ValueError(f"actor {name!r}: mailbox_size must be >= 0, not {self.mailbox_size}")
+        self._ref: ActorRef[M] | None = None
+        self._receive: MemoryObjectReceiveStream[M] | None = None
+        self._tracer: Tracer | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- hooks -------------------------------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        """Called in the actor's task before the first message. Raising here makes ``spawn`` raise."""
+
+    async def handle(self, message: M) -> None:
+        """Handle one message. Messages arrive one at a time, in the order they were told."""
+
+    async def on_failure(self, exc: Exception) -> None:
+        """Called when ``handle`` raised *exc*.
+
+        Return to keep the actor running (the failed message counts as handled); raise to stop it with
+        ``StopReason.FAILED``. The default logs the error and re-raises it.
+        """
+        logger.error("actor %s (%s) failed handling a message", self.name, self.kind, exc_info=exc)
+        raise exc
+
+    async def on_stop(self, reason: StopReason) -> None:
+        """Called once, shielded from cancellation, after the mailbox is closed and drained."""
+
+    def on_unhandled(self, message: M) -> None:
+        """Called at teardown for each message still queued, which will never be handled. Must not block."""
+
+    # -- running -----------------------------------------------------------------------------------------
+
+    @property
+    def ref(self) -> ActorRef[M]:
+        """The actor's ref; available once ``run`` has begun (or ``open`` was called)."""
+        if self._ref is None:
+            raise RuntimeError(f"actor {self.name!r} has not been started")
+        return self._ref
+
+    def open(self, *, tracer: Tracer | None = None) -> ActorRef[M]:
+        """Create the mailbox and the ref without starting the task, so mail can queue before it runs.
+
+        For ``Supervisor.spawn_soon``; the caller must then start ``run`` (which closes the mailbox however it
+        ends). Calling ``open`` twice, or after ``run``, is an error.
+        """
+        if self._ref is not None:
+            raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
+        send, receive = anyio.create_memory_object_stream[M](self.mailbox_size)
+        self._receive = receive
+        self._tracer = tracer
+        self._ref = ActorRef(self.name, self.kind, send, self.mailbox_size, tracer)
+        return self._ref
+
+    async def run(
+        self,
+        *,
+        tracer: Tracer | None = None,
+        task_status: anyio.abc.TaskStatus[ActorRef[M]] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """The actor's task: start, hand out the ref, handle mail until stopped, tear down.
+
+        Exceptions of ``handle`` never escape (see ``on_failure``); one from ``on_start`` does, before
+        ``task_status.started``; cancellation always propagates.
+        """
+        if self._receive is None:
+            self.open(tracer=tracer)
+        ref = self.ref
+        assert self._receive is not None
+        receive = self._receive
+        self._receive = None  # run once: a second run() fails in open()
+        reason = StopReason.CANCELLED
+        try:
+            self._trace(TraceKind.SPAWNED)
+            await self.on_start()
+            task_status.started(ref)
+            reason = await (self._loop(receive) if self._tracer is None else self._traced_loop(receive))
+        except Exception:
+            reason = StopReason.FAILED
+            raise
+        finally:
+            self._close_mailbox(ref, receive, reason)
+            with anyio.CancelScope(shield=True):
+                await self._stop_hook(reason)
+
+    async def _loop(self, receive: MemoryObjectReceiveStream[M]) -> StopReason:
+        handle = self.handle
+        while True:
+            try:
+                message = await receive.receive()
+            except anyio.EndOfStream:
+                return self.ref.stop_reason
+            try:
+                await handle(message)
+            except Exception as exc:
+                if not await self._absorbed(exc, message):
+                    return StopReason.FAILED
+
+    async def _traced_loop(self, receive: MemoryObjectReceiveStream[M]) -> StopReason:
+        while True:
+            try:
+                message = await receive.receive()
+            except anyio.EndOfStream:
+                return self.ref.stop_reason
+            started = anyio.current_time()
+            try:
+                await self.handle(message)
+            except Exception as exc:
+                if not await self._absorbed(exc, message):
+                    return StopReason.FAILED
+            else:
+                duration = anyio.current_time() - started
+                self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=self.ref.depth())
+
+    async def _absorbed(self, exc: Exception, message: M) -> bool:
+        # handle() raised: trace it, let on_failure decide. True when the actor keeps running.
+        self._trace(TraceKind.FAILED, message=message, detail=repr(exc))
+        try:
+            await self.on_failure(exc)
+        except Exception:
+            return False
+        return True
+
+    def _close_mailbox(
+        self, ref: ActorRef[M], receive: MemoryObjectReceiveStream[M], reason: StopReason
+    ) -> None:
+        # No await in here: the mailbox closes, is drained and the asks are rejected in one tick.
+        ref.stop(reason)
+        dropped = 0
+        while True:
+            try:
+                message = receive.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream):
+                break
+            dropped += 1
+            self._trace(TraceKind.DROPPED, message=message)
+            try:
+                self.on_unhandled(message)
+            except Exception:
+                logger.exception("actor %s (%s): on_unhandled failed", self.name, self.kind)
+        receive.close()
+        ref._reject_pending()
+        if dropped:
+            logger.warning(
+                "actor %s (%s) stopped (%s) with %d unhandled messages",
+                self.name,
+                self.kind,
+                reason.value,
+                dropped,
+            )
+
+    async def _stop_hook(self, reason: StopReason) -> None:
+        try:
+            await self.on_stop(reason)
+        except Exception:
+            logger.exception("actor %s (%s): on_stop failed", self.name, self.kind)
+        self._trace(TraceKind.STOPPED, detail=reason.value)
+
+    def _trace(
+        self,
+        kind: TraceKind,
+        *,
+        message: object = None,
+        detail: str | None = None,
+        duration: float | None = None,
+        depth: int | None = None,
+    ) -> None:
+        if self._tracer is not None:
+            self._tracer.record(
+                TraceEvent(
+                    kind=kind,
+                    actor=self.name,
+                    actor_kind=self.kind,
+                    message=None if message is None else type(message).__name__,
+                    depth=depth,
+                    capacity=self.mailbox_size,
+                    detail=detail,
+                    duration=duration,
+                )
+            )

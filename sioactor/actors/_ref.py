@@ -1,0 +1,224 @@
+"""The handle to a running actor (``ActorRef``), the reply slot of an ask (``Reply``), and ``StopReason``.
+
+The mailbox is an anyio memory object stream. ``ActorRef`` holds its one send end (never cloned) and is the
+only place where anyio's stream errors are translated into sioactor's: ``WouldBlock`` ->
+``InternalChannelFull``, ``ClosedResourceError`` / ``BrokenResourceError`` -> ``Closed``; both carry the
+message back.
+
+Stopping closes that send end. That is how "stop is a message" holds without a sentinel in the mailbox: the
+actor still receives everything already buffered, in order, and then sees the end of the stream. A stop
+therefore needs no free slot (it works on a full or a 0-size mailbox), and a ``tell`` after ``stop`` fails at
+once with ``Closed`` instead of being accepted and then lost.
+
+Asks are tracked apart from the mailbox: every ``Reply`` not yet completed is registered with the ref, and the
+actor's teardown fails all of them with ``Closed``. So an ask never hangs on a stopped actor, whether its
+message was still queued, was being handled, or was dropped by a cancellation racing a hand-off.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, final
+
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
+
+from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+
+__all__ = ("ActorRef", "Reply", "StopReason")
+
+M = TypeVar("M")
+R = TypeVar("R")
+
+
+class StopReason(enum.Enum):
+    """Why an actor stopped."""
+
+    NORMAL = "normal"  # ``ref.stop()``: it handled its earlier mail, then ended
+    FAILED = "failed"  # ``handle`` raised and ``on_failure`` did not absorb it
+    CANCELLED = "cancelled"  # its task was cancelled (its supervisor's scope, or a straggler at shutdown)
+    SHUTDOWN = "shutdown"  # its supervisor is shutting down
+
+
+@final
+class Reply(Generic[R]):
+    """The reply slot inside an ask message. The actor completes it once, with ``set`` or ``fail``.
+
+    Completing it a second time, or after the asker gave up (timeout, cancellation) is ignored and returns
+    ``False``, so an actor never has to know whether anyone is still waiting.
+    """
+
+    __slots__ = ("_actor", "_done", "_error", "_event", "_message", "_pending", "_value")
+
+    def __init__(self, actor: str, pending: set[Reply[Any]]) -> None:
+        self._actor = actor
+        self._pending = pending
+        self._event = anyio.Event()
+        self._done = False
+        self._value: R | None = None
+        self._error: BaseException | None = None
+        self._message: Any = None
+        pending.add(self)
+
+    @property
+    def done(self) -> bool:
+        """True once the slot was completed or abandoned."""
+        return self._done
+
+    def set(self, value: R) -> bool:
+        """Complete the ask with *value*; return whether this call completed it."""
+        if self._done:
+            return False
+        self._value = value
+        self._finish()
+        return True
+
+    def fail(self, exc: BaseException) -> bool:
+        """Complete the ask by raising *exc* in the asker; return whether this call completed it."""
+        if self._done:
+            return False
+        self._error = exc
+        self._finish()
+        return True
+
+    async def wait(self) -> R:
+        """Wait for completion; return the value or raise the error it was failed with."""
+        await self._event.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]  # set() ran with an R
+
+    def _reject(self) -> None:
+        # Teardown: the actor stopped before replying; hand the ask's message back inside Closed.
+        self.fail(Closed(self._actor, self._message))
+
+    def _abandon(self) -> None:
+        self._done = True
+        self._pending.discard(self)
+
+    def _finish(self) -> None:
+        self._abandon()
+        self._event.set()
+
+
+@final
+class ActorRef(Generic[M]):
+    """The handle to a running actor: tell it, ask it, stop it. Cheap to copy around; made by ``Actor.run``.
+
+    Attributes:
+        name: the actor's name.
+        kind: the actor's kind, for tracing.
+        capacity: the mailbox capacity (see ``Actor`` for the exact bound).
+    """
+
+    __slots__ = ("_closed", "_pending", "_send", "_stop_reason", "_tracer", "capacity", "kind", "name")
+
+    def __init__(
+        self, name: str, kind: str, send: MemoryObjectSendStream[M], capacity: int, tracer: Tracer | None
+    ) -> None:
+        """Internal: ``Actor.run`` makes the one ref of each actor run."""
+        self.name = name
+        self.kind = kind
+        self.capacity = capacity
+        self._send = send
+        self._tracer = tracer
+        self._closed = False
+        self._stop_reason = StopReason.NORMAL
+        self._pending: set[Reply[Any]] = set()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{self.depth()}/{self.capacity}"
+        return f"<ActorRef {self.kind} {self.name!r} {state}>"
+
+    def tell(self, message: M) -> None:
+        """Enqueue *message* and return at once; never yields to the event loop.
+
+        Raises:
+            InternalChannelFull: the mailbox is full (the actor cannot keep up); the message is attached.
+            Closed: the actor is stopping or has stopped; the message is attached.
+        """
+        try:
+            self._send.send_nowait(message)
+        except anyio.WouldBlock:
+            self._trace_refused(TraceKind.MAILBOX_FULL, message)
+            raise InternalChannelFull(self.name, message) from None
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._trace_refused(TraceKind.CLOSED, message)
+            raise Closed(self.name, message) from None
+        if self._tracer is not None:
+            self._trace_enqueued(message)
+
+    async def ask(self, make: Callable[[Reply[R]], M], *, timeout: float | None = None) -> R:  # noqa: ASYNC109 (the API's timeout)
+        """Send ``make(reply)`` and wait for the actor to complete *reply*.
+
+        Raises:
+            TimeoutError: no reply within *timeout* seconds (``None``: wait as long as the actor lives).
+            InternalChannelFull: the mailbox is full; nothing was sent.
+            Closed: the actor stopped before replying (or had already stopped); the ask's message is attached.
+        """
+        reply: Reply[R] = Reply(self.name, self._pending)
+        try:
+            message = make(reply)
+            reply._message = message
+            self.tell(message)
+            with anyio.fail_after(timeout):
+                return await reply.wait()
+        finally:
+            reply._abandon()
+
+    def stop(self, reason: StopReason = StopReason.NORMAL) -> None:
+        """Ask the actor to stop once it has handled the mail already queued. Idempotent; never raises.
+
+        From now on ``tell`` raises ``Closed``. The first reason given wins.
+        """
+        if not self._closed:
+            self._closed = True
+            self._stop_reason = reason
+            self._send.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once the actor is stopping or stopped: it accepts no more mail."""
+        return self._closed
+
+    @property
+    def stop_reason(self) -> StopReason:
+        """The reason given to the first ``stop`` (``NORMAL`` until then)."""
+        return self._stop_reason
+
+    def depth(self) -> int:
+        """The number of messages waiting in the mailbox now."""
+        return self._send.statistics().current_buffer_used
+
+    def _reject_pending(self) -> None:
+        # Teardown: fail every ask that is still waiting, in the same tick the mailbox closes.
+        for reply in list(self._pending):
+            reply._reject()
+
+    def _trace_enqueued(self, message: M) -> None:
+        assert self._tracer is not None
+        self._tracer.record(
+            TraceEvent(
+                kind=TraceKind.ENQUEUED,
+                actor=self.name,
+                actor_kind=self.kind,
+                message=type(message).__name__,
+                depth=self.depth(),
+                capacity=self.capacity,
+            )
+        )
+
+    def _trace_refused(self, kind: TraceKind, message: M) -> None:
+        if self._tracer is not None:
+            self._tracer.record(
+                TraceEvent(
+                    kind=kind,
+                    actor=self.name,
+                    actor_kind=self.kind,
+                    message=type(message).__name__,
+                    depth=self.depth(),
+                    capacity=self.capacity,
+                )
+            )

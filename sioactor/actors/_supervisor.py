@@ -1,0 +1,155 @@
+"""The supervisor: a task group that actors run in, with failure isolation and an orderly shutdown.
+
+A failing actor is logged, traced and stopped by its own ``run`` (``on_failure``); nothing it raises after it
+started reaches the task group, so its siblings keep working. Each actor runs in its own cancel scope, so
+``shutdown`` can cancel the stragglers one by one without cancelling the code that called it.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import anyio
+import anyio.abc
+
+from sioactor.actors._actor import Actor
+from sioactor.actors._ref import ActorRef, StopReason
+from sioactor.actors._trace import Tracer
+
+__all__ = ("Supervisor",)
+
+M = TypeVar("M")
+
+logger = logging.getLogger("sioactor.actors")
+
+
+class Supervisor:
+    """Owns a task group that actors run in. A failing actor is logged, traced, stopped; siblings run on.
+
+    Use it as an async context manager. Leaving the block normally runs ``shutdown()``; leaving it with an
+    exception stops and cancels every actor at once.
+    """
+
+    def __init__(self, *, tracer: Tracer | None = None, name: str = "supervisor") -> None:
+        self.name = name
+        self.tracer = tracer
+        self._tg: anyio.abc.TaskGroup | None = None
+        # Insertion-ordered: the start order, which shutdown walks backwards.
+        self._actors: dict[Actor[Any], anyio.CancelScope] = {}
+        self._all_gone: anyio.Event | None = None
+        self._closing = False
+
+    async def __aenter__(self) -> Self:
+        if self._tg is not None:
+            raise RuntimeError(f"supervisor {self.name!r} is already running")
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        self._tg = tg
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        tg = self._task_group()
+        try:
+            if exc is None:
+                await self.shutdown()
+            else:
+                self._stop_all(StopReason.CANCELLED)
+                for scope in self._actors.values():
+                    scope.cancel()
+        finally:
+            self._tg = None
+        return await tg.__aexit__(exc_type, exc, tb)
+
+    @property
+    def actors(self) -> tuple[Actor[Any], ...]:
+        """The live actors, in start order."""
+        return tuple(self._actors)
+
+    def __len__(self) -> int:
+        return len(self._actors)
+
+    async def spawn(self, actor: Actor[M]) -> ActorRef[M]:
+        """Start *actor* and return its ref once ``on_start`` has run. Re-raises what ``on_start`` raised."""
+        tg = self._open_task_group()
+        scope = self._register(actor)
+        ref: ActorRef[M] = await tg.start(self._run, actor, scope)
+        return ref
+
+    def spawn_soon(self, actor: Actor[M]) -> ActorRef[M]:
+        """Start *actor* without waiting; return its ref at once (mail queues until the task runs).
+
+        For hot paths (an actor per connection). If ``on_start`` raises, the actor stops as ``FAILED`` and the
+        error is logged, since nobody is waiting to receive it.
+        """
+        tg = self._open_task_group()
+        scope = self._register(actor)
+        tg.start_soon(self._run_soon, actor, scope, name=f"actor {actor.name}")
+        return actor.ref
+
+    async def shutdown(self, *, timeout: float = 5.0) -> None:  # noqa: ASYNC109 (then cancels)
+        """Stop every actor (newest first), wait up to *timeout* seconds, then cancel the stragglers.
+
+        Actors spawned after this began are refused (``RuntimeError``).
+        """
+        self._closing = True
+        self._stop_all(StopReason.SHUTDOWN)
+        with anyio.move_on_after(timeout):
+            await self._wait_all_gone()
+        for scope in self._actors.values():
+            scope.cancel()
+        await self._wait_all_gone()
+
+    # -- internals ---------------------------------------------------------------------------------------
+
+    def _task_group(self) -> anyio.abc.TaskGroup:
+        if self._tg is None:
+            raise RuntimeError(f"supervisor {self.name!r} is not running; use 'async with'")
+        return self._tg
+
+    def _open_task_group(self) -> anyio.abc.TaskGroup:
+        if self._closing:
+            raise RuntimeError(f"supervisor {self.name!r} is shutting down; it starts no more actors")
+        return self._task_group()
+
+    def _stop_all(self, reason: StopReason) -> None:
+        for actor in reversed(tuple(self._actors)):
+            actor.ref.stop(reason)
+
+    async def _wait_all_gone(self) -> None:
+        if self._actors:
+            self._all_gone = anyio.Event()
+            await self._all_gone.wait()
+
+    def _register(self, actor: Actor[Any]) -> anyio.CancelScope:
+        # Open the mailbox and register before the task starts, so shutdown sees (and stops) it at once.
+        actor.open(tracer=self.tracer)
+        scope = anyio.CancelScope()
+        self._actors[actor] = scope
+        return scope
+
+    async def _run(
+        self, actor: Actor[M], scope: anyio.CancelScope, *, task_status: anyio.abc.TaskStatus[ActorRef[M]]
+    ) -> None:
+        try:
+            with scope:
+                await actor.run(task_status=task_status)
+        finally:
+            self._forget(actor)
+
+    async def _run_soon(self, actor: Actor[Any], scope: anyio.CancelScope) -> None:
+        try:
+            with scope:
+                await actor.run()
+        except Exception:
+            logger.exception("actor %s (%s) failed to start", actor.name, actor.kind)
+        finally:
+            self._forget(actor)
+
+    def _forget(self, actor: Actor[Any]) -> None:
+        self._actors.pop(actor, None)
+        if not self._actors and self._all_gone is not None:
+            self._all_gone.set()
