@@ -1,0 +1,13 @@
+"""The embedded server: a small ASGI 3 server on anyio (h11 for HTTP/1.1, websockets' sans-IO protocol).
+
+Runs on asyncio and trio. Public names: `serve_asgi`, `ServerConfig`, `ClientDisconnected`, `LifespanFailed`.
+"""
+
+from __future__ import annotations
+
+from ._config import ServerConfig
+from ._lifespan import LifespanFailed
+from ._serve import serve_asgi
+from ._types import ASGIApp, ClientDisconnected
+
+__all__ = ("ASGIApp", "ClientDisconnected", "LifespanFailed", "ServerConfig", "serve_asgi")

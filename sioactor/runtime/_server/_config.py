@@ -1,0 +1,45 @@
+"""The embedded server's configuration: every bound and timeout, with its default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerConfig:
+    """How `serve_asgi` listens and what it bounds.
+
+    Attributes:
+        host: address to bind; loopback by default so nothing is exposed unless asked.
+        port: TCP port; ``0`` picks an ephemeral port (reported through ``task_status``).
+        backlog: listen backlog (pending, not yet accepted connections).
+        root_path: the ASGI ``root_path`` put in every scope (a mount prefix), ``""`` by default.
+        max_header_size: bytes allowed for a request line plus headers; beyond → 431 and close.
+        max_body_buffer: request body bytes read ahead of the app; reading pauses until it consumes them.
+        read_size: the most bytes asked of the socket per read (64 KiB).
+        keep_alive_timeout: seconds an idle keep-alive connection waits for its next request (5 s).
+        ws_max_message_size: bytes in one WebSocket message (all its frames); bigger → close 1009 (1 MB,
+            Engine.IO's ``maxPayload``).
+        ws_inbox_size: WebSocket messages received but not yet taken by the app; reading pauses beyond (64).
+        ws_write_buffer: outgoing WebSocket bytes queued for the socket; ``websocket.send`` waits beyond
+            (1 MiB), which is how a slow client pushes back on the app.
+        ws_close_timeout: seconds to wait for the client's half of a close handshake before dropping it (5 s).
+        lifespan: run the ASGI lifespan protocol (startup before accepting, shutdown after); apps that
+            do not support it are served anyway.
+        lifespan_timeout: seconds allowed for startup and for shutdown each (30 s).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    backlog: int = 2048
+    root_path: str = ""
+    max_header_size: int = 16_384
+    max_body_buffer: int = 65_536
+    read_size: int = 65_536
+    keep_alive_timeout: float = 5.0
+    ws_max_message_size: int = 1_000_000
+    ws_inbox_size: int = 64
+    ws_write_buffer: int = 1_048_576
+    ws_close_timeout: float = 5.0
+    lifespan: bool = True
+    lifespan_timeout: float = 30.0

@@ -1,0 +1,89 @@
+"""The ASGI lifespan protocol: startup before the server accepts, shutdown after it stops.
+
+The app runs in its own task for the server's whole life. An app that raises before answering startup
+does not support lifespan (plain ASGI apps usually raise on an unknown scope type); the server then
+serves it without. An app that answers ``lifespan.startup.failed`` stops the server from starting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from ._types import ASGI_VERSION, ASGIApp, Message
+
+logger = logging.getLogger("sioactor.server")
+
+
+class LifespanFailed(RuntimeError):
+    """The app answered ``lifespan.startup.failed`` or ``lifespan.shutdown.failed``; see the message."""
+
+
+class _Lifespan:
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+        self.state: dict[str, Any] = {}
+        self.supported = True
+        self._to_app, self._app_inbox = anyio.create_memory_object_stream[Message](2)
+        self._answer: Message | None = None
+        self._answered = anyio.Event()
+
+    async def run(self) -> None:
+        scope = {"type": "lifespan", "asgi": ASGI_VERSION, "state": self.state}
+        try:
+            await self.app(scope, self._receive, self._send)
+        except Exception:
+            if self._answer is None:
+                self.supported = False
+                logger.debug("the app does not support ASGI lifespan; serving without", exc_info=True)
+            else:
+                logger.exception("the app's lifespan task failed")
+        finally:
+            self._app_inbox.close()
+            self._answered.set()
+
+    async def _receive(self) -> Message:
+        return await self._app_inbox.receive()
+
+    async def _send(self, message: Message) -> None:
+        self._answer = message
+        self._answered.set()
+
+    async def exchange(self, phase: str) -> None:
+        """Send ``lifespan.<phase>`` and wait for the app's answer."""
+        self._answered = anyio.Event()
+        self._answer = None
+        try:
+            self._to_app.send_nowait({"type": f"lifespan.{phase}"})
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            return
+        with anyio.fail_after(self.timeout):
+            await self._answered.wait()
+        answer_type = self._answer["type"] if self._answer else None
+        if answer_type == f"lifespan.{phase}.failed":
+            message = self._answer.get("message", "") if self._answer else ""
+            raise LifespanFailed(f"ASGI lifespan {phase} failed: {message}")
+
+
+@asynccontextmanager
+async def lifespan(app: ASGIApp, time_limit: float, task_group: TaskGroup) -> AsyncIterator[dict[str, Any]]:
+    """Run startup on entry, shutdown on exit (shielded, so a cancelled server still shuts down).
+
+    Yields the lifespan ``state`` dict that request scopes get a shallow copy of.
+    """
+    cycle = _Lifespan(app, time_limit)
+    task_group.start_soon(cycle.run)
+    await cycle.exchange("startup")
+    try:
+        yield cycle.state
+    finally:
+        with anyio.CancelScope(shield=True):
+            if cycle.supported:
+                await cycle.exchange("shutdown")
+            cycle._to_app.close()

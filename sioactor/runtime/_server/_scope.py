@@ -1,0 +1,61 @@
+"""Build ASGI ``http`` and ``websocket`` scopes from an h11 request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import h11
+
+from ._types import ASGI_VERSION, Scope
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionInfo:
+    """What a connection's scopes share: addresses, the mount prefix, the lifespan state."""
+
+    client: tuple[str, int] | None
+    server: tuple[str, int] | None
+    root_path: str
+    state: dict[str, Any]
+
+
+def is_websocket_upgrade(request: h11.Request) -> bool:
+    """Tell if *request* asks for a WebSocket; the handshake itself is validated on accept."""
+    if request.method != b"GET":
+        return False
+    return any(name == b"upgrade" and value.lower() == b"websocket" for name, value in request.headers)
+
+
+def build_scope(request: h11.Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
+    """The ASGI scope for *request*; header names arrive lower-cased from h11."""
+    raw_path, _, query_string = bytes(request.target).partition(b"?")
+    headers = [(name, value) for name, value in request.headers]
+    scope: Scope = {
+        "type": "websocket" if websocket else "http",
+        "asgi": ASGI_VERSION,
+        "http_version": request.http_version.decode("ascii"),
+        "scheme": "ws" if websocket else "http",
+        "path": unquote(raw_path.decode("latin-1")),
+        "raw_path": raw_path,
+        "query_string": query_string,
+        "root_path": info.root_path,
+        "headers": headers,
+        "client": info.client,
+        "server": info.server,
+        "state": dict(info.state),
+    }
+    if websocket:
+        scope["subprotocols"] = _subprotocols(headers)
+    else:
+        scope["method"] = request.method.decode("ascii")
+    return scope
+
+
+def _subprotocols(headers: list[tuple[bytes, bytes]]) -> list[str]:
+    offered: list[str] = []
+    for name, value in headers:
+        if name == b"sec-websocket-protocol":
+            offered.extend(part.strip() for part in value.decode("latin-1").split(",") if part.strip())
+    return offered

@@ -1,0 +1,102 @@
+"""`serve_asgi`: the listener, the accept loops, one task per connection, lifespan around it all."""
+
+from __future__ import annotations
+
+import errno
+import logging
+from contextlib import AsyncExitStack
+from typing import Any, cast
+
+import anyio
+from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskGroup, TaskStatus
+
+from ._config import ServerConfig
+from ._http import HttpConnection
+from ._lifespan import lifespan
+from ._scope import ConnectionInfo
+from ._types import ASGIApp
+
+logger = logging.getLogger("sioactor.server")
+
+# Accept errors that concern one connection or a passing resource shortage, never the listener itself.
+_TRANSIENT_ACCEPT_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.ECONNABORTED}
+
+
+async def serve_asgi(
+    app: ASGIApp,
+    config: ServerConfig,
+    *,
+    task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve *app* over HTTP/1.1 and WebSocket on ``config.host:config.port`` until cancelled.
+
+    Runs on asyncio and trio alike. With ``config.lifespan`` the app's lifespan startup completes before
+    the first connection is accepted, and its shutdown runs after the last one closed (shielded, so it
+    runs even when the server is cancelled). ``task_status.started()`` reports the bound port, which is
+    how a caller learns the ephemeral port chosen for ``port=0``.
+
+    Cancelling the calling scope is the graceful shutdown: the listener closes first, then every
+    connection is cancelled and its socket closed; no task outlives this call.
+
+    Raises:
+        LifespanFailed: the app answered ``lifespan.startup.failed``.
+        OSError: the address could not be bound.
+    """
+    async with anyio.create_task_group() as tg, AsyncExitStack() as stack:
+        state: dict[str, Any] = {}
+        if config.lifespan:
+            state = await stack.enter_async_context(lifespan(app, config.lifespan_timeout, tg))
+        await _listen(app, config, state, task_status)
+    # Unreachable unless cancelled; the lifespan task, if it is still waiting, goes with the group.
+
+
+async def _listen(
+    app: ASGIApp, config: ServerConfig, state: dict[str, Any], task_status: TaskStatus[int]
+) -> None:
+    listener = await anyio.create_tcp_listener(
+        local_host=config.host, local_port=config.port, backlog=config.backlog
+    )
+    async with listener, anyio.create_task_group() as connections:
+        task_status.started(int(listener.extra(SocketAttribute.local_port)))
+        for one in listener.listeners:
+            # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
+            connections.start_soon(_accept_loop, cast(SocketListener, one), app, config, state, connections)
+
+
+async def _accept_loop(
+    listener: SocketListener, app: ASGIApp, config: ServerConfig, state: dict[str, Any], tg: TaskGroup
+) -> None:
+    while True:
+        try:
+            stream = await listener.accept()
+        except OSError as exc:
+            if exc.errno not in _TRANSIENT_ACCEPT_ERRORS:
+                raise
+            logger.warning("accept failed (%s); retrying shortly", exc)
+            await anyio.sleep(0.1)
+            continue
+        tg.start_soon(_serve_connection, stream, app, config, state)
+
+
+async def _serve_connection(
+    stream: SocketStream, app: ASGIApp, config: ServerConfig, state: dict[str, Any]
+) -> None:
+    async with stream:
+        try:
+            info = ConnectionInfo(
+                client=_address(stream, SocketAttribute.remote_address),
+                server=_address(stream, SocketAttribute.local_address),
+                root_path=config.root_path,
+                state=state,
+            )
+            await HttpConnection(stream, app, config, info).run()
+        except Exception:
+            # One connection's failure is logged and closes that connection only.
+            logger.exception("connection failed")
+
+
+def _address(stream: SocketStream, attribute: Any) -> tuple[str, int] | None:
+    address = stream.extra(attribute, None)
+    if isinstance(address, tuple):
+        return str(address[0]), int(address[1])
+    return None

@@ -1,0 +1,21 @@
+"""ASGI 3 type aliases shared by the embedded server's modules."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+
+
+class ClientDisconnected(OSError):
+    """A ``websocket.send`` arrived after the connection closed.
+
+    The peer went away (or the close handshake finished); the app should stop sending and return.
+    """

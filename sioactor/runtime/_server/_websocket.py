@@ -1,0 +1,286 @@
+"""One WebSocket connection after an HTTP/1.1 upgrade: ASGI ``websocket.*`` over websockets' sans-IO protocol.
+
+Data path, chosen for the echo hot path: the connection task reads the socket and turns whole messages
+into ASGI events in a bounded inbox; the app's ``send`` frames its message and appends the bytes to an
+outbox without awaiting the socket; a writer task wakes once per batch (when the app next yields) and
+writes everything queued so far in one ``send``. An echo of N messages that arrived in one read thus
+costs one write, not N, and no task hop per frame. ``send`` waits only when the outbox holds more than
+``ws_write_buffer`` bytes, which is the back-pressure a slow client exerts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+
+import anyio
+import h11
+from anyio.abc import SocketStream
+from websockets.datastructures import Headers
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request as WsRequest
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from ._config import ServerConfig
+from ._types import ASGIApp, ClientDisconnected, Message, Scope
+
+logger = logging.getLogger("sioactor.server")
+
+_STREAM_GONE = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
+_REJECTION = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_FAILURE = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+class WebSocketConnection:
+    """Run the app's ``websocket`` scope on *stream*, from handshake to TCP close."""
+
+    def __init__(
+        self, stream: SocketStream, config: ServerConfig, request: h11.Request, trailing: bytes
+    ) -> None:
+        self._stream = stream
+        self._config = config
+        self._request = request
+        self._trailing = trailing
+        self._protocol: ServerProtocol | None = None
+        self._decided = anyio.Event()
+        self._app_done = anyio.Event()
+        self._connect_sent = False
+        self._inbox: deque[Message] = deque()
+        self._inbox_wake = anyio.Event()
+        self._inbox_drained = anyio.Event()
+        self._gone: Message | None = None
+        self._fragments: list[bytes] = []
+        self._fragment_text = False
+        self._out: list[bytes] = []
+        self._out_size = 0
+        self._out_wake = anyio.Event()
+        self._out_drained = anyio.Event()
+        self._writer_stop = False
+        self._eof_sent = False
+        self._close_deadline = math.inf
+        self._read_scope: anyio.CancelScope | None = None
+
+    async def run(self, app: ASGIApp, scope: Scope) -> None:
+        """Handshake, then read until the connection closes; returns once the app has returned."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._run_app, app, scope)
+            await self._decided.wait()
+            tg.start_soon(self._write_loop)
+            if self._protocol is not None:
+                await self._read_loop(self._protocol)
+            self._disconnect(self._close_code())
+            await self._app_done.wait()
+            self._writer_stop = True
+            self._out_wake.set()
+
+    # The app's side -------------------------------------------------------------------------------------
+
+    async def _run_app(self, app: ASGIApp, scope: Scope) -> None:
+        failed = False
+        try:
+            await app(scope, self._receive, self._send)
+        except Exception:
+            failed = True
+            logger.exception("ASGI app failed on websocket %s", scope.get("path"))
+        finally:
+            self._finish_app(failed)
+
+    def _finish_app(self, failed: bool) -> None:
+        if not self._decided.is_set():
+            self._queue([_FAILURE if failed else _REJECTION, b""])
+            self._decided.set()
+        elif self._protocol is not None and self._protocol.state is State.OPEN:
+            self._protocol.send_close(1011 if failed else 1000)
+            self._queue(self._protocol.data_to_send())
+            self._expect_close()
+        self._inbox.clear()
+        self._inbox_drained.set()
+        self._app_done.set()
+
+    async def _receive(self) -> Message:
+        if not self._connect_sent:
+            self._connect_sent = True
+            return {"type": "websocket.connect"}
+        while True:
+            if self._inbox:
+                message = self._inbox.popleft()
+                if len(self._inbox) < self._config.ws_inbox_size:
+                    self._inbox_drained.set()
+                return message
+            if self._gone is not None:
+                return dict(self._gone)
+            await self._inbox_wake.wait()
+
+    async def _send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.send":
+            self._send_data(message)
+            if self._out_size > self._config.ws_write_buffer:
+                await self._out_drained.wait()
+        elif kind == "websocket.accept":
+            self._accept(message)
+        elif kind == "websocket.close":
+            self._close(int(message.get("code") or 1000), str(message.get("reason") or ""))
+        else:
+            raise RuntimeError(f"unexpected ASGI message {kind!r} on a websocket connection")
+
+    def _send_data(self, message: Message) -> None:
+        protocol = self._protocol
+        if protocol is None or protocol.state is not State.OPEN:
+            raise ClientDisconnected("websocket.send on a closed WebSocket")
+        text = message.get("text")
+        if text is not None:
+            protocol.send_text(text.encode())
+        else:
+            protocol.send_binary(message["bytes"])
+        self._queue(protocol.data_to_send())
+
+    def _accept(self, message: Message) -> None:
+        if self._decided.is_set():
+            raise RuntimeError("websocket.accept after the handshake was decided")
+        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self._request.headers)
+        target = bytes(self._request.target).decode("latin-1")
+        response = ServerProtocol().accept(WsRequest(path=target, headers=headers))
+        if response.status_code == 101:
+            subprotocol = message.get("subprotocol")
+            if subprotocol:
+                response.headers["Sec-WebSocket-Protocol"] = subprotocol
+            for name, value in message.get("headers", ()):
+                response.headers[bytes(name).decode("latin-1")] = bytes(value).decode("latin-1")
+            self._protocol = ServerProtocol(state=State.OPEN, max_size=self._config.ws_max_message_size)
+            self._queue([response.serialize()])
+        else:
+            self._queue([response.serialize(), b""])
+            self._disconnect(1006)
+        self._decided.set()
+
+    def _close(self, code: int, reason: str) -> None:
+        if not self._decided.is_set():
+            self._queue([_REJECTION, b""])
+            self._disconnect(1006)
+            self._decided.set()
+        elif self._protocol is not None and self._protocol.state is State.OPEN:
+            self._protocol.send_close(code, reason)
+            self._queue(self._protocol.data_to_send())
+            self._expect_close()
+
+    # The socket's side ----------------------------------------------------------------------------------
+
+    async def _read_loop(self, protocol: ServerProtocol) -> None:
+        if self._trailing:
+            self._feed(protocol, self._trailing)
+        while protocol.state is not State.CLOSED:
+            if len(self._inbox) >= self._config.ws_inbox_size and not self._app_done.is_set():
+                self._inbox_drained = anyio.Event()
+                await self._inbox_drained.wait()
+                continue
+            data = await self._read()
+            if data is None:
+                return
+            self._feed(protocol, data)
+            if not data:
+                return
+
+    async def _read(self) -> bytes | None:
+        """Next bytes from the socket, ``b""`` at EOF, ``None`` if the close handshake timed out."""
+        with anyio.CancelScope(deadline=self._close_deadline) as scope:
+            self._read_scope = scope
+            try:
+                return await self._stream.receive(self._config.read_size)
+            except _STREAM_GONE:
+                return b""
+        return None
+
+    def _feed(self, protocol: ServerProtocol, data: bytes) -> None:
+        if data:
+            protocol.receive_data(data)
+        else:
+            protocol.receive_eof()
+        for event in protocol.events_received():
+            if isinstance(event, Frame):
+                self._on_frame(protocol, event)
+        self._queue(protocol.data_to_send())
+        if protocol.state is not State.OPEN:
+            self._disconnect(self._close_code())
+            self._expect_close()
+
+    def _on_frame(self, protocol: ServerProtocol, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if frame.fin:
+                self._deliver(opcode is Opcode.TEXT, bytes(frame.data), protocol)
+            else:
+                self._fragments = [bytes(frame.data)]
+                self._fragment_text = opcode is Opcode.TEXT
+        elif opcode is Opcode.CONT:
+            self._fragments.append(bytes(frame.data))
+            if frame.fin:
+                self._deliver(self._fragment_text, b"".join(self._fragments), protocol)
+                self._fragments = []
+
+    def _deliver(self, is_text: bool, data: bytes, protocol: ServerProtocol) -> None:
+        if is_text:
+            try:
+                message: Message = {"type": "websocket.receive", "text": data.decode()}
+            except UnicodeDecodeError:
+                protocol.fail(1007, "invalid UTF-8 in a text message")
+                return
+        else:
+            message = {"type": "websocket.receive", "bytes": data}
+        self._inbox.append(message)
+        self._inbox_wake.set()
+        self._inbox_wake = anyio.Event()
+
+    def _disconnect(self, code: int) -> None:
+        if self._gone is None:
+            self._gone = {"type": "websocket.disconnect", "code": code}
+            self._inbox.append(dict(self._gone))
+            self._inbox_wake.set()
+            self._inbox_wake = anyio.Event()
+
+    def _close_code(self) -> int:
+        protocol = self._protocol
+        if protocol is not None and protocol.close_rcvd is not None:
+            return int(protocol.close_rcvd.code)
+        if protocol is not None and protocol.close_sent is not None:
+            return int(protocol.close_sent.code)
+        return 1006
+
+    def _expect_close(self) -> None:
+        if self._close_deadline == math.inf:
+            self._close_deadline = anyio.current_time() + self._config.ws_close_timeout
+            if self._read_scope is not None:
+                self._read_scope.deadline = self._close_deadline
+
+    def _queue(self, chunks: list[bytes]) -> None:
+        if chunks:
+            self._out.extend(chunks)
+            self._out_size += sum(map(len, chunks))
+            self._out_wake.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            if not self._out:
+                if self._writer_stop:
+                    return
+                self._out_wake = anyio.Event()
+                await self._out_wake.wait()
+                continue
+            chunks, self._out, self._out_size = self._out, [], 0
+            self._out_drained.set()
+            self._out_drained = anyio.Event()
+            await self._write(chunks)
+
+    async def _write(self, chunks: list[bytes]) -> None:
+        if self._eof_sent:
+            return
+        self._eof_sent = b"" in chunks
+        try:
+            await self._stream.send(b"".join(chunks))
+            if self._eof_sent:
+                await self._stream.send_eof()
+        except (*_STREAM_GONE, OSError):
+            # The peer is gone; the read loop sees it too and ends the connection.
+            self._eof_sent = True
