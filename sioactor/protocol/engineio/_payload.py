@@ -100,17 +100,18 @@ def decode_payload(
     """Decode a polling request body from the peer into its packets.
 
     Raises:
-        PayloadTooLarge: *body* is longer than *max_payload*; nothing was parsed.
+        PayloadTooLarge: *body* is longer than *max_payload* (bytes, or characters for a str); nothing was
+            parsed.
         DecodeError: the body is empty, not UTF-8 where it must be text, or holds a malformed packet.
     """
     if len(body) > max_payload:
         raise PayloadTooLarge(
             f"payload of {len(body)} exceeds maxPayload {max_payload}", size=len(body), limit=max_payload
         )
-    if isinstance(body, bytes):
+    if not isinstance(body, str):
         # A v3 XHR2 body starts with its kind byte, 0 or 1; every text body starts with a printable character.
         if protocol == 3 and body[:1] in (b"\x00", b"\x01"):
-            return decode_v3_binary(body)
+            return decode_v3_binary(bytes(body))
         body = _utf8(body)
     if protocol == 3:
         return decode_v3_text(body)
@@ -121,7 +122,7 @@ def decode_payload(
 
 def _utf8(body: bytes) -> str:
     try:
-        return body.decode("utf-8")
+        return str(body, "utf-8")
     except UnicodeDecodeError:
         raise DecodeError("payload is not valid UTF-8") from None
 

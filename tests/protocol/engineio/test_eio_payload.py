@@ -177,3 +177,33 @@ def test_outbox_payload_v3_text_only_stays_text() -> None:
 )
 def test_ws_frames(protocol: EngineProtocol, entry: OutboxEntry, frames: list[str | bytes]) -> None:
     assert encode_ws_frames(entry, protocol=protocol) == frames
+
+
+V3_VECTORS = [(body, packets) for protocol, _, body, packets in VECTORS if protocol == 3 and packets]
+
+
+@pytest.mark.parametrize(("body", "packets"), V3_VECTORS)
+def test_v3_trailing_data_is_an_error(body: str | bytes, packets: list[Packet]) -> None:
+    with pytest.raises(DecodeError):
+        decode_payload(body + ("1" if isinstance(body, str) else b"\x00"), protocol=3)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("body", "packets"), V3_VECTORS)
+def test_v3_every_prefix_is_a_packet_prefix_or_an_error(body: str | bytes, packets: list[Packet]) -> None:
+    complete = 0
+    for cut in range(1, len(body)):
+        try:
+            decoded = decode_payload(body[:cut], protocol=3)
+        except DecodeError:
+            continue
+        assert decoded == packets[: len(decoded)]
+        assert len(decoded) < len(packets)
+        complete += 1
+    assert complete == len(packets) - 1  # exactly the cuts at packet boundaries decode
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_bytes_like_bodies_decode(wrap: type[bytearray] | type[memoryview]) -> None:
+    assert decode_payload(wrap(b"4hello\x1ebAQIDBA==")) == [HELLO, BIN]
+    assert decode_payload(wrap(b"\x00\x06\xff4hello"), protocol=3) == [HELLO]
+    assert decode_payload(wrap(b"6:4hello"), protocol=3) == [HELLO]
