@@ -3,7 +3,7 @@
 // stdin:  {"json_encode": [packet], "json_decode": [[frame]], "msgpack_encode": [packet], "msgpack_decode": [b64]}
 // stdout: the same keys, each a list of results in order. A packet is {type, nsp, data?, id?}; a frame is a
 // string (text) or {"$b64": "..."} (binary), and binary values inside data are {"$b64": "..."} too. A decode
-// that throws (or emits nothing) yields {"error": message}.
+// that throws (or emits nothing) yields {"error": message}. {"$undefined": true} stands for undefined.
 "use strict";
 
 const { Encoder, Decoder } = require("socket.io-parser");
@@ -13,6 +13,7 @@ function revive(value) {
   if (Array.isArray(value)) return value.map(revive);
   if (value !== null && typeof value === "object") {
     if (typeof value.$b64 === "string") return Buffer.from(value.$b64, "base64");
+    if (value.$undefined === true) return undefined;
     const out = {};
     for (const key of Object.keys(value)) out[key] = revive(value[key]);
     return out;
