@@ -53,15 +53,14 @@ class Supervisor:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
         tg = self._task_group()
-        try:
-            if exc is None:
+        if exc is None:
+            try:
                 await self.shutdown()
-            else:
-                self._stop_all(StopReason.CANCELLED)
-                for scope in self._actors.values():
-                    scope.cancel()
-        finally:
-            self._tg = None
+            except BaseException as failure:  # cancelled while waiting: the task group must still be exited
+                return await self._exit(tg, failure)
+        else:
+            self._cancel_all()
+        self._tg = None
         return await tg.__aexit__(exc_type, exc, tb)
 
     @property
@@ -91,7 +90,10 @@ class Supervisor:
         return actor.ref
 
     async def shutdown(self, *, timeout: float = 5.0) -> None:  # noqa: ASYNC109 (then cancels)
-        """Stop every actor (newest first), wait up to *timeout* seconds, then cancel the stragglers.
+        """Stop every actor, wait up to *timeout* seconds, then cancel the stragglers.
+
+        The stops are requested newest first, in one tick; the actors then finish their queued mail and end
+        concurrently, in no promised order. An actor that must outlive another should be stopped by it.
 
         Actors spawned after this began are refused (``RuntimeError``).
         """
@@ -99,7 +101,7 @@ class Supervisor:
         self._stop_all(StopReason.SHUTDOWN)
         with anyio.move_on_after(timeout):
             await self._wait_all_gone()
-        for scope in self._actors.values():
+        for scope in tuple(self._actors.values()):
             scope.cancel()
         await self._wait_all_gone()
 
@@ -114,6 +116,19 @@ class Supervisor:
         if self._closing:
             raise RuntimeError(f"supervisor {self.name!r} is shutting down; it starts no more actors")
         return self._task_group()
+
+    async def _exit(self, tg: anyio.abc.TaskGroup, failure: BaseException) -> bool | None:
+        self._cancel_all()
+        self._tg = None
+        if await tg.__aexit__(type(failure), failure, failure.__traceback__):
+            return True  # the task group absorbed it (a cancellation of its own scope)
+        raise failure
+
+    def _cancel_all(self) -> None:
+        self._closing = True
+        self._stop_all(StopReason.CANCELLED)
+        for scope in self._actors.values():
+            scope.cancel()
 
     def _stop_all(self, reason: StopReason) -> None:
         for actor in reversed(tuple(self._actors)):
