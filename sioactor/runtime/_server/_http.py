@@ -67,11 +67,19 @@ class HttpConnection:
             while True:
                 event = self._h11.next_event()
                 if isinstance(event, h11.Request):
+                    self._check_size(event)
                     return event
                 if event is not h11.NEED_DATA:
                     return None
                 self._h11.receive_data(await self._read())
         return None
+
+    def _check_size(self, request: h11.Request) -> None:
+        # h11's bound covers only a head still incomplete in its buffer; a head that arrived whole in one
+        # read is measured here, so the limit holds however the bytes were split.
+        size = len(request.target) + sum(len(name) + len(value) + 4 for name, value in request.headers)
+        if size > self._config.max_header_size:
+            raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
 
     async def _read(self) -> bytes:
         try:

@@ -30,11 +30,18 @@ class _Lifespan:
         self.timeout = timeout
         self.state: dict[str, Any] = {}
         self.supported = True
+        self.scope = anyio.CancelScope(shield=True)
         self._to_app, self._app_inbox = anyio.create_memory_object_stream[Message](2)
         self._answer: Message | None = None
         self._answered = anyio.Event()
 
     async def run(self) -> None:
+        # Shielded: cancelling the server must not kill the app's lifespan task before it has handled
+        # shutdown. `lifespan()` cancels this scope itself once shutdown is over (or startup failed).
+        with self.scope:
+            await self._run_app()
+
+    async def _run_app(self) -> None:
         scope = {"type": "lifespan", "asgi": ASGI_VERSION, "state": self.state}
         try:
             await self.app(scope, self._receive, self._send)
@@ -54,6 +61,11 @@ class _Lifespan:
     async def _send(self, message: Message) -> None:
         self._answer = message
         self._answered.set()
+
+    def close(self) -> None:
+        """End the app's lifespan task: it has had its shutdown (or will never get one)."""
+        self._to_app.close()
+        self.scope.cancel()
 
     async def exchange(self, phase: str) -> None:
         """Send ``lifespan.<phase>`` and wait for the app's answer."""
@@ -79,11 +91,13 @@ async def lifespan(app: ASGIApp, time_limit: float, task_group: TaskGroup) -> As
     """
     cycle = _Lifespan(app, time_limit)
     task_group.start_soon(cycle.run)
-    await cycle.exchange("startup")
     try:
-        yield cycle.state
+        await cycle.exchange("startup")
+        try:
+            yield cycle.state
+        finally:
+            with anyio.CancelScope(shield=True):
+                if cycle.supported:
+                    await cycle.exchange("shutdown")
     finally:
-        with anyio.CancelScope(shield=True):
-            if cycle.supported:
-                await cycle.exchange("shutdown")
-            cycle._to_app.close()
+        cycle.close()
