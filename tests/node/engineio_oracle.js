@@ -1,4 +1,5 @@
-// The reference Engine.IO v4 parser (npm engine.io-parser), as an oracle for the Python codecs.
+// The reference Engine.IO parsers, as an oracle for the Python codecs: npm engine.io-parser 5 (protocol v4) and
+// the engine.io-parser 2 that socket.io-client 2 carries (protocol v3).
 //
 // Reads one JSON request on stdin, writes one JSON answer on stdout. Binary data travels as
 // {"binary": "<base64>"}; a packet is {"type": "message", "data": "text"} or {"type": "message", "binary": "..."}.
@@ -9,9 +10,13 @@
 //            "payloads": ["..."],          the polling body of each packet list (encodePayload)
 //            "frames": [packet...],        each frame decoded (decodePacket); {"type": "error"} for garbage
 //            "bodies": [[packet...]...]}   each body decoded (decodePayload), ending at the first error packet
+// A "v3" key in the request holds the same four lists for the v3 parser, plus "xhr2": [[packet...]...], encoded
+// with binary support (the XHR2 form when a packet is binary); "payloads" are then encoded as for b64=1, and a
+// body may be {"binary": "..."} (an XHR2 body). The answer's "v3" key holds the five results.
 "use strict";
 
 const parser = require("engine.io-parser");
+const parserV3 = require("socket.io-client-v2/node_modules/engine.io-parser");
 
 function toParserPacket(packet) {
   if (packet.binary !== undefined) {
@@ -55,8 +60,47 @@ function decodeFrame(frame) {
   return fromParserPacket(parser.decodePacket(raw, "nodebuffer"));
 }
 
+function callbackValue(call) {
+  // Both parsers answer through synchronous callbacks.
+  let value;
+  call((result) => {
+    value = result;
+  });
+  return value;
+}
+
+function encodePayloadV3(packets, supportsBinary) {
+  return toFrame(callbackValue((done) => parserV3.encodePayload(packets.map(toParserPacket), supportsBinary, done)));
+}
+
+function decodeBodyV3(body) {
+  const raw = typeof body === "string" ? body : Buffer.from(body.binary, "base64");
+  const packets = [];
+  parserV3.decodePayload(raw, "nodebuffer", (packet) => {
+    packets.push(fromParserPacket(packet));
+    return packet.type !== "error";
+  });
+  return packets;
+}
+
+function answerV3(request) {
+  return {
+    packets: (request.packets || []).map((packet) =>
+      toFrame(callbackValue((done) => parserV3.encodePacket(toParserPacket(packet), true, false, done))),
+    ),
+    payloads: (request.payloads || []).map((packets) => encodePayloadV3(packets, false)),
+    xhr2: (request.xhr2 || []).map((packets) => encodePayloadV3(packets, true)),
+    frames: (request.frames || []).map((frame) => {
+      const raw = frame.text !== undefined ? frame.text : Buffer.from(frame.binary, "base64");
+      return fromParserPacket(parserV3.decodePacket(raw, "nodebuffer", false));
+    }),
+    bodies: (request.bodies || []).map(decodeBodyV3),
+  };
+}
+
 function answer(request) {
   return {
+    v3: request.v3 ? answerV3(request.v3) : null,
     packets: (request.packets || []).map(encodePacket),
     payloads: (request.payloads || []).map(encodePayload),
     frames: (request.frames || []).map(decodeFrame),

@@ -1,4 +1,5 @@
-"""Cross-check the v4 codecs against the reference parser, npm engine.io-parser, in both directions.
+"""Cross-check the codecs against the reference parsers in both directions: npm engine.io-parser 5 for v4, and
+the engine.io-parser 2 inside socket.io-client 2 for v3 (text, b64 and XHR2 binary payloads).
 
 ``tests/node/engineio_oracle.js`` is run once per module with every case of this file in one JSON request.
 """
@@ -44,6 +45,7 @@ FIXED_PACKETS = [
 ]
 GARBAGE_FRAMES = ["", "abc", "7", "9x", "-", " 4"]
 GARBAGE_BODIES = ["", "abc", "4a\x1e\x1e4b", "4a\x1e", "4a\x1ex"]
+GARBAGE_BODIES_V3 = ["", "abc", "6:4hello!", "7:4hello", "2:4hello", ":4", "1:x"]
 
 
 def random_packets(rng: random.Random, count: int) -> list[Packet]:
@@ -61,6 +63,7 @@ def random_packets(rng: random.Random, count: int) -> list[Packet]:
 RANDOM_PACKETS = random_packets(random.Random(20240611), 200)
 PAYLOADS = [FIXED_PACKETS, *(RANDOM_PACKETS[i : i + 7] for i in range(0, 200, 7))]
 ALL_PACKETS = FIXED_PACKETS + RANDOM_PACKETS
+PAYLOADS_V3 = [[], *PAYLOADS]
 
 
 def to_json(packet: Packet) -> dict[str, str]:
@@ -85,6 +88,15 @@ def frame_json(frame: str | bytes) -> dict[str, str]:
     return {"binary": base64.b64encode(frame).decode()}
 
 
+def v3_body(payload: list[Packet], b64: bool) -> str | dict[str, str]:
+    body = encode_payload(payload, protocol=3, b64=b64)
+    return body if isinstance(body, str) else frame_json(body)
+
+
+def from_frame(frame: dict[str, str]) -> str | bytes:
+    return frame["text"] if "text" in frame else base64.b64decode(frame["binary"])
+
+
 @pytest.fixture(scope="module")
 def oracle() -> dict[str, Any]:
     node = shutil.which("node")
@@ -95,6 +107,14 @@ def oracle() -> dict[str, Any]:
         "payloads": [[to_json(p) for p in payload] for payload in PAYLOADS],
         "frames": [frame_json(encode_packet(p)) for p in ALL_PACKETS] + [{"text": g} for g in GARBAGE_FRAMES],
         "bodies": [encode_payload(payload) for payload in PAYLOADS] + GARBAGE_BODIES,
+        "v3": {
+            "packets": [to_json(p) for p in ALL_PACKETS],
+            "payloads": [[to_json(p) for p in payload] for payload in PAYLOADS_V3],
+            "xhr2": [[to_json(p) for p in payload] for payload in PAYLOADS_V3],
+            "frames": [frame_json(encode_packet(p, protocol=3)) for p in ALL_PACKETS],
+            "bodies": [v3_body(payload, b64) for b64 in (True, False) for payload in PAYLOADS_V3]
+            + GARBAGE_BODIES_V3,
+        },
     }
     done = subprocess.run(
         [node, str(ORACLE)],
@@ -128,8 +148,7 @@ def test_reference_decodes_our_payloads(oracle: dict[str, Any]) -> None:
 
 
 def test_we_decode_the_reference_encoding(oracle: dict[str, Any]) -> None:
-    frames = [f["text"] if "text" in f else base64.b64decode(f["binary"]) for f in oracle["packets"]]
-    assert [decode_packet(frame) for frame in frames] == ALL_PACKETS
+    assert [decode_packet(from_frame(frame)) for frame in oracle["packets"]] == ALL_PACKETS
     assert [decode_payload(body) for body in oracle["payloads"]] == PAYLOADS
 
 
@@ -143,3 +162,36 @@ def test_garbage_is_an_error_for_both(oracle: dict[str, Any]) -> None:
         assert reference[-1] == {"type": "error"}
         with pytest.raises(DecodeError):
             decode_payload(body)
+
+
+def test_v3_frames_equal_the_reference_encoding(oracle: dict[str, Any]) -> None:
+    assert oracle["v3"]["packets"] == [frame_json(encode_packet(p, protocol=3)) for p in ALL_PACKETS]
+
+
+@pytest.mark.parametrize(("key", "b64"), [("payloads", True), ("xhr2", False)])
+def test_v3_payloads_equal_the_reference_encoding(oracle: dict[str, Any], key: str, b64: bool) -> None:
+    ours = [frame_json(encode_payload(payload, protocol=3, b64=b64)) for payload in PAYLOADS_V3]
+    assert oracle["v3"][key] == ours
+    assert any("binary" in body for body in ours) != b64  # the XHR2 form really was exercised
+
+
+def test_v3_reference_decodes_our_frames_and_payloads(oracle: dict[str, Any]) -> None:
+    assert [from_json(p) for p in oracle["v3"]["frames"]] == ALL_PACKETS
+    decoded = [[from_json(p) for p in body] for body in oracle["v3"]["bodies"][: 2 * len(PAYLOADS_V3)]]
+    assert decoded == PAYLOADS_V3 + PAYLOADS_V3
+
+
+def test_v3_we_decode_the_reference_encoding(oracle: dict[str, Any]) -> None:
+    assert [decode_packet(from_frame(frame), protocol=3) for frame in oracle["v3"]["packets"]] == ALL_PACKETS
+    for key in ("payloads", "xhr2"):
+        bodies = [from_frame(frame) for frame in oracle["v3"][key]]
+        assert [decode_payload(body, protocol=3) for body in bodies] == PAYLOADS_V3
+
+
+def test_v3_garbage_is_an_error_for_both(oracle: dict[str, Any]) -> None:
+    for body, reference in zip(
+        GARBAGE_BODIES_V3, oracle["v3"]["bodies"][2 * len(PAYLOADS_V3) :], strict=True
+    ):
+        assert reference[-1] == {"type": "error"}, body  # after any packets that came before the fault
+        with pytest.raises(DecodeError):
+            decode_payload(body, protocol=3)
