@@ -29,6 +29,7 @@ class Recorder:
     lifespan: list[str] = field(default_factory=list)
     disconnected: anyio.Event = field(default_factory=anyio.Event)
     ws_messages: list[dict[str, Any]] = field(default_factory=list)
+    ws_closed: anyio.Event = field(default_factory=anyio.Event)
 
 
 class DemoApp:
@@ -93,6 +94,7 @@ class DemoApp:
             message = await receive()
             self.seen.ws_messages.append(message)
             if message["type"] == "websocket.disconnect":
+                self.seen.ws_closed.set()
                 return
             if message.get("text") == "close please":
                 await send({"type": "websocket.close", "code": 4000, "reason": "asked to"})
