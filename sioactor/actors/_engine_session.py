@@ -1,0 +1,409 @@
+"""The engine session actor: one per Engine.IO client connection.
+
+Its mailbox *is* the session's outbox: a bounded anyio memory stream into which ``send`` puts message payloads
+with ``send_nowait`` (no extra hop for an emit), and from which the transport in use reads: a long-poll GET
+takes everything queued, the WebSocket writer takes entries one batch at a time. Control packets (ping, pong,
+noop, close) travel in the same stream, so they keep their order with the messages; the stream has a few slots
+of slack for them, and ``send`` enforces ``max_buffer_size`` on the total.
+
+The actor's own task, ``run``, is only the heartbeat: it sleeps until the state machine's next deadline (a
+ping to send, a pong overdue, an upgrade timed out) and ends the session. An idle polling session therefore
+costs one parked task and one stream; transports are readers and writers that come and go, never owners of
+state. Close is a fact recorded in the state machine plus the outbox's send side closing; ``run`` then calls
+``listener.on_close`` exactly once, unregisters the session and closes the stream's receive side.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio
+import anyio.abc
+
+from sioactor.actors._engine_api import EngineListener, Outgoing, RequestInfo, TransportName
+from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.protocol._errors import ProtocolError
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import Due, OutboxEntry, Packet, PacketType, SessionEvent, SessionStateMachine
+
+__all__ = ("EngineSession", "PollRefused", "SessionConfig", "SlowConsumerPolicy")
+
+SlowConsumerPolicy = Literal["error", "drop_oldest", "disconnect"]
+
+# Room for control packets beyond max_buffer_size: a ping, a pong, a noop and the close at most are in flight.
+_CONTROL_SLACK = 4
+_NOOP = Packet(PacketType.NOOP)
+_CLOSE = Packet(PacketType.CLOSE)
+_PING = Packet(PacketType.PING)
+_PONG = Packet(PacketType.PONG)
+# Reasons the client caused by saying goodbye: a poll still pending is released with a noop, not a close.
+_CLIENT_CLOSE = frozenset({EngineCloseReason.TRANSPORT_CLOSE})
+# Reasons that keep the outbox: queued messages are flushed before the transport closes (Node's close()).
+_FLUSHING_CLOSE = frozenset({EngineCloseReason.FORCED_CLOSE, EngineCloseReason.SERVER_SHUTTING_DOWN})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionConfig:
+    """What one engine session needs of the server's configuration (seconds, entries, bytes)."""
+
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0
+    upgrade_timeout: float = 10.0
+    max_buffer_size: int = 128
+    max_payload: int = 1_000_000
+    slow_consumer: SlowConsumerPolicy = "error"
+    flush_timeout: float = 5.0
+
+
+class PollRefused(ProtocolError):
+    """A long-poll GET the session will not serve (it is closed or a second GET was already pending)."""
+
+
+class EngineSession:
+    """One Engine.IO session: implements ``EngineConnection`` for the layer above, serves the transports."""
+
+    __slots__ = (
+        "_clock",
+        "_drained",
+        "_listener",
+        "_log",
+        "_on_done",
+        "_outbox_recv",
+        "_outbox_send",
+        "_tracer",
+        "_wake",
+        "close_reason",
+        "config",
+        "machine",
+        "protocol",
+        "request",
+        "sid",
+        "transport",
+        "upgrade_scope",
+    )
+
+    def __init__(
+        self,
+        *,
+        sid: str,
+        protocol: Literal[3, 4],
+        transport: TransportName,
+        request: RequestInfo,
+        config: SessionConfig,
+        listener: EngineListener,
+        clock: Callable[[], float] = anyio.current_time,
+        on_done: Callable[[EngineSession], None] | None = None,
+        tracer: Tracer | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.sid = sid
+        self.protocol: Literal[3, 4] = protocol
+        self.transport: TransportName = transport
+        self.request = request
+        self.config = config
+        self.close_reason: EngineCloseReason | None = None
+        # The upgrading WebSocket's reader runs under this scope, so an upgrade timeout can stop it.
+        self.upgrade_scope: anyio.CancelScope | None = None
+        self.machine = SessionStateMachine(
+            protocol=protocol,
+            websocket=transport == "websocket",
+            now=clock(),
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            upgrade_timeout=config.upgrade_timeout,
+        )
+        self._outbox_send, self._outbox_recv = anyio.create_memory_object_stream[OutboxEntry](
+            config.max_buffer_size + _CONTROL_SLACK
+        )
+        self._listener = listener
+        self._clock = clock
+        self._on_done = on_done
+        self._tracer = tracer
+        self._log = logger or logging.getLogger("sioactor.engineio")
+        self._wake = anyio.Event()
+        self._drained = anyio.Event()
+
+    def __repr__(self) -> str:
+        return f"<EngineSession {self.sid} {self.transport} {self.machine.state.value}>"
+
+    # -- EngineConnection ----------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """True until the session starts closing."""
+        return self.close_reason is None
+
+    def send(self, message: Outgoing) -> None:
+        """Queue *message* for the client; never waits.
+
+        Raises:
+            InternalChannelFull: the outbox holds ``max_buffer_size`` entries (policy ``"error"``).
+            Closed: the session is closing or closed (or policy ``"disconnect"`` just closed it).
+        """
+        if self.close_reason is not None:
+            raise Closed(self.sid, message)
+        if self._outbox_send.statistics().current_buffer_used >= self.config.max_buffer_size:
+            self._overflow(message)
+        self._outbox_send.send_nowait(message)
+        if self._tracer is not None:
+            self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
+
+    def send_volatile(self, message: Outgoing) -> bool:
+        """Queue *message* if the session is open and the outbox has room; return whether it was queued."""
+        if self.close_reason is not None:
+            return False
+        if self._outbox_send.statistics().current_buffer_used >= self.config.max_buffer_size:
+            self._trace(TraceKind.DROPPED, message=type(message).__name__)
+            return False
+        self._outbox_send.send_nowait(message)
+        return True
+
+    def close(self, reason: EngineCloseReason = EngineCloseReason.FORCED_CLOSE) -> None:
+        """Start closing: flushes the outbox for a forced close, discards it otherwise. Idempotent."""
+        if self.close_reason is not None:
+            return
+        self.close_reason = reason
+        self.machine.handle(SessionEvent.CLOSED)
+        if self.upgrade_scope is not None:
+            self.upgrade_scope.cancel()
+        if reason in _FLUSHING_CLOSE:
+            self._control(_CLOSE)
+        else:
+            self._discard_outbox()
+            if self.machine.poll_pending:
+                self._control(_NOOP if reason in _CLIENT_CLOSE else _CLOSE)
+            self._drained.set()
+        self._outbox_send.close()
+        self._wake.set()
+
+    # -- the actor's task: heartbeat and teardown ------------------------------------------------------------
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Open the session (``listener.on_open``), keep its heartbeat until it closes, then tear it down."""
+        self._trace(TraceKind.SPAWNED)
+        try:
+            self._listener.on_open(self)
+            task_status.started()
+            while self.close_reason is None:
+                await self._sleep_until(self.machine.next_deadline())
+                self._on_timer(self._clock())
+            with anyio.move_on_after(self.config.flush_timeout, shield=True):
+                await self._drained.wait()
+        finally:
+            self._teardown()
+
+    async def _sleep_until(self, deadline: float) -> None:
+        with anyio.move_on_after(deadline - self._clock() if deadline != math.inf else math.inf):
+            await self._wake.wait()
+        if self._wake.is_set() and self.close_reason is None:
+            self._wake = anyio.Event()
+
+    def _on_timer(self, now: float) -> None:
+        due = self.machine.due(now)
+        if due is Due.SEND_PING:
+            self._control(_PING)
+            self.machine.ping_sent(now)
+        elif due is Due.PING_TIMEOUT:
+            self._log.info("engine.io session %s: ping timeout", self.sid)
+            self._trace(TraceKind.HEARTBEAT_TIMEOUT)
+            self.close(EngineCloseReason.PING_TIMEOUT)
+        elif due is Due.UPGRADE_TIMEOUT:
+            self._log.info("engine.io session %s: upgrade timed out", self.sid)
+            self.upgrade_failed()
+
+    def _teardown(self) -> None:
+        self.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
+        self._outbox_recv.close()
+        if self._on_done is not None:
+            self._on_done(self)
+        reason = self.close_reason or EngineCloseReason.SERVER_SHUTTING_DOWN
+        try:
+            self._listener.on_close(self, reason)
+        except Exception:
+            self._log.exception("engine.io session %s: listener.on_close failed", self.sid)
+        self._trace(TraceKind.STOPPED, detail=reason.value)
+
+    # -- what the transports call ----------------------------------------------------------------------------
+
+    def expired(self) -> bool:
+        """Close the session if its client missed its heartbeat deadline (the timer may be late)."""
+        if self.close_reason is None and self.machine.expired(self._clock()):
+            self._trace(TraceKind.HEARTBEAT_TIMEOUT)
+            self.close(EngineCloseReason.PING_TIMEOUT)
+        return self.close_reason is not None
+
+    def receive(self, packet: Packet) -> None:
+        """Handle one packet from the client, from whichever transport carries the session.
+
+        A packet the protocol does not allow here closes the session with a parse error; nothing is raised.
+        """
+        try:
+            self._receive(packet)
+        except ProtocolError as exc:
+            self.protocol_error(exc.reason)
+
+    def _receive(self, packet: Packet) -> None:
+        kind = packet.type
+        if kind is PacketType.MESSAGE:
+            self._deliver(packet.data)
+        elif kind is PacketType.PONG and self.protocol == 4:
+            self.machine.pong_received(self._clock())
+        elif kind is PacketType.PING and self.protocol == 3:
+            self.machine.client_pinged(self._clock())
+            self._control(Packet(PacketType.PONG, packet.data))
+        elif kind is PacketType.CLOSE:
+            self.close(EngineCloseReason.TRANSPORT_CLOSE)
+        elif kind is not PacketType.NOOP:
+            self.protocol_error(f"unexpected {kind.name} packet from the client")
+
+    def protocol_error(self, reason: str) -> None:
+        """The client broke the protocol: log it, trace it, close with a parse error."""
+        if self.close_reason is None:
+            self._log.info("engine.io session %s: protocol error: %s", self.sid, reason)
+            self._trace(TraceKind.PROTOCOL_ERROR, detail=reason)
+            self.close(EngineCloseReason.PARSE_ERROR)
+
+    async def poll(self) -> list[OutboxEntry]:
+        """Serve one long-poll GET: wait for queued entries and take them all.
+
+        Raises:
+            PollRefused: the session is closed or upgraded, or another GET is pending (which closes the
+                session: the pending GET gets a close packet).
+        """
+        open_elsewhere = self.close_reason is None and not self.machine.accepts_polling
+        if self._drained.is_set() or self.transport != "polling" or open_elsewhere:
+            raise PollRefused("session closed or no longer polling")
+        if not self.machine.start_poll():
+            self._log.info("engine.io session %s: overlapping polls", self.sid)
+            self.close(EngineCloseReason.MULTIPLE_POLLING)
+            raise PollRefused("another poll is pending")
+        try:
+            if self.machine.polls_get_noop:
+                return [_NOOP]
+            return await self._take_batch(polling=True)
+        finally:
+            self.machine.end_poll()
+
+    async def next_batch(self) -> list[OutboxEntry]:
+        """Serve the WebSocket writer: wait for queued entries and take those ready; ``[]`` once closed."""
+        return await self._take_batch(polling=False)
+
+    async def _take_batch(self, *, polling: bool) -> list[OutboxEntry]:
+        try:
+            first = await self._outbox_recv.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self._drained.set()
+            return [_CLOSE] if polling else []
+        batch = [first]
+        # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.
+        if first is not _NOOP and first is not _CLOSE and not (polling and self.machine.polls_get_noop):
+            self._drain_into(batch)
+        return self._finish_batch(batch)
+
+    def _drain_into(self, batch: list[OutboxEntry]) -> None:
+        while True:
+            try:
+                entry = self._outbox_recv.receive_nowait()
+            except anyio.WouldBlock:
+                return
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                self._drained.set()
+                return
+            batch.append(entry)
+            if entry is _CLOSE:
+                return
+
+    def _finish_batch(self, batch: list[OutboxEntry]) -> list[OutboxEntry]:
+        if batch[-1] is _CLOSE:
+            self._drained.set()
+        return batch
+
+    # -- the upgrade ----------------------------------------------------------------------------------------
+
+    def websocket_attached(self) -> None:
+        """A WebSocket arrived with this sid to upgrade the session.
+
+        Raises:
+            ProtocolError: the session is not on polling, or another upgrade is in progress.
+        """
+        if self.close_reason is not None:
+            raise ProtocolError("session closed")
+        self.machine.websocket_attached(self._clock())
+        self._wake.set()
+
+    def probed(self) -> None:
+        """The upgrading WebSocket sent ``2probe``: release a pending poll with a noop, as Node does."""
+        self.machine.handle(SessionEvent.PROBED)
+        if self.machine.poll_pending:
+            self._control(_NOOP)
+
+    def upgraded(self) -> None:
+        """The upgrading WebSocket sent ``5``: from now on the session's transport is the WebSocket."""
+        self.machine.handle(SessionEvent.UPGRADED)
+        self.transport = "websocket"
+        self.upgrade_scope = None
+        self._trace(TraceKind.UPGRADE, detail="polling -> websocket")
+
+    def upgrade_failed(self) -> None:
+        """The upgrading WebSocket closed, misbehaved or timed out: the session stays on polling."""
+        if self.machine.upgrading:
+            self.machine.handle(SessionEvent.UPGRADE_FAILED)
+        if self.upgrade_scope is not None:
+            self.upgrade_scope.cancel()
+            self.upgrade_scope = None
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _deliver(self, data: str | bytes) -> None:
+        try:
+            self._listener.on_message(self, data)
+        except Exception:
+            self._log.exception("engine.io session %s: listener.on_message failed", self.sid)
+            self._trace(TraceKind.HANDLER_FAILED)
+
+    def _overflow(self, message: Outgoing) -> None:
+        policy = self.config.slow_consumer
+        self._trace(TraceKind.MAILBOX_FULL, message=type(message).__name__)
+        if policy == "drop_oldest":
+            self._outbox_recv.receive_nowait()
+            self._trace(TraceKind.DROPPED)
+            return
+        if policy == "disconnect":
+            self._log.info("engine.io session %s: outbox full, closing the slow consumer", self.sid)
+            self.close(EngineCloseReason.SLOW_CONSUMER)
+            raise Closed(self.sid, message)
+        raise InternalChannelFull(self.sid, message)
+
+    def _control(self, packet: Packet) -> None:
+        # Control packets use the slack above max_buffer_size; if even that is full the client is not reading,
+        # and the heartbeat will end the session, so dropping one is harmless.
+        try:
+            self._outbox_send.send_nowait(packet)
+        except (anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._trace(TraceKind.DROPPED, message=packet.type.name)
+
+    def _discard_outbox(self) -> None:
+        while True:
+            try:
+                self._outbox_recv.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
+                return
+
+    def _trace(self, kind: TraceKind, *, message: str | None = None, detail: str | None = None) -> None:
+        if self._tracer is not None:
+            self._tracer.record(
+                TraceEvent(
+                    kind=kind,
+                    actor=self.sid,
+                    actor_kind="engine_session",
+                    message=message,
+                    depth=self._outbox_send.statistics().current_buffer_used,
+                    capacity=self.config.max_buffer_size,
+                    detail=detail,
+                )
+            )

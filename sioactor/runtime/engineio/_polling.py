@@ -1,0 +1,165 @@
+"""HTTP long-polling: the handshake over GET, the long-poll GET, the POST, and Engine.IO's error answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import anyio
+
+from sioactor.actors._engine_session import EngineSession, PollRefused
+from sioactor.protocol._errors import PayloadTooLarge, ProtocolError
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
+from sioactor.runtime.engineio._http import (
+    OCTET_STREAM,
+    TEXT_PLAIN,
+    EngineError,
+    Headers,
+    Receive,
+    Scope,
+    Send,
+    cors_headers,
+    query_of,
+    read_body,
+    respond,
+    respond_error,
+)
+
+if TYPE_CHECKING:
+    from sioactor.runtime.engineio._server import EngineServer
+
+__all__ = ("handle_http",)
+
+logger = logging.getLogger("sioactor.engineio")
+
+
+async def handle_http(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer one HTTP request under the server's path."""
+    method = scope["method"]
+    cors = cors_headers(server.config.cors, scope, preflight=method == "OPTIONS")
+    if method == "OPTIONS" and server.config.cors is not None:
+        await respond(send, 204, b"", extra=cors)
+        return
+    query = query_of(scope)
+    transport = query.get("transport")
+    if not server.transport_known(transport):
+        await respond_error(send, EngineError.UNKNOWN_TRANSPORT, cors)
+        return
+    if transport != "polling":
+        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        return
+    sid = query.get("sid")
+    if sid is None:
+        await _handshake(server, scope, method, send, cors)
+        return
+    session = server.lookup(sid)
+    if session is None:
+        await respond_error(send, EngineError.UNKNOWN_SID, cors)
+    elif method == "GET":
+        await _poll(session, query.get("b64"), receive, send, cors)
+    elif method == "POST":
+        await _post(session, scope, receive, send, cors)
+    else:
+        await respond_error(send, EngineError.BAD_REQUEST, cors)
+
+
+async def _handshake(server: EngineServer, scope: Scope, method: str, send: Send, cors: Headers) -> None:
+    query = query_of(scope)
+    error = server.check_handshake(query, method)
+    if error is not None:
+        await respond_error(send, error, cors)
+        return
+    request = server.request_info(scope)
+    refusal = await server.allowed(request)
+    if refusal is not None:
+        await respond_error(send, EngineError.FORBIDDEN, cors, refusal)
+        return
+    protocol = server.protocol_of(query)
+    assert protocol is not None
+    session = await server.open_session(protocol, "polling", request)
+    open_text = server.open_packet(session)
+    if protocol == 4:
+        await respond(send, 200, open_text.encode(), extra=cors)
+        return
+    body = encode_outbox_payload([Packet(PacketType.OPEN, open_text[1:])], protocol=3, b64=True)
+    await _respond_payload(send, body, cors)
+
+
+async def _poll(session: EngineSession, b64: str | None, receive: Receive, send: Send, cors: Headers) -> None:
+    entries = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_watch_disconnect, session, receive, tg.cancel_scope)
+        try:
+            entries = await session.poll()
+        except PollRefused:
+            entries = []
+        tg.cancel_scope.cancel()
+    if entries is None:
+        return
+    if not entries:
+        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        return
+    body = encode_outbox_payload(entries, protocol=session.protocol, b64=bool(b64))
+    await _respond_payload(send, body, cors)
+
+
+async def _watch_disconnect(session: EngineSession, receive: Receive, poll_scope: anyio.CancelScope) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    logger.info("engine.io session %s: poll connection closed prematurely", session.sid)
+    session.close(EngineCloseReason.TRANSPORT_ERROR)
+    poll_scope.cancel()
+
+
+async def _post(session: EngineSession, scope: Scope, receive: Receive, send: Send, cors: Headers) -> None:
+    if not session.connected:
+        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        return
+    if not session.machine.start_post():
+        session.protocol_error("data request overlap from client")
+        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        return
+    try:
+        await _read_and_deliver(session, scope, receive, send, cors)
+    finally:
+        session.machine.end_post()
+
+
+async def _read_and_deliver(
+    session: EngineSession, scope: Scope, receive: Receive, send: Send, cors: Headers
+) -> None:
+    limit = session.config.max_payload
+    try:
+        body = await read_body(receive, limit, _content_length(scope))
+        if body is None:
+            return
+        packets = decode_payload(body, protocol=session.protocol, max_payload=limit)
+    except PayloadTooLarge as exc:
+        session.protocol_error(exc.reason)
+        await respond(send, 413, b"Payload Too Large", extra=cors)
+        return
+    except ProtocolError as exc:
+        session.protocol_error(exc.reason)
+        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        return
+    for packet in packets:
+        session.receive(packet)
+    await respond(send, 200, b"ok", extra=cors)
+
+
+async def _respond_payload(send: Send, body: str | bytes, cors: Headers) -> None:
+    if isinstance(body, str):
+        await respond(send, 200, body.encode(), TEXT_PLAIN, cors)
+    else:
+        await respond(send, 200, body, OCTET_STREAM, cors)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

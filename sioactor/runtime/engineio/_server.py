@@ -1,0 +1,197 @@
+"""``EngineServer``: the session registry, the handshake, and the ASGI entry point for one Engine.IO path."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Literal
+
+import anyio
+import anyio.abc
+
+from sioactor.actors._engine_api import EngineConnection, EngineListener, RequestInfo, TransportName
+from sioactor.actors._engine_session import EngineSession, SessionConfig
+from sioactor.actors._trace import Tracer
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import Handshake, encode_open
+from sioactor.runtime.engineio._config import EngineConfig
+from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send, headers_of, query_of
+from sioactor.runtime.engineio._polling import handle_http
+from sioactor.runtime.engineio._websocket import handle_websocket
+
+__all__ = ("EngineServer", "new_sid")
+
+logger = logging.getLogger("sioactor.engineio")
+
+
+def new_sid() -> str:
+    """A fresh session id: 20 characters of the URL-safe base64 alphabet (15 random bytes), as Node's."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(15)).decode("ascii")
+
+
+class EngineServer:
+    """An Engine.IO server for one path: answers handshakes, runs one session actor per client.
+
+    ``run`` owns the task group every session actor runs in; requests arriving before it started, or after
+    ``close``, are answered 503. Serve it with ``engine_asgi_app`` (which runs ``run`` under the ASGI
+    lifespan) or mount ``__call__`` yourself while ``run`` is running.
+
+    Attributes:
+        config: the configuration.
+        sessions: the live sessions by sid (a read-only view).
+    """
+
+    def __init__(
+        self, config: EngineConfig, listener: EngineListener, *, tracer: Tracer | None = None
+    ) -> None:
+        self.config = config
+        self._listener = listener
+        self._tracer = tracer
+        self._sessions: dict[str, EngineSession] = {}
+        self.sessions: Mapping[str, EngineConnection] = MappingProxyType(self._sessions)
+        self._path = config.path.rstrip("/")
+        self._session_config = SessionConfig(
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            upgrade_timeout=config.upgrade_timeout,
+            max_buffer_size=config.max_buffer_size,
+            max_payload=config.max_payload,
+            slow_consumer=config.slow_consumer,
+            flush_timeout=config.flush_timeout,
+        )
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._stop = anyio.Event()
+        self._stopped = anyio.Event()
+
+    def handles(self, path: str) -> bool:
+        """Whether a request for *path* belongs to this server (its path, with or without what follows)."""
+        return path == self._path or path.startswith(self._path + "/")
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Serve sessions until cancelled or ``close()``; every session actor lives and dies inside this call."""
+        try:
+            async with anyio.create_task_group() as tg:
+                self._task_group = tg
+                task_status.started()
+                await self._stop.wait()
+                await self._close_sessions()
+                tg.cancel_scope.cancel()
+        finally:
+            self._task_group = None
+            self._stopped.set()
+
+    async def close(self) -> None:
+        """Close every session with ``SERVER_SHUTTING_DOWN`` (flushing their outboxes), stop, and return."""
+        self._stop.set()
+        if self._task_group is not None:
+            await self._stopped.wait()
+
+    async def _close_sessions(self) -> None:
+        for session in list(self._sessions.values()):
+            session.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
+        with anyio.move_on_after(self.config.flush_timeout + 1, shield=True):
+            while self._sessions:
+                await anyio.sleep(0.01)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI application for this server's path (``http`` and ``websocket`` scopes)."""
+        if scope["type"] == "http":
+            await handle_http(self, scope, receive, send)
+        elif scope["type"] == "websocket":
+            await handle_websocket(self, scope, receive, send)
+
+    # -- what the transports call -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """``run`` is serving and ``close`` has not been called."""
+        return self._task_group is not None and not self._stop.is_set()
+
+    def lookup(self, sid: str) -> EngineSession | None:
+        """The session *sid*, or ``None``; a session past its heartbeat deadline is closed first."""
+        session = self._sessions.get(sid)
+        if session is not None:
+            session.expired()
+        return session
+
+    def check_handshake(self, query: Mapping[str, str], method: str) -> EngineError | None:
+        """Why a handshake (a request without sid) must be refused, or ``None``."""
+        if method != "GET":
+            return EngineError.BAD_HANDSHAKE_METHOD
+        if self.protocol_of(query) is None:
+            return EngineError.UNSUPPORTED_PROTOCOL_VERSION
+        return None
+
+    def protocol_of(self, query: Mapping[str, str]) -> Literal[3, 4] | None:
+        """The Engine.IO revision the request asks for, if this server accepts it."""
+        eio = query.get("EIO")
+        if eio == "4":
+            return 4
+        if eio == "3" and self.config.allow_eio3:
+            return 3
+        return None
+
+    def transport_known(self, transport: str | None) -> bool:
+        """Whether *transport* is one this server offers."""
+        return transport in self.config.transports
+
+    async def allowed(self, request: RequestInfo) -> str | None:
+        """Ask ``allow_request``; the refusal message, or ``None`` when the handshake may proceed."""
+        hook = self.config.allow_request
+        if hook is None:
+            return None
+        verdict = await hook(request)
+        if verdict is True:
+            return None
+        return verdict if isinstance(verdict, str) and verdict else EngineError.FORBIDDEN.message
+
+    def request_info(self, scope: Scope) -> RequestInfo:
+        """The handshake request as the layers above see it."""
+        client = scope.get("client")
+        return RequestInfo(
+            path=scope.get("path", ""),
+            query=query_of(scope),
+            headers=headers_of(scope),
+            remote_address=(str(client[0]), int(client[1])) if client else None,
+        )
+
+    async def open_session(
+        self, protocol: Literal[3, 4], transport: TransportName, request: RequestInfo
+    ) -> EngineSession:
+        """Create a session, start its actor (which calls ``listener.on_open``) and register it."""
+        assert self._task_group is not None
+        session = EngineSession(
+            sid=new_sid(),
+            protocol=protocol,
+            transport=transport,
+            request=request,
+            config=self._session_config,
+            listener=self._listener,
+            on_done=self._forget,
+            tracer=self._tracer,
+            logger=logger,
+        )
+        self._sessions[session.sid] = session
+        await self._task_group.start(session.run)
+        return session
+
+    def open_packet(self, session: EngineSession) -> str:
+        """The OPEN packet text (``0{...}``) for *session*."""
+        upgrades = (
+            ("websocket",) if session.transport == "polling" and "websocket" in self.config.transports else ()
+        )
+        handshake = Handshake(
+            sid=session.sid,
+            upgrades=upgrades,
+            ping_interval=round(self.config.ping_interval * 1000),
+            ping_timeout=round(self.config.ping_timeout * 1000),
+            max_payload=self.config.max_payload,
+        )
+        return encode_open(handshake, protocol=session.protocol)
+
+    def _forget(self, session: EngineSession) -> None:
+        if self._sessions.get(session.sid) is session:
+            del self._sessions[session.sid]

@@ -1,0 +1,181 @@
+"""The WebSocket transport: direct sessions, the polling → WebSocket upgrade, the reader and the writer.
+
+The reader runs in the ASGI connection's task and hands packets to the session; the writer is the one task
+that sends on the socket, taking batches from the session's outbox. Neither owns session state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import anyio
+
+from sioactor.actors._engine_session import EngineSession
+from sioactor.protocol._errors import ProtocolError
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import Packet, PacketType, decode_packet, encode_ws_frames
+from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
+
+if TYPE_CHECKING:
+    from sioactor.runtime.engineio._server import EngineServer
+
+__all__ = ("handle_websocket",)
+
+logger = logging.getLogger("sioactor.engineio")
+
+# Closing codes: 1000 normal, 1008 policy violation (refused before accept), 1009 message too big.
+_NORMAL = 1000
+_REFUSED = 1008
+_TOO_BIG = 1009
+
+
+async def handle_websocket(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one WebSocket connection under the server's path."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    query = query_of(scope)
+    sid = query.get("sid")
+    if query.get("transport") != "websocket" or not server.transport_known("websocket"):
+        await _refuse(send, "unknown transport")
+    elif sid is not None:
+        await _upgrade(server, server.lookup(sid), receive, send)
+    else:
+        await _direct(server, scope, receive, send)
+
+
+async def _refuse(send: Send, why: str) -> None:
+    logger.info("engine.io websocket refused: %s", why)
+    await send({"type": "websocket.close", "code": _REFUSED})
+
+
+async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+    query = query_of(scope)
+    protocol = server.protocol_of(query)
+    if protocol is None:
+        await _refuse(send, f"unsupported protocol version {query.get('EIO')!r}")
+        return
+    request = server.request_info(scope)
+    if await server.allowed(request) is not None:
+        await _refuse(send, "forbidden by allow_request")
+        return
+    session = await server.open_session(protocol, "websocket", request)
+    try:
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": server.open_packet(session)})
+    except OSError:
+        session.close(EngineCloseReason.TRANSPORT_CLOSE)
+        return
+    await _serve(session, receive, send)
+
+
+async def _upgrade(server: EngineServer, session: EngineSession | None, receive: Receive, send: Send) -> None:
+    if session is None:
+        await _refuse(send, "unknown sid")
+        return
+    try:
+        session.websocket_attached()
+    except ProtocolError as exc:
+        await _refuse(send, f"session {session.sid}: {exc.reason}")
+        return
+    await send({"type": "websocket.accept"})
+    upgraded = False
+    with anyio.CancelScope() as scope:
+        session.upgrade_scope = scope
+        upgraded = await _probe(session, receive, send)
+    if not upgraded:
+        session.upgrade_failed()
+        await _close(send, _NORMAL)
+        return
+    await _serve(session, receive, send)
+
+
+async def _probe(session: EngineSession, receive: Receive, send: Send) -> bool:
+    """Run the probe exchange (``2probe`` → ``3probe``, then ``5``); True once the upgrade completed."""
+    while True:
+        message = await receive()
+        if message["type"] != "websocket.receive":
+            return False
+        text = message.get("text")
+        try:
+            if text == "2probe":
+                session.probed()
+                await send({"type": "websocket.send", "text": "3probe"})
+            elif text == "5":
+                session.upgraded()
+                return True
+            else:
+                logger.info("engine.io session %s: unexpected frame during upgrade", session.sid)
+                return False
+        except ProtocolError as exc:
+            logger.info("engine.io session %s: upgrade refused: %s", session.sid, exc.reason)
+            return False
+
+
+async def _serve(session: EngineSession, receive: Receive, send: Send) -> None:
+    writer_done = anyio.Event()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_write_loop, session, send, writer_done)
+        await _read_loop(session, receive)
+        with anyio.move_on_after(session.config.flush_timeout):
+            await writer_done.wait()
+        tg.cancel_scope.cancel()
+
+
+async def _read_loop(session: EngineSession, receive: Receive) -> None:
+    limit = session.config.max_payload
+    while session.connected:
+        message = await receive()
+        if message["type"] != "websocket.receive":
+            session.close(EngineCloseReason.TRANSPORT_CLOSE)
+            return
+        frame = message.get("text")
+        if frame is None:
+            frame = message.get("bytes") or b""
+        if len(frame) > limit:
+            session.protocol_error(f"frame of {len(frame)} exceeds maxPayload {limit}")
+            return
+        try:
+            packet = decode_packet(frame, protocol=session.protocol)
+        except ProtocolError as exc:
+            session.protocol_error(exc.reason)
+            return
+        session.receive(packet)
+
+
+async def _write_loop(session: EngineSession, send: Send, done: anyio.Event) -> None:
+    try:
+        while await _write_batch(session, send):
+            pass
+        await _close(send, _NORMAL)
+    except OSError:
+        session.close(EngineCloseReason.TRANSPORT_ERROR)
+    finally:
+        done.set()
+
+
+async def _write_batch(session: EngineSession, send: Send) -> bool:
+    """Send the next batch of the outbox; False once the session has ended (or sent its close)."""
+    batch = await session.next_batch()
+    if not batch:
+        return False
+    for entry in batch:
+        if isinstance(entry, Packet):
+            if entry.type is PacketType.NOOP:
+                continue
+            if entry.type is PacketType.CLOSE:
+                return False
+        for frame in encode_ws_frames(entry, protocol=session.protocol):
+            if isinstance(frame, str):
+                await send({"type": "websocket.send", "text": frame})
+            else:
+                await send({"type": "websocket.send", "bytes": frame})
+    return True
+
+
+async def _close(send: Send, code: int) -> None:
+    try:
+        await send({"type": "websocket.close", "code": code})
+    except (OSError, RuntimeError):
+        # The connection is already gone (or closed by the server): nothing left to tell the client.
+        pass
