@@ -22,6 +22,7 @@ __all__ = (
     "b64decode",
     "b64encode",
     "decode_packet",
+    "decode_text_packet",
     "encode_packet",
     "js_length",
 )
@@ -105,7 +106,7 @@ def decode_packet(frame: str | bytes, *, protocol: EngineProtocol = 4) -> Packet
             message.
     """
     if isinstance(frame, str):
-        return _decode_text(frame, protocol)
+        return decode_text_packet(frame, protocol)
     if protocol == 4:
         return Packet(PacketType.MESSAGE, bytes(frame))
     if not frame:
@@ -115,7 +116,8 @@ def decode_packet(frame: str | bytes, *, protocol: EngineProtocol = 4) -> Packet
     return Packet(PacketType.MESSAGE, bytes(frame[1:]))
 
 
-def _decode_text(frame: str, protocol: EngineProtocol) -> Packet:
+def decode_text_packet(frame: str, protocol: EngineProtocol) -> Packet:
+    """``decode_packet`` for a str, without the type dispatch: for the payload decoders' loops."""
     packet_type = _TYPE_BY_CHAR.get(frame[:1])
     if packet_type is not None:
         return Packet(packet_type, frame[1:])

@@ -16,7 +16,7 @@ from sioactor.protocol.engineio._packet import (
     Packet,
     PacketType,
     b64encode,
-    decode_packet,
+    decode_text_packet,
     encode_packet,
 )
 from sioactor.protocol.engineio._payload_v3 import (
@@ -117,7 +117,7 @@ def decode_payload(
         return decode_v3_text(body)
     if not body:
         raise DecodeError("empty payload")
-    return [decode_packet(part) for part in body.split(_SEPARATOR)]
+    return [decode_text_packet(part, 4) for part in body.split(_SEPARATOR)]
 
 
 def _utf8(body: bytes) -> str:

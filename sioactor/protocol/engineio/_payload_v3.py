@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sioactor.protocol._errors import DecodeError
-from sioactor.protocol.engineio._packet import Packet, b64encode, decode_packet, js_length
+from sioactor.protocol.engineio._packet import Packet, b64encode, decode_packet, decode_text_packet, js_length
 
 __all__ = ("decode_v3_binary", "decode_v3_text", "encode_v3_binary", "encode_v3_text")
 
@@ -76,7 +76,7 @@ def decode_v3_text(body: str) -> list[Packet]:
         if end > size:
             raise DecodeError(f"packet length {digits} runs past the end of the payload")
         if end > start:
-            packets.append(decode_packet(body[start:end], protocol=3))
+            packets.append(decode_text_packet(body[start:end], 3))
         pos = end
     return packets
 
@@ -128,4 +128,4 @@ def _decode_binary_item(chunk: bytes, kind: int) -> Packet:
         text = chunk.decode("utf-8")
     except UnicodeDecodeError:
         raise DecodeError("text packet in binary payload is not UTF-8") from None
-    return decode_packet(text, protocol=3)
+    return decode_text_packet(text, 3)
