@@ -23,24 +23,24 @@ class AckWaiter(Protocol):
 
 
 class AckTable:
-    """Pending acks of one socket: ack id → waiter. Ids count up from 0, as Node's do."""
+    """Pending acks of one socket: ack id → waiter.
 
-    __slots__ = ("_next", "_pending", "sid")
+    The ids come from the caller: as in Node, they are drawn from one counter per *namespace*, because a
+    broadcast with ack is encoded once, so every receiver sees (and must register) the same id.
+    """
+
+    __slots__ = ("_pending", "sid")
 
     def __init__(self, sid: str) -> None:
         self.sid = sid
-        self._next = 0
         self._pending: dict[int, AckWaiter] = {}
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def register(self, waiter: AckWaiter) -> int:
-        """Reserve the next ack id for *waiter* and return it."""
-        ack_id = self._next
-        self._next += 1
+    def register(self, ack_id: int, waiter: AckWaiter) -> None:
+        """Await the answer to *ack_id* on behalf of *waiter*."""
         self._pending[ack_id] = waiter
-        return ack_id
 
     def discard(self, ack_id: int) -> None:
         """Forget *ack_id* (timed out, or its emit failed); a late answer to it is then unknown."""

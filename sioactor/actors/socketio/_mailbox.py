@@ -14,8 +14,8 @@ socket) and then handles one *final* message, shielded from that cancellation: t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Generic, TypeVar
 
 import anyio
 
@@ -26,7 +26,7 @@ __all__ = ("SocketMailbox", "Spawn")
 M = TypeVar("M")
 
 # How the mailbox starts its drain: the server's ``TaskGroup.start_soon`` (a plain ``def``).
-Spawn = Callable[[Callable[[], Awaitable[None]]], None]
+Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
 
 
 class SocketMailbox(Generic[M]):

@@ -71,11 +71,13 @@ class BroadcastError(SioactorError):
 
     Attributes:
         errors: sid → the ``SendError`` (``InternalChannelFull`` or ``Closed``) that receiver raised.
+        stream: for ``emit_with_ack``, the ``AckStream`` of the receivers that were reached; else ``None``.
     """
 
-    def __init__(self, errors: Mapping[str, Exception]) -> None:
+    def __init__(self, errors: Mapping[str, Exception], stream: Any = None) -> None:
         super().__init__(f"broadcast could not reach {len(errors)} socket(s): {sorted(errors)[:5]}")
         self.errors = dict(errors)
+        self.stream = stream
 
 
 class ConnectRefused(SioactorError):

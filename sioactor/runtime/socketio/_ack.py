@@ -1,0 +1,176 @@
+"""Acknowledgements both ways: ``AckStream`` (the server awaits the client's answers) and ``AckSender`` (a
+handler answers the client's request).
+
+An ``AckStream`` is resolved by plain calls from the connection's ``on_message`` (it is the ``AckWaiter``
+of every socket it was sent to), so it never waits on any socket's mailbox. It owns its deadline: whoever
+awaits it gets ``AckTimeout`` for each socket still silent then, and those sockets forget the ack id (a late
+answer is then an unknown id, logged and ignored).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import Any, Final, final
+
+import anyio
+
+from sioactor.actors._engine_api import EngineConnection
+from sioactor.actors.socketio import AckTable
+from sioactor.protocol.socketio import Packet, PacketType, Parser
+from sioactor.runtime.socketio._errors import AckDecodeError, AckError, AckTimeout
+
+__all__ = ("NO_DATA", "AckSender", "AckStream", "from_args", "to_args")
+
+
+class _NoData:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_DATA"
+
+
+NO_DATA: Final = _NoData()
+"""The default of every ``data=`` parameter: emit no argument at all."""
+
+
+def to_args(data: Any) -> tuple[Any, ...]:
+    """The seed's rule: a tuple is several arguments, anything else one argument, ``NO_DATA`` none."""
+    if data is NO_DATA:
+        return ()
+    if isinstance(data, tuple):
+        return data
+    return (data,)
+
+
+def from_args(args: list[Any]) -> Any:
+    """The inverse of ``to_args`` for answers: no argument → ``None``, one → itself, several → a tuple."""
+    if not args:
+        return None
+    if len(args) == 1:
+        return args[0]
+    return tuple(args)
+
+
+@final
+class AckStream:
+    """The answers to one emit: await it for the first answer, or ``async for sid, result in stream`` for
+    each receiver's. A result is the answer (see ``from_args``), or an ``AckError`` instance when that socket
+    timed out (``AckTimeout``), answered something *convert* refused (``AckDecodeError``) or left
+    (``AckClosed``). Awaiting raises that error instead of returning it.
+
+    Created by ``emit_with_ack``; not constructed directly.
+    """
+
+    __slots__ = ("_convert", "_deadline", "_results", "_tickets", "_timeout", "_wake")
+
+    def __init__(self, *, timeout: float, convert: Callable[[Any], Any] | None) -> None:
+        self._timeout = timeout
+        self._convert = convert
+        self._deadline = anyio.current_time() + timeout
+        self._results: deque[tuple[str, Any]] = deque()
+        self._tickets: dict[str, tuple[AckTable, int]] = {}
+        self._wake = anyio.Event()
+
+    def __len__(self) -> int:
+        """How many results are still to come (received but not consumed, or awaited)."""
+        return len(self._results) + len(self._tickets)
+
+    def expect(self, table: AckTable, ack_id: int) -> None:
+        """Await socket ``table.sid``'s answer to *ack_id* (internal: called by the emitter)."""
+        self._tickets[table.sid] = (table, ack_id)
+        table.register(ack_id, self)
+
+    def abandon(self, sid: str) -> None:
+        """Stop awaiting socket *sid* (internal: its emit failed, so it will never answer)."""
+        ticket = self._tickets.pop(sid, None)
+        if ticket is not None:
+            ticket[0].discard(ticket[1])
+
+    def resolve(self, sid: str, args: list[Any]) -> None:
+        """``AckWaiter``: socket *sid* answered."""
+        if self._tickets.pop(sid, None) is None:
+            return
+        value = from_args(args)
+        if self._convert is not None:
+            try:
+                value = self._convert(value)
+            except Exception as exc:
+                value = AckDecodeError(sid, value, str(exc))
+        self._push(sid, value)
+
+    def fail(self, sid: str, error: Exception) -> None:
+        """``AckWaiter``: socket *sid* can no longer answer."""
+        if self._tickets.pop(sid, None) is not None:
+            self._push(sid, error)
+
+    def __aiter__(self) -> AckStream:
+        return self
+
+    async def __anext__(self) -> tuple[str, Any]:
+        if not self._results and self._tickets:
+            await self._wait()
+        if not self._results:
+            raise StopAsyncIteration
+        return self._results.popleft()
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._first().__await__()
+
+    async def _first(self) -> Any:
+        if not self:
+            raise AckError("-", "the emit reached no socket, so no answer can come")
+        _sid, result = await self.__anext__()
+        for sid in list(self._tickets):
+            self.abandon(sid)
+        if isinstance(result, AckError):
+            raise result
+        return result
+
+    async def _wait(self) -> None:
+        self._wake = anyio.Event()
+        with anyio.CancelScope(deadline=self._deadline):
+            await self._wake.wait()
+            return
+        for sid, (table, ack_id) in self._tickets.items():
+            table.discard(ack_id)
+            self._results.append((sid, AckTimeout(sid, self._timeout)))
+        self._tickets.clear()
+
+    def _push(self, sid: str, result: Any) -> None:
+        self._results.append((sid, result))
+        self._wake.set()
+
+
+@final
+class AckSender:
+    """What a handler uses to answer the client's ack request. A no-op when the client asked for none;
+    only the first ``send`` is sent (an ack id is answered once).
+    """
+
+    __slots__ = ("_ack_id", "_conn", "_nsp", "_parser", "_sent")
+
+    def __init__(self, conn: EngineConnection, parser: Parser, nsp: str, ack_id: int | None) -> None:
+        self._conn = conn
+        self._parser = parser
+        self._nsp = nsp
+        self._ack_id = ack_id
+        self._sent = False
+
+    @property
+    def requested(self) -> bool:
+        """True when the client awaits an answer that was not sent yet."""
+        return self._ack_id is not None and not self._sent
+
+    def send(self, data: Any = NO_DATA) -> None:
+        """Answer with *data* (a tuple is several arguments); never waits.
+
+        Raises:
+            InternalChannelFull: the connection's outbox is full.
+            Closed: the connection is gone.
+        """
+        if not self.requested:
+            return
+        self._sent = True
+        packet = Packet(type=PacketType.ACK, nsp=self._nsp, data=list(to_args(data)), id=self._ack_id)
+        self._conn.send(self._parser.encode(packet))

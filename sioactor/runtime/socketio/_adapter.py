@@ -1,0 +1,143 @@
+"""The adapter interface (who is where, and how a broadcast reaches them) and the local adapter.
+
+The interface is shaped for remote adapters (Redis, a Node cluster) from the start: every operation takes
+``BroadcastOptions`` (rooms, exceptions, flags) rather than a list of sockets, and is ``async`` because a
+remote adapter talks to other nodes. The local adapter resolves targets in the namespace's room registry and
+delivers in the same call: the packet is **encoded once** and the same object is handed to each receiver's
+``EngineConnection.send`` (``send_nowait`` into the session's outbox, no intermediate actor per delivery).
+A full or closed receiver is recorded and skipped; the others are served; ``BroadcastError`` lists it after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from sioactor.actors._errors import SendError
+from sioactor.protocol.socketio import Packet
+from sioactor.runtime.socketio._errors import BroadcastError
+
+if TYPE_CHECKING:
+    from sioactor.runtime.socketio._ack import AckStream
+    from sioactor.runtime.socketio._namespace import Namespace
+    from sioactor.runtime.socketio._socket import Socket
+
+__all__ = ("Adapter", "BroadcastOptions", "LocalAdapter")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BroadcastOptions:
+    """Which sockets of a namespace an operation selects.
+
+    Attributes:
+        rooms: sockets in any of these rooms; every socket of the namespace when empty.
+        except_rooms: minus the sockets in any of these rooms.
+        except_sids: minus these sockets (the emitting socket, for ``socket.to(...)``).
+        local: this node only (a no-op for the local adapter).
+        volatile: drop the packet for a receiver whose outbox is full instead of reporting it.
+    """
+
+    rooms: frozenset[str] = frozenset()
+    except_rooms: frozenset[str] = frozenset()
+    except_sids: frozenset[str] = frozenset()
+    local: bool = False
+    volatile: bool = False
+
+
+class Adapter(Protocol):
+    """How one namespace's operators reach the sockets they select, on this node and others."""
+
+    async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
+        """Send *packet* to every selected socket.
+
+        Raises:
+            BroadcastError: some receivers could not be reached; all the others were.
+        """
+
+    async def broadcast_with_ack(self, packet: Packet, opts: BroadcastOptions, stream: AckStream) -> None:
+        """Send *packet* (its ``id`` set) and make *stream* await each receiver's answer.
+
+        Raises:
+            BroadcastError: some receivers could not be reached (the stream does not await them).
+        """
+
+    async def add_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
+        """Make every selected socket join *rooms*."""
+
+    async def del_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
+        """Make every selected socket leave *rooms*."""
+
+    async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
+        """Disconnect every selected socket from the namespace."""
+
+    async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket]:
+        """The selected sockets."""
+
+    def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
+        """The selected sockets of this node only; never waits."""
+
+
+class LocalAdapter:
+    """The in-process adapter: one node, state in the namespace's ``RoomRegistry``."""
+
+    __slots__ = ("_ns",)
+
+    def __init__(self, ns: Namespace) -> None:
+        self._ns = ns
+
+    def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
+        """The selected sockets, in the order they joined."""
+        sockets = self._ns.sockets
+        sids = self._ns.registry.select(opts.rooms, opts.except_rooms, opts.except_sids)
+        return [sockets[sid] for sid in sids if sid in sockets]
+
+    async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
+        """See ``Adapter.broadcast``."""
+        encoded = self._ns.parser.encode(packet)
+        errors: dict[str, Exception] = {}
+        for socket in self.local_sockets(opts):
+            conn = socket.conn
+            if opts.volatile:
+                conn.send_volatile(encoded)
+                continue
+            try:
+                conn.send(encoded)
+            except SendError as exc:
+                errors[socket.id] = exc
+        if errors:
+            raise BroadcastError(errors)
+
+    async def broadcast_with_ack(self, packet: Packet, opts: BroadcastOptions, stream: AckStream) -> None:
+        """See ``Adapter.broadcast_with_ack``."""
+        assert packet.id is not None, "broadcast_with_ack needs a packet with an ack id"
+        encoded = self._ns.parser.encode(packet)
+        errors: dict[str, Exception] = {}
+        for socket in self.local_sockets(opts):
+            stream.expect(socket.acks, packet.id)
+            try:
+                socket.conn.send(encoded)
+            except SendError as exc:
+                stream.abandon(socket.id)
+                errors[socket.id] = exc
+        if errors:
+            raise BroadcastError(errors)
+
+    async def add_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
+        """See ``Adapter.add_sockets``."""
+        for socket in self.local_sockets(opts):
+            socket.join(rooms)
+
+    async def del_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
+        """See ``Adapter.del_sockets``."""
+        for socket in self.local_sockets(opts):
+            socket.leave(rooms)
+
+    async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
+        """See ``Adapter.disconnect_sockets``."""
+        for socket in self.local_sockets(opts):
+            socket.disconnect()
+
+    async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket]:
+        """See ``Adapter.fetch_sockets``."""
+        return self.local_sockets(opts)

@@ -1,0 +1,185 @@
+"""The Socket.IO side of one Engine.IO session (``Client``) and the ``EngineListener`` that routes sessions'
+messages to them.
+
+Everything here runs in the engine session's task through the listener's plain calls, so it never awaits:
+packets are decoded, ACKs resolved on the spot (never behind a handler, see ``actors/socketio/_acks.py``),
+and everything else is told to the socket actor of its namespace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from sioactor.actors._engine_api import EngineConnection
+from sioactor.actors._errors import SendError
+from sioactor.actors._trace import TraceKind
+from sioactor.actors.socketio import Connect, EventReceived
+from sioactor.protocol._errors import ProtocolError
+from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
+from sioactor.protocol.socketio import Packet, PacketType
+from sioactor.runtime.socketio._socket import Socket
+
+if TYPE_CHECKING:
+    from sioactor.runtime.socketio._io import SocketIo
+
+__all__ = ("Client", "SocketIoListener")
+
+logger = logging.getLogger("sioactor.socketio")
+
+
+class Client:
+    """One Engine.IO session's Socket.IO state: its packet decoder and its socket per namespace."""
+
+    __slots__ = ("_connected_once", "_decoder", "_io", "_name", "_timer", "conn", "sockets")
+
+    def __init__(self, io: SocketIo, conn: EngineConnection) -> None:
+        self._io = io
+        self.conn = conn
+        self._name = f"client:{conn.sid}"
+        config = io.config
+        self._decoder = io.parser.decoder(max_attachments=config.max_attachments, max_size=config.max_payload)
+        self.sockets: dict[str, Socket] = {}
+        self._timer = anyio.CancelScope()
+        self._connected_once = False
+
+    def start(self) -> None:
+        """Arm the connect timeout; an Engine.IO v3 client is connected to ``/`` implicitly."""
+        self._io.spawn(self._connect_timeout)
+        if self.conn.protocol == 3:
+            self._connect("/", None)
+
+    async def _connect_timeout(self) -> None:
+        with self._timer:
+            await anyio.sleep(self._io.config.connect_timeout)
+            logger.info("%s: no namespace joined within the connect timeout; closing", self._name)
+            self.conn.close(EngineCloseReason.FORCED_CLOSE)
+
+    def accepted(self, socket: Socket) -> None:
+        """A socket of this client joined its namespace: the connect timeout no longer applies."""
+        self._connected_once = True
+        self._timer.cancel()
+
+    def forget(self, socket: Socket) -> None:
+        """Socket *socket* left; a new CONNECT to its namespace may follow."""
+        if self.sockets.get(socket.ns) is socket:
+            del self.sockets[socket.ns]
+
+    def on_message(self, data: str | bytes) -> None:
+        """One Engine.IO message from the client (a packet, or an attachment of one)."""
+        try:
+            packet = self._decoder.feed(data)
+        except ProtocolError as exc:
+            self._protocol_error(exc.reason)
+            return
+        if packet is None:
+            return
+        kind = packet.type
+        if kind is PacketType.EVENT:
+            self._event(packet)
+        elif kind is PacketType.ACK:
+            self._ack(packet)
+        elif kind is PacketType.CONNECT:
+            self._connect(packet.nsp, packet.data)
+        elif kind is PacketType.DISCONNECT:
+            self._disconnect(packet.nsp)
+        else:
+            self._protocol_error(f"a client may not send {kind.name}")
+
+    def on_close(self, reason: EngineCloseReason) -> None:
+        """The session ended: every socket of it disconnects with the matching reason."""
+        self._timer.cancel()
+        disconnect_reason = DisconnectReason.from_engine(reason)
+        for socket in list(self.sockets.values()):
+            socket._close(disconnect_reason, notify=False)
+
+    def _event(self, packet: Packet) -> None:
+        socket = self.sockets.get(packet.nsp)
+        data = packet.data
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            self._protocol_error(f"EVENT payload must be a list starting with the event name, got {data!r}")
+            return
+        if socket is None:
+            self._ignore(f"event {data[0]!r} for namespace {packet.nsp!r}, which this client has not joined")
+            return
+        try:
+            socket._tell(EventReceived(event=data[0], args=tuple(data[1:]), ack_id=packet.id))
+        except SendError as exc:
+            logger.warning("%s: event %r dropped: %s", socket._name, data[0], exc)
+            self._io.trace(TraceKind.MAILBOX_FULL, socket._name, message="EventReceived", detail=str(exc))
+
+    def _ack(self, packet: Packet) -> None:
+        socket = self.sockets.get(packet.nsp)
+        args = packet.data if isinstance(packet.data, list) else [packet.data]
+        if socket is None or packet.id is None or not socket.acks.resolve(packet.id, args):
+            self._ignore(f"ACK with unknown id {packet.id!r} on namespace {packet.nsp!r}")
+            return
+        self._io.trace(TraceKind.ACK_RECEIVED, socket._name, detail=str(packet.id))
+
+    def _connect(self, nsp: str, auth: Any) -> None:
+        if nsp in self.sockets:
+            self._ignore(f"second CONNECT to namespace {nsp!r}")
+            return
+        ns = self._io._namespace_for(nsp)
+        if ns is None:
+            message = "Invalid namespace"
+            payload: Any = {"message": message} if self.conn.protocol == 4 else message
+            self._send(Packet(type=PacketType.CONNECT_ERROR, nsp=nsp, data=payload))
+            return
+        socket = Socket(self, ns, self._io.new_sid())
+        self.sockets[nsp] = socket
+        self._io.trace(TraceKind.SPAWNED, socket._name)
+        socket._tell(Connect(auth=auth))
+
+    def _disconnect(self, nsp: str) -> None:
+        socket = self.sockets.get(nsp)
+        if socket is not None:
+            socket._close(DisconnectReason.CLIENT_NS_DISCONNECT, notify=False)
+
+    def _send(self, packet: Packet) -> None:
+        try:
+            self.conn.send(self._io.parser.encode(packet))
+        except SendError as exc:
+            logger.info("%s: could not answer %s: %s", self._name, packet.type.name, exc)
+
+    def _ignore(self, what: str) -> None:
+        logger.info("%s: ignored %s", self._name, what)
+        self._io.trace(TraceKind.DROPPED, self._name, detail=what)
+
+    def _protocol_error(self, reason: str) -> None:
+        logger.warning("%s: protocol error, closing the connection: %s", self._name, reason)
+        self._io.trace(TraceKind.PROTOCOL_ERROR, self._name, detail=reason)
+        self.conn.close(EngineCloseReason.PARSE_ERROR)
+
+
+class SocketIoListener:
+    """The ``EngineListener`` of a ``SocketIo`` server: one ``Client`` per Engine.IO session."""
+
+    __slots__ = ("_clients", "_io")
+
+    def __init__(self, io: SocketIo) -> None:
+        self._io = io
+        self._clients: dict[str, Client] = {}
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def on_open(self, conn: EngineConnection) -> None:
+        """A session finished its handshake."""
+        client = Client(self._io, conn)
+        self._clients[conn.sid] = client
+        client.start()
+
+    def on_message(self, conn: EngineConnection, data: str | bytes) -> None:
+        """One message of a session."""
+        client = self._clients.get(conn.sid)
+        if client is not None:
+            client.on_message(data)
+
+    def on_close(self, conn: EngineConnection, reason: EngineCloseReason) -> None:
+        """A session ended."""
+        client = self._clients.pop(conn.sid, None)
+        if client is not None:
+            client.on_close(reason)

@@ -1,0 +1,261 @@
+"""``SocketIo``: the Socket.IO server object users hold: configuration, namespaces, io-level operators, and
+the task group in which socket actors drain their mailboxes.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import fields
+from typing import Any, final, overload
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+
+from sioactor.actors._engine_api import EngineListener
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.protocol._reasons import DisconnectReason
+from sioactor.protocol.socketio import Parser, parser_by_name
+from sioactor.runtime.socketio._ack import NO_DATA, AckStream
+from sioactor.runtime.socketio._adapter import BroadcastOptions
+from sioactor.runtime.socketio._client import SocketIoListener
+from sioactor.runtime.socketio._config import SocketIoConfig
+from sioactor.runtime.socketio._errors import ConfigError
+from sioactor.runtime.socketio._handler import (
+    CompiledHandler,
+    HandlerKind,
+    compile_handler,
+    register_context_type,
+)
+from sioactor.runtime.socketio._namespace import Namespace, NamespaceSpec
+from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
+from sioactor.runtime.socketio._socket import Handler, Socket
+
+__all__ = ("SocketIo",)
+
+logger = logging.getLogger("sioactor.socketio")
+
+_CONFIG_FIELDS = frozenset(f.name for f in fields(SocketIoConfig))
+
+
+@final
+class SocketIo:
+    """A Socket.IO server. ``SocketIo(**options)`` takes the fields of ``SocketIoConfig`` (see it for every
+    default); register namespaces with ``ns``, then serve ``asgi()`` or ``serve()``.
+
+    The io-level operators (``to``, ``emit``, ``sockets`` ...) act on the default namespace ``/``; use
+    ``of(path)`` for another.
+    """
+
+    def __init__(self, *, tracer: Tracer | None = None, **options: Any) -> None:
+        unknown = set(options) - _CONFIG_FIELDS
+        if unknown:
+            raise ConfigError(
+                f"unknown SocketIo option(s) {sorted(unknown)}; see SocketIoConfig for the options"
+            )
+        self.config = SocketIoConfig(**options)
+        self.parser: Parser = parser_by_name(self.config.parser)
+        self.state = _state_map(self.config.state)
+        self.tracer = tracer
+        self.listener: EngineListener = SocketIoListener(self)
+        self._specs: dict[str, NamespaceSpec] = {}
+        self._namespaces: dict[str, Namespace] = {}
+        self._task_group: TaskGroup | None = None
+        self._emptied = anyio.Event()
+
+    # --- namespaces -------------------------------------------------------------------------------------
+
+    @overload
+    def ns(self, path: str, on_connect: Handler, *, middleware: Sequence[Handler] = ()) -> None: ...
+    @overload
+    def ns(
+        self, path: str, on_connect: None = None, *, middleware: Sequence[Handler] = ()
+    ) -> Callable[[Handler], Handler]: ...
+
+    def ns(
+        self, path: str, on_connect: Handler | None = None, *, middleware: Sequence[Handler] = ()
+    ) -> Callable[[Handler], Handler] | None:
+        """Register namespace *path* (``/chat``, or dynamic ``/tenant/{id}``) with its connect handler (or use
+        as ``@io.ns("/chat")``). *middleware* run in order before the socket is accepted; one raising
+        ``ConnectRefused`` (or any exception) refuses it with a CONNECT_ERROR.
+
+        Raises:
+            ConfigError: *path* does not start with ``/``.
+            HandlerSignatureError: a handler's parameters have no matching extractor.
+        """
+
+        def register(fn: Handler) -> Handler:
+            self._register(path, fn, middleware)
+            return fn
+
+        if on_connect is None:
+            return register
+        register(on_connect)
+        return None
+
+    def _register(self, path: str, on_connect: Handler, middleware: Sequence[Handler]) -> None:
+        chain = [self.compile(m, "middleware") for m in middleware]
+        spec = NamespaceSpec(path, self.compile(on_connect, "connect"), chain)
+        self._specs[path] = spec
+        self._namespaces.pop(path, None)
+        if not spec.dynamic:
+            self._namespaces[path] = Namespace(self, path, {}, spec)
+
+    def delete_ns(self, path: str) -> None:
+        """Remove namespace *path* (a pattern, or one concrete namespace): its sockets are disconnected."""
+        self._specs.pop(path, None)
+        doomed = [ns for ns in self._namespaces.values() if ns.path == path or ns.spec.pattern == path]
+        for ns in doomed:
+            del self._namespaces[ns.path]
+            for socket in list(ns.sockets.values()):
+                socket.disconnect()
+
+    def _namespace_for(self, path: str) -> Namespace | None:
+        ns = self._namespaces.get(path)
+        if ns is not None:
+            return ns
+        for spec in self._specs.values():
+            params = spec.match(path) if spec.dynamic else None
+            if params is not None:
+                ns = self._namespaces[path] = Namespace(self, path, params, spec)
+                return ns
+        return None
+
+    def of(self, path: str) -> BroadcastOperators | None:
+        """The operators of namespace *path*, or ``None`` if no such namespace is live."""
+        ns = self._namespaces.get(path)
+        return None if ns is None else BroadcastOperators(ns, BroadcastOptions())
+
+    def _root(self) -> BroadcastOperators:
+        ops = self.of("/")
+        if ops is None:
+            raise ConfigError("the default namespace '/' is not registered; use io.of(path) instead")
+        return ops
+
+    # --- io-level operators (default namespace) ---------------------------------------------------------
+
+    def to(self, rooms: Rooms) -> BroadcastOperators:
+        """The sockets of ``/`` in *rooms*."""
+        return self._root().to(rooms)
+
+    def within(self, rooms: Rooms) -> BroadcastOperators:
+        """Same as ``to``."""
+        return self._root().to(rooms)
+
+    def except_(self, rooms: Rooms) -> BroadcastOperators:
+        """The sockets of ``/`` not in *rooms*."""
+        return self._root().except_(rooms)
+
+    def local(self) -> BroadcastOperators:
+        """The sockets of ``/`` on this node."""
+        return self._root().local()
+
+    def volatile(self) -> BroadcastOperators:
+        """The sockets of ``/``, volatile emits."""
+        return self._root().volatile()
+
+    def timeout(self, seconds: float) -> BroadcastOperators:
+        """The sockets of ``/``, with an ack timeout."""
+        return self._root().timeout(seconds)
+
+    async def emit(self, event: str, data: Any = NO_DATA) -> None:
+        """Send *event* to every socket of ``/`` (see ``BroadcastOperators.emit``)."""
+        await self._root().emit(event, data)
+
+    async def emit_with_ack(
+        self, event: str, data: Any = NO_DATA, *, convert: Callable[[Any], Any] | None = None
+    ) -> AckStream:
+        """Send *event* to every socket of ``/`` and stream their answers."""
+        return await self._root().emit_with_ack(event, data, convert=convert)
+
+    def sockets(self) -> list[Socket]:
+        """The sockets of ``/`` on this node."""
+        return self._root().sockets()
+
+    async def fetch_sockets(self) -> list[Socket]:
+        """The sockets of ``/`` on every node."""
+        return await self._root().fetch_sockets()
+
+    def get_socket(self, sid: str) -> Socket | None:
+        """The socket *sid* of ``/``, or ``None``."""
+        ns = self._namespaces.get("/")
+        return None if ns is None else ns.sockets.get(sid)
+
+    async def join(self, rooms: Rooms) -> None:
+        """Every socket of ``/`` joins *rooms*."""
+        await self._root().join(rooms)
+
+    async def leave(self, rooms: Rooms) -> None:
+        """Every socket of ``/`` leaves *rooms*."""
+        await self._root().leave(rooms)
+
+    async def disconnect(self) -> None:
+        """Disconnect every socket of ``/``."""
+        await self._root().disconnect()
+
+    # --- running ----------------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Host the socket actors until ``close()`` (or cancellation). Started by ``asgi()``'s lifespan or
+        ``serve()``; tests may ``await task_group.start(io.run)``.
+        """
+        async with anyio.create_task_group() as tg:
+            self._task_group = tg
+            task_status.started()
+            try:
+                await anyio.sleep_forever()
+            finally:
+                self._task_group = None
+
+    async def close(self) -> None:
+        """Disconnect every socket (``server shutting down``: the client is told), let their disconnect
+        handlers run, then stop hosting actors.
+        """
+        for ns in list(self._namespaces.values()):
+            for socket in list(ns.sockets.values()):
+                socket._close(DisconnectReason.CLOSING_SERVER, notify=True)
+        with anyio.move_on_after(5):
+            while any(ns.sockets for ns in self._namespaces.values()):
+                self._emptied = anyio.Event()
+                await self._emptied.wait()
+        if self._task_group is not None:
+            self._task_group.cancel_scope.cancel()
+
+    # --- internals shared by the package ----------------------------------------------------------------
+
+    def spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Start *fn* in the server's task group (a socket's mailbox drain)."""
+        if self._task_group is None:
+            raise RuntimeError("SocketIo is not running: serve it with asgi()/serve(), or start io.run()")
+        self._task_group.start_soon(fn)
+
+    def socket_removed(self) -> None:
+        """A socket left its namespace for good (wakes ``close()``, which waits for them all)."""
+        self._emptied.set()
+
+    def compile(self, fn: Handler, kind: HandlerKind) -> CompiledHandler:
+        """Compile handler *fn* for *kind*, checking ``State[T]`` against this server's state objects."""
+        return compile_handler(fn, kind=kind, state_types=tuple(self.state))
+
+    def new_sid(self) -> str:
+        """A fresh socket id: 20 URL-safe base64 characters, as Node's."""
+        return base64.urlsafe_b64encode(os.urandom(15)).decode("ascii")
+
+    def trace(self, kind: TraceKind, actor: str, **details: Any) -> None:
+        """Report to the tracer, if one listens (one branch otherwise)."""
+        if self.tracer is not None:
+            self.tracer.record(
+                TraceEvent(kind=kind, actor=actor, actor_kind=actor.split(":", 1)[0], **details)
+            )
+
+
+def _state_map(state: Any) -> dict[type, Any]:
+    if state is None:
+        return {}
+    objects = state if isinstance(state, list | tuple) else (state,)
+    return {type(obj): obj for obj in objects}
+
+
+register_context_type(SocketIo, "io")

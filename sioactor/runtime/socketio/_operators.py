@@ -1,0 +1,120 @@
+"""Broadcast operators: ``to``/``within``/``except_``/``local``/``broadcast``/``timeout``/``volatile`` chain
+into an immutable ``BroadcastOperators`` whose emits and room operations go through the namespace's adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, final
+
+from sioactor.protocol.socketio import Packet, PacketType
+from sioactor.runtime.socketio._ack import NO_DATA, AckStream, to_args
+from sioactor.runtime.socketio._adapter import BroadcastOptions
+from sioactor.runtime.socketio._errors import BroadcastError
+
+if TYPE_CHECKING:
+    from sioactor.runtime.socketio._namespace import Namespace
+    from sioactor.runtime.socketio._socket import Socket
+
+__all__ = ("BroadcastOperators", "Rooms", "room_set")
+
+# One room name or several.
+Rooms = str | Iterable[str]
+
+
+def room_set(rooms: Rooms) -> frozenset[str]:
+    """Normalise a room parameter: a ``str`` is one room, any other iterable several."""
+    if isinstance(rooms, str):
+        return frozenset((rooms,))
+    return frozenset(rooms)
+
+
+@final
+class BroadcastOperators:
+    """A selection of sockets in one namespace, with emit flags. Each operator returns a new selection;
+    emits and room operations are ``async`` (an adapter may talk to other nodes).
+    """
+
+    __slots__ = ("_ns", "_opts", "_timeout")
+
+    def __init__(self, ns: Namespace, opts: BroadcastOptions, timeout: float | None = None) -> None:
+        self._ns = ns
+        self._opts = opts
+        self._timeout = timeout
+
+    def _with(self, **changes: Any) -> BroadcastOperators:
+        return BroadcastOperators(self._ns, replace(self._opts, **changes), self._timeout)
+
+    def to(self, rooms: Rooms) -> BroadcastOperators:
+        """Also select the sockets in *rooms*."""
+        return self._with(rooms=self._opts.rooms | room_set(rooms))
+
+    def within(self, rooms: Rooms) -> BroadcastOperators:
+        """Same as ``to`` (at this level the emitting socket is already chosen or not)."""
+        return self.to(rooms)
+
+    def except_(self, rooms: Rooms) -> BroadcastOperators:
+        """Leave out the sockets in *rooms*."""
+        return self._with(except_rooms=self._opts.except_rooms | room_set(rooms))
+
+    def local(self) -> BroadcastOperators:
+        """This node only (a no-op with the local adapter)."""
+        return self._with(local=True)
+
+    def volatile(self) -> BroadcastOperators:
+        """Skip receivers whose outbox is full instead of reporting them."""
+        return self._with(volatile=True)
+
+    def timeout(self, seconds: float) -> BroadcastOperators:
+        """The ack timeout of ``emit_with_ack`` (default: the server's ``ack_timeout``)."""
+        return BroadcastOperators(self._ns, self._opts, seconds)
+
+    async def emit(self, event: str, data: Any = NO_DATA) -> None:
+        """Send *event* to every selected socket, encoded once.
+
+        Raises:
+            BroadcastError: some receivers were full or closed (listed by sid); all others were served.
+        """
+        packet = Packet(type=PacketType.EVENT, nsp=self._ns.path, data=[event, *to_args(data)])
+        await self._ns.adapter.broadcast(packet, self._opts)
+
+    async def emit_with_ack(
+        self, event: str, data: Any = NO_DATA, *, convert: Callable[[Any], Any] | None = None
+    ) -> AckStream:
+        """Send *event* to every selected socket and return the stream of their answers.
+
+        Raises:
+            BroadcastError: some receivers were full or closed; the stream awaits only the others. The
+                stream is on the error's ``stream`` attribute.
+        """
+        timeout = self._timeout if self._timeout is not None else self._ns.io.config.ack_timeout
+        stream = AckStream(timeout=timeout, convert=convert)
+        ack_id = self._ns.next_ack_id()
+        packet = Packet(type=PacketType.EVENT, nsp=self._ns.path, data=[event, *to_args(data)], id=ack_id)
+        try:
+            await self._ns.adapter.broadcast_with_ack(packet, self._opts, stream)
+        except BroadcastError as exc:
+            exc.stream = stream
+            raise
+        return stream
+
+    def sockets(self) -> list[Socket]:
+        """The selected sockets of this node."""
+        return self._ns.adapter.local_sockets(self._opts)
+
+    async def fetch_sockets(self) -> list[Socket]:
+        """The selected sockets, on every node."""
+        return await self._ns.adapter.fetch_sockets(self._opts)
+
+    async def join(self, rooms: Rooms) -> None:
+        """Make every selected socket join *rooms*."""
+        await self._ns.adapter.add_sockets(self._opts, room_set(rooms))
+
+    async def leave(self, rooms: Rooms) -> None:
+        """Make every selected socket leave *rooms*."""
+        await self._ns.adapter.del_sockets(self._opts, room_set(rooms))
+
+    async def disconnect(self) -> None:
+        """Disconnect every selected socket (``server namespace disconnect``)."""
+        await self._ns.adapter.disconnect_sockets(self._opts)
