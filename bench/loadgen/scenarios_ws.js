@@ -1,0 +1,186 @@
+// WebSocket scenarios: echo (emit or ack, N messages in flight per client), broadcast fan-out, idle connections.
+// Every scenario is bounded in time: a warm-up, a measured window, a bounded drain, then every socket is closed.
+"use strict";
+
+const { connectMany, readSeq, readAckId, payload, padFor } = require("./eio_ws");
+const { Histogram, CpuWindow, processRssKib, round, sleep } = require("./metrics");
+
+const now = () => Number(process.hrtime.bigint());
+const RING = 1024; // > any window we keep in flight, so a sequence number's slot is free when reused
+const MASK = RING - 1;
+
+/** Checks the first reply of each client against what was sent; counts mismatches. */
+class Verifier {
+  constructor(pad) {
+    this.pad = pad;
+    this.errors = 0;
+    this.firstError = null;
+  }
+
+  check(value, seq) {
+    const ok = value && typeof value === "object" && value.s === seq && value.p === this.pad;
+    if (!ok) {
+      this.errors += 1;
+      this.firstError ??= `expected {"s":${seq},...}, got ${JSON.stringify(value).slice(0, 120)}`;
+    }
+  }
+}
+
+/** Runs warm-up then the measured window; returns {seconds, cpu}. */
+async function measureWindow(opts, state) {
+  await sleep(opts.warmup * 1000);
+  const cpu = new CpuWindow(opts.serverPid);
+  const t0 = now();
+  state.measuring = true;
+  await sleep(opts.duration * 1000);
+  state.measuring = false;
+  const seconds = (now() - t0) / 1e9;
+  const usage = cpu.finish();
+  state.running = false;
+  return { seconds, usage };
+}
+
+async function drain(isDrained, maxMs) {
+  for (let waited = 0; waited < maxMs && !isDrained(); waited += 10) await sleep(10);
+}
+
+/** Echo: each of `clients` sockets keeps `inflight` messages outstanding; `mode` "emit" or "ack". */
+async function echo(opts) {
+  const event = opts.mode === "ack" ? "echo_ack" : "echo";
+  const pad = padFor(opts.size, event);
+  const verifier = new Verifier(pad);
+  const hist = new Histogram();
+  const state = { running: true, measuring: false, count: 0, outstanding: 0 };
+  const perClient = [];
+  const onReply = (i, seq, value) => {
+    const slot = perClient[i];
+    state.outstanding -= 1;
+    if (!slot.verified) {
+      slot.verified = true;
+      verifier.check(value(), seq);
+    }
+    if (state.measuring) {
+      state.count += 1;
+      hist.record(now() - slot.times[seq & MASK]);
+    }
+    if (state.running) send(i);
+  };
+  const handlers = (i) =>
+    opts.mode === "ack"
+      ? { onAck: (buf) => onReply(i, readAckId(buf), () => JSON.parse(buf.toString().slice(buf.indexOf("[")))[0]) }
+      : { onEvent: (buf) => onReply(i, readSeq(buf), () => JSON.parse(buf.toString().slice(2))[1]) };
+  const { clients } = await connectMany(opts.origin, opts.clients, handlers);
+  const send = (i) => {
+    const slot = perClient[i];
+    const seq = slot.seq++;
+    slot.times[seq & MASK] = now();
+    const body = payload(seq, pad);
+    clients[i].send(opts.mode === "ack" ? `42${seq}["echo_ack",${body}]` : `42["echo",${body}]`);
+    state.outstanding += 1;
+  };
+  for (let i = 0; i < clients.length; i += 1) perClient.push({ seq: 0, times: new Float64Array(RING), verified: false });
+  for (let i = 0; i < clients.length; i += 1) for (let k = 0; k < opts.inflight; k += 1) send(i);
+  const { seconds, usage } = await measureWindow(opts, state);
+  await drain(() => state.outstanding === 0, 2000);
+  const lost = state.outstanding;
+  const closed = clients.filter((c) => !c.open).length;
+  clients.forEach((c) => c.close());
+  return {
+    scenario: `echo_${opts.mode}_${opts.inflight}`,
+    clients: opts.clients,
+    inflight: opts.inflight,
+    msgs_per_s: round(state.count / seconds, 1),
+    p50_ms: round(hist.quantileMs(0.5), 3),
+    p99_ms: round(hist.quantileMs(0.99), 3),
+    ...usage,
+    errors: verifier.errors + lost + closed,
+    error_detail: verifier.firstError ?? (lost || closed ? `${lost} replies missing, ${closed} sockets closed` : null),
+  };
+}
+
+/** Broadcast fan-out: client 0 emits `bcast`, keeping `inflight` broadcasts not yet delivered to all. */
+async function broadcast(opts) {
+  const pad = padFor(opts.size, "bcast");
+  const verifier = new Verifier(pad);
+  const hist = new Histogram();
+  const n = opts.clients;
+  const sendTimes = new Float64Array(RING);
+  const delivered = new Uint32Array(RING);
+  const verified = new Uint8Array(n);
+  const state = { running: true, measuring: false, count: 0, outstanding: 0, nextSeq: 0 };
+  const onEvent = (i, buf) => {
+    const seq = readSeq(buf);
+    const t = now();
+    if (!verified[i]) {
+      verified[i] = 1;
+      verifier.check(JSON.parse(buf.toString().slice(2))[1], seq);
+    }
+    if (state.measuring) {
+      state.count += 1;
+      hist.record(t - sendTimes[seq & MASK]);
+    }
+    delivered[seq & MASK] += 1;
+    if (delivered[seq & MASK] === n) {
+      state.outstanding -= 1;
+      if (state.running) pump();
+    }
+  };
+  const { clients } = await connectMany(opts.origin, n, (i) => ({ onEvent: (buf) => onEvent(i, buf) }));
+  const pump = () => {
+    while (state.outstanding < opts.inflight) {
+      const seq = state.nextSeq++;
+      sendTimes[seq & MASK] = now();
+      delivered[seq & MASK] = 0;
+      clients[0].send(`42["bcast",${payload(seq, pad)}]`);
+      state.outstanding += 1;
+    }
+  };
+  pump();
+  const { seconds, usage } = await measureWindow(opts, state);
+  await drain(() => state.outstanding === 0, 3000);
+  const lost = state.outstanding;
+  clients.forEach((c) => c.close());
+  return {
+    scenario: `bcast_${n}`,
+    clients: n,
+    inflight: opts.inflight,
+    deliveries_per_s: round(state.count / seconds, 1),
+    broadcasts_per_s: round(state.count / n / seconds, 1),
+    p50_ms: round(hist.quantileMs(0.5), 3),
+    p99_ms: round(hist.quantileMs(0.99), 3),
+    ...usage,
+    errors: verifier.errors + lost,
+    error_detail: verifier.firstError ?? (lost ? `${lost} broadcasts not delivered to every client` : null),
+  };
+}
+
+/** Idle connections: connect up to each level in turn, report connects/s and server RSS per connection. */
+async function idle(opts, emit) {
+  if (!opts.serverPid) throw new Error("the idle scenario needs --server-pid to read the server's RSS");
+  // Warm the server's lazy paths (imports, JIT, first allocations) so the baseline excludes them.
+  const warm = await connectMany(opts.origin, 20, () => ({}));
+  warm.clients.forEach((c) => c.close());
+  await sleep(1000);
+  const baseline = processRssKib(opts.serverPid);
+  const held = [];
+  for (const level of opts.levels) {
+    const added = await connectMany(opts.origin, level - held.length, () => ({}), { concurrency: 100 });
+    held.push(...added.clients);
+    await sleep(opts.settle * 1000);
+    const rss = processRssKib(opts.serverPid);
+    const closed = held.filter((c) => !c.open).length;
+    emit({
+      scenario: `idle_${level}`,
+      clients: level,
+      connects_per_s: round(added.clients.length / added.seconds, 1),
+      rss_kib: rss,
+      baseline_rss_kib: baseline,
+      kib_per_conn: round((rss - baseline) / level, 2),
+      errors: closed,
+      error_detail: closed ? `${closed} idle sockets were closed` : null,
+    });
+  }
+  held.forEach((c) => c.close());
+}
+
+module.exports = { echo, broadcast, idle };

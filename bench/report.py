@@ -1,0 +1,227 @@
+"""Turns the bench's JSON lines into bench/RESULTS.md: medians, ratios to the reference servers, flags.
+
+Flags on a median: `*` the repetitions spread more than 15 % around it; `!` other work on the machine used
+more than a quarter of a core during a measured window; `L` the load generator used ≥ 90 % of its core (it
+may have been the bottleneck); `E` a repetition reported errors (lost replies, closed sockets, bad echoes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from scenarios import Timing
+from serverctl import BENCH, ROOT, SERVERS
+
+SPREAD_LIMIT = 0.15
+OTHER_CPU_LIMIT = 0.25
+LOADGEN_LIMIT = 0.9
+# The headline metric of each scenario family, and whether lower is better.
+HEADLINE = {
+    "echo": "msgs_per_s",
+    "polling": "msgs_per_s",
+    "bcast": "deliveries_per_s",
+    "idle": "kib_per_conn",
+}
+SIOACTOR = ("sioactor-asyncio", "sioactor-trio")
+RATIO_BASES = ("node", "python-socketio")
+
+Rows = dict[tuple[str, str], list[dict[str, Any]]]
+
+
+def load(path: Path) -> Rows:
+    """Result lines grouped by (scenario, server)."""
+    rows: Rows = defaultdict(list)
+    for line in path.read_text().splitlines():
+        result = json.loads(line)
+        rows[(result["scenario"], result["server"])].append(result)
+    return rows
+
+
+def median(results: list[dict[str, Any]], key: str) -> float | None:
+    """Median of *key* over the repetitions that reported it without errors."""
+    values = [r[key] for r in results if r.get(key) is not None and not r.get("errors")]
+    return statistics.median(values) if values else None
+
+
+def flags(results: list[dict[str, Any]], key: str) -> str:
+    """The flag letters (see the module docstring) for one cell."""
+    marks = ""
+    values = [r[key] for r in results if r.get(key) is not None and not r.get("errors")]
+    if (
+        len(values) > 1
+        and statistics.median(values)
+        and (max(values) - min(values)) / 2 > SPREAD_LIMIT * abs(statistics.median(values))
+    ):
+        marks += "*"
+    if any((r.get("other_cpu") or 0) > OTHER_CPU_LIMIT for r in results):
+        marks += "!"
+    if any((r.get("loadgen_cpu") or 0) >= LOADGEN_LIMIT for r in results):
+        marks += "L"
+    if any(r.get("errors") for r in results):
+        marks += "E"
+    return marks
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+
+
+def _ratio(top: float | None, bottom: float | None) -> str:
+    return f"{top / bottom:.2f}x" if top is not None and bottom else "—"
+
+
+def _scenarios(rows: Rows) -> list[str]:
+    order = ("echo", "bcast", "idle", "polling")
+    names = {scenario for scenario, _ in rows}
+    return sorted(names, key=lambda s: (order.index(s.split("_")[0]) if s.split("_")[0] in order else 9, s))
+
+
+def headline_table(rows: Rows, servers: list[str]) -> Iterable[str]:
+    """Medians of each scenario's headline metric per server, and sioactor's ratios."""
+    ratio_cols = [(s, b) for s in SIOACTOR if s in servers for b in RATIO_BASES if b in servers]
+    trio_vs_asyncio = all(s in servers for s in SIOACTOR)
+    head = ["scenario", "metric", *servers, *(f"{s.removeprefix('sioactor-')}/{b}" for s, b in ratio_cols)]
+    head += ["trio/asyncio"] if trio_vs_asyncio else []
+    yield "| " + " | ".join(head) + " |"
+    yield "|" + "---|" * len(head)
+    for scenario in _scenarios(rows):
+        key = HEADLINE.get(scenario.split("_")[0])
+        if key is None:
+            continue
+        med = {s: median(rows.get((scenario, s), []), key) for s in servers}
+        cells = [scenario, key]
+        cells += [_fmt(med[s]) + flags(rows.get((scenario, s), []), key) for s in servers]
+        cells += [_ratio(med[s], med[b]) for s, b in ratio_cols]
+        cells += [_ratio(med["sioactor-trio"], med["sioactor-asyncio"])] if trio_vs_asyncio else []
+        yield "| " + " | ".join(cells) + " |"
+
+
+def detail_table(rows: Rows, servers: list[str]) -> Iterable[str]:
+    """Latency, connects/s and CPU medians: what the headline numbers rest on."""
+    yield "| scenario | server | p50 ms | p99 ms | connects/s | server CPU | loadgen CPU | other CPU | reps |"
+    yield "|---|---|---|---|---|---|---|---|---|"
+    for scenario in _scenarios(rows):
+        for server in servers:
+            results = rows.get((scenario, server), [])
+            if not results:
+                continue
+            cells = [median(results, k) for k in ("p50_ms", "p99_ms", "connects_per_s")]
+            cpus = [median(results, k) for k in ("server_cpu", "loadgen_cpu", "other_cpu")]
+            good = sum(1 for r in results if not r.get("errors"))
+            yield (
+                f"| {scenario} | {server} | "
+                + " | ".join(_fmt(v) for v in cells + cpus)
+                + f" | {good}/{len(results)} |"
+            )
+
+
+def errors_section(rows: Rows) -> Iterable[str]:
+    """One line per failed repetition, with the load generator's explanation."""
+    for (scenario, server), results in sorted(rows.items()):
+        for r in results:
+            if r.get("errors"):
+                yield f"- {server} {scenario} rep {r.get('rep')}: {r.get('error_detail')}"
+
+
+def _npm_version(name: str) -> str:
+    try:
+        return str(json.loads((BENCH / "node_modules" / name / "package.json").read_text())["version"])
+    except (OSError, KeyError, ValueError):
+        return "?"
+
+
+def _py_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _command(*argv: str) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10, cwd=ROOT).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def machine_section() -> Iterable[str]:
+    """CPU, memory, kernel, runtimes and the versions of every server stack measured."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _command("lscpu").splitlines()
+            if line.startswith("Model name")
+        ),
+        "?",
+    )
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    yield f"- CPU: {cpu}, {os.cpu_count()} cores; memory {mem_kib / 2**20:.1f} GiB"
+    yield f"- Linux {platform.release()}"
+    yield (
+        f"- Node {_command('node', '--version')}: socket.io {_npm_version('socket.io')}, engine.io "
+        f"{_npm_version('engine.io')}, ws {_npm_version('ws')} (load generator and Node server)"
+    )
+    py = ", ".join(
+        f"{n} {_py_version(n)}"
+        for n in (
+            "python-socketio",
+            "python-engineio",
+            "uvicorn",
+            "uvloop",
+            "httptools",
+            "websockets",
+            "anyio",
+            "trio",
+            "orjson",
+        )
+    )
+    yield f"- Python {platform.python_version()}: {py}"
+    yield (
+        f"- sioactor at commit {_command('git', 'rev-parse', '--short', 'HEAD')} "
+        f"({_command('git', 'log', '-1', '--format=%cs')})"
+    )
+
+
+def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, str]) -> None:
+    """Write the markdown results for *jsonl* to *table*."""
+    rows = load(jsonl)
+    present = {server for _, server in rows}
+    servers = [s.name for s in SERVERS if s.name in present]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Generated by `bash bench/run.sh` (bench/report.py); raw lines in "
+        f"`bench/results/{jsonl.name}`. Medians of {timing.reps} repetition(s); server pinned to CPU 0, "
+        "load generator (Node + ws, raw Engine.IO/Socket.IO frames) to CPU 1; servers interleaved.",
+        f"Windows: {timing.warmup} s warm-up + {timing.duration} s measured; "
+        "echo ~100-byte JSON, 50 clients; broadcast 1,000 clients, one sender, 10 broadcasts in flight;",
+        "idle RSS = (RSS - RSS before) / connections.",
+        "Ratios divide medians; for `kib_per_conn` lower is better, for every other metric higher is better.",
+        "",
+        *__doc__.split("\n\n", 1)[1].strip().splitlines(),
+        "",
+        *headline_table(rows, servers),
+        "",
+        "## Latency, connects and CPU (medians)",
+        "",
+        *detail_table(rows, servers),
+        "",
+        "## Machine and versions",
+        "",
+        *machine_section(),
+    ]
+    lines += ["", "## Not measured", "", *(f"- {n}: {why}" for n, why in skipped.items())] if skipped else []
+    failures = list(errors_section(rows))
+    lines += ["", "## Failed repetitions", "", *failures] if failures else []
+    table.write_text("\n".join(lines) + "\n")

@@ -1,0 +1,77 @@
+"""The bench's scenarios, as load-generator invocations grouped by the server process they share.
+
+A group runs against one fresh server process: the echo variants share one, broadcast, idle and polling
+get their own, so the idle RSS baseline is a server that has served nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timing:
+    """Durations in seconds: warm-up and measured window per scenario, idle settle time, levels."""
+
+    warmup: float
+    duration: float
+    settle: float
+    idle_levels: tuple[int, ...]
+    reps: int
+
+
+FULL = Timing(warmup=1.0, duration=3.0, settle=1.5, idle_levels=(1000, 5000, 10000), reps=3)
+QUICK = Timing(warmup=0.5, duration=1.5, settle=1.0, idle_levels=(1000,), reps=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invocation:
+    """One run of bench/loadgen/main.js: its scenario flags and a hard deadline in seconds."""
+
+    args: tuple[str, ...]
+    deadline_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    """Scenarios measured against one server process, in order."""
+
+    name: str
+    invocations: tuple[Invocation, ...]
+
+
+def _timed(timing: Timing, *args: str) -> tuple[str, ...]:
+    return (*args, "--warmup", str(timing.warmup), "--duration", str(timing.duration))
+
+
+def groups(timing: Timing) -> tuple[Group, ...]:
+    """The scenario groups for *timing*, each invocation bounded by its deadline."""
+    window = timing.warmup + timing.duration + 15.0  # connect + drain + close, generously
+    echo = tuple(
+        Invocation(
+            args=_timed(timing, "--scenario", "echo", "--mode", mode, "--clients", "50", "--inflight", n),
+            deadline_s=window,
+        )
+        for mode in ("emit", "ack")
+        for n in ("1", "10")
+    )
+    bcast = Invocation(
+        args=_timed(timing, "--scenario", "bcast", "--clients", "1000", "--inflight", "10"),
+        deadline_s=window + 30.0,
+    )
+    levels = ",".join(str(level) for level in timing.idle_levels)
+    idle = Invocation(
+        args=("--scenario", "idle", "--levels", levels, "--settle", str(timing.settle)),
+        # Python servers connect a few hundred sockets per second at 10k; allow ~100/s in the worst case.
+        deadline_s=10.0 + max(timing.idle_levels) / 100 + len(timing.idle_levels) * timing.settle,
+    )
+    polling = Invocation(
+        args=_timed(timing, "--scenario", "polling", "--clients", "50", "--inflight", "1"),
+        deadline_s=window,
+    )
+    return (
+        Group(name="echo", invocations=echo),
+        Group(name="bcast", invocations=(bcast,)),
+        Group(name="idle", invocations=(idle,)),
+        Group(name="polling", invocations=(polling,)),
+    )

@@ -1,0 +1,122 @@
+"""The servers under test: how to start each one pinned to a CPU, wait until it listens, and stop it.
+
+Every process started here is tracked by PID and stopped by PID (SIGTERM, then SIGKILL after a grace
+period); nothing is ever killed by name.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+HOST = "127.0.0.1"
+READY_TIMEOUT_S = 30.0
+STOP_GRACE_S = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSpec:
+    """One server under test: a display name and its command line (host and port appended)."""
+
+    name: str
+    argv: tuple[str, ...]
+
+
+def _sioactor(backend: str) -> ServerSpec:
+    return ServerSpec(
+        name=f"sioactor-{backend}",
+        argv=(
+            PYTHON,
+            str(ROOT / "examples" / "reference_server.py"),
+            "--backend",
+            backend,
+            "--server",
+            "embedded",
+            "--ping-interval",
+            "25000",
+            "--ping-timeout",
+            "20000",
+        ),
+    )
+
+
+SERVERS: tuple[ServerSpec, ...] = (
+    ServerSpec(name="node", argv=("node", str(BENCH / "servers" / "node_server.js"))),
+    ServerSpec(name="python-socketio", argv=(PYTHON, str(BENCH / "servers" / "pysio_server.py"))),
+    _sioactor("asyncio"),
+    _sioactor("trio"),
+)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+class RunningServer:
+    """A started server: its PID, origin URL and log file. Use as a context manager to stop it."""
+
+    def __init__(self, spec: ServerSpec, cpu: int, log_dir: Path) -> None:
+        self.spec = spec
+        self.port = free_port()
+        self.origin = f"http://{HOST}:{self.port}"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{spec.name}-{self.port}.log"
+        argv = ["taskset", "-c", str(cpu), *spec.argv, "--host", HOST, "--port", str(self.port)]
+        with self.log_path.open("wb") as log:
+            # taskset execs the server, so this PID is the server's own (for /proc CPU and RSS readings).
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.pid = self.process.pid
+
+    def wait_ready(self) -> None:
+        """Block until the server printed its readiness line; raises RuntimeError if it died or hung."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if b"listening on http://" in self.log_path.read_bytes():
+                return
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise RuntimeError(f"{self.spec.name} exited with {code}: {self.log_tail()}")
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.spec.name} did not print 'listening on' within {READY_TIMEOUT_S} s")
+
+    def serves_socketio(self) -> bool:
+        """True if an Engine.IO v4 polling handshake at /socket.io/ answers `0{...}`."""
+        url = f"{self.origin}/socket.io/?EIO=4&transport=polling"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as reply:
+                return bool(reply.status == 200 and reply.read(1) == b"0")
+        except OSError:
+            return False
+
+    def log_tail(self, size: int = 400) -> str:
+        """The last bytes of the server's output, for error messages."""
+        return self.log_path.read_bytes()[-size:].decode(errors="replace")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after a grace period; idempotent."""
+        if self.process.poll() is not None:
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            os.kill(self.pid, signal.SIGKILL)
+            self.process.wait(timeout=STOP_GRACE_S)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
