@@ -76,17 +76,26 @@ async def _serve_uvicorn(app: Any, host: str, port: int) -> None:
 
 
 async def _serve_hypercorn(app: Any, host: str, port: int) -> None:
-    from hypercorn.anyio import serve
     from hypercorn.config import Config
+
+    if _backend() == "trio":
+        from hypercorn.trio import serve
+    else:
+        from hypercorn.asyncio import serve  # type: ignore[assignment]
 
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.loglevel = "WARNING"
-
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve, app, config)
         await _wait_port(host, port)
         _announce(host, port)
+
+
+def _backend() -> str:
+    import sniffio
+
+    return sniffio.current_async_library()
 
 
 async def _wait_port(host: str, port: int) -> None:

@@ -188,8 +188,9 @@ class SessionStateMachine:
 
     def ping_sent(self, now: float) -> None:
         """The server sent a ping (protocol 4): the pong is due within ``ping_timeout``."""
+        # Counted from when the ping was due, so a late timer does not give the client extra time.
+        self._pong_deadline = min(now, self._next_ping) + self.ping_timeout
         self._next_ping = math.inf
-        self._pong_deadline = now + self.ping_timeout
 
     def pong_received(self, now: float) -> None:
         """The client answered a ping (protocol 4): the next ping is due ``ping_interval`` from now.
@@ -220,7 +221,7 @@ class SessionStateMachine:
 
     def expired(self, now: float) -> bool:
         """The client missed its heartbeat deadline: the session is dead even if no timer has fired yet."""
-        return now >= self._pong_deadline
+        return now >= min(self._pong_deadline, self._next_ping + self.ping_timeout)
 
     def due(self, now: float) -> Due:
         """What the timer must do at *now*; ``SEND_PING`` expects a ``ping_sent(now)`` once it is sent."""

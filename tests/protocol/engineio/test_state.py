@@ -129,3 +129,11 @@ def test_closed_session_has_no_deadline() -> None:
     assert m.closed
     assert m.next_deadline() == math.inf
     assert m.due(1e9) is Due.NOTHING
+
+
+def test_a_late_timer_gives_the_client_no_extra_time() -> None:
+    m = machine()
+    assert m.expired(0.5)
+    m.ping_sent(0.45)
+    assert m.next_deadline() == pytest.approx(0.5)
+    assert m.due(0.5) is Due.PING_TIMEOUT
