@@ -217,7 +217,7 @@ class SocketIo:
             for socket in list(ns.sockets.values()):
                 socket._close(DisconnectReason.CLOSING_SERVER, notify=True)
         with anyio.move_on_after(5):
-            while any(ns.sockets for ns in self._namespaces.values()):
+            while any(ns.registry.sids() for ns in self._namespaces.values()):
                 self._emptied = anyio.Event()
                 await self._emptied.wait()
         if self._task_group is not None:

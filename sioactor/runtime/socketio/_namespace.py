@@ -127,9 +127,13 @@ class Namespace:
         socket.conn.send_volatile(self.parser.encode(packet))
         socket._close(DisconnectReason.SERVER_NS_DISCONNECT, notify=False)
 
-    def remove(self, socket: Socket) -> None:
-        """Forget *socket* (after its disconnect handler): rooms, registry, socket table."""
-        self.registry.remove_socket(socket.id)
+    def detach(self, socket: Socket) -> None:
+        """Take *socket* out of every selection (it is disconnecting); its rooms stay readable."""
         if self.sockets.get(socket.id) is socket:
             del self.sockets[socket.id]
+
+    def remove(self, socket: Socket) -> None:
+        """Forget *socket*'s rooms (after its disconnect handler)."""
+        self.detach(socket)
+        self.registry.remove_socket(socket.id)
         self.io.socket_removed()

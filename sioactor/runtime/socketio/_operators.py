@@ -17,14 +17,21 @@ if TYPE_CHECKING:
     from sioactor.runtime.socketio._namespace import Namespace
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("BroadcastOperators", "Rooms", "room_set")
+__all__ = ("BroadcastOperators", "Rooms", "room_list", "room_set")
 
 # One room name or several.
 Rooms = str | Iterable[str]
 
 
+def room_list(rooms: Rooms) -> tuple[str, ...]:
+    """Normalise a room parameter, keeping its order: a ``str`` is one room, any other iterable several."""
+    if isinstance(rooms, str):
+        return (rooms,)
+    return tuple(dict.fromkeys(rooms))
+
+
 def room_set(rooms: Rooms) -> frozenset[str]:
-    """Normalise a room parameter: a ``str`` is one room, any other iterable several."""
+    """Normalise a room parameter into a set."""
     if isinstance(rooms, str):
         return frozenset((rooms,))
     return frozenset(rooms)
@@ -109,11 +116,11 @@ class BroadcastOperators:
 
     async def join(self, rooms: Rooms) -> None:
         """Make every selected socket join *rooms*."""
-        await self._ns.adapter.add_sockets(self._opts, room_set(rooms))
+        await self._ns.adapter.add_sockets(self._opts, room_list(rooms))
 
     async def leave(self, rooms: Rooms) -> None:
         """Make every selected socket leave *rooms*."""
-        await self._ns.adapter.del_sockets(self._opts, room_set(rooms))
+        await self._ns.adapter.del_sockets(self._opts, room_list(rooms))
 
     async def disconnect(self) -> None:
         """Disconnect every selected socket (``server namespace disconnect``)."""

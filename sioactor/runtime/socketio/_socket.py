@@ -32,7 +32,7 @@ from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
-from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, room_set
+from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, room_list
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._client import Client
@@ -243,12 +243,12 @@ class Socket:
         """Join *rooms* (a name or several); effective at once."""
         if self._closing:
             return
-        self._ns.registry.join(self.id, room_set(rooms))
+        self._ns.registry.join(self.id, room_list(rooms))
         self._ns.io.trace(TraceKind.ROOM_JOIN, self._name, detail=repr(rooms))
 
     def leave(self, rooms: Rooms) -> None:
         """Leave *rooms*."""
-        self._ns.registry.leave(self.id, room_set(rooms))
+        self._ns.registry.leave(self.id, room_list(rooms))
         self._ns.io.trace(TraceKind.ROOM_LEAVE, self._name, detail=repr(rooms))
 
     def leave_all(self) -> None:
@@ -367,6 +367,7 @@ class Socket:
             return
         self._closing = True
         self._client.forget(self)
+        self._ns.detach(self)
         self.acks.fail_all(AckClosed(self.id))
         if notify and self._accepted:
             self.conn.send_volatile(self._ns.parser.encode(Packet(type=PacketType.DISCONNECT, nsp=self.ns)))
