@@ -1,0 +1,232 @@
+// Socket.IO interop driver: runs one scenario with a real npm client and prints JSON lines on stdout.
+//
+//   node tests/node/sio_client.js '{"scenario": "echo", "url": "http://127.0.0.1:3000",
+//                                   "transports": ["websocket"], "parser": "json", "client": "v4"}'
+//
+// client: "v4" (socket.io-client 4.8.1) or "v2" (socket.io-client 2.5.0, needs a server with allow_eio3).
+// parser: "json" or "msgpack" (socket.io-msgpack-parser, v4 client only).
+// transports: passed to the client as is; omit for the default (polling, then upgrade to websocket).
+// Every line is one JSON object; binary values print as {"$bin": "<base64>"}. The last line is
+// {"done": true} on success or {"error": "..."} (exit code 1). The pytest side (tests/interop) reads them.
+"use strict";
+
+const cfg = JSON.parse(process.argv[2]);
+const TIMEOUT_MS = cfg.timeout_ms || 8000;
+
+const ioV4 = require("socket.io-client");
+const ioV2 = require("socket.io-client-v2");
+
+function printable(value) {
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
+    return { $bin: Buffer.from(value).toString("base64") };
+  }
+  if (value instanceof ArrayBuffer) return { $bin: Buffer.from(value).toString("base64") };
+  if (Array.isArray(value)) return value.map(printable);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = printable(v);
+    return out;
+  }
+  return value === undefined ? null : value;
+}
+
+function log(obj) {
+  process.stdout.write(JSON.stringify(printable(obj)) + "\n");
+}
+
+function connect(nsp = "/", extra = {}) {
+  const url = cfg.url + (nsp === "/" ? "" : nsp);
+  const opts = { forceNew: true, reconnection: false, ...extra };
+  if (cfg.transports) opts.transports = cfg.transports;
+  if (cfg.parser === "msgpack") opts.parser = require("socket.io-msgpack-parser");
+  if (cfg.client === "v2") {
+    if (opts.auth) opts.query = opts.auth; // v2 has no auth payload; the query carries it
+    delete opts.auth;
+    return ioV2(url, opts);
+  }
+  return ioV4(url, opts);
+}
+
+function once(socket, event) {
+  return new Promise((resolve) => socket.once(event, (...args) => resolve(args)));
+}
+
+async function connected(socket) {
+  if (socket.connected) return socket;
+  const [err] = await Promise.race([
+    once(socket, "connect").then(() => [null]),
+    once(socket, "connect_error"),
+  ]);
+  if (err) throw new Error("connect_error: " + (err.message || JSON.stringify(err)));
+  return socket;
+}
+
+// emit with an ack callback; works the same on the v2 and v4 clients.
+function emitAck(socket, event, ...args) {
+  return new Promise((resolve) => socket.emit(event, ...args, (...reply) => resolve(reply)));
+}
+
+function closeAll(...sockets) {
+  for (const s of sockets) s.close();
+}
+
+const BINARY = () => ({
+  flat: Buffer.from([1, 2, 3]),
+  nested: [{ deep: Buffer.from([4, 5, 6]), text: "t" }],
+  empty: Buffer.alloc(0),
+});
+
+const scenarios = {
+  async echo() {
+    const s = await connected(connect());
+    log({ step: "connected", id: s.id, transport: transportOf(s) });
+    const reply = once(s, "echo");
+    s.emit("echo", 1, "2", { 3: [true] }, null);
+    log({ step: "echo", args: await reply });
+    closeAll(s);
+  },
+
+  async binary() {
+    const s = await connected(connect());
+    const reply = once(s, "echo");
+    s.emit("echo", BINARY(), Buffer.from([255]));
+    log({ step: "echo", args: await reply });
+    log({ step: "echo_ack", args: await emitAck(s, "echo_ack", BINARY()) });
+    closeAll(s);
+  },
+
+  async ack() {
+    const s = await connected(connect());
+    log({ step: "echo_ack", args: await emitAck(s, "echo_ack", 1, "2", { 3: [false] }) });
+    log({ step: "echo_ack_empty", args: await emitAck(s, "echo_ack") });
+    closeAll(s);
+  },
+
+  async server_ack() {
+    const s = await connected(connect());
+    s.on("question", (...args) => {
+      const cb = args.pop();
+      cb(...args, "answer");
+    });
+    log({ step: "ask_client", args: await emitAck(s, "ask_client", "question", 1, { a: "b" }) });
+    closeAll(s);
+  },
+
+  async rooms() {
+    const a = await connected(connect());
+    const b = await connected(connect());
+    log({ step: "join", rooms: (await emitAck(a, "join", "r1"))[0], id: a.id });
+    const got = [];
+    a.on("hello", (...args) => got.push({ who: "a", args }));
+    b.on("hello", (...args) => got.push({ who: "b", args }));
+    const arrived = once(a, "hello");
+    b.emit("to_room", "r1", "hello", 1, "x");
+    await arrived;
+    a.emit("to_room", "r1", "hello", 2); // sender excluded: nobody else in r1
+    log({ step: "leave", rooms: (await emitAck(a, "leave", "r1"))[0] });
+    b.emit("to_room", "r1", "hello", 3); // a left: nobody gets it
+    await emitAck(b, "echo_ack"); // a round trip on b and a to let stray packets arrive
+    await emitAck(a, "echo_ack");
+    log({ step: "received", got });
+    closeAll(a, b);
+  },
+
+  async broadcast() {
+    const sockets = [];
+    for (let i = 0; i < 3; i++) sockets.push(await connected(connect()));
+    const all = sockets.map((s) => once(s, "bcast"));
+    sockets[0].emit("bcast", "news", 7);
+    log({ step: "bcast", received: await Promise.all(all) });
+    closeAll(...sockets);
+  },
+
+  async namespace() {
+    const main = await connected(connect());
+    const custom = connect("/custom", { auth: { token: "abc" } });
+    const auth = once(custom, "auth");
+    await connected(custom);
+    log({ step: "auth", args: await auth });
+    const back = once(custom, "message-back");
+    custom.emit("message", 1, "2", { 3: [true] });
+    log({ step: "message-back", args: await back });
+    log({ step: "message-with-ack", args: await emitAck(custom, "message-with-ack", "x", Buffer.from([9])) });
+    const noAuth = connect("/custom");
+    const empty = once(noAuth, "auth");
+    await connected(noAuth);
+    log({ step: "auth_empty", args: await empty });
+    log({ step: "main_still_works", args: await emitAck(main, "echo_ack", "main") });
+    closeAll(main, custom, noAuth);
+  },
+
+  async invalid_namespace() {
+    const s = connect("/random");
+    const [err] = await once(s, "connect_error");
+    log({ step: "connect_error", message: err.message, data: err.data === undefined ? null : err.data });
+    closeAll(s);
+  },
+
+  async refused() {
+    // A namespace whose connect middleware refuses unless auth.token == "ok", with data.
+    const bad = connect("/private", { auth: { token: "nope" } });
+    const [err] = await once(bad, "connect_error");
+    log({ step: "refused", message: err.message, data: err.data === undefined ? null : err.data });
+    const good = await connected(connect("/private", { auth: { token: "ok" } }));
+    log({ step: "accepted", connected: good.connected });
+    closeAll(bad, good);
+  },
+
+  async server_disconnect() {
+    const s = await connected(connect());
+    const gone = once(s, "disconnect");
+    s.emit("server_disconnect");
+    const [reason] = await gone;
+    log({ step: "disconnect", reason });
+    closeAll(s);
+  },
+
+  async reconnect() {
+    const s = await connected(connect("/", { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 }));
+    const firstId = s.id;
+    const gone = once(s, "disconnect");
+    const back = once(s, "connect");
+    s.io.engine.close(); // drop the transport under the socket: the client must reconnect by itself
+    const [reason] = await gone;
+    await back;
+    log({ step: "reconnected", reason, changed: s.id !== firstId });
+    log({ step: "echo_ack", args: await emitAck(s, "echo_ack", "again") });
+    closeAll(s);
+  },
+
+  async upgrade() {
+    const pending = connect();
+    let first = null;
+    pending.io.once("open", () => (first = pending.io.engine.transport.name));
+    const s = await connected(pending);
+    if (transportOf(s) !== "websocket") await new Promise((r) => s.io.engine.once("upgrade", r));
+    log({ step: "upgrade", first, now: transportOf(s) });
+    log({ step: "echo_ack", args: await emitAck(s, "echo_ack", "after upgrade") });
+    closeAll(s);
+  },
+};
+
+function transportOf(socket) {
+  return socket.io.engine.transport.name;
+}
+
+async function main() {
+  const run = scenarios[cfg.scenario];
+  if (!run) throw new Error("unknown scenario " + cfg.scenario);
+  const timer = setTimeout(() => {
+    log({ error: `timeout after ${TIMEOUT_MS} ms in ${cfg.scenario}` });
+    process.exit(1);
+  }, TIMEOUT_MS);
+  await run();
+  clearTimeout(timer);
+  log({ done: true });
+  process.exit(0);
+}
+
+main().catch((err) => {
+  log({ error: String(err && err.stack ? err.stack : err) });
+  process.exit(1);
+});
