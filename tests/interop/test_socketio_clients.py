@@ -2,9 +2,10 @@
 transport), socket.io-client 2.5.0 (Engine.IO v3), and python-socketio's AsyncClient.
 
 The server is ``examples/reference_server.py`` in a subprocess (``--host 127.0.0.1 --port N [--parser msgpack]
-[--allow-eio3]``, ready when it prints ``listening on http://HOST:PORT``), serving the contract described in
-``test_socketio_oracle.py``. With ``SIOACTOR_INTEROP_ORACLE=1`` the same tests run against that python-socketio
-oracle instead, which checks the harness itself. Each Node scenario is ``tests/node/sio_client.js``.
+[--allow-eio3]``, ready when it prints ``listening on http://HOST:PORT``), serving the contract described
+in ``test_socketio_oracle.py``. With ``SIOACTOR_INTEROP_ORACLE=1`` the same tests run against that
+python-socketio oracle instead, which checks the harness itself. The Node scenarios are in
+``tests/node/sio_client.js``.
 """
 
 from __future__ import annotations
@@ -137,7 +138,11 @@ def b64(data: bytes) -> dict[str, str]:
 
 
 TRANSPORTS = [pytest.param(["websocket"], id="websocket"), pytest.param(["polling"], id="polling")]
-BINARY = {"flat": b64(b"\x01\x02\x03"), "nested": [{"deep": b64(b"\x04\x05\x06"), "text": "t"}], "empty": b64(b"")}
+BINARY = {
+    "flat": b64(b"\x01\x02\x03"),
+    "nested": [{"deep": b64(b"\x04\x05\x06"), "text": "t"}],
+    "empty": b64(b""),
+}
 
 
 def oracle_msgpack_differs(server: Server) -> None:

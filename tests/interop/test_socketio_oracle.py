@@ -5,9 +5,9 @@
 It exists to prove the interop tests themselves (set ``SIOACTOR_INTEROP_ORACLE=1`` to point them at it instead
 of ``examples/reference_server.py``); it prints ``listening on http://HOST:PORT`` like the reference server.
 python-socketio speaks no Engine.IO v3, so the socket.io-client 2.x tests cannot run against it.
-The contract (namespace ``/`` unless said): ``echo``, ``echo_ack``, ``bcast``, ``join``, ``leave``, ``to_room``,
-``server_disconnect``, ``ask_client``; ``/custom`` emits ``auth`` after connecting and answers ``message`` /
-``message-with-ack``; ``/private`` refuses a CONNECT unless ``auth.token == "ok"``, with message
+The contract (namespace ``/`` unless said): ``echo``, ``echo_ack``, ``bcast``, ``join``, ``leave``,
+``to_room``, ``server_disconnect``, ``ask_client``; ``/custom`` emits ``auth`` after connecting and answers
+``message`` / ``message-with-ack``; ``/private`` refuses a CONNECT unless ``auth.token == "ok"``, with message
 ``"not authorized"`` and data ``{"reason": "token"}``.
 """
 
@@ -93,7 +93,7 @@ async def serve(host: str, port: int, parser: str) -> None:
 
     server = uvicorn.Server(uvicorn.Config(build(parser), host=host, port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  (uvicorn offers no started event)
         await asyncio.sleep(0.01)
     print(f"listening on http://{host}:{port}", flush=True)
     await task

@@ -1,7 +1,7 @@
 """python-socketio's AsyncClient against the reference server: events, binary, acks both ways, namespaces.
 
-AsyncClient runs on asyncio (aiohttp) only, so these tests use ``asyncio.run``; the server fixture is the one of
-``test_socketio_clients.py`` (JSON and msgpack; python-socketio speaks no Engine.IO v3).
+AsyncClient runs on asyncio (aiohttp) only, so these tests use ``asyncio.run``; the server fixture is the one
+of ``test_socketio_clients.py`` (JSON and msgpack; python-socketio speaks no Engine.IO v3).
 """
 
 from __future__ import annotations
@@ -11,21 +11,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from test_socketio_clients import Server, server  # noqa: F401  (the fixture)
+from test_socketio_clients import Server
+from test_socketio_clients import server as server  # the fixture
 
 pytestmark = pytest.mark.interop
 
 
-def run(server: Server, scenario: Callable[[Any], Awaitable[None]], transports: list[str]) -> None:
-    if server.eio3:
+def run(target: Server, scenario: Callable[[Any], Awaitable[None]], transports: list[str]) -> None:
+    if target.eio3:
         pytest.skip("python-socketio's client speaks no Engine.IO v3")
     import socketio
 
     async def main() -> None:
-        client = socketio.AsyncClient(serializer="msgpack" if server.parser == "msgpack" else "default")
+        client = socketio.AsyncClient(serializer="msgpack" if target.parser == "msgpack" else "default")
         try:
             async with asyncio.timeout(10):
-                await client.connect(server.url, transports=transports, namespaces=["/", "/custom"])
+                await client.connect(target.url, transports=transports, namespaces=["/", "/custom"])
                 await scenario(client)
         finally:
             await client.disconnect()
@@ -35,7 +36,7 @@ def run(server: Server, scenario: Callable[[Any], Awaitable[None]], transports: 
 
 
 @pytest.mark.parametrize("transports", [["websocket"], ["polling"]], ids=["websocket", "polling"])
-def test_echo_binary_and_ack(server: Server, transports: list[str]) -> None:  # noqa: F811
+def test_echo_binary_and_ack(server: Server, transports: list[str]) -> None:
     async def scenario(client: Any) -> None:
         got: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
 
@@ -51,7 +52,7 @@ def test_echo_binary_and_ack(server: Server, transports: list[str]) -> None:  # 
     run(server, scenario, transports)
 
 
-def test_server_asks_the_client(server: Server) -> None:  # noqa: F811
+def test_server_asks_the_client(server: Server) -> None:
     async def scenario(client: Any) -> None:
         async def question(*args: Any) -> tuple[Any, ...]:
             return (*args, "answer")
@@ -62,7 +63,7 @@ def test_server_asks_the_client(server: Server) -> None:  # noqa: F811
     run(server, scenario, ["websocket"])
 
 
-def test_custom_namespace(server: Server) -> None:  # noqa: F811
+def test_custom_namespace(server: Server) -> None:
     async def scenario(client: Any) -> None:
         back: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
 
