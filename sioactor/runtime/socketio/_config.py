@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sioactor.actors._engine_api import RequestInfo
 from sioactor.runtime.socketio._errors import ConfigError
 
 __all__ = ("SlowConsumerPolicy", "SocketIoConfig")
@@ -35,7 +36,7 @@ class SocketIoConfig:
         max_attachments: binary attachments one packet may announce (10).
         inbox_size: events one socket may have waiting for its handlers (128); beyond, events are dropped with
             a log line and a trace event.
-        allow_request: an optional check of each handshake's request; return False to refuse it.
+        allow_request: an async check of each handshake's request; return False (or a reason) to refuse.
         state: any object handlers receive through the ``State[T]`` extractor.
     """
 
@@ -54,7 +55,7 @@ class SocketIoConfig:
     slow_consumer: SlowConsumerPolicy = "error"
     max_attachments: int = 10
     inbox_size: int = 128
-    allow_request: Callable[[Any], bool] | None = None
+    allow_request: Callable[[RequestInfo], Awaitable[bool | str]] | None = None
     state: Any = field(default=None)
 
     def __post_init__(self) -> None:

@@ -18,6 +18,9 @@ from sioactor.actors._engine_api import EngineListener
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Parser, parser_by_name
+from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime.engineio import EngineServer
+from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream
 from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._client import SocketIoListener
@@ -31,6 +34,7 @@ from sioactor.runtime.socketio._handler import (
 )
 from sioactor.runtime.socketio._namespace import Namespace, NamespaceSpec
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
+from sioactor.runtime.socketio._serving import engine_config, socketio_asgi_app
 from sioactor.runtime.socketio._socket import Handler, Socket
 
 __all__ = ("SocketIo",)
@@ -60,9 +64,11 @@ class SocketIo:
         self.state = _state_map(self.config.state)
         self.tracer = tracer
         self.listener: EngineListener = SocketIoListener(self)
+        self.engine = EngineServer(engine_config(self.config), self.listener, tracer=tracer)
         self._specs: dict[str, NamespaceSpec] = {}
         self._namespaces: dict[str, Namespace] = {}
         self._task_group: TaskGroup | None = None
+        self._stopped = False
         self._emptied = anyio.Event()
 
     # --- namespaces -------------------------------------------------------------------------------------
@@ -197,6 +203,25 @@ class SocketIo:
 
     # --- running ----------------------------------------------------------------------------------------
 
+    def asgi(self, other_app: ASGIApp | None = None) -> ASGIApp:
+        """The ASGI app: Socket.IO under ``config.path``, everything else to *other_app* (or 404). Its ASGI
+        lifespan starts and stops the server, so the hosting server must run lifespan (uvicorn, hypercorn
+        and ``serve`` do by default).
+        """
+        return socketio_asgi_app(self, self.engine, other_app)
+
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        *,
+        task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Serve on ``host:port`` with the embedded server until cancelled; ``task_status`` gets the bound
+        port (``port=0`` picks a free one).
+        """
+        await serve_asgi(self.asgi(), ServerConfig(host=host, port=port), task_status=task_status)
+
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Host the socket actors until ``close()`` (or cancellation). Started by ``asgi()``'s lifespan or
         ``serve()``; tests may ``await task_group.start(io.run)``.
@@ -208,6 +233,7 @@ class SocketIo:
                 await anyio.sleep_forever()
             finally:
                 self._task_group = None
+                self._stopped = True
 
     async def close(self) -> None:
         """Disconnect every socket (``server shutting down``: the client is told), let their disconnect
@@ -227,9 +253,12 @@ class SocketIo:
 
     def spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Start *fn* in the server's task group (a socket's mailbox drain)."""
-        if self._task_group is None:
+        if self._task_group is not None:
+            self._task_group.start_soon(fn)
+        elif self._stopped:
+            logger.debug("SocketIo is closed; work for a late packet dropped")
+        else:
             raise RuntimeError("SocketIo is not running: serve it with asgi()/serve(), or start io.run()")
-        self._task_group.start_soon(fn)
 
     def socket_removed(self) -> None:
         """A socket left its namespace for good (wakes ``close()``, which waits for them all)."""

@@ -1,0 +1,68 @@
+"""Serving a ``SocketIo``: its Engine.IO configuration, and the ASGI app whose lifespan runs both halves."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anyio
+
+from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
+from sioactor.runtime.engineio._app import ASGIApp
+from sioactor.runtime.engineio._http import Receive, Scope, Send
+from sioactor.runtime.socketio._config import SocketIoConfig
+
+if TYPE_CHECKING:
+    from sioactor.runtime.socketio._io import SocketIo
+
+__all__ = ("engine_config", "socketio_asgi_app")
+
+
+def engine_config(config: SocketIoConfig) -> EngineConfig:
+    """The Engine.IO half of a Socket.IO configuration."""
+    cors = None if config.cors is None else CorsConfig(origins=config.cors)
+    return EngineConfig(
+        path=config.path,
+        ping_interval=config.ping_interval,
+        ping_timeout=config.ping_timeout,
+        upgrade_timeout=config.upgrade_timeout,
+        max_payload=config.max_payload,
+        max_buffer_size=config.max_buffer_size,
+        transports=tuple(config.transports),
+        allow_eio3=config.allow_eio3,
+        cors=cors,
+        allow_request=config.allow_request,
+        slow_consumer=config.slow_consumer,
+    )
+
+
+def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
+    """The ASGI app of *io*: Engine.IO requests to *engine*, the rest to *other_app* (or 404).
+
+    Its lifespan starts the socket actors' host (``io.run``) and the engine server, and on shutdown closes
+    the sockets first (clients are told ``server shutting down``, disconnect handlers run), then the engine
+    sessions (their outboxes flushed).
+    """
+    routes = engine_asgi_app(engine, fallback=other_app)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(io, engine, receive, send)
+        else:
+            await routes(scope, receive, send)
+
+    return app
+
+
+async def _lifespan(io: SocketIo, engine: EngineServer, receive: Receive, send: Send) -> None:
+    message = await receive()
+    if message["type"] != "lifespan.startup":
+        return
+    async with anyio.create_task_group() as tg:
+        await tg.start(io.run)
+        await tg.start(engine.run)
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        with anyio.CancelScope(shield=True):
+            await io.close()
+            await engine.close()
+        await send({"type": "lifespan.shutdown.complete"})
