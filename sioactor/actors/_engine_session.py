@@ -171,7 +171,7 @@ class EngineSession:
         self.machine.handle(SessionEvent.CLOSED)
         if self.upgrade_scope is not None:
             self.upgrade_scope.cancel()
-        if reason in _FLUSHING_CLOSE:
+        if reason in _FLUSHING_CLOSE and self._has_reader(reason):
             self._control(_CLOSE)
         else:
             self._discard_outbox()
@@ -180,6 +180,12 @@ class EngineSession:
             self._drained.set()
         self._outbox_send.close()
         self._wake.set()
+
+    def _has_reader(self, reason: EngineCloseReason) -> bool:
+        # Flushing waits for a transport to read the outbox. At shutdown an idle polling session has none
+        # (Node discards it); a forced close waits for the client's next poll, up to flush_timeout.
+        waiting_poll = self.transport == "polling" and not self.machine.poll_pending
+        return not (reason is EngineCloseReason.SERVER_SHUTTING_DOWN and waiting_poll)
 
     # -- the actor's task: heartbeat and teardown ------------------------------------------------------------
 

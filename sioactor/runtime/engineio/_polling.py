@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ import anyio
 from sioactor.actors._engine_session import EngineSession, PollRefused
 from sioactor.protocol._errors import PayloadTooLarge, ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
+from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType, decode_payload, encode_outbox_payload
 from sioactor.runtime.engineio._http import (
     OCTET_STREAM,
     TEXT_PLAIN,
@@ -87,15 +88,14 @@ async def _handshake(server: EngineServer, scope: Scope, method: str, send: Send
 
 
 async def _poll(session: EngineSession, b64: str | None, receive: Receive, send: Send, cors: Headers) -> None:
-    entries = None
+    entries: list[OutboxEntry] = []
+    gone = anyio.Event()
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_watch_disconnect, session, receive, tg.cancel_scope)
-        try:
+        tg.start_soon(_watch_disconnect, session, receive, gone, tg.cancel_scope)
+        with contextlib.suppress(PollRefused):
             entries = await session.poll()
-        except PollRefused:
-            entries = []
         tg.cancel_scope.cancel()
-    if entries is None:
+    if gone.is_set():
         return
     if not entries:
         await respond_error(send, EngineError.BAD_REQUEST, cors)
@@ -104,9 +104,14 @@ async def _poll(session: EngineSession, b64: str | None, receive: Receive, send:
     await _respond_payload(send, body, cors)
 
 
-async def _watch_disconnect(session: EngineSession, receive: Receive, poll_scope: anyio.CancelScope) -> None:
+async def _watch_disconnect(
+    session: EngineSession, receive: Receive, gone: anyio.Event, poll_scope: anyio.CancelScope
+) -> None:
+    # A pending poll is the one time nobody reads the request; without this a vanished client would
+    # only be noticed by the heartbeat.
     while (await receive())["type"] != "http.disconnect":
         pass
+    gone.set()
     logger.info("engine.io session %s: poll connection closed prematurely", session.sid)
     session.close(EngineCloseReason.TRANSPORT_ERROR)
     poll_scope.cancel()
@@ -145,7 +150,10 @@ async def _read_and_deliver(
         return
     for packet in packets:
         session.receive(packet)
-    await respond(send, 200, b"ok", extra=cors)
+    if session.close_reason is EngineCloseReason.PARSE_ERROR:
+        await respond_error(send, EngineError.BAD_REQUEST, cors)
+    else:
+        await respond(send, 200, b"ok", extra=cors)
 
 
 async def _respond_payload(send: Send, body: str | bytes, cors: Headers) -> None:
