@@ -19,18 +19,32 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, final
+from typing import Any, Generic, Protocol, TypeVar, final
 
 import anyio
-from anyio.streams.memory import MemoryObjectSendStream
+from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 
-__all__ = ("ActorRef", "Reply", "StopReason")
+__all__ = ("ActorRef", "MailboxSender", "Reply", "StopReason")
 
 M = TypeVar("M")
 R = TypeVar("R")
+M_contra = TypeVar("M_contra", contravariant=True)
+
+
+class MailboxSender(Protocol[M_contra]):
+    """The send end of a mailbox: anyio's ``MemoryObjectSendStream``, or a lazy actor's mailbox."""
+
+    def send_nowait(self, item: M_contra) -> None:
+        """Enqueue or raise ``WouldBlock`` / ``ClosedResourceError`` / ``BrokenResourceError``."""
+
+    def close(self) -> None:
+        """Accept no more items; the receiver gets what is buffered, then the end of the stream."""
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        """The buffer's fill, for ``depth()``."""
 
 
 class StopReason(enum.Enum):
@@ -116,7 +130,7 @@ class ActorRef(Generic[M]):
     __slots__ = ("_closed", "_pending", "_send", "_stop_reason", "_tracer", "capacity", "kind", "name")
 
     def __init__(
-        self, name: str, kind: str, send: MemoryObjectSendStream[M], capacity: int, tracer: Tracer | None
+        self, name: str, kind: str, send: MailboxSender[M], capacity: int, tracer: Tracer | None
     ) -> None:
         """Internal: ``Actor.run`` makes the one ref of each actor run."""
         self.name = name

@@ -8,6 +8,7 @@ started reaches the task group, so its siblings keep working. Each actor runs in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -15,6 +16,7 @@ import anyio
 import anyio.abc
 
 from sioactor.actors._actor import Actor
+from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._trace import Tracer
 
@@ -37,7 +39,8 @@ class Supervisor:
         self.tracer = tracer
         self._tg: anyio.abc.TaskGroup | None = None
         # Insertion-ordered: the start order, which shutdown walks backwards.
-        self._actors: dict[Actor[Any], anyio.CancelScope] = {}
+        # Each live actor with how to cancel it (its cancel scope's cancel, or a lazy actor's cancel).
+        self._actors: dict[Actor[Any], Callable[[], None]] = {}
         self._all_gone: anyio.Event | None = None
         self._closing = False
 
@@ -74,9 +77,13 @@ class Supervisor:
     async def spawn(self, actor: Actor[M]) -> ActorRef[M]:
         """Start *actor* and return its ref once ``on_start`` has run. Re-raises what ``on_start`` raised."""
         tg = self._open_task_group()
+        if isinstance(actor, LazyActor):
+            ref = self._attach(tg, actor)
+            await actor.start()
+            return ref
         scope = self._register(actor)
-        ref: ActorRef[M] = await tg.start(self._run, actor, scope)
-        return ref
+        started: ActorRef[M] = await tg.start(self._run, actor, scope)
+        return started
 
     def spawn_soon(self, actor: Actor[M]) -> ActorRef[M]:
         """Start *actor* without waiting; return its ref at once (mail queues until the task runs).
@@ -85,6 +92,8 @@ class Supervisor:
         error is logged, since nobody is waiting to receive it.
         """
         tg = self._open_task_group()
+        if isinstance(actor, LazyActor):
+            return self._attach(tg, actor)
         scope = self._register(actor)
         tg.start_soon(self._run_soon, actor, scope, name=f"actor {actor.name}")
         return actor.ref
@@ -101,8 +110,8 @@ class Supervisor:
         self._stop_all(StopReason.SHUTDOWN)
         with anyio.move_on_after(timeout):
             await self._wait_all_gone()
-        for scope in tuple(self._actors.values()):
-            scope.cancel()
+        for cancel in tuple(self._actors.values()):
+            cancel()
         await self._wait_all_gone()
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -127,8 +136,8 @@ class Supervisor:
     def _cancel_all(self) -> None:
         self._closing = True
         self._stop_all(StopReason.CANCELLED)
-        for scope in self._actors.values():
-            scope.cancel()
+        for cancel in tuple(self._actors.values()):
+            cancel()
 
     def _stop_all(self, reason: StopReason) -> None:
         for actor in reversed(tuple(self._actors)):
@@ -143,8 +152,13 @@ class Supervisor:
         # Open the mailbox and register before the task starts, so shutdown sees (and stops) it at once.
         actor.open(tracer=self.tracer)
         scope = anyio.CancelScope()
-        self._actors[actor] = scope
+        self._actors[actor] = scope.cancel
         return scope
+
+    def _attach(self, tg: anyio.abc.TaskGroup, actor: LazyActor[M]) -> ActorRef[M]:
+        ref = actor.attach(tg, tracer=self.tracer, gone=self._forget)
+        self._actors[actor] = actor.cancel
+        return ref
 
     async def _run(
         self, actor: Actor[M], scope: anyio.CancelScope, *, task_status: anyio.abc.TaskStatus[ActorRef[M]]

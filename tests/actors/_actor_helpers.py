@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from sioactor.actors._actor import Actor
+from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import Reply, StopReason
 from sioactor.actors._trace import TraceEvent, TraceKind
 
@@ -99,3 +100,9 @@ class Resilient(Recorder):
 
     async def on_failure(self, exc: Exception) -> None:
         self.failures.append(exc)
+
+
+class LazyRecorder(Recorder, LazyActor[Msg]):
+    """The Recorder on a lazy mailbox (no task while idle)."""
+
+    kind = "lazy_recorder"

@@ -1,0 +1,192 @@
+"""An actor that holds no task while its mailbox is empty: cheap when idle (an actor per connection).
+
+A parked task with its memory stream costs ~10 KB; most connections are idle most of the time. A
+``LazyActor`` keeps its mail in a plain deque and starts a draining task in its supervisor's task group
+only when mail arrives (or it is stopped). The task handles what is queued, one message at a time, and ends
+when the deque is empty -- deciding that, and clearing the "running" flag, with no await in between, so a
+``tell`` either sees the task running (and its message will be handled by it) or starts a new one.
+
+Same ``ActorRef``, same hooks, same semantics as ``Actor``, including the bound: a busy actor's mailbox admits
+``n`` messages, an idle one ``n + 1`` (the first is as good as handed over), so at most ``n + 1`` accepted
+messages are unfinished. Capacity 0 therefore admits one message when the actor is idle, none while busy.
+Differences: it is started only by ``Supervisor.spawn`` / ``spawn_soon`` (``run`` is not available), and
+``on_start`` runs in the spawner's task for ``spawn`` or in the first drain for ``spawn_soon``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectStreamStatistics
+
+from sioactor.actors._actor import Actor, logger
+from sioactor.actors._ref import ActorRef, StopReason
+from sioactor.actors._trace import TraceKind, Tracer
+
+__all__ = ("LazyActor",)
+
+M = TypeVar("M")
+
+
+class _LazyMailbox(Generic[M]):
+    """A bounded deque whose first message wakes its actor (the ``MailboxSender`` of a ``LazyActor``)."""
+
+    __slots__ = ("buffer", "capacity", "closed", "handling", "running", "wake")
+
+    def __init__(self, capacity: int, wake: Callable[[], None]) -> None:
+        self.buffer: deque[M] = deque()
+        self.capacity = capacity
+        self.wake = wake
+        self.closed = False
+        self.handling = False  # inside handle(): the buffer admits capacity, not capacity + 1
+        self.running = False  # a drain task exists (started or about to start)
+
+    def send_nowait(self, item: M) -> None:
+        if self.closed:
+            raise anyio.ClosedResourceError
+        if len(self.buffer) >= (self.capacity if self.handling else self.capacity + 1):
+            raise anyio.WouldBlock
+        self.buffer.append(item)
+        if not self.running:
+            self.running = True
+            self.wake()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            if not self.running:
+                self.running = True
+                self.wake()
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        waiting = 0 if self.running else 1
+        return MemoryObjectStreamStatistics(
+            len(self.buffer), self.capacity, int(not self.closed), 1, 0, waiting
+        )
+
+
+class LazyActor(Actor[M]):
+    """An ``Actor`` whose task exists only while it has mail. Start it with ``Supervisor.spawn(_soon)``."""
+
+    def __init__(self, name: str, *, mailbox_size: int | None = None) -> None:
+        super().__init__(name, mailbox_size=mailbox_size)
+        self._mailbox: _LazyMailbox[M] | None = None
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._gone: Callable[[Actor[Any]], None] = lambda actor: None
+        self._scope: anyio.CancelScope | None = None
+        self._started = False
+        self._cancel_requested = False
+
+    def attach(
+        self, tg: anyio.abc.TaskGroup, *, tracer: Tracer | None, gone: Callable[[Actor[Any]], None]
+    ) -> ActorRef[M]:
+        """Internal (the supervisor's): bind to *tg*, open the mailbox, return the ref; *gone* runs last."""
+        if self._ref is not None:
+            raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
+        self._tg, self._tracer, self._gone = tg, tracer, gone
+        self._mailbox = _LazyMailbox(self.mailbox_size, self._wake)
+        self._ref = ActorRef(self.name, self.kind, self._mailbox, self.mailbox_size, tracer)
+        self._trace(TraceKind.SPAWNED)
+        return self._ref
+
+    async def start(self) -> None:
+        """Internal: run ``on_start`` in the caller's task (``Supervisor.spawn``); on failure, tear down."""
+        self._started = True
+        try:
+            await self.on_start()
+        except BaseException:
+            self.ref.stop(StopReason.FAILED)  # wakes a drain that finds the mailbox closed and tears down
+            raise
+
+    def cancel(self) -> None:
+        """Internal: cancel the actor (a straggler at shutdown): its drain stops, or a teardown starts."""
+        self._cancel_requested = True
+        if self._scope is not None:
+            self._scope.cancel()
+        elif self._mailbox is not None and not self._mailbox.running:
+            self._mailbox.running = True
+            self._wake()
+
+    async def run(self, **_: Any) -> None:
+        """Not available: a ``LazyActor`` has no task of its own to run; use ``Supervisor.spawn``."""
+        raise TypeError(f"{type(self).__name__} is started by Supervisor.spawn, not run()")
+
+    def _wake(self) -> None:
+        assert self._tg is not None
+        self._tg.start_soon(self._drain, name=f"actor {self.name}")
+
+    async def _drain(self) -> None:
+        reason: StopReason | None = StopReason.CANCELLED
+        try:
+            with anyio.CancelScope() as self._scope:
+                reason = await self._drain_buffer()
+        except Exception:
+            reason = StopReason.FAILED  # on_start raised (spawn_soon): nobody awaits it, so log it
+            logger.exception("actor %s (%s) failed to start", self.name, self.kind)
+        finally:
+            self._scope = None
+            if reason is None:
+                self._mailbox_or_fail().running = (
+                    False  # idle again; no await since the buffer was seen empty
+                )
+            else:
+                await self._teardown(reason)
+
+    async def _drain_buffer(self) -> StopReason | None:
+        mailbox = self._mailbox_or_fail()
+        if not self._started:
+            self._started = True
+            await self.on_start()
+        traced = self._tracer is not None
+        while mailbox.buffer and not self._cancel_requested:
+            message = mailbox.buffer.popleft()
+            started = anyio.current_time() if traced else 0.0
+            mailbox.handling = True
+            try:
+                await self.handle(message)
+            except Exception as exc:
+                if not await self._absorbed(exc, message):
+                    return StopReason.FAILED
+            finally:
+                mailbox.handling = False
+            if traced:
+                duration = anyio.current_time() - started
+                self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=len(mailbox.buffer))
+        if self._cancel_requested:
+            return StopReason.CANCELLED
+        return self.ref.stop_reason if mailbox.closed else None
+
+    async def _teardown(self, reason: StopReason) -> None:
+        mailbox = self._mailbox_or_fail()
+        self.ref.stop(reason)
+        dropped = len(mailbox.buffer)
+        for message in mailbox.buffer:
+            self._trace(TraceKind.DROPPED, message=message)
+            self._unhandled(message)
+        mailbox.buffer.clear()
+        self.ref._reject_pending()
+        if dropped:
+            logger.warning(
+                "actor %s (%s) stopped (%s) with %d unhandled messages",
+                self.name,
+                self.kind,
+                reason.value,
+                dropped,
+            )
+        with anyio.CancelScope(shield=True):
+            await self._stop_hook(reason)
+        self._gone(self)
+
+    def _unhandled(self, message: M) -> None:
+        try:
+            self.on_unhandled(message)
+        except Exception:
+            logger.exception("actor %s (%s): on_unhandled failed", self.name, self.kind)
+
+    def _mailbox_or_fail(self) -> _LazyMailbox[M]:
+        assert self._mailbox is not None
+        return self._mailbox

@@ -1,0 +1,175 @@
+"""LazyActor: the same mailbox facts as Actor, with no task while idle."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from _actor_helpers import Boom, Echo, Hold, Ignore, LazyRecorder, ListTracer, Note
+
+from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor.actors._ref import StopReason
+from sioactor.actors._supervisor import Supervisor
+from sioactor.actors._trace import TraceKind
+
+pytestmark = pytest.mark.anyio
+
+
+async def hold_busy(ref: object) -> Hold:
+    hold = Hold()
+    ref.tell(hold)  # type: ignore[attr-defined]
+    with anyio.fail_after(5):
+        await hold.entered.wait()
+    return hold
+
+
+async def test_idle_lazy_actor_has_no_task() -> None:
+    async with Supervisor() as sup:
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        before = len(anyio.get_running_tasks())
+        refs = [await sup.spawn(LazyRecorder(f"l{i}")) for i in range(10)]
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert len(anyio.get_running_tasks()) == before
+        with anyio.fail_after(5):
+            assert await refs[3].ask(lambda r: Echo(text="awake", reply=r)) == "awake"
+            await anyio.wait_all_tasks_blocked()
+        assert len(anyio.get_running_tasks()) == before  # the drain task ended with the mail
+        assert len(sup) == 10
+
+
+async def test_busy_admits_n_idle_admits_n_plus_one() -> None:
+    actor = LazyRecorder(mailbox_size=2)
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        for i in range(3):
+            ref.tell(Note(text=f"idle{i}"))
+        with pytest.raises(InternalChannelFull):
+            ref.tell(Note(text="idle3"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        hold = await hold_busy(ref)
+        ref.tell(Note(text="b0"))
+        ref.tell(Note(text="b1"))
+        refused = Note(text="b2")
+        with pytest.raises(InternalChannelFull) as info:
+            ref.tell(refused)
+        assert info.value.message is refused
+        hold.release.set()
+    texts = [m.text for m in actor.handled if isinstance(m, Note)]
+    assert texts == ["idle0", "idle1", "idle2", "b0", "b1"]
+
+
+async def test_zero_size_admits_one_when_idle() -> None:
+    actor = LazyRecorder(mailbox_size=0)
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        hold = await hold_busy(ref)
+        with pytest.raises(InternalChannelFull):
+            ref.tell(Note(text="busy"))
+        hold.release.set()
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        ref.tell(Note(text="idle"))
+    assert [m.text for m in actor.handled if isinstance(m, Note)] == ["idle"]
+
+
+async def test_stop_after_earlier_mail_then_closed() -> None:
+    actor = LazyRecorder()
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        for i in range(4):
+            ref.tell(Note(text=str(i)))
+        ref.stop()
+        with pytest.raises(Closed):
+            ref.tell(Note(text="late"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert len(sup) == 0
+    assert [m.text for m in actor.handled if isinstance(m, Note)] == ["0", "1", "2", "3"]
+    assert actor.stopped == [StopReason.NORMAL]
+
+
+async def test_stop_of_an_idle_actor_runs_on_stop() -> None:
+    actor = LazyRecorder()
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        ref.stop()
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert actor.stopped == [StopReason.NORMAL]
+
+
+async def test_failure_is_isolated_and_reported() -> None:
+    tracer = ListTracer()
+    bad, good = LazyRecorder("bad"), LazyRecorder("good")
+    async with Supervisor(tracer=tracer) as sup:
+        bad_ref = await sup.spawn(bad)
+        good_ref = await sup.spawn(good)
+        hold = await hold_busy(bad_ref)
+        bad_ref.tell(Boom())
+        bad_ref.tell(Note(text="dropped"))
+        hold.release.set()
+        with anyio.fail_after(5):
+            assert await good_ref.ask(lambda r: Echo(text="ok", reply=r)) == "ok"
+            await anyio.wait_all_tasks_blocked()
+        assert bad_ref.closed
+    assert bad.stopped == [StopReason.FAILED]
+    assert bad.unhandled == [Note(text="dropped")]
+    assert tracer.kinds("bad")[-3:] == [TraceKind.FAILED, TraceKind.DROPPED, TraceKind.STOPPED]
+    assert tracer.kinds("good")[0] is TraceKind.SPAWNED
+
+
+async def test_shutdown_cancels_a_stuck_lazy_actor_and_rejects_its_asks() -> None:
+    actor = LazyRecorder()
+    rejected: list[Closed] = []
+
+    async def asker() -> None:
+        try:
+            await actor.ref.ask(lambda r: Ignore(reply=r))
+        except Closed as exc:
+            rejected.append(exc)
+
+    async with anyio.create_task_group() as tg, Supervisor() as sup:
+        await sup.spawn(actor)
+        hold = await hold_busy(actor.ref)
+        tg.start_soon(asker)
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+            await sup.shutdown(timeout=0.05)
+            await anyio.wait_all_tasks_blocked()
+    assert actor.stopped == [StopReason.CANCELLED]
+    assert [type(e.message).__name__ for e in rejected] == ["Ignore"]
+    assert not hold.release.is_set()
+
+
+async def test_spawn_soon_runs_on_start_in_the_first_drain() -> None:
+    started: list[str] = []
+
+    class Starting(LazyRecorder):
+        async def on_start(self) -> None:
+            started.append(self.name)
+
+    async with Supervisor() as sup:
+        ref = sup.spawn_soon(Starting("s"))
+        assert started == []
+        with anyio.fail_after(5):
+            assert await ref.ask(lambda r: Echo(text="x", reply=r)) == "x"
+    assert started == ["s"]
+
+
+async def test_lazy_actor_cannot_run_alone() -> None:
+    with pytest.raises(TypeError, match=r"Supervisor\.spawn"):
+        await LazyRecorder().run()
+
+
+async def test_cancellation_propagates() -> None:
+    actor = LazyRecorder()
+    with anyio.move_on_after(5) as outer:
+        async with Supervisor() as sup:
+            ref = await sup.spawn(actor)
+            ref.tell(Note(text="x"))
+            outer.cancel()
+            await anyio.sleep_forever()
+    assert outer.cancelled_caught
+    assert actor.ref.closed
