@@ -62,11 +62,18 @@ class AckStream:
     Created by ``emit_with_ack``; not constructed directly.
     """
 
-    __slots__ = ("_convert", "_deadline", "_results", "_tickets", "_timeout", "_wake")
+    __slots__ = ("_convert", "_deadline", "_on_timeout", "_results", "_tickets", "_timeout", "_wake")
 
-    def __init__(self, *, timeout: float, convert: Callable[[Any], Any] | None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        convert: Callable[[Any], Any] | None,
+        on_timeout: Callable[[str], None] | None = None,
+    ) -> None:
         self._timeout = timeout
         self._convert = convert
+        self._on_timeout = on_timeout
         self._deadline = anyio.current_time() + timeout
         self._results: deque[tuple[str, Any]] = deque()
         self._tickets: dict[str, tuple[AckTable, int]] = {}
@@ -135,6 +142,8 @@ class AckStream:
         for sid, (table, ack_id) in self._tickets.items():
             table.discard(ack_id)
             self._results.append((sid, AckTimeout(sid, self._timeout)))
+            if self._on_timeout is not None:
+                self._on_timeout(sid)
         self._tickets.clear()
 
     def _push(self, sid: str, result: Any) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sioactor.actors._trace import TraceKind
 from sioactor.actors.socketio import RoomRegistry
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType, Parser
+from sioactor.runtime.socketio._ack import AckStream
 from sioactor.runtime.socketio._adapter import Adapter, LocalAdapter
 from sioactor.runtime.socketio._errors import ConfigError, ConnectRefused
 from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler
@@ -84,6 +86,18 @@ class Namespace:
         ack_id = self._ack_id
         self._ack_id += 1
         return ack_id
+
+    def ack_stream(self, timeout: float | None, convert: Callable[[Any], Any] | None) -> AckStream:
+        """A stream for one emit's answers (*timeout* ``None``: the server's ``ack_timeout``)."""
+        return AckStream(
+            timeout=self.io.config.ack_timeout if timeout is None else timeout,
+            convert=convert,
+            on_timeout=self._ack_timed_out,
+        )
+
+    def _ack_timed_out(self, sid: str) -> None:
+        logger.debug("%s: socket %s did not answer an ack in time", self.path, sid)
+        self.io.trace(TraceKind.ACK_TIMEOUT, f"socket:{self.path}:{sid}")
 
     async def connect(self, socket: Socket, auth: Any) -> None:
         """Run the middleware chain, then accept (CONNECT reply, connect handler) or refuse the socket."""

@@ -95,8 +95,7 @@ class BroadcastOperators:
             BroadcastError: some receivers were full or closed; the stream awaits only the others. The
                 stream is on the error's ``stream`` attribute.
         """
-        timeout = self._timeout if self._timeout is not None else self._ns.io.config.ack_timeout
-        stream = AckStream(timeout=timeout, convert=convert)
+        stream = self._ns.ack_stream(self._timeout, convert)
         ack_id = self._ns.next_ack_id()
         packet = Packet(type=PacketType.EVENT, nsp=self._ns.path, data=[event, *to_args(data)], id=ack_id)
         try:

@@ -225,7 +225,7 @@ class Socket:
             raise Closed(self._name, data)
         ack_id = self._ns.next_ack_id()
         encoded = self._ns.parser.encode_event(self._ns.path, event, to_args(data), ack_id)
-        stream = AckStream(timeout=timeout or self._ns.io.config.ack_timeout, convert=convert)
+        stream = self._ns.ack_stream(timeout, convert)
         stream.expect(self.acks, ack_id)
         try:
             self.conn.send(encoded)
