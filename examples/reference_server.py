@@ -11,6 +11,7 @@ half: the Socket.IO half is added beside it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -70,7 +71,7 @@ async def _serve_uvicorn(app: Any, host: str, port: int) -> None:
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
             await anyio.sleep(0.01)
         _announce(host, port)
 
@@ -134,10 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         ping_interval_ms=args.ping_interval, ping_timeout_ms=args.ping_timeout, allow_eio3=args.allow_eio3
     )
     app = engine_asgi_app(engine)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         anyio.run(SERVERS[args.server], app, args.host, args.port, backend=args.backend)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ async def uvicorn_server(app: Any) -> AsyncIterator[int]:
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)
         with anyio.fail_after(5):
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
                 await anyio.sleep(0.01)
         yield int(server.servers[0].sockets[0].getsockname()[1])
         server.should_exit = True

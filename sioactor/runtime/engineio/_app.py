@@ -1,4 +1,4 @@
-"""``engine_asgi_app``: one ASGI app for several Engine.IO servers, their lifecycles under the ASGI lifespan."""
+"""``engine_asgi_app``: one ASGI app for several Engine.IO servers, run under the ASGI lifespan."""
 
 from __future__ import annotations
 

@@ -65,13 +65,14 @@ class EngineServer:
         self._task_group: anyio.abc.TaskGroup | None = None
         self._stop = anyio.Event()
         self._stopped = anyio.Event()
+        self._emptied = anyio.Event()
 
     def handles(self, path: str) -> bool:
         """Whether a request for *path* belongs to this server (its path, with or without what follows)."""
         return path == self._path or path.startswith(self._path + "/")
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Serve sessions until cancelled or ``close()``; every session actor lives and dies inside this call."""
+        """Serve sessions until cancelled or ``close()``; every session actor lives and dies inside it."""
         try:
             async with anyio.create_task_group() as tg:
                 self._task_group = tg
@@ -92,9 +93,10 @@ class EngineServer:
     async def _close_sessions(self) -> None:
         for session in list(self._sessions.values()):
             session.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
-        with anyio.move_on_after(self.config.flush_timeout + 1, shield=True):
-            while self._sessions:
-                await anyio.sleep(0.01)
+        if self._sessions:
+            self._emptied = anyio.Event()
+            with anyio.move_on_after(self.config.flush_timeout + 1, shield=True):
+                await self._emptied.wait()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI application for this server's path (``http`` and ``websocket`` scopes)."""
@@ -195,3 +197,5 @@ class EngineServer:
     def _forget(self, session: EngineSession) -> None:
         if self._sessions.get(session.sid) is session:
             del self._sessions[session.sid]
+        if not self._sessions:
+            self._emptied.set()

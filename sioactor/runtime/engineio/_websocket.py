@@ -6,6 +6,7 @@ that sends on the socket, taking batches from the session's outbox. Neither owns
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -174,8 +175,6 @@ async def _write_batch(session: EngineSession, send: Send) -> bool:
 
 
 async def _close(send: Send, code: int) -> None:
-    try:
+    # The connection may already be gone (or closed by the server): then there is nothing left to tell.
+    with contextlib.suppress(OSError, RuntimeError):
         await send({"type": "websocket.close", "code": code})
-    except (OSError, RuntimeError):
-        # The connection is already gone (or closed by the server): nothing left to tell the client.
-        pass

@@ -1,4 +1,4 @@
-"""EngineServer's HTTP answers, called in-process as an ASGI app with scripted receive/send (both backends)."""
+"""EngineServer's HTTP answers, called in-process as an ASGI app with scripted receive/send."""
 
 from __future__ import annotations
 
@@ -314,9 +314,8 @@ async def test_silent_polling_client_times_out_and_leaves_nothing_behind() -> No
     async with running(ping_interval=0.05, ping_timeout=0.05) as (server, listener, tracer):
         for _ in range(3):
             await open_polling(server)
-        with anyio.fail_after(2):
-            while server.sessions:
-                await anyio.sleep(0.02)
+        await anyio.sleep(0.3)  # ping due at 50 ms, pong overdue at 100 ms
+        assert not server.sessions
         assert listener.closed == [EngineCloseReason.PING_TIMEOUT] * 3
         assert tracer.kinds().count(TraceKind.HEARTBEAT_TIMEOUT) == 3
         assert tracer.kinds().count(TraceKind.STOPPED) == 3
