@@ -1,0 +1,154 @@
+"""``TraceHub``: the ``Tracer`` a server is given. It stamps each event and fans it out to subscribers.
+
+The hub runs on the hot path of every actor, so ``record`` never awaits and never raises: with no subscriber
+it returns after one check; with subscribers it builds one ``TraceRecord`` and hands it to each subscriber's
+bounded stream with ``send_nowait``. A subscriber that does not keep up loses events, counted per subscriber
+(``dropped``), instead of slowing the server: the console says how many it missed.
+
+Payloads are not traced unless the hub was built with ``trace_payloads=True``: the ``fields`` keys in
+``PAYLOAD_FIELDS`` are removed otherwise. Auth (``SECRET_FIELDS``) is always removed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from types import TracebackType
+from typing import Self, final
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from sioactor.actors._trace import TraceEvent
+from sioactor.runtime.trace._record import TraceRecord
+
+__all__ = ("PAYLOAD_FIELDS", "SECRET_FIELDS", "TraceHub", "TraceSubscription")
+
+PAYLOAD_FIELDS = frozenset({"payload", "args", "data"})
+SECRET_FIELDS = frozenset({"auth", "token", "password", "headers", "cookie"})
+
+DEFAULT_BUFFER = 4096
+
+
+@final
+class TraceSubscription:
+    """One subscriber's bounded stream of ``TraceRecord``; iterate it with ``async for``.
+
+    Use as a context manager (``with hub.subscribe() as sub:``): leaving it unsubscribes and closes it.
+
+    Attributes:
+        dropped: records lost because the buffer was full, since subscribing.
+    """
+
+    __slots__ = ("_hub", "_receive", "_send", "_unreported", "dropped")
+
+    def __init__(self, hub: TraceHub, buffer: int) -> None:
+        self._hub = hub
+        self._send: MemoryObjectSendStream[TraceRecord]
+        self._receive: MemoryObjectReceiveStream[TraceRecord]
+        self._send, self._receive = anyio.create_memory_object_stream[TraceRecord](buffer)
+        self.dropped = 0
+        self._unreported = 0
+
+    def offer(self, record: TraceRecord) -> None:
+        """Queue *record*, or count it as dropped; never waits."""
+        try:
+            self._send.send_nowait(record)
+        except anyio.WouldBlock:
+            self.dropped += 1
+            self._unreported += 1
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self._hub._unsubscribe(self)
+
+    def take_lost(self) -> int:
+        """Records dropped since the last call: a sink reports them in its own stream (a ``lost`` line)."""
+        lost, self._unreported = self._unreported, 0
+        return lost
+
+    def receive_nowait(self) -> TraceRecord:
+        """The next queued record. Raises ``anyio.WouldBlock`` when none is queued."""
+        return self._receive.receive_nowait()
+
+    async def receive(self) -> TraceRecord:
+        """The next record, waiting for one. Raises ``anyio.EndOfStream`` once closed and drained."""
+        return await self._receive.receive()
+
+    def end(self) -> None:
+        """Unsubscribe but keep what is queued: the reader drains it, then its iteration ends."""
+        self._hub._unsubscribe(self)
+        self._send.close()
+
+    def close(self) -> None:
+        """Unsubscribe and close the stream; records still queued are discarded."""
+        self._hub._unsubscribe(self)
+        self._send.close()
+        self._receive.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> TraceRecord:
+        try:
+            return await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+@final
+class TraceHub:
+    """The server's tracer: pass it as ``tracer=`` to ``SocketIo`` / ``EngineServer`` / ``Supervisor``.
+
+    Args:
+        trace_payloads: keep payload fields (``PAYLOAD_FIELDS``) in the events; secrets are removed anyway.
+        clock: the wall clock that stamps records (tests pass a fake one).
+    """
+
+    __slots__ = ("_clock", "_seq", "_subscribers", "trace_payloads")
+
+    def __init__(self, *, trace_payloads: bool = False, clock: Callable[[], float] = time.time) -> None:
+        self.trace_payloads = trace_payloads
+        self._clock = clock
+        self._seq = 0
+        self._subscribers: tuple[TraceSubscription, ...] = ()
+
+    @property
+    def subscribers(self) -> int:
+        """How many subscribers are attached."""
+        return len(self._subscribers)
+
+    def subscribe(self, *, buffer: int = DEFAULT_BUFFER) -> TraceSubscription:
+        """A new subscriber receiving every record from now on; at most *buffer* wait unread."""
+        subscription = TraceSubscription(self, buffer)
+        self._subscribers = (*self._subscribers, subscription)
+        return subscription
+
+    def _unsubscribe(self, subscription: TraceSubscription) -> None:
+        self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
+
+    def record(self, event: TraceEvent) -> None:
+        """Stamp *event* and offer it to every subscriber. Never blocks, never raises."""
+        subscribers = self._subscribers
+        if not subscribers:
+            return
+        if event.fields:
+            event = self._redact(event)
+        self._seq += 1
+        record = TraceRecord(time=self._clock(), seq=self._seq, event=event)
+        for subscription in subscribers:
+            subscription.offer(record)
+
+    def _redact(self, event: TraceEvent) -> TraceEvent:
+        assert event.fields is not None
+        hidden = SECRET_FIELDS if self.trace_payloads else SECRET_FIELDS | PAYLOAD_FIELDS
+        if hidden.isdisjoint(event.fields):
+            return event
+        return replace(event, fields={k: v for k, v in event.fields.items() if k not in hidden})

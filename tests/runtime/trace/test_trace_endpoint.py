@@ -1,0 +1,111 @@
+"""The local trace endpoint: token check, the stream a console reads, and a stalled console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from anyio.abc import SocketStream
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from sioactor.actors._trace import TraceEvent, TraceKind
+from sioactor.runtime.socketio import ConfigError
+from sioactor.runtime.trace import TraceEndpoint, TraceHub, TraceRecord, decode_line
+
+pytestmark = pytest.mark.anyio
+
+
+def event(n: int) -> TraceEvent:
+    return TraceEvent(kind=TraceKind.HANDLED, actor=f"a{n}", actor_kind="socket", message="EventReceived")
+
+
+@asynccontextmanager
+async def serving(endpoint: TraceEndpoint) -> AsyncIterator[str]:
+    async with anyio.create_task_group() as tg:
+        address = await tg.start(endpoint.serve)
+        yield address
+        tg.cancel_scope.cancel()
+
+
+async def connect(endpoint: TraceEndpoint) -> SocketStream:
+    if endpoint.unix_path is not None:
+        return await anyio.connect_unix(endpoint.unix_path)
+    return await anyio.connect_tcp("127.0.0.1", endpoint.port)
+
+
+async def read_line(reader: BufferedByteReceiveStream) -> Any:
+    return decode_line(await reader.receive_until(b"\n", 1 << 20))
+
+
+async def test_wrong_token_is_refused_and_closed() -> None:
+    endpoint = TraceEndpoint(TraceHub(), token="right")
+    with anyio.fail_after(5):
+        async with serving(endpoint), await connect(endpoint) as stream:
+            await stream.send(b"wrong\n")
+            reader = BufferedByteReceiveStream(stream)
+            assert (await read_line(reader))["control"] == "refused"
+            with pytest.raises(anyio.EndOfStream):
+                await reader.receive()
+
+
+async def test_silent_connection_is_refused_after_the_handshake_timeout() -> None:
+    endpoint = TraceEndpoint(TraceHub(), handshake_timeout=0.05)
+    with anyio.fail_after(5):
+        async with serving(endpoint), await connect(endpoint) as stream:
+            reader = BufferedByteReceiveStream(stream)
+            assert (await read_line(reader))["control"] == "refused"
+
+
+async def test_console_gets_hello_then_records(tmp_path: Path) -> None:
+    hub = TraceHub()
+    endpoint = TraceEndpoint(hub, unix_path=str(tmp_path / "trace.sock"))
+    with anyio.fail_after(5):
+        async with serving(endpoint) as address:
+            assert address == f"unix:{tmp_path / 'trace.sock'}"
+            async with await connect(endpoint) as stream:
+                await stream.send(endpoint.token.encode() + b"\n")
+                reader = BufferedByteReceiveStream(stream)
+                assert (await read_line(reader))["control"] == "hello"
+                assert endpoint.consoles == 1
+                hub.record(event(1))
+                hub.record(event(2))
+                got = [await read_line(reader), await read_line(reader)]
+                assert [r.event.actor for r in got if isinstance(r, TraceRecord)] == ["a1", "a2"]
+            # The console left: the endpoint notices the EOF and unsubscribes.
+            await anyio.wait_all_tasks_blocked()
+            assert (endpoint.consoles, hub.subscribers) == (0, 0)
+
+
+async def test_stalled_console_never_blocks_and_is_told_what_it_lost() -> None:
+    hub = TraceHub()
+    endpoint = TraceEndpoint(hub, buffer=16)
+    with anyio.fail_after(10):
+        async with serving(endpoint), await connect(endpoint) as stream:
+            await stream.send(endpoint.token.encode() + b"\n")
+            reader = BufferedByteReceiveStream(stream)
+            assert (await read_line(reader))["control"] == "hello"
+            # The console reads nothing while the server traces far more than socket buffers hold.
+            total = 200_000
+            started = anyio.current_time()
+            for n in range(total):
+                hub.record(event(n))
+            assert anyio.current_time() - started < 5
+            records = lost = 0
+            while records + lost < total:
+                line = await read_line(reader)
+                if isinstance(line, TraceRecord):
+                    records += 1
+                elif line["control"] == "lost":
+                    lost += line["count"]
+            assert lost > 0
+            assert records + lost == total
+
+
+def test_non_loopback_host_is_refused_unless_asked() -> None:
+    with pytest.raises(ConfigError, match="loopback"):
+        TraceEndpoint(TraceHub(), host="0.0.0.0")
+    assert TraceEndpoint(TraceHub(), host="0.0.0.0", allow_remote=True).host == "0.0.0.0"
