@@ -1,11 +1,20 @@
-"""The reference server the official protocol test suites run against.
+"""The reference server: the contract that the official protocol suites and real clients run against.
 
-    python examples/reference_server.py --host 127.0.0.1 --port 3000
+    python examples/reference_server.py --host 127.0.0.1 --port 3000 [--parser json|msgpack] [--allow-eio3]
 
-serves a raw Engine.IO v4 echo server at ``/engine.io/`` (every message sent back unchanged: text as text,
-binary as binary), pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1000000, CORS ``*``, and prints
-``listening on http://HOST:PORT`` once it accepts connections. ``build_engine_echo_server`` is the reusable
-half: the Socket.IO half is added beside it.
+One process serves:
+
+- ``/engine.io/``: a raw Engine.IO v4 echo server (every message sent back unchanged, text as text, binary as
+  binary), as the official engine.io-protocol suite expects;
+- ``/socket.io/``: a Socket.IO server with namespaces ``/`` and ``/custom`` as the official socket.io-protocol
+  suite expects (connectTimeout 1000 ms; on connect it emits ``auth`` with the handshake auth, ``{}`` if none,
+  after the CONNECT reply; ``message`` → ``message-back`` with the same arguments; ``message-with-ack`` → ack
+  with the same arguments), plus the handlers the interop tests and benchmarks use on ``/`` (``echo``,
+  ``echo_ack``, ``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``, ``ask_client``) and
+  ``/private``, whose middleware refuses a socket unless ``auth.token == "ok"``.
+
+Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
+maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
 """
 
 from __future__ import annotations
@@ -21,7 +30,10 @@ import anyio
 
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.runtime._lifespan import ASGIApp, Receive, Send, serve_lifespan
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
+from sioactor.runtime.socketio import AckSender, ConnectRefused, Socket, SocketIo
+from sioactor.runtime.socketio._extract import Args, Auth
 
 
 class EchoListener:
@@ -50,6 +62,117 @@ def build_engine_echo_server(
         allow_eio3=allow_eio3,
     )
     return EngineServer(config, EchoListener())
+
+
+# --- the Socket.IO half ------------------------------------------------------------------------------------
+
+
+def build_socketio_server(
+    *,
+    parser: str = "json",
+    allow_eio3: bool = False,
+    ping_interval_ms: int = 300,
+    ping_timeout_ms: int = 200,
+    connect_timeout_ms: int = 1000,
+) -> SocketIo:
+    """The Socket.IO server at ``/socket.io/`` with the handlers of the contract."""
+    io = SocketIo(
+        ping_interval=ping_interval_ms / 1000,
+        ping_timeout=ping_timeout_ms / 1000,
+        connect_timeout=connect_timeout_ms / 1000,
+        max_payload=1_000_000,
+        cors="*",
+        parser=parser,
+        allow_eio3=allow_eio3,
+    )
+
+    async def on_connect(socket: Socket, auth: Auth[Any]) -> None:
+        socket.emit("auth", {} if auth is None else auth)
+        socket.on("message", message)
+        socket.on("message-with-ack", ack_same)
+
+    async def on_root_connect(socket: Socket, auth: Auth[Any]) -> None:
+        await on_connect(socket, auth)
+        socket.on("echo", echo)
+        socket.on("echo_ack", ack_same)
+        socket.on("join", join)
+        socket.on("leave", leave)
+        socket.on("to_room", to_room)
+        socket.on("server_disconnect", server_disconnect)
+        socket.on("ask_client", ask_client)
+
+        async def bcast(args: Args) -> None:
+            await io.emit("bcast", args)
+
+        socket.on("bcast", bcast)
+
+    io.ns("/", on_root_connect)
+    io.ns("/custom", on_connect)
+    io.ns("/private", on_connect, middleware=[require_token])
+    return io
+
+
+async def message(socket: Socket, args: Args) -> None:
+    socket.emit("message-back", args)
+
+
+async def ack_same(args: Args, ack: AckSender) -> None:
+    ack.send(args)
+
+
+async def echo(socket: Socket, args: Args) -> None:
+    socket.emit("echo", args)
+
+
+async def join(socket: Socket, args: Args, ack: AckSender) -> None:
+    socket.join(str(args[0]) if args else "")
+    ack.send(socket.rooms())
+
+
+async def leave(socket: Socket, args: Args, ack: AckSender) -> None:
+    socket.leave(str(args[0]) if args else "")
+    ack.send(socket.rooms())
+
+
+async def to_room(socket: Socket, args: Args) -> None:
+    if len(args) >= 2:
+        await socket.to(str(args[0])).emit(str(args[1]), tuple(args[2:]))
+
+
+async def server_disconnect(socket: Socket) -> None:
+    socket.disconnect()
+
+
+async def ask_client(socket: Socket, args: Args, ack: AckSender) -> None:
+    if not args:
+        return
+    answer = await socket.emit_with_ack(str(args[0]), tuple(args[1:]))
+    # The stream folds one answer argument into a value and several into a tuple: unfold it again.
+    ack.send(answer if isinstance(answer, tuple) else (answer,))
+
+
+async def require_token(auth: Auth[Any]) -> None:
+    if not isinstance(auth, dict) or auth.get("token") != "ok":
+        raise ConnectRefused("not authorized", {"reason": "token"})
+
+
+def reference_app(io: SocketIo, echo_engine: EngineServer) -> ASGIApp:
+    """One ASGI app for both halves; its lifespan starts and stops both."""
+    socketio_app = io.asgi()
+    engine_app = engine_asgi_app(echo_engine)
+
+    async def app(scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await serve_lifespan(scope, receive, send, [engine_app, socketio_app])
+        elif echo_engine.handles(scope.get("path", "")):
+            await engine_app(scope, receive, send)
+        else:
+            await socketio_app(scope, receive, send)
+
+    return app
+
+
+# --- serving -----------------------------------------------------------------------------------------------
 
 
 def _announce(host: str, port: int) -> None:
@@ -124,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--ping-interval", type=int, default=300, help="milliseconds")
     parser.add_argument("--ping-timeout", type=int, default=200, help="milliseconds")
-    parser.add_argument("--allow-eio3", action="store_true")
+    parser.add_argument("--allow-eio3", action="store_true", help="also accept Engine.IO v3 clients")
+    parser.add_argument("--parser", choices=("json", "msgpack"), default="json", help="the Socket.IO parser")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     parser.add_argument("--server", choices=tuple(SERVERS), default="embedded")
     args = parser.parse_args(argv)
@@ -134,7 +258,13 @@ def main(argv: list[str] | None = None) -> None:
     engine = build_engine_echo_server(
         ping_interval_ms=args.ping_interval, ping_timeout_ms=args.ping_timeout, allow_eio3=args.allow_eio3
     )
-    app = engine_asgi_app(engine)
+    io = build_socketio_server(
+        parser=args.parser,
+        allow_eio3=args.allow_eio3,
+        ping_interval_ms=args.ping_interval,
+        ping_timeout_ms=args.ping_timeout,
+    )
+    app = reference_app(io, engine)
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(SERVERS[args.server], app, args.host, args.port, backend=args.backend)
 

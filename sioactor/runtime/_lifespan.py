@@ -1,0 +1,98 @@
+"""Running the ASGI lifespan of apps that are mounted inside another app.
+
+ASGI gives the lifespan scope to the outermost app only. When sioactor wraps a user's app
+(``io.asgi(other_app)``) or several apps share one server (the reference server), the outer app must run
+each inner app's lifespan itself: start them in order on ``lifespan.startup``, stop them in reverse order on
+``lifespan.shutdown``. An app that does not speak lifespan (it raises, or returns without answering) is
+simply served without one, as servers do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+__all__ = ("LifespanStartupFailed", "inner_lifespan", "serve_lifespan")
+
+logger = logging.getLogger("sioactor.runtime")
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+
+# How long an inner app may take to answer shutdown before it is cancelled.
+SHUTDOWN_TIMEOUT = 30.0
+
+
+class LifespanStartupFailed(RuntimeError):
+    """An inner app answered ``lifespan.startup.failed``."""
+
+
+@asynccontextmanager
+async def inner_lifespan(app: ASGIApp, state: MutableMapping[str, Any] | None = None) -> AsyncIterator[None]:
+    """Run *app*'s lifespan: its startup on entry, its shutdown on exit.
+
+    Raises:
+        LifespanStartupFailed: the app reported that its startup failed.
+    """
+    to_app_send, to_app = anyio.create_memory_object_stream[Message](1)
+    from_app_send, from_app = anyio.create_memory_object_stream[Message](1)
+    scope: MutableMapping[str, Any] = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+    if state is not None:
+        scope["state"] = state
+
+    async def run_app() -> None:
+        async with from_app_send, to_app:
+            try:
+                await app(scope, to_app.receive, from_app_send.send)
+            except Exception:
+                # The spec's way for an app to say "no lifespan here"; a real failure shows at startup.
+                logger.debug("inner app %r has no lifespan support", app, exc_info=True)
+
+    async with anyio.create_task_group() as tg, to_app_send, from_app:
+        tg.start_soon(run_app)
+        await to_app_send.send({"type": "lifespan.startup"})
+        answer = await _next(from_app)
+        if answer is not None and answer["type"] == "lifespan.startup.failed":
+            raise LifespanStartupFailed(answer.get("message", ""))
+        try:
+            yield
+        finally:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_TIMEOUT):
+                if answer is not None:
+                    await to_app_send.send({"type": "lifespan.shutdown"})
+                    await _next(from_app)
+            tg.cancel_scope.cancel()
+
+
+async def _next(stream: MemoryObjectReceiveStream[Message]) -> Message | None:
+    try:
+        return await stream.receive()
+    except anyio.EndOfStream:
+        return None
+
+
+async def serve_lifespan(
+    scope: MutableMapping[str, Any], receive: Receive, send: Send, apps: Sequence[ASGIApp]
+) -> None:
+    """Answer the server's lifespan scope by running every app of *apps* as an inner lifespan, in order."""
+    message = await receive()
+    if message["type"] != "lifespan.startup":
+        return
+    state = scope.get("state")
+    async with AsyncExitStack() as stack:
+        try:
+            for app in apps:
+                await stack.enter_async_context(inner_lifespan(app, state))
+        except LifespanStartupFailed as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+    await send({"type": "lifespan.shutdown.complete"})
