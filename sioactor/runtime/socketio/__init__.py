@@ -16,8 +16,8 @@ from sioactor.runtime.socketio._errors import (
     ConnectRefused,
 )
 from sioactor.runtime.socketio._io import SocketIo
-from sioactor.runtime.socketio._operators import BroadcastOperators
-from sioactor.runtime.socketio._socket import Socket, SocketEmitter
+from sioactor.runtime.socketio._operators import BroadcastOperators, SocketEmitter
+from sioactor.runtime.socketio._socket import Socket
 
 __all__ = (
     "NO_DATA",

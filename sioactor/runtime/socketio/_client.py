@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import anyio
 
@@ -82,7 +83,9 @@ class Client:
         elif kind is PacketType.ACK:
             self._ack(packet)
         elif kind is PacketType.CONNECT:
-            self._connect(packet.nsp, packet.data)
+            # A v4 client (Engine.IO v3) has no auth payload; its credentials travel in the namespace query.
+            auth = dict(parse_qsl(packet.query)) if packet.query is not None else packet.data
+            self._connect(packet.nsp, auth)
         elif kind is PacketType.DISCONNECT:
             self._disconnect(packet.nsp)
         else:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sioactor.runtime.socketio._namespace import Namespace
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("BroadcastOperators", "Rooms", "room_list", "room_set")
+__all__ = ("BroadcastOperators", "Rooms", "SocketEmitter", "room_list", "room_set")
 
 # One room name or several.
 Rooms = str | Iterable[str]
@@ -124,3 +124,33 @@ class BroadcastOperators:
     async def disconnect(self) -> None:
         """Disconnect every selected socket (``server namespace disconnect``)."""
         await self._ns.adapter.disconnect_sockets(self._opts)
+
+
+@final
+class SocketEmitter:
+    """A socket with emit settings (``socket.timeout(2)``, ``socket.volatile()``)."""
+
+    __slots__ = ("_socket", "_timeout", "_volatile")
+
+    def __init__(self, socket: Socket, *, timeout: float | None, volatile: bool) -> None:
+        self._socket = socket
+        self._timeout = timeout
+        self._volatile = volatile
+
+    def timeout(self, seconds: float) -> SocketEmitter:
+        """Set the ack timeout."""
+        return SocketEmitter(self._socket, timeout=seconds, volatile=self._volatile)
+
+    def volatile(self) -> SocketEmitter:
+        """Drop emits rather than fail when the outbox is full."""
+        return SocketEmitter(self._socket, timeout=self._timeout, volatile=True)
+
+    def emit(self, event: str, data: Any = NO_DATA) -> None:
+        """``Socket.emit`` with these settings."""
+        self._socket.emit(event, data, volatile=self._volatile)
+
+    def emit_with_ack(
+        self, event: str, data: Any = NO_DATA, *, convert: Callable[[Any], Any] | None = None
+    ) -> AckStream:
+        """``Socket.emit_with_ack`` with these settings."""
+        return self._socket.emit_with_ack(event, data, timeout=self._timeout, convert=convert)

@@ -32,7 +32,7 @@ from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
-from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, room_list
+from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._client import Client
@@ -381,36 +381,6 @@ class Socket:
         self._ns.io.trace(
             TraceKind.HANDLER_FAILED, self._name, detail=repr(exc), message=type(message).__name__
         )
-
-
-@final
-class SocketEmitter:
-    """A socket with emit settings (``socket.timeout(2)``, ``socket.volatile()``)."""
-
-    __slots__ = ("_socket", "_timeout", "_volatile")
-
-    def __init__(self, socket: Socket, *, timeout: float | None, volatile: bool) -> None:
-        self._socket = socket
-        self._timeout = timeout
-        self._volatile = volatile
-
-    def timeout(self, seconds: float) -> SocketEmitter:
-        """Set the ack timeout."""
-        return SocketEmitter(self._socket, timeout=seconds, volatile=self._volatile)
-
-    def volatile(self) -> SocketEmitter:
-        """Drop emits rather than fail when the outbox is full."""
-        return SocketEmitter(self._socket, timeout=self._timeout, volatile=True)
-
-    def emit(self, event: str, data: Any = NO_DATA) -> None:
-        """``Socket.emit`` with these settings."""
-        self._socket.emit(event, data, volatile=self._volatile)
-
-    def emit_with_ack(
-        self, event: str, data: Any = NO_DATA, *, convert: Callable[[Any], Any] | None = None
-    ) -> AckStream:
-        """``Socket.emit_with_ack`` with these settings."""
-        return self._socket.emit_with_ack(event, data, timeout=self._timeout, convert=convert)
 
 
 register_context_type(Socket, "socket")

@@ -157,3 +157,12 @@ async def test_close_disconnects_every_socket_with_closing_server() -> None:
         conn.take()
     assert reasons == [DisconnectReason.CLOSING_SERVER]
     assert conn.take() == ["41"]
+
+
+async def test_eio3_namespace_query_is_the_auth_payload() -> None:
+    io = make_io(allow_eio3=True)
+    async with running(io) as h:
+        conn = await h.open(protocol=3)
+        conn.take()
+        await h.feed(conn, "40/custom?token=abc&x=1,")
+        assert conn.take() == ["40/custom,", '42/custom,["auth",{"token":"abc","x":"1"}]']
