@@ -11,7 +11,6 @@ python-socketio oracle instead, which checks the harness itself. The Node scenar
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import selectors
@@ -36,24 +35,6 @@ USE_ORACLE = os.environ.get("SIOACTOR_INTEROP_ORACLE") == "1"
 pytestmark = pytest.mark.interop
 
 
-def _server_ready() -> str | None:
-    """Why the Socket.IO reference server cannot run yet, or None when it can."""
-    if USE_ORACLE:
-        return None
-    if not REFERENCE.exists():
-        return "examples/reference_server.py does not exist yet"
-    if importlib.util.find_spec("sioactor.runtime.socketio") is None:
-        return "sioactor.runtime.socketio is not there yet"
-    import sioactor.runtime.socketio as package
-
-    if not hasattr(package, "SocketIo"):
-        return "the SocketIo server is not exported from sioactor.runtime.socketio yet"
-    if "--parser" not in REFERENCE.read_text():
-        return "examples/reference_server.py has no Socket.IO half (--parser flag) yet"
-    return None
-
-
-NOT_READY = _server_ready()
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 
@@ -88,8 +69,6 @@ def wait_for_listening(proc: subprocess.Popen[str], timeout: float) -> str:
 
 @pytest.fixture(scope="module", params=["json", "msgpack", "eio3"])
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
-    if NOT_READY:
-        pytest.skip(NOT_READY)
     flavour = str(request.param)
     if flavour == "eio3" and USE_ORACLE:
         pytest.skip("python-socketio (the oracle) speaks no Engine.IO v3")
