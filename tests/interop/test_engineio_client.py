@@ -1,5 +1,6 @@
 """The real npm engine.io-client 6.6.3 against EngineServer over loopback: polling, WebSocket, upgrade,
-text and binary both ways, client close and server close, on both backends, embedded server and uvicorn.
+text and binary both ways, client close and server close, on both backends, embedded server and uvicorn
+(and hypercorn on trio for the upgrade).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import json
 import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +75,33 @@ async def uvicorn_server(app: Any) -> AsyncIterator[int]:
         server.should_exit = True
 
 
-SERVERS: dict[str, Callable[[Any], Any]] = {"embedded": embedded, "uvicorn": uvicorn_server}
+@asynccontextmanager
+async def hypercorn_trio(app: Any) -> AsyncIterator[int]:
+    from hypercorn.config import Config
+    from hypercorn.trio import serve
+
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.loglevel = "WARNING"
+    stop = anyio.Event()
+    async with anyio.create_task_group() as tg:
+        binds = await tg.start(partial(serve, app, config, shutdown_trigger=stop.wait))
+        yield int(binds[0].rsplit(":", 1)[1])
+        stop.set()
+
+
+SERVERS: dict[str, Callable[[Any], Any]] = {
+    "embedded": embedded,
+    "uvicorn": uvicorn_server,
+    "hypercorn": hypercorn_trio,
+}
 
 
 async def drive(scenario: str, server: str, anyio_backend: str) -> tuple[list[dict[str, Any]], Recorder]:
     if server == "uvicorn" and anyio_backend != "asyncio":
         pytest.skip("uvicorn runs on asyncio only")
+    if server == "hypercorn" and anyio_backend != "trio":
+        pytest.skip("hypercorn is run on trio here (uvicorn covers asyncio)")
     recorder = Recorder()
     engine = EngineServer(EngineConfig(ping_interval=0.3, ping_timeout=0.2), recorder)
     async with SERVERS[server](engine_asgi_app(engine)) as port:
@@ -110,7 +133,7 @@ async def test_single_transport_echo_then_client_close(
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("server", ["embedded", "uvicorn"])
+@pytest.mark.parametrize("server", ["embedded", "uvicorn", "hypercorn"])
 async def test_upgrade_then_echo(server: str, anyio_backend: str) -> None:
     events, recorder = await drive("upgrade", server, anyio_backend)
     assert events[0] == {"event": "open", "transport": "polling"}

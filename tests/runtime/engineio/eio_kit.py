@@ -1,0 +1,143 @@
+"""Loopback kit for the Engine.IO transport tests: an engine server on the embedded server, a raw WebSocket
+client (websockets' sans-IO protocol over an anyio stream, so it runs on trio too) and recording fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from anyio.abc import SocketStream
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.http11 import Response
+from websockets.uri import parse_uri
+
+from sioactor.actors._engine_api import EngineConnection
+from sioactor.actors._trace import TraceEvent, TraceKind
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime.engineio import EngineConfig, EngineServer, engine_asgi_app
+
+
+class EchoListener:
+    """Echoes every message (``send``, so the slow-consumer policy applies); records opens and closes."""
+
+    def __init__(self) -> None:
+        self.conns: list[EngineConnection] = []
+        self.closed: list[EngineCloseReason] = []
+        self.any_closed = anyio.Event()
+
+    def on_open(self, conn: EngineConnection) -> None:
+        self.conns.append(conn)
+
+    def on_message(self, conn: EngineConnection, data: str | bytes) -> None:
+        conn.send(data)
+
+    def on_close(self, conn: EngineConnection, reason: EngineCloseReason) -> None:
+        self.closed.append(reason)
+        self.any_closed.set()
+
+
+@dataclass
+class Tracer:
+    events: list[TraceEvent] = field(default_factory=list)
+
+    def record(self, event: TraceEvent) -> None:
+        self.events.append(event)
+
+    def of(self, kind: TraceKind) -> list[TraceEvent]:
+        return [e for e in self.events if e.kind is kind]
+
+
+@dataclass
+class Running:
+    port: int
+    engine: EngineServer
+    listener: EchoListener
+    tracer: Tracer
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/engine.io/"
+
+
+@asynccontextmanager
+async def running(**config: Any) -> AsyncIterator[Running]:
+    """An echo EngineServer at ``/engine.io/`` on the embedded server, on an ephemeral loopback port."""
+    listener, tracer = EchoListener(), Tracer()
+    engine = EngineServer(EngineConfig(**config), listener, tracer=tracer)
+    async with anyio.create_task_group() as tg:
+        port = await tg.start(serve_asgi, engine_asgi_app(engine), ServerConfig(host="127.0.0.1", port=0))
+        yield Running(port, engine, listener, tracer)
+        tg.cancel_scope.cancel()
+
+
+class WsClient:
+    """A minimal WebSocket client: frames in, frames out, nothing hidden."""
+
+    def __init__(self, stream: SocketStream, protocol: ClientProtocol) -> None:
+        self.stream = stream
+        self.protocol = protocol
+        self.pending: list[Any] = []
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(cls, port: int, query: str) -> AsyncIterator[WsClient]:
+        protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/engine.io/?{query}"), max_size=None)
+        async with await anyio.connect_tcp("127.0.0.1", port) as stream:
+            client = cls(stream, protocol)
+            protocol.send_request(protocol.connect())
+            await client.flush()
+            response = await client.next_event()
+            assert isinstance(response, Response)
+            assert response.status_code == 101
+            yield client
+
+    async def flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                await self.stream.send(data)
+
+    async def send_text(self, text: str) -> None:
+        self.protocol.send_text(text.encode())
+        await self.flush()
+
+    async def send_binary(self, data: bytes) -> None:
+        self.protocol.send_binary(data)
+        await self.flush()
+
+    async def next_event(self) -> Any:
+        with anyio.fail_after(5):
+            while not self.pending:
+                try:
+                    data = await self.stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    self.protocol.receive_eof()
+                    self.pending.extend(self.protocol.events_received())
+                    if not self.pending:
+                        raise
+                    break
+                self.protocol.receive_data(data)
+                self.pending.extend(self.protocol.events_received())
+                await self.flush()
+            return self.pending.pop(0)
+
+    async def next_text(self) -> str:
+        frame = await self.next_event()
+        assert isinstance(frame, Frame)
+        assert frame.opcode is Opcode.TEXT, frame
+        return frame.data.decode()
+
+    async def until_close(self) -> tuple[Close, int]:
+        """Read until the server's close frame; return it and how many data frames came before it."""
+        count = 0
+        while True:
+            frame = await self.next_event()
+            assert isinstance(frame, Frame)
+            if frame.opcode is Opcode.CLOSE:
+                return Close.parse(frame.data), count
+            count += 1

@@ -1,0 +1,98 @@
+"""The WebSocket transport over real loopback sockets on both backends: upgrade timeout, oversize messages,
+and a client that sends faster than its session can forward the answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import anyio
+import httpx
+import pytest
+from eio_kit import WsClient, running
+
+from sioactor.actors._trace import TraceKind
+from sioactor.protocol._reasons import EngineCloseReason
+
+
+async def handshake(client: httpx.AsyncClient, base: str) -> str:
+    res = await client.get(f"{base}?EIO=4&transport=polling")
+    assert res.status_code == 200
+    return str(json.loads(res.text[1:])["sid"])
+
+
+@pytest.mark.anyio
+async def test_upgrade_that_never_completes_times_out_and_polling_continues() -> None:
+    async with running(upgrade_timeout=0.3, ping_interval=30) as srv, httpx.AsyncClient() as http:
+        sid = await handshake(http, srv.base)
+        url = f"{srv.base}?EIO=4&transport=polling&sid={sid}"
+        async with WsClient.connect(srv.port, f"EIO=4&transport=websocket&sid={sid}") as ws:
+            await ws.send_text("2probe")
+            assert await ws.next_text() == "3probe"
+            start = anyio.current_time()
+            close, frames = await ws.until_close()
+            waited = anyio.current_time() - start
+        assert frames == 0
+        assert close.code == 1000
+        assert 0.2 <= waited < 1.5
+        session = srv.engine.sessions[sid]
+        assert (session.transport, session.connected) == ("polling", True)
+        assert (await http.post(url, content="4hello")).text == "ok"
+        with anyio.fail_after(2):
+            poll = await http.get(url)
+        assert (poll.status_code, poll.text) == (200, "4hello")
+        assert srv.listener.closed == []
+
+
+@pytest.mark.anyio
+async def test_oversize_websocket_message_closes_cleanly_with_a_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="sioactor.engineio")
+    async with running(max_payload=1000, ping_interval=30) as srv:
+        async with WsClient.connect(srv.port, "EIO=4&transport=websocket") as ws:
+            assert (await ws.next_text()).startswith("0{")
+            await ws.send_text("4" + "x" * 999)
+            assert await ws.next_text() == "4" + "x" * 999
+            await ws.send_text("4" + "x" * 1000)
+            close, frames = await ws.until_close()
+        assert frames == 0
+        assert (close.code, close.reason) == (1009, "message too big")
+        with anyio.fail_after(2):
+            await srv.listener.any_closed.wait()
+    assert srv.listener.closed == [EngineCloseReason.TRANSPORT_ERROR]
+    assert any("1001 bytes exceeds max_payload 1000" in r.getMessage() for r in caplog.records)
+    [event] = srv.tracer.of(TraceKind.PROTOCOL_ERROR)
+    assert event.detail == "message of 1001 bytes exceeds max_payload 1000"
+
+
+@pytest.mark.anyio
+async def test_client_flooding_a_slow_websocket_is_disconnected_with_bounded_outbox() -> None:
+    # The client sends echo requests and reads nothing: the socket's buffers fill, the session's writer
+    # blocks, the outbox reaches max_buffer_size, and the "disconnect" policy ends the session.
+    payload = "4" + "y" * 20_000
+    async with running(max_buffer_size=16, slow_consumer="disconnect", ping_interval=30) as srv:
+        async with WsClient.connect(srv.port, "EIO=4&transport=websocket") as ws:
+            assert (await ws.next_text()).startswith("0{")
+            sent = 0
+            with anyio.move_on_after(10) as scope:
+                async with anyio.create_task_group() as tg:
+
+                    async def flood() -> None:
+                        nonlocal sent
+                        while True:
+                            await ws.send_text(payload)
+                            sent += 1
+
+                    tg.start_soon(flood)
+                    await srv.listener.any_closed.wait()
+                    tg.cancel_scope.cancel()
+            assert not scope.cancelled_caught
+            close, echoed = await ws.until_close()
+        assert srv.listener.closed == [EngineCloseReason.SLOW_CONSUMER]
+        assert echoed < sent
+        assert close.code == 1000
+        depths = [e.depth for e in srv.tracer.events if e.depth is not None]
+        assert max(depths) <= 16 + 4
+        assert srv.tracer.of(TraceKind.MAILBOX_FULL)
