@@ -82,9 +82,68 @@ def _ratio(top: float | None, bottom: float | None) -> str:
 
 
 def _scenarios(rows: Rows) -> list[str]:
+    """Scenario names in the bench's order: family, then variant, then size (numerically)."""
     order = ("echo", "bcast", "idle", "polling")
-    names = {scenario for scenario, _ in rows}
-    return sorted(names, key=lambda s: (order.index(s.split("_")[0]) if s.split("_")[0] in order else 9, s))
+
+    def key(name: str) -> tuple[int, str, int]:
+        family, _, rest = name.partition("_")
+        stem, _, size = rest.rpartition("_")
+        rank = order.index(family) if family in order else len(order)
+        return (rank, stem, int(size) if size.isdigit() else 0)
+
+    return sorted({scenario for scenario, _ in rows}, key=key)
+
+
+# (scenario, comparison, bound): sioactor's targets, from the benchmark issue.
+TARGETS = (
+    ("echo_emit_10", "node", 0.75),
+    ("echo_ack_10", "node", 0.75),
+    ("bcast_1000", "node", 1.0),
+    ("idle_10000", "KiB", 16.0),
+    ("polling_echo_50", "node", 0.8),
+)
+
+
+def targets_section(rows: Rows, servers: list[str]) -> Iterable[str]:
+    """Each target with sioactor's measured value per backend, and trio's gap to asyncio."""
+    backends = [s for s in SIOACTOR if s in servers]
+    if not backends:
+        return
+    yield "| target | " + " | ".join(backends) + " |"
+    yield "|---|" + "---|" * len(backends)
+    for scenario, base, bound in TARGETS:
+        key = HEADLINE[scenario.split("_")[0]]
+        cells = []
+        for backend in backends:
+            value = median(rows.get((scenario, backend), []), key)
+            if base == "KiB":
+                cells.append(
+                    "—" if value is None else f"{value:.1f} KiB {'met' if value <= bound else 'missed'}"
+                )
+                continue
+            ref = median(rows.get((scenario, base), []), key)
+            ratio = value / ref if value is not None and ref else None
+            cells.append("—" if ratio is None else f"{ratio:.2f}x {'met' if ratio >= bound else 'missed'}")
+        label = f"{scenario} <= {bound:g} KiB/conn" if base == "KiB" else f"{scenario} >= {bound:g}x {base}"
+        yield f"| {label} | " + " | ".join(cells) + " |"
+    if len(backends) == 2:
+        yield from _trio_gap(rows)
+
+
+def _trio_gap(rows: Rows) -> Iterable[str]:
+    gaps = []
+    for scenario in _scenarios(rows):
+        key = HEADLINE.get(scenario.split("_")[0])
+        if key is None or key == "kib_per_conn":
+            continue
+        trio = median(rows.get((scenario, "sioactor-trio"), []), key)
+        aio = median(rows.get((scenario, "sioactor-asyncio"), []), key)
+        if trio is not None and aio:
+            gaps.append(trio / aio - 1)
+    if gaps:
+        worst = min(gaps)
+        verdict = "met" if worst >= -0.15 else "missed"
+        yield f"| trio within 15 % of asyncio (worst scenario) | {worst:+.0%} {verdict} | |"
 
 
 def headline_table(rows: Rows, servers: list[str]) -> Iterable[str]:
@@ -212,6 +271,10 @@ def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, st
         *__doc__.split("\n\n", 1)[1].strip().splitlines(),
         "",
         *headline_table(rows, servers),
+        "",
+        "## Targets",
+        "",
+        *(list(targets_section(rows, servers)) or ["(no sioactor results)"]),
         "",
         "## Latency, connects and CPU (medians)",
         "",
