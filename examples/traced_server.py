@@ -1,0 +1,104 @@
+"""A Socket.IO server with the actor trace on, a small load, and the command that attaches the console.
+
+    python examples/traced_server.py --port 3000 --load 5
+    # then, in another terminal, the command it prints:
+    sioactor console --connect 127.0.0.1:PORT --token TOKEN
+
+The server joins every socket to ``lobby``; ``chat`` is broadcast to the lobby, ``ping`` is acknowledged and
+``boom`` fails in its handler (so the console has errors to show). ``--load N`` starts N python-socketio
+clients in this process that chat every ``--interval`` seconds; ``--record FILE`` also records the trace as
+JSON lines for ``sioactor console --replay FILE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+from collections.abc import AsyncIterator
+
+import anyio
+import socketio
+
+from sioactor.runtime.socketio import AckSender, Socket, SocketIo
+from sioactor.runtime.socketio._extract import Data
+from sioactor.runtime.trace import TraceEndpoint, TraceHub, record_trace
+
+
+def build_server(hub: TraceHub) -> SocketIo:
+    """The demo server: lobby chat, an acknowledged ping, a failing handler."""
+    io = SocketIo(tracer=hub)
+
+    async def on_connect(socket: Socket) -> None:
+        socket.join("lobby")
+        socket.on("chat", chat)
+        socket.on("ping", ping)
+        socket.on("boom", boom)
+
+    async def chat(socket: Socket, text: Data[str]) -> None:
+        await socket.to("lobby").emit("chat", {"from": socket.id, "text": text})
+
+    async def ping(ack: AckSender) -> None:
+        ack.send("pong")
+
+    async def boom(socket: Socket) -> None:
+        raise ValueError(f"boom from {socket.id}")
+
+    io.ns("/", on_connect)
+    return io
+
+
+async def chatter(port: int, interval: float) -> None:
+    """One client of the load: connects, chats, pings, sometimes fails a handler."""
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+    try:
+        for n in range(1_000_000):
+            await client.emit("chat", f"message {n}")
+            if n % 5 == 0:
+                await client.call("ping", timeout=5)
+            if random.random() < 0.02:
+                await client.emit("boom")
+            await anyio.sleep(interval)
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+            await client.disconnect()
+
+
+@contextlib.asynccontextmanager
+async def maybe_record(hub: TraceHub, path: str | None) -> AsyncIterator[None]:
+    """Record the trace to *path* while the block runs, if a path was given."""
+    if path is None:
+        yield
+        return
+    async with record_trace(hub, path):
+        yield
+
+
+async def main(args: argparse.Namespace) -> None:
+    hub = TraceHub(trace_payloads=args.trace_payloads)
+    io = build_server(hub)
+    endpoint = TraceEndpoint(hub, port=args.trace_port)
+    async with maybe_record(hub, args.record), anyio.create_task_group() as tg:
+        await tg.start(endpoint.serve)
+        port = await tg.start(io.serve, "127.0.0.1", args.port)
+        print(f"listening on http://127.0.0.1:{port}", flush=True)
+        print(f"attach the console: {endpoint.console_command}", flush=True)
+        for _ in range(args.load):
+            tg.start_soon(chatter, port, args.interval)
+        if args.duration:
+            await anyio.sleep(args.duration)
+            tg.cancel_scope.cancel()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--trace-port", type=int, default=0, help="trace endpoint port (0: any free one)")
+    parser.add_argument("--load", type=int, default=5, help="clients chatting in this process")
+    parser.add_argument("--interval", type=float, default=0.5, help="seconds between a client's messages")
+    parser.add_argument("--record", help="also record the trace to this JSON-lines file")
+    parser.add_argument("--trace-payloads", action="store_true", help="include payloads in the trace")
+    parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: never)")
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(main, parser.parse_args())

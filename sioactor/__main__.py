@@ -1,0 +1,78 @@
+"""``sioactor`` / ``python -m sioactor``: the command line. ``sioactor console`` attaches the actor-trace
+console to a server's trace endpoint (``--connect ADDR --token T``) or replays a recorded trace
+(``--replay trace.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import anyio
+from rich.console import Console
+
+from sioactor.runtime.console import (
+    ConsoleApp,
+    FilterError,
+    LogFilter,
+    ReplayControl,
+    Source,
+    TokenRefused,
+    live_source,
+    replay_source,
+)
+
+__all__ = ("main",)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sioactor", description="sioactor tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    console = commands.add_parser("console", help="the actor-trace console")
+    source = console.add_mutually_exclusive_group(required=True)
+    source.add_argument("--connect", metavar="ADDR", help="trace endpoint: HOST:PORT or unix:/PATH")
+    source.add_argument("--replay", metavar="FILE", help="a trace recorded as JSON lines")
+    console.add_argument("--token", help="the token the server printed (with --connect)")
+    console.add_argument("--speed", type=float, default=1.0, help="replay speed; 0 steps (with --replay)")
+    console.add_argument("--filter", default="", help="initial log filter, e.g. 'ns=/chat errors'")
+    console.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.connect and not args.token:
+        parser.error("--connect needs --token (the server prints it at start-up)")
+    try:
+        log_filter = LogFilter.parse(args.filter)
+    except FilterError as exc:
+        parser.error(str(exc))
+    control = ReplayControl(args.speed) if args.replay else None
+    app = ConsoleApp(Console(), replay=control, log_filter=log_filter)
+    if control is not None:
+        source = replay_source(args.replay, control)
+    else:
+        source = live_source(args.connect, args.token)
+    try:
+        return _run(app, source, args.backend)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(app: ConsoleApp, source: Source, backend: str) -> int:
+    refused: list[BaseException] = []
+    try:
+        anyio.run(app.run, source, backend=backend)
+    except* TokenRefused as group:
+        refused.extend(group.exceptions)
+    if refused:
+        print(f"sioactor console: {refused[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The actor-trace console (``sioactor console``): a live or replayed view of a server's actors, mailboxes
+and messages, drawn with rich.
+
+Layer rule: runtime code; it may import ``sioactor.actors`` and ``sioactor.protocol``. The model
+(``_model.py``, ``_filters.py``) is pure data; ``_views.py`` renders it; ``_app.py``, ``_sources.py`` and
+``_keys.py`` do the I/O.
+"""
+
+from sioactor.runtime.console._app import ConsoleApp, Source, live_source, replay_source
+from sioactor.runtime.console._filters import FilterError, LogFilter
+from sioactor.runtime.console._model import ConsoleModel
+from sioactor.runtime.console._sources import ReplayControl, TokenRefused, follow_endpoint, replay_file
+from sioactor.runtime.console._views import ViewState, screen
+
+__all__ = (
+    "ConsoleApp",
+    "ConsoleModel",
+    "FilterError",
+    "LogFilter",
+    "ReplayControl",
+    "Source",
+    "TokenRefused",
+    "ViewState",
+    "follow_endpoint",
+    "live_source",
+    "replay_file",
+    "replay_source",
+    "screen",
+)

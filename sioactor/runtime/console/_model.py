@@ -1,0 +1,333 @@
+"""The console's model: what the trace says about the server, as plain data (no I/O, no rendering).
+
+``ConsoleModel.apply(record)`` folds one ``TraceRecord`` in; views read the result. Times are the records'
+own, so a replay shows the rates it had when recorded; ``tick(now)`` lets a live console age its rates while
+the trace is quiet. Everything is bounded: the log, each socket's recent messages, and stopped actors (the
+oldest are forgotten once ``_KEEP_STOPPED`` have piled up).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sioactor.actors._trace import TraceKind
+from sioactor.runtime.trace._record import TraceRecord
+
+__all__ = ("ERROR_KINDS", "ActorState", "ConsoleModel", "LogEntry", "SlidingRate", "SocketState")
+
+ERROR_KINDS = frozenset(
+    {
+        TraceKind.FAILED,
+        TraceKind.HANDLER_FAILED,
+        TraceKind.PROTOCOL_ERROR,
+        TraceKind.MAILBOX_FULL,
+        TraceKind.CLOSED,
+        TraceKind.ACK_TIMEOUT,
+        TraceKind.HEARTBEAT_TIMEOUT,
+    }
+)
+_LOG_SIZE = 5000
+_RECENT_SIZE = 50
+_KEEP_STOPPED = 200
+RATE_WINDOW = 5.0
+
+
+class SlidingRate:
+    """Events per second over the last ``window`` seconds (of record time)."""
+
+    __slots__ = ("_times", "window")
+
+    def __init__(self, window: float = RATE_WINDOW) -> None:
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def add(self, time: float) -> None:
+        """Count one event at *time*."""
+        self._times.append(time)
+
+    def rate(self, now: float) -> float:
+        """The rate at *now*, forgetting events older than the window."""
+        times = self._times
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return len(times) / self.window
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogEntry:
+    """One line of the message log, with what its filters need."""
+
+    time: float
+    seq: int
+    kind: TraceKind
+    actor: str
+    actor_kind: str
+    namespace: str | None
+    sid: str | None
+    event: str | None
+    text: str
+    error: bool
+
+
+@dataclass(slots=True)
+class ActorState:
+    """One actor as the trace shows it: mailbox fill, counts, rate, and whether it still runs."""
+
+    name: str
+    kind: str
+    alive: bool = True
+    depth: int = 0
+    capacity: int | None = None
+    enqueued: int = 0
+    handled: int = 0
+    failures: int = 0
+    full: int = 0
+    stop_reason: str | None = None
+    rate: SlidingRate = field(default_factory=SlidingRate)
+
+
+@dataclass(slots=True)
+class SocketState:
+    """One Socket.IO socket (a ``socket:<ns>:<sid>`` actor) and what the trace told about it."""
+
+    name: str
+    namespace: str
+    sid: str
+    engine: str | None = None
+    protocol: int | None = None
+    rooms: set[str] = field(default_factory=set)
+    pending_acks: dict[str, float] = field(default_factory=dict)
+    recent: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=_RECENT_SIZE))
+    errors: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=_RECENT_SIZE))
+
+
+def split_socket_name(name: str) -> tuple[str, str] | None:
+    """``socket:/chat:SID`` → ``("/chat", "SID")``; ``None`` for any other actor name."""
+    if not name.startswith("socket:"):
+        return None
+    namespace, _, sid = name[len("socket:") :].rpartition(":")
+    return (namespace, sid) if namespace and sid else None
+
+
+def parse_rooms(detail: str | None, fields: object) -> set[str]:
+    """The rooms of a join/leave: ``fields["rooms"]`` if given, else the ``repr`` in *detail*."""
+    value: object = fields.get("rooms") if isinstance(fields, dict) else None
+    if value is None and detail:
+        try:
+            value = ast.literal_eval(detail)
+        except (ValueError, SyntaxError):
+            value = detail
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list | tuple | set | frozenset):
+        return {str(room) for room in value}
+    return set()
+
+
+class ConsoleModel:
+    """Actors, sockets, rooms, the message log and the summary counters, built from trace records."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a new server: the console reconnected)."""
+        self.actors: dict[str, ActorState] = {}
+        self.sockets: dict[str, SocketState] = {}
+        self.log: deque[LogEntry] = deque(maxlen=_LOG_SIZE)
+        self.now = 0.0
+        self.records = 0
+        self.lost = 0
+        self.errors = 0
+        self.mailbox_full = 0
+        self.rate_in = SlidingRate()
+        self.rate_out = SlidingRate()
+        self._stopped: deque[str] = deque()
+        self.upgraded: set[str] = set()
+        self._last_engine: str | None = None
+
+    def tick(self, now: float) -> None:
+        """Advance the model's clock without a record (a live console on a quiet server)."""
+        self.now = max(self.now, now)
+
+    def note_lost(self, count: int) -> None:
+        """The source reported *count* records it could not deliver."""
+        self.lost += count
+
+    def apply_all(self, records: Iterable[TraceRecord]) -> None:
+        """Fold in several records."""
+        for record in records:
+            self.apply(record)
+
+    def apply(self, record: TraceRecord) -> None:
+        """Fold in one record."""
+        event = record.event
+        self.records += 1
+        self.now = max(self.now, record.time)
+        actor = self._actor(event.actor, event.actor_kind)
+        if event.depth is not None:
+            actor.depth = event.depth
+        if event.capacity is not None:
+            actor.capacity = event.capacity
+        socket = self.sockets.get(event.actor)
+        if socket is None and event.kind is TraceKind.SPAWNED:
+            socket = self._new_socket(event.actor, event.fields)
+        self._count(actor, socket, record)
+        entry = self._entry(record, socket)
+        self.log.append(entry)
+        if socket is not None:
+            socket.recent.append(entry)
+            if entry.error:
+                socket.errors.append(entry)
+
+    # --- folding ----------------------------------------------------------------------------------------
+
+    def _actor(self, name: str, kind: str) -> ActorState:
+        actor = self.actors.get(name)
+        if actor is None:
+            actor = self.actors[name] = ActorState(name, kind)
+        if kind == "engine_session":
+            self._last_engine = name
+        return actor
+
+    def _new_socket(self, name: str, fields: object) -> SocketState | None:
+        parts = split_socket_name(name)
+        if parts is None:
+            return None
+        info = fields if isinstance(fields, dict) else {}
+        # Without an ``engine`` field, the session whose task just traced is the one that carried the CONNECT.
+        engine = info.get("engine", self._last_engine)
+        socket = SocketState(name, parts[0], parts[1], engine=engine, protocol=info.get("protocol"))
+        socket.rooms.add(parts[1])
+        self.sockets[name] = socket
+        return socket
+
+    def _count(self, actor: ActorState, socket: SocketState | None, record: TraceRecord) -> None:
+        event, kind = record.event, record.event.kind
+        if kind is TraceKind.ENQUEUED:
+            actor.enqueued += 1
+            actor.rate.add(record.time)
+            (self.rate_out if actor.kind == "engine_session" else self.rate_in).add(record.time)
+        elif kind is TraceKind.HANDLED:
+            actor.handled += 1
+        elif kind is TraceKind.SPAWNED:
+            actor.alive = True
+        elif kind is TraceKind.STOPPED:
+            self._stopped_actor(actor, event.detail)
+        elif kind is TraceKind.UPGRADE:
+            self.upgraded.add(actor.name)
+        if kind in ERROR_KINDS:
+            self.errors += 1
+            actor.failures += 1
+        if kind is TraceKind.MAILBOX_FULL:
+            self.mailbox_full += 1
+            actor.full += 1
+        if socket is not None:
+            self._socket_event(socket, record)
+
+    def _socket_event(self, socket: SocketState, record: TraceRecord) -> None:
+        event, kind = record.event, record.event.kind
+        if kind is TraceKind.ROOM_JOIN:
+            socket.rooms |= parse_rooms(event.detail, event.fields)
+        elif kind is TraceKind.ROOM_LEAVE:
+            socket.rooms -= parse_rooms(event.detail, event.fields)
+        elif kind is TraceKind.ACK_SENT and event.detail is not None:
+            socket.pending_acks[event.detail] = record.time
+        elif kind in (TraceKind.ACK_RECEIVED, TraceKind.ACK_TIMEOUT) and event.detail is not None:
+            socket.pending_acks.pop(event.detail, None)
+
+    def _stopped_actor(self, actor: ActorState, reason: str | None) -> None:
+        actor.alive = False
+        actor.stop_reason = reason
+        self._stopped.append(actor.name)
+        while len(self._stopped) > _KEEP_STOPPED:
+            gone = self._stopped.popleft()
+            stale = self.actors.get(gone)
+            if stale is not None and not stale.alive:
+                del self.actors[gone]
+                self.sockets.pop(gone, None)
+                self.upgraded.discard(gone)
+
+    def _entry(self, record: TraceRecord, socket: SocketState | None) -> LogEntry:
+        event = record.event
+        fields = event.fields if isinstance(event.fields, dict) else {}
+        name = fields.get("event")
+        return LogEntry(
+            time=record.time,
+            seq=record.seq,
+            kind=event.kind,
+            actor=event.actor,
+            actor_kind=event.actor_kind,
+            namespace=None if socket is None else socket.namespace,
+            sid=_sid_of(event.actor, event.actor_kind, socket),
+            event=None if name is None else str(name),
+            text=describe(record),
+            error=event.kind in ERROR_KINDS,
+        )
+
+    # --- queries ----------------------------------------------------------------------------------------
+
+    def live_sockets(self) -> list[SocketState]:
+        """Sockets whose actor still runs, by namespace then sid."""
+        alive = [s for s in self.sockets.values() if self.actors[s.name].alive]
+        return sorted(alive, key=lambda s: (s.namespace, s.sid))
+
+    def namespaces(self) -> dict[str, list[SocketState]]:
+        """Live sockets grouped by namespace."""
+        grouped: dict[str, list[SocketState]] = {}
+        for socket in self.live_sockets():
+            grouped.setdefault(socket.namespace, []).append(socket)
+        return grouped
+
+    def rooms(self, namespace: str) -> dict[str, list[str]]:
+        """Room → member sids in *namespace* (each socket's own-sid room left out)."""
+        rooms: dict[str, list[str]] = {}
+        for socket in self.namespaces().get(namespace, []):
+            for room in socket.rooms - {socket.sid}:
+                rooms.setdefault(room, []).append(socket.sid)
+        return dict(sorted(rooms.items()))
+
+    def engine_sessions(self) -> list[ActorState]:
+        """Live engine sessions."""
+        return [a for a in self.actors.values() if a.kind == "engine_session" and a.alive]
+
+    def other_actors(self) -> list[ActorState]:
+        """Live actors that are neither sockets nor engine sessions."""
+        skip = {"socket", "engine_session", "client"}
+        return [a for a in self.actors.values() if a.kind not in skip and a.alive]
+
+    def transport_of(self, socket: SocketState) -> str:
+        """``websocket`` once the socket's engine session upgraded, ``polling`` before, ``?`` if unknown."""
+        if socket.engine is None:
+            return "?"
+        return "websocket" if socket.engine in self.upgraded else "polling"
+
+
+def _sid_of(actor: str, kind: str, socket: SocketState | None) -> str | None:
+    # A log line's sid: the socket's, or an engine session's own (the sid filter matches either).
+    if socket is not None:
+        return socket.sid
+    return actor if kind == "engine_session" else None
+
+
+def describe(record: TraceRecord) -> str:
+    """A one-line summary of a record for the log."""
+    event = record.event
+    parts = [event.kind.value]
+    fields = event.fields if isinstance(event.fields, dict) else {}
+    if "event" in fields:
+        parts.append(repr(fields["event"]))
+    if event.message:
+        parts.append(event.message)
+    if event.depth is not None and event.capacity:
+        parts.append(f"{event.depth}/{event.capacity}")
+    if event.duration is not None:
+        parts.append(f"{event.duration * 1e3:.2f} ms")
+    if "size" in fields:
+        parts.append(f"{fields['size']} B")
+    if event.detail:
+        parts.append(event.detail if len(event.detail) <= 120 else event.detail[:117] + "...")
+    return " ".join(parts)

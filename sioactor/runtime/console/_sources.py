@@ -1,0 +1,151 @@
+"""Where the console's records come from: a live trace endpoint (reconnecting) or a recorded file (replay).
+
+Both push into a ``Feed`` (the app), so the views cannot tell a replay from a live server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+import anyio.abc
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from sioactor.protocol._errors import SioactorError
+from sioactor.runtime.trace._record import TraceRecord, decode_line
+
+__all__ = ("Feed", "ReplayControl", "TokenRefused", "follow_endpoint", "replay_file")
+
+_MAX_LINE = 1 << 24
+_MAX_GAP = 2.0
+_STREAM_ERRORS = (
+    anyio.EndOfStream,
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    anyio.IncompleteRead,
+    anyio.DelimiterNotFound,
+    OSError,
+)
+
+
+class TokenRefused(SioactorError):
+    """The trace endpoint refused the token: pass the one the server printed at start-up (``--token``)."""
+
+
+class Feed(Protocol):
+    """What a source reports to."""
+
+    def connected(self, hello: dict[str, Any]) -> None:
+        """A (re)connection succeeded: a new server, or the same one again."""
+
+    def record(self, record: TraceRecord) -> None:
+        """One trace record."""
+
+    def lost(self, count: int) -> None:
+        """The server dropped *count* records for this console."""
+
+    def status(self, text: str) -> None:
+        """The source's state, for the summary bar."""
+
+
+async def _connect(address: str) -> anyio.abc.SocketStream:
+    if address.startswith("unix:"):
+        return await anyio.connect_unix(address[len("unix:") :])
+    host, _, port = address.rpartition(":")
+    return await anyio.connect_tcp(host or "127.0.0.1", int(port))
+
+
+async def follow_endpoint(address: str, token: str, feed: Feed, *, retry: float = 0.5) -> None:
+    """Attach to the endpoint at *address* (``host:port`` or ``unix:/path``) and feed its records, forever:
+    when the server goes away, say so and reconnect every *retry* seconds.
+
+    Raises:
+        TokenRefused: the server refused *token* (retrying would not help).
+    """
+    while True:
+        try:
+            stream = await _connect(address)
+        except OSError:
+            feed.status(f"waiting for {address}")
+            await anyio.sleep(retry)
+            continue
+        async with stream:
+            try:
+                await stream.send(token.encode() + b"\n")
+                await _read_stream(BufferedByteReceiveStream(stream), feed)
+            except _STREAM_ERRORS:
+                pass
+        feed.status(f"server at {address} went away; reconnecting")
+        await anyio.sleep(retry)
+
+
+async def _read_stream(reader: BufferedByteReceiveStream, feed: Feed) -> None:
+    while True:
+        item = decode_line(await reader.receive_until(b"\n", _MAX_LINE))
+        if isinstance(item, TraceRecord):
+            feed.record(item)
+        elif item is not None:
+            _control(item, feed)
+
+
+def _control(item: dict[str, Any], feed: Feed) -> None:
+    control = item.get("control")
+    if control == "hello":
+        feed.connected(item)
+    elif control == "lost":
+        feed.lost(int(item.get("count", 0)))
+    elif control == "refused":
+        raise TokenRefused(f"the trace endpoint refused the connection: {item.get('reason', '?')}")
+
+
+class ReplayControl:
+    """Playback speed and stepping, set by the keyboard.
+
+    Attributes:
+        speed: 1.0 real speed, 10.0 ten times faster; 0 means step mode (one record per ``step()``).
+        paused: playback waits until resumed.
+    """
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self.speed = speed
+        self.paused = False
+        self._wake = anyio.Event()
+
+    def step(self) -> None:
+        """Let one record through (step mode), or wake a paused playback to re-check."""
+        self._wake.set()
+
+    def toggle_pause(self) -> None:
+        """Pause or resume."""
+        self.paused = not self.paused
+        self._wake.set()
+
+    async def wait_turn(self, gap: float) -> None:
+        """Wait before the next record, *gap* seconds of recorded time after the previous one."""
+        while self.paused or self.speed <= 0:
+            self._wake = anyio.Event()
+            await self._wake.wait()
+            if not self.paused and self.speed <= 0:
+                return
+        if gap > 0:
+            await anyio.sleep(min(gap, _MAX_GAP) / self.speed)
+
+
+async def replay_file(path: str | Path, feed: Feed, control: ReplayControl) -> None:
+    """Play the JSON-lines trace at *path* into *feed*, paced by *control*."""
+    feed.connected({"control": "hello", "replay": str(path)})
+    previous: float | None = None
+    count = 0
+    async with await anyio.open_file(path, "rb") as file:
+        async for line in file:
+            item = decode_line(line)
+            if isinstance(item, TraceRecord):
+                if previous is not None:
+                    await control.wait_turn(item.time - previous)
+                previous = item.time
+                feed.record(item)
+                count += 1
+            elif item is not None and item.get("control") == "lost":
+                feed.lost(int(item.get("count", 0)))
+    feed.status(f"replay of {path} finished ({count} records)")
