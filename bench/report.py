@@ -246,8 +246,9 @@ def machine_section() -> Iterable[str]:
         )
     )
     yield f"- Python {platform.python_version()}: {py}"
+    # "-dirty": the working tree had uncommitted changes (other engineers' work in progress) when measured.
     yield (
-        f"- sioactor at commit {_command('git', 'rev-parse', '--short', 'HEAD')} "
+        f"- sioactor at commit {_command('git', 'describe', '--always', '--dirty')} "
         f"({_command('git', 'log', '-1', '--format=%cs')})"
     )
 

@@ -47,7 +47,7 @@ class PollingClient {
       if (reply.status !== 200) throw new Error(`GET ${reply.status}: ${reply.body}`);
       for (const packet of reply.body.split(SEPARATOR)) {
         if (packet === "2") this.post("3").catch((err) => (this.failed ??= err));
-        else if (packet.startsWith("42")) this.onEcho(packet);
+        else if (packet.startsWith('42["echo"')) this.onEcho(packet);
       }
     }
   }

@@ -68,7 +68,13 @@ async function echo(opts) {
   const handlers = (i) =>
     opts.mode === "ack"
       ? { onAck: (buf) => onReply(i, readAckId(buf), () => JSON.parse(buf.toString().slice(buf.indexOf("[")))[0]) }
-      : { onEvent: (buf) => onReply(i, readSeq(buf), () => JSON.parse(buf.toString().slice(2))[1]) };
+      : {
+          onEvent: (buf) => {
+            const seq = readSeq(buf);
+            // Events that are not the bench's (sioactor's reference server emits `auth` on connect) are skipped.
+            if (seq >= 0) onReply(i, seq, () => JSON.parse(buf.toString().slice(2))[1]);
+          },
+        };
   const { clients } = await connectMany(opts.origin, opts.clients, handlers);
   const send = (i) => {
     const slot = perClient[i];
@@ -110,6 +116,7 @@ async function broadcast(opts) {
   const state = { running: true, measuring: false, count: 0, outstanding: 0, nextSeq: 0 };
   const onEvent = (i, buf) => {
     const seq = readSeq(buf);
+    if (seq < 0) return; // not a `bcast` (for example the reference server's `auth` on connect)
     const t = now();
     if (!verified[i]) {
       verified[i] = 1;
