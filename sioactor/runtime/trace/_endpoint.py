@@ -132,7 +132,7 @@ class TraceEndpoint:
         hello = encode_control("hello", pid=os.getpid(), started=self.started, buffer=self.buffer)
         with self.hub.subscribe(buffer=self.buffer) as subscription:
             # Subscribed before the hello: whatever happens after the console saw it reaches the console.
-            await stream.send(hello)
+            await stream.send(hello + b"".join(encode_record(r) for r in self.hub.snapshot()))
             async with anyio.create_task_group() as tg:
                 # The console never sends after its token: its EOF is how we learn it left while idle.
                 tg.start_soon(_cancel_on_eof, reader, tg.cancel_scope)

@@ -20,7 +20,7 @@ from typing import Self, final
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from sioactor.actors._trace import TraceEvent
+from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.trace._record import TraceRecord
 
 __all__ = ("PAYLOAD_FIELDS", "SECRET_FIELDS", "TraceHub", "TraceSubscription")
@@ -29,6 +29,8 @@ PAYLOAD_FIELDS = frozenset({"payload", "args", "data"})
 SECRET_FIELDS = frozenset({"auth", "token", "password", "headers", "cookie"})
 
 DEFAULT_BUFFER = 4096
+_ENQUEUED, _HANDLED, _STOPPED = TraceKind.ENQUEUED, TraceKind.HANDLED, TraceKind.STOPPED
+_STATE_PER_ACTOR = 32
 
 
 @final
@@ -112,13 +114,14 @@ class TraceHub:
         clock: the wall clock that stamps records (tests pass a fake one).
     """
 
-    __slots__ = ("_clock", "_seq", "_subscribers", "trace_payloads")
+    __slots__ = ("_clock", "_live", "_seq", "_subscribers", "trace_payloads")
 
     def __init__(self, *, trace_payloads: bool = False, clock: Callable[[], float] = time.time) -> None:
         self.trace_payloads = trace_payloads
         self._clock = clock
         self._seq = 0
         self._subscribers: tuple[TraceSubscription, ...] = ()
+        self._live: dict[str, list[TraceRecord]] = {}
 
     @property
     def subscribers(self) -> int:
@@ -134,17 +137,41 @@ class TraceHub:
     def _unsubscribe(self, subscription: TraceSubscription) -> None:
         self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
 
+    def snapshot(self) -> list[TraceRecord]:
+        """The state-changing records (spawned, upgrade, rooms ...) of the actors still running, oldest
+        first: what a console attaching late replays to see the actors that already exist.
+        """
+        return sorted((r for records in self._live.values() for r in records), key=lambda r: r.seq)
+
     def record(self, event: TraceEvent) -> None:
         """Stamp *event* and offer it to every subscriber. Never blocks, never raises."""
+        kind = event.kind
         subscribers = self._subscribers
-        if not subscribers:
-            return
+        # Per-message events (the hot path) go only to subscribers; the rare state changes are also kept
+        # per live actor for ``snapshot``.
+        if kind is _ENQUEUED or kind is _HANDLED:
+            if not subscribers:
+                return
+        elif kind is _STOPPED:
+            self._live.pop(event.actor, None)
         if event.fields:
             event = self._redact(event)
         self._seq += 1
         record = TraceRecord(time=self._clock(), seq=self._seq, event=event)
+        if kind is not _ENQUEUED and kind is not _HANDLED and kind is not _STOPPED:
+            self._remember(record)
         for subscription in subscribers:
             subscription.offer(record)
+
+    def _remember(self, record: TraceRecord) -> None:
+        kept = self._live.get(record.event.actor)
+        if kept is None:
+            if record.event.kind is not TraceKind.SPAWNED:
+                return  # an actor that never reports its start never reports its stop either
+            kept = self._live[record.event.actor] = []
+        if len(kept) >= _STATE_PER_ACTOR:
+            del kept[1]  # keep the SPAWNED record, forget the oldest change after it
+        kept.append(record)
 
     def _redact(self, event: TraceEvent) -> TraceEvent:
         assert event.fields is not None

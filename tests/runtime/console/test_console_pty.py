@@ -1,0 +1,93 @@
+"""End to end: the real ``sioactor console`` in a tmux pseudo-terminal, attached to the traced example server
+driven by real python-socketio clients; the test reads the screen.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE_ARGS = ("--port", "0", "--load", "2", "--interval", "0.1", "--duration", "50")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@pytest.fixture
+def traced_server() -> Iterator[tuple[str, str]]:
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples/traced_server.py"), *EXAMPLE_ARGS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert server.stdout is not None
+        command = ""
+        while "attach the console" not in command:
+            command = server.stdout.readline()
+            assert command, "the example server exited before printing the console command"
+        match = re.search(r"--connect (\S+) --token (\S+)", command)
+        assert match is not None
+        yield match.group(1), match.group(2)
+    finally:
+        server.terminate()
+        server.wait(10)
+        assert server.stdout is not None
+        server.stdout.close()
+
+
+def tmux(socket: str, *args: str) -> str:
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=True).stdout
+
+
+def wait_for_screen(socket: str, *needles: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux(socket, "capture-pane", "-p", "-t", "console")
+        if all(n in screen for n in needles):
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"screen never showed {needles}:\n{screen}")
+
+
+def test_console_attaches_to_a_live_server_and_shows_its_actors(traced_server: tuple[str, str]) -> None:
+    address, token = traced_server
+    socket = f"sioactor-test-{os.getpid()}"
+    # rich prefers COLUMNS/LINES (pytest may export them) to the terminal's size: let the pty decide.
+    command = (
+        f"env -u COLUMNS -u LINES {sys.executable} -m sioactor console --connect {address} --token {token}"
+    )
+    tmux(socket, "new-session", "-d", "-s", "console", "-x", "160", "-y", "45", command)
+    try:
+        screen = wait_for_screen(socket, "namespace /  (2 sockets)", "room lobby (2)", "connections 2")
+        assert "attached to server pid" in screen
+        assert "engine_session" in screen  # the message log
+        assert re.search(r"enqueued str \d+/128", screen)  # emits landing in engine session outboxes
+        Path(os.environ.get("SIOACTOR_CONSOLE_CAPTURE", os.devnull)).write_text(screen)
+        tmux(socket, "send-keys", "-t", "console", "Enter")
+        screen = wait_for_screen(socket, "pending acks", "transport", "recent messages")
+        assert re.search(r"transport +(polling|websocket)", screen)
+        tmux(socket, "send-keys", "-t", "console", "q")
+        deadline = time.monotonic() + 10
+        while console_running(socket):
+            assert time.monotonic() < deadline, "the console did not quit on 'q'"
+            time.sleep(0.1)
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+
+
+def console_running(socket: str) -> bool:
+    listed = subprocess.run(
+        ["tmux", "-L", socket, "list-sessions"], capture_output=True, text=True, check=False
+    )
+    return listed.returncode == 0 and "console" in listed.stdout
