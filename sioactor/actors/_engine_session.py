@@ -6,11 +6,14 @@ takes everything queued, the WebSocket writer takes entries one batch at a time.
 noop, close) travel in the same stream, so they keep their order with the messages; the stream has a few slots
 of slack for them, and ``send`` enforces ``max_buffer_size`` on the total.
 
-The actor's own task, ``run``, is only the heartbeat: it sleeps until the state machine's next deadline (a
-ping to send, a pong overdue, an upgrade timed out) and ends the session. An idle polling session therefore
-costs one parked task and one stream; transports are readers and writers that come and go, never owners of
-state. Close is a fact recorded in the state machine plus the outbox's send side closing; ``run`` then calls
-``listener.on_close`` exactly once, unregisters the session and closes the stream's receive side.
+The actor's own task, ``run``, keeps the heartbeat: it waits for the state machine's next deadline (a ping to
+send, a pong overdue, an upgrade timed out). Over polling it only sleeps: each long-poll GET reads the outbox.
+Over WebSocket it is also the writer: the transport attaches a ``TransportWriter`` and the task waits for the
+outbox *or* the deadline (one ``move_on_after`` around the receive), then writes the batch itself. A WebSocket
+session thus costs the ASGI connection's task (the reader) and this one, not a third task for writing; an
+idle polling session costs one parked task and one stream. Transports come and go, never owning state.
+Close is a fact recorded in the state machine plus the outbox's send side closing; ``run`` then flushes (or
+not), calls ``listener.on_close`` exactly once, unregisters the session and closes the stream's receive side.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import anyio
 import anyio.abc
@@ -31,7 +34,7 @@ from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, OutboxEntry, Packet, PacketType, SessionEvent, SessionStateMachine
 
-__all__ = ("EngineSession", "PollRefused", "SessionConfig", "SlowConsumerPolicy")
+__all__ = ("EngineSession", "PollRefused", "SessionConfig", "SlowConsumerPolicy", "TransportWriter")
 
 SlowConsumerPolicy = Literal["error", "drop_oldest", "disconnect"]
 
@@ -60,6 +63,17 @@ class SessionConfig:
     flush_timeout: float = 5.0
 
 
+class TransportWriter(Protocol):
+    """A transport the session's own task writes to (a WebSocket), as opposed to one that reads (a poll)."""
+
+    async def write_batch(self, batch: list[OutboxEntry]) -> bool:
+        """Frame and send *batch*; False once a close packet was written or the transport failed
+        (the writer closes the session itself in that case)."""
+
+    async def end(self) -> None:
+        """The session is done with the transport: close it. Called once, last."""
+
+
 class PollRefused(ProtocolError):
     """A long-poll GET the session will not serve (it is closed or a second GET was already pending)."""
 
@@ -77,6 +91,7 @@ class EngineSession:
         "_outbox_send",
         "_tracer",
         "_wake",
+        "_writer",
         "close_reason",
         "config",
         "machine",
@@ -127,6 +142,7 @@ class EngineSession:
         self._log = logger or logging.getLogger("sioactor.engineio")
         self._wake = anyio.Event()
         self._drained = anyio.Event()
+        self._writer: TransportWriter | None = None
 
     def __repr__(self) -> str:
         return f"<EngineSession {self.sid} {self.transport} {self.machine.state.value}>"
@@ -190,24 +206,63 @@ class EngineSession:
     # -- the actor's task: heartbeat and teardown ------------------------------------------------------------
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Open the session (``listener.on_open``), keep its heartbeat until it closes, then tear it down."""
+        """Open the session (``listener.on_open``), keep its heartbeat (and write to an attached WebSocket)
+        until it closes, then flush what the close keeps and tear it down."""
         self._trace(TraceKind.SPAWNED)
         try:
             self._listener.on_open(self)
             task_status.started()
             while self.close_reason is None:
-                await self._sleep_until(self.machine.next_deadline())
-                self._on_timer(self._clock())
+                if self._writer is None:
+                    await self._sleep_until(self.machine.next_deadline())
+                    self._on_timer(self._clock())
+                else:
+                    await self._write_or_tick(self._writer)
             with anyio.move_on_after(self.config.flush_timeout, shield=True):
-                await self._drained.wait()
+                await self._finish()
         finally:
             self._teardown()
 
     async def _sleep_until(self, deadline: float) -> None:
-        with anyio.move_on_after(deadline - self._clock() if deadline != math.inf else math.inf):
+        with anyio.move_on_after(self._delay(deadline)):
             await self._wake.wait()
         if self._wake.is_set() and self.close_reason is None:
             self._wake = anyio.Event()
+
+    def _delay(self, deadline: float) -> float:
+        return deadline - self._clock() if deadline != math.inf else math.inf
+
+    async def _write_or_tick(self, writer: TransportWriter) -> None:
+        # One wait for two things: the next outbox batch or the heartbeat deadline, whichever comes first.
+        # Cancelling a memory-stream receive loses no item, so a deadline that fires mid-wait is harmless.
+        batch: list[OutboxEntry] | None = None
+        with anyio.move_on_after(self._delay(self.machine.next_deadline())):
+            batch = await self.next_batch()
+        if batch is None:
+            self._on_timer(self._clock())
+        elif batch:
+            await self._write(writer, batch)
+
+    async def _write(self, writer: TransportWriter, batch: list[OutboxEntry]) -> bool:
+        # A client that stops reading blocks the write; it is dead once its heartbeat deadline passes.
+        machine = self.machine
+        with anyio.move_on_after(self._delay(machine.liveness_deadline())) as scope:
+            return await writer.write_batch(batch)
+        if scope.cancelled_caught:
+            self.expired()
+        return False
+
+    async def _finish(self) -> None:
+        writer = self._writer
+        if writer is None:
+            await self._drained.wait()
+            return
+        try:
+            while batch := await self.next_batch():
+                if not await self._write(writer, batch):
+                    break
+        finally:
+            await writer.end()
 
     def _on_timer(self, now: float) -> None:
         due = self.machine.due(now)
@@ -273,6 +328,13 @@ class EngineSession:
             self._log.info("engine.io session %s: protocol error: %s", self.sid, reason)
             self._trace(TraceKind.PROTOCOL_ERROR, detail=reason)
             self.close(EngineCloseReason.PARSE_ERROR)
+
+    def transport_error(self, reason: str) -> None:
+        """The transport broke its contract (e.g. a message above ``max_payload``): log, trace, close."""
+        if self.close_reason is None:
+            self._log.info("engine.io session %s: transport error: %s", self.sid, reason)
+            self._trace(TraceKind.PROTOCOL_ERROR, detail=reason)
+            self.close(EngineCloseReason.TRANSPORT_ERROR)
 
     async def poll(self) -> list[OutboxEntry]:
         """Serve one long-poll GET: wait for queued entries and take them all.
@@ -347,6 +409,11 @@ class EngineSession:
         self.machine.handle(SessionEvent.PROBED)
         if self.machine.poll_pending:
             self._control(_NOOP)
+
+    def attach_writer(self, writer: TransportWriter) -> None:
+        """From now on the session's own task writes the outbox to *writer* (a WebSocket)."""
+        self._writer = writer
+        self._wake.set()
 
     def upgraded(self) -> None:
         """The upgrading WebSocket sent ``5``: from now on the session's transport is the WebSocket."""

@@ -221,7 +221,11 @@ class SessionStateMachine:
 
     def expired(self, now: float) -> bool:
         """The client missed its heartbeat deadline: the session is dead even if no timer has fired yet."""
-        return now >= min(self._pong_deadline, self._next_ping + self.ping_timeout)
+        return now >= self.liveness_deadline()
+
+    def liveness_deadline(self) -> float:
+        """When the client is dead if nothing changes: its pong overdue, or a ping it could not be sent."""
+        return min(self._pong_deadline, self._next_ping + self.ping_timeout)
 
     def due(self, now: float) -> Due:
         """What the timer must do at *now*; ``SEND_PING`` expects a ``ping_sent(now)`` once it is sent."""

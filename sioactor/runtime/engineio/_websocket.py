@@ -1,7 +1,10 @@
 """The WebSocket transport: direct sessions, the polling → WebSocket upgrade, the reader and the writer.
 
-The reader runs in the ASGI connection's task and hands packets to the session; the writer is the one task
-that sends on the socket, taking batches from the session's outbox. Neither owns session state.
+The reader runs in the ASGI connection's task and hands packets to the session; the writing is done by the
+session's own task (which also keeps the heartbeat) through a ``_WsWriter`` attached to it, so a WebSocket
+session costs two tasks, not three. Neither owns session state. The ASGI task returns only once the session
+is done with the writer (or after ``flush_timeout``, when it cuts the writer off), so ``send`` is never
+called after the ASGI application returned.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import anyio
 from sioactor.actors._engine_session import EngineSession
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.protocol.engineio import Packet, PacketType, decode_packet, encode_ws_frames
+from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType, decode_packet, encode_ws_frames
 from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
 
 if TYPE_CHECKING:
@@ -113,18 +116,60 @@ async def _probe(session: EngineSession, receive: Receive, send: Send) -> bool:
             return False
 
 
+class _WsWriter:
+    """The session's way to write to this WebSocket (a ``TransportWriter``); used by the session's task."""
+
+    __slots__ = ("_gone", "_scope", "_send", "close_code", "close_reason", "done", "session")
+
+    def __init__(self, session: EngineSession, send: Send) -> None:
+        self.session = session
+        self._send = send
+        self._gone = False
+        self._scope: anyio.CancelScope | None = None
+        self.close_code = _NORMAL
+        self.close_reason = ""
+        self.done = anyio.Event()
+
+    async def write_batch(self, batch: list[OutboxEntry]) -> bool:
+        if self._gone:
+            return False
+        written = False
+        try:
+            with anyio.CancelScope() as self._scope:
+                written = await _write_batch(self.session, self._send, batch)
+        except OSError:
+            self.session.close(EngineCloseReason.TRANSPORT_ERROR)
+        finally:
+            self._scope = None
+        return written
+
+    async def end(self) -> None:
+        try:
+            if not self._gone:
+                await _close(self._send, self.close_code, self.close_reason)
+        finally:
+            self.done.set()
+
+    def abandon(self) -> None:
+        """The ASGI task is returning: no more sends, and stop one in progress."""
+        self._gone = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+
 async def _serve(session: EngineSession, receive: Receive, send: Send) -> None:
-    writer_done = anyio.Event()
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_write_loop, session, send, writer_done)
-        await _read_loop(session, receive)
-        with anyio.move_on_after(session.config.flush_timeout):
-            await writer_done.wait()
-        tg.cancel_scope.cancel()
+    writer = _WsWriter(session, send)
+    session.attach_writer(writer)
+    try:
+        await _read_loop(writer, receive)
+        with anyio.move_on_after(session.config.flush_timeout + 1):
+            await writer.done.wait()
+    finally:
+        writer.abandon()
 
 
-async def _read_loop(session: EngineSession, receive: Receive) -> None:
-    limit = session.config.max_payload
+async def _read_loop(writer: _WsWriter, receive: Receive) -> None:
+    session = writer.session
     while session.connected:
         message = await receive()
         if message["type"] != "websocket.receive":
@@ -133,8 +178,12 @@ async def _read_loop(session: EngineSession, receive: Receive) -> None:
         frame = message.get("text")
         if frame is None:
             frame = message.get("bytes") or b""
-        if len(frame) > limit:
-            session.protocol_error(f"frame of {len(frame)} exceeds maxPayload {limit}")
+        if _too_big(frame, session.config.max_payload):
+            # As Node's ws does: close 1009, and the session ends with a transport error.
+            writer.close_code, writer.close_reason = _TOO_BIG, "message too big"
+            size = len(frame.encode() if isinstance(frame, str) else frame)
+            limit = session.config.max_payload
+            session.transport_error(f"message of {size} bytes exceeds max_payload {limit}")
             return
         try:
             packet = decode_packet(frame, protocol=session.protocol)
@@ -144,22 +193,15 @@ async def _read_loop(session: EngineSession, receive: Receive) -> None:
         session.receive(packet)
 
 
-async def _write_loop(session: EngineSession, send: Send, done: anyio.Event) -> None:
-    try:
-        while await _write_batch(session, send):
-            pass
-        await _close(send, _NORMAL)
-    except OSError:
-        session.close(EngineCloseReason.TRANSPORT_ERROR)
-    finally:
-        done.set()
+def _too_big(frame: str | bytes, limit: int) -> bool:
+    # Counted in UTF-8 bytes, as the wire carries it; a text frame needs encoding only when it might exceed.
+    if isinstance(frame, bytes) or len(frame) * 4 <= limit:
+        return len(frame) > limit
+    return len(frame.encode()) > limit
 
 
-async def _write_batch(session: EngineSession, send: Send) -> bool:
-    """Send the next batch of the outbox; False once the session has ended (or sent its close)."""
-    batch = await session.next_batch()
-    if not batch:
-        return False
+async def _write_batch(session: EngineSession, send: Send, batch: list[OutboxEntry]) -> bool:
+    """Send *batch*; False once it held the session's close packet."""
     for entry in batch:
         if isinstance(entry, Packet):
             if entry.type is PacketType.NOOP:
@@ -174,7 +216,7 @@ async def _write_batch(session: EngineSession, send: Send) -> bool:
     return True
 
 
-async def _close(send: Send, code: int) -> None:
+async def _close(send: Send, code: int, reason: str = "") -> None:
     # The connection may already be gone (or closed by the server): then there is nothing left to tell.
     with contextlib.suppress(OSError, RuntimeError):
-        await send({"type": "websocket.close", "code": code})
+        await send({"type": "websocket.close", "code": code, "reason": reason})
