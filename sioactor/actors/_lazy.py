@@ -11,12 +11,20 @@ Same ``ActorRef``, same hooks, same semantics as ``Actor``, including the bound:
 messages are unfinished. Capacity 0 therefore admits one message when the actor is idle, none while busy.
 Differences: it is started only by ``Supervisor.spawn`` / ``spawn_soon`` (``run`` is not available), and
 ``on_start`` runs in the spawner's task for ``spawn`` or in the first drain for ``spawn_soon``.
+
+Two extras for actors that front a connection (the Socket.IO socket actor):
+
+* ``halt(final)``: stop *now* -- queued mail is dropped (``on_unhandled``, traced), the message being handled
+  and any concurrent work are cancelled, then *final* is handled, outside that cancellation, before
+  ``on_stop``. A hung handler must not outlive its connection, but the "you are gone" message must run.
+* ``concurrently(message, work)``: run *work* beside the mailbox (a handler that opted out of ordering), in
+  the same task group, cancelled by ``halt`` and teardown, its failure going through ``on_failure``.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -80,6 +88,9 @@ class LazyActor(Actor[M]):
         self._scope: anyio.CancelScope | None = None
         self._started = False
         self._cancel_requested = False
+        self._halted = False
+        self._final: M | None = None
+        self._side: set[anyio.CancelScope] | None = None  # concurrent work, created on first use
 
     def attach(
         self, tg: anyio.abc.TaskGroup, *, tracer: Tracer | None, gone: Callable[[Actor[Any]], None]
@@ -105,11 +116,41 @@ class LazyActor(Actor[M]):
     def cancel(self) -> None:
         """Internal: cancel the actor (a straggler at shutdown): its drain stops, or a teardown starts."""
         self._cancel_requested = True
+        self._cancel_side()
         if self._scope is not None:
             self._scope.cancel()
         elif self._mailbox is not None and not self._mailbox.running:
             self._mailbox.running = True
             self._wake()
+
+    def halt(self, final: M | None = None, reason: StopReason = StopReason.NORMAL) -> int:
+        """Stop now: drop the queued mail, cancel what is being handled (and concurrent work), then handle
+        *final* (if given) outside that cancellation, then ``on_stop``. Returns how many messages were
+        dropped. Idempotent: once the actor is stopping, it does nothing and returns 0.
+        """
+        if self.ref.closed:
+            return 0
+        self._halted = True
+        self._final = final
+        dropped = self._drop_queued()
+        self.ref.stop(reason)  # an idle actor is woken to tear down (and handle *final*)
+        if self._scope is not None:
+            self._scope.cancel()
+        self._cancel_side()
+        return dropped
+
+    def concurrently(self, message: M, work: Callable[[], Awaitable[None]]) -> None:
+        """Run *work* (the handling of *message*) beside the mailbox instead of in order. It is cancelled by
+        ``halt`` and teardown; an exception goes to ``on_failure`` (raising there stops the actor FAILED).
+        """
+        assert self._tg is not None, "concurrently() needs a started actor"
+        scope = anyio.CancelScope()  # registered before the task starts, so a halt in between cancels it
+        if self._side is None:
+            self._side = set()
+        self._side.add(scope)
+        if self.ref.closed:
+            scope.cancel()
+        self._tg.start_soon(self._run_side, message, work, scope, name=f"actor {self.name} (concurrent)")
 
     async def run(self, **_: Any) -> None:
         """Not available: a ``LazyActor`` has no task of its own to run; use ``Supervisor.spawn``."""
@@ -124,6 +165,8 @@ class LazyActor(Actor[M]):
         try:
             with anyio.CancelScope() as self._scope:
                 reason = await self._drain_buffer()
+            if reason is StopReason.CANCELLED and self._halted and not self._cancel_requested:
+                reason = self.ref.stop_reason  # the cancellation was halt()'s, not the supervisor's
         except Exception:
             reason = StopReason.FAILED  # on_start raised (spawn_soon): nobody awaits it, so log it
             logger.exception("actor %s (%s) failed to start", self.name, self.kind)
@@ -161,13 +204,9 @@ class LazyActor(Actor[M]):
         return self.ref.stop_reason if mailbox.closed else None
 
     async def _teardown(self, reason: StopReason) -> None:
-        mailbox = self._mailbox_or_fail()
         self.ref.stop(reason)
-        dropped = len(mailbox.buffer)
-        for message in mailbox.buffer:
-            self._trace(TraceKind.DROPPED, message=message)
-            self._unhandled(message)
-        mailbox.buffer.clear()
+        dropped = self._drop_queued()
+        self._cancel_side()
         self.ref._reject_pending()
         if dropped:
             logger.warning(
@@ -177,9 +216,54 @@ class LazyActor(Actor[M]):
                 reason.value,
                 dropped,
             )
-        with anyio.CancelScope(shield=True):
-            await self._stop_hook(reason)
-        self._gone(self)
+        try:
+            await self._handle_final()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._stop_hook(reason)
+            self._gone(self)
+
+    async def _handle_final(self) -> None:
+        final, self._final = self._final, None
+        if final is None:
+            return
+        # A fresh scope: halt() cancelled the drain's, not this one; a supervisor's cancel() still reaches it.
+        with anyio.CancelScope() as self._scope:
+            if self._cancel_requested:
+                self._scope.cancel()
+            try:
+                await self.handle(final)
+            except Exception as exc:
+                await self._absorbed(exc, final)
+        self._scope = None
+
+    async def _run_side(
+        self, message: M, work: Callable[[], Awaitable[None]], scope: anyio.CancelScope
+    ) -> None:
+        try:
+            with scope:
+                await work()
+        except Exception as exc:
+            if not await self._absorbed(exc, message):
+                self.ref.stop(StopReason.FAILED)
+        finally:
+            if self._side is not None:
+                self._side.discard(scope)
+
+    def _drop_queued(self) -> int:
+        # No await: the queued mail is reported and gone in one tick.
+        buffer = self._mailbox_or_fail().buffer
+        dropped = len(buffer)
+        for message in buffer:
+            self._trace(TraceKind.DROPPED, message=message)
+            self._unhandled(message)
+        buffer.clear()
+        return dropped
+
+    def _cancel_side(self) -> None:
+        if self._side:
+            for scope in self._side:
+                scope.cancel()
 
     def _unhandled(self, message: M) -> None:
         try:
