@@ -126,12 +126,12 @@ async def echo(socket: Socket, args: Args) -> None:
 
 async def join(socket: Socket, args: Args, ack: AckSender) -> None:
     socket.join(str(args[0]) if args else "")
-    ack.send(socket.rooms())
+    ack.send(await socket.rooms())
 
 
 async def leave(socket: Socket, args: Args, ack: AckSender) -> None:
     socket.leave(str(args[0]) if args else "")
-    ack.send(socket.rooms())
+    ack.send(await socket.rooms())
 
 
 async def to_room(socket: Socket, args: Args) -> None:

@@ -1,23 +1,50 @@
-"""The Socket.IO layer's actors: a socket's mailbox (drained on demand), a namespace's room registry, and
-the table of acknowledgements a socket awaits.
+"""The Socket.IO layer's actors: a namespace's socket set and room registry, the socket actor's messages,
+and the table of acknowledgements a socket awaits.
 
 Layer rule: anyio and ``sioactor.protocol`` only (see ``sioactor/actors/__init__.py``). Handlers, the
 ``Socket`` handle and the public API live in ``sioactor.runtime.socketio``; this package only sees them as
-callables.
+callables or opaque values.
 """
 
 from sioactor.actors.socketio._acks import AckTable, AckWaiter
-from sioactor.actors.socketio._mailbox import SocketMailbox
 from sioactor.actors.socketio._messages import Connect, Disconnect, EventReceived, SocketMessage
-from sioactor.actors.socketio._rooms import RoomRegistry
+from sioactor.actors.socketio._namespace_actor import (
+    Admit,
+    FetchSockets,
+    NamespaceActor,
+    NamespaceMessage,
+    Remove,
+)
+from sioactor.actors.socketio._room_messages import (
+    AddSocket,
+    Join,
+    Leave,
+    RemoveSocket,
+    RoomMessage,
+    RoomsOf,
+    Select,
+)
+from sioactor.actors.socketio._rooms import RoomRegistry, RoomRegistryActor
 
 __all__ = (
     "AckTable",
     "AckWaiter",
+    "AddSocket",
+    "Admit",
     "Connect",
     "Disconnect",
     "EventReceived",
+    "FetchSockets",
+    "Join",
+    "Leave",
+    "NamespaceActor",
+    "NamespaceMessage",
+    "Remove",
+    "RemoveSocket",
+    "RoomMessage",
     "RoomRegistry",
-    "SocketMailbox",
+    "RoomRegistryActor",
+    "RoomsOf",
+    "Select",
     "SocketMessage",
 )

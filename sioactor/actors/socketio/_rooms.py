@@ -1,9 +1,9 @@
-"""The room registry of one namespace: room → sids and sid → rooms.
+"""The room registry of one namespace: room → sids and sid → rooms (``RoomRegistry``, plain state), and the
+actor that owns it (``RoomRegistryActor``), which changes it only through its mailbox.
 
-Every method runs to completion without awaiting, so on one event loop each call is atomic: the registry
-serialises joins, leaves and lookups exactly as an actor's mailbox would, without a hop. That matters
-because ``socket.join("a")`` followed by ``socket.to("a").emit(...)`` in the same handler must see the
-join (socket.io semantics), and a broadcast resolves its targets here on every call (the hot path).
+Joins, leaves and removals are tells; broadcasts ask ``Select``. The mailbox is FIFO, so a join told before a
+broadcast is seen by it (socket.io semantics), without locks. The actor never awaits while handling, so it
+drains its mailbox in one go each time it runs.
 
 Rooms and members keep insertion order (dicts used as ordered sets), so broadcasts reach sockets in the
 order they joined, which keeps behaviour and tests deterministic.
@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-__all__ = ("RoomRegistry",)
+from sioactor.actors._lazy import LazyActor
+from sioactor.actors.socketio._room_messages import (
+    AddSocket,
+    Join,
+    Leave,
+    RoomMessage,
+    RoomsOf,
+    Select,
+)
+
+__all__ = ("RoomRegistry", "RoomRegistryActor")
 
 
 class RoomRegistry:
@@ -92,3 +102,41 @@ class RoomRegistry:
         members.pop(sid, None)
         if not members:
             del self._members[room]
+
+
+class RoomRegistryActor(LazyActor[RoomMessage]):
+    """The actor owning one namespace's ``RoomRegistry``; no task while idle (a namespace per tenant is
+    cheap).
+
+    ``peek_select`` reads the state directly, for callers that may not await (``sockets()``): it is a
+    snapshot as of the last handled message, so joins still queued are not in it. ``Select`` is exact.
+    """
+
+    kind = "rooms"
+
+    def __init__(self, name: str, *, mailbox_size: int | None = None) -> None:
+        super().__init__(name, mailbox_size=mailbox_size)
+        self.registry = RoomRegistry()
+
+    def peek_select(
+        self, rooms: Collection[str], except_rooms: Collection[str] = (), except_sids: Collection[str] = ()
+    ) -> list[str]:
+        """``RoomRegistry.select`` on the state as of the last handled message (no mailbox hop)."""
+        return self.registry.select(rooms, except_rooms, except_sids)
+
+    async def handle(self, message: RoomMessage) -> None:
+        """Apply one change, or answer one lookup. Never awaits."""
+        registry = self.registry
+        if isinstance(message, Select):
+            message.reply.set(registry.select(message.rooms, message.except_rooms, message.except_sids))
+        elif isinstance(message, Join):
+            registry.join(message.sid, message.rooms)
+        elif isinstance(message, Leave):
+            rooms = registry.rooms_of(message.sid) if message.rooms is None else message.rooms
+            registry.leave(message.sid, rooms)
+        elif isinstance(message, RoomsOf):
+            message.reply.set(registry.rooms_of(message.sid))
+        elif isinstance(message, AddSocket):
+            registry.add_socket(message.sid)
+        else:
+            registry.remove_socket(message.sid)

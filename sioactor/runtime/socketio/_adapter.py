@@ -2,8 +2,9 @@
 
 The interface is shaped for remote adapters (Redis, a Node cluster) from the start: every operation takes
 ``BroadcastOptions`` (rooms, exceptions, flags) rather than a list of sockets, and is ``async`` because a
-remote adapter talks to other nodes. The local adapter resolves targets in the namespace's room registry and
-delivers in the same call: the packet is **encoded once** and the same object is handed to each receiver's
+remote adapter talks to other nodes. The local adapter asks the namespace's room registry actor for the
+targets (``Select``: FIFO behind every join told before) and delivers in the same call: the packet is
+**encoded once** and the same object is handed to each receiver's
 ``EngineConnection.send`` (``send_nowait`` into the session's outbox, no intermediate actor per delivery).
 A full or closed receiver is recorded and skipped; the others are served; ``BroadcastError`` lists it after.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from sioactor.actors._errors import SendError
+from sioactor.actors.socketio import Join, Leave, Select
 from sioactor.protocol.socketio import Packet
 from sioactor.runtime.socketio._errors import BroadcastError
 
@@ -75,11 +77,11 @@ class Adapter(Protocol):
         """The selected sockets."""
 
     def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
-        """The selected sockets of this node only; never waits."""
+        """The selected sockets of this node only; never waits, so it reads a snapshot (see the adapter)."""
 
 
 class LocalAdapter:
-    """The in-process adapter: one node, state in the namespace's ``RoomRegistry``."""
+    """The in-process adapter: one node, state in the namespace's room registry actor."""
 
     __slots__ = ("_ns",)
 
@@ -87,16 +89,25 @@ class LocalAdapter:
         self._ns = ns
 
     def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
-        """The selected sockets, in the order they joined."""
-        sockets = self._ns.sockets
-        sids = self._ns.registry.select(opts.rooms, opts.except_rooms, opts.except_sids)
-        return [sockets[sid] for sid in sids if sid in sockets]
+        """The selected sockets, in the order they joined, from the registry's state as of its last message
+        (joins still queued are not seen; ``fetch_sockets`` asks and sees them).
+        """
+        return self._ns.resolve(self._ns.snapshot_select(opts.rooms, opts.except_rooms, opts.except_sids))
+
+    async def _select(self, opts: BroadcastOptions) -> list[Socket]:
+        sids: list[str] = await self._ns.rooms.ask(
+            lambda reply: Select(
+                rooms=opts.rooms, except_rooms=opts.except_rooms, except_sids=opts.except_sids, reply=reply
+            )
+        )
+        return self._ns.resolve(sids)
 
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """See ``Adapter.broadcast``."""
+        targets = await self._select(opts)
         encoded = self._ns.parser.encode(packet)
         errors: dict[str, Exception] = {}
-        for socket in self.local_sockets(opts):
+        for socket in targets:
             conn = socket.conn
             if opts.volatile:
                 conn.send_volatile(encoded)
@@ -111,9 +122,10 @@ class LocalAdapter:
     async def broadcast_with_ack(self, packet: Packet, opts: BroadcastOptions, stream: AckStream) -> None:
         """See ``Adapter.broadcast_with_ack``."""
         assert packet.id is not None, "broadcast_with_ack needs a packet with an ack id"
+        targets = await self._select(opts)
         encoded = self._ns.parser.encode(packet)
         errors: dict[str, Exception] = {}
-        for socket in self.local_sockets(opts):
+        for socket in targets:
             stream.expect(socket.acks, packet.id)
             try:
                 socket.conn.send(encoded)
@@ -125,19 +137,21 @@ class LocalAdapter:
 
     async def add_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
         """See ``Adapter.add_sockets``."""
-        for socket in self.local_sockets(opts):
-            socket.join(rooms)
+        joined = tuple(rooms)
+        for socket in await self._select(opts):
+            self._ns.rooms.tell(Join(sid=socket.id, rooms=joined))
 
     async def del_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
         """See ``Adapter.del_sockets``."""
-        for socket in self.local_sockets(opts):
-            socket.leave(rooms)
+        left = tuple(rooms)
+        for socket in await self._select(opts):
+            self._ns.rooms.tell(Leave(sid=socket.id, rooms=left))
 
     async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
         """See ``Adapter.disconnect_sockets``."""
-        for socket in self.local_sockets(opts):
+        for socket in await self._select(opts):
             socket.disconnect()
 
     async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket]:
         """See ``Adapter.fetch_sockets``."""
-        return self.local_sockets(opts)
+        return await self._select(opts)

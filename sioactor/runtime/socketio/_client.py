@@ -109,9 +109,8 @@ class Client:
             return
         try:
             socket._tell(EventReceived(event=data[0], args=tuple(data[1:]), ack_id=packet.id))
-        except SendError as exc:
+        except SendError as exc:  # the actor's ref traced MAILBOX_FULL (or CLOSED) already
             logger.warning("%s: event %r dropped: %s", socket._name, data[0], exc)
-            self._io.trace(TraceKind.MAILBOX_FULL, socket._name, message="EventReceived", detail=str(exc))
 
     def _ack(self, packet: Packet) -> None:
         socket = self.sockets.get(packet.nsp)
@@ -125,6 +124,9 @@ class Client:
         if nsp in self.sockets:
             self._ignore(f"second CONNECT to namespace {nsp!r}")
             return
+        if not self._io.running:
+            self._ignore(f"CONNECT to {nsp!r} while the server is not running")
+            return
         ns = self._io._namespace_for(nsp)
         if ns is None:
             message = "Invalid namespace"
@@ -133,7 +135,6 @@ class Client:
             return
         socket = Socket(self, ns, self._io.new_sid())
         self.sockets[nsp] = socket
-        self._io.trace(TraceKind.SPAWNED, socket._name)
         socket._tell(Connect(auth=auth))
 
     def _disconnect(self, nsp: str) -> None:

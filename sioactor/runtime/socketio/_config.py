@@ -36,6 +36,8 @@ class SocketIoConfig:
         max_attachments: binary attachments one packet may announce (10).
         inbox_size: events one socket may have waiting for its handlers (128); beyond, events are dropped with
             a log line and a trace event.
+        namespace_mailbox_size: the mailbox of each namespace actor and room registry actor (4096):
+            admissions, removals and joins of a namespace's sockets waiting to be handled.
         allow_request: an async check of each handshake's request; return False (or a reason) to refuse.
         state: any object handlers receive through the ``State[T]`` extractor.
     """
@@ -55,6 +57,7 @@ class SocketIoConfig:
     slow_consumer: SlowConsumerPolicy = "error"
     max_attachments: int = 10
     inbox_size: int = 128
+    namespace_mailbox_size: int = 4096
     allow_request: Callable[[RequestInfo], Awaitable[bool | str]] | None = None
     state: Any = field(default=None)
 
@@ -62,7 +65,7 @@ class SocketIoConfig:
         for name in ("ping_interval", "ping_timeout", "upgrade_timeout", "connect_timeout", "ack_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {getattr(self, name)!r}")
-        for name in ("max_payload", "max_buffer_size", "inbox_size"):
+        for name in ("max_payload", "max_buffer_size", "inbox_size", "namespace_mailbox_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.parser not in ("json", "msgpack"):

@@ -1,5 +1,5 @@
 """``SocketIo``: the Socket.IO server object users hold: configuration, namespaces, io-level operators, and
-the task group in which socket actors drain their mailboxes.
+the ``Supervisor`` its actors (namespaces, room registries, sockets) run under while it is served.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from sioactor.actors._engine_api import EngineListener
+from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Parser, parser_by_name
@@ -68,7 +69,9 @@ class SocketIo:
         self._specs: dict[str, NamespaceSpec] = {}
         self._namespaces: dict[str, Namespace] = {}
         self._task_group: TaskGroup | None = None
+        self._supervisor: Supervisor | None = None
         self._stopped = False
+        self._close_requested = anyio.Event()
         self._emptied = anyio.Event()
 
     # --- namespaces -------------------------------------------------------------------------------------
@@ -105,9 +108,16 @@ class SocketIo:
         chain = [self.compile(m, "middleware") for m in middleware]
         spec = NamespaceSpec(path, self.compile(on_connect, "connect"), chain)
         self._specs[path] = spec
-        self._namespaces.pop(path, None)
+        old = self._namespaces.pop(path, None)
+        if old is not None:
+            old.stop()
         if not spec.dynamic:
-            self._namespaces[path] = Namespace(self, path, {}, spec)
+            self._namespaces[path] = self._live(Namespace(self, path, {}, spec))
+
+    def _live(self, ns: Namespace) -> Namespace:
+        if self._supervisor is not None:
+            ns.start(self._supervisor)
+        return ns
 
     def delete_ns(self, path: str) -> None:
         """Remove namespace *path* (a pattern, or one concrete namespace): its sockets are disconnected."""
@@ -115,8 +125,9 @@ class SocketIo:
         doomed = [ns for ns in self._namespaces.values() if ns.path == path or ns.spec.pattern == path]
         for ns in doomed:
             del self._namespaces[ns.path]
-            for socket in list(ns.sockets.values()):
+            for socket in list(ns.sockets().values()):
                 socket.disconnect()
+            ns.stop()  # after the disconnects: their removals find it stopped, and its state goes with it
 
     def _namespace_for(self, path: str) -> Namespace | None:
         ns = self._namespaces.get(path)
@@ -125,7 +136,7 @@ class SocketIo:
         for spec in self._specs.values():
             params = spec.match(path) if spec.dynamic else None
             if params is not None:
-                ns = self._namespaces[path] = Namespace(self, path, params, spec)
+                ns = self._namespaces[path] = self._live(Namespace(self, path, params, spec))
                 return ns
         return None
 
@@ -177,7 +188,9 @@ class SocketIo:
         return await self._root().emit_with_ack(event, data, convert=convert)
 
     def sockets(self) -> list[Socket]:
-        """The sockets of ``/`` on this node."""
+        """The connected sockets of ``/`` on this node: a snapshot of the namespace actor's set as of its last
+        message (an admission still queued is not in it); ``fetch_sockets`` asks the actor instead.
+        """
         return self._root().sockets()
 
     async def fetch_sockets(self) -> list[Socket]:
@@ -187,7 +200,8 @@ class SocketIo:
     def get_socket(self, sid: str) -> Socket | None:
         """The socket *sid* of ``/``, or ``None``."""
         ns = self._namespaces.get("/")
-        return None if ns is None else ns.sockets.get(sid)
+        socket = None if ns is None else ns.sockets().get(sid)
+        return socket if socket is not None and socket.connected else None
 
     async def join(self, rooms: Rooms) -> None:
         """Every socket of ``/`` joins *rooms*."""
@@ -228,31 +242,54 @@ class SocketIo:
         """
         async with anyio.create_task_group() as tg:
             self._task_group = tg
-            task_status.started()
             try:
-                await anyio.sleep_forever()
+                async with Supervisor(tracer=self.tracer, name="socketio") as supervisor:
+                    self._supervisor = supervisor
+                    for ns in self._namespaces.values():
+                        ns.start(supervisor)
+                    task_status.started()
+                    await self._close_requested.wait()
+                    self._supervisor = None
+                    await supervisor.shutdown(timeout=1.0)
             finally:
+                self._supervisor = None
                 self._task_group = None
                 self._stopped = True
+                tg.cancel_scope.cancel()  # connect timers
+
+    @property
+    def running(self) -> bool:
+        """True while ``run`` hosts the actors (and ``close`` has not begun)."""
+        return self._supervisor is not None
+
+    @property
+    def supervisor(self) -> Supervisor:
+        """The supervisor the server's actors run under.
+
+        Raises:
+            RuntimeError: the server is not running.
+        """
+        if self._supervisor is None:
+            raise RuntimeError("SocketIo is not running: serve it with asgi()/serve(), or start io.run()")
+        return self._supervisor
 
     async def close(self) -> None:
         """Disconnect every socket (``server shutting down``: the client is told), let their disconnect
-        handlers run, then stop hosting actors.
+        handlers run, then stop the actors.
         """
         for ns in list(self._namespaces.values()):
-            for socket in list(ns.sockets.values()):
+            for socket in list(ns.sockets().values()):
                 socket._close(DisconnectReason.CLOSING_SERVER, notify=True)
         with anyio.move_on_after(5):
-            while any(ns.registry.sids() for ns in self._namespaces.values()):
+            while any(ns.sockets() for ns in self._namespaces.values()):
                 self._emptied = anyio.Event()
                 await self._emptied.wait()
-        if self._task_group is not None:
-            self._task_group.cancel_scope.cancel()
+        self._close_requested.set()
 
     # --- internals shared by the package ----------------------------------------------------------------
 
     def spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Start *fn* in the server's task group (a socket's mailbox drain)."""
+        """Start *fn* in the server's task group (a client's connect timer)."""
         if self._task_group is not None:
             self._task_group.start_soon(fn)
         elif self._stopped:

@@ -1,5 +1,8 @@
 """Namespaces: the registered pattern (``NamespaceSpec``: static ``/chat`` or dynamic ``/tenant/{id}``, its
-connect handler and middleware chain) and the live ``Namespace`` (its sockets, room registry and adapter).
+connect handler and middleware chain) and the live ``Namespace``: its two actors (``NamespaceActor``, the
+admitted sockets; ``RoomRegistryActor``, who is in which room), its adapter and its ack-id counter.
+
+The actors start with the server (``start``): a namespace registered before ``run`` waits for it.
 
 A dynamic pattern creates one live namespace per concrete path a client connects to, as Node's parent
 namespaces do; its parameters reach handlers through ``NsParams`` and ``socket.ns_params``.
@@ -10,10 +13,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio.lowlevel
+
+from sioactor.actors._errors import InternalChannelFull, SendError
+from sioactor.actors._ref import ActorRef, Reply
+from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind
-from sioactor.actors.socketio import RoomRegistry
+from sioactor.actors.socketio import (
+    Admit,
+    FetchSockets,
+    NamespaceActor,
+    NamespaceMessage,
+    Remove,
+    RoomMessage,
+    RoomRegistryActor,
+)
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType, Parser
 from sioactor.runtime.socketio._ack import AckStream
@@ -28,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ("Namespace", "NamespaceSpec")
 
 logger = logging.getLogger("sioactor.socketio")
+
+M = TypeVar("M")
+R = TypeVar("R")
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -66,9 +85,9 @@ class NamespaceSpec:
 
 
 class Namespace:
-    """A live namespace: its sockets, room registry, adapter and the ack-id counter of its emits."""
+    """A live namespace: its actors (sockets, rooms), adapter and the ack-id counter of its emits."""
 
-    __slots__ = ("_ack_id", "adapter", "io", "params", "parser", "path", "registry", "sockets", "spec")
+    __slots__ = ("_ack_id", "_actor", "_rooms", "adapter", "io", "params", "parser", "path", "spec")
 
     def __init__(self, io: SocketIo, path: str, params: Mapping[str, str], spec: NamespaceSpec) -> None:
         self.io = io
@@ -76,10 +95,80 @@ class Namespace:
         self.params = params
         self.spec = spec
         self.parser: Parser = io.parser
-        self.registry = RoomRegistry()
-        self.sockets: dict[str, Socket] = {}
         self.adapter: Adapter = LocalAdapter(self)
         self._ack_id = 0
+        self._actor: NamespaceActor[Socket] | None = None
+        self._rooms: RoomRegistryActor | None = None
+
+    def start(self, supervisor: Supervisor) -> None:
+        """Spawn the namespace's actors under *supervisor* (idle ones hold no task)."""
+        size = self.io.config.namespace_mailbox_size
+        self._rooms = RoomRegistryActor(f"rooms:{self.path}", mailbox_size=size)
+        rooms = supervisor.spawn_soon(self._rooms)
+        self._actor = NamespaceActor(f"namespace:{self.path}", rooms, mailbox_size=size)
+        supervisor.spawn_soon(self._actor)
+
+    def stop(self) -> None:
+        """Stop the namespace's actors once they handled what is queued (``delete_ns``)."""
+        if self._actor is not None and self._rooms is not None:
+            self._actor.ref.stop()
+            self._rooms.ref.stop()
+
+    @property
+    def rooms(self) -> ActorRef[RoomMessage]:
+        """The room registry actor's ref."""
+        return self._room_actor().ref
+
+    @property
+    def ref(self) -> ActorRef[NamespaceMessage]:
+        """The namespace actor's ref."""
+        return self._ns_actor().ref
+
+    def sockets(self) -> Mapping[str, Socket]:
+        """The admitted sockets by sid: a read-only snapshot as of the namespace actor's last message (a
+        disconnecting socket stays in it until its disconnect handler ran). Empty before the server runs.
+        """
+        return {} if self._actor is None else self._actor.sockets
+
+    def snapshot_select(
+        self, rooms: frozenset[str], except_rooms: frozenset[str], except_sids: frozenset[str]
+    ) -> list[str]:
+        """``Select`` on the room registry's state as of its last message, without a mailbox hop."""
+        return [] if self._rooms is None else self._rooms.peek_select(rooms, except_rooms, except_sids)
+
+    def resolve(self, sids: list[str]) -> list[Socket]:
+        """The connected sockets of *sids*, in that order (sids of departed or departing sockets skipped)."""
+        sockets = self.sockets()
+        found = []
+        for sid in sids:
+            socket = sockets.get(sid)
+            if socket is not None and socket.connected:
+                found.append(socket)
+        return found
+
+    async def fetch_sockets(self) -> list[Socket]:
+        """Ask the namespace actor for its admitted sockets."""
+        return await self._ask(self.ref, lambda reply: FetchSockets(reply=reply))
+
+    def _ns_actor(self) -> NamespaceActor[Socket]:
+        if self._actor is None:
+            raise RuntimeError(f"namespace {self.path!r} is not running; serve the SocketIo first")
+        return self._actor
+
+    def _room_actor(self) -> RoomRegistryActor:
+        if self._rooms is None:
+            raise RuntimeError(f"namespace {self.path!r} is not running; serve the SocketIo first")
+        return self._rooms
+
+    @staticmethod
+    async def _ask(ref: ActorRef[M], make: Callable[[Reply[R]], M]) -> R:
+        # For messages that must not be lost (admission, removal). These actors never await while handling,
+        # so a full mailbox is emptied by the time they ran once: wait one loop turn and try again.
+        while True:
+            try:
+                return await ref.ask(make)
+            except InternalChannelFull:
+                await anyio.lowlevel.checkpoint()
 
     def next_ack_id(self) -> int:
         """A fresh ack id: one counter per namespace (as Node), as a broadcast shares its id."""
@@ -108,9 +197,20 @@ class Namespace:
             if refusal is not None:
                 self._refuse(socket, *refusal)
                 return
+        if not await self._admit(socket):
+            return
         self._accept(socket)
         if self.spec.on_connect is not None:
             await self.spec.on_connect(ctx)
+
+    async def _admit(self, socket: Socket) -> bool:
+        try:
+            await self._ask(self.ref, lambda reply: Admit(sid=socket.id, socket=socket, reply=reply))
+        except SendError as exc:  # the server is shutting down, or the room registry is full
+            logger.info("%s: socket %s not admitted: %s", self.path, socket.id, exc)
+            self._refuse(socket, "Server unavailable", None)
+            return False
+        return True
 
     async def _run_middleware(self, middleware: CompiledHandler, ctx: Any) -> tuple[str, Any] | None:
         try:
@@ -125,8 +225,6 @@ class Namespace:
         return None
 
     def _accept(self, socket: Socket) -> None:
-        self.sockets[socket.id] = socket
-        self.registry.join(socket.id, (socket.id,))
         socket._accept()
         socket._client.accepted(socket)
         data = {"sid": socket.id} if socket.conn.protocol == 4 else None
@@ -141,13 +239,11 @@ class Namespace:
         socket.conn.send_volatile(self.parser.encode(packet))
         socket._close(DisconnectReason.SERVER_NS_DISCONNECT, notify=False)
 
-    def detach(self, socket: Socket) -> None:
-        """Take *socket* out of every selection (it is disconnecting); its rooms stay readable."""
-        if self.sockets.get(socket.id) is socket:
-            del self.sockets[socket.id]
-
-    def remove(self, socket: Socket) -> None:
-        """Forget *socket*'s rooms (after its disconnect handler)."""
-        self.detach(socket)
-        self.registry.remove_socket(socket.id)
-        self.io.socket_removed()
+    async def remove(self, socket: Socket) -> None:
+        """Forget *socket* and its rooms (after its disconnect handler): a message to the namespace actor."""
+        try:
+            await self._ask(self.ref, lambda reply: Remove(sid=socket.id, socket=socket, reply=reply))
+        except SendError:
+            pass  # the namespace was deleted or the server is stopping: its state goes with it
+        finally:
+            self.io.socket_removed()

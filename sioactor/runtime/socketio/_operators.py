@@ -106,7 +106,9 @@ class BroadcastOperators:
         return stream
 
     def sockets(self) -> list[Socket]:
-        """The selected sockets of this node."""
+        """The selected sockets of this node, from a snapshot of the room registry (joins still queued are
+        not seen); ``fetch_sockets`` asks the registry and sees them.
+        """
         return self._ns.adapter.local_sockets(self._opts)
 
     async def fetch_sockets(self) -> list[Socket]:

@@ -1,7 +1,8 @@
 """The ``Socket`` handle: one client in one namespace, as handlers see it.
 
-Behind it is the socket actor: a ``SocketMailbox`` holding the socket's inbound facts (``Connect``, then
-``EventReceived``s, then ``Disconnect``), handled in arrival order by the methods at the bottom.
+Behind it is the socket actor (``SocketActor``, a core ``LazyActor``) holding the socket's inbound facts
+(``Connect``, then ``EventReceived``s, then a final ``Disconnect``), handled in arrival order by the methods
+at the bottom. Room changes are tells to the namespace's room registry actor; ``rooms()`` asks it.
 Emitting never goes through that mailbox: ``emit`` encodes once and puts the result straight into the
 engine session's bounded outbox (``EngineConnection.send``), which *is* the socket's send buffer.
 """
@@ -12,17 +13,18 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, final, overload
 
-import anyio
-
 from sioactor.actors._engine_api import EngineConnection, RequestInfo
 from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor.actors._ref import ActorRef
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.socketio import (
     AckTable,
     Connect,
     Disconnect,
     EventReceived,
-    SocketMailbox,
+    Join,
+    Leave,
+    RoomsOf,
     SocketMessage,
 )
 from sioactor.protocol._reasons import DisconnectReason
@@ -33,6 +35,7 @@ from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
+from sioactor.runtime.socketio._socket_actor import SocketActor
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._client import Client
@@ -57,15 +60,15 @@ class Socket:
 
     __slots__ = (
         "_accepted",
+        "_actor",
         "_client",
         "_closing",
-        "_concurrent",
         "_fallback",
         "_handlers",
-        "_mailbox",
         "_name",
         "_ns",
         "_on_disconnect",
+        "_ref",
         "acks",
         "auth",
         "conn",
@@ -87,10 +90,8 @@ class Socket:
         self._on_disconnect: CompiledHandler | None = None
         self._accepted = False
         self._closing = False
-        self._concurrent: set[anyio.CancelScope] = set()
-        self._mailbox: SocketMailbox[SocketMessage] = SocketMailbox(
-            self._name, ns.io.config.inbox_size, self._handle, ns.io.spawn, self._failed
-        )
+        self._actor = SocketActor(self, mailbox_size=ns.io.config.inbox_size)
+        self._ref: ActorRef[SocketMessage] = ns.io.supervisor.spawn_soon(self._actor)
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} ns={self._ns.path!r} connected={self.connected}>"
@@ -240,24 +241,33 @@ class Socket:
     # --- rooms and operators ----------------------------------------------------------------------------
 
     def join(self, rooms: Rooms) -> None:
-        """Join *rooms* (a name or several); effective at once."""
+        """Join *rooms* (a name or several): a message to the namespace's room registry, so any broadcast
+        started after this call sees the join. Ignored once the socket is disconnecting.
+
+        Raises:
+            InternalChannelFull: the room registry's mailbox is full (the message is attached).
+        """
         if self._closing:
             return
-        self._ns.registry.join(self.id, room_list(rooms))
+        self._ns.rooms.tell(Join(sid=self.id, rooms=room_list(rooms)))
         self._ns.io.trace(TraceKind.ROOM_JOIN, self._name, detail=repr(rooms))
 
     def leave(self, rooms: Rooms) -> None:
-        """Leave *rooms*."""
-        self._ns.registry.leave(self.id, room_list(rooms))
+        """Leave *rooms* (a message, as ``join``)."""
+        self._ns.rooms.tell(Leave(sid=self.id, rooms=room_list(rooms)))
         self._ns.io.trace(TraceKind.ROOM_LEAVE, self._name, detail=repr(rooms))
 
     def leave_all(self) -> None:
         """Leave every room (the socket's own-id room included, as socket.io does)."""
-        self.leave(self._ns.registry.rooms_of(self.id))
+        self._ns.rooms.tell(Leave(sid=self.id, rooms=None))
+        self._ns.io.trace(TraceKind.ROOM_LEAVE, self._name, detail="*")
 
-    def rooms(self) -> list[str]:
-        """The rooms this socket is in; its own id is one of them."""
-        return self._ns.registry.rooms_of(self.id)
+    async def rooms(self) -> list[str]:
+        """The rooms this socket is in (its own id is one), after every join and leave it told before.
+        Still readable inside the disconnect handler: the rooms are cleaned after it.
+        """
+        sid = self.id
+        return await self._ns.rooms.ask(lambda reply: RoomsOf(sid=sid, reply=reply))
 
     def _ops(self, *, exclude_self: bool) -> BroadcastOperators:
         excluded = frozenset((self.id,)) if exclude_self else frozenset()
@@ -300,7 +310,7 @@ class Socket:
     # --- the socket actor -------------------------------------------------------------------------------
 
     def _tell(self, message: SocketMessage) -> None:
-        self._mailbox.tell(message)
+        self._ref.tell(message)
 
     def _context(self, **fields: Any) -> CallContext:
         conn = self.conn
@@ -333,21 +343,9 @@ class Socket:
         ack = AckSender(self.conn, self._ns.parser, self._ns.path, message.ack_id)
         ctx = self._context(event=message.event, args=message.args, ack=ack)
         if concurrent:
-            self._ns.io.spawn(lambda: self._run_concurrent(handler, ctx, message))
+            self._actor.concurrently(message, lambda: handler(ctx))
         else:
             await handler(ctx)
-
-    async def _run_concurrent(
-        self, handler: CompiledHandler, ctx: CallContext, message: SocketMessage
-    ) -> None:
-        with anyio.CancelScope() as scope:
-            self._concurrent.add(scope)
-            try:
-                await handler(ctx)
-            except Exception as exc:
-                self._failed(message, exc)
-            finally:
-                self._concurrent.discard(scope)
 
     def _accept(self) -> None:
         self._accepted = True
@@ -357,7 +355,7 @@ class Socket:
             if self._accepted and self._on_disconnect is not None:
                 await self._on_disconnect(self._context(reason=message.reason))
         finally:
-            self._ns.remove(self)
+            await self._ns.remove(self)
 
     def _close(self, reason: DisconnectReason, *, notify: bool) -> None:
         """Disconnect from the namespace: answer pending acks, tell the client if *notify*, stop the actor
@@ -367,20 +365,12 @@ class Socket:
             return
         self._closing = True
         self._client.forget(self)
-        self._ns.detach(self)
         self.acks.fail_all(AckClosed(self.id))
         if notify and self._accepted:
             self.conn.send_volatile(self._ns.parser.encode(Packet(type=PacketType.DISCONNECT, nsp=self.ns)))
-        for scope in self._concurrent:
-            scope.cancel()
-        dropped = self._mailbox.stop(Disconnect(reason=reason))
-        self._ns.io.trace(TraceKind.STOPPED, self._name, detail=reason.value, depth=len(dropped))
-
-    def _failed(self, message: SocketMessage, exc: Exception) -> None:
-        logger.error("%s: handling %s failed", self._name, type(message).__name__, exc_info=exc)
-        self._ns.io.trace(
-            TraceKind.HANDLER_FAILED, self._name, detail=repr(exc), message=type(message).__name__
-        )
+        dropped = self._actor.halt(Disconnect(reason=reason))
+        if dropped:
+            logger.info("%s: %d queued events dropped on disconnect (%s)", self._name, dropped, reason.value)
 
 
 register_context_type(Socket, "socket")

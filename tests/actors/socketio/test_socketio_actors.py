@@ -1,15 +1,29 @@
-"""The socket mailbox (on-demand drain), the room registry and the ack table."""
+"""The room registry (state and actor), the namespace actor and the ack table."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import anyio
-import anyio.lowlevel
 import pytest
 
-from sioactor.actors import Closed, InternalChannelFull
-from sioactor.actors.socketio import AckTable, RoomRegistry, SocketMailbox
+from sioactor.actors import InternalChannelFull
+from sioactor.actors._supervisor import Supervisor
+from sioactor.actors.socketio import (
+    AckTable,
+    AddSocket,
+    Admit,
+    FetchSockets,
+    Join,
+    Leave,
+    NamespaceActor,
+    Remove,
+    RemoveSocket,
+    RoomRegistry,
+    RoomRegistryActor,
+    RoomsOf,
+    Select,
+)
 
 
 class Recorder:
@@ -57,53 +71,84 @@ def test_ack_table_resolves_once_and_fails_the_rest() -> None:
     assert len(table) == 0
 
 
+async def settle() -> None:
+    with anyio.fail_after(5):
+        await anyio.wait_all_tasks_blocked()
+
+
 @pytest.mark.anyio
-async def test_mailbox_handles_in_order_without_an_idle_task() -> None:
-    seen: list[int] = []
-    failures: list[Exception] = []
+async def test_room_actor_sees_joins_told_before_a_select() -> None:
+    async with Supervisor() as sup:
+        actor = RoomRegistryActor("rooms:/", mailbox_size=16)
+        rooms = await sup.spawn(actor)
+        rooms.tell(AddSocket(sid="a"))
+        rooms.tell(Join(sid="a", rooms=("a", "r1", "r2")))
+        rooms.tell(AddSocket(sid="b"))
+        rooms.tell(Join(sid="b", rooms=("r2",)))
+        assert actor.peek_select(frozenset({"r2"})) == []  # nothing handled yet: the snapshot lags
+        with anyio.fail_after(5):
+            picked = await rooms.ask(
+                lambda r: Select(
+                    rooms=frozenset({"r2"}), except_rooms=frozenset(), except_sids=frozenset({"b"}), reply=r
+                )
+            )
+            assert picked == ["a"]
+            rooms.tell(Leave(sid="a", rooms=("r1",)))
+            assert await rooms.ask(lambda r: RoomsOf(sid="a", reply=r)) == ["a", "r2"]
+            rooms.tell(Leave(sid="a", rooms=None))
+            assert await rooms.ask(lambda r: RoomsOf(sid="a", reply=r)) == []
+            rooms.tell(RemoveSocket(sid="b"))
+            everyone = await rooms.ask(
+                lambda r: Select(
+                    rooms=frozenset(), except_rooms=frozenset(), except_sids=frozenset(), reply=r
+                )
+            )
+            assert everyone == ["a"]
+        assert actor.peek_select(frozenset()) == ["a"]
 
-    async def handle(message: int) -> None:
-        await anyio.lowlevel.checkpoint()
-        if message == 2:
-            raise ValueError("boom")
-        seen.append(message)
 
-    async with anyio.create_task_group() as tg:
-        box: SocketMailbox[int] = SocketMailbox(
-            "s", 3, handle, tg.start_soon, lambda _m, e: failures.append(e)
-        )
-        for message in (1, 2, 3):
-            box.tell(message)
+@pytest.mark.anyio
+async def test_room_actor_mailbox_is_bounded() -> None:
+    async with Supervisor() as sup:
+        rooms = await sup.spawn(RoomRegistryActor("rooms:/", mailbox_size=2))
+        for sid in "abc":  # idle: capacity + 1 admitted
+            rooms.tell(AddSocket(sid=sid))
         with pytest.raises(InternalChannelFull) as full:
-            box.tell(4)
-        assert full.value.message == 4
-        with anyio.fail_after(2):
-            await anyio.wait_all_tasks_blocked()
-        assert seen == [1, 3]
-        assert [str(e) for e in failures] == ["boom"]
-        assert not box.busy
-        box.stop()
-        with pytest.raises(Closed):
-            box.tell(5)
+            rooms.tell(AddSocket(sid="d"))
+        assert full.value.message == AddSocket(sid="d")
+        await settle()
+        rooms.tell(AddSocket(sid="d"))  # drained: room again
 
 
 @pytest.mark.anyio
-async def test_stop_cancels_a_hung_handler_then_handles_the_final_message() -> None:
-    seen: list[str] = []
+async def test_namespace_actor_admits_and_removes_with_their_rooms() -> None:
+    async with Supervisor() as sup:
+        room_actor = RoomRegistryActor("rooms:/")
+        rooms = await sup.spawn(room_actor)
+        ns: NamespaceActor[object] = NamespaceActor("namespace:/", rooms)
+        ref = await sup.spawn(ns)
+        one, two = object(), object()
+        with anyio.fail_after(5):
+            await ref.ask(lambda r: Admit(sid="s1", socket=one, reply=r))
+            await ref.ask(lambda r: Admit(sid="s2", socket=two, reply=r))
+            assert dict(ns.sockets) == {"s1": one, "s2": two}
+            assert await ref.ask(lambda r: FetchSockets(reply=r)) == [one, two]
+            assert await rooms.ask(lambda r: RoomsOf(sid="s1", reply=r)) == ["s1"]
+            await ref.ask(lambda r: Remove(sid="s2", socket=object(), reply=r))  # not that socket
+            assert "s2" in ns.sockets
+            await ref.ask(lambda r: Remove(sid="s2", socket=two, reply=r))
+            assert list(ns.sockets) == ["s1"]
+            assert await rooms.ask(lambda r: RoomsOf(sid="s2", reply=r)) == []
+        with pytest.raises(TypeError):
+            ns.sockets["x"] = one  # type: ignore[index]  # a read-only view
 
-    async def handle(message: str) -> None:
-        if message == "hang":
-            await anyio.sleep_forever()
-        seen.append(message)
 
-    async with anyio.create_task_group() as tg:
-        box: SocketMailbox[str] = SocketMailbox("s", 8, handle, tg.start_soon, lambda _m, _e: None)
-        box.tell("hang")
-        box.tell("queued")
-        with anyio.fail_after(2):
-            await anyio.wait_all_tasks_blocked()
-        assert box.stop("bye") == ["queued"]
-        with anyio.fail_after(2):
-            await anyio.wait_all_tasks_blocked()
-        assert seen == ["bye"]
-        assert not box.busy
+@pytest.mark.anyio
+async def test_namespace_actor_refuses_admission_when_the_registry_is_full() -> None:
+    async with Supervisor() as sup:
+        rooms = await sup.spawn(RoomRegistryActor("rooms:/", mailbox_size=0))
+        ns: NamespaceActor[object] = NamespaceActor("namespace:/", rooms)
+        ref = await sup.spawn(ns)
+        with anyio.fail_after(5), pytest.raises(InternalChannelFull):
+            await ref.ask(lambda r: Admit(sid="s1", socket=object(), reply=r))
+        assert dict(ns.sockets) == {}

@@ -41,23 +41,25 @@ async def test_rooms_and_operators_select_the_right_sockets() -> None:
         a.join(["r1", "r2"])
         b.join("r1")
         c.join("r3")
-        assert a.rooms() == [a.id, "r1", "r2"]
+        assert await a.rooms() == [a.id, "r1", "r2"]
 
-        def targets(ops: Any) -> set[str]:
-            return {s.id for s in ops.sockets()}
+        async def targets(ops: Any) -> set[str]:
+            fetched = {s.id for s in await ops.fetch_sockets()}
+            assert {s.id for s in ops.sockets()} == fetched  # the snapshot caught up: the ask was served
+            return fetched
 
-        assert targets(a.to("r1")) == {b.id}
-        assert targets(a.within("r1")) == {a.id, b.id}
-        assert targets(a.broadcast()) == {b.id, c.id, d.id}
-        assert targets(a.except_("r3")) == {b.id, d.id}
-        assert targets(io.to(["r1", "r3"]).except_("r2")) == {b.id, c.id}
-        assert targets(io.to(d.id)) == {d.id}
+        assert await targets(a.to("r1")) == {b.id}
+        assert await targets(a.within("r1")) == {a.id, b.id}
+        assert await targets(a.broadcast()) == {b.id, c.id, d.id}
+        assert await targets(a.except_("r3")) == {b.id, d.id}
+        assert await targets(io.to(["r1", "r3"]).except_("r2")) == {b.id, c.id}
+        assert await targets(io.to(d.id)) == {d.id}
         await io.to("r1").join("r4")
-        assert targets(io.to("r4")) == {a.id, b.id}
+        assert await targets(io.to("r4")) == {a.id, b.id}
         await io.to("r4").leave("r1")
-        assert targets(io.to("r1")) == set()
+        assert await targets(io.to("r1")) == set()
         a.leave_all()
-        assert a.rooms() == []
+        assert await a.rooms() == []
         await io.to("r3").disconnect()
         assert conns[2].take() == ["41"]
         assert {s.id for s in await io.fetch_sockets()} == {a.id, b.id, d.id}

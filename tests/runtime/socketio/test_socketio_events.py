@@ -155,7 +155,7 @@ async def test_failing_and_hanging_handlers(caplog: pytest.LogCaptureFixture) ->
 
     async def bye(socket: Socket, reason: DisconnectReason) -> None:
         reasons.append(reason)
-        assert socket.rooms() == [socket.id, "r"]
+        assert await socket.rooms() == [socket.id, "r"]
 
     async def on_connect(socket: Socket) -> None:
         socket.join("r")

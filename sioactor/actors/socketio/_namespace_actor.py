@@ -1,0 +1,97 @@
+"""A namespace actor: owns the set of sockets admitted to one namespace and keeps its room registry in step.
+
+Admission (after the socket's connect middleware chain accepted it) and removal (after its disconnect
+handler ran) are messages, handled in order: the namespace tells the room registry ``AddSocket`` + ``Join``
+of the socket's own room on admission and ``RemoveSocket`` on removal, so every membership change of a
+socket reaches the registry after its admission and before its removal. The connect handshake itself runs
+in the socket's own actor, so a slow middleware never holds up other connects.
+
+The socket handle is opaque here (``S``); this layer only needs its id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+from sioactor.actors._errors import SendError
+from sioactor.actors._lazy import LazyActor
+from sioactor.actors._ref import ActorRef, Reply
+from sioactor.actors.socketio._room_messages import AddSocket, Join, RemoveSocket, RoomMessage
+
+__all__ = ("Admit", "FetchSockets", "NamespaceActor", "NamespaceMessage", "Remove")
+
+S = TypeVar("S")
+
+logger = logging.getLogger("sioactor.socketio")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Admit:
+    """Ask: socket *sid* passed its middleware chain; add it (and its own room). Answers ``None``."""
+
+    sid: str
+    socket: Any
+    reply: Reply[None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Remove:
+    """Ask: socket *sid* left (its disconnect handler ran); forget it and its rooms. Answers ``None``."""
+
+    sid: str
+    socket: Any
+    reply: Reply[None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchSockets:
+    """Ask: every admitted socket, in admission order."""
+
+    reply: Reply[list[Any]]
+
+
+NamespaceMessage = Admit | Remove | FetchSockets
+
+
+class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
+    """The sockets of one namespace. ``sockets`` is a read-only view as of the last handled message."""
+
+    kind = "namespace"
+
+    def __init__(self, name: str, rooms: ActorRef[RoomMessage], *, mailbox_size: int | None = None) -> None:
+        super().__init__(name, mailbox_size=mailbox_size)
+        self._rooms = rooms
+        self._sockets: dict[str, S] = {}
+        self.sockets: Mapping[str, S] = MappingProxyType(self._sockets)
+
+    async def handle(self, message: NamespaceMessage) -> None:
+        """Admit, remove or list sockets. Never awaits."""
+        if isinstance(message, Admit):
+            self._admit(message)
+        elif isinstance(message, Remove):
+            if self._sockets.get(message.sid) is message.socket:
+                del self._sockets[message.sid]
+            self._tell_rooms(RemoveSocket(sid=message.sid))  # also for a refused socket that joined rooms
+            message.reply.set(None)
+        else:
+            message.reply.set(list(self._sockets.values()))
+
+    def _admit(self, message: Admit) -> None:
+        try:
+            self._rooms.tell(AddSocket(sid=message.sid))
+            self._rooms.tell(Join(sid=message.sid, rooms=(message.sid,)))
+        except SendError as exc:
+            message.reply.fail(exc)  # the socket is refused; its later Remove cleans what got through
+            return
+        self._sockets[message.sid] = message.socket
+        message.reply.set(None)
+
+    def _tell_rooms(self, message: RoomMessage) -> None:
+        try:
+            self._rooms.tell(message)
+        except SendError as exc:
+            logger.error("namespace %s: room registry refused %s: %s", self.name, message, exc)  # noqa: TRY400
