@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios import Timing
-from serverctl import BENCH, ROOT, SERVERS
+from serverctl import BENCH, ROOT, SERVER_NAMES
 
 SPREAD_LIMIT = 0.15
 OTHER_CPU_LIMIT = 0.25
@@ -214,7 +214,7 @@ def _command(*argv: str) -> str:
         return "?"
 
 
-def machine_section() -> Iterable[str]:
+def machine_section(source: str) -> Iterable[str]:
     """CPU, memory, kernel, runtimes and the versions of every server stack measured."""
     cpu = next(
         (
@@ -246,18 +246,17 @@ def machine_section() -> Iterable[str]:
         )
     )
     yield f"- Python {platform.python_version()}: {py}"
-    # "-dirty": the working tree had uncommitted changes (other engineers' work in progress) when measured.
     yield (
-        f"- sioactor at commit {_command('git', 'describe', '--always', '--dirty')} "
+        f"- sioactor: {source}, HEAD {_command('git', 'rev-parse', '--short', 'HEAD')} "
         f"({_command('git', 'log', '-1', '--format=%cs')})"
     )
 
 
-def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, str]) -> None:
+def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, str], *, source: str) -> None:
     """Write the markdown results for *jsonl* to *table*."""
     rows = load(jsonl)
     present = {server for _, server in rows}
-    servers = [s.name for s in SERVERS if s.name in present]
+    servers = [name for name in SERVER_NAMES if name in present]
     lines = [
         "# Benchmark results",
         "",
@@ -283,7 +282,7 @@ def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, st
         "",
         "## Machine and versions",
         "",
-        *machine_section(),
+        *machine_section(source),
     ]
     lines += ["", "## Not measured", "", *(f"- {n}: {why}" for n, why in skipped.items())] if skipped else []
     failures = list(errors_section(rows))

@@ -21,7 +21,7 @@ from typing import Any
 
 from report import write_report
 from scenarios import FULL, QUICK, Group, Invocation, Timing, groups
-from serverctl import BENCH, SERVERS, RunningServer, ServerSpec
+from serverctl import BENCH, SERVER_NAMES, RunningServer, ServerSpec, all_servers, snapshot_head
 
 SERVER_CPU = 0
 LOADGEN_CPU = 1
@@ -123,7 +123,13 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="one short repetition, 1,000 idle connections")
-    parser.add_argument("--servers", default=",".join(s.name for s in SERVERS), help="comma-separated names")
+    parser.add_argument("--servers", default=",".join(SERVER_NAMES), help="comma-separated names")
+    parser.add_argument(
+        "--sioactor-tree",
+        type=Path,
+        default=None,
+        help="run sioactor from this tree (e.g. `.` for the working tree); default: a snapshot of HEAD",
+    )
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3, quick 1)")
     parser.add_argument("--report-only", type=Path, default=None, help="regenerate the table from a .jsonl")
     args = parser.parse_args()
@@ -132,19 +138,24 @@ def main() -> int:
         timing = dataclasses.replace(timing, reps=args.reps)
     table = RESULTS / "quick.md" if args.quick else BENCH / "RESULTS.md"
     if args.report_only is not None:
-        write_report(args.report_only, table, timing, skipped={})
+        write_report(args.report_only, table, timing, skipped={}, source="see the raw lines' run")
         return 0
     wanted = args.servers.split(",")
     log_dir = RESULTS / "logs"
-    skipped = {spec.name: why for spec in SERVERS if spec.name in wanted and (why := probe(spec, log_dir))}
-    specs = [spec for spec in SERVERS if spec.name in wanted and spec.name not in skipped]
+    if args.sioactor_tree is None:
+        tree, source = snapshot_head(RESULTS / "sioactor-snapshot"), "a snapshot of HEAD"
+    else:
+        tree, source = args.sioactor_tree.resolve(), f"the tree at {args.sioactor_tree}"
+    servers = [spec for spec in all_servers(tree) if spec.name in wanted]
+    skipped = {spec.name: why for spec in servers if (why := probe(spec, log_dir))}
+    specs = [spec for spec in servers if spec.name not in skipped]
     for name, why in skipped.items():
         print(f"skipping {name}: {why}", file=sys.stderr)
     out = RESULTS / ("quick.jsonl" if args.quick else "results.jsonl")
     RESULTS.mkdir(exist_ok=True)
     out.unlink(missing_ok=True)
     run_all(specs, timing, out, log_dir)
-    write_report(out, table, timing, skipped)
+    write_report(out, table, timing, skipped, source=source)
     print(f"results: {out}\ntable:   {table}")
     return 0
 

@@ -6,10 +6,13 @@ period); nothing is ever killed by name.
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -25,18 +28,39 @@ STOP_GRACE_S = 5.0
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSpec:
-    """One server under test: a display name and its command line (host and port appended)."""
+    """One server under test: a display name, its command line (host and port appended), PYTHONPATH."""
 
     name: str
     argv: tuple[str, ...]
+    pythonpath: Path | None = None
 
 
-def _sioactor(backend: str) -> ServerSpec:
+def snapshot_head(dest: Path) -> Path:
+    """Extract HEAD's sioactor/ and examples/ into *dest* (replacing it) and return *dest*.
+
+    The bench measures a commit, not the shared working tree, which other engineers edit while it runs.
+    """
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD", "sioactor", "examples"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
+
+
+def sioactor_server(backend: str, tree: Path) -> ServerSpec:
+    """sioactor's reference server from *tree* (a snapshot or the working tree) on *backend*."""
     return ServerSpec(
         name=f"sioactor-{backend}",
+        pythonpath=tree,
         argv=(
             PYTHON,
-            str(ROOT / "examples" / "reference_server.py"),
+            str(tree / "examples" / "reference_server.py"),
             "--backend",
             backend,
             "--server",
@@ -49,12 +73,20 @@ def _sioactor(backend: str) -> ServerSpec:
     )
 
 
-SERVERS: tuple[ServerSpec, ...] = (
+REFERENCE_SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec(name="node", argv=("node", str(BENCH / "servers" / "node_server.js"))),
     ServerSpec(name="python-socketio", argv=(PYTHON, str(BENCH / "servers" / "pysio_server.py"))),
-    _sioactor("asyncio"),
-    _sioactor("trio"),
 )
+SERVER_NAMES = ("node", "python-socketio", "sioactor-asyncio", "sioactor-trio")
+
+
+def all_servers(sioactor_tree: Path) -> tuple[ServerSpec, ...]:
+    """Every server under test, in the table's column order."""
+    return (
+        *REFERENCE_SERVERS,
+        sioactor_server("asyncio", sioactor_tree),
+        sioactor_server("trio", sioactor_tree),
+    )
 
 
 def free_port() -> int:
@@ -76,8 +108,17 @@ class RunningServer:
         argv = ["taskset", "-c", str(cpu), *spec.argv, "--host", HOST, "--port", str(self.port)]
         with self.log_path.open("wb") as log:
             # taskset execs the server, so this PID is the server's own (for /proc CPU and RSS readings).
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=self._env()
+            )
         self.pid = self.process.pid
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.spec.pythonpath is not None:
+            # Ahead of the editable install's path entry, so `import sioactor` finds the snapshot.
+            env["PYTHONPATH"] = str(self.spec.pythonpath)
+        return env
 
     def wait_ready(self) -> None:
         """Block until the server printed its readiness line; raises RuntimeError if it died or hung."""

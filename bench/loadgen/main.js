@@ -62,7 +62,12 @@ async function main() {
 main().then(
   () => process.exit(0),
   (err) => {
-    console.log(JSON.stringify({ scenario: process.argv.join(" "), errors: 1, error_detail: String(err) }));
+    const flag = (name) => {
+      const at = process.argv.indexOf(`--${name}`);
+      return at > 0 ? process.argv[at + 1] : DEFAULTS[name];
+    };
+    const line = { server: flag("label"), scenario: flag("scenario"), errors: 1, error_detail: String(err) };
+    console.log(JSON.stringify(line));
     process.exit(1);
   },
 );
