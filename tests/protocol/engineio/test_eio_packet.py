@@ -130,10 +130,10 @@ def test_open_packet_v4_matches_the_document_example() -> None:
     )
 
 
-def test_open_packet_v3_has_no_max_payload_and_websocket_has_no_upgrades() -> None:
+def test_open_packet_v3_carries_max_payload_as_node_6_does_and_websocket_has_no_upgrades() -> None:
     handshake = Handshake(sid="abc", upgrades=(), ping_interval=300, ping_timeout=200, max_payload=10)
     assert (
         encode_open(handshake, protocol=3)
-        == '0{"sid":"abc","upgrades":[],"pingInterval":300,"pingTimeout":200}'
+        == '0{"sid":"abc","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":10}'
     )
     assert decode_packet(encode_open(handshake)).type is P.OPEN

@@ -96,3 +96,29 @@ async def test_client_flooding_a_slow_websocket_is_disconnected_with_bounded_out
         depths = [e.depth for e in srv.tracer.events if e.depth is not None]
         assert max(depths) <= 16 + 4
         assert srv.tracer.of(TraceKind.MAILBOX_FULL)
+
+
+@pytest.mark.anyio
+async def test_v3_open_and_upgrade_match_node() -> None:
+    # Node's engine.io 6 sends v3 clients the same five open keys, and nothing but the probe answer before
+    # the upgrade: after "5" the next WebSocket frame is the echo, no noop (the noop goes to the poll).
+    async with running(allow_eio3=True, ping_interval=30) as srv, httpx.AsyncClient() as http:
+        res = await http.get(f"{srv.base}?EIO=3&transport=polling&b64=1")
+        length, packet = res.text.split(":", 1)
+        assert int(length) == len(packet)
+        opened = json.loads(packet[1:])
+        assert set(opened) == {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
+        assert (opened["upgrades"], opened["maxPayload"]) == (["websocket"], 1_000_000)
+        sid = opened["sid"]
+        async with WsClient.connect(srv.port, f"EIO=3&transport=websocket&sid={sid}") as ws:
+            await ws.send_text("2probe")
+            assert await ws.next_text() == "3probe"
+            with anyio.fail_after(2):
+                poll = await http.get(f"{srv.base}?EIO=3&transport=polling&sid={sid}&b64=1")
+            assert poll.text == "1:6"
+            await ws.send_text("5")
+            await ws.send_text("4hello")
+            assert await ws.next_text() == "4hello"
+            await ws.send_text("2")
+            assert await ws.next_text() == "3"
+            assert srv.engine.sessions[sid].transport == "websocket"
