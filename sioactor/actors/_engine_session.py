@@ -84,6 +84,7 @@ class EngineSession:
     __slots__ = (
         "_clock",
         "_drained",
+        "_drained_event",
         "_listener",
         "_log",
         "_on_done",
@@ -141,7 +142,10 @@ class EngineSession:
         self._tracer = tracer
         self._log = logger or logging.getLogger("sioactor.engineio")
         self._wake = anyio.Event()
-        self._drained = anyio.Event()
+        # Whether the outbox's last entry was taken; the event exists only while someone waits for it
+        # (an idle WebSocket session never does: ~1 KB saved per session on asyncio).
+        self._drained = False
+        self._drained_event: anyio.Event | None = None
         self._writer: TransportWriter | None = None
 
     def __repr__(self) -> str:
@@ -193,7 +197,7 @@ class EngineSession:
             self._discard_outbox()
             if self.machine.poll_pending:
                 self._control(_NOOP if reason in _CLIENT_CLOSE else _CLOSE)
-            self._drained.set()
+            self._mark_drained()
         self._outbox_send.close()
         self._wake.set()
 
@@ -226,7 +230,7 @@ class EngineSession:
     async def _sleep_until(self, deadline: float) -> None:
         with anyio.move_on_after(self._delay(deadline)):
             await self._wake.wait()
-        if self._wake.is_set() and self.close_reason is None:
+        if self._wake.is_set() and self.close_reason is None and self._writer is None:
             self._wake = anyio.Event()
 
     def _delay(self, deadline: float) -> float:
@@ -255,7 +259,9 @@ class EngineSession:
     async def _finish(self) -> None:
         writer = self._writer
         if writer is None:
-            await self._drained.wait()
+            if not self._drained:
+                self._drained_event = anyio.Event()
+                await self._drained_event.wait()
             return
         try:
             while batch := await self.next_batch():
@@ -344,7 +350,7 @@ class EngineSession:
                 session: the pending GET gets a close packet).
         """
         open_elsewhere = self.close_reason is None and not self.machine.accepts_polling
-        if self._drained.is_set() or self.transport != "polling" or open_elsewhere:
+        if self._drained or self.transport != "polling" or open_elsewhere:
             raise PollRefused("session closed or no longer polling")
         if not self.machine.start_poll():
             self._log.info("engine.io session %s: overlapping polls", self.sid)
@@ -365,7 +371,7 @@ class EngineSession:
         try:
             first = await self._outbox_recv.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
-            self._drained.set()
+            self._mark_drained()
             return [_CLOSE] if polling else []
         batch = [first]
         # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.
@@ -380,7 +386,7 @@ class EngineSession:
             except anyio.WouldBlock:
                 return
             except (anyio.EndOfStream, anyio.ClosedResourceError):
-                self._drained.set()
+                self._mark_drained()
                 return
             batch.append(entry)
             if entry is _CLOSE:
@@ -388,7 +394,7 @@ class EngineSession:
 
     def _finish_batch(self, batch: list[OutboxEntry]) -> list[OutboxEntry]:
         if batch[-1] is _CLOSE:
-            self._drained.set()
+            self._mark_drained()
         return batch
 
     # -- the upgrade ----------------------------------------------------------------------------------------
@@ -459,6 +465,11 @@ class EngineSession:
             self._outbox_send.send_nowait(packet)
         except (anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._trace(TraceKind.DROPPED, message=packet.type.name)
+
+    def _mark_drained(self) -> None:
+        self._drained = True
+        if self._drained_event is not None:
+            self._drained_event.set()
 
     def _discard_outbox(self) -> None:
         while True:
