@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from sioactor.actors._errors import SendError
+import anyio.lowlevel
+
+from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import ActorRef, Reply
 from sioactor.actors.socketio._room_messages import AddSocket, Join, RemoveSocket, RoomMessage
@@ -58,7 +60,10 @@ NamespaceMessage = Admit | Remove | FetchSockets
 
 
 class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
-    """The sockets of one namespace. ``sockets`` is a read-only view as of the last handled message."""
+    """The sockets of one namespace. ``sockets`` is a read-only view as of the last handled message.
+
+    Raises nothing to its askers but ``Closed`` (the registry is gone): a full registry makes it wait.
+    """
 
     kind = "namespace"
 
@@ -71,27 +76,36 @@ class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
     async def handle(self, message: NamespaceMessage) -> None:
         """Admit, remove or list sockets. Never awaits."""
         if isinstance(message, Admit):
-            self._admit(message)
+            await self._admit(message)
         elif isinstance(message, Remove):
             if self._sockets.get(message.sid) is message.socket:
                 del self._sockets[message.sid]
-            self._tell_rooms(RemoveSocket(sid=message.sid))  # also for a refused socket that joined rooms
+            try:  # also for a refused socket, which may have joined rooms in a middleware
+                await self._tell_rooms(RemoveSocket(sid=message.sid))
+            except Closed as exc:
+                logger.info("namespace %s: room registry gone, %s not sent", self.name, exc.message)
             message.reply.set(None)
         else:
             message.reply.set(list(self._sockets.values()))
 
-    def _admit(self, message: Admit) -> None:
+    async def _admit(self, message: Admit) -> None:
         try:
-            self._rooms.tell(AddSocket(sid=message.sid))
-            self._rooms.tell(Join(sid=message.sid, rooms=(message.sid,)))
-        except SendError as exc:
+            await self._tell_rooms(AddSocket(sid=message.sid))
+            await self._tell_rooms(Join(sid=message.sid, rooms=(message.sid,)))
+        except Closed as exc:
             message.reply.fail(exc)  # the socket is refused; its later Remove cleans what got through
             return
         self._sockets[message.sid] = message.socket
         message.reply.set(None)
 
-    def _tell_rooms(self, message: RoomMessage) -> None:
-        try:
-            self._rooms.tell(message)
-        except SendError as exc:
-            logger.error("namespace %s: room registry refused %s: %s", self.name, message, exc)  # noqa: TRY400
+    async def _tell_rooms(self, message: RoomMessage) -> None:
+        # Admissions and removals must not be lost, and come in bursts (a reconnect storm, a shutdown). When
+        # the registry's mailbox is full this actor waits: the registry never awaits while handling, so one
+        # loop turn empties it. The namespace's own mailbox then fills, and its senders wait the same way.
+        while True:
+            try:
+                self._rooms.tell(message)
+            except InternalChannelFull:
+                await anyio.lowlevel.checkpoint()
+            else:
+                return

@@ -95,7 +95,7 @@ class LocalAdapter:
         return self._ns.resolve(self._ns.snapshot_select(opts.rooms, opts.except_rooms, opts.except_sids))
 
     async def _select(self, opts: BroadcastOptions) -> list[Socket]:
-        sids: list[str] = await self._ns.rooms.ask(
+        sids: list[str] = await self._ns.ask_rooms(
             lambda reply: Select(
                 rooms=opts.rooms, except_rooms=opts.except_rooms, except_sids=opts.except_sids, reply=reply
             )

@@ -138,13 +138,12 @@ class Namespace:
 
     def resolve(self, sids: list[str]) -> list[Socket]:
         """The connected sockets of *sids*, in that order (sids of departed or departing sockets skipped)."""
-        sockets = self.sockets()
-        found = []
-        for sid in sids:
-            socket = sockets.get(sid)
-            if socket is not None and socket.connected:
-                found.append(socket)
-        return found
+        get = self.sockets().get
+        return [socket for sid in sids if (socket := get(sid)) is not None and socket.connected]
+
+    async def ask_rooms(self, make: Callable[[Reply[R]], RoomMessage]) -> R:
+        """Ask the room registry, waiting a loop turn while its mailbox is full (it never awaits)."""
+        return await self._ask(self.rooms, make)
 
     async def fetch_sockets(self) -> list[Socket]:
         """Ask the namespace actor for its admitted sockets."""

@@ -267,7 +267,7 @@ class Socket:
         Still readable inside the disconnect handler: the rooms are cleaned after it.
         """
         sid = self.id
-        return await self._ns.rooms.ask(lambda reply: RoomsOf(sid=sid, reply=reply))
+        return await self._ns.ask_rooms(lambda reply: RoomsOf(sid=sid, reply=reply))
 
     def _ops(self, *, exclude_self: bool) -> BroadcastOperators:
         excluded = frozenset((self.id,)) if exclude_self else frozenset()

@@ -7,7 +7,8 @@ from typing import Any
 import anyio
 import pytest
 
-from sioactor.actors import InternalChannelFull
+from sioactor.actors import Closed, InternalChannelFull
+from sioactor.actors._ref import Reply
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors.socketio import (
     AckTable,
@@ -144,11 +145,17 @@ async def test_namespace_actor_admits_and_removes_with_their_rooms() -> None:
 
 
 @pytest.mark.anyio
-async def test_namespace_actor_refuses_admission_when_the_registry_is_full() -> None:
+async def test_namespace_actor_waits_for_a_full_registry_and_refuses_on_a_closed_one() -> None:
     async with Supervisor() as sup:
         rooms = await sup.spawn(RoomRegistryActor("rooms:/", mailbox_size=0))
         ns: NamespaceActor[object] = NamespaceActor("namespace:/", rooms)
         ref = await sup.spawn(ns)
-        with anyio.fail_after(5), pytest.raises(InternalChannelFull):
-            await ref.ask(lambda r: Admit(sid="s1", socket=object(), reply=r))
-        assert dict(ns.sockets) == {}
+        with anyio.fail_after(5):
+            for sid in ("s1", "s2", "s3"):  # each admission tells two messages into a 0-size mailbox
+                ref.tell(Admit(sid=sid, socket=sid, reply=Reply("test", set())))
+            assert await ref.ask(lambda r: FetchSockets(reply=r)) == ["s1", "s2", "s3"]
+            assert await rooms.ask(lambda r: RoomsOf(sid="s3", reply=r)) == ["s3"]
+            rooms.stop()
+            with pytest.raises(Closed):
+                await ref.ask(lambda r: Admit(sid="s4", socket="s4", reply=r))
+        assert list(ns.sockets) == ["s1", "s2", "s3"]

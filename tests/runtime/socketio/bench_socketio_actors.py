@@ -18,9 +18,9 @@ from typing import Any
 import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
-from socketio_fakes import FakeConn  # noqa: E402
+from socketio_fakes import FakeConn
 
-from sioactor.runtime.socketio import Socket, SocketIo  # noqa: E402
+from sioactor.runtime.socketio import Socket, SocketIo
 
 
 class Sink(FakeConn):
