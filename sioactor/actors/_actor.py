@@ -19,7 +19,8 @@ cancellation is re-raised.
 from __future__ import annotations
 
 import logging
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 import anyio
 import anyio.abc
@@ -86,6 +87,22 @@ class Actor(Generic[M]):
     def on_unhandled(self, message: M) -> None:
         """Called at teardown for each message still queued, which will never be handled. Must not block."""
 
+    # -- what the trace says (called only while a tracer is attached) -------------------------------------
+
+    def trace_fields(self, message: M) -> Mapping[str, Any] | None:
+        """Extra ``fields`` of the events about *message* (enqueued, handled, dropped, refused): e.g. an
+        event name. Must be cheap and must not raise. The default adds none.
+        """
+        return None
+
+    def spawn_fields(self) -> Mapping[str, Any] | None:
+        """Extra ``fields`` of the ``SPAWNED`` event (e.g. the connection an actor fronts)."""
+        return None
+
+    def stop_detail(self, reason: StopReason) -> str:
+        """The ``detail`` of the ``STOPPED`` event: the reason's value, unless the actor knows better."""
+        return reason.value
+
     # -- running -----------------------------------------------------------------------------------------
 
     @property
@@ -106,7 +123,7 @@ class Actor(Generic[M]):
         send, receive = anyio.create_memory_object_stream[M](self.mailbox_size)
         self._receive = receive
         self._tracer = tracer
-        self._ref = ActorRef(self.name, self.kind, send, self.mailbox_size, tracer)
+        self._ref = ActorRef(self.name, self.kind, send, self.mailbox_size, tracer, self.trace_fields)
         return self._ref
 
     async def run(
@@ -128,7 +145,7 @@ class Actor(Generic[M]):
         self._receive = None  # run once: a second run() fails in open()
         reason = StopReason.CANCELLED
         try:
-            self._trace(TraceKind.SPAWNED)
+            self._trace_spawned()
             await self.on_start()
             task_status.started(ref)
             reason = await (self._loop(receive) if self._tracer is None else self._traced_loop(receive))
@@ -211,18 +228,26 @@ class Actor(Generic[M]):
             await self.on_stop(reason)
         except Exception:
             logger.exception("actor %s (%s): on_stop failed", self.name, self.kind)
-        self._trace(TraceKind.STOPPED, detail=reason.value)
+        if self._tracer is not None:
+            self._trace(TraceKind.STOPPED, detail=self.stop_detail(reason))
+
+    def _trace_spawned(self) -> None:
+        if self._tracer is not None:
+            self._trace(TraceKind.SPAWNED, fields=self.spawn_fields())
 
     def _trace(
         self,
         kind: TraceKind,
         *,
-        message: object = None,
+        message: M | None = None,
         detail: str | None = None,
         duration: float | None = None,
         depth: int | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
         if self._tracer is not None:
+            if message is not None and fields is None:
+                fields = self.trace_fields(message)
             self._tracer.record(
                 TraceEvent(
                     kind=kind,
@@ -233,5 +258,6 @@ class Actor(Generic[M]):
                     capacity=self.mailbox_size,
                     detail=detail,
                     duration=duration,
+                    fields=fields,
                 )
             )

@@ -100,8 +100,10 @@ class LazyActor(Actor[M]):
             raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
         self._tg, self._tracer, self._gone = tg, tracer, gone
         self._mailbox = _LazyMailbox(self.mailbox_size, self._wake)
-        self._ref = ActorRef(self.name, self.kind, self._mailbox, self.mailbox_size, tracer)
-        self._trace(TraceKind.SPAWNED)
+        self._ref = ActorRef(
+            self.name, self.kind, self._mailbox, self.mailbox_size, tracer, self.trace_fields
+        )
+        self._trace_spawned()
         return self._ref
 
     async def start(self) -> None:

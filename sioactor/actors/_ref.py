@@ -18,7 +18,7 @@ message was still queued, was being handled, or was dropped by a cancellation ra
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, final
 
 import anyio
@@ -127,17 +127,36 @@ class ActorRef(Generic[M]):
         capacity: the mailbox capacity (see ``Actor`` for the exact bound).
     """
 
-    __slots__ = ("_closed", "_pending", "_send", "_stop_reason", "_tracer", "capacity", "kind", "name")
+    __slots__ = (
+        "_closed",
+        "_describe",
+        "_pending",
+        "_send",
+        "_stop_reason",
+        "_tracer",
+        "capacity",
+        "kind",
+        "name",
+    )
 
     def __init__(
-        self, name: str, kind: str, send: MailboxSender[M], capacity: int, tracer: Tracer | None
+        self,
+        name: str,
+        kind: str,
+        send: MailboxSender[M],
+        capacity: int,
+        tracer: Tracer | None,
+        describe: Callable[[M], Mapping[str, Any] | None] | None = None,
     ) -> None:
-        """Internal: ``Actor.run`` makes the one ref of each actor run."""
+        """Internal: ``Actor.run`` makes the one ref of each actor run. *describe* gives a message's trace
+        ``fields`` (``Actor.trace_fields``); it is called only while a tracer is attached.
+        """
         self.name = name
         self.kind = kind
         self.capacity = capacity
         self._send = send
         self._tracer = tracer
+        self._describe = describe
         self._closed = False
         self._stop_reason = StopReason.NORMAL
         self._pending: set[Reply[Any]] = set()
@@ -221,6 +240,7 @@ class ActorRef(Generic[M]):
                 message=type(message).__name__,
                 depth=self.depth(),
                 capacity=self.capacity,
+                fields=None if self._describe is None else self._describe(message),
             )
         )
 
@@ -234,5 +254,6 @@ class ActorRef(Generic[M]):
                     message=type(message).__name__,
                     depth=self.depth(),
                     capacity=self.capacity,
+                    fields=None if self._describe is None else self._describe(message),
                 )
             )

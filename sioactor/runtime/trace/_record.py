@@ -19,9 +19,10 @@ __all__ = ("TraceRecord", "decode_line", "encode_control", "encode_record")
 _OPTIONAL = ("message", "depth", "capacity", "detail", "duration")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# Not frozen for the same reason as ``TraceEvent``: one is built per traced message; treat it as immutable.
+@dataclass(slots=True, kw_only=True)
 class TraceRecord:
-    """One trace event as a sink sees it.
+    """One trace event as a sink sees it (shared by every subscriber: do not mutate it).
 
     Attributes:
         time: wall-clock seconds (``time.time()``) when the hub took the event.
