@@ -2,7 +2,8 @@
 
 Flags on a median: `*` the repetitions spread more than 15 % around it; `!` other work on the machine used
 more than a quarter of a core during a measured window; `L` the load generator used ≥ 90 % of its core (it
-may have been the bottleneck); `E` a repetition reported errors (lost replies, closed sockets, bad echoes).
+may have been the bottleneck); `E` a repetition reported errors (lost replies, closed sockets, bad echoes);
+`R` idle connects failed (closed by the server before CONNECT completed) and were retried: see `retries`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def flags(results: list[dict[str, Any]], key: str) -> str:
         marks += "L"
     if any(r.get("errors") for r in results):
         marks += "E"
+    if any(r.get("connect_retries") for r in results):
+        marks += "R"
     return marks
 
 
@@ -168,14 +171,17 @@ def headline_table(rows: Rows, servers: list[str]) -> Iterable[str]:
 
 def detail_table(rows: Rows, servers: list[str]) -> Iterable[str]:
     """Latency, connects/s and CPU medians: what the headline numbers rest on."""
-    yield "| scenario | server | p50 ms | p99 ms | connects/s | server CPU | loadgen CPU | other CPU | reps |"
-    yield "|---|---|---|---|---|---|---|---|---|"
+    yield (
+        "| scenario | server | p50 ms | p99 ms | connects/s | retries "
+        "| server CPU | loadgen CPU | other CPU | reps |"
+    )
+    yield "|---|---|---|---|---|---|---|---|---|---|"
     for scenario in _scenarios(rows):
         for server in servers:
             results = rows.get((scenario, server), [])
             if not results:
                 continue
-            cells = [median(results, k) for k in ("p50_ms", "p99_ms", "connects_per_s")]
+            cells = [median(results, k) for k in ("p50_ms", "p99_ms", "connects_per_s", "connect_retries")]
             cpus = [median(results, k) for k in ("server_cpu", "loadgen_cpu", "other_cpu")]
             good = sum(1 for r in results if not r.get("errors"))
             yield (

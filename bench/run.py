@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -152,9 +154,12 @@ def main() -> int:
     for name, why in skipped.items():
         print(f"skipping {name}: {why}", file=sys.stderr)
     out = RESULTS / ("quick.jsonl" if args.quick else "results.jsonl")
-    RESULTS.mkdir(exist_ok=True)
-    out.unlink(missing_ok=True)
-    run_all(specs, timing, out, log_dir)
+    # Lines accumulate in an untracked file and replace the committed one only at the end: git commands
+    # that others run in the shared tree (stash, checkout) would otherwise swap a tracked file mid-run.
+    partial = log_dir / f"{out.stem}-{time.strftime('%Y%m%dT%H%M%S')}.jsonl"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    run_all(specs, timing, partial, log_dir)
+    os.replace(shutil.copy(partial, out.with_suffix(".tmp")), out)
     write_report(out, table, timing, skipped, source=source)
     print(f"results: {out}\ntable:   {table}")
     return 0

@@ -26,6 +26,7 @@ class SioWsClient {
     this.ws = null;
     this.sid = null;
     this.corked = false;
+    this.opened = false;
   }
 
   /** Open the WebSocket and join "/"; resolves once `40{"sid":...}` arrives. */
@@ -40,9 +41,13 @@ class SioWsClient {
       const ws = new WebSocket(this.url, { perMessageDeflate: false });
       this.ws = ws;
       ws.on("error", fail);
-      ws.on("close", () => fail(new Error("closed during connect")));
+      ws.on("close", (code, reason) => {
+        const stage = this.opened ? "after the Engine.IO open" : "before the Engine.IO open";
+        fail(new Error(`closed during connect (${stage}), code ${code} ${reason}`));
+      });
       ws.on("message", (data) => {
         if (data[0] === CH_OPEN) {
+          this.opened = true;
           ws.send("40");
         } else if (data[0] === CH_MESSAGE && data[1] === CH_CONNECT) {
           clearTimeout(timer);
@@ -101,24 +106,41 @@ class SioWsClient {
 }
 
 /**
- * Connect `count` clients with at most `concurrency` handshakes in flight.
- * Returns {clients, seconds}; throws the first connect error.
+ * Connect `count` clients with at most `concurrency` handshakes in flight. A failed connect is retried
+ * while fewer than `maxRetries` have failed in all; past that the last error is thrown.
+ * Returns {clients, seconds, retries}.
  */
-async function connectMany(origin, count, makeHandlers, { concurrency = 100, timeoutMs = 15000 } = {}) {
+async function connectMany(
+  origin,
+  count,
+  makeHandlers,
+  { concurrency = 100, timeoutMs = 15000, maxRetries = 0 } = {},
+) {
   const clients = new Array(count);
   let next = 0;
+  let retries = 0;
   const start = process.hrtime.bigint();
+  async function connectOne(index) {
+    for (;;) {
+      try {
+        return await new SioWsClient(origin, makeHandlers(index)).connect(timeoutMs);
+      } catch (err) {
+        retries += 1;
+        if (retries > maxRetries) throw err;
+      }
+    }
+  }
   async function worker() {
     while (next < count) {
       const index = next;
       next += 1;
-      clients[index] = await new SioWsClient(origin, makeHandlers(index)).connect(timeoutMs);
+      clients[index] = await connectOne(index);
     }
   }
   const workers = [];
   for (let i = 0; i < Math.min(concurrency, count); i += 1) workers.push(worker());
   await Promise.all(workers);
-  return { clients, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  return { clients, seconds: Number(process.hrtime.bigint() - start) / 1e9, retries };
 }
 
 /** Parse the integer that follows `"s":` (the bench payload's sequence number) in a frame. */

@@ -7,7 +7,8 @@
 //
 // Options: --warmup S, --duration S (measured window), --size BYTES (echo frame size, default 100),
 // --settle S (idle: wait before reading RSS), --server-pid PID (CPU share and RSS from /proc),
-// --label NAME (copied into every line), --deadline S (hard stop for the whole run).
+// --label NAME (copied into every line), --deadline S (hard stop for the whole run),
+// --connect-concurrency N (idle: handshakes in flight, default 50).
 "use strict";
 
 const { echo, broadcast, idle } = require("./scenarios_ws");
@@ -24,6 +25,10 @@ const DEFAULTS = {
   size: 100,
   settle: 1.5,
   levels: "1000,5000,10000",
+  // Handshakes in flight while connecting idle clients. sioactor's reference server closes a session whose
+  // CONNECT comes later than 1 s after the Engine.IO open (the protocol suite's connectTimeout), so a
+  // deep queue of handshakes on a saturated server would fail connects that Node (45 s) would accept.
+  "connect-concurrency": 50,
   "server-pid": 0,
   label: "",
   deadline: 120,
