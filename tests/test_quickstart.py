@@ -1,4 +1,4 @@
-"""The README's quick start, run for real: the public API from ``sioactor`` alone, a python-socketio client."""
+"""The README's quick start, run for real: the public API from ``sioactor`` alone, a real client."""
 
 from __future__ import annotations
 
