@@ -50,6 +50,7 @@ class Actor(Generic[M]):
 
     kind: ClassVar[str] = "actor"
     mailbox_size: int = 64
+    failure_kind: ClassVar[TraceKind] = TraceKind.FAILED  # what a raising ``handle`` is traced as
 
     def __init__(self, name: str, *, mailbox_size: int | None = None) -> None:
         self.name = name
@@ -188,7 +189,7 @@ class Actor(Generic[M]):
 
     async def _absorbed(self, exc: Exception, message: M) -> bool:
         # handle() raised: trace it, let on_failure decide. True when the actor keeps running.
-        self._trace(TraceKind.FAILED, message=message, detail=repr(exc))
+        self._trace(self.failure_kind, message=message, detail=repr(exc))
         try:
             await self.on_failure(exc)
         except Exception:

@@ -196,6 +196,7 @@ class LazyActor(Actor[M]):
             except Exception as exc:
                 if not await self._absorbed(exc, message):
                     return StopReason.FAILED
+                continue  # traced as a failure, not as handled (as Actor does)
             finally:
                 mailbox.handling = False
             if traced:
@@ -230,6 +231,7 @@ class LazyActor(Actor[M]):
         if final is None:
             return
         # A fresh scope: halt() cancelled the drain's, not this one; a supervisor's cancel() still reaches it.
+        started = anyio.current_time()
         with anyio.CancelScope() as self._scope:
             if self._cancel_requested:
                 self._scope.cancel()
@@ -237,6 +239,10 @@ class LazyActor(Actor[M]):
                 await self.handle(final)
             except Exception as exc:
                 await self._absorbed(exc, final)
+            else:
+                self._trace(
+                    TraceKind.HANDLED, message=final, duration=anyio.current_time() - started, depth=0
+                )
         self._scope = None
 
     async def _run_side(

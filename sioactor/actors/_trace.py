@@ -30,11 +30,13 @@ class TraceKind(enum.Enum):
     # sioactor's actors (engine session, socket, namespace, rooms). Acks, seen from the server: it sends an
     # event that asks for an ack (ACK_REQUESTED), and the client's ACK arrives (ACK_RECEIVED) or does not in
     # time (ACK_TIMEOUT); the client asks for one and the server's ACK goes out (ACK_SENT). ``detail`` is the
-    # ack id in all four.
+    # ack id in all four. BROADCAST is one packet sent to the sockets a room selection matched (traced by the
+    # namespace, ``fields``: event, rooms, receivers, failed).
     ACK_SENT = "ack_sent"
     ACK_RECEIVED = "ack_received"
     ACK_TIMEOUT = "ack_timeout"
     ACK_REQUESTED = "ack_requested"
+    BROADCAST = "broadcast"
     ROOM_JOIN = "room_join"
     ROOM_LEAVE = "room_leave"
     UPGRADE = "upgrade"

@@ -97,6 +97,7 @@ class SocketState:
     namespace: str
     sid: str
     engine: str | None = None
+    transport: str | None = None
     protocol: int | None = None
     rooms: set[str] = field(default_factory=set)
     pending_acks: dict[str, float] = field(default_factory=dict)
@@ -113,7 +114,9 @@ def split_socket_name(name: str) -> tuple[str, str] | None:
 
 
 def parse_rooms(detail: str | None, fields: object) -> set[str]:
-    """The rooms of a join/leave: ``fields["rooms"]`` if given, else the ``repr`` in *detail*."""
+    """The rooms of a join/leave: ``fields["rooms"]`` if given, else the ``repr`` in *detail* (older
+    traces). A leave of every room has ``fields["rooms"]`` null: see ``_socket_event``.
+    """
     value: object = fields.get("rooms") if isinstance(fields, dict) else None
     if value is None and detail:
         try:
@@ -147,7 +150,6 @@ class ConsoleModel:
         self.rate_out = SlidingRate()
         self._stopped: deque[str] = deque()
         self.upgraded: set[str] = set()
-        self._last_engine: str | None = None
 
     def tick(self, now: float) -> None:
         """Advance the model's clock without a record (a live console on a quiet server)."""
@@ -189,8 +191,6 @@ class ConsoleModel:
         actor = self.actors.get(name)
         if actor is None:
             actor = self.actors[name] = ActorState(name, kind)
-        if kind == "engine_session":
-            self._last_engine = name
         return actor
 
     def _new_socket(self, name: str, fields: object) -> SocketState | None:
@@ -198,9 +198,14 @@ class ConsoleModel:
         if parts is None:
             return None
         info = fields if isinstance(fields, dict) else {}
-        # Without an ``engine`` field, the session whose task just traced is the one that carried the CONNECT.
-        engine = info.get("engine", self._last_engine)
-        socket = SocketState(name, parts[0], parts[1], engine=engine, protocol=info.get("protocol"))
+        socket = SocketState(
+            name,
+            parts[0],
+            parts[1],
+            engine=info.get("engine"),
+            transport=info.get("transport"),
+            protocol=info.get("protocol"),
+        )
         socket.rooms.add(parts[1])
         self.sockets[name] = socket
         return socket
@@ -210,7 +215,11 @@ class ConsoleModel:
         if kind is TraceKind.ENQUEUED:
             actor.enqueued += 1
             actor.rate.add(record.time)
-            (self.rate_out if actor.kind == "engine_session" else self.rate_in).add(record.time)
+            # Out: packets queued for a client (an engine session's outbox); in: events from clients.
+            if actor.kind == "engine_session":
+                self.rate_out.add(record.time)
+            elif event.message == "EventReceived":
+                self.rate_in.add(record.time)
         elif kind is TraceKind.HANDLED:
             actor.handled += 1
         elif kind is TraceKind.SPAWNED:
@@ -233,11 +242,16 @@ class ConsoleModel:
         if kind is TraceKind.ROOM_JOIN:
             socket.rooms |= parse_rooms(event.detail, event.fields)
         elif kind is TraceKind.ROOM_LEAVE:
-            socket.rooms -= parse_rooms(event.detail, event.fields)
-        elif kind is TraceKind.ACK_SENT and event.detail is not None:
+            if isinstance(event.fields, dict) and event.fields.get("rooms", ()) is None:
+                socket.rooms.clear()  # leave_all: the own-id room too
+            else:
+                socket.rooms -= parse_rooms(event.detail, event.fields)
+        elif kind is TraceKind.ACK_REQUESTED and event.detail is not None:
             socket.pending_acks[event.detail] = record.time
         elif kind in (TraceKind.ACK_RECEIVED, TraceKind.ACK_TIMEOUT) and event.detail is not None:
             socket.pending_acks.pop(event.detail, None)
+        elif kind is TraceKind.STOPPED:
+            socket.pending_acks.clear()  # the server failed them with AckClosed
 
     def _stopped_actor(self, actor: ActorState, reason: str | None) -> None:
         actor.alive = False
@@ -300,10 +314,12 @@ class ConsoleModel:
         return [a for a in self.actors.values() if a.kind not in skip and a.alive]
 
     def transport_of(self, socket: SocketState) -> str:
-        """``websocket`` once the socket's engine session upgraded, ``polling`` before, ``?`` if unknown."""
-        if socket.engine is None:
-            return "?"
-        return "websocket" if socket.engine in self.upgraded else "polling"
+        """``websocket`` once the socket's engine session upgraded, else the transport it started on (``?``
+        when the trace did not say).
+        """
+        if socket.engine is not None and socket.engine in self.upgraded:
+            return "websocket"
+        return socket.transport or "?"
 
 
 def _sid_of(actor: str, kind: str, socket: SocketState | None) -> str | None:

@@ -62,18 +62,29 @@ class AckStream:
     Created by ``emit_with_ack``; not constructed directly.
     """
 
-    __slots__ = ("_convert", "_deadline", "_on_timeout", "_results", "_tickets", "_timeout", "_wake")
+    __slots__ = (
+        "_convert",
+        "_deadline",
+        "_on_expect",
+        "_on_timeout",
+        "_results",
+        "_tickets",
+        "_timeout",
+        "_wake",
+    )
 
     def __init__(
         self,
         *,
         timeout: float,
         convert: Callable[[Any], Any] | None,
-        on_timeout: Callable[[str], None] | None = None,
+        on_timeout: Callable[[str, int], None] | None = None,
+        on_expect: Callable[[str, int], None] | None = None,
     ) -> None:
         self._timeout = timeout
         self._convert = convert
-        self._on_timeout = on_timeout
+        self._on_timeout = on_timeout  # (sid, ack id): log and trace a silent client
+        self._on_expect = on_expect  # (sid, ack id): the trace's ACK_REQUESTED, when a tracer listens
         self._deadline = anyio.current_time() + timeout
         self._results: deque[tuple[str, Any]] = deque()
         self._tickets: dict[str, tuple[AckTable, int]] = {}
@@ -87,6 +98,8 @@ class AckStream:
         """Await socket ``table.sid``'s answer to *ack_id* (internal: called by the emitter)."""
         self._tickets[table.sid] = (table, ack_id)
         table.register(ack_id, self)
+        if self._on_expect is not None:
+            self._on_expect(table.sid, ack_id)
 
     def abandon(self, sid: str) -> None:
         """Stop awaiting socket *sid* (internal: its emit failed, so it will never answer)."""
@@ -143,7 +156,7 @@ class AckStream:
             table.discard(ack_id)
             self._results.append((sid, AckTimeout(sid, self._timeout)))
             if self._on_timeout is not None:
-                self._on_timeout(sid)
+                self._on_timeout(sid, ack_id)
         self._tickets.clear()
 
     def _push(self, sid: str, result: Any) -> None:
@@ -157,14 +170,22 @@ class AckSender:
     only the first ``send`` is sent (an ack id is answered once).
     """
 
-    __slots__ = ("_ack_id", "_conn", "_nsp", "_parser", "_sent")
+    __slots__ = ("_ack_id", "_conn", "_nsp", "_on_sent", "_parser", "_sent")
 
-    def __init__(self, conn: EngineConnection, parser: Parser, nsp: str, ack_id: int | None) -> None:
+    def __init__(
+        self,
+        conn: EngineConnection,
+        parser: Parser,
+        nsp: str,
+        ack_id: int | None,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> None:
         self._conn = conn
         self._parser = parser
         self._nsp = nsp
         self._ack_id = ack_id
         self._sent = False
+        self._on_sent = on_sent  # the trace's ACK_SENT, when a tracer listens
 
     @property
     def requested(self) -> bool:
@@ -183,3 +204,5 @@ class AckSender:
         self._sent = True
         packet = Packet(type=PacketType.ACK, nsp=self._nsp, data=list(to_args(data)), id=self._ack_id)
         self._conn.send(self._parser.encode(packet))
+        if self._on_sent is not None and self._ack_id is not None:
+            self._on_sent(self._ack_id)

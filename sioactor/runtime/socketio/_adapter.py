@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from sioactor.actors._errors import SendError
+from sioactor.actors._trace import TraceKind
 from sioactor.actors.socketio import Join, Leave, Select
 from sioactor.protocol.socketio import Packet
 from sioactor.runtime.socketio._errors import BroadcastError
@@ -116,6 +117,7 @@ class LocalAdapter:
                 conn.send(encoded)
             except SendError as exc:
                 errors[socket.id] = exc
+        self._trace(packet, opts, len(targets), len(errors))
         if errors:
             raise BroadcastError(errors)
 
@@ -132,20 +134,37 @@ class LocalAdapter:
             except SendError as exc:
                 stream.abandon(socket.id)
                 errors[socket.id] = exc
+        self._trace(packet, opts, len(targets), len(errors))
         if errors:
             raise BroadcastError(errors)
+
+    def _trace(self, packet: Packet, opts: BroadcastOptions, receivers: int, failed: int) -> None:
+        io = self._ns.io
+        if io.tracer is None:
+            return
+        event = packet.data[0] if isinstance(packet.data, list) and packet.data else None
+        rooms = sorted(opts.rooms)
+        target = ", ".join(rooms) if rooms else "every socket"
+        io.trace(
+            TraceKind.BROADCAST,
+            f"namespace:{self._ns.path}",
+            detail=f"to {target}: {receivers} sent, {failed} failed",
+            fields={"event": event, "rooms": rooms, "receivers": receivers, "failed": failed},
+        )
 
     async def add_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
         """See ``Adapter.add_sockets``."""
         joined = tuple(rooms)
         for socket in await self._select(opts):
             self._ns.rooms.tell(Join(sid=socket.id, rooms=joined))
+            self._ns.io.trace_rooms(TraceKind.ROOM_JOIN, socket._name, joined)
 
     async def del_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
         """See ``Adapter.del_sockets``."""
         left = tuple(rooms)
         for socket in await self._select(opts):
             self._ns.rooms.tell(Leave(sid=socket.id, rooms=left))
+            self._ns.io.trace_rooms(TraceKind.ROOM_LEAVE, socket._name, left)
 
     async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
         """See ``Adapter.disconnect_sockets``."""

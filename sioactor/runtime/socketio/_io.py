@@ -316,6 +316,12 @@ class SocketIo:
                 TraceEvent(kind=kind, actor=actor, actor_kind=actor.split(":", 1)[0], **details)
             )
 
+    def trace_rooms(self, kind: TraceKind, actor: str, rooms: Sequence[str] | None) -> None:
+        """Report a join or leave of *rooms* (``None``: every room, the socket's own included)."""
+        if self.tracer is not None:
+            detail = "*" if rooms is None else ", ".join(rooms)
+            self.trace(kind, actor, detail=detail, fields={"rooms": None if rooms is None else list(rooms)})
+
 
 def _state_map(state: Any) -> dict[type, Any]:
     if state is None:

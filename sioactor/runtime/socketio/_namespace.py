@@ -181,11 +181,15 @@ class Namespace:
             timeout=self.io.config.ack_timeout if timeout is None else timeout,
             convert=convert,
             on_timeout=self._ack_timed_out,
+            on_expect=None if self.io.tracer is None else self._ack_requested,
         )
 
-    def _ack_timed_out(self, sid: str) -> None:
-        logger.debug("%s: socket %s did not answer an ack in time", self.path, sid)
-        self.io.trace(TraceKind.ACK_TIMEOUT, f"socket:{self.path}:{sid}")
+    def _ack_timed_out(self, sid: str, ack_id: int) -> None:
+        logger.debug("%s: socket %s did not answer ack %d in time", self.path, sid, ack_id)
+        self.io.trace(TraceKind.ACK_TIMEOUT, f"socket:{self.path}:{sid}", detail=str(ack_id))
+
+    def _ack_requested(self, sid: str, ack_id: int) -> None:
+        self.io.trace(TraceKind.ACK_REQUESTED, f"socket:{self.path}:{sid}", detail=str(ack_id))
 
     async def connect(self, socket: Socket, auth: Any) -> None:
         """Run the middleware chain, then accept (CONNECT reply, connect handler) or refuse the socket."""

@@ -249,18 +249,20 @@ class Socket:
         """
         if self._closing:
             return
-        self._ns.rooms.tell(Join(sid=self.id, rooms=room_list(rooms)))
-        self._ns.io.trace(TraceKind.ROOM_JOIN, self._name, detail=repr(rooms))
+        joined = room_list(rooms)
+        self._ns.rooms.tell(Join(sid=self.id, rooms=joined))
+        self._ns.io.trace_rooms(TraceKind.ROOM_JOIN, self._name, joined)
 
     def leave(self, rooms: Rooms) -> None:
         """Leave *rooms* (a message, as ``join``)."""
-        self._ns.rooms.tell(Leave(sid=self.id, rooms=room_list(rooms)))
-        self._ns.io.trace(TraceKind.ROOM_LEAVE, self._name, detail=repr(rooms))
+        left = room_list(rooms)
+        self._ns.rooms.tell(Leave(sid=self.id, rooms=left))
+        self._ns.io.trace_rooms(TraceKind.ROOM_LEAVE, self._name, left)
 
     def leave_all(self) -> None:
         """Leave every room (the socket's own-id room included, as socket.io does)."""
         self._ns.rooms.tell(Leave(sid=self.id, rooms=None))
-        self._ns.io.trace(TraceKind.ROOM_LEAVE, self._name, detail="*")
+        self._ns.io.trace_rooms(TraceKind.ROOM_LEAVE, self._name, None)
 
     async def rooms(self) -> list[str]:
         """The rooms this socket is in (its own id is one), after every join and leave it told before.
@@ -340,12 +342,17 @@ class Socket:
             logger.debug("%s: no handler for event %r", self._name, message.event)
             return
         handler, concurrent = entry
-        ack = AckSender(self.conn, self._ns.parser, self._ns.path, message.ack_id)
+        traced = message.ack_id is not None and self._ns.io.tracer is not None
+        on_sent = self._trace_ack_sent if traced else None
+        ack = AckSender(self.conn, self._ns.parser, self._ns.path, message.ack_id, on_sent)
         ctx = self._context(event=message.event, args=message.args, ack=ack)
         if concurrent:
             self._actor.concurrently(message, lambda: handler(ctx))
         else:
             await handler(ctx)
+
+    def _trace_ack_sent(self, ack_id: int) -> None:
+        self._ns.io.trace(TraceKind.ACK_SENT, self._name, detail=str(ack_id))
 
     def _accept(self) -> None:
         self._accepted = True
@@ -364,6 +371,7 @@ class Socket:
         if self._closing:
             return
         self._closing = True
+        self._actor.disconnect_reason = reason
         self._client.forget(self)
         self.acks.fail_all(AckClosed(self.id))
         if notify and self._accepted:

@@ -1,18 +1,22 @@
 """The socket actor: a core ``LazyActor`` (bounded deque, drained by a task started on demand, so an idle
 socket holds no task) whose messages are handled by its ``Socket``.
 
-It adds only Socket.IO's failure policy: a handler that raises is logged and traced, and the socket goes on
-with its next event (one bad event must not disconnect a client).
+It adds Socket.IO's failure policy (a handler that raises is logged and traced, and the socket goes on with
+its next event: one bad event must not disconnect a client) and what its trace says: the event name of each
+message, the engine session, transport and protocol at spawn, and the disconnect reason at stop.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from sioactor.actors._lazy import LazyActor
+from sioactor.actors._ref import StopReason
 from sioactor.actors._trace import TraceKind
-from sioactor.actors.socketio import SocketMessage
+from sioactor.actors.socketio import Connect, EventReceived, SocketMessage
+from sioactor.protocol._reasons import DisconnectReason
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._socket import Socket
@@ -26,16 +30,43 @@ class SocketActor(LazyActor[SocketMessage]):
     """The actor of one socket (``socket:<ns>:<sid>``): ``Connect``, events, then ``Disconnect``."""
 
     kind = "socket"
+    failure_kind = TraceKind.HANDLER_FAILED  # one event per failed handler, with the event's name
 
     def __init__(self, socket: Socket, *, mailbox_size: int) -> None:
         super().__init__(socket._name, mailbox_size=mailbox_size)
         self._socket = socket
+        self.disconnect_reason: DisconnectReason | None = None  # set by Socket._close, for the trace
 
     async def handle(self, message: SocketMessage) -> None:
         """Hand *message* to the socket."""
         await self._socket._handle(message)
 
     async def on_failure(self, exc: Exception) -> None:
-        """Log and trace a failed handler; keep the socket running."""
+        """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running."""
         logger.error("%s: a handler failed", self.name, exc_info=exc)
-        self._socket._ns.io.trace(TraceKind.HANDLER_FAILED, self.name, detail=repr(exc))
+
+    def trace_fields(self, message: SocketMessage) -> Mapping[str, Any] | None:
+        """An event's name, ack id and arguments (the tracer drops ``args`` unless payloads are traced);
+        the reason of a ``Disconnect``. A ``Connect``'s auth is never traced.
+        """
+        if isinstance(message, EventReceived):
+            return {"event": message.event, "ack": message.ack_id, "args": message.args}
+        if isinstance(message, Connect):
+            return None
+        return {"reason": message.reason.value}
+
+    def spawn_fields(self) -> Mapping[str, Any]:
+        """The engine session (its sid is its actor's name), transport and protocol of this socket."""
+        conn = self._socket.conn
+        return {
+            "engine": conn.sid,
+            "transport": conn.transport,
+            "protocol": int(self._socket.protocol),
+            "namespace": self._socket.ns,
+        }
+
+    def stop_detail(self, reason: StopReason) -> str:
+        """Why the socket left (``client_ns_disconnect``, ``transport_close`` ...) rather than ``normal``."""
+        if self.disconnect_reason is None or reason is not StopReason.NORMAL:
+            return reason.value
+        return self.disconnect_reason.value

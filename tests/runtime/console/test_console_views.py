@@ -39,11 +39,18 @@ def session() -> list[TraceRecord]:
     return [
         rec(1.0, TraceKind.SPAWNED, ENGINE, "engine_session", depth=0, capacity=128),
         rec(1.1, TraceKind.UPGRADE, ENGINE, "engine_session", detail="polling -> websocket"),
-        rec(1.2, TraceKind.SPAWNED, SOCKET, "socket", fields={"engine": ENGINE, "protocol": 5}),
+        rec(
+            1.2,
+            TraceKind.SPAWNED,
+            SOCKET,
+            "socket",
+            fields={"engine": ENGINE, "transport": "polling", "protocol": 5},
+        ),
         rec(1.3, TraceKind.ROOM_JOIN, SOCKET, "socket", detail="['lobby', 'vip']"),
         rec(1.4, TraceKind.ENQUEUED, SOCKET, "socket", message="EventReceived", fields={"event": "chat"}),
         rec(1.5, TraceKind.ENQUEUED, ENGINE, "engine_session", message="str", depth=96, capacity=128),
-        rec(1.6, TraceKind.ACK_SENT, SOCKET, "socket", detail="7"),
+        rec(1.6, TraceKind.ACK_REQUESTED, SOCKET, "socket", detail="7"),
+        rec(1.65, TraceKind.ACK_SENT, SOCKET, "socket", detail="3"),  # an answer: nothing pending
         rec(1.7, TraceKind.MAILBOX_FULL, SOCKET, "socket", message="EventReceived", depth=32, capacity=32),
         rec(1.8, TraceKind.HANDLER_FAILED, SOCKET, "socket", detail="ValueError('boom')"),
         rec(1.9, TraceKind.ROOM_LEAVE, SOCKET, "socket", detail="'vip'"),
@@ -161,3 +168,24 @@ async def until(condition: Callable[[], bool]) -> None:
     # File reads run in worker threads, which wait_all_tasks_blocked() does not wait for.
     while not condition():  # noqa: ASYNC110 (no event to wait for: the reader is a thread)
         await anyio.sleep(0.005)
+
+
+def test_leave_all_empties_the_rooms_and_a_stop_clears_pending_acks() -> None:
+    model = ConsoleModel()
+    model.apply_all(session())
+    model.apply(rec(2.0, TraceKind.ROOM_LEAVE, SOCKET, "socket", detail="*", fields={"rooms": None}))
+    (socket,) = model.live_sockets()
+    assert socket.rooms == set()
+    model.apply(rec(2.1, TraceKind.STOPPED, SOCKET, "socket", detail="transport_close"))
+    assert socket.pending_acks == {}
+    assert model.actors[SOCKET].stop_reason == "transport_close"
+
+
+def test_transport_comes_from_the_spawn_until_an_upgrade() -> None:
+    model = ConsoleModel()
+    fields = {"engine": "E2", "transport": "websocket", "protocol": 5}
+    model.apply(rec(1.0, TraceKind.SPAWNED, "socket:/:S2", "socket", fields=fields))
+    model.apply(rec(1.1, TraceKind.SPAWNED, "socket:/:S3", "socket"))
+    by_sid = {s.sid: s for s in model.live_sockets()}
+    assert model.transport_of(by_sid["S2"]) == "websocket"
+    assert (by_sid["S3"].engine, model.transport_of(by_sid["S3"])) == (None, "?")
