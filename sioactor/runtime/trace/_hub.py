@@ -7,6 +7,10 @@ bounded stream with ``send_nowait``. A subscriber that does not keep up loses ev
 
 Payloads are not traced unless the hub was built with ``trace_payloads=True``: the ``fields`` keys in
 ``PAYLOAD_FIELDS`` are removed otherwise. Auth (``SECRET_FIELDS``) is always removed.
+
+The snapshot for late consoles is bounded twice: at most ``_STATE_PER_ACTOR`` records per actor, and at most
+``snapshot_actors`` actors. An actor whose ``STOPPED`` is never traced (a tracer attached mid-life, a task
+killed without teardown) would otherwise be kept forever; past the bound the oldest-spawned is forgotten.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ PAYLOAD_FIELDS = frozenset({"payload", "args", "data"})
 SECRET_FIELDS = frozenset({"auth", "token", "password", "headers", "cookie"})
 
 DEFAULT_BUFFER = 4096
+DEFAULT_SNAPSHOT_ACTORS = 100_000
 _ENQUEUED, _HANDLED, _STOPPED = TraceKind.ENQUEUED, TraceKind.HANDLED, TraceKind.STOPPED
 _STATE_PER_ACTOR = 32
 
@@ -112,12 +117,20 @@ class TraceHub:
     Args:
         trace_payloads: keep payload fields (``PAYLOAD_FIELDS``) in the events; secrets are removed anyway.
         clock: the wall clock that stamps records (tests pass a fake one).
+        snapshot_actors: how many live actors ``snapshot`` remembers (the oldest-spawned are forgotten).
     """
 
-    __slots__ = ("_clock", "_live", "_seq", "_subscribers", "trace_payloads")
+    __slots__ = ("_clock", "_live", "_seq", "_subscribers", "snapshot_actors", "trace_payloads")
 
-    def __init__(self, *, trace_payloads: bool = False, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        trace_payloads: bool = False,
+        clock: Callable[[], float] = time.time,
+        snapshot_actors: int = DEFAULT_SNAPSHOT_ACTORS,
+    ) -> None:
         self.trace_payloads = trace_payloads
+        self.snapshot_actors = snapshot_actors
         self._clock = clock
         self._seq = 0
         self._subscribers: tuple[TraceSubscription, ...] = ()
@@ -168,6 +181,8 @@ class TraceHub:
         if kept is None:
             if record.event.kind is not TraceKind.SPAWNED:
                 return  # an actor that never reports its start never reports its stop either
+            if len(self._live) >= self.snapshot_actors:
+                del self._live[next(iter(self._live))]  # dicts keep insertion order: the oldest spawn
             kept = self._live[record.event.actor] = []
         if len(kept) >= _STATE_PER_ACTOR:
             del kept[1]  # keep the SPAWNED record, forget the oldest change after it

@@ -104,3 +104,22 @@ async def test_recorder_writes_json_lines(tmp_path: Path) -> None:
     actors = [r.event.actor for r in lines if isinstance(r, TraceRecord)]
     assert actors == [f"socket:/:s{n}" for n in range(6)]
     assert hub.subscribers == 0
+
+
+def test_snapshot_is_bounded_per_actor_and_in_actors() -> None:
+    hub = TraceHub(snapshot_actors=3)
+
+    def state(kind: TraceKind, actor: str) -> TraceEvent:
+        return TraceEvent(kind=kind, actor=actor, actor_kind="socket")
+
+    for n in range(5):  # five actors spawn and never report their stop
+        hub.record(state(TraceKind.SPAWNED, f"a{n}"))
+    for _ in range(100):
+        hub.record(state(TraceKind.ROOM_JOIN, "a4"))
+    kept = hub.snapshot()
+    assert sorted({r.event.actor for r in kept}) == ["a2", "a3", "a4"]  # the oldest spawns forgotten
+    a4 = [r.event.kind for r in kept if r.event.actor == "a4"]
+    assert a4[0] is TraceKind.SPAWNED
+    assert len(a4) == 32
+    hub.record(state(TraceKind.STOPPED, "a4"))
+    assert {r.event.actor for r in hub.snapshot()} == {"a2", "a3"}
