@@ -92,6 +92,7 @@ class EngineSession:
         "_outbox_send",
         "_tracer",
         "_wake",
+        "_write_scope",
         "_writer",
         "close_reason",
         "config",
@@ -100,7 +101,7 @@ class EngineSession:
         "request",
         "sid",
         "transport",
-        "upgrade_scope",
+        "upgrade_abort",
     )
 
     def __init__(
@@ -123,8 +124,8 @@ class EngineSession:
         self.request = request
         self.config = config
         self.close_reason: EngineCloseReason | None = None
-        # The upgrading WebSocket's reader runs under this scope, so an upgrade timeout can stop it.
-        self.upgrade_scope: anyio.CancelScope | None = None
+        # Stops the upgrading WebSocket (cancels its reader or closes a direct socket) on upgrade timeout.
+        self.upgrade_abort: Callable[[], None] | None = None
         self.machine = SessionStateMachine(
             protocol=protocol,
             websocket=transport == "websocket",
@@ -147,6 +148,7 @@ class EngineSession:
         self._drained = False
         self._drained_event: anyio.Event | None = None
         self._writer: TransportWriter | None = None
+        self._write_scope: anyio.CancelScope | None = None
 
     def __repr__(self) -> str:
         return f"<EngineSession {self.sid} {self.transport} {self.machine.state.value}>"
@@ -189,12 +191,13 @@ class EngineSession:
             return
         self.close_reason = reason
         self.machine.handle(SessionEvent.CLOSED)
-        if self.upgrade_scope is not None:
-            self.upgrade_scope.cancel()
+        self._abort_upgrade()
         if reason in _FLUSHING_CLOSE and self._has_reader(reason):
             self._control(_CLOSE)
         else:
             self._discard_outbox()
+            if self._write_scope is not None:
+                self._write_scope.cancel()  # a write blocked on a client that reads nothing is moot now
             if self.machine.poll_pending:
                 self._control(_NOOP if reason in _CLIENT_CLOSE else _CLOSE)
             self._mark_drained()
@@ -251,7 +254,11 @@ class EngineSession:
         # A client that stops reading blocks the write; it is dead once its heartbeat deadline passes.
         machine = self.machine
         with anyio.move_on_after(self._delay(machine.liveness_deadline())) as scope:
-            return await writer.write_batch(batch)
+            self._write_scope = scope
+            try:
+                return await writer.write_batch(batch)
+            finally:
+                self._write_scope = None
         if scope.cancelled_caught:
             self.expired()
         return False
@@ -425,16 +432,19 @@ class EngineSession:
         """The upgrading WebSocket sent ``5``: from now on the session's transport is the WebSocket."""
         self.machine.handle(SessionEvent.UPGRADED)
         self.transport = "websocket"
-        self.upgrade_scope = None
+        self.upgrade_abort = None
         self._trace(TraceKind.UPGRADE, detail="polling -> websocket")
 
     def upgrade_failed(self) -> None:
         """The upgrading WebSocket closed, misbehaved or timed out: the session stays on polling."""
         if self.machine.upgrading:
             self.machine.handle(SessionEvent.UPGRADE_FAILED)
-        if self.upgrade_scope is not None:
-            self.upgrade_scope.cancel()
-            self.upgrade_scope = None
+        self._abort_upgrade()
+
+    def _abort_upgrade(self) -> None:
+        abort, self.upgrade_abort = self.upgrade_abort, None
+        if abort is not None:
+            abort()
 
     # -- internals ------------------------------------------------------------------------------------------
 

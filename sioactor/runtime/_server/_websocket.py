@@ -6,6 +6,10 @@ outbox without awaiting the socket; a writer task wakes once per batch (when the
 writes everything queued so far in one ``send``. An echo of N messages that arrived in one read thus
 costs one write, not N, and no task hop per frame. ``send`` waits only when the outbox holds more than
 ``ws_write_buffer`` bytes, which is the back-pressure a slow client exerts.
+
+An app that knows the embedded server may instead take the connection directly (``_direct.py``): the
+reader then calls the app's handler with each message, and the app writes frames without awaiting, so the
+connection costs one task (this reader) and no ASGI message at all.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from ._config import ServerConfig
+from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, make_sink
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
 
 logger = logging.getLogger("sioactor.server")
@@ -61,19 +66,40 @@ class WebSocketConnection:
         self._eof_sent = False
         self._close_deadline = math.inf
         self._read_scope: anyio.CancelScope | None = None
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._direct: DirectHandler | None = None
+        self._direct_socket: DirectSocket | None = None
+        self._out_sink: ByteSink | None = None
 
     async def run(self, app: ASGIApp, scope: Scope) -> None:
         """Handshake, then read until the connection closes; returns once the app has returned."""
         async with anyio.create_task_group() as tg:
+            self._task_group = tg
+            scope["extensions"] = {**scope.get("extensions", {}), DIRECT_WEBSOCKET: self}
             tg.start_soon(self._run_app, app, scope)
             await self._decided.wait()
-            tg.start_soon(self._write_loop)
+            if self._direct is None:
+                tg.start_soon(self._write_loop)
             if self._protocol is not None:
                 await self._read_loop(self._protocol)
             self._disconnect(self._close_code())
             await self._app_done.wait()
             self._writer_stop = True
             self._out_wake.set()
+            if self._direct is not None:
+                tg.cancel_scope.cancel()  # a drain task still writing to a peer that is gone
+
+    def accept(self, handler: DirectHandler) -> DirectSocket:
+        """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
+        *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``)."""
+        if self._decided.is_set() or self._task_group is None:
+            raise RuntimeError("direct accept after the handshake was decided")
+        sink = make_sink(self._stream, self._task_group)
+        self._direct_socket = DirectSocket(sink, self._close, self._config.ws_write_buffer)
+        self._direct = handler
+        self._out_sink = sink
+        self._accept({"type": "websocket.accept"})
+        return self._direct_socket
 
     # The app's side -------------------------------------------------------------------------------------
 
@@ -88,6 +114,9 @@ class WebSocketConnection:
             self._finish_app(failed)
 
     def _finish_app(self, failed: bool) -> None:
+        if self._direct is not None and not failed:
+            self._app_done.set()  # the handler owns the open connection now
+            return
         if not self._decided.is_set():
             self._queue([_FAILURE if failed else _REJECTION, b""])
             self._decided.set()
@@ -221,6 +250,9 @@ class WebSocketConnection:
                 self._fragments = []
 
     def _deliver(self, is_text: bool, data: bytes, protocol: ServerProtocol) -> None:
+        if self._direct is not None:
+            self._deliver_direct(self._direct, is_text, data, protocol)
+            return
         if is_text:
             try:
                 message: Message = {"type": "websocket.receive", "text": data.decode()}
@@ -233,7 +265,27 @@ class WebSocketConnection:
         self._inbox_wake.set()
         self._inbox_wake = anyio.Event()
 
+    def _deliver_direct(
+        self, handler: DirectHandler, is_text: bool, data: bytes, protocol: ServerProtocol
+    ) -> None:
+        try:
+            handler.on_message(data.decode() if is_text else data)
+        except UnicodeDecodeError:
+            protocol.fail(1007, "invalid UTF-8 in a text message")
+        except Exception:
+            logger.exception("direct WebSocket handler failed")
+            protocol.fail(1011, "")
+
     def _disconnect(self, code: int) -> None:
+        if self._gone is None and self._direct is not None:
+            self._gone = {"type": "websocket.disconnect", "code": code}
+            if self._direct_socket is not None:
+                self._direct_socket.closed = True
+            try:
+                self._direct.on_close(code)
+            except Exception:
+                logger.exception("direct WebSocket handler failed on close")
+            return
         if self._gone is None:
             self._gone = {"type": "websocket.disconnect", "code": code}
             self._inbox.append(dict(self._gone))
@@ -255,6 +307,11 @@ class WebSocketConnection:
                 self._read_scope.deadline = self._close_deadline
 
     def _queue(self, chunks: list[bytes]) -> None:
+        if self._out_sink is not None:
+            self._out_sink.write(b"".join(chunks))
+            if b"" in chunks:
+                self._out_sink.write_eof()  # websockets' end of the closing handshake
+            return
         if chunks:
             self._out.extend(chunks)
             self._out_size += sum(map(len, chunks))

@@ -17,7 +17,9 @@ from sioactor.actors._engine_session import EngineSession, SessionConfig
 from sioactor.actors._trace import Tracer
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Handshake, encode_open
+from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
 from sioactor.runtime.engineio._config import EngineConfig
+from sioactor.runtime.engineio._direct import handle_direct_websocket
 from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send, headers_of, query_of
 from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._websocket import handle_websocket
@@ -103,7 +105,11 @@ class EngineServer:
         if scope["type"] == "http":
             await handle_http(self, scope, receive, send)
         elif scope["type"] == "websocket":
-            await handle_websocket(self, scope, receive, send)
+            offer = scope.get("extensions", {}).get(DIRECT_WEBSOCKET)
+            if offer is not None:
+                await handle_direct_websocket(self, scope, receive, send, offer)
+            else:
+                await handle_websocket(self, scope, receive, send)
 
     # -- what the transports call -------------------------------------------------------------------------
 

@@ -18,13 +18,20 @@ import anyio
 from sioactor.actors._engine_session import EngineSession
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType, decode_packet, encode_ws_frames
+from sioactor.protocol.engineio import (
+    EngineProtocol,
+    OutboxEntry,
+    Packet,
+    PacketType,
+    decode_packet,
+    encode_ws_frames,
+)
 from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
 
 if TYPE_CHECKING:
     from sioactor.runtime.engineio._server import EngineServer
 
-__all__ = ("handle_websocket",)
+__all__ = ("batch_frames", "handle_websocket", "refuse", "too_big")
 
 logger = logging.getLogger("sioactor.engineio")
 
@@ -41,14 +48,14 @@ async def handle_websocket(server: EngineServer, scope: Scope, receive: Receive,
     query = query_of(scope)
     sid = query.get("sid")
     if query.get("transport") != "websocket" or not server.transport_known("websocket"):
-        await _refuse(send, "unknown transport")
+        await refuse(send, "unknown transport")
     elif sid is not None:
         await _upgrade(server, server.lookup(sid), receive, send)
     else:
         await _direct(server, scope, receive, send)
 
 
-async def _refuse(send: Send, why: str) -> None:
+async def refuse(send: Send, why: str) -> None:
     logger.info("engine.io websocket refused: %s", why)
     await send({"type": "websocket.close", "code": _REFUSED})
 
@@ -57,11 +64,11 @@ async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Se
     query = query_of(scope)
     protocol = server.protocol_of(query)
     if protocol is None:
-        await _refuse(send, f"unsupported protocol version {query.get('EIO')!r}")
+        await refuse(send, f"unsupported protocol version {query.get('EIO')!r}")
         return
     request = server.request_info(scope)
     if await server.allowed(request) is not None:
-        await _refuse(send, "forbidden by allow_request")
+        await refuse(send, "forbidden by allow_request")
         return
     session = await server.open_session(protocol, "websocket", request)
     try:
@@ -75,17 +82,17 @@ async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Se
 
 async def _upgrade(server: EngineServer, session: EngineSession | None, receive: Receive, send: Send) -> None:
     if session is None:
-        await _refuse(send, "unknown sid")
+        await refuse(send, "unknown sid")
         return
     try:
         session.websocket_attached()
     except ProtocolError as exc:
-        await _refuse(send, f"session {session.sid}: {exc.reason}")
+        await refuse(send, f"session {session.sid}: {exc.reason}")
         return
     await send({"type": "websocket.accept"})
     upgraded = False
     with anyio.CancelScope() as scope:
-        session.upgrade_scope = scope
+        session.upgrade_abort = scope.cancel
         upgraded = await _probe(session, receive, send)
     if not upgraded:
         session.upgrade_failed()
@@ -178,7 +185,7 @@ async def _read_loop(writer: _WsWriter, receive: Receive) -> None:
         frame = message.get("text")
         if frame is None:
             frame = message.get("bytes") or b""
-        if _too_big(frame, session.config.max_payload):
+        if too_big(frame, session.config.max_payload):
             # As Node's ws does: close 1009, and the session ends with a transport error.
             writer.close_code, writer.close_reason = _TOO_BIG, "message too big"
             size = len(frame.encode() if isinstance(frame, str) else frame)
@@ -193,27 +200,38 @@ async def _read_loop(writer: _WsWriter, receive: Receive) -> None:
         session.receive(packet)
 
 
-def _too_big(frame: str | bytes, limit: int) -> bool:
+def too_big(frame: str | bytes, limit: int) -> bool:
     # Counted in UTF-8 bytes, as the wire carries it; a text frame needs encoding only when it might exceed.
     if isinstance(frame, bytes) or len(frame) * 4 <= limit:
         return len(frame) > limit
     return len(frame.encode()) > limit
 
 
-async def _write_batch(session: EngineSession, send: Send, batch: list[OutboxEntry]) -> bool:
-    """Send *batch*; False once it held the session's close packet."""
+def batch_frames(batch: list[OutboxEntry], protocol: EngineProtocol) -> tuple[list[str | bytes], bool]:
+    """The WebSocket frames for *batch* (noops skipped), and False when it ended with the close packet."""
+    frames: list[str | bytes] = []
     for entry in batch:
+        if isinstance(entry, str):
+            frames.append("4" + entry)
+            continue
         if isinstance(entry, Packet):
             if entry.type is PacketType.NOOP:
                 continue
             if entry.type is PacketType.CLOSE:
-                return False
-        for frame in encode_ws_frames(entry, protocol=session.protocol):
-            if isinstance(frame, str):
-                await send({"type": "websocket.send", "text": frame})
-            else:
-                await send({"type": "websocket.send", "bytes": frame})
-    return True
+                return frames, False
+        frames.extend(encode_ws_frames(entry, protocol=protocol))
+    return frames, True
+
+
+async def _write_batch(session: EngineSession, send: Send, batch: list[OutboxEntry]) -> bool:
+    """Send *batch*; False once it held the session's close packet."""
+    frames, more = batch_frames(batch, session.protocol)
+    for frame in frames:
+        if isinstance(frame, str):
+            await send({"type": "websocket.send", "text": frame})
+        else:
+            await send({"type": "websocket.send", "bytes": frame})
+    return more
 
 
 async def _close(send: Send, code: int, reason: str = "") -> None:

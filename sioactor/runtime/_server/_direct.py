@@ -1,0 +1,239 @@
+"""The direct WebSocket: how an app that knows the embedded server skips ASGI messages on the hot path.
+
+ASGI costs each WebSocket message a dict, a task hop through an inbox to the app's ``receive``, and another
+through an outbox to a writer task. The embedded server therefore offers, in every ``websocket`` scope, the
+ASGI extension ``scope["extensions"]["sioactor.direct_websocket"]``: a ``DirectOffer``. An app that knows it
+(sioactor's Engine.IO server) calls ``offer.accept(handler)`` instead of sending ``websocket.accept`` and
+returns; from then on the connection's reader task calls ``handler`` with each whole message, and the app
+writes pre-encoded frames with ``DirectSocket.write`` (no await). Other apps ignore the extension and get
+plain ASGI, so uvicorn, hypercorn and Starlette mounts keep working unchanged.
+
+Writing: ``write`` frames the messages (a server frame is unmasked, so its header is two to ten bytes) and
+sends them to the kernel at once with a non-blocking send: on asyncio through the connection's transport
+(``transport.write``, which buffers what the kernel refuses), on trio straight to the non-blocking socket.
+Only when the kernel buffer is full does a drain task start (trio), and it ends once the backlog is written. A
+caller that wants back-pressure checks ``buffered`` and awaits ``drained()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+import anyio
+from anyio.abc import SocketAttribute, SocketStream, TaskGroup
+
+__all__ = ("DIRECT_WEBSOCKET", "ByteSink", "DirectHandler", "DirectOffer", "DirectSocket", "frame_header")
+
+logger = logging.getLogger("sioactor.server")
+
+DIRECT_WEBSOCKET = "sioactor.direct_websocket"
+_TEXT = 0x81
+_BINARY = 0x82
+
+
+def frame_header(opcode_byte: int, size: int) -> bytes:
+    """The header of one final, unmasked server frame carrying *size* payload bytes (RFC 6455 §5.2)."""
+    if size < 126:
+        return bytes((opcode_byte, size))
+    if size < 65_536:
+        return bytes((opcode_byte, 126)) + size.to_bytes(2, "big")
+    return bytes((opcode_byte, 127)) + size.to_bytes(8, "big")
+
+
+def encode_frames(messages: Iterable[str | bytes]) -> bytes:
+    """Whole WebSocket frames for *messages*: text frames for ``str``, binary frames for ``bytes``."""
+    out = bytearray()
+    for message in messages:
+        if isinstance(message, str):
+            data = message.encode()
+            out += frame_header(_TEXT, len(data))
+        else:
+            data = message
+            out += frame_header(_BINARY, len(data))
+        out += data
+    return bytes(out)
+
+
+class DirectHandler(Protocol):
+    """What the reader task calls on an app that took the connection directly. Calls never overlap."""
+
+    def on_message(self, data: str | bytes) -> None:
+        """One whole message arrived (text as ``str``, binary as ``bytes``)."""
+
+    def on_close(self, code: int) -> None:
+        """The connection ended (close frame received, EOF or error); called once, last."""
+
+
+class DirectOffer(Protocol):
+    """The ASGI extension object: take this WebSocket directly instead of through ASGI messages."""
+
+    def accept(self, handler: DirectHandler) -> DirectSocket:
+        """Complete the handshake (101) and route every message to *handler*; the app may then return
+        (the connection stays open until either side closes it)."""
+
+
+class DirectSocket:
+    """An open WebSocket the app writes to without awaiting; owned by the embedded server's connection."""
+
+    __slots__ = ("_close", "_limit", "_sink", "closed")
+
+    def __init__(self, sink: ByteSink, close: Callable[[int, str], None], limit: int) -> None:
+        self._sink = sink
+        self._close = close
+        self._limit = limit
+        self.closed = False
+
+    def write(self, messages: Iterable[str | bytes]) -> None:
+        """Frame *messages* and send them now (one system call for all); never waits. No-op once closed."""
+        if not self.closed:
+            self._sink.write(encode_frames(messages))
+
+    @property
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the kernel."""
+        return self._sink.buffered()
+
+    @property
+    def full(self) -> bool:
+        """More than the server's ``ws_write_buffer`` bytes wait for the kernel: the writer should wait."""
+        return self._sink.buffered() > self._limit
+
+    async def drained(self) -> None:
+        """Wait until the kernel takes the backlog (or most of it); returns at once when there is none."""
+        await self._sink.drained()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame; the connection ends when the client answers (or after the close timeout)."""
+        if not self.closed:
+            self.closed = True
+            self._close(code, reason)
+
+
+class ByteSink(Protocol):
+    """A non-blocking writer of bytes to one connection."""
+
+    def write(self, data: bytes) -> None: ...
+    def write_eof(self) -> None: ...
+    def buffered(self) -> int: ...
+    async def drained(self) -> None: ...
+
+
+def make_sink(stream: SocketStream, task_group: TaskGroup) -> ByteSink:
+    """The fastest non-blocking writer this backend allows for *stream*."""
+    # anyio keeps the asyncio transport private; it is the only writer asyncio allows on that socket
+    # (its loop refuses add_writer on a transport's fd), so the direct path writes through it.
+    transport = getattr(stream, "_transport", None)
+    if isinstance(transport, asyncio.WriteTransport):
+        return _TransportSink(transport, stream)
+    return _SocketSink(stream.extra(SocketAttribute.raw_socket), task_group)
+
+
+class _TransportSink:
+    """asyncio: ``transport.write`` sends at once and keeps what the kernel refused."""
+
+    __slots__ = ("_eof", "_stream", "_transport")
+
+    def __init__(self, transport: asyncio.WriteTransport, stream: SocketStream) -> None:
+        self._transport = transport
+        self._stream = stream
+        self._eof = False
+
+    def write(self, data: bytes) -> None:
+        if data and not self._eof and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def write_eof(self) -> None:
+        if not self._eof and not self._transport.is_closing() and self._transport.can_write_eof():
+            self._transport.write_eof()
+        self._eof = True
+
+    def buffered(self) -> int:
+        return self._transport.get_write_buffer_size()
+
+    async def drained(self) -> None:
+        # An empty send waits for the transport's resume_writing (its buffer below the low-water mark).
+        if self.buffered() and not self._transport.is_closing():
+            try:
+                await self._stream.send(b"")
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                return
+
+
+class _SocketSink:
+    """trio (and other non-asyncio backends): non-blocking ``send``; a drain task only while full."""
+
+    __slots__ = ("_backlog", "_broken", "_drained", "_eof", "_size", "_sock", "_task_group")
+
+    def __init__(self, sock: socket.socket, task_group: TaskGroup) -> None:
+        self._sock = sock
+        self._task_group = task_group
+        self._backlog: list[bytes] = []
+        self._size = 0
+        self._broken = False
+        self._drained: anyio.Event | None = None
+        self._eof = False
+
+    def write(self, data: bytes) -> None:
+        if self._broken or self._eof or not data:
+            return
+        if self._backlog:
+            self._backlog.append(data)
+            self._size += len(data)
+            return
+        sent = self._send(data)
+        if sent < len(data) and not self._broken:
+            self._backlog.append(data[sent:])
+            self._size = len(data) - sent
+            self._task_group.start_soon(self._drain)
+
+    def write_eof(self) -> None:
+        # After the backlog, if there is one: the drain task shuts the write side down once it is written.
+        self._eof = True
+        if not self._backlog:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._broken = True
+
+    def _send(self, data: bytes) -> int:
+        try:
+            return self._sock.send(data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            # The peer is gone; the reader sees it too and ends the connection.
+            self._broken = True
+            return 0
+
+    def buffered(self) -> int:
+        return self._size
+
+    async def drained(self) -> None:
+        if self._size:
+            if self._drained is None:
+                self._drained = anyio.Event()
+            await self._drained.wait()
+
+    async def _drain(self) -> None:
+        try:
+            while self._backlog and not self._broken:
+                await anyio.wait_writable(self._sock)
+                data = b"".join(self._backlog)
+                sent = self._send(data)
+                self._backlog = [data[sent:]] if sent < len(data) else []
+                self._size = len(data) - sent
+            if self._eof and not self._broken:
+                self._shutdown()
+        finally:
+            if self._broken:
+                self._backlog, self._size = [], 0
+            if self._drained is not None:
+                self._drained.set()
+                self._drained = None

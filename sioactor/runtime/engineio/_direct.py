@@ -1,0 +1,178 @@
+"""The WebSocket transport over the embedded server's direct path (no ASGI messages on the hot path).
+
+When the scope offers ``sioactor.direct_websocket`` (only the embedded server does), the WebSocket is taken
+directly: the server's reader task calls ``DirectTransport.on_message`` with each whole message, which
+decodes it and hands the packet to the session; the session's task writes its outbox batches as frames with
+one non-blocking write per batch. Refusals still go out as ASGI messages (they happen before the handshake).
+Behaviour is the ASGI transport's (``_websocket.py``), message for message: the probe exchange, the close
+codes, ``max_payload``, and the writer's back-pressure (``ws_write_buffer`` bytes queued → the write waits,
+bounded by the session's liveness deadline).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sioactor.actors._engine_session import EngineSession
+from sioactor.protocol._errors import ProtocolError
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import OutboxEntry, decode_packet
+from sioactor.runtime._server._direct import DirectOffer, DirectSocket
+from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
+from sioactor.runtime.engineio._websocket import batch_frames, refuse, too_big
+
+if TYPE_CHECKING:
+    from sioactor.runtime.engineio._server import EngineServer
+
+__all__ = ("DirectTransport", "handle_direct_websocket")
+
+logger = logging.getLogger("sioactor.engineio")
+
+_NORMAL = 1000
+_TOO_BIG = 1009
+
+
+async def handle_direct_websocket(
+    server: EngineServer, scope: Scope, receive: Receive, send: Send, offer: DirectOffer
+) -> None:
+    """Serve one WebSocket through the embedded server's direct path; returns once it is taken or refused."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    query = query_of(scope)
+    sid = query.get("sid")
+    if query.get("transport") != "websocket" or not server.transport_known("websocket"):
+        await refuse(send, "unknown transport")
+    elif sid is not None:
+        await _upgrade(server.lookup(sid), send, offer)
+    else:
+        await _open(server, scope, send, offer)
+
+
+async def _open(server: EngineServer, scope: Scope, send: Send, offer: DirectOffer) -> None:
+    query = query_of(scope)
+    protocol = server.protocol_of(query)
+    if protocol is None:
+        await refuse(send, f"unsupported protocol version {query.get('EIO')!r}")
+        return
+    request = server.request_info(scope)
+    if await server.allowed(request) is not None:
+        await refuse(send, "forbidden by allow_request")
+        return
+    session = await server.open_session(protocol, "websocket", request)
+    transport = DirectTransport(session, upgrading=False)
+    transport.socket = offer.accept(transport)
+    transport.socket.write((server.open_packet(session),))
+    transport.attach()
+
+
+async def _upgrade(session: EngineSession | None, send: Send, offer: DirectOffer) -> None:
+    if session is None:
+        await refuse(send, "unknown sid")
+        return
+    try:
+        session.websocket_attached()
+    except ProtocolError as exc:
+        await refuse(send, f"session {session.sid}: {exc.reason}")
+        return
+    transport = DirectTransport(session, upgrading=True)
+    transport.socket = offer.accept(transport)
+    session.upgrade_abort = transport.abort_upgrade
+
+
+class DirectTransport:
+    """One direct WebSocket of a session: the reader's handler and the session's ``TransportWriter``."""
+
+    __slots__ = ("attached", "close_code", "close_reason", "session", "socket", "upgrading")
+
+    def __init__(self, session: EngineSession, *, upgrading: bool) -> None:
+        self.session = session
+        self.upgrading = upgrading
+        # Whether the session writes through this socket (direct open, or a completed upgrade).
+        self.attached = False
+        self.socket: DirectSocket | None = None
+        self.close_code = _NORMAL
+        self.close_reason = ""
+
+    # -- DirectHandler: called by the embedded server's reader task ----------------------------------------
+
+    def on_message(self, data: str | bytes) -> None:
+        """Decode one frame and hand it to the session (or run the probe exchange while upgrading)."""
+        session = self.session
+        if self.upgrading:
+            self._probe(data)
+        elif not session.connected:
+            return
+        elif too_big(data, session.config.max_payload):
+            self._too_big(data)
+        else:
+            try:
+                packet = decode_packet(data, protocol=session.protocol)
+            except ProtocolError as exc:
+                session.protocol_error(exc.reason)
+                return
+            session.receive(packet)
+
+    def on_close(self, code: int) -> None:
+        """The connection ended: a failed upgrade, or the client went away."""
+        if self.attached:
+            self.session.close(EngineCloseReason.TRANSPORT_CLOSE)
+        elif self.upgrading:
+            self.upgrading = False
+            self.session.upgrade_failed()
+
+    def _probe(self, data: str | bytes) -> None:
+        session = self.session
+        try:
+            if data == "2probe":
+                session.probed()
+                self._write(["3probe"])
+                return
+            if data == "5":
+                session.upgraded()
+                self.upgrading = False
+                self.attach()
+                return
+            logger.info("engine.io session %s: unexpected frame during upgrade", session.sid)
+        except ProtocolError as exc:
+            logger.info("engine.io session %s: upgrade refused: %s", session.sid, exc.reason)
+        session.upgrade_failed()
+
+    def attach(self) -> None:
+        """From now on the session writes its outbox to this socket."""
+        self.attached = True
+        self.session.attach_writer(self)
+
+    def abort_upgrade(self) -> None:
+        """The upgrade failed or timed out: close this WebSocket; the session stays on polling."""
+        if self.upgrading:
+            self.upgrading = False
+            if self.socket is not None:
+                self.socket.close(_NORMAL)
+
+    def _too_big(self, data: str | bytes) -> None:
+        # As Node's ws does: close 1009, and the session ends with a transport error.
+        self.close_code, self.close_reason = _TOO_BIG, "message too big"
+        size = len(data.encode() if isinstance(data, str) else data)
+        limit = self.session.config.max_payload
+        self.session.transport_error(f"message of {size} bytes exceeds max_payload {limit}")
+
+    def _write(self, frames: list[str | bytes]) -> None:
+        if self.socket is not None and frames:
+            self.socket.write(frames)
+
+    # -- TransportWriter: called by the session's task ----------------------------------------------------
+
+    async def write_batch(self, batch: list[OutboxEntry]) -> bool:
+        """Frame *batch* and write it at once; wait only while the client leaves too much unread."""
+        frames, more = batch_frames(batch, self.session.protocol)
+        self._write(frames)
+        socket = self.socket
+        if socket is not None and socket.full:
+            await socket.drained()
+        return more and not (socket is None or socket.closed)
+
+    async def end(self) -> None:
+        """The session is done: close the WebSocket with the code its end called for."""
+        if self.socket is not None:
+            self.socket.close(self.close_code, self.close_reason)
