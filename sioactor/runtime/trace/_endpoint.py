@@ -135,7 +135,7 @@ class TraceEndpoint:
             await stream.send(hello + b"".join(encode_record(r) for r in self.hub.snapshot()))
             async with anyio.create_task_group() as tg:
                 # The console never sends after its token: its EOF is how we learn it left while idle.
-                tg.start_soon(_cancel_on_eof, reader, tg.cancel_scope)
+                tg.start_soon(_cancel_on_eof, stream, reader, tg.cancel_scope)
                 await _pump(stream, subscription)
 
 
@@ -153,13 +153,27 @@ async def _pump(stream: anyio.abc.SocketStream, subscription: TraceSubscription)
         await stream.send(b"".join(parts))
 
 
-async def _cancel_on_eof(reader: BufferedByteReceiveStream, scope: anyio.CancelScope) -> None:
+async def _cancel_on_eof(
+    stream: anyio.abc.SocketStream, reader: BufferedByteReceiveStream, scope: anyio.CancelScope
+) -> None:
     try:
-        while await reader.receive():
+        while await _receive_when_readable(stream, reader):
             pass
     except _STREAM_ERRORS:
         pass
     scope.cancel()
+
+
+async def _receive_when_readable(stream: anyio.abc.SocketStream, reader: BufferedByteReceiveStream) -> bytes:
+    # anyio's asyncio unix-socket stream waits in receive() on a future that the selector's callback completes
+    # with an unguarded set_result. When the console's EOF makes the socket readable in the same loop turn
+    # that the endpoint is cancelled (server shutdown), that callback runs on the cancelled future and asyncio
+    # reports an InvalidStateError. So this task never waits inside receive() on a unix socket: it waits in
+    # anyio.wait_readable (which tolerates that race), then receive() finds the data or EOF ready. TCP
+    # streams on asyncio are transport-driven (no such wait, and wait_readable would steal their reader).
+    if isinstance(stream, anyio.abc.UNIXSocketStream) and not reader.buffer:
+        await anyio.wait_readable(stream.extra(anyio.abc.SocketAttribute.raw_socket))
+    return await reader.receive()
 
 
 def _is_loopback(host: str) -> bool:

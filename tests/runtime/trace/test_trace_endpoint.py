@@ -109,3 +109,30 @@ def test_non_loopback_host_is_refused_unless_asked() -> None:
     with pytest.raises(ConfigError, match="loopback"):
         TraceEndpoint(TraceHub(), host="0.0.0.0")
     assert TraceEndpoint(TraceHub(), host="0.0.0.0", allow_remote=True).host == "0.0.0.0"
+
+
+async def test_cancelling_the_endpoint_as_a_unix_console_leaves_reports_nothing(
+    tmp_path: Path, anyio_backend: str
+) -> None:
+    # The server shuts down in the loop turn a console's EOF arrives: on asyncio, anyio's unix stream used to
+    # complete an already-cancelled future there ("Exception in callback ... InvalidStateError").
+    reported: list[dict[str, Any]] = []
+    if anyio_backend == "asyncio":
+        import asyncio
+
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: reported.append(context))
+    for turns in range(60):
+        path = str(tmp_path / f"t{turns}.sock")
+        hub = TraceHub()
+        endpoint = TraceEndpoint(hub, unix_path=path)
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                await tg.start(endpoint.serve)
+                stream = await anyio.connect_unix(path)
+                await stream.send(endpoint.token.encode() + b"\n")
+                assert (await read_line(BufferedByteReceiveStream(stream)))["control"] == "hello"
+                await stream.aclose()
+                for _ in range(turns % 6):  # vary which loop turn the cancellation lands in
+                    await anyio.lowlevel.checkpoint()
+                tg.cancel_scope.cancel()
+    assert reported == []
