@@ -28,12 +28,11 @@ from typing import Any
 
 import anyio
 
+from sioactor import AckSender, Args, Auth, ConnectRefused, Socket, SocketIo
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime._lifespan import ASGIApp, Receive, Send, serve_lifespan
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
-from sioactor.runtime.socketio import AckSender, ConnectRefused, Socket, SocketIo
-from sioactor.runtime.socketio._extract import Args, Auth
 
 
 class EchoListener:

@@ -21,9 +21,7 @@ from typing import Any
 
 import anyio
 
-from sioactor.runtime._server import ServerConfig, serve_asgi
-from sioactor.runtime.socketio import AckSender, Socket, SocketIo
-from sioactor.runtime.socketio._extract import Data, State
+from sioactor import AckSender, Data, ServerConfig, Socket, SocketIo, State, serve_asgi
 
 HERE = Path(__file__).resolve().parent
 CLIENT_BUNDLE = HERE.parents[1] / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
