@@ -40,6 +40,10 @@ class SocketIoConfig:
             admissions, removals and joins of a namespace's sockets waiting to be handled.
         allow_request: an async check of each handshake's request; return False (or a reason) to refuse.
         state: any object handlers receive through the ``State[T]`` extractor.
+        trace_endpoint: serve the actor trace to ``sioactor console`` at ``HOST:PORT`` (loopback; port 0
+            picks one), ``PORT`` or ``unix:/PATH``; the console command, token included, is logged at start.
+        trace_file: record the actor trace to this JSON-lines file (``sioactor console --replay``).
+        trace_payloads: keep event arguments in the trace (never auth); off by default.
     """
 
     path: str = "/socket.io"
@@ -60,6 +64,9 @@ class SocketIoConfig:
     namespace_mailbox_size: int = 4096
     allow_request: Callable[[RequestInfo], Awaitable[bool | str]] | None = None
     state: Any = field(default=None)
+    trace_endpoint: str | None = None
+    trace_file: str | None = None
+    trace_payloads: bool = False
 
     def __post_init__(self) -> None:
         for name in ("ping_interval", "ping_timeout", "upgrade_timeout", "connect_timeout", "ack_timeout"):

@@ -37,6 +37,7 @@ from sioactor.runtime.socketio._namespace import Namespace, NamespaceSpec
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
 from sioactor.runtime.socketio._serving import engine_config, socketio_asgi_app
 from sioactor.runtime.socketio._socket import Handler, Socket
+from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
 
 __all__ = ("SocketIo",)
 
@@ -52,6 +53,10 @@ class SocketIo:
 
     The io-level operators (``to``, ``emit``, ``sockets`` ...) act on the default namespace ``/``; use
     ``of(path)`` for another.
+
+    Tracing: pass a ``Tracer`` as *tracer*, or turn on the options ``trace_endpoint`` / ``trace_file``
+    (``trace_payloads``): the server then traces into a ``TraceHub`` (``tracer``) and serving it starts the
+    endpoint (``trace_endpoint``, whose ``console_command`` is also logged) and the recorder.
     """
 
     def __init__(self, *, tracer: Tracer | None = None, **options: Any) -> None:
@@ -63,9 +68,9 @@ class SocketIo:
         self.config = SocketIoConfig(**options)
         self.parser: Parser = parser_by_name(self.config.parser)
         self.state = _state_map(self.config.state)
-        self.tracer = tracer
+        self.tracer, self.trace_endpoint = _tracing(self.config, tracer)
         self.listener: EngineListener = SocketIoListener(self)
-        self.engine = EngineServer(engine_config(self.config), self.listener, tracer=tracer)
+        self.engine = EngineServer(engine_config(self.config), self.listener, tracer=self.tracer)
         self._specs: dict[str, NamespaceSpec] = {}
         self._namespaces: dict[str, Namespace] = {}
         self._task_group: TaskGroup | None = None
@@ -257,6 +262,16 @@ class SocketIo:
                 self._stopped = True
                 tg.cancel_scope.cancel()  # connect timers
 
+    async def run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Serve ``trace_endpoint`` and record ``trace_file`` (the options) until cancelled; returns at once
+        when neither is set. Started by ``asgi()``'s lifespan before ``run``, cancelled after ``close``.
+        """
+        path = self.config.trace_file
+        if not isinstance(self.tracer, TraceHub) or (self.trace_endpoint is None and path is None):
+            task_status.started()
+            return
+        await run_trace_sinks(self.trace_endpoint, self.tracer, path, task_status=task_status)
+
     @property
     def running(self) -> bool:
         """True while ``run`` hosts the actors (and ``close`` has not begun)."""
@@ -321,6 +336,20 @@ class SocketIo:
         if self.tracer is not None:
             detail = "*" if rooms is None else ", ".join(rooms)
             self.trace(kind, actor, detail=detail, fields={"rooms": None if rooms is None else list(rooms)})
+
+
+def _tracing(config: SocketIoConfig, tracer: Tracer | None) -> tuple[Tracer | None, TraceEndpoint | None]:
+    # The tracer the options ask for: a TraceHub of their own unless one was given.
+    if config.trace_endpoint is None and config.trace_file is None:
+        return tracer, None
+    if tracer is None:
+        tracer = TraceHub(trace_payloads=config.trace_payloads)
+    elif not isinstance(tracer, TraceHub):
+        raise ConfigError(
+            "trace_endpoint / trace_file need the tracer to be a TraceHub (or no tracer at all)"
+        )
+    endpoint = None if config.trace_endpoint is None else endpoint_at(tracer, config.trace_endpoint)
+    return tracer, endpoint
 
 
 def _state_map(state: Any) -> dict[type, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import anyio
+from anyio.abc import TaskStatus
 
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
@@ -58,6 +59,9 @@ async def _lifespan(io: SocketIo, engine: EngineServer, receive: Receive, send: 
     if message["type"] != "lifespan.startup":
         return
     async with anyio.create_task_group() as tg:
+        # The trace sinks start first and stop last: the trace has the whole life, the final stops included.
+        sinks = anyio.CancelScope()
+        await tg.start(_run_sinks, io, sinks)
         await tg.start(io.run)
         await tg.start(engine.run)
         await send({"type": "lifespan.startup.complete"})
@@ -65,4 +69,12 @@ async def _lifespan(io: SocketIo, engine: EngineServer, receive: Receive, send: 
         with anyio.CancelScope(shield=True):
             await io.close()
             await engine.close()
+        sinks.cancel()
         await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _run_sinks(
+    io: SocketIo, scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    with scope:
+        await io.run_trace_sinks(task_status=task_status)

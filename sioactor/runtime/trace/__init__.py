@@ -9,6 +9,7 @@ from sioactor.runtime.trace._endpoint import TraceEndpoint
 from sioactor.runtime.trace._hub import PAYLOAD_FIELDS, SECRET_FIELDS, TraceHub, TraceSubscription
 from sioactor.runtime.trace._record import TraceRecord, decode_line, encode_control, encode_record
 from sioactor.runtime.trace._recorder import record_trace, run_recorder
+from sioactor.runtime.trace._sinks import endpoint_at, run_trace_sinks
 
 __all__ = (
     "PAYLOAD_FIELDS",
@@ -20,6 +21,8 @@ __all__ = (
     "decode_line",
     "encode_control",
     "encode_record",
+    "endpoint_at",
     "record_trace",
     "run_recorder",
+    "run_trace_sinks",
 )
