@@ -73,9 +73,12 @@ def build_socketio_server(
     ping_interval_ms: int = 300,
     ping_timeout_ms: int = 200,
     connect_timeout_ms: int = 1000,
+    trace_endpoint: str | None = None,
 ) -> SocketIo:
-    """The Socket.IO server at ``/socket.io/`` with the handlers of the contract."""
+    """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
+    the actor trace there, for ``sioactor console`` and the tracing-cost bench)."""
     io = SocketIo(
+        trace_endpoint=trace_endpoint,
         ping_interval=ping_interval_ms / 1000,
         ping_timeout=ping_timeout_ms / 1000,
         connect_timeout=connect_timeout_ms / 1000,
@@ -250,6 +253,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parser", choices=("json", "msgpack"), default="json", help="the Socket.IO parser")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     parser.add_argument("--server", choices=tuple(SERVERS), default="embedded")
+    parser.add_argument(
+        "--trace-endpoint", metavar="ADDR", help="serve the actor trace (HOST:PORT, unix:/PATH)"
+    )
     args = parser.parse_args(argv)
     if args.server == "uvicorn" and args.backend == "trio":
         parser.error("uvicorn runs on asyncio only")
@@ -262,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         allow_eio3=args.allow_eio3,
         ping_interval_ms=args.ping_interval,
         ping_timeout_ms=args.ping_timeout,
+        trace_endpoint=args.trace_endpoint,
     )
     app = reference_app(io, engine)
     with contextlib.suppress(KeyboardInterrupt):
