@@ -7,7 +7,8 @@
 The server joins every socket to ``lobby``; ``chat`` is broadcast to the lobby, ``ping`` is acknowledged and
 ``boom`` fails in its handler (so the console has errors to show). ``--load N`` starts N python-socketio
 clients in this process that chat every ``--interval`` seconds; ``--record FILE`` also records the trace as
-JSON lines for ``sioactor console --replay FILE``.
+JSON lines for ``sioactor console --replay FILE``. Tracing is the server's options: ``trace_endpoint``,
+``trace_file``, ``trace_payloads``; serving starts the endpoint and logs the console command.
 """
 
 from __future__ import annotations
@@ -15,19 +16,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
-from collections.abc import AsyncIterator
 
 import anyio
 import socketio
 
 from sioactor.runtime.socketio import AckSender, Socket, SocketIo
 from sioactor.runtime.socketio._extract import Data
-from sioactor.runtime.trace import TraceEndpoint, TraceHub, record_trace
 
 
-def build_server(hub: TraceHub) -> SocketIo:
-    """The demo server: lobby chat, an acknowledged ping, a failing handler."""
-    io = SocketIo(tracer=hub)
+def build_server(trace_port: int, record: str | None, trace_payloads: bool) -> SocketIo:
+    """The demo server, traced: lobby chat, an acknowledged ping, a failing handler."""
+    io = SocketIo(trace_endpoint=f"127.0.0.1:{trace_port}", trace_file=record, trace_payloads=trace_payloads)
 
     async def on_connect(socket: Socket) -> None:
         socket.join("lobby")
@@ -65,25 +64,13 @@ async def chatter(port: int, interval: float) -> None:
             await client.disconnect()
 
 
-@contextlib.asynccontextmanager
-async def maybe_record(hub: TraceHub, path: str | None) -> AsyncIterator[None]:
-    """Record the trace to *path* while the block runs, if a path was given."""
-    if path is None:
-        yield
-        return
-    async with record_trace(hub, path):
-        yield
-
-
 async def main(args: argparse.Namespace) -> None:
-    hub = TraceHub(trace_payloads=args.trace_payloads)
-    io = build_server(hub)
-    endpoint = TraceEndpoint(hub, port=args.trace_port)
-    async with maybe_record(hub, args.record), anyio.create_task_group() as tg:
-        await tg.start(endpoint.serve)
+    io = build_server(args.trace_port, args.record, args.trace_payloads)
+    assert io.trace_endpoint is not None
+    async with anyio.create_task_group() as tg:
         port = await tg.start(io.serve, "127.0.0.1", args.port)
         print(f"listening on http://127.0.0.1:{port}", flush=True)
-        print(f"attach the console: {endpoint.console_command}", flush=True)
+        print(f"attach the console: {io.trace_endpoint.console_command}", flush=True)
         for _ in range(args.load):
             tg.start_soon(chatter, port, args.interval)
         if args.duration:

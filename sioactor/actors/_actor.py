@@ -27,7 +27,7 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from sioactor.actors._ref import ActorRef, StopReason
-from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer, wants_messages
 
 __all__ = ("Actor",)
 
@@ -184,8 +184,9 @@ class Actor(Generic[M]):
                 if not await self._absorbed(exc, message):
                     return StopReason.FAILED
             else:
-                duration = anyio.current_time() - started
-                self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=self.ref.depth())
+                if self._tracer is not None and wants_messages(self._tracer):
+                    duration = anyio.current_time() - started
+                    self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=self.ref.depth())
 
     async def _absorbed(self, exc: Exception, message: M) -> bool:
         # handle() raised: trace it, let on_failure decide. True when the actor keeps running.

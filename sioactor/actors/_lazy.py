@@ -33,7 +33,7 @@ from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._actor import Actor, logger
 from sioactor.actors._ref import ActorRef, StopReason
-from sioactor.actors._trace import TraceKind, Tracer
+from sioactor.actors._trace import TraceKind, Tracer, wants_messages
 
 __all__ = ("LazyActor",)
 
@@ -186,9 +186,10 @@ class LazyActor(Actor[M]):
         if not self._started:
             self._started = True
             await self.on_start()
-        traced = self._tracer is not None
+        tracer = self._tracer
         while mailbox.buffer and not self._cancel_requested:
             message = mailbox.buffer.popleft()
+            traced = tracer is not None and wants_messages(tracer)
             started = anyio.current_time() if traced else 0.0
             mailbox.handling = True
             try:

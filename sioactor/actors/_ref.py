@@ -25,7 +25,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer, wants_messages
 
 __all__ = ("ActorRef", "MailboxSender", "Reply", "StopReason")
 
@@ -180,7 +180,7 @@ class ActorRef(Generic[M]):
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._trace_refused(TraceKind.CLOSED, message)
             raise Closed(self.name, message) from None
-        if self._tracer is not None:
+        if self._tracer is not None and wants_messages(self._tracer):
             self._trace_enqueued(message)
 
     async def ask(self, make: Callable[[Reply[R]], M], *, timeout: float | None = None) -> R:  # noqa: ASYNC109 (the API's timeout)

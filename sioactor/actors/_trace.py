@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ("TraceEvent", "TraceKind", "Tracer")
+__all__ = ("TraceEvent", "TraceKind", "Tracer", "wants_messages")
 
 
 class TraceKind(enum.Enum):
@@ -76,7 +76,19 @@ class TraceEvent:
 
 
 class Tracer(Protocol):
-    """A sink for trace events, injected by the runtime."""
+    """A sink for trace events, injected by the runtime.
+
+    A tracer may also have a bool attribute ``messages_wanted``: while it is false, the per-message hook
+    points (``ENQUEUED``, ``HANDLED``) skip building their events (see ``wants_messages``).
+    """
 
     def record(self, event: TraceEvent) -> None:
         """Take one event. Called on the hot path from any actor's task: must not block and must not raise."""
+
+
+def wants_messages(tracer: Tracer) -> bool:
+    """Whether *tracer* takes per-message events now: its ``messages_wanted`` if it has one, else True. A
+    hub with nobody subscribed says no, so an untraced message costs this check, not an event it would drop.
+    """
+    wanted: bool = getattr(tracer, "messages_wanted", True)
+    return wanted

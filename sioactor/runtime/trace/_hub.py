@@ -120,7 +120,15 @@ class TraceHub:
         snapshot_actors: how many live actors ``snapshot`` remembers (the oldest-spawned are forgotten).
     """
 
-    __slots__ = ("_clock", "_live", "_seq", "_subscribers", "snapshot_actors", "trace_payloads")
+    __slots__ = (
+        "_clock",
+        "_live",
+        "_seq",
+        "_subscribers",
+        "messages_wanted",
+        "snapshot_actors",
+        "trace_payloads",
+    )
 
     def __init__(
         self,
@@ -134,6 +142,8 @@ class TraceHub:
         self._clock = clock
         self._seq = 0
         self._subscribers: tuple[TraceSubscription, ...] = ()
+        # Read by the actors' hook points (``wants_messages``): no subscriber, no per-message events built.
+        self.messages_wanted = False
         self._live: dict[str, list[TraceRecord]] = {}
 
     @property
@@ -145,10 +155,12 @@ class TraceHub:
         """A new subscriber receiving every record from now on; at most *buffer* wait unread."""
         subscription = TraceSubscription(self, buffer)
         self._subscribers = (*self._subscribers, subscription)
+        self.messages_wanted = True
         return subscription
 
     def _unsubscribe(self, subscription: TraceSubscription) -> None:
         self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
+        self.messages_wanted = bool(self._subscribers)
 
     def snapshot(self) -> list[TraceRecord]:
         """The state-changing records (spawned, upgrade, rooms ...) of the actors still running, oldest

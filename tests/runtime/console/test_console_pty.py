@@ -73,10 +73,12 @@ def test_console_attaches_to_a_live_server_and_shows_its_actors(traced_server: t
         assert "attached to server pid" in screen
         assert "engine_session" in screen  # the message log
         assert re.search(r"enqueued str \d+/128", screen)  # emits landing in engine session outboxes
+        assert re.search(r"in/s (?!0\.0)\d+\.\d", screen)  # the clients' events, counted as they arrive
+        assert re.search(r"engine \S{8} websocket", screen)  # each socket beside its own engine session
         Path(os.environ.get("SIOACTOR_CONSOLE_CAPTURE", os.devnull)).write_text(screen)
         tmux(socket, "send-keys", "-t", "console", "Enter")
         screen = wait_for_screen(socket, "pending acks", "transport", "recent messages")
-        assert re.search(r"transport +(polling|websocket)", screen)
+        assert re.search(r"transport +websocket", screen)  # the clients connect over WebSocket only
         tmux(socket, "send-keys", "-t", "console", "q")
         deadline = time.monotonic() + 10
         while console_running(socket):
