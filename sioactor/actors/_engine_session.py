@@ -1,10 +1,11 @@
 """The engine session actor: one per Engine.IO client connection.
 
-Its mailbox *is* the session's outbox: a bounded anyio memory stream into which ``send`` puts message payloads
-with ``send_nowait`` (no extra hop for an emit), and from which the transport in use reads: a long-poll GET
+Its mailbox *is* the session's outbox (``_engine_outbox.Outbox``, a list plus an event that exists only while
+a reader waits) into which ``send`` puts message payloads without waiting (no extra hop for an emit), and from
+which the transport in use reads: a long-poll GET
 takes everything queued, the WebSocket writer takes entries one batch at a time. Control packets (ping, pong,
-noop, close) travel in the same stream, so they keep their order with the messages; the stream has a few slots
-of slack for them, and ``send`` enforces ``max_buffer_size`` on the total.
+noop, close) travel in the same outbox, so they keep their order with the messages; the outbox has a few
+slots of slack for them, and ``send`` enforces ``max_buffer_size`` on the total.
 
 The actor's own task, ``run``, keeps the heartbeat: it waits for the state machine's next deadline (a ping to
 send, a pong overdue, an upgrade timed out). Over polling it only sleeps: each long-poll GET reads the outbox.
@@ -28,6 +29,7 @@ import anyio
 import anyio.abc
 
 from sioactor.actors._engine_api import EngineListener, Outgoing, RequestInfo, TransportName
+from sioactor.actors._engine_outbox import Outbox
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol._errors import ProtocolError
@@ -88,8 +90,7 @@ class EngineSession:
         "_listener",
         "_log",
         "_on_done",
-        "_outbox_recv",
-        "_outbox_send",
+        "_outbox",
         "_tracer",
         "_wake",
         "_write_scope",
@@ -134,15 +135,14 @@ class EngineSession:
             ping_timeout=config.ping_timeout,
             upgrade_timeout=config.upgrade_timeout,
         )
-        self._outbox_send, self._outbox_recv = anyio.create_memory_object_stream[OutboxEntry](
-            config.max_buffer_size + _CONTROL_SLACK
-        )
+        self._outbox = Outbox()
         self._listener = listener
         self._clock = clock
         self._on_done = on_done
         self._tracer = tracer
         self._log = logger or logging.getLogger("sioactor.engineio")
-        self._wake = anyio.Event()
+        # Exists only while the task sleeps to a deadline (an idle WebSocket session's task never does).
+        self._wake: anyio.Event | None = None
         # Whether the outbox's last entry was taken; the event exists only while someone waits for it
         # (an idle WebSocket session never does: ~1 KB saved per session on asyncio).
         self._drained = False
@@ -169,9 +169,9 @@ class EngineSession:
         """
         if self.close_reason is not None:
             raise Closed(self.sid, message)
-        if self._outbox_send.statistics().current_buffer_used >= self.config.max_buffer_size:
+        if len(self._outbox) >= self.config.max_buffer_size:
             self._overflow(message)
-        self._outbox_send.send_nowait(message)
+        self._outbox.put(message)
         if self._tracer is not None:
             self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
 
@@ -179,10 +179,10 @@ class EngineSession:
         """Queue *message* if the session is open and the outbox has room; return whether it was queued."""
         if self.close_reason is not None:
             return False
-        if self._outbox_send.statistics().current_buffer_used >= self.config.max_buffer_size:
+        if len(self._outbox) >= self.config.max_buffer_size:
             self._trace(TraceKind.DROPPED, message=type(message).__name__)
             return False
-        self._outbox_send.send_nowait(message)
+        self._outbox.put(message)
         return True
 
     def close(self, reason: EngineCloseReason = EngineCloseReason.FORCED_CLOSE) -> None:
@@ -195,14 +195,14 @@ class EngineSession:
         if reason in _FLUSHING_CLOSE and self._has_reader(reason):
             self._control(_CLOSE)
         else:
-            self._discard_outbox()
+            self._outbox.clear()
             if self._write_scope is not None:
                 self._write_scope.cancel()  # a write blocked on a client that reads nothing is moot now
             if self.machine.poll_pending:
                 self._control(_NOOP if reason in _CLIENT_CLOSE else _CLOSE)
             self._mark_drained()
-        self._outbox_send.close()
-        self._wake.set()
+        self._outbox.close()
+        self._poke()
 
     def _has_reader(self, reason: EngineCloseReason) -> bool:
         # Flushing waits for a transport to read the outbox. At shutdown an idle polling session has none
@@ -231,10 +231,12 @@ class EngineSession:
             self._teardown()
 
     async def _sleep_until(self, deadline: float) -> None:
-        with anyio.move_on_after(self._delay(deadline)):
-            await self._wake.wait()
-        if self._wake.is_set() and self.close_reason is None and self._writer is None:
-            self._wake = anyio.Event()
+        wake = self._wake = anyio.Event()
+        try:
+            with anyio.move_on_after(self._delay(deadline)):
+                await wake.wait()
+        finally:
+            self._wake = None
 
     def _delay(self, deadline: float) -> float:
         return deadline - self._clock() if deadline != math.inf else math.inf
@@ -292,7 +294,7 @@ class EngineSession:
 
     def _teardown(self) -> None:
         self.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
-        self._outbox_recv.close()
+        self._outbox.clear()
         if self._on_done is not None:
             self._on_done(self)
         reason = self.close_reason or EngineCloseReason.SERVER_SHUTTING_DOWN
@@ -375,32 +377,15 @@ class EngineSession:
         return await self._take_batch(polling=False)
 
     async def _take_batch(self, *, polling: bool) -> list[OutboxEntry]:
-        try:
-            first = await self._outbox_recv.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
+        outbox = self._outbox
+        if not await outbox.wait():
             self._mark_drained()
             return [_CLOSE] if polling else []
-        batch = [first]
         # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.
-        if first is not _NOOP and first is not _CLOSE and not (polling and self.machine.polls_get_noop):
-            self._drain_into(batch)
-        return self._finish_batch(batch)
-
-    def _drain_into(self, batch: list[OutboxEntry]) -> None:
-        while True:
-            try:
-                entry = self._outbox_recv.receive_nowait()
-            except anyio.WouldBlock:
-                return
-            except (anyio.EndOfStream, anyio.ClosedResourceError):
-                self._mark_drained()
-                return
-            batch.append(entry)
-            if entry is _CLOSE:
-                return
-
-    def _finish_batch(self, batch: list[OutboxEntry]) -> list[OutboxEntry]:
-        if batch[-1] is _CLOSE:
+        first = outbox.peek()
+        first_only = first is _NOOP or first is _CLOSE or (polling and self.machine.polls_get_noop)
+        batch = outbox.take(first_only=first_only, end=_CLOSE)
+        if batch[-1] is _CLOSE or (outbox.closed and not outbox):
             self._mark_drained()
         return batch
 
@@ -415,7 +400,7 @@ class EngineSession:
         if self.close_reason is not None:
             raise ProtocolError("session closed")
         self.machine.websocket_attached(self._clock())
-        self._wake.set()
+        self._poke()
 
     def probed(self) -> None:
         """The upgrading WebSocket sent ``2probe``: release a pending poll with a noop, as Node does."""
@@ -426,7 +411,7 @@ class EngineSession:
     def attach_writer(self, writer: TransportWriter) -> None:
         """From now on the session's own task writes the outbox to *writer* (a WebSocket)."""
         self._writer = writer
-        self._wake.set()
+        self._poke()
 
     def upgraded(self) -> None:
         """The upgrading WebSocket sent ``5``: from now on the session's transport is the WebSocket."""
@@ -459,7 +444,7 @@ class EngineSession:
         policy = self.config.slow_consumer
         self._trace(TraceKind.MAILBOX_FULL, message=type(message).__name__)
         if policy == "drop_oldest":
-            self._outbox_recv.receive_nowait()
+            self._outbox.drop_oldest()
             self._trace(TraceKind.DROPPED)
             return
         if policy == "disconnect":
@@ -471,22 +456,21 @@ class EngineSession:
     def _control(self, packet: Packet) -> None:
         # Control packets use the slack above max_buffer_size; if even that is full the client is not reading,
         # and the heartbeat will end the session, so dropping one is harmless.
-        try:
-            self._outbox_send.send_nowait(packet)
-        except (anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
+        outbox = self._outbox
+        if outbox.closed or len(outbox) >= self.config.max_buffer_size + _CONTROL_SLACK:
             self._trace(TraceKind.DROPPED, message=packet.type.name)
+        else:
+            outbox.put(packet)
 
     def _mark_drained(self) -> None:
         self._drained = True
         if self._drained_event is not None:
             self._drained_event.set()
 
-    def _discard_outbox(self) -> None:
-        while True:
-            try:
-                self._outbox_recv.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream, anyio.ClosedResourceError):
-                return
+    def _poke(self) -> None:
+        # Wake the session's task if it sleeps to a deadline (which may have changed, or a writer came).
+        if self._wake is not None:
+            self._wake.set()
 
     def _trace(self, kind: TraceKind, *, message: str | None = None, detail: str | None = None) -> None:
         if self._tracer is not None:
@@ -496,7 +480,7 @@ class EngineSession:
                     actor=self.sid,
                     actor_kind="engine_session",
                     message=message,
-                    depth=self._outbox_send.statistics().current_buffer_used,
+                    depth=len(self._outbox),
                     capacity=self.config.max_buffer_size,
                     detail=detail,
                 )
