@@ -294,7 +294,8 @@ class EngineSession:
 
     def _teardown(self) -> None:
         self.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
-        self._outbox.clear()
+        # What is still queued is left for a reader already waiting (a poll released with its noop or
+        # close may not have run yet); the closed outbox takes nothing new.
         if self._on_done is not None:
             self._on_done(self)
         reason = self.close_reason or EngineCloseReason.SERVER_SHUTTING_DOWN
