@@ -2,9 +2,11 @@
 
 A parked task with its memory stream costs ~10 KB; most connections are idle most of the time. A
 ``LazyActor`` keeps its mail in a plain deque and starts a draining task in its supervisor's task group
-only when mail arrives (or it is stopped). The task handles what is queued, one message at a time, and ends
-when the deque is empty -- deciding that, and clearing the "running" flag, with no await in between, so a
-``tell`` either sees the task running (and its message will be handled by it) or starts a new one.
+only when mail arrives (or it is stopped). The task handles what is queued, one message at a time, then
+lingers parked for a short window (``linger``, so a busy actor does not pay a task per message) and ends
+once that passes with the deque empty -- deciding that, and clearing the "running" flag, with no await in
+between, so a ``tell`` either sees the task running or parked (and its message will be handled by it) or
+starts a new one. See ``_lazy_mailbox.py``.
 
 Same ``ActorRef``, same hooks, same semantics as ``Actor``, including the bound: a busy actor's mailbox admits
 ``n`` messages, an idle one ``n + 1`` (the first is as good as handed over), so at most ``n + 1`` accepted
@@ -23,15 +25,14 @@ Two extras for actors that front a connection (the Socket.IO socket actor):
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
-from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._actor import Actor, logger
+from sioactor.actors._lazy_mailbox import Idlers, LazyMailbox
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._trace import TraceKind, Tracer, wants_messages
 
@@ -40,49 +41,24 @@ __all__ = ("LazyActor",)
 M = TypeVar("M")
 
 
-class _LazyMailbox(Generic[M]):
-    """A bounded deque whose first message wakes its actor (the ``MailboxSender`` of a ``LazyActor``)."""
-
-    __slots__ = ("buffer", "capacity", "closed", "handling", "running", "wake")
-
-    def __init__(self, capacity: int, wake: Callable[[], None]) -> None:
-        self.buffer: deque[M] = deque()
-        self.capacity = capacity
-        self.wake = wake
-        self.closed = False
-        self.handling = False  # inside handle(): the buffer admits capacity, not capacity + 1
-        self.running = False  # a drain task exists (started or about to start)
-
-    def send_nowait(self, item: M) -> None:
-        if self.closed:
-            raise anyio.ClosedResourceError
-        if len(self.buffer) >= (self.capacity if self.handling else self.capacity + 1):
-            raise anyio.WouldBlock
-        self.buffer.append(item)
-        if not self.running:
-            self.running = True
-            self.wake()
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            if not self.running:
-                self.running = True
-                self.wake()
-
-    def statistics(self) -> MemoryObjectStreamStatistics:
-        waiting = 0 if self.running else 1
-        return MemoryObjectStreamStatistics(
-            len(self.buffer), self.capacity, int(not self.closed), 1, 0, waiting
-        )
-
-
 class LazyActor(Actor[M]):
-    """An ``Actor`` whose task exists only while it has mail. Start it with ``Supervisor.spawn(_soon)``."""
+    """An ``Actor`` whose task exists only while it has mail, or for a short while after (``linger``).
+    Start it with ``Supervisor.spawn(_soon)``.
 
-    def __init__(self, name: str, *, mailbox_size: int | None = None) -> None:
+    Attributes:
+        linger: seconds the drain task stays parked after the mailbox empties, so that a busy actor does not
+            start a task per message; it ends after between one and two of them without mail. ``0``: it
+            ends as soon as the mailbox is empty.
+    """
+
+    linger: float = 0.25
+
+    def __init__(self, name: str, *, mailbox_size: int | None = None, linger: float | None = None) -> None:
         super().__init__(name, mailbox_size=mailbox_size)
-        self._mailbox: _LazyMailbox[M] | None = None
+        if linger is not None:
+            self.linger = linger
+        self._idlers: Idlers | None = None
+        self._mailbox: LazyMailbox[M] | None = None
         self._tg: anyio.abc.TaskGroup | None = None
         self._gone: Callable[[Actor[Any]], None] = lambda actor: None
         self._scope: anyio.CancelScope | None = None
@@ -99,7 +75,10 @@ class LazyActor(Actor[M]):
         if self._ref is not None:
             raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
         self._tg, self._tracer, self._gone = tg, tracer, gone
-        self._mailbox = _LazyMailbox(self.mailbox_size, self._wake)
+        self._mailbox = LazyMailbox(self.mailbox_size, self._wake)
+        if self.linger > 0:
+            self._idlers = Idlers.of(tg, self.linger)
+            self._idlers.attached()
         self._ref = ActorRef(
             self.name, self.kind, self._mailbox, self.mailbox_size, tracer, self.trace_fields
         )
@@ -121,9 +100,8 @@ class LazyActor(Actor[M]):
         self._cancel_side()
         if self._scope is not None:
             self._scope.cancel()
-        elif self._mailbox is not None and not self._mailbox.running:
-            self._mailbox.running = True
-            self._wake()
+        elif self._mailbox is not None:
+            self._mailbox.rouse()
 
     def halt(self, final: M | None = None, reason: StopReason = StopReason.NORMAL) -> int:
         """Stop now: drop the queued mail, cancel what is being handled (and concurrent work), then handle
@@ -186,6 +164,27 @@ class LazyActor(Actor[M]):
         if not self._started:
             self._started = True
             await self.on_start()
+        while True:
+            if await self._handle_queued(mailbox):
+                return StopReason.FAILED
+            if self._cancel_requested:
+                return StopReason.CANCELLED
+            if mailbox.closed:
+                return self.ref.stop_reason
+            if self._idlers is None or not await self._linger(mailbox, self._idlers):
+                return None
+
+    async def _linger(self, mailbox: LazyMailbox[M], idlers: Idlers) -> bool:
+        # Parked until mail, a close, a cancellation or the idlers' dismissal. False: dismissed, no mail.
+        event = mailbox.park(idlers)
+        try:
+            await event.wait()
+        finally:
+            mailbox.unpark()
+        return bool(mailbox.buffer) or mailbox.closed or self._cancel_requested or not mailbox.dismissed
+
+    async def _handle_queued(self, mailbox: LazyMailbox[M]) -> bool:
+        # Handle the queued mail in order; True when a failure stopped the actor.
         tracer = self._tracer
         while mailbox.buffer and not self._cancel_requested:
             message = mailbox.buffer.popleft()
@@ -196,16 +195,14 @@ class LazyActor(Actor[M]):
                 await self.handle(message)
             except Exception as exc:
                 if not await self._absorbed(exc, message):
-                    return StopReason.FAILED
+                    return True
                 continue  # traced as a failure, not as handled (as Actor does)
             finally:
                 mailbox.handling = False
             if traced:
                 duration = anyio.current_time() - started
                 self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=len(mailbox.buffer))
-        if self._cancel_requested:
-            return StopReason.CANCELLED
-        return self.ref.stop_reason if mailbox.closed else None
+        return False
 
     async def _teardown(self, reason: StopReason) -> None:
         self.ref.stop(reason)
@@ -225,6 +222,8 @@ class LazyActor(Actor[M]):
         finally:
             with anyio.CancelScope(shield=True):
                 await self._stop_hook(reason)
+            if self._idlers is not None:
+                self._idlers.detached()
             self._gone(self)
 
     async def _handle_final(self) -> None:
@@ -280,6 +279,6 @@ class LazyActor(Actor[M]):
         except Exception:
             logger.exception("actor %s (%s): on_unhandled failed", self.name, self.kind)
 
-    def _mailbox_or_fail(self) -> _LazyMailbox[M]:
+    def _mailbox_or_fail(self) -> LazyMailbox[M]:
         assert self._mailbox is not None
         return self._mailbox

@@ -1,4 +1,4 @@
-"""LazyActor: the same mailbox facts as Actor, with no task while idle."""
+"""LazyActor: the same mailbox facts as Actor, with no task while idle (after lingering, by default)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ async def test_idle_lazy_actor_has_no_task() -> None:
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
         before = len(anyio.get_running_tasks())
-        refs = [await sup.spawn(LazyRecorder(f"l{i}")) for i in range(10)]
+        actors = [LazyRecorder(f"l{i}") for i in range(10)]
+        for actor in actors:
+            actor.linger = 0
+        refs = [await sup.spawn(actor) for actor in actors]
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
         assert len(anyio.get_running_tasks()) == before
@@ -36,6 +39,67 @@ async def test_idle_lazy_actor_has_no_task() -> None:
             await anyio.wait_all_tasks_blocked()
         assert len(anyio.get_running_tasks()) == before  # the drain task ended with the mail
         assert len(sup) == 10
+
+
+def drain_tasks(name: str) -> list[int]:
+    return [task.id for task in anyio.get_running_tasks() if task.name == f"actor {name}"]
+
+
+async def test_drain_task_lingers_then_ends() -> None:
+    actor = LazyRecorder("lingering")
+    actor.linger = 0.05
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        assert drain_tasks("lingering") == []  # spawned, never told: no task
+        with anyio.fail_after(5):
+            assert await ref.ask(lambda r: Echo(text="one", reply=r)) == "one"
+            await anyio.wait_all_tasks_blocked()
+        parked = drain_tasks("lingering")
+        assert len(parked) == 1
+        assert ref.depth() == 0
+        with anyio.fail_after(5):
+            assert await ref.ask(lambda r: Echo(text="two", reply=r)) == "two"
+        assert drain_tasks("lingering") == parked  # the same task handled it: none started
+        started = anyio.current_time()
+        with anyio.fail_after(5):
+            while drain_tasks("lingering"):  # noqa: ASYNC110 (no event marks a task's end; poll)
+                await anyio.sleep(0.01)
+        assert anyio.current_time() - started >= 0.04  # about a window without mail (timer slack)
+        assert not any(t.name.startswith("lazy actor idlers") for t in anyio.get_running_tasks())
+        with anyio.fail_after(5):
+            assert await ref.ask(lambda r: Echo(text="three", reply=r)) == "three"  # a new drain
+    assert [m.text for m in actor.handled if isinstance(m, Echo)] == ["one", "two", "three"]
+    assert actor.stopped == [StopReason.SHUTDOWN]
+
+
+async def test_lingering_actor_stops_and_supervisor_exits_without_waiting_a_window() -> None:
+    actor = LazyRecorder("parked")
+    actor.linger = 30.0
+    with anyio.fail_after(5):
+        async with Supervisor() as sup:
+            ref = await sup.spawn(actor)
+            ref.tell(Note(text="a"))
+            await anyio.wait_all_tasks_blocked()
+            assert len(drain_tasks("parked")) == 1
+            ref.tell(Note(text="b"))  # wakes the parked task
+            ref.stop()
+    assert [m.text for m in actor.handled if isinstance(m, Note)] == ["a", "b"]
+    assert actor.stopped == [StopReason.NORMAL]
+
+
+async def test_cancelled_while_lingering() -> None:
+    actor = LazyRecorder("parked")
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        ref.tell(Note(text="a"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        actor.cancel()
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert ref.closed
+        assert len(sup) == 0
+    assert actor.stopped == [StopReason.CANCELLED]
 
 
 async def test_busy_admits_n_idle_admits_n_plus_one() -> None:
