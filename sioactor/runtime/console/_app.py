@@ -17,9 +17,9 @@ from rich.live import Live
 from sioactor.runtime.console._filters import FilterError, LogFilter
 from sioactor.runtime.console._keys import raw_terminal, read_keys
 from sioactor.runtime.console._model import ConsoleModel
-from sioactor.runtime.console._sources import ReplayControl, follow_endpoint, replay_file
+from sioactor.runtime.console._sources import MessageRequest, ReplayControl, follow_endpoint, replay_file
 from sioactor.runtime.console._views import ViewState, screen
-from sioactor.runtime.trace._record import TraceRecord
+from sioactor.runtime.trace._record import StatsRecord, TraceRecord
 
 __all__ = ("ConsoleApp", "Source", "live_source", "replay_source")
 
@@ -35,10 +35,20 @@ class ConsoleApp:
         console: where to draw (a real terminal, or a recording console in tests).
         replay: a ``ReplayControl`` when replaying a file; ``None`` for a live server.
         log_filter: the initial message-log filter.
+        messages: patterns of actors whose per-message records to ask a live server for, always.
+
+    Attributes:
+        request: what a live source asks the endpoint for: *messages*, the log filter's actors and, while
+            drilled down, the selected socket and its engine session.
     """
 
     def __init__(
-        self, console: Console, *, replay: ReplayControl | None = None, log_filter: LogFilter | None = None
+        self,
+        console: Console,
+        *,
+        replay: ReplayControl | None = None,
+        log_filter: LogFilter | None = None,
+        messages: tuple[str, ...] = (),
     ) -> None:
         self.console = console
         self.model = ConsoleModel()
@@ -46,6 +56,9 @@ class ConsoleApp:
         self.replay = replay
         self.done = anyio.Event()
         self._dirty = True
+        self._messages = messages
+        self.request = MessageRequest()
+        self._update_request()
 
     # --- Feed -------------------------------------------------------------------------------------------
 
@@ -59,6 +72,11 @@ class ConsoleApp:
     def record(self, record: TraceRecord) -> None:
         """Fold in one record."""
         self.model.apply(record)
+        self._dirty = True
+
+    def stats(self, record: StatsRecord) -> None:
+        """Fold in one flush of message counters."""
+        self.model.apply_stats(record)
         self._dirty = True
 
     def lost(self, count: int) -> None:
@@ -75,6 +93,19 @@ class ConsoleApp:
     def key(self, key: str) -> None:
         """React to one key press."""
         self._dirty = True
+        self._key(key)
+        self._update_request()
+
+    def _update_request(self) -> None:
+        patterns = [*self._messages, *self.state.log_filter.actor_patterns(self.model)]
+        sockets = self.model.live_sockets()
+        if self.state.drilled and sockets:
+            socket = sockets[min(self.state.selected, len(sockets) - 1)]
+            patterns += [socket.name] if socket.engine is None else [socket.name, socket.engine]
+        self.request.set(tuple(dict.fromkeys(patterns)))
+        self.state.messages = ", ".join(self.request.patterns)
+
+    def _key(self, key: str) -> None:
         if self.state.prompt is not None:
             self._prompt_key(key)
         elif key == "q":
@@ -159,6 +190,7 @@ class ConsoleApp:
         while True:
             if self.replay is None:
                 self.model.tick(time.time())
+                self._update_request()  # sockets and room members come and go
             if self._dirty and not (self.state.paused and self.replay is None):
                 self._dirty = False
                 live.update(self.frame(), refresh=True)
@@ -170,10 +202,10 @@ def _as_dict(log_filter: LogFilter) -> dict[str, Any]:
 
 
 def live_source(address: str, token: str) -> Source:
-    """The source for ``--connect``."""
+    """The source for ``--connect``; it asks for the per-message records ``app.request`` names."""
 
     async def source(app: ConsoleApp) -> None:
-        await follow_endpoint(address, token, app)
+        await follow_endpoint(address, token, app, request=app.request)
 
     return source
 

@@ -1,4 +1,9 @@
-"""The message log's filters, parsed from ``key=value`` words (``sid=ab ns=/chat room=lobby errors``)."""
+"""The message log's filters, parsed from ``key=value`` words (``sid=ab ns=/chat room=lobby errors``).
+
+A live server sends per-message records only for the actors a console asks for, so a filter also says which
+actors those are (``actor_patterns``): the sockets and sessions it narrows the log to, plus any ``trace=GLOB``
+words (which ask without filtering: ``trace=*`` shows every message, at a cost to the server).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from sioactor.runtime.console._model import ConsoleModel, LogEntry
 __all__ = ("FilterError", "LogFilter")
 
 _KEYS = {"sid": "sid", "ns": "namespace", "namespace": "namespace", "room": "room", "event": "event"}
-_KEYS |= {"kind": "actor_kind", "actor_kind": "actor_kind"}
+_KEYS |= {"kind": "actor_kind", "actor_kind": "actor_kind", "trace": "trace"}
 
 
 class FilterError(ValueError):
@@ -27,6 +32,7 @@ class LogFilter:
         event: an event name, exactly.
         actor_kind: ``socket``, ``engine_session``, ...
         errors_only: failures, full mailboxes, timeouts, protocol errors only.
+        trace: ask a live server for the per-message records of the actors this glob selects (not a filter).
     """
 
     sid: str | None = None
@@ -35,6 +41,7 @@ class LogFilter:
     event: str | None = None
     actor_kind: str | None = None
     errors_only: bool = False
+    trace: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> LogFilter:
@@ -76,3 +83,23 @@ class LogFilter:
             socket = model.sockets.get(entry.actor)
             return socket is not None and self.room in socket.rooms
         return True
+
+    def actor_patterns(self, model: ConsoleModel) -> tuple[str, ...]:
+        """The actors whose per-message records this filter shows (see ``_stats.py`` for the patterns):
+        the narrowest filter set decides; errors only, or no filter, asks for none.
+        """
+        asked = () if self.trace is None else (self.trace,)
+        if self.errors_only:
+            return asked
+        if self.sid is not None:
+            return (*asked, f"socket:*:{self.sid}*", f"{self.sid}*")
+        if self.room is not None:
+            members = (s for s in model.live_sockets() if self.room in s.rooms)
+            return (*asked, *sorted(s.name for s in members))
+        if self.namespace is not None:
+            return (*asked, f"socket:{self.namespace}:*")
+        if self.actor_kind is not None:
+            return (*asked, f"kind:{self.actor_kind}")
+        if self.event is not None:
+            return (*asked, "kind:socket")  # events are socket messages
+        return asked

@@ -1,6 +1,10 @@
 """The console's model: what the trace says about the server, as plain data (no I/O, no rendering).
 
-``ConsoleModel.apply(record)`` folds one ``TraceRecord`` in; views read the result. Times are the records'
+``ConsoleModel.apply(record)`` folds one ``TraceRecord`` in, ``apply_stats`` one ``StatsRecord`` (the
+per-actor message counters a server flushes a few times a second); views read the result. Message counts,
+rates and handling times come from the stats once the stream has any (``summarised``: a live endpoint, a
+summarising recorder), else from the per-message records (an older or a full recording); per-message records
+always feed the log. Times are the records'
 own, so a replay shows the rates it had when recorded; ``tick(now)`` lets a live console age its rates while
 the trace is quiet. Everything is bounded: the log, each socket's recent messages, and stopped actors (the
 oldest are forgotten once ``_KEEP_STOPPED`` have piled up).
@@ -14,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sioactor.actors._trace import TraceKind
-from sioactor.runtime.trace._record import TraceRecord
+from sioactor.runtime.trace._record import ActorStats, StatsRecord, TraceRecord
 
 __all__ = ("ERROR_KINDS", "ActorState", "ConsoleModel", "LogEntry", "SlidingRate", "SocketState")
 
@@ -29,6 +33,7 @@ ERROR_KINDS = frozenset(
         TraceKind.HEARTBEAT_TIMEOUT,
     }
 )
+_MESSAGE_KINDS = (TraceKind.ENQUEUED, TraceKind.HANDLED)
 _LOG_SIZE = 5000
 _RECENT_SIZE = 50
 _KEEP_STOPPED = 200
@@ -38,22 +43,25 @@ RATE_WINDOW = 5.0
 class SlidingRate:
     """Events per second over the last ``window`` seconds (of record time)."""
 
-    __slots__ = ("_times", "window")
+    __slots__ = ("_counts", "_total", "window")
 
     def __init__(self, window: float = RATE_WINDOW) -> None:
         self.window = window
-        self._times: deque[float] = deque()
+        self._counts: deque[tuple[float, int]] = deque()
+        self._total = 0
 
-    def add(self, time: float) -> None:
-        """Count one event at *time*."""
-        self._times.append(time)
+    def add(self, time: float, count: int = 1) -> None:
+        """Count *count* events at *time*."""
+        if count:
+            self._counts.append((time, count))
+            self._total += count
 
     def rate(self, now: float) -> float:
         """The rate at *now*, forgetting events older than the window."""
-        times = self._times
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return len(times) / self.window
+        counts = self._counts
+        while counts and counts[0][0] <= now - self.window:
+            self._total -= counts.popleft()[1]
+        return self._total / self.window
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,6 +95,15 @@ class ActorState:
     full: int = 0
     stop_reason: str | None = None
     rate: SlidingRate = field(default_factory=SlidingRate)
+    depth_max: int | None = None
+    handling: float = 0.0
+    handling_max: float = 0.0
+    last: str | None = None
+
+    @property
+    def handling_mean(self) -> float | None:
+        """Mean seconds per handled message, when the trace said how long (stats only)."""
+        return self.handling / self.handled if self.handled and self.handling else None
 
 
 @dataclass(slots=True)
@@ -150,6 +167,7 @@ class ConsoleModel:
         self.rate_out = SlidingRate()
         self._stopped: deque[str] = deque()
         self.upgraded: set[str] = set()
+        self.summarised = False
 
     def tick(self, now: float) -> None:
         """Advance the model's clock without a record (a live console on a quiet server)."""
@@ -185,6 +203,32 @@ class ConsoleModel:
             if entry.error:
                 socket.errors.append(entry)
 
+    def apply_stats(self, record: StatsRecord) -> None:
+        """Fold in one flush of message counters: from now on counts come from stats, not from records."""
+        self.summarised = True
+        self.now = max(self.now, record.time)
+        for stats in record.actors:
+            self._fold_stats(self._actor(stats.actor, stats.actor_kind), stats, record.time)
+
+    def _fold_stats(self, actor: ActorState, stats: ActorStats, time: float) -> None:
+        actor.enqueued += stats.enqueued
+        actor.handled += stats.handled
+        actor.rate.add(time, stats.enqueued)
+        actor.handling += stats.handling
+        actor.handling_max = max(actor.handling_max, stats.handling_max)
+        actor.depth_max = stats.depth_max  # the peak of the last interval: a gauge's recent high-water mark
+        if stats.depth is not None:
+            actor.depth = stats.depth
+        if stats.capacity is not None:
+            actor.capacity = stats.capacity
+        if stats.last is not None:
+            actor.last = stats.last
+        # Out: packets queued for clients (engine session outboxes); in: events from clients.
+        if actor.kind == "engine_session":
+            self.rate_out.add(time, stats.enqueued)
+        elif stats.messages:
+            self.rate_in.add(time, stats.messages.get("EventReceived", 0))
+
     # --- folding ----------------------------------------------------------------------------------------
 
     def _actor(self, name: str, kind: str) -> ActorState:
@@ -212,7 +256,9 @@ class ConsoleModel:
 
     def _count(self, actor: ActorState, socket: SocketState | None, record: TraceRecord) -> None:
         event, kind = record.event, record.event.kind
-        if kind is TraceKind.ENQUEUED:
+        if kind in _MESSAGE_KINDS and self.summarised:
+            pass  # counted by the stats: this record is for the log
+        elif kind is TraceKind.ENQUEUED:
             actor.enqueued += 1
             actor.rate.add(record.time)
             # Out: packets queued for a client (an engine session's outbox); in: events from clients.

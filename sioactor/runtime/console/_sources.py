@@ -1,6 +1,8 @@
 """Where the console's records come from: a live trace endpoint (reconnecting) or a recorded file (replay).
 
-Both push into a ``Feed`` (the app), so the views cannot tell a replay from a live server.
+Both push into a ``Feed`` (the app), so the views cannot tell a replay from a live server. A live console
+tells the endpoint which actors' per-message records it wants (``MessageRequest``: the drilled-down socket,
+the log filter's actors); everything else it sees as per-actor counters.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from sioactor.protocol._errors import SioactorError
-from sioactor.runtime.trace._record import TraceRecord, decode_line
+from sioactor.runtime.trace._record import StatsRecord, TraceRecord, decode_line, encode_control
 
-__all__ = ("Feed", "ReplayControl", "TokenRefused", "follow_endpoint", "replay_file")
+__all__ = ("Feed", "MessageRequest", "ReplayControl", "TokenRefused", "follow_endpoint", "replay_file")
 
 _MAX_LINE = 1 << 24
 _MAX_GAP = 2.0
@@ -42,6 +44,9 @@ class Feed(Protocol):
     def record(self, record: TraceRecord) -> None:
         """One trace record."""
 
+    def stats(self, record: StatsRecord) -> None:
+        """One flush of per-actor message counters."""
+
     def lost(self, count: int) -> None:
         """The server dropped *count* records for this console."""
 
@@ -56,13 +61,44 @@ async def _connect(address: str) -> anyio.abc.SocketStream:
     return await anyio.connect_tcp(host or "127.0.0.1", int(port))
 
 
-async def follow_endpoint(address: str, token: str, feed: Feed, *, retry: float = 0.5) -> None:
+class MessageRequest:
+    """The actors whose per-message records a live console wants (glob patterns on actor names,
+    ``kind:KIND``, ``*``); the connection sends each change to the endpoint.
+    """
+
+    def __init__(self, patterns: tuple[str, ...] = ()) -> None:
+        self.patterns = patterns
+        self._changed: anyio.Event | None = None
+
+    def set(self, patterns: tuple[str, ...]) -> None:
+        """Ask for *patterns* instead (no message is sent when nothing changed)."""
+        if patterns != self.patterns:
+            self.patterns = patterns
+            if self._changed is not None:
+                self._changed.set()
+
+    async def changed(self) -> tuple[str, ...]:
+        """Wait for the next change; return the patterns."""
+        self._changed = anyio.Event()
+        await self._changed.wait()
+        return self.patterns
+
+    def line(self) -> bytes:
+        """The request line for the endpoint."""
+        return encode_control("messages", actors=list(self.patterns))
+
+
+async def follow_endpoint(
+    address: str, token: str, feed: Feed, *, retry: float = 0.5, request: MessageRequest | None = None
+) -> None:
     """Attach to the endpoint at *address* (``host:port`` or ``unix:/path``) and feed its records, forever:
-    when the server goes away, say so and reconnect every *retry* seconds.
+    when the server goes away, say so and reconnect every *retry* seconds. *request* says which actors'
+    per-message records to ask for (none by default), now and whenever it changes.
 
     Raises:
         TokenRefused: the server refused *token* (retrying would not help).
     """
+    request = request or MessageRequest()
     while True:
         try:
             stream = await _connect(address)
@@ -72,12 +108,21 @@ async def follow_endpoint(address: str, token: str, feed: Feed, *, retry: float 
             continue
         async with stream:
             try:
-                await stream.send(token.encode() + b"\n")
-                await _read_stream(BufferedByteReceiveStream(stream), feed)
-            except _STREAM_ERRORS:
+                await stream.send(token.encode() + b"\n" + request.line())
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_send_requests, stream, request)
+                    await _read_stream(BufferedByteReceiveStream(stream), feed)
+                    tg.cancel_scope.cancel()
+            except* _STREAM_ERRORS:
                 pass
         feed.status(f"server at {address} went away; reconnecting")
         await anyio.sleep(retry)
+
+
+async def _send_requests(stream: anyio.abc.SocketStream, request: MessageRequest) -> None:
+    while True:
+        await request.changed()
+        await stream.send(request.line())
 
 
 async def _read_stream(reader: BufferedByteReceiveStream, feed: Feed) -> None:
@@ -85,6 +130,8 @@ async def _read_stream(reader: BufferedByteReceiveStream, feed: Feed) -> None:
         item = decode_line(await reader.receive_until(b"\n", _MAX_LINE))
         if isinstance(item, TraceRecord):
             feed.record(item)
+        elif isinstance(item, StatsRecord):
+            feed.stats(item)
         elif item is not None:
             _control(item, feed)
 
@@ -140,11 +187,14 @@ async def replay_file(path: str | Path, feed: Feed, control: ReplayControl) -> N
     async with await anyio.open_file(path, "rb") as file:
         async for line in file:
             item = decode_line(line)
-            if isinstance(item, TraceRecord):
+            if isinstance(item, TraceRecord | StatsRecord):
                 if previous is not None:
                     await control.wait_turn(item.time - previous)
                 previous = item.time
-                feed.record(item)
+                if isinstance(item, TraceRecord):
+                    feed.record(item)
+                else:
+                    feed.stats(item)
                 count += 1
             elif item is not None and item.get("control") == "lost":
                 feed.lost(int(item.get("count", 0)))

@@ -36,6 +36,7 @@ class ViewState:
     status: str = ""
     prompt: str | None = None
     message: str = ""
+    messages: str = ""
 
 
 def gauge(depth: int, capacity: int | None) -> Text:
@@ -76,7 +77,12 @@ def summary_bar(model: ConsoleModel, state: ViewState) -> Text:
 def _actor_line(label: str, actor: ActorState, now: float) -> Text:
     line = Text(label + " ")
     line.append_text(gauge(actor.depth, actor.capacity))
+    if actor.depth_max:
+        line.append(f" peak {actor.depth_max}", style="yellow")
     line.append(f"  {actor.rate.rate(now):.1f}/s", style="magenta")
+    mean = actor.handling_mean
+    if mean is not None:
+        line.append(f"  {mean * 1e3:.2f} ms", style="dim")
     if actor.failures:
         line.append(f"  {actor.failures} err", style="red")
     return line
@@ -151,6 +157,7 @@ def socket_detail(model: ConsoleModel, socket: SocketState) -> Group:
     facts.add_row("protocol", "?" if socket.protocol is None else str(socket.protocol))
     facts.add_row("engine session", socket.engine or "?")
     facts.add_row("mailbox", gauge(actor.depth, actor.capacity))
+    facts.add_row("messages", _message_counts(model, actor))
     facts.add_row("rooms", ", ".join(sorted(socket.rooms)) or "-")
     facts.add_row("pending acks", ", ".join(sorted(socket.pending_acks)) or "-")
     recent = Table(box=None, show_header=False, expand=True)
@@ -164,12 +171,26 @@ def socket_detail(model: ConsoleModel, socket: SocketState) -> Group:
     return Group(facts, Panel(recent, title="recent messages"), Panel(errors, title="errors"))
 
 
+def _message_counts(model: ConsoleModel, actor: ActorState) -> str:
+    text = f"{actor.enqueued} in, {actor.handled} handled, {actor.rate.rate(model.now):.1f}/s"
+    mean = actor.handling_mean
+    if mean is not None:
+        text += f"; handling {mean * 1e3:.2f} ms mean, {actor.handling_max * 1e3:.2f} ms max"
+    if actor.depth_max is not None:
+        text += f"; peak depth {actor.depth_max}"
+    if actor.last is not None:
+        text += f"; last {actor.last}"
+    return text
+
+
 def _footer(state: ViewState) -> Text:
     if state.prompt is not None:
         return Text(f"filter> {state.prompt}█", style="bold")
     keys = "↑/↓ select  enter drill-down  esc back  / filter  e errors  p pause  q quit"
     text = Text(keys, style="dim")
     text.append(f"   filter: {state.log_filter}", style="yellow")
+    if state.messages:
+        text.append(f"   messages of: {state.messages}", style="cyan")
     if state.message:
         text.append(f"   {state.message}", style="bold red")
     return text

@@ -6,23 +6,43 @@ clock (records are stamped here, not in the actors).
 """
 
 from sioactor.runtime.trace._endpoint import TraceEndpoint
-from sioactor.runtime.trace._hub import PAYLOAD_FIELDS, SECRET_FIELDS, TraceHub, TraceSubscription
-from sioactor.runtime.trace._record import TraceRecord, decode_line, encode_control, encode_record
+from sioactor.runtime.trace._hub import PAYLOAD_FIELDS, SECRET_FIELDS, STATS_INTERVAL, TraceHub
+from sioactor.runtime.trace._record import (
+    ActorStats,
+    StatsRecord,
+    TraceItem,
+    TraceRecord,
+    decode_line,
+    encode_control,
+    encode_item,
+    encode_record,
+    encode_stats,
+)
 from sioactor.runtime.trace._recorder import record_trace, run_recorder
 from sioactor.runtime.trace._sinks import endpoint_at, run_trace_sinks
+from sioactor.runtime.trace._stats import ALL_MESSAGES, selects
+from sioactor.runtime.trace._subscription import TraceSubscription
 
 __all__ = (
+    "ALL_MESSAGES",
     "PAYLOAD_FIELDS",
     "SECRET_FIELDS",
+    "STATS_INTERVAL",
+    "ActorStats",
+    "StatsRecord",
     "TraceEndpoint",
     "TraceHub",
+    "TraceItem",
     "TraceRecord",
     "TraceSubscription",
     "decode_line",
     "encode_control",
+    "encode_item",
     "encode_record",
+    "encode_stats",
     "endpoint_at",
     "record_trace",
     "run_recorder",
     "run_trace_sinks",
+    "selects",
 )

@@ -2,9 +2,14 @@
 
 The wire is JSON lines. The console first sends the token and a newline; anything else (a wrong token, no
 line within ``handshake_timeout``, a line longer than ``_MAX_TOKEN_LINE``) gets a ``refused`` control line and
-the connection closed. An accepted console gets a ``hello`` line, then the records (see ``_record.py``) and a
-``lost`` line whenever its subscription dropped some. Each console has its own bounded subscription, so a
-console that reads slowly loses records, never slows the server.
+the connection closed. An accepted console gets a ``hello`` line (``stats``: the summaries' interval), the
+snapshot, then the records and the stats (see ``_record.py``) and a ``lost`` line whenever its subscription
+dropped some. Each console has its own bounded subscription, so a console that reads slowly loses records,
+never slows the server.
+
+A console gets no per-message records (``ENQUEUED`` / ``HANDLED``) until it asks: it may send control lines
+after its token, ``{"control": "messages", "actors": [PATTERN, ...]}``, each replacing its selection (glob
+patterns on actor names, ``kind:KIND``, ``*``; see ``_stats.py``); its counters come as stats anyway.
 
 It listens on 127.0.0.1 (or a unix socket) by default; any other host must be asked for with
 ``allow_remote=True``, because the trace shows event names, rooms and ids of every client.
@@ -22,15 +27,17 @@ from typing import final
 
 import anyio
 import anyio.abc
+import orjson
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from sioactor.runtime.socketio._errors import ConfigError
-from sioactor.runtime.trace._hub import TraceHub, TraceSubscription
-from sioactor.runtime.trace._record import encode_control, encode_record
+from sioactor.runtime.trace._hub import STATS_INTERVAL, TraceHub, TraceSubscription
+from sioactor.runtime.trace._record import encode_control, encode_item, encode_record
 
 __all__ = ("TraceEndpoint",)
 
 _MAX_TOKEN_LINE = 256
+_MAX_REQUEST_LINE = 1 << 16
 _BATCH = 256
 _STREAM_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream, OSError)
 
@@ -99,7 +106,8 @@ class TraceEndpoint:
         else:
             listener = await anyio.create_tcp_listener(local_host=self.host, local_port=self.port)
             self.port = listener.extra(anyio.abc.SocketAttribute.local_port)
-        async with listener:
+        async with listener, anyio.create_task_group() as tg:
+            tg.start_soon(self.hub.run_stats)
             task_status.started(self.address)
             await listener.serve(self._serve_console)
 
@@ -129,22 +137,24 @@ class TraceEndpoint:
         return False
 
     async def _stream_trace(self, stream: anyio.abc.SocketStream, reader: BufferedByteReceiveStream) -> None:
-        hello = encode_control("hello", pid=os.getpid(), started=self.started, buffer=self.buffer)
-        with self.hub.subscribe(buffer=self.buffer) as subscription:
+        hello = encode_control(
+            "hello", pid=os.getpid(), started=self.started, buffer=self.buffer, stats=STATS_INTERVAL
+        )
+        with self.hub.subscribe(buffer=self.buffer, messages=(), summaries=True) as subscription:
             # Subscribed before the hello: whatever happens after the console saw it reaches the console.
             await stream.send(hello + b"".join(encode_record(r) for r in self.hub.snapshot()))
             async with anyio.create_task_group() as tg:
-                # The console never sends after its token: its EOF is how we learn it left while idle.
-                tg.start_soon(_cancel_on_eof, stream, reader, tg.cancel_scope)
+                # The console's requests come in while its trace goes out; its EOF ends both.
+                tg.start_soon(_read_requests, stream, reader, subscription, tg.cancel_scope)
                 await _pump(stream, subscription)
 
 
 async def _pump(stream: anyio.abc.SocketStream, subscription: TraceSubscription) -> None:
     while True:
-        parts = [encode_record(await subscription.receive())]
+        parts = [encode_item(await subscription.receive())]
         while len(parts) < _BATCH:
             try:
-                parts.append(encode_record(subscription.receive_nowait()))
+                parts.append(encode_item(subscription.receive_nowait()))
             except anyio.WouldBlock:
                 break
         lost = subscription.take_lost()
@@ -153,15 +163,35 @@ async def _pump(stream: anyio.abc.SocketStream, subscription: TraceSubscription)
         await stream.send(b"".join(parts))
 
 
-async def _cancel_on_eof(
-    stream: anyio.abc.SocketStream, reader: BufferedByteReceiveStream, scope: anyio.CancelScope
+async def _read_requests(
+    stream: anyio.abc.SocketStream,
+    reader: BufferedByteReceiveStream,
+    subscription: TraceSubscription,
+    scope: anyio.CancelScope,
 ) -> None:
+    pending = b""
     try:
-        while await _receive_when_readable(stream, reader):
-            pass
+        while chunk := await _receive_when_readable(stream, reader):
+            *lines, pending = (pending + chunk).split(b"\n")
+            if len(pending) > _MAX_REQUEST_LINE:
+                break  # not a console: stop serving it
+            for line in lines:
+                _request(line, subscription)
     except _STREAM_ERRORS:
         pass
     scope.cancel()
+
+
+def _request(line: bytes, subscription: TraceSubscription) -> None:
+    # Lines that are not a request this endpoint knows are ignored: a newer console may ask for more.
+    try:
+        request = orjson.loads(line)
+    except ValueError:
+        return
+    if isinstance(request, dict) and request.get("control") == "messages":
+        actors = request.get("actors")
+        if isinstance(actors, list):
+            subscription.select(actors)
 
 
 async def _receive_when_readable(stream: anyio.abc.SocketStream, reader: BufferedByteReceiveStream) -> bytes:

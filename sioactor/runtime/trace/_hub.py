@@ -1,113 +1,47 @@
-"""``TraceHub``: the ``Tracer`` a server is given. It stamps each event and fans it out to subscribers.
+"""``TraceHub``: the ``Tracer`` a server is given. It stamps, counts and fans out events.
 
-The hub runs on the hot path of every actor, so ``record`` never awaits and never raises: with no subscriber
-it returns after one check; with subscribers it builds one ``TraceRecord`` and hands it to each subscriber's
-bounded stream with ``send_nowait``. A subscriber that does not keep up loses events, counted per subscriber
-(``dropped``), instead of slowing the server: the console says how many it missed.
+The hub runs on the hot path of every actor, so ``record`` never awaits and never raises. With no subscriber
+it returns after one check. The per-message kinds (``ENQUEUED``, ``HANDLED``: three per echoed event) are
+folded into per-actor counters (see ``_stats.py``) that ``flush`` sends as a ``StatsRecord`` to the
+subscribers that want summaries, a few times a second (``run_stats``); a ``TraceRecord`` is built for one
+only when some subscriber asked for that actor's per-message records (``messages`` patterns; the default
+``subscribe()`` asks for all, as a file recorder does). Every other kind becomes a ``TraceRecord`` for every
+subscriber. Each goes into a subscriber's bounded stream with ``send_nowait``; a subscriber that does not keep
+up loses items, counted per subscriber (``dropped``), instead of slowing the server.
 
 Payloads are not traced unless the hub was built with ``trace_payloads=True``: the ``fields`` keys in
 ``PAYLOAD_FIELDS`` are removed otherwise. Auth (``SECRET_FIELDS``) is always removed.
 
-The snapshot for late consoles is bounded twice: at most ``_STATE_PER_ACTOR`` records per actor, and at most
-``snapshot_actors`` actors. An actor whose ``STOPPED`` is never traced (a tracer attached mid-life, a task
-killed without teardown) would otherwise be kept forever; past the bound the oldest-spawned is forgotten.
+Bounds: the snapshot for late consoles keeps at most ``_STATE_PER_ACTOR`` records per actor and at most
+``snapshot_actors`` actors; the counters are kept for at most ``snapshot_actors`` actors too. An actor whose
+``STOPPED`` is never traced would otherwise be kept forever; past the bound the oldest is forgotten.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from types import TracebackType
-from typing import Self, final
+from typing import final
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from sioactor.actors._trace import TraceEvent, TraceKind
-from sioactor.runtime.trace._record import TraceRecord
+from sioactor.runtime.trace._record import ActorStats, StatsRecord, TraceRecord
+from sioactor.runtime.trace._stats import ALL_MESSAGES, Counters
+from sioactor.runtime.trace._subscription import TraceSubscription
 
-__all__ = ("PAYLOAD_FIELDS", "SECRET_FIELDS", "TraceHub", "TraceSubscription")
+__all__ = ("PAYLOAD_FIELDS", "SECRET_FIELDS", "STATS_INTERVAL", "TraceHub", "TraceSubscription")
 
 PAYLOAD_FIELDS = frozenset({"payload", "args", "data"})
 SECRET_FIELDS = frozenset({"auth", "token", "password", "headers", "cookie"})
 
 DEFAULT_BUFFER = 4096
 DEFAULT_SNAPSHOT_ACTORS = 100_000
+STATS_INTERVAL = 0.25
+_STATS_PER_RECORD = 256
 _ENQUEUED, _HANDLED, _STOPPED = TraceKind.ENQUEUED, TraceKind.HANDLED, TraceKind.STOPPED
 _STATE_PER_ACTOR = 32
-
-
-@final
-class TraceSubscription:
-    """One subscriber's bounded stream of ``TraceRecord``; iterate it with ``async for``.
-
-    Use as a context manager (``with hub.subscribe() as sub:``): leaving it unsubscribes and closes it.
-
-    Attributes:
-        dropped: records lost because the buffer was full, since subscribing.
-    """
-
-    __slots__ = ("_hub", "_receive", "_send", "_unreported", "dropped")
-
-    def __init__(self, hub: TraceHub, buffer: int) -> None:
-        self._hub = hub
-        self._send: MemoryObjectSendStream[TraceRecord]
-        self._receive: MemoryObjectReceiveStream[TraceRecord]
-        self._send, self._receive = anyio.create_memory_object_stream[TraceRecord](buffer)
-        self.dropped = 0
-        self._unreported = 0
-
-    def offer(self, record: TraceRecord) -> None:
-        """Queue *record*, or count it as dropped; never waits."""
-        try:
-            self._send.send_nowait(record)
-        except anyio.WouldBlock:
-            self.dropped += 1
-            self._unreported += 1
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            self._hub._unsubscribe(self)
-
-    def take_lost(self) -> int:
-        """Records dropped since the last call: a sink reports them in its own stream (a ``lost`` line)."""
-        lost, self._unreported = self._unreported, 0
-        return lost
-
-    def receive_nowait(self) -> TraceRecord:
-        """The next queued record. Raises ``anyio.WouldBlock`` when none is queued."""
-        return self._receive.receive_nowait()
-
-    async def receive(self) -> TraceRecord:
-        """The next record, waiting for one. Raises ``anyio.EndOfStream`` once closed and drained."""
-        return await self._receive.receive()
-
-    def end(self) -> None:
-        """Unsubscribe but keep what is queued: the reader drains it, then its iteration ends."""
-        self._hub._unsubscribe(self)
-        self._send.close()
-
-    def close(self) -> None:
-        """Unsubscribe and close the stream; records still queued are discarded."""
-        self._hub._unsubscribe(self)
-        self._send.close()
-        self._receive.close()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> TraceRecord:
-        try:
-            return await self._receive.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            raise StopAsyncIteration from None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 @final
@@ -117,14 +51,19 @@ class TraceHub:
     Args:
         trace_payloads: keep payload fields (``PAYLOAD_FIELDS``) in the events; secrets are removed anyway.
         clock: the wall clock that stamps records (tests pass a fake one).
-        snapshot_actors: how many live actors ``snapshot`` remembers (the oldest-spawned are forgotten).
+        snapshot_actors: how many live actors ``snapshot`` and the counters remember (oldest forgotten).
     """
 
     __slots__ = (
         "_clock",
+        "_counters",
+        "_dirty",
+        "_flushed",
+        "_flusher",
         "_live",
         "_seq",
         "_subscribers",
+        "_summarising",
         "messages_wanted",
         "snapshot_actors",
         "trace_payloads",
@@ -145,22 +84,54 @@ class TraceHub:
         # Read by the actors' hook points (``wants_messages``): no subscriber, no per-message events built.
         self.messages_wanted = False
         self._live: dict[str, list[TraceRecord]] = {}
+        self._counters: dict[str, Counters] = {}
+        self._dirty: list[Counters] = []
+        self._flushed = 0.0  # when the counters were last flushed (or began, for a first summariser)
+        self._flusher: object | None = None
+        self._summarising = False  # some subscriber wants summaries: count per-message events
 
     @property
     def subscribers(self) -> int:
         """How many subscribers are attached."""
         return len(self._subscribers)
 
-    def subscribe(self, *, buffer: int = DEFAULT_BUFFER) -> TraceSubscription:
-        """A new subscriber receiving every record from now on; at most *buffer* wait unread."""
-        subscription = TraceSubscription(self, buffer)
+    def subscribe(
+        self, *, buffer: int = DEFAULT_BUFFER, messages: Iterable[str] = ALL_MESSAGES, summaries: bool = False
+    ) -> TraceSubscription:
+        """A new subscriber receiving records from now on; at most *buffer* wait unread.
+
+        Args:
+            buffer: the subscription's bound, in items.
+            messages: patterns selecting the actors whose ``ENQUEUED`` / ``HANDLED`` records it gets
+                (``("*",)``: all; ``()``: none; see ``_stats.py``); it can change them with ``select``.
+            summaries: also get the counters of every busy actor as ``StatsRecord``s (while something runs
+                ``run_stats``). The first item is then an empty ``StatsRecord``: counts come as stats.
+        """
+        subscription = TraceSubscription(self, buffer, messages, summaries)
+        if summaries:
+            now = self._clock()
+            if not self._summarising:
+                self._flushed = now
+            subscription.offer(StatsRecord(time=now, interval=0.0))
         self._subscribers = (*self._subscribers, subscription)
         self.messages_wanted = True
+        self._reroute()
         return subscription
 
     def _unsubscribe(self, subscription: TraceSubscription) -> None:
         self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
         self.messages_wanted = bool(self._subscribers)
+        self._reroute()
+
+    def _reroute(self) -> None:
+        # Subscribers or their selections changed: recompute, once per actor, who gets its message records.
+        self._summarising = any(s.summaries for s in self._subscribers)
+        if not self._summarising:
+            self._forget_counts()
+        for counters in self._counters.values():
+            counters.detail = tuple(
+                s for s in self._subscribers if s.wants(counters.actor, counters.actor_kind)
+            )
 
     def snapshot(self) -> list[TraceRecord]:
         """The state-changing records (spawned, upgrade, rooms ...) of the actors still running, oldest
@@ -169,24 +140,98 @@ class TraceHub:
         return sorted((r for records in self._live.values() for r in records), key=lambda r: r.seq)
 
     def record(self, event: TraceEvent) -> None:
-        """Stamp *event* and offer it to every subscriber. Never blocks, never raises."""
+        """Count or stamp *event* and offer it to the subscribers that want it. Never blocks, never raises."""
         kind = event.kind
         subscribers = self._subscribers
-        # Per-message events (the hot path) go only to subscribers; the rare state changes are also kept
-        # per live actor for ``snapshot``.
         if kind is _ENQUEUED or kind is _HANDLED:
             if not subscribers:
                 return
-        elif kind is _STOPPED:
+            counters = self._counters.get(event.actor)
+            if counters is None:
+                counters = self._track(event)
+            if self._summarising:
+                counters.count(event)
+                if not counters.dirty:
+                    counters.dirty = True
+                    self._dirty.append(counters)
+            if counters.detail:
+                self._offer(event, counters.detail)
+            return
+        if kind is _STOPPED:
             self._live.pop(event.actor, None)
+            self._stopped(event.actor)
+        record = self._offer(event, subscribers)
+        if kind is not _STOPPED:
+            self._remember(record)
+
+    def _offer(self, event: TraceEvent, subscribers: tuple[TraceSubscription, ...]) -> TraceRecord:
         if event.fields:
             event = self._redact(event)
         self._seq += 1
         record = TraceRecord(time=self._clock(), seq=self._seq, event=event)
-        if kind is not _ENQUEUED and kind is not _HANDLED and kind is not _STOPPED:
-            self._remember(record)
         for subscription in subscribers:
             subscription.offer(record)
+        return record
+
+    def _track(self, event: TraceEvent) -> Counters:
+        counters = Counters(event.actor, event.actor_kind)
+        subscribers = self._subscribers
+        counters.detail = tuple(s for s in subscribers if s.wants(event.actor, event.actor_kind))
+        if len(self._counters) >= self.snapshot_actors:
+            del self._counters[next(iter(self._counters))]  # the oldest counted: it may never stop
+        self._counters[event.actor] = counters
+        return counters
+
+    def _stopped(self, actor: str) -> None:
+        # An actor's last counts go out before its STOPPED record, so a reader never sees them after it.
+        counters = self._counters.pop(actor, None)
+        if counters is not None and counters.dirty:
+            now = self._clock()
+            self._send_stats(now, now - self._flushed, [counters.take()])
+
+    # --- summaries --------------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Send the counters of the actors busy since the last flush to the subscribers that want summaries,
+        and start counting anew. ``run_stats`` calls it; tests may call it directly.
+        """
+        dirty, self._dirty = self._dirty, []
+        now = self._clock()
+        interval, self._flushed = now - self._flushed, now
+        self._send_stats(now, interval, [c.take() for c in dirty if c.dirty])
+
+    def _forget_counts(self) -> None:
+        for counters in self._dirty:
+            counters.take()
+        self._dirty = []
+
+    def _send_stats(self, now: float, interval: float, stats: list[ActorStats]) -> None:
+        receivers = [s for s in self._subscribers if s.summaries]
+        if not stats or not receivers:
+            return
+        for start in range(0, len(stats), _STATS_PER_RECORD):
+            chunk = tuple(stats[start : start + _STATS_PER_RECORD])
+            item = StatsRecord(time=now, interval=max(interval, 0.0), actors=chunk)
+            for subscription in receivers:
+                subscription.offer(item)
+
+    async def run_stats(self, *, interval: float = STATS_INTERVAL) -> None:
+        """Flush every *interval* seconds until cancelled. Every sink that wants summaries runs one (the
+        endpoint, a summarising recorder); while several run, one of them flushes.
+        """
+        me = object()
+        try:
+            while True:
+                await anyio.sleep(interval)
+                if self._flusher is None:
+                    self._flusher = me
+                if self._flusher is me and self._dirty:
+                    self.flush()
+        finally:
+            if self._flusher is me:
+                self._flusher = None
+
+    # --- state for late consoles ------------------------------------------------------------------------
 
     def _remember(self, record: TraceRecord) -> None:
         kept = self._live.get(record.event.actor)

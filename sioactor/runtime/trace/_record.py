@@ -1,8 +1,12 @@
-"""``TraceRecord``: a trace event with the time it happened, and its JSON-lines form.
+"""``TraceRecord`` (a trace event with the time it happened), ``StatsRecord`` (per-actor message counters
+over a short interval) and their JSON-lines form.
 
 One line per record, a JSON object with the ``TraceEvent`` fields that are set plus ``t`` (wall-clock seconds)
-and ``seq`` (the hub's counter: a gap tells a reader that events were lost). Control lines carry ``control``
-instead of ``kind``: ``hello`` (a console attached), ``lost`` (``count`` events dropped for a slow reader).
+and ``seq`` (the hub's counter: records come in ``seq`` order; a gap is a record this reader did not ask for
+or lost). A stats line has ``stats`` (the seconds it covers) and ``actors`` (one object per actor that
+enqueued or handled messages in that time) instead of ``kind``. Control lines carry ``control``: ``hello``
+(a console attached), ``lost`` (``count`` records dropped for a slow reader), ``refused``; a console sends
+``messages`` (``actors``: the glob patterns whose per-message records it wants).
 """
 
 from __future__ import annotations
@@ -14,7 +18,17 @@ import orjson
 
 from sioactor.actors._trace import TraceEvent, TraceKind
 
-__all__ = ("TraceRecord", "decode_line", "encode_control", "encode_record")
+__all__ = (
+    "ActorStats",
+    "StatsRecord",
+    "TraceItem",
+    "TraceRecord",
+    "decode_line",
+    "encode_control",
+    "encode_item",
+    "encode_record",
+    "encode_stats",
+)
 
 _OPTIONAL = ("message", "depth", "capacity", "detail", "duration")
 
@@ -33,6 +47,60 @@ class TraceRecord:
     time: float
     seq: int
     event: TraceEvent
+
+
+# Not frozen either: a flush builds one per active actor, four times a second. Treat it as immutable.
+@dataclass(slots=True, kw_only=True)
+class ActorStats:
+    """What one actor's per-message events added up to over a ``StatsRecord``'s interval.
+
+    Attributes:
+        actor: the actor's name.
+        actor_kind: its kind.
+        enqueued: messages put in its mailbox.
+        handled: messages it finished handling.
+        messages: ``enqueued`` by message type name (``EventReceived``, ``str`` ...).
+        depth: the mailbox fill at the last event (``None``: no event said).
+        depth_max: the highest fill an event reported in the interval.
+        capacity: the mailbox capacity, when known.
+        handling: seconds spent handling the ``handled`` messages, in total.
+        handling_max: the longest single handling, in seconds.
+        last: the last message's event name (``fields["event"]``), else its type name.
+    """
+
+    actor: str
+    actor_kind: str
+    enqueued: int = 0
+    handled: int = 0
+    messages: dict[str, int] | None = None
+    depth: int | None = None
+    depth_max: int | None = None
+    capacity: int | None = None
+    handling: float = 0.0
+    handling_max: float = 0.0
+    last: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class StatsRecord:
+    """The message counters of the actors that were busy during the last *interval* seconds.
+
+    Attributes:
+        time: wall-clock seconds when the hub flushed the counters.
+        interval: the seconds the counts cover (``0`` in the first record of a summarised stream, which
+            carries no actors and tells the reader that per-message counts come as stats from now on).
+        actors: one entry per busy actor.
+    """
+
+    time: float
+    interval: float
+    actors: tuple[ActorStats, ...] = ()
+
+
+TraceItem = TraceRecord | StatsRecord
+"""What a subscription yields."""
+
+_STAT_FIELDS = ("messages", "depth", "depth_max", "capacity", "last")
 
 
 def encode_record(record: TraceRecord) -> bytes:
@@ -54,14 +122,36 @@ def encode_record(record: TraceRecord) -> bytes:
     return orjson.dumps(line, default=repr, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
 
 
+def encode_stats(record: StatsRecord) -> bytes:
+    """The stats record as one JSON line; counters that are zero or unknown are left out."""
+    actors = []
+    for stats in record.actors:
+        entry: dict[str, Any] = {"actor": stats.actor, "actor_kind": stats.actor_kind}
+        for name in ("enqueued", "handled", "handling", "handling_max"):
+            if value := getattr(stats, name):
+                entry[name] = value
+        for name in _STAT_FIELDS:
+            value = getattr(stats, name)
+            if value is not None:
+                entry[name] = value
+        actors.append(entry)
+    line = {"t": record.time, "stats": record.interval, "actors": actors}
+    return orjson.dumps(line, default=repr, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def encode_item(item: TraceItem) -> bytes:
+    """A ``TraceRecord`` or a ``StatsRecord`` as one JSON line."""
+    return encode_record(item) if isinstance(item, TraceRecord) else encode_stats(item)
+
+
 def encode_control(control: str, **values: Any) -> bytes:
     """A control line (``hello``, ``lost``)."""
     return orjson.dumps({"control": control, **values}, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def decode_line(line: bytes | str) -> TraceRecord | dict[str, Any] | None:
-    """A line back: a ``TraceRecord``, a control line's dict, or ``None`` for a line that is neither (a
-    newer server's kind, garbage, a blank line): readers skip what they do not understand.
+def decode_line(line: bytes | str) -> TraceItem | dict[str, Any] | None:
+    """A line back: a ``TraceRecord``, a ``StatsRecord``, a control line's dict, or ``None`` for a line that
+    is none of those (a newer server's kind, garbage, a blank line): readers skip what they do not understand.
     """
     try:
         obj = orjson.loads(line)
@@ -69,6 +159,8 @@ def decode_line(line: bytes | str) -> TraceRecord | dict[str, Any] | None:
             return None
         if "control" in obj:
             return obj
+        if "stats" in obj:
+            return _decode_stats(obj)
         event = TraceEvent(
             kind=TraceKind(obj["kind"]),
             actor=str(obj["actor"]),
@@ -77,5 +169,27 @@ def decode_line(line: bytes | str) -> TraceRecord | dict[str, Any] | None:
             **{name: obj[name] for name in _OPTIONAL if name in obj},
         )
         return TraceRecord(time=float(obj["t"]), seq=int(obj.get("seq", 0)), event=event)
-    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError):
         return None
+
+
+def _decode_stats(obj: dict[str, Any]) -> StatsRecord:
+    actors = []
+    for entry in obj.get("actors", ()):
+        messages = entry.get("messages")
+        actors.append(
+            ActorStats(
+                actor=str(entry["actor"]),
+                actor_kind=str(entry["actor_kind"]),
+                enqueued=int(entry.get("enqueued", 0)),
+                handled=int(entry.get("handled", 0)),
+                messages=None if messages is None else {str(k): int(v) for k, v in messages.items()},
+                depth=entry.get("depth"),
+                depth_max=entry.get("depth_max"),
+                capacity=entry.get("capacity"),
+                handling=float(entry.get("handling", 0.0)),
+                handling_max=float(entry.get("handling_max", 0.0)),
+                last=entry.get("last"),
+            )
+        )
+    return StatsRecord(time=float(obj["t"]), interval=float(obj["stats"]), actors=tuple(actors))

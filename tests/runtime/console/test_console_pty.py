@@ -49,12 +49,13 @@ def tmux(socket: str, *args: str) -> str:
     return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=True).stdout
 
 
-def wait_for_screen(socket: str, *needles: str, timeout: float = 20) -> str:
+def wait_for_screen(socket: str, *needles: str | re.Pattern[str], timeout: float = 20) -> str:
+    # Plain strings must appear as they are; compiled patterns must match somewhere.
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
         screen = tmux(socket, "capture-pane", "-p", "-t", "console")
-        if all(n in screen for n in needles):
+        if all(n in screen if isinstance(n, str) else n.search(screen) for n in needles):
             return screen
         time.sleep(0.2)
     raise AssertionError(f"screen never showed {needles}:\n{screen}")
@@ -69,16 +70,24 @@ def test_console_attaches_to_a_live_server_and_shows_its_actors(traced_server: t
     )
     tmux(socket, "new-session", "-d", "-s", "console", "-x", "160", "-y", "45", command)
     try:
-        screen = wait_for_screen(socket, "namespace /  (2 sockets)", "room lobby (2)", "connections 2")
+        handling = re.compile(r"\d+\.\d/s  \d+\.\d\d ms")  # a rate and a mean handling time
+        screen = wait_for_screen(
+            socket, "namespace /  (2 sockets)", "room lobby (2)", "connections 2", handling
+        )
         assert "attached to server pid" in screen
-        assert "engine_session" in screen  # the message log
-        assert re.search(r"enqueued str \d+/128", screen)  # emits landing in engine session outboxes
+        assert "engine_session" in screen  # the message log (spawns, upgrades)
+        # Message counts arrive as per-actor stats: rates, and handling times of the sockets' handlers.
         assert re.search(r"in/s (?!0\.0)\d+\.\d", screen)  # the clients' events, counted as they arrive
+        assert re.search(r"out/s (?!0\.0)\d+\.\d", screen)  # packets queued for the clients
         assert re.search(r"engine \S{8} websocket", screen)  # each socket beside its own engine session
         Path(os.environ.get("SIOACTOR_CONSOLE_CAPTURE", os.devnull)).write_text(screen)
         tmux(socket, "send-keys", "-t", "console", "Enter")
-        screen = wait_for_screen(socket, "pending acks", "transport", "recent messages")
+        # The drill-down asks the server for this socket's (and its session's) per-message records.
+        screen = wait_for_screen(socket, "pending acks", "recent messages", "enqueued 'chat' EventReceived")
         assert re.search(r"transport +websocket", screen)  # the clients connect over WebSocket only
+        assert re.search(r"messages +\d+ in, \d+ handled", screen)
+        assert "messages of: socket:/:" in screen
+        Path(os.environ.get("SIOACTOR_CONSOLE_CAPTURE2", os.devnull)).write_text(screen)
         tmux(socket, "send-keys", "-t", "console", "q")
         deadline = time.monotonic() + 10
         while console_running(socket):

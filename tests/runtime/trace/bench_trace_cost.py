@@ -4,9 +4,10 @@
 
 Three modes of ``examples/reference_server.py`` (asyncio, embedded server, pinned to CPU 0), interleaved per
 repetition: ``off`` (no tracer), ``hub`` (``--trace-endpoint``: a TraceHub, nobody attached) and ``console``
-(a reader attached to the endpoint with the token, reading every line, on the load generator's CPU 1). The load is the
-bench suite's Node load generator (``echo`` emit, 50 clients, 10 in flight, pinned to CPU 1). Prints one
-line per run and the medians. *--tree* runs the server from another checkout (a snapshot of HEAD).
+(a reader attached to the endpoint with the token, reading every line, on the load generator's CPU 1).
+The load is the bench suite's Node load generator (``echo`` emit, 50 clients, 10 in flight, pinned to
+CPU 1). Prints one line per run and the medians. *--tree* runs the server from another checkout (a
+snapshot of HEAD).
 """
 
 from __future__ import annotations

@@ -10,11 +10,15 @@ import pytest
 
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.trace import (
+    ActorStats,
+    StatsRecord,
     TraceHub,
     TraceRecord,
+    TraceSubscription,
     decode_line,
     encode_control,
     encode_record,
+    encode_stats,
     record_trace,
 )
 
@@ -123,3 +127,101 @@ def test_snapshot_is_bounded_per_actor_and_in_actors() -> None:
     assert len(a4) == 32
     hub.record(state(TraceKind.STOPPED, "a4"))
     assert {r.event.actor for r in hub.snapshot()} == {"a2", "a3"}
+
+
+def handled(actor: str, duration: float, depth: int) -> TraceEvent:
+    return TraceEvent(
+        kind=TraceKind.HANDLED, actor=actor, actor_kind="socket", duration=duration, depth=depth, capacity=8
+    )
+
+
+def test_summaries_count_messages_per_actor_and_flush_only_busy_actors() -> None:
+    clock = fake_clock()
+    hub = TraceHub(clock=lambda: next(clock))
+    with hub.subscribe(messages=(), summaries=True) as sub:
+        marker = sub.receive_nowait()
+        assert isinstance(marker, StatsRecord)
+        assert marker.actors == ()
+        hub.record(event(1, message="EventReceived", depth=3))
+        hub.record(event(1, message="EventReceived", depth=1, fields={"event": "chat"}))
+        hub.record(handled("socket:/:s1", 0.002, 0))
+        hub.record(handled("socket:/:s1", 0.004, 5))
+        with pytest.raises(anyio.WouldBlock):
+            sub.receive_nowait()  # counted, no record per message
+        hub.flush()
+        stats = sub.receive_nowait()
+        assert isinstance(stats, StatsRecord)
+        (s1,) = stats.actors
+        assert (s1.enqueued, s1.handled, s1.messages) == (2, 2, {"EventReceived": 2})
+        assert (s1.depth, s1.depth_max, s1.capacity, s1.last) == (5, 5, 8, "chat")
+        assert (s1.handling, s1.handling_max) == (pytest.approx(0.006), 0.004)
+        assert stats.interval > 0
+        hub.flush()  # nobody was busy: nothing sent
+        with pytest.raises(anyio.WouldBlock):
+            sub.receive_nowait()
+        hub.record(event(1, message="Emit"))
+        hub.flush()
+        (again,) = sub.receive_nowait().actors  # type: ignore[union-attr]
+        assert (again.enqueued, again.handled, again.messages, again.depth_max) == (1, 0, {"Emit": 1}, None)
+
+
+def test_last_counts_go_out_before_the_stopped_record() -> None:
+    hub = TraceHub()
+    with hub.subscribe(messages=(), summaries=True) as sub:
+        sub.receive_nowait()
+        hub.record(event(1))
+        hub.record(TraceEvent(kind=TraceKind.STOPPED, actor="socket:/:s1", actor_kind="socket"))
+        hub.flush()
+        stats, stopped = sub.receive_nowait(), sub.receive_nowait()
+        assert isinstance(stats, StatsRecord)
+        assert [s.enqueued for s in stats.actors] == [1]
+        assert isinstance(stopped, TraceRecord)
+        assert stopped.event.kind is TraceKind.STOPPED
+        with pytest.raises(anyio.WouldBlock):
+            sub.receive_nowait()
+
+
+def test_message_records_only_for_selected_actors() -> None:
+    hub = TraceHub()
+    with hub.subscribe(messages=["socket:/:s1"]) as one, hub.subscribe(messages=["kind:socket"]) as every:
+        hub.record(event(1))
+        hub.record(event(2))
+        assert [r.event.actor for r in drain(one)] == ["socket:/:s1"]
+        assert [r.event.actor for r in drain(every)] == ["socket:/:s1", "socket:/:s2"]
+        one.select(["socket:/:s2", "x" * 10_000])  # an overlong pattern is ignored
+        assert one.messages == ("socket:/:s2",)
+        hub.record(event(1))
+        hub.record(event(2))
+        assert [r.event.actor for r in drain(one)] == ["socket:/:s2"]
+
+
+def drain(sub: TraceSubscription) -> list[TraceRecord]:
+    items = []
+    while True:
+        try:
+            item = sub.receive_nowait()
+        except anyio.WouldBlock:
+            return items
+        assert isinstance(item, TraceRecord)
+        items.append(item)
+
+
+def test_stats_line_round_trip() -> None:
+    stats = ActorStats(actor="E", actor_kind="engine_session", enqueued=3, messages={"str": 3}, depth=2)
+    record = StatsRecord(time=2.0, interval=0.25, actors=(stats,))
+    assert decode_line(encode_stats(record)) == record
+    assert decode_line(b'{"t": 1, "stats": 0.25, "actors": [1]}') is None
+
+
+@pytest.mark.anyio
+async def test_summarising_recorder_writes_counts_and_replays(tmp_path: Path) -> None:
+    hub = TraceHub()
+    path = tmp_path / "trace.jsonl"
+    with anyio.fail_after(5):
+        async with record_trace(hub, path, summaries=True):
+            hub.record(TraceEvent(kind=TraceKind.SPAWNED, actor="socket:/:s1", actor_kind="socket"))
+            for _ in range(5):
+                hub.record(event(1, message="EventReceived"))
+    items = [decode_line(line) for line in path.read_bytes().splitlines()]
+    assert [type(i).__name__ for i in items] == ["StatsRecord", "TraceRecord", "StatsRecord"]
+    assert items[2].actors[0].enqueued == 5  # type: ignore[union-attr]
