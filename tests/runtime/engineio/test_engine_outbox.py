@@ -1,0 +1,55 @@
+"""The engine session's outbox: order, batches ending at the close packet, waits that lose nothing."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from sioactor.actors._engine_outbox import Outbox
+from sioactor.protocol.engineio import Packet, PacketType
+
+pytestmark = pytest.mark.anyio
+
+CLOSE = Packet(PacketType.CLOSE)
+
+
+async def test_take_all_stops_after_the_close_packet_and_first_only_takes_one() -> None:
+    outbox = Outbox()
+    for entry in ("a", "b", CLOSE, "late"):
+        outbox.put(entry)
+    assert outbox.take(first_only=True, end=CLOSE) == ["a"]
+    assert outbox.take(first_only=False, end=CLOSE) == ["b", CLOSE]
+    assert outbox.take(first_only=False, end=CLOSE) == ["late"]
+    assert outbox.take(first_only=False, end=CLOSE) == []
+
+
+async def test_a_waiting_reader_wakes_on_put_and_on_close() -> None:
+    outbox = Outbox()
+    woke: list[bool] = []
+    async with anyio.create_task_group() as tg:
+
+        async def reader() -> None:
+            woke.append(await outbox.wait())
+            outbox.take(first_only=False, end=CLOSE)
+            woke.append(await outbox.wait())
+
+        tg.start_soon(reader)
+        with anyio.fail_after(2):
+            await anyio.wait_all_tasks_blocked()
+            outbox.put("x")
+            await anyio.wait_all_tasks_blocked()
+            outbox.close()
+    assert woke == [True, False]
+
+
+async def test_a_cancelled_wait_loses_nothing_and_drop_oldest_drops_the_head() -> None:
+    outbox = Outbox()
+    with anyio.move_on_after(0.01):
+        await outbox.wait()
+    outbox.put("a")
+    outbox.put("b")
+    outbox.drop_oldest()
+    assert len(outbox) == 1
+    with anyio.fail_after(1):
+        assert await outbox.wait()
+    assert outbox.take(first_only=False, end=CLOSE) == ["b"]
