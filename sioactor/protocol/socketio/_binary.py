@@ -7,6 +7,7 @@ parser's ``deconstructPacket``. The hook files the part as the next attachment a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sioactor.protocol._errors import DecodeError
@@ -33,18 +34,33 @@ class Attachments:
 
 
 def reconstruct(data: Any, parts: list[bytes]) -> Any:
-    """Return *data* with every placeholder replaced by its attachment from *parts*.
+    """Return *data* with every placeholder replaced by its attachment from *parts*. Lists and dicts are
+    changed in place (the decoder's own, fresh from ``orjson.loads``): no copy of the tree, and scalars are
+    skipped without a call.
 
     Raises:
         DecodeError: a placeholder's ``num`` is not an index into *parts*.
     """
-    if type(data) is list:
-        return [reconstruct(item, parts) for item in data]
-    if type(data) is dict:
+    kind = type(data)
+    if kind is dict:
         if data.get("_placeholder") is True:
             return _attachment(data.get("num"), parts)
-        return {key: reconstruct(value, parts) for key, value in data.items()}
+        _fill(data, data.items(), parts)
+    elif kind is list:
+        _fill(data, enumerate(data), parts)
     return data
+
+
+def _fill(container: Any, items: Iterable[tuple[Any, Any]], parts: list[bytes]) -> None:
+    for key, item in items:
+        kind = type(item)
+        if kind is dict:
+            if item.get("_placeholder") is True:
+                container[key] = _attachment(item.get("num"), parts)  # same key: the dict keeps its size
+            else:
+                _fill(item, item.items(), parts)
+        elif kind is list:
+            _fill(item, enumerate(item), parts)
 
 
 def _attachment(num: Any, parts: list[bytes]) -> bytes:

@@ -23,7 +23,7 @@ import orjson
 
 from sioactor.protocol._errors import DecodeError, PayloadTooLarge
 from sioactor.protocol.socketio._binary import Attachments, reconstruct
-from sioactor.protocol.socketio._packet import RESERVED_EVENTS, Encoded, Packet, PacketType
+from sioactor.protocol.socketio._packet import RESERVED_EVENTS, Encoded, Packet, PacketType, make_packet
 
 __all__ = ("JSON_PARSER", "JsonDecoder", "JsonParser", "decode_text")
 
@@ -171,7 +171,7 @@ class JsonDecoder:
             data = reconstruct(head.data, parts)
         except RecursionError:
             raise DecodeError("binary packet data nested too deeply") from None
-        return Packet(type=head.type, nsp=head.nsp, data=data, id=head.id)
+        return make_packet(head.type, head.nsp, data, head.id, None)
 
 
 def decode_text(text: str) -> Packet:
@@ -195,7 +195,7 @@ def _decode(text: str) -> tuple[Packet, int]:
     if ptype is None:
         raise DecodeError(f"unknown Socket.IO packet type {text[:1]!r}")
     if ptype == _EVENT and text[1:2] == "[":  # the common case: an event on "/" without ack
-        return Packet(type=_EVENT, data=_check_data(_EVENT, _loads(text[1:]))), -1
+        return make_packet(_EVENT, "/", _check_data(_EVENT, _loads(text[1:])), None, None), -1
     pos, attachments = 1, -1
     if ptype in _BINARY_TYPES:
         pos, attachments = _attachment_count(text)
@@ -210,7 +210,7 @@ def _decode(text: str) -> tuple[Packet, int]:
     data = _check_data(ptype, _loads(text[end:])) if end < len(text) else None
     if data is None:
         _check_empty(ptype)
-    return Packet(type=ptype, nsp=nsp, data=data, id=ack_id, query=query), attachments
+    return make_packet(ptype, nsp, data, ack_id, query), attachments
 
 
 def _attachment_count(text: str) -> tuple[int, int]:

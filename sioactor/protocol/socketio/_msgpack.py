@@ -21,12 +21,25 @@ from typing import Any, Final
 import msgpack
 
 from sioactor.protocol._errors import DecodeError, PayloadTooLarge
-from sioactor.protocol.socketio._packet import RESERVED_EVENTS, Encoded, Packet, PacketType
+from sioactor.protocol.socketio._packet import (
+    RESERVED_EVENTS,
+    Encoded,
+    Packet,
+    PacketType,
+    _new_object,
+    _set_data,
+    _set_id,
+    _set_nsp,
+    _set_query,
+    _set_type,
+    make_packet,
+)
 
 __all__ = ("MSGPACK_PARSER", "MsgpackDecoder", "MsgpackParser")
 
 _EVENT, _ACK, _CONNECT = PacketType.EVENT, PacketType.ACK, PacketType.CONNECT
 _UNDEFINED = b"\x00"
+_unpackb = msgpack.unpackb
 _TYPES = tuple(PacketType)
 
 
@@ -109,17 +122,41 @@ def decode_msgpack(data: bytes) -> Packet:
         DecodeError: *data* is not valid msgpack, or not a packet the official parser would accept.
     """
     try:
-        obj = msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_ext_hook)
+        obj = _unpackb(data, raw=False, strict_map_key=False, ext_hook=_ext_hook)
     except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
         raise DecodeError(f"invalid msgpack in Socket.IO packet: {exc}") from None
     if type(obj) is not dict:
         raise DecodeError("msgpack Socket.IO packet must be a map")
-    ptype = _packet_type(obj.get("type"))
-    nsp, query = _namespace(obj.get("nsp"))
-    ack_id = obj.get("id")
+    # The common case in one pass, inline (each call saved is ~5 % of a small packet's decode): a valid
+    # EVENT without a query. Anything else, valid or not, goes through the general checks below.
+    ptype, nsp, payload, ack_id = obj.get("type"), obj.get("nsp"), obj.get("data"), obj.get("id")
+    if (
+        ptype == 2
+        and type(ptype) is int
+        and type(nsp) is str
+        and "?" not in nsp
+        and type(payload) is list
+        and payload
+        and type(payload[0]) is str
+        and payload[0] not in RESERVED_EVENTS
+        and (ack_id is None or type(ack_id) is int)
+    ):
+        packet: Packet = _new_object(Packet)  # make_packet(_EVENT, nsp, payload, ack_id, None), inline
+        _set_type(packet, _EVENT)
+        _set_nsp(packet, nsp)
+        _set_data(packet, payload)
+        _set_id(packet, ack_id)
+        _set_query(packet, None)
+        return packet
+    return _checked(ptype, nsp, payload, ack_id)
+
+
+def _checked(value: Any, nsp_value: Any, payload: Any, ack_id: Any) -> Packet:
+    ptype = _packet_type(value)
+    nsp, query = _namespace(nsp_value)
     if ack_id is not None and type(ack_id) is not int:
         raise DecodeError(f"ack id must be an integer, not {type(ack_id).__name__}")
-    return Packet(type=ptype, nsp=nsp, data=_check_data(ptype, obj.get("data")), id=ack_id, query=query)
+    return make_packet(ptype, nsp, _check_data(ptype, payload), ack_id, query)
 
 
 def _ext_hook(code: int, payload: bytes) -> Any:
@@ -137,6 +174,8 @@ def _packet_type(value: Any) -> PacketType:
 def _namespace(value: Any) -> tuple[str, str | None]:
     if type(value) is not str:
         raise DecodeError("Socket.IO packet namespace must be a string")
+    if "?" not in value:
+        return value, None
     nsp, mark, query = value.partition("?")
     return nsp, (query if mark else None)
 

@@ -67,5 +67,13 @@ def test_deep_nesting_is_a_decode_error_not_a_crash() -> None:
     decoder = JSON_PARSER.decoder()
     binary = '51-["a",' + "[" * 900 + '{"_placeholder":true,"num":0}' + "]" * 900 + "]"
     assert decoder.feed(binary) is None
+    packet = decoder.feed(b"x")  # 900 levels: within the recursion limit, the attachment found in place
+    assert packet is not None
+    inner = packet.data[1]
+    for _ in range(899):
+        inner = inner[0]
+    assert inner == [b"x"]
+    deeper = '51-["a",' + "[" * 1010 + '{"_placeholder":true,"num":0}' + "]" * 1010 + "]"
+    assert decoder.feed(deeper) is None  # orjson takes 1,024 levels; the walk does not get that far
     with pytest.raises(DecodeError, match="nested too deeply"):
         decoder.feed(b"x")
