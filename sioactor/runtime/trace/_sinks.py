@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import anyio
 import anyio.abc
@@ -44,14 +45,16 @@ async def run_trace_sinks(
     hub: TraceHub,
     path: str | None,
     *,
+    record_summaries: bool = False,
     task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve *endpoint* and record to *path* (either may be absent) until cancelled; ``started`` once both
-    listen / write, having logged how to attach a console.
+    listen / write, having logged how to attach a console. *record_summaries*: the file gets per-actor
+    message counters rather than every per-message record (see ``run_recorder``).
     """
     async with anyio.create_task_group() as tg:
         if path is not None:
-            await tg.start(run_recorder, hub, path)
+            await tg.start(partial(run_recorder, hub, path, summaries=record_summaries))
             logger.warning(
                 "recording the actor trace to %s (replay: sioactor console --replay %s)", path, path
             )

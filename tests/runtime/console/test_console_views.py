@@ -23,7 +23,14 @@ from sioactor.runtime.console import (
 )
 from sioactor.runtime.console._filters import FilterError
 from sioactor.runtime.console._keys import decode_keys
-from sioactor.runtime.trace import TraceRecord, encode_control, encode_record
+from sioactor.runtime.trace import (
+    ActorStats,
+    StatsRecord,
+    TraceRecord,
+    encode_control,
+    encode_record,
+    encode_stats,
+)
 
 SID = "AAAAAAAAAAAAAAAAAAAA"
 ENGINE = "EEEEEEEEEEEEEEEEEEEE"
@@ -189,3 +196,89 @@ def test_transport_comes_from_the_spawn_until_an_upgrade() -> None:
     by_sid = {s.sid: s for s in model.live_sockets()}
     assert model.transport_of(by_sid["S2"]) == "websocket"
     assert (by_sid["S3"].engine, model.transport_of(by_sid["S3"])) == (None, "?")
+
+
+def stats_record(t: float, *actors: ActorStats) -> StatsRecord:
+    return StatsRecord(time=t, interval=0.25, actors=actors)
+
+
+def busy_socket(enqueued: int) -> ActorStats:
+    return ActorStats(
+        actor=SOCKET,
+        actor_kind="socket",
+        enqueued=enqueued,
+        handled=enqueued,
+        messages={"EventReceived": enqueued},
+        depth=1,
+        depth_max=7,
+        capacity=32,
+        handling=enqueued * 0.002,
+        handling_max=0.005,
+        last="chat",
+    )
+
+
+def test_stats_give_rates_gauges_and_handling_times() -> None:
+    model = ConsoleModel()
+    model.apply_all(session()[:3])
+    model.apply_stats(stats_record(0.0))  # a summarised stream starts with an empty one
+    model.apply_stats(stats_record(2.0, busy_socket(10)))
+    engine = ActorStats(actor=ENGINE, actor_kind="engine_session", enqueued=20, messages={"str": 20}, depth=3)
+    model.apply_stats(stats_record(2.25, busy_socket(5), engine))
+    # A per-message record the console asked for (drill-down) feeds the log, not the counts again.
+    model.apply(session()[4])
+    socket = model.actors[SOCKET]
+    assert (socket.enqueued, socket.handled, socket.depth, socket.depth_max, socket.last) == (
+        15,
+        15,
+        1,
+        7,
+        "chat",
+    )
+    assert socket.handling_mean == pytest.approx(0.002)
+    assert model.rate_in.rate(2.25) == pytest.approx(15 / 5)
+    assert model.rate_out.rate(2.25) == pytest.approx(20 / 5)
+    assert model.actors[ENGINE].depth == 3
+    assert "enqueued 'chat'" in render(model)
+    main = render(model)
+    assert "peak 7" in main
+    assert "2.00 ms" in main
+    drilled = render(model, ViewState(drilled=True))
+    assert re.search(r"messages +15 in, 15 handled, 3\.0/s; handling 2\.00 ms mean, 5\.00 ms max", drilled)
+
+
+@pytest.mark.anyio
+async def test_replay_of_a_summarised_file(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    lines = [encode_stats(stats_record(1.0)), *(encode_record(r) for r in session()[:3])]
+    lines += [encode_stats(stats_record(2.0, busy_socket(4))), encode_record(session()[4])]
+    path.write_bytes(b"".join(lines))
+    control = ReplayControl(speed=1000.0)
+    app = ConsoleApp(Console(file=io.StringIO()), replay=control)
+    with anyio.fail_after(5):
+        await replay_file(path, app, control)
+    assert app.model.summarised
+    assert app.model.actors[SOCKET].enqueued == 4  # from the stats; the record only logs
+
+
+def test_filters_and_drill_down_ask_for_message_records() -> None:
+    model = ConsoleModel()
+    model.apply_all(session())
+    assert LogFilter().actor_patterns(model) == ()
+    assert LogFilter.parse("errors").actor_patterns(model) == ()
+    assert LogFilter.parse("sid=AB").actor_patterns(model) == ("socket:*:AB*", "AB*")
+    assert LogFilter.parse("room=lobby").actor_patterns(model) == (SOCKET,)
+    assert LogFilter.parse("ns=/chat trace=kind:rooms").actor_patterns(model) == (
+        "kind:rooms",
+        "socket:/chat:*",
+    )
+    assert LogFilter.parse("event=chat").actor_patterns(model) == ("kind:socket",)
+    app = ConsoleApp(Console(file=io.StringIO()), messages=("kind:namespace",))
+    app.model.apply_all(session())
+    assert app.request.patterns == ("kind:namespace",)
+    app.key("enter")
+    assert app.request.patterns == ("kind:namespace", SOCKET, ENGINE)
+    assert f"messages of: kind:namespace, {SOCKET}" in render(app.model, app.state, width=400)
+    app.key("esc")
+    assert app.request.patterns == ("kind:namespace",)
+    assert b'"actors":["kind:namespace"]' in app.request.line()
