@@ -132,6 +132,10 @@ class LazyActor(Actor[M]):
             scope.cancel()
         self._tg.start_soon(self._run_side, message, work, scope, name=f"actor {self.name} (concurrent)")
 
+    def queued(self) -> int:
+        """How many messages wait in the mailbox now (a cheap ``ref.depth()``; 0 before the start)."""
+        return 0 if self._mailbox is None else len(self._mailbox.buffer)
+
     async def run(self, **_: Any) -> None:
         """Not available: a ``LazyActor`` has no task of its own to run; use ``Supervisor.spawn``."""
         raise TypeError(f"{type(self).__name__} is started by Supervisor.spawn, not run()")

@@ -3,7 +3,8 @@
 The interface is shaped for remote adapters (Redis, a Node cluster) from the start: every operation takes
 ``BroadcastOptions`` (rooms, exceptions, flags) rather than a list of sockets, and is ``async`` because a
 remote adapter talks to other nodes. The local adapter asks the namespace's room registry actor for the
-targets (``Select``: FIFO behind every join told before) and delivers in the same call: the packet is
+targets (``Select``: FIFO behind every join told before; read directly, without the ask, when the registry
+has no mail queued -- then every earlier join is already applied) and delivers in the same call: the packet is
 **encoded once** and the same object is handed to each receiver's
 ``EngineConnection.send`` (``send_nowait`` into the session's outbox, no intermediate actor per delivery).
 A full or closed receiver is recorded and skipped; the others are served; ``BroadcastError`` lists it after.
@@ -96,6 +97,10 @@ class LocalAdapter:
         return self._ns.resolve(self._ns.snapshot_select(opts.rooms, opts.except_rooms, opts.except_sids))
 
     async def _select(self, opts: BroadcastOptions) -> list[Socket]:
+        # No hop when the registry has nothing queued: its state then already holds every earlier join.
+        now = self._ns.select_now(opts.rooms, opts.except_rooms, opts.except_sids)
+        if now is not None:
+            return self._ns.resolve(now)
         sids: list[str] = await self._ns.ask_rooms(
             lambda reply: Select(
                 rooms=opts.rooms, except_rooms=opts.except_rooms, except_sids=opts.except_sids, reply=reply

@@ -136,6 +136,14 @@ class Namespace:
         """``Select`` on the room registry's state as of its last message, without a mailbox hop."""
         return [] if self._rooms is None else self._rooms.peek_select(rooms, except_rooms, except_sids)
 
+    def select_now(
+        self, rooms: frozenset[str], except_rooms: frozenset[str], except_sids: frozenset[str]
+    ) -> list[str] | None:
+        """``Select``'s exact answer without the ask when the room registry has no mail queued, else
+        ``None`` (see ``RoomRegistryActor.select_now``).
+        """
+        return self._room_actor().select_now(rooms, except_rooms, except_sids)
+
     def resolve(self, sids: list[str]) -> list[Socket]:
         """The connected sockets of *sids*, in that order (sids of departed or departing sockets skipped)."""
         get = self.sockets().get

@@ -109,6 +109,25 @@ async def test_room_actor_sees_joins_told_before_a_select() -> None:
 
 
 @pytest.mark.anyio
+async def test_select_now_answers_only_when_every_earlier_change_is_applied() -> None:
+    async with Supervisor() as sup:
+        actor = RoomRegistryActor("rooms:/", mailbox_size=16)
+        rooms = await sup.spawn(actor)
+        assert actor.select_now(frozenset()) == []  # nothing told: the empty state is exact
+        rooms.tell(AddSocket(sid="a"))
+        rooms.tell(Join(sid="a", rooms=("r1",)))
+        assert actor.select_now(frozenset({"r1"})) is None  # the join is queued: only an ask sees it
+        await settle()
+        assert actor.select_now(frozenset({"r1"})) == ["a"]  # drained (the task may linger): exact
+        rooms.tell(Leave(sid="a", rooms=("r1",)))
+        assert actor.select_now(frozenset({"r1"})) is None
+        await settle()
+        assert actor.select_now(frozenset({"r1"})) == []
+        rooms.stop()
+        assert actor.select_now(frozenset()) is None  # stopping: the ask reports Closed
+
+
+@pytest.mark.anyio
 async def test_room_actor_mailbox_is_bounded() -> None:
     async with Supervisor() as sup:
         rooms = await sup.spawn(RoomRegistryActor("rooms:/", mailbox_size=2))

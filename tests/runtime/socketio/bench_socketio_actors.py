@@ -16,11 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from socketio_fakes import FakeConn
 
 from sioactor.runtime.socketio import Socket, SocketIo
+
+try:
+    from sioactor.actors._lazy import LazyActor
+
+    LINGER = getattr(LazyActor, "linger", 0.0)
+except ImportError:  # an older tree
+    LINGER = 0.0
 
 
 class Sink(FakeConn):
@@ -65,6 +73,8 @@ async def memory_per_socket(n: int) -> float:
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         conns = await connect(io, n)
+        await anyio.sleep(2 * LINGER + 0.05)  # idle: lingering drain tasks have ended
+        await settle()
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
@@ -108,8 +118,22 @@ async def rates(n: int, rounds: int) -> dict[str, float]:
         await settle()
         out["inbound events/s"] = total / (time.perf_counter() - started)
         assert received[0] == total
+        out["inbound events/s, one in flight"] = await one_in_flight(io, conns[:100], received)
         await io.close()
     return out
+
+
+async def one_in_flight(io: SocketIo, conns: list[Sink], received: list[int]) -> float:
+    """An echo's pattern: each event is handled before the next arrives (round robin over *conns*)."""
+    total, before = 20_000, received[0]
+    started = time.perf_counter()
+    for i in range(total):
+        io.listener.on_message(conns[i % len(conns)], '2["ping"]')
+        while received[0] == before + i:
+            await anyio.lowlevel.checkpoint()
+    rate = total / (time.perf_counter() - started)
+    assert received[0] == before + total
+    return rate
 
 
 async def main() -> None:
