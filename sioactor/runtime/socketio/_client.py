@@ -17,7 +17,7 @@ import anyio
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors._errors import SendError
 from sioactor.actors._trace import TraceKind
-from sioactor.actors.socketio import Connect, EventReceived
+from sioactor.actors.socketio import Connect, event_received
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.protocol.socketio import Packet, PacketType
@@ -108,7 +108,7 @@ class Client:
             self._ignore(f"event {data[0]!r} for namespace {packet.nsp!r}, which this client has not joined")
             return
         try:
-            socket._tell(EventReceived(event=data[0], args=tuple(data[1:]), ack_id=packet.id))
+            socket._tell(event_received(data[0], tuple(data[1:]), packet.id))
         except SendError as exc:  # the actor's ref traced MAILBOX_FULL (or CLOSED) already
             logger.warning("%s: event %r dropped: %s", socket._name, data[0], exc)
 

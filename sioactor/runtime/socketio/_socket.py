@@ -29,7 +29,7 @@ from sioactor.actors.socketio import (
 )
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType
-from sioactor.runtime.socketio._ack import NO_DATA, AckSender, AckStream, to_args
+from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
@@ -47,6 +47,8 @@ logger = logging.getLogger("sioactor.socketio")
 
 Handler = Callable[..., Awaitable[Any]]
 
+_TRANSPORTS: dict[str, TransportType] = {t.value: t for t in TransportType}  # a dict beats calling the enum
+
 
 @final
 class Socket:
@@ -63,6 +65,7 @@ class Socket:
         "_actor",
         "_client",
         "_closing",
+        "_ctx",
         "_fallback",
         "_handlers",
         "_name",
@@ -90,6 +93,7 @@ class Socket:
         self._on_disconnect: CompiledHandler | None = None
         self._accepted = False
         self._closing = False
+        self._ctx: CallContext | None = None  # reused by the event handlers run in order (see _on_event)
         self._actor = SocketActor(self, mailbox_size=ns.io.config.inbox_size)
         self._ref: ActorRef[SocketMessage] = ns.io.supervisor.spawn_soon(self._actor)
 
@@ -321,7 +325,7 @@ class Socket:
             io=self._ns.io,
             auth=self.auth,
             state=self._ns.io.state,
-            transport=TransportType(conn.transport),
+            transport=_TRANSPORTS[conn.transport],
             protocol=self.protocol,
             request=conn.request,
             ns_params=self._ns.params,
@@ -342,14 +346,23 @@ class Socket:
             logger.debug("%s: no handler for event %r", self._name, message.event)
             return
         handler, concurrent = entry
-        traced = message.ack_id is not None and self._ns.io.tracer is not None
-        on_sent = self._trace_ack_sent if traced else None
-        ack = AckSender(self.conn, self._ns.parser, self._ns.path, message.ack_id, on_sent)
-        ctx = self._context(event=message.event, args=message.args, ack=ack)
+        ack = NO_ACK if message.ack_id is None else self._ack_sender(message.ack_id)
         if concurrent:
-            self._actor.concurrently(message, lambda: handler(ctx))
-        else:
-            await handler(ctx)
+            own = self._context(event=message.event, args=message.args, ack=ack)
+            self._actor.concurrently(message, lambda: handler(own))
+            return
+        # Handlers in order share one context: a CompiledHandler reads every value it needs from it before
+        # its first await, and the next event's values are written only after this call returned.
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = self._context()
+        ctx.event, ctx.args, ctx.ack = message.event, message.args, ack
+        ctx.transport = _TRANSPORTS[self.conn.transport]
+        await handler(ctx)
+
+    def _ack_sender(self, ack_id: int) -> AckSender:
+        on_sent = self._trace_ack_sent if self._ns.io.tracer is not None else None
+        return AckSender(self.conn, self._ns.parser, self._ns.path, ack_id, on_sent)
 
     def _trace_ack_sent(self, ack_id: int) -> None:
         self._ns.io.trace(TraceKind.ACK_SENT, self._name, detail=str(ack_id))

@@ -38,8 +38,11 @@ class SocketActor(LazyActor[SocketMessage]):
         self.disconnect_reason: DisconnectReason | None = None  # set by Socket._close, for the trace
 
     async def handle(self, message: SocketMessage) -> None:
-        """Hand *message* to the socket."""
-        await self._socket._handle(message)
+        """Hand *message* to the socket (an event straight to its dispatch: the per-message path)."""
+        if type(message) is EventReceived:
+            await self._socket._on_event(message)
+        else:
+            await self._socket._handle(message)
 
     async def on_failure(self, exc: Exception) -> None:
         """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running."""

@@ -65,6 +65,35 @@ async def test_events_echo_in_order_with_acks_and_binary() -> None:
         assert log[-1] == ("other", (True,))
 
 
+async def test_handlers_in_order_and_concurrent_keep_their_own_event_args_and_ack() -> None:
+    io = SocketIo()
+    gates = {"slow": anyio.Event(), "side": anyio.Event()}
+
+    async def held(event: Event, args: Args, ack: AckSender) -> None:
+        await gates[event].wait()  # the socket's next events arrive meanwhile
+        ack.send((event, *args))
+
+    async def quick(event: Event, args: Args, ack: AckSender) -> None:
+        ack.send((event, *args))
+
+    async def on_connect(socket: Socket) -> None:
+        socket.on("slow", held)
+        socket.on("side", held, concurrent=True)
+        socket.on("quick", quick)
+
+    io.ns("/", on_connect)
+    async with running(io) as h:
+        conn = await connected(h)
+        await h.feed(conn, '422["side",2]', '421["slow",1]', '42["quick",3]', '423["quick",4]')
+        assert conn.take() == []  # "side" runs beside the mailbox; "slow" holds the mailbox
+        gates["slow"].set()
+        await h.settle()
+        assert conn.take() == ['431["slow",1]', '433["quick",4]']  # "quick",3 asked for no ack
+        gates["side"].set()
+        await h.settle()
+        assert conn.take() == ['432["side",2]']
+
+
 async def test_handler_awaiting_an_ack_on_its_own_socket_does_not_deadlock() -> None:
     io = SocketIo()
     answers: list[Any] = []
