@@ -69,6 +69,8 @@ def sioactor_server(backend: str, tree: Path) -> ServerSpec:
             "25000",
             "--ping-timeout",
             "20000",
+            "--connect-timeout",
+            "45000",
         ),
     )
 

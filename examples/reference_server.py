@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--ping-interval", type=int, default=300, help="milliseconds")
     parser.add_argument("--ping-timeout", type=int, default=200, help="milliseconds")
+    parser.add_argument("--connect-timeout", type=int, default=1000, help="ms to join a namespace")
     parser.add_argument("--allow-eio3", action="store_true", help="also accept Engine.IO v3 clients")
     parser.add_argument("--parser", choices=("json", "msgpack"), default="json", help="the Socket.IO parser")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
@@ -268,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         allow_eio3=args.allow_eio3,
         ping_interval_ms=args.ping_interval,
         ping_timeout_ms=args.ping_timeout,
+        connect_timeout_ms=args.connect_timeout,
         trace_endpoint=args.trace_endpoint,
     )
     app = reference_app(io, engine)
