@@ -36,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--token", help="the token the server printed (with --connect)")
     console.add_argument("--speed", type=float, default=1.0, help="replay speed; 0 steps (with --replay)")
     console.add_argument("--filter", default="", help="initial log filter, e.g. 'ns=/chat errors'")
+    console.add_argument(
+        "--messages",
+        metavar="PATTERN",
+        action="append",
+        default=[],
+        help="also show every message of the actors matching PATTERN (a glob on actor names, 'kind:socket' "
+        "or '*'); repeatable. Without it, a live console shows per-actor counts and asks for messages only "
+        "of the socket it drills into or the log filter names",
+    )
     console.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     return parser
 
@@ -51,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FilterError as exc:
         parser.error(str(exc))
     control = ReplayControl(args.speed) if args.replay else None
-    app = ConsoleApp(Console(), replay=control, log_filter=log_filter)
+    app = ConsoleApp(Console(), replay=control, log_filter=log_filter, messages=tuple(args.messages))
     if control is not None:
         source = replay_source(args.replay, control)
     else:
