@@ -191,7 +191,7 @@ class LazyActor(Actor[M]):
         # Handle the queued mail in order; True when a failure stopped the actor.
         tracer = self._tracer
         while mailbox.buffer and not self._cancel_requested:
-            message = mailbox.buffer.popleft()
+            message = mailbox.buffer.pop(0)
             traced = tracer is not None and wants_messages(tracer)
             started = anyio.current_time() if traced else 0.0
             mailbox.handling = True

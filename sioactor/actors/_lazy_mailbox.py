@@ -12,7 +12,6 @@ generation *g* is dismissed at the second swap after it parked, i.e. after betwe
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
@@ -49,7 +48,9 @@ class LazyMailbox(Generic[M]):
     )
 
     def __init__(self, capacity: int, wake: Callable[[], None]) -> None:
-        self.buffer: deque[M] = deque()
+        # A list, not a deque: an empty deque holds a 64-slot block (~620 B per idle actor), a list 56 B;
+        # pop(0) moves the rest, which is nothing next to handling a message at these capacities.
+        self.buffer: list[M] = []
         self.capacity = capacity
         self.wake = wake
         self.closed = False

@@ -34,7 +34,7 @@ logger = logging.getLogger("sioactor.socketio")
 class Client:
     """One Engine.IO session's Socket.IO state: its packet decoder and its socket per namespace."""
 
-    __slots__ = ("_connected_once", "_decoder", "_io", "_name", "_timer", "conn", "sockets")
+    __slots__ = ("_decoder", "_io", "_name", "_timer", "_timer_off", "conn", "sockets")
 
     def __init__(self, io: SocketIo, conn: EngineConnection) -> None:
         self._io = io
@@ -43,8 +43,10 @@ class Client:
         config = io.config
         self._decoder = io.parser.decoder(max_attachments=config.max_attachments, max_size=config.max_payload)
         self.sockets: dict[str, Socket] = {}
-        self._timer = anyio.CancelScope()
-        self._connected_once = False
+        # The connect timer's scope exists only while it runs: a finished one would keep its cancel reason
+        # and its task's scope alive for the whole session (~1.5 KB per connection).
+        self._timer: anyio.CancelScope | None = None
+        self._timer_off = False  # a namespace was joined, or the session ended: the timer has no work
 
     def start(self) -> None:
         """Arm the connect timeout; an Engine.IO v3 client is connected to ``/`` implicitly."""
@@ -53,15 +55,24 @@ class Client:
             self._connect("/", None)
 
     async def _connect_timeout(self) -> None:
-        with self._timer:
-            await anyio.sleep(self._io.config.connect_timeout)
-            logger.info("%s: no namespace joined within the connect timeout; closing", self._name)
-            self.conn.close(EngineCloseReason.FORCED_CLOSE)
+        if self._timer_off:  # stopped before this task first ran
+            return
+        try:
+            with anyio.CancelScope() as self._timer:
+                await anyio.sleep(self._io.config.connect_timeout)
+                logger.info("%s: no namespace joined within the connect timeout; closing", self._name)
+                self.conn.close(EngineCloseReason.FORCED_CLOSE)
+        finally:
+            self._timer = None
+
+    def _stop_timer(self) -> None:
+        self._timer_off = True
+        if self._timer is not None:
+            self._timer.cancel()
 
     def accepted(self, socket: Socket) -> None:
         """A socket of this client joined its namespace: the connect timeout no longer applies."""
-        self._connected_once = True
-        self._timer.cancel()
+        self._stop_timer()
 
     def forget(self, socket: Socket) -> None:
         """Socket *socket* left; a new CONNECT to its namespace may follow."""
@@ -93,7 +104,7 @@ class Client:
 
     def on_close(self, reason: EngineCloseReason) -> None:
         """The session ended: every socket of it disconnects with the matching reason."""
-        self._timer.cancel()
+        self._stop_timer()
         disconnect_reason = DisconnectReason.from_engine(reason)
         for socket in list(self.sockets.values()):
             socket._close(disconnect_reason, notify=False)

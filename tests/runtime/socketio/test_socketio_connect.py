@@ -8,7 +8,7 @@ from typing import Any
 
 import anyio
 import pytest
-from socketio_fakes import running
+from socketio_fakes import FakeConn, running
 
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.runtime.socketio import ConnectRefused, Socket, SocketIo
@@ -113,9 +113,13 @@ async def test_connect_timeout_closes_a_session_that_joins_nothing() -> None:
         idle = await h.open("i" * 20)
         joined = await h.open("j" * 20)
         await h.feed(joined, "40")
+        early = FakeConn("k" * 20)  # joins before its timer task first ran
+        io.listener.on_open(early)
+        io.listener.on_message(early, "0")
         await anyio.sleep(0.2)
         assert idle.close_reason is EngineCloseReason.FORCED_CLOSE
         assert joined.connected
+        assert early.connected
 
 
 async def test_eio3_client_is_connected_to_root_implicitly() -> None:
