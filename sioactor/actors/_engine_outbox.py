@@ -9,6 +9,8 @@ refuses, so a control packet can always be queued behind the messages it must fo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio
 
 from sioactor.protocol.engineio import OutboxEntry
@@ -23,7 +25,8 @@ class Outbox:
 
     def __init__(self) -> None:
         self._entries: list[OutboxEntry] = []
-        self._ready: anyio.Event | None = None
+        # How to wake the waiting reader: an event's set, or the cancel of the scope around its watch.
+        self._ready: Callable[[], object] | None = None
         self.closed = False
 
     def __len__(self) -> int:
@@ -37,7 +40,7 @@ class Outbox:
         """Append *entry* and wake the waiting reader, if any."""
         self._entries.append(entry)
         if self._ready is not None:
-            self._ready.set()
+            self._ready()
 
     def drop_oldest(self) -> None:
         """Forget the oldest entry (the ``drop_oldest`` slow-consumer policy)."""
@@ -52,7 +55,7 @@ class Outbox:
         """No more entries will come; a waiting reader wakes (and finds what is left, then the end)."""
         self.closed = True
         if self._ready is not None:
-            self._ready.set()
+            self._ready()
 
     async def wait(self) -> bool:
         """Wait until an entry is queued (True) or the outbox is closed and empty (False).
@@ -62,11 +65,28 @@ class Outbox:
         while not self._entries:
             if self.closed:
                 return False
-            ready = self._ready = anyio.Event()
+            ready = anyio.Event()
+            self._ready = ready.set
             try:
                 await ready.wait()
             finally:
                 self._ready = None
+        return True
+
+    async def wait_while(self, watch: Callable[[], Awaitable[object]]) -> bool:
+        """Run *watch* until an entry is queued or the outbox closes (True), unless it returns first (False).
+
+        A long-poll waits this way for its client to leave: one cancel scope instead of a second task.
+        """
+        if self._entries or self.closed:
+            return True
+        with anyio.CancelScope() as scope:
+            self._ready = scope.cancel
+            try:
+                await watch()
+            finally:
+                self._ready = None
+            return False
         return True
 
     def take(self, *, first_only: bool, end: OutboxEntry) -> list[OutboxEntry]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -352,8 +352,11 @@ class EngineSession:
             self._trace(TraceKind.PROTOCOL_ERROR, detail=reason)
             self.close(EngineCloseReason.TRANSPORT_ERROR)
 
-    async def poll(self) -> list[OutboxEntry]:
+    async def poll(self, watch: Callable[[], Awaitable[object]] | None = None) -> list[OutboxEntry] | None:
         """Serve one long-poll GET: wait for queued entries and take them all.
+
+        *watch*, if given, runs while the poll waits and returns when the client has gone (an ASGI
+        ``receive`` answering ``http.disconnect``); the poll then answers ``None`` and takes nothing.
 
         Raises:
             PollRefused: the session is closed or upgraded, or another GET is pending (which closes the
@@ -369,6 +372,8 @@ class EngineSession:
         try:
             if self.machine.polls_get_noop:
                 return [_NOOP]
+            if watch is not None and not await self._outbox.wait_while(watch):
+                return None
             return await self._take_batch(polling=True)
         finally:
             self.machine.end_poll()

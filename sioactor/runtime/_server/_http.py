@@ -1,15 +1,15 @@
 """One HTTP/1.1 connection: h11 parsing, keep-alive, streamed request bodies, ``http.disconnect``.
 
-While the app handles a request, the connection task keeps reading the socket beside it: request body
-chunks go to a bounded buffer the app's ``receive()`` drains, and once the body is complete the same read
-notices the client going away, so an app parked in ``receive()`` (a long-poll) learns ``http.disconnect``
-at once. Bytes of a pipelined next request are left in h11's buffer for the next cycle.
+The app runs in the connection's task and the socket is read only when the app asks: ``receive()`` pulls
+request body bytes on demand, and once the body is complete a ``receive()`` waits on the socket itself, so
+an app parked there (a long-poll) learns ``http.disconnect`` as soon as the client goes away. Bytes of a
+pipelined next request are left in h11's buffer for the next cycle. A request thus costs no task, task
+group or event of its own (each cost tens of microseconds: a polling echo is two requests).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from http import HTTPStatus
 
 import anyio
@@ -46,7 +46,6 @@ class HttpConnection:
         self._config = config
         self._info = info
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=config.max_header_size)
-        self._cycle: _RequestCycle | None = None
 
     async def run(self) -> None:
         """Serve until the connection is done; never raises for the peer's mistakes."""
@@ -102,83 +101,104 @@ class HttpConnection:
     async def _serve(self, request: h11.Request) -> bool:
         """Run the app for one request; tell if the connection may serve another."""
         cycle = _RequestCycle(self, request)
-        self._cycle = cycle
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(cycle.read_body)
-            await cycle.run_app(build_scope(request, self._info, websocket=False))
-            tg.cancel_scope.cancel()
-        reusable = self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
-        return reusable and not cycle.disconnected
+        await cycle.run_app(build_scope(request, self._info, websocket=False))
+        if cycle.disconnected or self._h11.our_state is not h11.DONE:
+            return False
+        return await self._skip_unread_body()
+
+    async def _skip_unread_body(self) -> bool:
+        # An app may answer without reading the body; the rest is skipped (within the body-buffer bound,
+        # beyond which the connection is not worth keeping) so the next request can be parsed.
+        budget = self._config.max_body_buffer
+        while self._h11.their_state is h11.SEND_BODY:
+            event = self._h11.next_event()
+            if event is h11.NEED_DATA:
+                data = await self._read() if budget > 0 else b""
+                if not data:
+                    return False
+                budget -= len(data)
+                self._h11.receive_data(data)
+        return self._h11.their_state is h11.DONE
 
 
 class _RequestCycle:
-    """One request/response exchange: the app's ``receive``/``send`` and the body reader beside it."""
+    """One request/response exchange: the app's ``receive``/``send``, run in the connection's own task.
+
+    Nothing reads the socket unless the app asks: ``receive`` pulls body bytes on demand (so the buffer
+    bound is the read size), and once the body is complete a ``receive`` parks on the socket itself, so an
+    app waiting there (a long-poll) learns of the client leaving at once. Completing the response wakes
+    that parked ``receive`` through a cancel scope that exists only while it waits. No task, task group
+    or event per request: a request costs the app's work, the parse and one write.
+    """
+
+    __slots__ = (
+        "_conn",
+        "_final_sent",
+        "_h11",
+        "_headers",
+        "_is_head",
+        "_park",
+        "_response_done",
+        "_started",
+        "_status",
+        "_trailing_full",
+        "disconnected",
+    )
 
     def __init__(self, connection: HttpConnection, request: h11.Request) -> None:
         self._conn = connection
         self._h11 = connection._h11
         self._is_head = request.method == b"HEAD"
-        self._body: deque[bytes] = deque()
-        self._body_size = 0
-        self._body_done = False
         self._final_sent = False
         self.disconnected = False
-        self._wake = anyio.Event()
-        self._drained = anyio.Event()
         self._status: int | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._started = False
         self._response_done = False
-
-    def _notify(self) -> None:
-        self._wake.set()
-        self._wake = anyio.Event()
-
-    async def read_body(self) -> None:
-        """Feed the body to the app's buffer, then watch for the client closing; cancelled when done."""
-        try:
-            await self._read_until_paused()
-        except h11.RemoteProtocolError:
-            logger.debug("bad request body", exc_info=True)
-        self.disconnected = True
-        self._notify()
-
-    async def _read_until_paused(self) -> None:
-        limit = self._conn._config.max_body_buffer
-        while True:
-            event = self._h11.next_event()
-            if isinstance(event, h11.Data):
-                self._body.append(bytes(event.data))
-                self._body_size += len(event.data)
-                self._notify()
-            elif isinstance(event, h11.EndOfMessage):
-                self._body_done = True
-                self._notify()
-            elif event is h11.NEED_DATA or event is h11.PAUSED:
-                if self._body_size >= limit or len(self._h11.trailing_data[0]) >= limit:
-                    await self._drained.wait()
-                    continue
-                data = await self._conn._read()
-                if not data:
-                    return
-                self._h11.receive_data(data)
-            else:
-                return
+        self._park: anyio.CancelScope | None = None
+        self._trailing_full: anyio.Event | None = None
 
     async def receive(self) -> Message:
-        """ASGI ``receive``: body chunks (joined), then ``http.disconnect`` once gone or answered."""
-        while True:
-            if self._body or (self._body_done and not self._final_sent):
-                body = b"".join(self._body)
-                self._body.clear()
-                self._body_size = 0
-                self._drained.set()
-                self._drained = anyio.Event()
-                self._final_sent = self._body_done
-                return {"type": "http.request", "body": body, "more_body": not self._body_done}
-            if self.disconnected or self._response_done:
-                return dict(_DISCONNECT)
-            await self._wake.wait()
+        """ASGI ``receive``: the body chunks h11 has, read on demand; then ``http.disconnect`` once the
+        client is gone or the response is complete."""
+        while not self._final_sent and not self.disconnected:
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError:
+                logger.debug("bad request body", exc_info=True)
+                self.disconnected = True
+                break
+            if isinstance(event, h11.Data):
+                return {"type": "http.request", "body": bytes(event.data), "more_body": True}
+            if isinstance(event, h11.EndOfMessage):
+                self._final_sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            if event is not h11.NEED_DATA:
+                break
+            await self._read_more()
+        if not self.disconnected and not self._response_done:
+            await self._watch()
+        return dict(_DISCONNECT)
+
+    async def _read_more(self) -> None:
+        data = await self._conn._read()
+        if not data:
+            self.disconnected = True
+        else:
+            self._h11.receive_data(data)
+
+    async def _watch(self) -> None:
+        # The body is complete: the next thing on the socket is EOF or a pipelined request, kept in h11's
+        # buffer for the next cycle (up to the body-buffer bound, past which reading stops).
+        with anyio.CancelScope() as park:
+            self._park = park
+            try:
+                while not self.disconnected and not self._response_done:
+                    if len(self._h11.trailing_data[0]) >= self._conn._config.max_body_buffer:
+                        await anyio.sleep_forever()
+                    await self._read_more()
+            finally:
+                self._park = None
 
     async def send(self, message: Message) -> None:
         """ASGI ``send``: headers are held back to go out with the first body chunk in one write."""
@@ -206,7 +226,8 @@ class _RequestCycle:
         if not more:
             out += self._h11.send(h11.EndOfMessage()) or b""
             self._response_done = True
-            self._notify()
+            if self._park is not None:
+                self._park.cancel()  # a receive() parked on the socket now answers http.disconnect
         if not self.disconnected and not await self._conn._write(bytes(out)):
             self.disconnected = True
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import TYPE_CHECKING
-
-import anyio
 
 from sioactor.actors._engine_session import EngineSession, PollRefused
 from sioactor.protocol._errors import PayloadTooLarge, ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType, decode_payload, encode_outbox_payload
+from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
 from sioactor.runtime.engineio._http import (
     OCTET_STREAM,
     TEXT_PLAIN,
@@ -88,14 +85,15 @@ async def _handshake(server: EngineServer, scope: Scope, method: str, send: Send
 
 
 async def _poll(session: EngineSession, b64: str | None, receive: Receive, send: Send, cors: Headers) -> None:
-    entries: list[OutboxEntry] = []
-    gone = anyio.Event()
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_watch_disconnect, session, receive, gone, tg.cancel_scope)
-        with contextlib.suppress(PollRefused):
-            entries = await session.poll()
-        tg.cancel_scope.cancel()
-    if gone.is_set():
+    # While the poll waits, its receive() watches the connection: a pending poll is the one time nobody
+    # reads the request, and without this a vanished client would only be noticed by the heartbeat.
+    try:
+        entries = await session.poll(lambda: _until_disconnect(receive))
+    except PollRefused:
+        entries = []
+    if entries is None:
+        logger.info("engine.io session %s: poll connection closed prematurely", session.sid)
+        session.close(EngineCloseReason.TRANSPORT_ERROR)
         return
     if not entries:
         await respond_error(send, EngineError.BAD_REQUEST, cors)
@@ -104,17 +102,9 @@ async def _poll(session: EngineSession, b64: str | None, receive: Receive, send:
     await _respond_payload(send, body, cors)
 
 
-async def _watch_disconnect(
-    session: EngineSession, receive: Receive, gone: anyio.Event, poll_scope: anyio.CancelScope
-) -> None:
-    # A pending poll is the one time nobody reads the request; without this a vanished client would
-    # only be noticed by the heartbeat.
+async def _until_disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-    gone.set()
-    logger.info("engine.io session %s: poll connection closed prematurely", session.sid)
-    session.close(EngineCloseReason.TRANSPORT_ERROR)
-    poll_scope.cancel()
 
 
 async def _post(session: EngineSession, scope: Scope, receive: Receive, send: Send, cors: Headers) -> None:
