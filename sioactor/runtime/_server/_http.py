@@ -50,16 +50,27 @@ class HttpConnection:
     async def run(self) -> None:
         """Serve until the connection is done; never raises for the peer's mistakes."""
         try:
-            while (request := await self._next_request()) is not None:
-                if is_websocket_upgrade(request):
-                    await self._upgrade(request)
-                    return
-                if not await self._serve(request):
-                    return
-                self._h11.start_next_cycle()
+            upgrade = await self._serve_requests()
         except h11.RemoteProtocolError as exc:
             if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                 await self._write(error_response(exc.error_status_hint))
+            return
+        if upgrade is not None:
+            # Only the WebSocket lives on: the h11 state, the request and this frame's locals are let go
+            # (~3 KB per idle connection).
+            del self._h11
+            await upgrade.run(self._app)
+
+    async def _serve_requests(self) -> WebSocketConnection | None:
+        while (request := await self._next_request()) is not None:
+            if is_websocket_upgrade(request):
+                scope = build_scope(request, self._info, websocket=True)
+                trailing = bytes(self._h11.trailing_data[0])
+                return WebSocketConnection(self._stream, self._config, request, trailing, scope)
+            if not await self._serve(request):
+                return None
+            self._h11.start_next_cycle()
+        return None
 
     async def _next_request(self) -> h11.Request | None:
         with anyio.move_on_after(self._config.keep_alive_timeout):
@@ -92,11 +103,6 @@ class HttpConnection:
         except _STREAM_GONE:
             return False
         return True
-
-    async def _upgrade(self, request: h11.Request) -> None:
-        scope = build_scope(request, self._info, websocket=True)
-        trailing = bytes(self._h11.trailing_data[0])
-        await WebSocketConnection(self._stream, self._config, request, trailing).run(self._app, scope)
 
     async def _serve(self, request: h11.Request) -> bool:
         """Run the app for one request; tell if the connection may serve another."""

@@ -42,15 +42,20 @@ class WebSocketConnection:
     """Run the app's ``websocket`` scope on *stream*, from handshake to TCP close."""
 
     def __init__(
-        self, stream: SocketStream, config: ServerConfig, request: h11.Request, trailing: bytes
+        self, stream: SocketStream, config: ServerConfig, request: h11.Request, trailing: bytes, scope: Scope
     ) -> None:
         self._stream = stream
         self._config = config
-        self._request = request
+        # Both are let go once used: an idle connection keeps neither (~2 KB with their headers).
+        self._request: h11.Request | None = request
+        self._scope: Scope | None = scope
         self._trailing = trailing
         self._protocol: ServerProtocol | None = None
         self._decided = anyio.Event()
-        self._app_done = anyio.Event()
+        # Whether the app returned; the event exists only while the connection's end waits for it (a
+        # direct app has long returned by then, so an idle direct connection holds none).
+        self._app_returned = False
+        self._app_done: anyio.Event | None = None
         self._connect_sent = False
         self._inbox: deque[Message] = deque()
         self._inbox_wake = anyio.Event()
@@ -71,19 +76,24 @@ class WebSocketConnection:
         self._direct_socket: DirectSocket | None = None
         self._out_sink: ByteSink | None = None
 
-    async def run(self, app: ASGIApp, scope: Scope) -> None:
+    async def run(self, app: ASGIApp) -> None:
         """Handshake, then read until the connection closes; returns once the app has returned."""
         async with anyio.create_task_group() as tg:
             self._task_group = tg
+            scope, self._scope = self._scope, None
+            assert scope is not None, "run() is called once"
             scope["extensions"] = {**scope.get("extensions", {}), DIRECT_WEBSOCKET: self}
             tg.start_soon(self._run_app, app, scope)
+            del scope
             await self._decided.wait()
             if self._direct is None:
                 tg.start_soon(self._write_loop)
             if self._protocol is not None:
                 await self._read_loop(self._protocol)
             self._disconnect(self._close_code())
-            await self._app_done.wait()
+            if not self._app_returned:
+                self._app_done = anyio.Event()
+                await self._app_done.wait()
             self._writer_stop = True
             self._out_wake.set()
             if self._direct is not None:
@@ -119,7 +129,7 @@ class WebSocketConnection:
 
     def _finish_app(self, failed: bool) -> None:
         if self._direct is not None and not failed:
-            self._app_done.set()  # the handler owns the open connection now
+            self._set_app_done()  # the handler owns the open connection now
             return
         if not self._decided.is_set():
             self._queue([_FAILURE if failed else _REJECTION, b""])
@@ -130,7 +140,12 @@ class WebSocketConnection:
             self._expect_close()
         self._inbox.clear()
         self._inbox_drained.set()
-        self._app_done.set()
+        self._set_app_done()
+
+    def _set_app_done(self) -> None:
+        self._app_returned = True
+        if self._app_done is not None:
+            self._app_done.set()
 
     async def _receive(self) -> Message:
         if not self._connect_sent:
@@ -173,8 +188,10 @@ class WebSocketConnection:
     def _accept(self, message: Message) -> None:
         if self._decided.is_set():
             raise RuntimeError("websocket.accept after the handshake was decided")
-        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in self._request.headers)
-        target = bytes(self._request.target).decode("latin-1")
+        request, self._request = self._request, None
+        assert request is not None, "the handshake is decided once"
+        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers)
+        target = bytes(request.target).decode("latin-1")
         response = ServerProtocol().accept(WsRequest(path=target, headers=headers))
         if response.status_code == 101:
             subprotocol = message.get("subprotocol")
@@ -203,9 +220,10 @@ class WebSocketConnection:
 
     async def _read_loop(self, protocol: ServerProtocol) -> None:
         if self._trailing:
-            self._feed(protocol, self._trailing)
+            trailing, self._trailing = self._trailing, b""
+            self._feed(protocol, trailing)
         while protocol.state is not State.CLOSED:
-            if len(self._inbox) >= self._config.ws_inbox_size and not self._app_done.is_set():
+            if len(self._inbox) >= self._config.ws_inbox_size and not self._app_returned:
                 self._inbox_drained = anyio.Event()
                 await self._inbox_drained.wait()
                 continue
