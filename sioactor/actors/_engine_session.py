@@ -22,14 +22,25 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import anyio
 import anyio.abc
 
 from sioactor.actors._engine_api import EngineListener, Outgoing, RequestInfo, TransportName
 from sioactor.actors._engine_outbox import Outbox
+from sioactor.actors._engine_session_config import (
+    CLIENT_CLOSE,
+    CLOSE,
+    CONTROL_SLACK,
+    FLUSHING_CLOSE,
+    NOOP,
+    PING,
+    PollRefused,
+    SessionConfig,
+    SlowConsumerPolicy,
+    TransportWriter,
+)
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol._errors import ProtocolError
@@ -37,47 +48,6 @@ from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, OutboxEntry, Packet, PacketType, SessionEvent, SessionStateMachine
 
 __all__ = ("EngineSession", "PollRefused", "SessionConfig", "SlowConsumerPolicy", "TransportWriter")
-
-SlowConsumerPolicy = Literal["error", "drop_oldest", "disconnect"]
-
-# Room for control packets beyond max_buffer_size: a ping, a pong, a noop and the close at most are in flight.
-_CONTROL_SLACK = 4
-_NOOP = Packet(PacketType.NOOP)
-_CLOSE = Packet(PacketType.CLOSE)
-_PING = Packet(PacketType.PING)
-_PONG = Packet(PacketType.PONG)
-# Reasons the client caused by saying goodbye: a poll still pending is released with a noop, not a close.
-_CLIENT_CLOSE = frozenset({EngineCloseReason.TRANSPORT_CLOSE})
-# Reasons that keep the outbox: queued messages are flushed before the transport closes (Node's close()).
-_FLUSHING_CLOSE = frozenset({EngineCloseReason.FORCED_CLOSE, EngineCloseReason.SERVER_SHUTTING_DOWN})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionConfig:
-    """What one engine session needs of the server's configuration (seconds, entries, bytes)."""
-
-    ping_interval: float = 25.0
-    ping_timeout: float = 20.0
-    upgrade_timeout: float = 10.0
-    max_buffer_size: int = 128
-    max_payload: int = 1_000_000
-    slow_consumer: SlowConsumerPolicy = "error"
-    flush_timeout: float = 5.0
-
-
-class TransportWriter(Protocol):
-    """A transport the session's own task writes to (a WebSocket), as opposed to one that reads (a poll)."""
-
-    async def write_batch(self, batch: list[OutboxEntry]) -> bool:
-        """Frame and send *batch*; False once a close packet was written or the transport failed
-        (the writer closes the session itself in that case)."""
-
-    async def end(self) -> None:
-        """The session is done with the transport: close it. Called once, last."""
-
-
-class PollRefused(ProtocolError):
-    """A long-poll GET the session will not serve (it is closed or a second GET was already pending)."""
 
 
 class EngineSession:
@@ -192,14 +162,14 @@ class EngineSession:
         self.close_reason = reason
         self.machine.handle(SessionEvent.CLOSED)
         self._abort_upgrade()
-        if reason in _FLUSHING_CLOSE and self._has_reader(reason):
-            self._control(_CLOSE)
+        if reason in FLUSHING_CLOSE and self._has_reader(reason):
+            self._control(CLOSE)
         else:
             self._outbox.clear()
             if self._write_scope is not None:
                 self._write_scope.cancel()  # a write blocked on a client that reads nothing is moot now
             if self.machine.poll_pending:
-                self._control(_NOOP if reason in _CLIENT_CLOSE else _CLOSE)
+                self._control(NOOP if reason in CLIENT_CLOSE else CLOSE)
             self._mark_drained()
         self._outbox.close()
         self._poke()
@@ -282,7 +252,7 @@ class EngineSession:
     def _on_timer(self, now: float) -> None:
         due = self.machine.due(now)
         if due is Due.SEND_PING:
-            self._control(_PING)
+            self._control(PING)
             self.machine.ping_sent(now)
         elif due is Due.PING_TIMEOUT:
             self._log.info("engine.io session %s: ping timeout", self.sid)
@@ -371,7 +341,7 @@ class EngineSession:
             raise PollRefused("another poll is pending")
         try:
             if self.machine.polls_get_noop:
-                return [_NOOP]
+                return [NOOP]
             if watch is not None and not await self._outbox.wait_while(watch):
                 return None
             return await self._take_batch(polling=True)
@@ -386,12 +356,12 @@ class EngineSession:
         outbox = self._outbox
         if not await outbox.wait():
             self._mark_drained()
-            return [_CLOSE] if polling else []
+            return [CLOSE] if polling else []
         # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.
         first = outbox.peek()
-        first_only = first is _NOOP or first is _CLOSE or (polling and self.machine.polls_get_noop)
-        batch = outbox.take(first_only=first_only, end=_CLOSE)
-        if batch[-1] is _CLOSE or (outbox.closed and not outbox):
+        first_only = first is NOOP or first is CLOSE or (polling and self.machine.polls_get_noop)
+        batch = outbox.take(first_only=first_only, end=CLOSE)
+        if batch[-1] is CLOSE or (outbox.closed and not outbox):
             self._mark_drained()
         return batch
 
@@ -412,7 +382,7 @@ class EngineSession:
         """The upgrading WebSocket sent ``2probe``: release a pending poll with a noop, as Node does."""
         self.machine.handle(SessionEvent.PROBED)
         if self.machine.poll_pending:
-            self._control(_NOOP)
+            self._control(NOOP)
 
     def attach_writer(self, writer: TransportWriter) -> None:
         """From now on the session's own task writes the outbox to *writer* (a WebSocket)."""
@@ -463,7 +433,7 @@ class EngineSession:
         # Control packets use the slack above max_buffer_size; if even that is full the client is not reading,
         # and the heartbeat will end the session, so dropping one is harmless.
         outbox = self._outbox
-        if outbox.closed or len(outbox) >= self.config.max_buffer_size + _CONTROL_SLACK:
+        if outbox.closed or len(outbox) >= self.config.max_buffer_size + CONTROL_SLACK:
             self._trace(TraceKind.DROPPED, message=packet.type.name)
         else:
             outbox.put(packet)

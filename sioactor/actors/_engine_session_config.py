@@ -1,0 +1,56 @@
+"""What an engine session is configured with and offers its transports: config, policies, the writer protocol.
+
+Split from ``_engine_session.py`` (the actor itself) so the vocabulary can be read, and imported, on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sioactor.protocol._errors import ProtocolError
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
+
+__all__ = ("PollRefused", "SessionConfig", "SlowConsumerPolicy", "TransportWriter")
+
+SlowConsumerPolicy = Literal["error", "drop_oldest", "disconnect"]
+
+# Room for control packets beyond max_buffer_size: a ping, a pong, a noop and the close at most are in flight.
+CONTROL_SLACK = 4
+NOOP = Packet(PacketType.NOOP)
+CLOSE = Packet(PacketType.CLOSE)
+PING = Packet(PacketType.PING)
+PONG = Packet(PacketType.PONG)
+# Reasons the client caused by saying goodbye: a poll still pending is released with a noop, not a close.
+CLIENT_CLOSE = frozenset({EngineCloseReason.TRANSPORT_CLOSE})
+# Reasons that keep the outbox: queued messages are flushed before the transport closes (Node's close()).
+FLUSHING_CLOSE = frozenset({EngineCloseReason.FORCED_CLOSE, EngineCloseReason.SERVER_SHUTTING_DOWN})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionConfig:
+    """What one engine session needs of the server's configuration (seconds, entries, bytes)."""
+
+    ping_interval: float = 25.0
+    ping_timeout: float = 20.0
+    upgrade_timeout: float = 10.0
+    max_buffer_size: int = 128
+    max_payload: int = 1_000_000
+    slow_consumer: SlowConsumerPolicy = "error"
+    flush_timeout: float = 5.0
+
+
+class TransportWriter(Protocol):
+    """A transport the session's own task writes to (a WebSocket), as opposed to one that reads (a poll)."""
+
+    async def write_batch(self, batch: list[OutboxEntry]) -> bool:
+        """Frame and send *batch*; False once a close packet was written or the transport failed
+        (the writer closes the session itself in that case)."""
+
+    async def end(self) -> None:
+        """The session is done with the transport: close it. Called once, last."""
+
+
+class PollRefused(ProtocolError):
+    """A long-poll GET the session will not serve (it is closed or a second GET was already pending)."""
