@@ -105,7 +105,7 @@ class RoomRegistry:
 
 
 class RoomRegistryActor(LazyActor[RoomMessage]):
-    """The actor owning one namespace's ``RoomRegistry``; no task while idle (a namespace per tenant is
+    """The actor owning one namespace's ``RoomRegistry``; no task once idle (a namespace per tenant is
     cheap).
 
     ``peek_select`` reads the state directly, for callers that may not await (``sockets()``): it is a

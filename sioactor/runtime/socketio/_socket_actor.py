@@ -1,5 +1,6 @@
-"""The socket actor: a core ``LazyActor`` (bounded deque, drained by a task started on demand, so an idle
-socket holds no task) whose messages are handled by its ``Socket``.
+"""The socket actor: a core ``LazyActor`` (a bounded list drained by a task started on demand, which lingers
+parked for ``LazyActor.linger`` after the last message, so a chatty socket pays no task per event and an idle
+one holds no task) whose messages are handled by its ``Socket``.
 
 It adds Socket.IO's failure policy (a handler that raises is logged and traced, and the socket goes on with
 its next event: one bad event must not disconnect a client) and what its trace says: the event name of each
