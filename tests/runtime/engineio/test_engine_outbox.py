@@ -53,3 +53,29 @@ async def test_a_cancelled_wait_loses_nothing_and_drop_oldest_drops_the_head() -
     with anyio.fail_after(1):
         assert await outbox.wait()
     assert outbox.take(first_only=False, end=CLOSE) == ["b"]
+
+
+async def test_wait_while_is_cut_short_by_a_put_and_reports_a_watch_that_ends_first() -> None:
+    outbox = Outbox()
+    watching = anyio.Event()
+
+    async def watch_forever() -> None:
+        watching.set()
+        await anyio.sleep_forever()
+
+    async def put_when_watching() -> None:
+        await watching.wait()
+        outbox.put("a")
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(put_when_watching)
+            assert await outbox.wait_while(watch_forever) is True
+        assert outbox.take(first_only=False, end="never") == ["a"]
+
+        async def client_gone() -> None:
+            await anyio.lowlevel.checkpoint()
+
+        assert await outbox.wait_while(client_gone) is False
+        outbox.close()
+        assert await outbox.wait_while(watch_forever) is True  # closed: nothing to wait for
