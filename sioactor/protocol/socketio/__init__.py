@@ -23,6 +23,7 @@ from sioactor.protocol.socketio._packet import (
     PacketDecoder,
     PacketType,
     Parser,
+    make_packet,
 )
 
 __all__ = (
@@ -41,6 +42,7 @@ __all__ = (
     "decode_msgpack",
     "decode_text",
     "encode_event",
+    "make_packet",
     "parser_by_name",
 )
 

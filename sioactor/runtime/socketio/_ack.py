@@ -17,7 +17,7 @@ import anyio
 
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors.socketio import AckTable
-from sioactor.protocol.socketio import JSON_PARSER, Packet, PacketType, Parser
+from sioactor.protocol.socketio import JSON_PARSER, PacketType, Parser, make_packet
 from sioactor.runtime.socketio._errors import AckDecodeError, AckError, AckTimeout
 
 __all__ = ("NO_ACK", "NO_DATA", "AckSender", "AckStream", "from_args", "to_args")
@@ -202,7 +202,7 @@ class AckSender:
         if not self.requested:
             return
         self._sent = True
-        packet = Packet(type=PacketType.ACK, nsp=self._nsp, data=list(to_args(data)), id=self._ack_id)
+        packet = make_packet(PacketType.ACK, self._nsp, list(to_args(data)), self._ack_id, None)
         assert self._conn is not None, "an AckSender with an ack id has a connection"
         self._conn.send(self._parser.encode(packet))
         if self._on_sent is not None and self._ack_id is not None:
