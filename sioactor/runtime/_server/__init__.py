@@ -1,4 +1,4 @@
-"""The embedded server: a small ASGI 3 server on anyio (h11 for HTTP/1.1, websockets' sans-IO protocol).
+"""The embedded server: a small ASGI 3 server on anyio (own HTTP/1.1 parser, websockets' sans-IO protocol).
 
 Runs on asyncio and trio. Public names: `serve_asgi`, `ServerConfig`, `ClientDisconnected`, `LifespanFailed`.
 """

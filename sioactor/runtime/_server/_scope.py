@@ -1,4 +1,4 @@
-"""Build ASGI ``http`` and ``websocket`` scopes from an h11 request."""
+"""Build ASGI ``http`` and ``websocket`` scopes from a parsed request."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-import h11
-
+from ._parser import Request
 from ._types import ASGI_VERSION, Scope
 
 
@@ -21,21 +20,21 @@ class ConnectionInfo:
     state: dict[str, Any]
 
 
-def is_websocket_upgrade(request: h11.Request) -> bool:
+def is_websocket_upgrade(request: Request) -> bool:
     """Tell if *request* asks for a WebSocket; the handshake itself is validated on accept."""
     if request.method != b"GET":
         return False
     return any(name == b"upgrade" and value.lower() == b"websocket" for name, value in request.headers)
 
 
-def build_scope(request: h11.Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
-    """The ASGI scope for *request*; header names arrive lower-cased from h11."""
-    raw_path, _, query_string = bytes(request.target).partition(b"?")
-    headers = [(name, value) for name, value in request.headers]
+def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
+    """The ASGI scope for *request*; header names arrive lower-cased from the parser."""
+    raw_path, _, query_string = request.target.partition(b"?")
+    headers = list(request.headers)
     scope: Scope = {
         "type": "websocket" if websocket else "http",
         "asgi": ASGI_VERSION,
-        "http_version": request.http_version.decode("ascii"),
+        "http_version": "1.1" if request.http_version == b"1.1" else "1.0",
         "scheme": "ws" if websocket else "http",
         "path": unquote(raw_path.decode("latin-1")),
         "raw_path": raw_path,

@@ -19,7 +19,6 @@ import math
 from collections import deque
 
 import anyio
-import h11
 from anyio.abc import SocketStream
 from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
@@ -29,6 +28,7 @@ from websockets.server import ServerProtocol
 
 from ._config import ServerConfig
 from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, make_sink
+from ._parser import Request
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
 
 logger = logging.getLogger("sioactor.server")
@@ -42,12 +42,12 @@ class WebSocketConnection:
     """Run the app's ``websocket`` scope on *stream*, from handshake to TCP close."""
 
     def __init__(
-        self, stream: SocketStream, config: ServerConfig, request: h11.Request, trailing: bytes, scope: Scope
+        self, stream: SocketStream, config: ServerConfig, request: Request, trailing: bytes, scope: Scope
     ) -> None:
         self._stream = stream
         self._config = config
         # Both are let go once used: an idle connection keeps neither (~2 KB with their headers).
-        self._request: h11.Request | None = request
+        self._request: Request | None = request
         self._scope: Scope | None = scope
         self._trailing = trailing
         self._protocol: ServerProtocol | None = None
@@ -191,7 +191,7 @@ class WebSocketConnection:
         request, self._request = self._request, None
         assert request is not None, "the handshake is decided once"
         headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers)
-        target = bytes(request.target).decode("latin-1")
+        target = request.target.decode("latin-1")
         response = ServerProtocol().accept(WsRequest(path=target, headers=headers))
         if response.status_code == 101:
             subprotocol = message.get("subprotocol")
