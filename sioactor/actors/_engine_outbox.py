@@ -21,13 +21,15 @@ __all__ = ("Outbox",)
 class Outbox:
     """Entries waiting for the transport, in order; one reader at a time (a poll or the WebSocket writer)."""
 
-    __slots__ = ("_entries", "_ready", "closed")
+    __slots__ = ("_entries", "_ready", "closed", "on_put")
 
     def __init__(self) -> None:
         self._entries: list[OutboxEntry] = []
         # How to wake the waiting reader: an event's set, or the cancel of the scope around its watch.
         self._ready: Callable[[], object] | None = None
         self.closed = False
+        # Called on every put when no reader waits: how a session without a reading task asks to be flushed.
+        self.on_put: Callable[[], object] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -41,6 +43,8 @@ class Outbox:
         self._entries.append(entry)
         if self._ready is not None:
             self._ready()
+        elif self.on_put is not None:
+            self.on_put()
 
     def drop_oldest(self) -> None:
         """Forget the oldest entry (the ``drop_oldest`` slow-consumer policy)."""

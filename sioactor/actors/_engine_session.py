@@ -1,20 +1,18 @@
-"""The engine session actor: one per Engine.IO client connection.
+"""The engine session actor: one per Engine.IO client connection, with no task of its own while idle.
 
 Its mailbox *is* the session's outbox (``_engine_outbox.Outbox``, a list plus an event that exists only while
 a reader waits) into which ``send`` puts message payloads without waiting (no extra hop for an emit), and from
-which the transport in use reads: a long-poll GET
-takes everything queued, the WebSocket writer takes entries one batch at a time. Control packets (ping, pong,
-noop, close) travel in the same outbox, so they keep their order with the messages; the outbox has a few
-slots of slack for them, and ``send`` enforces ``max_buffer_size`` on the total.
+which the transport in use reads: a long-poll GET takes everything queued; an ASGI WebSocket's writer
+task (``pump``) takes entries one batch at a time; a direct WebSocket (``attach_writer``) is written by the
+server's ``EngineScheduler``, which flushes every session with output once per wake. Control packets (ping,
+pong, noop, close) travel in the same outbox, so they keep their order with the messages; the outbox has a
+few slots of slack for them, and ``send`` enforces ``max_buffer_size`` on the total.
 
-The actor's own task, ``run``, keeps the heartbeat: it waits for the state machine's next deadline (a ping to
-send, a pong overdue, an upgrade timed out). Over polling it only sleeps: each long-poll GET reads the outbox.
-Over WebSocket it is also the writer: the transport attaches a ``TransportWriter`` and the task waits for the
-outbox *or* the deadline (one ``move_on_after`` around the receive), then writes the batch itself. A WebSocket
-session thus costs the ASGI connection's task (the reader) and this one, not a third task for writing; an
-idle polling session costs one parked task and one stream. Transports come and go, never owning state.
-Close is a fact recorded in the state machine plus the outbox's send side closing; ``run`` then flushes (or
-not), calls ``listener.on_close`` exactly once, unregisters the session and closes the stream's receive side.
+The heartbeat is the scheduler's too: the session asks it for a call at the state machine's next deadline (a
+ping to send, a pong overdue, an upgrade timed out) and acts in ``on_deadline``. A write blocked on a client
+that reads nothing, or a close that waits for a reader, runs in a short-lived task only while it waits.
+Close is a fact recorded in the state machine plus the outbox closing; the scheduler then ``finish``es it:
+flushes (or not), calls ``listener.on_close`` exactly once, and unregisters the session.
 """
 
 from __future__ import annotations
@@ -25,10 +23,10 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import anyio
-import anyio.abc
 
 from sioactor.actors._engine_api import EngineListener, Outgoing, RequestInfo, TransportName
 from sioactor.actors._engine_outbox import Outbox
+from sioactor.actors._engine_scheduler import EngineScheduler
 from sioactor.actors._engine_session_config import (
     CLIENT_CLOSE,
     CLOSE,
@@ -36,6 +34,7 @@ from sioactor.actors._engine_session_config import (
     FLUSHING_CLOSE,
     NOOP,
     PING,
+    DirectWriter,
     PollRefused,
     SessionConfig,
     SlowConsumerPolicy,
@@ -47,7 +46,14 @@ from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, OutboxEntry, Packet, PacketType, SessionEvent, SessionStateMachine
 
-__all__ = ("EngineSession", "PollRefused", "SessionConfig", "SlowConsumerPolicy", "TransportWriter")
+__all__ = (
+    "DirectWriter",
+    "EngineSession",
+    "PollRefused",
+    "SessionConfig",
+    "SlowConsumerPolicy",
+    "TransportWriter",
+)
 
 
 class EngineSession:
@@ -55,14 +61,17 @@ class EngineSession:
 
     __slots__ = (
         "_clock",
+        "_done",
+        "_drain_scope",
         "_drained",
         "_drained_event",
+        "_flush_listed",
         "_listener",
         "_log",
         "_on_done",
         "_outbox",
+        "_scheduler",
         "_tracer",
-        "_wake",
         "_write_scope",
         "_writer",
         "close_reason",
@@ -70,6 +79,7 @@ class EngineSession:
         "machine",
         "protocol",
         "request",
+        "scheduled_at",
         "sid",
         "transport",
         "upgrade_abort",
@@ -84,6 +94,7 @@ class EngineSession:
         request: RequestInfo,
         config: SessionConfig,
         listener: EngineListener,
+        scheduler: EngineScheduler,
         clock: Callable[[], float] = anyio.current_time,
         on_done: Callable[[EngineSession], None] | None = None,
         tracer: Tracer | None = None,
@@ -107,18 +118,22 @@ class EngineSession:
         )
         self._outbox = Outbox()
         self._listener = listener
+        self._scheduler = scheduler
+        self.scheduled_at = math.inf
         self._clock = clock
         self._on_done = on_done
         self._tracer = tracer
         self._log = logger or logging.getLogger("sioactor.engineio")
-        # Exists only while the task sleeps to a deadline (an idle WebSocket session's task never does).
-        self._wake: anyio.Event | None = None
-        # Whether the outbox's last entry was taken; the event exists only while someone waits for it
-        # (an idle WebSocket session never does: ~1 KB saved per session on asyncio).
+        # Whether the outbox's last entry was taken; the event exists only while someone waits for it.
         self._drained = False
         self._drained_event: anyio.Event | None = None
-        self._writer: TransportWriter | None = None
+        # A direct WebSocket the scheduler writes to; listed for a flush at most once at a time.
+        self._writer: DirectWriter | None = None
+        self._flush_listed = False
+        # Exist only while a write waits for the client to read (the cancel scope of that wait).
         self._write_scope: anyio.CancelScope | None = None
+        self._drain_scope: anyio.CancelScope | None = None
+        self._done = False
 
     def __repr__(self) -> str:
         return f"<EngineSession {self.sid} {self.transport} {self.machine.state.value}>"
@@ -156,7 +171,10 @@ class EngineSession:
         return True
 
     def close(self, reason: EngineCloseReason = EngineCloseReason.FORCED_CLOSE) -> None:
-        """Start closing: flushes the outbox for a forced close, discards it otherwise. Idempotent."""
+        """Start closing: flushes the outbox for a forced close, discards it otherwise. Idempotent.
+
+        The rest (the flush, ``listener.on_close``) happens in the scheduler's task, never inside this call.
+        """
         if self.close_reason is not None:
             return
         self.close_reason = reason
@@ -164,15 +182,20 @@ class EngineSession:
         self._abort_upgrade()
         if reason in FLUSHING_CLOSE and self._has_reader(reason):
             self._control(CLOSE)
+            if self._drain_scope is not None:
+                self._drain_scope.deadline = self._clock() + self.config.flush_timeout
         else:
             self._outbox.clear()
-            if self._write_scope is not None:
-                self._write_scope.cancel()  # a write blocked on a client that reads nothing is moot now
+            # A write blocked on a client that reads nothing is moot now.
+            for scope in (self._write_scope, self._drain_scope):
+                if scope is not None:
+                    scope.cancel()
             if self.machine.poll_pending:
                 self._control(NOOP if reason in CLIENT_CLOSE else CLOSE)
             self._mark_drained()
         self._outbox.close()
-        self._poke()
+        self._scheduler.forget(self)
+        self._scheduler.finish_soon(self)
 
     def _has_reader(self, reason: EngineCloseReason) -> bool:
         # Flushing waits for a transport to read the outbox. At shutdown an idle polling session has none
@@ -180,76 +203,21 @@ class EngineSession:
         waiting_poll = self.transport == "polling" and not self.machine.poll_pending
         return not (reason is EngineCloseReason.SERVER_SHUTTING_DOWN and waiting_poll)
 
-    # -- the actor's task: heartbeat and teardown ------------------------------------------------------------
+    # -- life cycle: open, the scheduler's calls, teardown --------------------------------------------------
 
-    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Open the session (``listener.on_open``), keep its heartbeat (and write to an attached WebSocket)
-        until it closes, then flush what the close keeps and tear it down."""
+    def open(self) -> None:
+        """The session is registered: call ``listener.on_open`` and start the heartbeat."""
         self._trace(TraceKind.SPAWNED)
         try:
             self._listener.on_open(self)
-            task_status.started()
-            while self.close_reason is None:
-                if self._writer is None:
-                    await self._sleep_until(self.machine.next_deadline())
-                    self._on_timer(self._clock())
-                else:
-                    await self._write_or_tick(self._writer)
-            with anyio.move_on_after(self.config.flush_timeout, shield=True):
-                await self._finish()
-        finally:
-            self._teardown()
+        except BaseException:
+            self.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
+            self.abandon()
+            raise
+        self._scheduler.schedule(self, self.machine.next_deadline())
 
-    async def _sleep_until(self, deadline: float) -> None:
-        wake = self._wake = anyio.Event()
-        try:
-            with anyio.move_on_after(self._delay(deadline)):
-                await wake.wait()
-        finally:
-            self._wake = None
-
-    def _delay(self, deadline: float) -> float:
-        return deadline - self._clock() if deadline != math.inf else math.inf
-
-    async def _write_or_tick(self, writer: TransportWriter) -> None:
-        # One wait for two things: the next outbox batch or the heartbeat deadline, whichever comes first.
-        # Cancelling a memory-stream receive loses no item, so a deadline that fires mid-wait is harmless.
-        batch: list[OutboxEntry] | None = None
-        with anyio.move_on_after(self._delay(self.machine.next_deadline())):
-            batch = await self.next_batch()
-        if batch is None:
-            self._on_timer(self._clock())
-        elif batch:
-            await self._write(writer, batch)
-
-    async def _write(self, writer: TransportWriter, batch: list[OutboxEntry]) -> bool:
-        # A client that stops reading blocks the write; it is dead once its heartbeat deadline passes.
-        machine = self.machine
-        with anyio.move_on_after(self._delay(machine.liveness_deadline())) as scope:
-            self._write_scope = scope
-            try:
-                return await writer.write_batch(batch)
-            finally:
-                self._write_scope = None
-        if scope.cancelled_caught:
-            self.expired()
-        return False
-
-    async def _finish(self) -> None:
-        writer = self._writer
-        if writer is None:
-            if not self._drained:
-                self._drained_event = anyio.Event()
-                await self._drained_event.wait()
-            return
-        try:
-            while batch := await self.next_batch():
-                if not await self._write(writer, batch):
-                    break
-        finally:
-            await writer.end()
-
-    def _on_timer(self, now: float) -> None:
+    def on_deadline(self, now: float) -> None:
+        """The scheduler's call at the session's deadline: send a ping, or time the client or upgrade out."""
         due = self.machine.due(now)
         if due is Due.SEND_PING:
             self._control(PING)
@@ -261,9 +229,40 @@ class EngineSession:
         elif due is Due.UPGRADE_TIMEOUT:
             self._log.info("engine.io session %s: upgrade timed out", self.sid)
             self.upgrade_failed()
+        self._scheduler.schedule(self, self.machine.next_deadline())
 
-    def _teardown(self) -> None:
+    def finish(self) -> None:
+        """The scheduler's call after ``close``: flush what the close keeps, then tear the session down."""
+        writer = self._writer
+        if self._done or self._drain_scope is not None:
+            return  # a waiting write finishes the close when it ends
+        if writer is not None:
+            if self._write_out(writer):
+                self._scheduler.start_soon(self._wait_writable)
+                return
+            writer.end()
+        elif not self._drained:
+            self._scheduler.start_soon(self._wait_drained)
+            return
+        self.abandon()
+
+    async def _wait_drained(self) -> None:
+        # A close that keeps the outbox waits (bounded) for a poll or an ASGI writer to take the close packet.
+        try:
+            with anyio.move_on_after(self.config.flush_timeout):
+                if not self._drained:
+                    self._drained_event = anyio.Event()
+                    await self._drained_event.wait()
+        finally:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Tear the session down now (once): unregister it, call ``listener.on_close``, trace it."""
+        if self._done:
+            return
+        self._done = True
         self.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
+        self._scheduler.forget(self)
         # What is still queued is left for a reader already waiting (a poll released with its noop or
         # close may not have run yet); the closed outbox takes nothing new.
         if self._on_done is not None:
@@ -274,6 +273,87 @@ class EngineSession:
         except Exception:
             self._log.exception("engine.io session %s: listener.on_close failed", self.sid)
         self._trace(TraceKind.STOPPED, detail=reason.value)
+
+    # -- writing to a direct WebSocket (from the scheduler's task) ------------------------------------------
+
+    def attach_writer(self, writer: DirectWriter) -> None:
+        """From now on the scheduler writes the outbox to *writer* (a direct WebSocket), once per wake."""
+        self._writer = writer
+        self._outbox.on_put = self._list_for_flush
+        if self._outbox:
+            self._list_for_flush()
+
+    def _list_for_flush(self) -> None:
+        if not self._flush_listed:
+            self._flush_listed = True
+            self._scheduler.flush_soon(self)
+
+    def flush(self) -> None:
+        """The scheduler's call: write what is queued; if the client is not reading, wait in a task."""
+        self._flush_listed = False
+        writer = self._writer
+        if writer is None or self.close_reason is not None or self._drain_scope is not None:
+            return  # a closing session is finished by finish(); a waiting write resumes by itself
+        if self._write_out(writer):
+            self._scheduler.start_soon(self._wait_writable)
+
+    def _write_out(self, writer: DirectWriter) -> bool:
+        # Write every queued batch; True when the writer is left waiting for the client to read.
+        outbox = self._outbox
+        while outbox:
+            batch = outbox.take(first_only=False, end=CLOSE)
+            if not writer.write_now(batch):
+                outbox.clear()
+                return False
+            if writer.blocked:
+                return True
+        return False
+
+    async def _wait_writable(self) -> None:
+        # Only while the client leaves too much unread. A client that never reads misses its pong too, and
+        # the heartbeat closes it (cancelling this wait); a flushing close bounds it by flush_timeout.
+        writer = self._writer
+        assert writer is not None
+        scope = self._drain_scope = anyio.CancelScope()
+        if self.close_reason is not None:
+            scope.deadline = self._clock() + self.config.flush_timeout
+        try:
+            with scope:
+                await writer.drained()
+        finally:
+            self._drain_scope = None
+        if scope.cancelled_caught:
+            self._outbox.clear()  # the flush timed out or the close discards the rest
+        if self.close_reason is not None:
+            self.finish()
+        elif not self._flush_listed:
+            self.flush()
+
+    # -- writing to an ASGI WebSocket (from the transport's writer task) ------------------------------------
+
+    async def pump(self, writer: TransportWriter) -> None:
+        """Write the outbox to *writer* until the session ends, then ``end`` it (the caller's task)."""
+        try:
+            while batch := await self.next_batch():
+                if not await self._write(writer, batch):
+                    break
+        finally:
+            await writer.end()
+
+    async def _write(self, writer: TransportWriter, batch: list[OutboxEntry]) -> bool:
+        # A client that stops reading blocks the write; it is dead once its heartbeat deadline passes.
+        with anyio.move_on_after(self._delay(self.machine.liveness_deadline())) as scope:
+            self._write_scope = scope
+            try:
+                return await writer.write_batch(batch)
+            finally:
+                self._write_scope = None
+        if scope.cancelled_caught:
+            self.expired()
+        return False
+
+    def _delay(self, deadline: float) -> float:
+        return deadline - self._clock() if deadline != math.inf else math.inf
 
     # -- what the transports call ----------------------------------------------------------------------------
 
@@ -376,18 +456,13 @@ class EngineSession:
         if self.close_reason is not None:
             raise ProtocolError("session closed")
         self.machine.websocket_attached(self._clock())
-        self._poke()
+        self._scheduler.schedule(self, self.machine.next_deadline())
 
     def probed(self) -> None:
         """The upgrading WebSocket sent ``2probe``: release a pending poll with a noop, as Node does."""
         self.machine.handle(SessionEvent.PROBED)
         if self.machine.poll_pending:
             self._control(NOOP)
-
-    def attach_writer(self, writer: TransportWriter) -> None:
-        """From now on the session's own task writes the outbox to *writer* (a WebSocket)."""
-        self._writer = writer
-        self._poke()
 
     def upgraded(self) -> None:
         """The upgrading WebSocket sent ``5``: from now on the session's transport is the WebSocket."""
@@ -442,11 +517,6 @@ class EngineSession:
         self._drained = True
         if self._drained_event is not None:
             self._drained_event.set()
-
-    def _poke(self) -> None:
-        # Wake the session's task if it sleeps to a deadline (which may have changed, or a writer came).
-        if self._wake is not None:
-            self._wake.set()
 
     def _trace(self, kind: TraceKind, *, message: str | None = None, detail: str | None = None) -> None:
         if self._tracer is not None:

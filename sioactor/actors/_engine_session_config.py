@@ -12,7 +12,7 @@ from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
 
-__all__ = ("PollRefused", "SessionConfig", "SlowConsumerPolicy", "TransportWriter")
+__all__ = ("DirectWriter", "PollRefused", "SessionConfig", "SlowConsumerPolicy", "TransportWriter")
 
 SlowConsumerPolicy = Literal["error", "drop_oldest", "disconnect"]
 
@@ -42,7 +42,7 @@ class SessionConfig:
 
 
 class TransportWriter(Protocol):
-    """A transport the session's own task writes to (a WebSocket), as opposed to one that reads (a poll)."""
+    """A WebSocket written by a task of its own (``EngineSession.pump``, the ASGI path): sends awaited."""
 
     async def write_batch(self, batch: list[OutboxEntry]) -> bool:
         """Frame and send *batch*; False once a close packet was written or the transport failed
@@ -50,6 +50,23 @@ class TransportWriter(Protocol):
 
     async def end(self) -> None:
         """The session is done with the transport: close it. Called once, last."""
+
+
+class DirectWriter(Protocol):
+    """A WebSocket written without awaiting (the embedded server's direct path), by the server's scheduler."""
+
+    def write_now(self, batch: list[OutboxEntry]) -> bool:
+        """Frame and write *batch* at once; False once a close packet was written or the socket is closed."""
+
+    @property
+    def blocked(self) -> bool:
+        """The client leaves too much unread: wait for ``drained`` before writing more."""
+
+    async def drained(self) -> None:
+        """Wait until the client has read most of what was written."""
+
+    def end(self) -> None:
+        """The session is done with the socket: close it. Called once, last."""
 
 
 class PollRefused(ProtocolError):

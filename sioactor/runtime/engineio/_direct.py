@@ -2,11 +2,11 @@
 
 When the scope offers ``sioactor.direct_websocket`` (only the embedded server does), the WebSocket is taken
 directly: the server's reader task calls ``DirectTransport.on_message`` with each whole message, which
-decodes it and hands the packet to the session; the session's task writes its outbox batches as frames with
-one non-blocking write per batch. Refusals still go out as ASGI messages (they happen before the handshake).
-Behaviour is the ASGI transport's (``_websocket.py``), message for message: the probe exchange, the close
-codes, ``max_payload``, and the writer's back-pressure (``ws_write_buffer`` bytes queued → the write waits,
-bounded by the session's liveness deadline).
+decodes it and hands the packet to the session; the server's scheduler writes the session's outbox batches
+as frames, one non-blocking write per session per wake. Refusals still go out as ASGI messages (they happen
+before the handshake). Behaviour is the ASGI transport's (``_websocket.py``), message for message: the probe
+exchange, the close codes, ``max_payload``, and the writer's back-pressure (``ws_write_buffer`` bytes queued →
+a short-lived task waits for the client to read, until its heartbeat fails or the close's flush times out).
 """
 
 from __future__ import annotations
@@ -161,18 +161,26 @@ class DirectTransport:
         if self.socket is not None and frames:
             self.socket.write(frames)
 
-    # -- TransportWriter: called by the session's task ----------------------------------------------------
+    # -- DirectWriter: called by the server's scheduler ------------------------------------------------------
 
-    async def write_batch(self, batch: list[OutboxEntry]) -> bool:
-        """Frame *batch* and write it at once; wait only while the client leaves too much unread."""
+    def write_now(self, batch: list[OutboxEntry]) -> bool:
+        """Frame *batch* and write it at once; False once it held the close packet or the socket closed."""
         frames, more = batch_frames(batch, self.session.protocol)
         self._write(frames)
         socket = self.socket
-        if socket is not None and socket.full:
-            await socket.drained()
         return more and not (socket is None or socket.closed)
 
-    async def end(self) -> None:
+    @property
+    def blocked(self) -> bool:
+        """More than ``ws_write_buffer`` bytes wait for the client to read."""
+        return self.socket is not None and self.socket.full
+
+    async def drained(self) -> None:
+        """Wait until the kernel takes the backlog."""
+        if self.socket is not None:
+            await self.socket.drained()
+
+    def end(self) -> None:
         """The session is done: close the WebSocket with the code its end called for."""
         if self.socket is not None:
             self.socket.close(self.close_code, self.close_reason)

@@ -13,6 +13,7 @@ import anyio
 import anyio.abc
 
 from sioactor.actors._engine_api import EngineConnection, EngineListener, RequestInfo, TransportName
+from sioactor.actors._engine_scheduler import EngineScheduler
 from sioactor.actors._engine_session import EngineSession, SessionConfig
 from sioactor.actors._trace import Tracer
 from sioactor.protocol._reasons import EngineCloseReason
@@ -35,9 +36,10 @@ def new_sid() -> str:
 
 
 class EngineServer:
-    """An Engine.IO server for one path: answers handshakes, runs one session actor per client.
+    """An Engine.IO server for one path: answers handshakes, keeps one session actor per client.
 
-    ``run`` owns the task group every session actor runs in; requests arriving before it started, or after
+    Sessions have no tasks of their own: ``run`` runs the server's ``EngineScheduler`` (every session's
+    heartbeat, direct WebSocket writes and closes, in one task); requests arriving before it started, or after
     ``close``, are answered 503. Serve it with ``engine_asgi_app`` (which runs ``run`` under the ASGI
     lifespan) or mount ``__call__`` yourself while ``run`` is running.
 
@@ -64,6 +66,7 @@ class EngineServer:
             slow_consumer=config.slow_consumer,
             flush_timeout=config.flush_timeout,
         )
+        self._scheduler = EngineScheduler()
         self._task_group: anyio.abc.TaskGroup | None = None
         self._stop = anyio.Event()
         self._stopped = anyio.Event()
@@ -77,6 +80,7 @@ class EngineServer:
         """Serve sessions until cancelled or ``close()``; every session actor lives and dies inside it."""
         try:
             async with anyio.create_task_group() as tg:
+                await tg.start(self._scheduler.run)
                 self._task_group = tg
                 task_status.started()
                 await self._stop.wait()
@@ -84,6 +88,9 @@ class EngineServer:
                 tg.cancel_scope.cancel()
         finally:
             self._task_group = None
+            # Cancelled from outside (or the flush ran out of time): every session still ends, once.
+            for session in list(self._sessions.values()):
+                session.abandon()
             self._stopped.set()
 
     async def close(self) -> None:
@@ -169,7 +176,7 @@ class EngineServer:
     async def open_session(
         self, protocol: Literal[3, 4], transport: TransportName, request: RequestInfo
     ) -> EngineSession:
-        """Create a session, start its actor (which calls ``listener.on_open``) and register it."""
+        """Create a session, register it and open it (``listener.on_open``); its heartbeat starts."""
         assert self._task_group is not None
         session = EngineSession(
             sid=new_sid(),
@@ -178,12 +185,13 @@ class EngineServer:
             request=request,
             config=self._session_config,
             listener=self._listener,
+            scheduler=self._scheduler,
             on_done=self._forget,
             tracer=self._tracer,
             logger=logger,
         )
         self._sessions[session.sid] = session
-        await self._task_group.start(session.run)
+        session.open()
         return session
 
     def open_packet(self, session: EngineSession) -> str:

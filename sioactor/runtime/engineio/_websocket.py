@@ -1,10 +1,10 @@
 """The WebSocket transport: direct sessions, the polling → WebSocket upgrade, the reader and the writer.
 
-The reader runs in the ASGI connection's task and hands packets to the session; the writing is done by the
-session's own task (which also keeps the heartbeat) through a ``_WsWriter`` attached to it, so a WebSocket
-session costs two tasks, not three. Neither owns session state. The ASGI task returns only once the session
-is done with the writer (or after ``flush_timeout``, when it cuts the writer off), so ``send`` is never
-called after the ASGI application returned.
+The reader runs in the ASGI connection's task and hands packets to the session; a writer task started by it
+runs ``EngineSession.pump`` through a ``_WsWriter`` (ASGI ``send`` must be awaited, so this path cannot be
+written by the server's scheduler as the direct one is; the heartbeat is still the scheduler's). Neither owns
+session state. The ASGI task returns only once the session is done with the writer (or after
+``flush_timeout``, when it cuts the writer off), so ``send`` is never called after the application returned.
 """
 
 from __future__ import annotations
@@ -166,13 +166,15 @@ class _WsWriter:
 
 async def _serve(session: EngineSession, receive: Receive, send: Send) -> None:
     writer = _WsWriter(session, send)
-    session.attach_writer(writer)
-    try:
-        await _read_loop(writer, receive)
-        with anyio.move_on_after(session.config.flush_timeout + 1):
-            await writer.done.wait()
-    finally:
-        writer.abandon()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(session.pump, writer)
+        try:
+            await _read_loop(writer, receive)
+            with anyio.move_on_after(session.config.flush_timeout + 1):
+                await writer.done.wait()
+        finally:
+            writer.abandon()
+            tg.cancel_scope.cancel()
 
 
 async def _read_loop(writer: _WsWriter, receive: Receive) -> None:

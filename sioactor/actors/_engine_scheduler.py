@@ -1,0 +1,181 @@
+"""One task per Engine.IO server that keeps every session's heartbeat, writes, and closes.
+
+An idle session has no task of its own: a parked task with its waits costs about 8 KB, and ten thousand idle
+WebSockets made that most of their memory. Instead the server's ``EngineScheduler`` holds
+
+- one deadline heap for every session's next timer (a ping to send, a pong overdue, an upgrade timed out, a v3
+  client's liveness). Entries are never removed: a session records the deadline it is scheduled for, a later
+  entry is pushed only when the deadline moves *earlier*, and an entry that no longer matches is skipped
+  (lazy deletion). The task sleeps to the earliest entry and is woken only when an earlier one arrives;
+- the sessions with output to write to a direct WebSocket, flushed once per wake, so a burst of emits (all the
+  deliveries of one broadcast, say) is still one write per session and ``send()`` stays a plain append;
+- the sessions that started closing, finished here so ``on_close`` never runs re-entrantly inside ``close()``.
+
+Work that must wait (a write blocked on a client that reads nothing, a close that waits for the outbox to be
+read) runs in a short-lived task started here, one per such session, only for as long as it waits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+import anyio
+import anyio.abc
+import anyio.lowlevel
+
+__all__ = ("EngineScheduler", "Scheduled")
+
+# Rebuild the heap without its stale entries once they outnumber the live ones (and there are this many).
+_COMPACT_MIN = 64
+
+
+class Scheduled(Protocol):
+    """What the scheduler drives: an engine session."""
+
+    scheduled_at: float  # the deadline of the heap entry that counts; inf when none
+
+    def on_deadline(self, now: float) -> None:
+        """A timer of this session may be due at *now*: act, then ``schedule`` the next deadline."""
+
+    def flush(self) -> None:
+        """Write what is queued to the attached WebSocket."""
+
+    def finish(self) -> None:
+        """The session started closing: flush what the close keeps, then tear it down (once)."""
+
+
+class EngineScheduler:
+    """The deadline heap, the flush list and the close list of one server, served by one task (``run``)."""
+
+    __slots__ = (
+        "_clock",
+        "_closing",
+        "_dirty",
+        "_heap",
+        "_seq",
+        "_sleeping_until",
+        "_stale",
+        "_task_group",
+        "_wake",
+    )
+
+    def __init__(self, clock: Callable[[], float] = anyio.current_time) -> None:
+        self._clock = clock
+        self._heap: list[tuple[float, int, Scheduled]] = []
+        self._seq = itertools.count()
+        self._stale = 0
+        self._dirty: list[Scheduled] = []
+        self._closing: list[Scheduled] = []
+        # Set while the task sleeps: the event that wakes it, and the deadline it sleeps to.
+        self._wake: anyio.Event | None = None
+        self._sleeping_until = math.inf
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    def __len__(self) -> int:
+        """Heap entries, stale ones included (for tests and tracing)."""
+        return len(self._heap)
+
+    # -- what sessions call ---------------------------------------------------------------------------------
+
+    def schedule(self, session: Scheduled, deadline: float) -> None:
+        """Make sure *session*'s ``on_deadline`` runs at *deadline* (a no-op if it already runs earlier)."""
+        if deadline >= session.scheduled_at:
+            return
+        if session.scheduled_at != math.inf:
+            self._stale += 1  # the later entry stays in the heap, skipped when it comes up
+        session.scheduled_at = deadline
+        heapq.heappush(self._heap, (deadline, next(self._seq), session))
+        if deadline < self._sleeping_until:
+            self._poke()
+
+    def flush_soon(self, session: Scheduled) -> None:
+        """Call *session*'s ``flush`` on the next wake (the caller keeps it from being listed twice)."""
+        self._dirty.append(session)
+        self._poke()
+
+    def finish_soon(self, session: Scheduled) -> None:
+        """Call *session*'s ``finish`` on the next wake."""
+        self._closing.append(session)
+        self._poke()
+
+    def forget(self, session: Scheduled) -> None:
+        """*session* is gone: its heap entry, if any, is stale now."""
+        if session.scheduled_at != math.inf:
+            session.scheduled_at = math.inf
+            self._stale += 1
+
+    def start_soon(self, wait: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run *wait* in a short-lived task of the scheduler's (a write or a close that must wait)."""
+        if self._task_group is None:
+            raise RuntimeError("the engine scheduler is not running")
+        self._task_group.start_soon(wait)
+
+    # -- the task -------------------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Serve timers, flushes and closes until cancelled."""
+        async with anyio.create_task_group() as tg:
+            self._task_group = tg
+            try:
+                task_status.started()
+                while True:
+                    self._tick()
+                    if self._dirty or self._closing:
+                        await anyio.lowlevel.checkpoint()  # more work came during the tick: let others run
+                    else:
+                        await self._sleep()
+            finally:
+                self._task_group = None
+
+    def _tick(self) -> None:
+        # Closes first: a session closed in this tick must not also be flushed as if it were open.
+        self._run_timers(self._clock())
+        closing, self._closing = self._closing, []
+        for session in closing:
+            session.finish()
+        dirty, self._dirty = self._dirty, []
+        for session in dirty:
+            session.flush()
+
+    def _run_timers(self, now: float) -> None:
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            deadline, _, session = heapq.heappop(heap)
+            if deadline != session.scheduled_at:
+                self._stale -= 1
+                continue
+            session.scheduled_at = math.inf
+            session.on_deadline(now)
+        if self._stale > _COMPACT_MIN and self._stale * 2 > len(heap):
+            self._compact()
+
+    def _compact(self) -> None:
+        self._heap = [entry for entry in self._heap if entry[0] == entry[2].scheduled_at]
+        heapq.heapify(self._heap)
+        self._stale = 0
+
+    async def _sleep(self) -> None:
+        until = self._heap[0][0] if self._heap else math.inf
+        wake = self._wake = anyio.Event()
+        self._sleeping_until = until
+        try:
+            if until == math.inf:
+                await wake.wait()
+            else:
+                with anyio.move_on_after(until - self._clock()):
+                    await wake.wait()
+        finally:
+            self._wake = None
+            self._sleeping_until = -math.inf
+
+    def _poke(self) -> None:
+        # While the task runs its tick nothing is needed: it looks at its lists again before sleeping.
+        wake = self._wake
+        if wake is not None:
+            self._wake = None
+            self._sleeping_until = -math.inf
+            wake.set()
