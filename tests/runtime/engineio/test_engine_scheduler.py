@@ -1,0 +1,228 @@
+"""The server's one scheduler task: deadlines in order, lazy deletion, one flush per wake, deferred closes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import pytest
+
+from sioactor.actors._engine_api import EngineConnection, RequestInfo
+from sioactor.actors._engine_scheduler import EngineScheduler
+from sioactor.actors._engine_session import EngineSession, SessionConfig
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeSession:
+    """Records the scheduler's calls."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name = name
+        self.log = log
+        self.scheduled_at = math.inf
+        self.fired = anyio.Event()
+
+    def on_deadline(self, now: float) -> None:
+        self.log.append(f"{self.name}:deadline")
+        self.fired.set()
+
+    def flush(self) -> None:
+        self.log.append(f"{self.name}:flush")
+
+    def finish(self) -> None:
+        self.log.append(f"{self.name}:finish")
+
+
+@asynccontextmanager
+async def scheduler_running() -> AsyncIterator[EngineScheduler]:
+    scheduler = EngineScheduler()
+    async with anyio.create_task_group() as tg:
+        await tg.start(scheduler.run)
+        yield scheduler
+        tg.cancel_scope.cancel()
+
+
+async def test_deadlines_fire_in_order_and_an_earlier_one_wakes_the_sleeping_task() -> None:
+    log: list[str] = []
+    late, soon, sooner = FakeSession("late", log), FakeSession("soon", log), FakeSession("sooner", log)
+    async with scheduler_running() as scheduler:
+        now = anyio.current_time()
+        scheduler.schedule(late, now + 60)
+        await anyio.wait_all_tasks_blocked()  # the task now sleeps to +60 s
+        scheduler.schedule(soon, now + 0.05)
+        scheduler.schedule(sooner, now + 0.02)
+        with anyio.fail_after(2):
+            await soon.fired.wait()
+        assert log == ["sooner:deadline", "soon:deadline"]
+        assert anyio.current_time() - now >= 0.05
+        assert late.scheduled_at == now + 60
+
+
+async def test_a_later_deadline_keeps_the_earlier_entry_and_a_superseded_entry_is_skipped() -> None:
+    log: list[str] = []
+    session = FakeSession("s", log)
+    scheduler = EngineScheduler()
+    now = anyio.current_time()
+    scheduler.schedule(session, now + 0.2)
+    scheduler.schedule(session, now + 5)  # later: nothing pushed
+    assert len(scheduler) == 1
+    scheduler.schedule(session, now + 0.01)  # earlier: pushed, the +0.2 entry is stale
+    assert len(scheduler) == 2
+    async with anyio.create_task_group() as tg:
+        await tg.start(scheduler.run)
+        await anyio.sleep(0.3)
+        tg.cancel_scope.cancel()
+    assert log == ["s:deadline"]
+    assert len(scheduler) == 0
+
+
+async def test_forgotten_sessions_are_compacted_out_of_the_heap() -> None:
+    scheduler = EngineScheduler()
+    sessions = [FakeSession(str(i), []) for i in range(200)]
+    for session in sessions:
+        scheduler.schedule(session, anyio.current_time() + 60)
+    for session in sessions[:150]:
+        scheduler.forget(session)
+    scheduler._run_timers(anyio.current_time())  # a tick compacts when stale entries are the majority
+    assert len(scheduler) == 50
+
+
+async def test_flush_and_finish_run_on_the_next_wake_not_inside_the_call() -> None:
+    log: list[str] = []
+    session = FakeSession("s", log)
+    async with scheduler_running() as scheduler:
+        await anyio.wait_all_tasks_blocked()
+        scheduler.finish_soon(session)
+        scheduler.flush_soon(session)
+        assert log == []
+        await anyio.wait_all_tasks_blocked()
+        assert log == ["s:finish", "s:flush"]
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.closed: list[EngineCloseReason] = []
+        self.any_closed = anyio.Event()
+
+    def on_open(self, conn: EngineConnection) -> None:
+        pass
+
+    def on_message(self, conn: EngineConnection, data: str | bytes) -> None:
+        pass
+
+    def on_close(self, conn: EngineConnection, reason: EngineCloseReason) -> None:
+        self.closed.append(reason)
+        self.any_closed.set()
+
+
+class FakeWriter:
+    """A direct WebSocket: records batches; ``blocked`` makes the client a slow reader."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[OutboxEntry]] = []
+        self.blocked = False
+        self.ended = 0
+        self.release = anyio.Event()
+
+    def write_now(self, batch: list[OutboxEntry]) -> bool:
+        self.batches.append(batch)
+        return not any(isinstance(e, Packet) and e.type is PacketType.CLOSE for e in batch)
+
+    async def drained(self) -> None:
+        await self.release.wait()
+        self.blocked = False
+
+    def end(self) -> None:
+        self.ended += 1
+
+
+def new_session(scheduler: EngineScheduler, listener: Listener, **config: float) -> EngineSession:
+    session = EngineSession(
+        sid="s1",
+        protocol=4,
+        transport="websocket",
+        request=RequestInfo(path="/engine.io/"),
+        config=SessionConfig(**config),  # type: ignore[arg-type]
+        listener=listener,
+        scheduler=scheduler,
+    )
+    session.open()
+    return session
+
+
+async def test_a_burst_of_sends_is_one_write_and_close_calls_on_close_later_once() -> None:
+    listener, writer = Listener(), FakeWriter()
+    async with scheduler_running() as scheduler:
+        session = new_session(scheduler, listener)
+        session.attach_writer(writer)
+        for i in range(50):
+            session.send(f"m{i}")
+        await anyio.wait_all_tasks_blocked()
+        assert writer.batches == [[f"m{i}" for i in range(50)]]
+        session.close()
+        session.close(EngineCloseReason.TRANSPORT_CLOSE)
+        assert listener.closed == []  # never re-entrantly inside close()
+        await anyio.wait_all_tasks_blocked()
+        assert listener.closed == [EngineCloseReason.FORCED_CLOSE]
+        assert writer.batches[-1] == [Packet(PacketType.CLOSE)]
+        assert writer.ended == 1
+
+
+async def test_a_blocked_write_waits_in_a_task_and_a_discarding_close_cuts_it_short() -> None:
+    listener, writer = Listener(), FakeWriter()
+    async with scheduler_running() as scheduler:
+        session = new_session(scheduler, listener)
+        session.attach_writer(writer)
+        writer.blocked = True
+        session.send("a")
+        await anyio.wait_all_tasks_blocked()
+        session.send("b")  # queued behind the blocked write
+        await anyio.wait_all_tasks_blocked()
+        assert writer.batches == [["a"]]
+        writer.release.set()
+        await anyio.wait_all_tasks_blocked()
+        assert writer.batches == [["a"], ["b"]]
+        writer.blocked, writer.release = True, anyio.Event()
+        session.send("c")
+        await anyio.wait_all_tasks_blocked()
+        session.send("dropped")
+        session.close(EngineCloseReason.TRANSPORT_ERROR)
+        with anyio.fail_after(1):
+            await anyio.wait_all_tasks_blocked()
+        assert listener.closed == [EngineCloseReason.TRANSPORT_ERROR]
+        assert writer.batches[-1] == ["c"]
+        assert writer.ended == 1
+
+
+async def test_a_flushing_close_behind_a_blocked_write_gives_up_after_flush_timeout() -> None:
+    listener, writer = Listener(), FakeWriter()
+    async with scheduler_running() as scheduler:
+        session = new_session(scheduler, listener, flush_timeout=0.05)
+        session.attach_writer(writer)
+        writer.blocked = True
+        session.send("a")
+        await anyio.wait_all_tasks_blocked()
+        session.send("b")
+        session.close()
+        with anyio.fail_after(2):
+            await listener.any_closed.wait()
+        assert listener.closed == [EngineCloseReason.FORCED_CLOSE]
+        assert writer.batches == [["a"]]
+        assert writer.ended == 1
+
+
+async def test_the_heartbeat_pings_through_the_scheduler_and_times_out() -> None:
+    listener, writer = Listener(), FakeWriter()
+    async with scheduler_running() as scheduler:
+        session = new_session(scheduler, listener, ping_interval=0.05, ping_timeout=0.05)
+        session.attach_writer(writer)
+        with anyio.fail_after(2):
+            await listener.any_closed.wait()
+        assert writer.batches[0] == [Packet(PacketType.PING)]
+        assert listener.closed == [EngineCloseReason.PING_TIMEOUT]
+        assert session.scheduled_at == math.inf
