@@ -21,6 +21,7 @@ from ._response import CONTINUE, ResponseEncoder
 from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade
 from ._types import ASGIApp, Message, Scope
 from ._websocket import WebSocketConnection
+from ._writer import make_writer
 
 logger = logging.getLogger("sioactor.server")
 
@@ -47,6 +48,7 @@ class HttpConnection:
         self._config = config
         self._info = info
         self._parser = RequestParser(config.max_header_size)
+        self._writer = make_writer(stream)
 
     async def run(self) -> None:
         """Serve until the connection is done; never raises for the peer's mistakes."""
@@ -59,7 +61,7 @@ class HttpConnection:
             return
         if upgrade is not None:
             # Only the WebSocket lives on: the parser, the request and this frame's locals are let go.
-            del self._parser
+            del self._parser, self._writer
             await upgrade.run(self._app)
 
     async def _serve_requests(self) -> WebSocketConnection | None:
@@ -89,11 +91,7 @@ class HttpConnection:
             return b""
 
     async def _write(self, data: bytes) -> bool:
-        try:
-            await self._stream.send(data)
-        except _STREAM_GONE:
-            return False
-        return True
+        return await self._writer.write(data)
 
     async def _serve(self, request: Request) -> bool:
         """Run the app for one request; tell if the connection may serve another."""

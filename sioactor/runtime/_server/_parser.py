@@ -15,6 +15,7 @@ What it refuses, and why (each is a request-smuggling or desync vector, or a bou
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,7 +25,14 @@ _TCHAR: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk
 _VCHAR: Final = bytes(range(0x21, 0x7F))
 # Field values: visible ASCII, space, tab, obs-text; anything else (CR, LF, NUL, other controls) is refused.
 _FIELD_CHARS: Final = _VCHAR + b" \t" + bytes(range(0x80, 0x100))
+_HEAD_CHARS: Final = _FIELD_CHARS + b"\r\n"
 _HEX: Final = b"0123456789abcdefABCDEF"
+# One field line, anchored at a line start: a token name, a colon, the value trimmed of OWS. A line that
+# does not match (obs-fold, space before the colon, no colon) leaves the match count short of the lines.
+_FIELD_LINE: Final = re.compile(rb"^([-!#$%&'*+.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*\r\n", re.MULTILINE)
+_FRAMING_FIELDS: Final = frozenset(
+    (b"content-length", b"transfer-encoding", b"host", b"connection", b"expect")
+)
 _MAX_CHUNK_LINE: Final = 1024
 _MAX_LENGTH_DIGITS: Final = 18
 
@@ -68,15 +76,19 @@ def is_field_value(value: bytes) -> bool:
     return not value.translate(None, _FIELD_CHARS)
 
 
-def _parse_header_line(line: bytes) -> tuple[bytes, bytes]:
-    name, colon, value = line.partition(b":")
-    # A leading space (obs-fold) or a space before the colon makes the name a non-token: both are refused.
-    if not colon or not is_token(name):
+def parse_fields(block: bytes) -> list[tuple[bytes, bytes]]:
+    """The field lines of *block* (each ending in CRLF, bytes already checked) with lower-cased names."""
+    fields = _FIELD_LINE.findall(block)
+    if len(fields) != block.count(b"\r\n"):
         raise HttpError(400, "malformed header line")
-    value = value.strip(b" \t")
-    if not is_field_value(value):
-        raise HttpError(400, "invalid byte in a header value")
-    return name.lower(), value
+    return [(name.lower(), value) for name, value in fields]
+
+
+def _check_bytes(head: bytes) -> None:
+    # Every byte at once: no NUL or other controls anywhere, and CR and LF only as CRLF pairs.
+    crlfs = head.count(b"\r\n")
+    if head.translate(None, _HEAD_CHARS) or head.count(b"\r") != crlfs or head.count(b"\n") != crlfs:
+        raise HttpError(400, "invalid byte, bare CR or bare LF in the head")
 
 
 def _parse_request_line(line: bytes) -> tuple[bytes, bytes, bytes]:
@@ -186,17 +198,18 @@ class RequestParser:
         return self._parse_head(head)
 
     def _parse_head(self, head: bytes) -> Request:
-        crlfs = head.count(b"\r\n")
-        if head.count(b"\r") != crlfs or head.count(b"\n") != crlfs:
-            raise HttpError(400, "bare CR or LF in the request head")
-        lines = head.split(b"\r\n")
-        method, target, version = _parse_request_line(lines[0])
+        _check_bytes(head)
+        line_end = head.find(b"\r\n")
+        if line_end < 0:
+            method, target, version = _parse_request_line(head)
+            headers = []
+        else:
+            method, target, version = _parse_request_line(head[:line_end])
+            headers = parse_fields(head[line_end + 2 :] + b"\r\n")
         framing = _Framing()
-        headers = []
-        for line in lines[1:]:
-            name, value = _parse_header_line(line)
-            framing.note(name, value)
-            headers.append((name, value))
+        for name, value in headers:
+            if name in _FRAMING_FIELDS:
+                framing.note(name, value)
         framing.check(version)
         self._start_body(framing)
         return Request(
@@ -281,12 +294,9 @@ class RequestParser:
             if len(buffer) > self._max_head:
                 raise HttpError(431, "trailers too large")
             return False
-        trailers = bytes(buffer[:end])
+        trailers = bytes(buffer[: end + 2])
         del buffer[: end + 4]
-        crlfs = trailers.count(b"\r\n")
-        if trailers.count(b"\r") != crlfs or trailers.count(b"\n") != crlfs:
-            raise HttpError(400, "bare CR or LF in trailers")
-        for line in trailers.split(b"\r\n"):
-            _parse_header_line(line)  # validated, then dropped: ASGI has no request trailers
+        _check_bytes(trailers)
+        parse_fields(trailers)  # validated, then dropped: ASGI has no request trailers
         self._state = _DONE
         return True
