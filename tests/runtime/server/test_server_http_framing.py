@@ -3,6 +3,8 @@ what it refuses and that a refused request closes the connection before anything
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import orjson
 import pytest
@@ -107,3 +109,26 @@ async def test_a_head_request_gets_headers_only() -> None:
         answer = await raw_exchange(port, b"HEAD /scope HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert answer.endswith(b"\r\n\r\n")
+
+
+async def test_a_response_larger_than_the_kernel_buffers_arrives_whole_to_a_slow_reader() -> None:
+    body = bytes(range(256)) * 32_768  # 8 MiB: the non-blocking write leaves a backlog that is awaited
+
+    async def big(scope: dict[str, object], receive: object, send: Any) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+
+    async with running(big, lifespan=False) as port, await anyio.connect_tcp("127.0.0.1", port) as stream:
+        await stream.send(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        received = bytearray()
+        with anyio.fail_after(10):
+            await anyio.sleep(0.05)  # let the kernel buffers fill before reading
+            while True:
+                try:
+                    received += await stream.receive()
+                except anyio.EndOfStream:
+                    break
+    head, _, got = bytes(received).partition(b"\r\n\r\n")
+    assert b"content-length: %d" % len(body) in head
+    assert got == body
