@@ -87,6 +87,24 @@ async def test_lingering_actor_stops_and_supervisor_exits_without_waiting_a_wind
     assert actor.stopped == [StopReason.NORMAL]
 
 
+async def test_mail_arriving_as_the_window_ends_is_handled_by_the_dismissed_task() -> None:
+    actor = LazyRecorder("edge")
+    actor.linger = 30.0
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        ref.tell(Note(text="a"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        parked = drain_tasks("edge")
+        assert len(parked) == 1
+        actor._mailbox_or_fail().dismiss()  # the idlers' tick, by hand
+        ref.tell(Note(text="b"))  # before the dismissed task ran again
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert drain_tasks("edge") == parked  # it kept draining (and lingers again): no second task
+    assert [m.text for m in actor.handled if isinstance(m, Note)] == ["a", "b"]
+
+
 async def test_cancelled_while_lingering() -> None:
     actor = LazyRecorder("parked")
     async with Supervisor() as sup:
