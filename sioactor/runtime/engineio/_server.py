@@ -13,6 +13,7 @@ import anyio
 import anyio.abc
 
 from sioactor.actors._engine_api import EngineConnection, EngineListener, RequestInfo, TransportName
+from sioactor.actors._engine_request import RawHeaders, RawQuery
 from sioactor.actors._engine_scheduler import EngineScheduler
 from sioactor.actors._engine_session import EngineSession, SessionConfig
 from sioactor.actors._trace import Tracer
@@ -21,7 +22,7 @@ from sioactor.protocol.engineio import Handshake, encode_open
 from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
 from sioactor.runtime.engineio._config import EngineConfig
 from sioactor.runtime.engineio._direct import handle_direct_websocket
-from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send, headers_of, query_of
+from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send
 from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._websocket import handle_websocket
 
@@ -164,12 +165,12 @@ class EngineServer:
         return verdict if isinstance(verdict, str) and verdict else EngineError.FORBIDDEN.message
 
     def request_info(self, scope: Scope) -> RequestInfo:
-        """The handshake request as the layers above see it."""
+        """The handshake request as the layers above see it (headers and query decoded when read)."""
         client = scope.get("client")
         return RequestInfo(
             path=scope.get("path", ""),
-            query=query_of(scope),
-            headers=headers_of(scope),
+            query=RawQuery(scope.get("query_string", b"")),
+            headers=RawHeaders.of(scope.get("headers", ())),
             remote_address=(str(client[0]), int(client[1])) if client else None,
         )
 
