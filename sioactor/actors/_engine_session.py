@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Literal
 
 import anyio
@@ -40,11 +40,12 @@ from sioactor.actors._engine_session_config import (
     SlowConsumerPolicy,
     TransportWriter,
 )
+from sioactor.actors._engine_session_io import SessionWriting
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.protocol.engineio import Due, OutboxEntry, Packet, PacketType, SessionEvent, SessionStateMachine
+from sioactor.protocol.engineio import Due, Packet, PacketType, SessionEvent, SessionStateMachine
 
 __all__ = (
     "DirectWriter",
@@ -56,24 +57,20 @@ __all__ = (
 )
 
 
-class EngineSession:
+class EngineSession(SessionWriting):
     """One Engine.IO session: implements ``EngineConnection`` for the layer above, serves the transports."""
 
     __slots__ = (
         "_clock",
         "_done",
-        "_drain_scope",
         "_drained",
         "_drained_event",
-        "_flush_listed",
         "_listener",
         "_log",
         "_on_done",
         "_outbox",
         "_scheduler",
         "_tracer",
-        "_write_scope",
-        "_writer",
         "close_reason",
         "config",
         "machine",
@@ -274,87 +271,6 @@ class EngineSession:
             self._log.exception("engine.io session %s: listener.on_close failed", self.sid)
         self._trace(TraceKind.STOPPED, detail=reason.value)
 
-    # -- writing to a direct WebSocket (from the scheduler's task) ------------------------------------------
-
-    def attach_writer(self, writer: DirectWriter) -> None:
-        """From now on the scheduler writes the outbox to *writer* (a direct WebSocket), once per wake."""
-        self._writer = writer
-        self._outbox.on_put = self._list_for_flush
-        if self._outbox:
-            self._list_for_flush()
-
-    def _list_for_flush(self) -> None:
-        if not self._flush_listed:
-            self._flush_listed = True
-            self._scheduler.flush_soon(self)
-
-    def flush(self) -> None:
-        """The scheduler's call: write what is queued; if the client is not reading, wait in a task."""
-        self._flush_listed = False
-        writer = self._writer
-        if writer is None or self.close_reason is not None or self._drain_scope is not None:
-            return  # a closing session is finished by finish(); a waiting write resumes by itself
-        if self._write_out(writer):
-            self._scheduler.start_soon(self._wait_writable)
-
-    def _write_out(self, writer: DirectWriter) -> bool:
-        # Write every queued batch; True when the writer is left waiting for the client to read.
-        outbox = self._outbox
-        while outbox:
-            batch = outbox.take(first_only=False, end=CLOSE)
-            if not writer.write_now(batch):
-                outbox.clear()
-                return False
-            if writer.blocked:
-                return True
-        return False
-
-    async def _wait_writable(self) -> None:
-        # Only while the client leaves too much unread. A client that never reads misses its pong too, and
-        # the heartbeat closes it (cancelling this wait); a flushing close bounds it by flush_timeout.
-        writer = self._writer
-        assert writer is not None
-        scope = self._drain_scope = anyio.CancelScope()
-        if self.close_reason is not None:
-            scope.deadline = self._clock() + self.config.flush_timeout
-        try:
-            with scope:
-                await writer.drained()
-        finally:
-            self._drain_scope = None
-        if scope.cancelled_caught:
-            self._outbox.clear()  # the flush timed out or the close discards the rest
-        if self.close_reason is not None:
-            self.finish()
-        elif not self._flush_listed:
-            self.flush()
-
-    # -- writing to an ASGI WebSocket (from the transport's writer task) ------------------------------------
-
-    async def pump(self, writer: TransportWriter) -> None:
-        """Write the outbox to *writer* until the session ends, then ``end`` it (the caller's task)."""
-        try:
-            while batch := await self.next_batch():
-                if not await self._write(writer, batch):
-                    break
-        finally:
-            await writer.end()
-
-    async def _write(self, writer: TransportWriter, batch: list[OutboxEntry]) -> bool:
-        # A client that stops reading blocks the write; it is dead once its heartbeat deadline passes.
-        with anyio.move_on_after(self._delay(self.machine.liveness_deadline())) as scope:
-            self._write_scope = scope
-            try:
-                return await writer.write_batch(batch)
-            finally:
-                self._write_scope = None
-        if scope.cancelled_caught:
-            self.expired()
-        return False
-
-    def _delay(self, deadline: float) -> float:
-        return deadline - self._clock() if deadline != math.inf else math.inf
-
     # -- what the transports call ----------------------------------------------------------------------------
 
     def expired(self) -> bool:
@@ -401,49 +317,6 @@ class EngineSession:
             self._log.info("engine.io session %s: transport error: %s", self.sid, reason)
             self._trace(TraceKind.PROTOCOL_ERROR, detail=reason)
             self.close(EngineCloseReason.TRANSPORT_ERROR)
-
-    async def poll(self, watch: Callable[[], Awaitable[object]] | None = None) -> list[OutboxEntry] | None:
-        """Serve one long-poll GET: wait for queued entries and take them all.
-
-        *watch*, if given, runs while the poll waits and returns when the client has gone (an ASGI
-        ``receive`` answering ``http.disconnect``); the poll then answers ``None`` and takes nothing.
-
-        Raises:
-            PollRefused: the session is closed or upgraded, or another GET is pending (which closes the
-                session: the pending GET gets a close packet).
-        """
-        open_elsewhere = self.close_reason is None and not self.machine.accepts_polling
-        if self._drained or self.transport != "polling" or open_elsewhere:
-            raise PollRefused("session closed or no longer polling")
-        if not self.machine.start_poll():
-            self._log.info("engine.io session %s: overlapping polls", self.sid)
-            self.close(EngineCloseReason.MULTIPLE_POLLING)
-            raise PollRefused("another poll is pending")
-        try:
-            if self.machine.polls_get_noop:
-                return [NOOP]
-            if watch is not None and not await self._outbox.wait_while(watch):
-                return None
-            return await self._take_batch(polling=True)
-        finally:
-            self.machine.end_poll()
-
-    async def next_batch(self) -> list[OutboxEntry]:
-        """Serve the WebSocket writer: wait for queued entries and take those ready; ``[]`` once closed."""
-        return await self._take_batch(polling=False)
-
-    async def _take_batch(self, *, polling: bool) -> list[OutboxEntry]:
-        outbox = self._outbox
-        if not await outbox.wait():
-            self._mark_drained()
-            return [CLOSE] if polling else []
-        # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.
-        first = outbox.peek()
-        first_only = first is NOOP or first is CLOSE or (polling and self.machine.polls_get_noop)
-        batch = outbox.take(first_only=first_only, end=CLOSE)
-        if batch[-1] is CLOSE or (outbox.closed and not outbox):
-            self._mark_drained()
-        return batch
 
     # -- the upgrade ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,187 @@
+"""The engine session's reading side for its transports: long-polls, an ASGI writer task, a direct WebSocket.
+
+``EngineSession`` inherits it; it is split out only so each file reads on its own. Three kinds of reader take
+the outbox: a long-poll GET (``poll``), the ASGI WebSocket's writer task (``pump``), and, for the embedded
+server's direct WebSocket, the server's scheduler (``attach_writer`` then ``flush`` once per wake, with a
+short-lived task only while the client leaves too much unread).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import anyio
+
+from sioactor.actors._engine_outbox import Outbox
+from sioactor.actors._engine_scheduler import EngineScheduler
+from sioactor.actors._engine_session_config import (
+    CLOSE,
+    NOOP,
+    DirectWriter,
+    PollRefused,
+    SessionConfig,
+    TransportWriter,
+)
+from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import OutboxEntry, SessionStateMachine
+
+__all__ = ("SessionWriting",)
+
+
+class SessionWriting:
+    """How the transports take a session's outbox; the state it uses is ``EngineSession``'s."""
+
+    # Set by EngineSession.__init__; they exist while a write waits for the client (the wait's cancel scope).
+    __slots__ = ("_drain_scope", "_flush_listed", "_write_scope", "_writer")
+
+    _writer: DirectWriter | None
+    _flush_listed: bool
+    _drain_scope: anyio.CancelScope | None
+    _write_scope: anyio.CancelScope | None
+
+    if TYPE_CHECKING:
+        sid: str
+        transport: str
+        config: SessionConfig
+        machine: SessionStateMachine
+        close_reason: EngineCloseReason | None
+        _outbox: Outbox
+        _scheduler: EngineScheduler
+        _clock: Callable[[], float]
+        _log: logging.Logger
+        _drained: bool
+        scheduled_at: float
+
+        def on_deadline(self, now: float) -> None: ...
+
+        def close(self, reason: EngineCloseReason = EngineCloseReason.FORCED_CLOSE) -> None: ...
+        def finish(self) -> None: ...
+        def expired(self) -> bool: ...
+        def _mark_drained(self) -> None: ...
+
+    async def poll(self, watch: Callable[[], Awaitable[object]] | None = None) -> list[OutboxEntry] | None:
+        """Serve one long-poll GET: wait for queued entries and take them all.
+
+        *watch*, if given, runs while the poll waits and returns when the client has gone (an ASGI
+        ``receive`` answering ``http.disconnect``); the poll then answers ``None`` and takes nothing.
+
+        Raises:
+            PollRefused: the session is closed or upgraded, or another GET is pending (which closes the
+                session: the pending GET gets a close packet).
+        """
+        open_elsewhere = self.close_reason is None and not self.machine.accepts_polling
+        if self._drained or self.transport != "polling" or open_elsewhere:
+            raise PollRefused("session closed or no longer polling")
+        if not self.machine.start_poll():
+            self._log.info("engine.io session %s: overlapping polls", self.sid)
+            self.close(EngineCloseReason.MULTIPLE_POLLING)
+            raise PollRefused("another poll is pending")
+        try:
+            if self.machine.polls_get_noop:
+                return [NOOP]
+            if watch is not None and not await self._outbox.wait_while(watch):
+                return None
+            return await self._take_batch(polling=True)
+        finally:
+            self.machine.end_poll()
+
+    async def next_batch(self) -> list[OutboxEntry]:
+        """Serve the WebSocket writer: wait for queued entries and take those ready; ``[]`` once closed."""
+        return await self._take_batch(polling=False)
+
+    async def _take_batch(self, *, polling: bool) -> list[OutboxEntry]:
+        outbox = self._outbox
+        if not await outbox.wait():
+            self._mark_drained()
+            return [CLOSE] if polling else []
+        # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.
+        first = outbox.peek()
+        first_only = first is NOOP or first is CLOSE or (polling and self.machine.polls_get_noop)
+        batch = outbox.take(first_only=first_only, end=CLOSE)
+        if batch[-1] is CLOSE or (outbox.closed and not outbox):
+            self._mark_drained()
+        return batch
+
+    # -- writing to a direct WebSocket (from the scheduler's task) ------------------------------------------
+
+    def attach_writer(self, writer: DirectWriter) -> None:
+        """From now on the scheduler writes the outbox to *writer* (a direct WebSocket), once per wake."""
+        self._writer = writer
+        self._outbox.on_put = self._list_for_flush
+        if self._outbox:
+            self._list_for_flush()
+
+    def _list_for_flush(self) -> None:
+        if not self._flush_listed:
+            self._flush_listed = True
+            self._scheduler.flush_soon(self)
+
+    def flush(self) -> None:
+        """The scheduler's call: write what is queued; if the client is not reading, wait in a task."""
+        self._flush_listed = False
+        writer = self._writer
+        if writer is None or self.close_reason is not None or self._drain_scope is not None:
+            return  # a closing session is finished by finish(); a waiting write resumes by itself
+        if self._write_out(writer):
+            self._scheduler.start_soon(self._wait_writable)
+
+    def _write_out(self, writer: DirectWriter) -> bool:
+        # Write every queued batch; True when the writer is left waiting for the client to read.
+        outbox = self._outbox
+        while outbox:
+            batch = outbox.take(first_only=False, end=CLOSE)
+            if not writer.write_now(batch):
+                outbox.clear()
+                return False
+            if writer.blocked:
+                return True
+        return False
+
+    async def _wait_writable(self) -> None:
+        # Only while the client leaves too much unread. A client that never reads misses its pong too, and
+        # the heartbeat closes it (cancelling this wait); a flushing close bounds it by flush_timeout.
+        writer = self._writer
+        assert writer is not None
+        scope = self._drain_scope = anyio.CancelScope()
+        if self.close_reason is not None:
+            scope.deadline = self._clock() + self.config.flush_timeout
+        try:
+            with scope:
+                await writer.drained()
+        finally:
+            self._drain_scope = None
+        if scope.cancelled_caught:
+            self._outbox.clear()  # the flush timed out or the close discards the rest
+        if self.close_reason is not None:
+            self.finish()
+        elif not self._flush_listed:
+            self.flush()
+
+    # -- writing to an ASGI WebSocket (from the transport's writer task) ------------------------------------
+
+    async def pump(self, writer: TransportWriter) -> None:
+        """Write the outbox to *writer* until the session ends, then ``end`` it (the caller's task)."""
+        try:
+            while batch := await self.next_batch():
+                if not await self._write(writer, batch):
+                    break
+        finally:
+            await writer.end()
+
+    async def _write(self, writer: TransportWriter, batch: list[OutboxEntry]) -> bool:
+        # A client that stops reading blocks the write; it is dead once its heartbeat deadline passes.
+        with anyio.move_on_after(self._delay(self.machine.liveness_deadline())) as scope:
+            self._write_scope = scope
+            try:
+                return await writer.write_batch(batch)
+            finally:
+                self._write_scope = None
+        if scope.cancelled_caught:
+            self.expired()
+        return False
+
+    def _delay(self, deadline: float) -> float:
+        return deadline - self._clock() if deadline != math.inf else math.inf
