@@ -2,7 +2,8 @@
 
 h11 cost about 40 % of a long-polling server's CPU (its event machinery and per-header validation in
 Python); a polling echo is two requests, so the head parse is on the hot path. This parser does the same
-checks with a few C-level bytes operations per line (``find``, ``split``, ``translate``).
+checks in C-level passes over the whole head: one ``translate`` for the bytes allowed, CR/LF counts, and
+one anchored regex ``findall`` for the field lines: with the response, about a quarter of h11's CPU.
 
 What it refuses, and why (each is a request-smuggling or desync vector, or a bound):
 - a head over ``max_header_size`` → 431; bare CR or LF, obs-fold, whitespace before a colon, bad tokens,
