@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import msgpack
@@ -112,3 +113,26 @@ def test_unencodable_payloads_raise_type_error() -> None:
         MSGPACK_PARSER.encode(Packet(type=T.EVENT, data=["a", 2**64]))
     with pytest.raises(TypeError, match="as msgpack"):
         MSGPACK_PARSER.encode(Packet(type=T.EVENT, data=["a", object()]))
+
+
+@pytest.mark.parametrize(
+    "obj", [{"type": 2, "nsp": "/", "data": ["a", 1], "id": 7}, {"type": 3, "nsp": "/x", "data": []}]
+)
+def test_fast_path_packets_are_real_frozen_packets(obj: Any) -> None:
+    # The hot path builds packets through a mutable twin re-labelled as Packet; it must be indistinguishable.
+    packet = decode_msgpack(pack(obj))
+    expected = Packet(type=T(obj["type"]), nsp=obj["nsp"], data=obj["data"], id=obj.get("id"))
+    assert type(packet) is Packet
+    assert packet == expected
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        packet.nsp = "/other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("top", [None, True, 2, 1.5, "abc", b"\x01", [], msgpack.ExtType(0, b"\x00")])
+def test_top_level_values_other_than_a_map_are_refused(top: Any) -> None:
+    with pytest.raises(DecodeError, match="must be a map"):
+        decode_msgpack(pack(top))
+
+
+def test_integer_map_keys_inside_data_are_kept() -> None:
+    assert decode_msgpack(pack({"type": 2, "nsp": "/", "data": ["a", {1: "x"}]})).data == ["a", {1: "x"}]
