@@ -136,3 +136,16 @@ def test_top_level_values_other_than_a_map_are_refused(top: Any) -> None:
 
 def test_integer_map_keys_inside_data_are_kept() -> None:
     assert decode_msgpack(pack({"type": 2, "nsp": "/", "data": ["a", {1: "x"}]})).data == ["a", {1: "x"}]
+
+
+def test_encoding_after_a_failed_or_a_large_encode_is_unaffected() -> None:
+    # Encoders reuse pooled msgpack Packers: a failure mid-pack or a grown buffer must not leak into the next.
+    small = Packet(type=T.EVENT, data=["a", {"k": [1, 2]}], id=1)
+    expected = pack({"type": 2, "nsp": "/", "data": ["a", {"k": [1, 2]}], "id": 1})
+    with pytest.raises(TypeError):
+        MSGPACK_PARSER.encode(Packet(type=T.EVENT, data=["a", {"k": [1, object()]}]))
+    assert MSGPACK_PARSER.encode(small) == expected
+    big = ["b", b"\x07" * 600_000]
+    assert msgpack.unpackb(MSGPACK_PARSER.encode(Packet(type=T.EVENT, data=big)))["data"] == big
+    assert MSGPACK_PARSER.encode(small) == expected
+    assert encode_event("/", "a", [{"k": [1, 2]}], 1, MSGPACK_PARSER) == expected
