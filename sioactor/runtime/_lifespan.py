@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = ("LifespanStartupFailed", "inner_lifespan", "serve_lifespan")
 
@@ -55,26 +55,35 @@ async def inner_lifespan(app: ASGIApp, state: MutableMapping[str, Any] | None = 
                 # The spec's way for an app to say "no lifespan here"; a real failure shows at startup.
                 logger.debug("inner app %r has no lifespan support", app, exc_info=True)
 
+    refused: str | None = None
     async with anyio.create_task_group() as tg, to_app_send, from_app:
         tg.start_soon(run_app)
-        await to_app_send.send({"type": "lifespan.startup"})
-        answer = await _next(from_app)
+        answer = await _ask(to_app_send, from_app, {"type": "lifespan.startup"})
         if answer is not None and answer["type"] == "lifespan.startup.failed":
-            raise LifespanStartupFailed(answer.get("message", ""))
-        try:
-            yield
-        finally:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_TIMEOUT):
-                if answer is not None:
-                    await to_app_send.send({"type": "lifespan.shutdown"})
-                    await _next(from_app)
+            refused = str(answer.get("message", ""))
             tg.cancel_scope.cancel()
+        else:
+            try:
+                yield
+            finally:
+                with anyio.CancelScope(shield=True), anyio.move_on_after(SHUTDOWN_TIMEOUT):
+                    if answer is not None:
+                        await _ask(to_app_send, from_app, {"type": "lifespan.shutdown"})
+                tg.cancel_scope.cancel()
+    # Raised outside the task group, so the caller sees this error and not an exception group.
+    if refused is not None:
+        raise LifespanStartupFailed(refused)
 
 
-async def _next(stream: MemoryObjectReceiveStream[Message]) -> Message | None:
+async def _ask(
+    to_app: MemoryObjectSendStream[Message], from_app: MemoryObjectReceiveStream[Message], message: Message
+) -> Message | None:
+    """Send *message* to the app and return its answer, or ``None`` when the app has already returned (an app
+    without lifespan support may return before it is even asked)."""
     try:
-        return await stream.receive()
-    except anyio.EndOfStream:
+        await to_app.send(message)
+        return await from_app.receive()
+    except (anyio.BrokenResourceError, anyio.EndOfStream):
         return None
 
 

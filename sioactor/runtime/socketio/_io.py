@@ -8,6 +8,7 @@ import base64
 import logging
 import os
 from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import fields
 from typing import Any, final, overload
 
@@ -35,7 +36,7 @@ from sioactor.runtime.socketio._handler import (
 )
 from sioactor.runtime.socketio._namespace import Namespace, NamespaceSpec
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
-from sioactor.runtime.socketio._serving import engine_config, socketio_asgi_app
+from sioactor.runtime.socketio._serving import engine_config, running, socketio_asgi_app
 from sioactor.runtime.socketio._socket import Handler, Socket
 from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
 
@@ -223,11 +224,23 @@ class SocketIo:
     # --- running ----------------------------------------------------------------------------------------
 
     def asgi(self, other_app: ASGIApp | None = None) -> ASGIApp:
-        """The ASGI app: Socket.IO under ``config.path``, everything else to *other_app* (or 404). Its ASGI
-        lifespan starts and stops the server, so the hosting server must run lifespan (uvicorn, hypercorn
-        and ``serve`` do by default).
+        """The ASGI app: Socket.IO under ``config.path``, everything else to *other_app* (or 404).
+
+        Its ASGI lifespan starts and stops the server and then runs *other_app*'s own lifespan (a wrapped
+        Starlette/FastAPI app keeps its startup and shutdown), so the hosting server must run lifespan
+        (uvicorn, hypercorn and ``serve`` do by default). To mount sioactor *inside* another framework
+        instead, run ``io.lifespan()`` from that framework's lifespan.
         """
         return socketio_asgi_app(self, self.engine, other_app)
+
+    def lifespan(self) -> AbstractAsyncContextManager[None]:
+        """Run the server for the duration of an ``async with`` block, for hosts that own the lifespan.
+
+        ``Starlette(routes=[Mount("/", io.asgi())], lifespan=lambda app: io.lifespan())``: the socket actors,
+        the Engine.IO server and the trace sinks start on entry; on exit every socket is told ``server
+        shutting down`` and the sessions are flushed and closed.
+        """
+        return running(self, self.engine)
 
     async def serve(
         self,

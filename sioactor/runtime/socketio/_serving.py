@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskStatus
 
+from sioactor.runtime._lifespan import LifespanStartupFailed, inner_lifespan
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
@@ -15,7 +18,7 @@ from sioactor.runtime.socketio._config import SocketIoConfig
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._io import SocketIo
 
-__all__ = ("engine_config", "socketio_asgi_app")
+__all__ = ("engine_config", "running", "socketio_asgi_app")
 
 
 def engine_config(config: SocketIoConfig) -> EngineConfig:
@@ -39,38 +42,59 @@ def engine_config(config: SocketIoConfig) -> EngineConfig:
 def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
     """The ASGI app of *io*: Engine.IO requests to *engine*, the rest to *other_app* (or 404).
 
-    Its lifespan starts the socket actors' host (``io.run``) and the engine server, and on shutdown closes
-    the sockets first (clients are told ``server shutting down``, disconnect handlers run), then the engine
-    sessions (their outboxes flushed).
+    Its lifespan runs *io* (``running``) and then *other_app*'s own lifespan, if it has one, so a wrapped
+    Starlette or FastAPI app still gets its startup and shutdown; shutdown goes in reverse order.
     """
     routes = engine_asgi_app(engine, fallback=other_app)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(io, engine, receive, send)
+            await _lifespan(io, engine, other_app, scope, receive, send)
         else:
             await routes(scope, receive, send)
 
     return app
 
 
-async def _lifespan(io: SocketIo, engine: EngineServer, receive: Receive, send: Send) -> None:
-    message = await receive()
-    if message["type"] != "lifespan.startup":
-        return
+@asynccontextmanager
+async def running(io: SocketIo, engine: EngineServer) -> AsyncIterator[None]:
+    """Run *io* for the duration of the block: trace sinks, the socket actors' host and the engine server.
+
+    On exit the sockets are closed first (clients are told ``server shutting down``, disconnect handlers
+    run), then the engine sessions (their outboxes flushed); the trace sinks stop last, so a trace has the
+    whole life, the final stops included.
+    """
     async with anyio.create_task_group() as tg:
-        # The trace sinks start first and stop last: the trace has the whole life, the final stops included.
         sinks = anyio.CancelScope()
         await tg.start(_run_sinks, io, sinks)
         await tg.start(io.run)
         await tg.start(engine.run)
+        try:
+            yield
+        finally:
+            with anyio.CancelScope(shield=True):
+                await io.close()
+                await engine.close()
+            sinks.cancel()
+
+
+async def _lifespan(
+    io: SocketIo, engine: EngineServer, other_app: ASGIApp | None, scope: Scope, receive: Receive, send: Send
+) -> None:
+    message = await receive()
+    if message["type"] != "lifespan.startup":
+        return
+    async with AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(running(io, engine))
+            if other_app is not None:
+                await stack.enter_async_context(inner_lifespan(other_app, scope.get("state")))
+        except LifespanStartupFailed as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
         await send({"type": "lifespan.startup.complete"})
         await receive()
-        with anyio.CancelScope(shield=True):
-            await io.close()
-            await engine.close()
-        sinks.cancel()
-        await send({"type": "lifespan.shutdown.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
 
 
 async def _run_sinks(
