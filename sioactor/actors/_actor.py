@@ -19,15 +19,22 @@ cancellation is re-raised.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from sioactor.actors._ref import ActorRef, StopReason
-from sioactor.actors._trace import TraceEvent, TraceKind, Tracer, wants_messages
+from sioactor.actors._ref import ActorRef, MailboxSender, StopReason
+from sioactor.actors._trace import (
+    MessageCounter,
+    TraceEvent,
+    TraceKind,
+    Tracer,
+    message_counter,
+    wants_messages,
+)
 
 __all__ = ("Actor",)
 
@@ -61,6 +68,7 @@ class Actor(Generic[M]):
         self._ref: ActorRef[M] | None = None
         self._receive: MemoryObjectReceiveStream[M] | None = None
         self._tracer: Tracer | None = None
+        self._counter: MessageCounter | None = None  # the tracer's counts of this actor's messages
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -123,9 +131,18 @@ class Actor(Generic[M]):
             raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
         send, receive = anyio.create_memory_object_stream[M](self.mailbox_size)
         self._receive = receive
-        self._tracer = tracer
-        self._ref = ActorRef(self.name, self.kind, send, self.mailbox_size, tracer, self.trace_fields)
+        self._ref = self._make_ref(send, tracer)
         return self._ref
+
+    def _make_ref(self, send: MailboxSender[M], tracer: Tracer | None) -> ActorRef[M]:
+        # The ref, with the tracer's message counter for this actor when the tracer keeps counters.
+        self._tracer = tracer
+        if tracer is not None:
+            describe = self.trace_fields
+            self._counter = message_counter(tracer, self.name, self.kind, self.mailbox_size, describe)
+        return ActorRef(
+            self.name, self.kind, send, self.mailbox_size, tracer, self.trace_fields, self._counter
+        )
 
     async def run(
         self,
@@ -177,16 +194,16 @@ class Actor(Generic[M]):
                 message = await receive.receive()
             except anyio.EndOfStream:
                 return self.ref.stop_reason
-            started = anyio.current_time()
+            clock = self._message_clock()
+            started = 0.0 if clock is None else clock()
             try:
                 await self.handle(message)
             except Exception as exc:
                 if not await self._absorbed(exc, message):
                     return StopReason.FAILED
             else:
-                if self._tracer is not None and wants_messages(self._tracer):
-                    duration = anyio.current_time() - started
-                    self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=self.ref.depth())
+                if clock is not None:
+                    self._trace_handled(message, clock() - started, self.ref.depth())
 
     async def _absorbed(self, exc: Exception, message: M) -> bool:
         # handle() raised: trace it, let on_failure decide. True when the actor keeps running.
@@ -232,6 +249,22 @@ class Actor(Generic[M]):
             logger.exception("actor %s (%s): on_stop failed", self.name, self.kind)
         if self._tracer is not None:
             self._trace(TraceKind.STOPPED, detail=self.stop_detail(reason))
+
+    def _message_clock(self) -> Callable[[], float] | None:
+        # The clock to time the next message with, or None when its HANDLED is not reported at all.
+        if self._counter is not None:
+            return self._counter.clock  # cheaper than the event loop's (~0.8 us a read on asyncio)
+        if self._tracer is not None and wants_messages(self._tracer):
+            return anyio.current_time
+        return None
+
+    def _trace_handled(self, message: M, duration: float, depth: int) -> None:
+        # A counter update unless somebody watches this actor's messages one by one (then the event).
+        counter = self._counter
+        if counter is not None and not counter.detail:
+            counter.handled(duration, depth)
+        else:
+            self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=depth)
 
     def _trace_spawned(self) -> None:
         if self._tracer is not None:

@@ -34,7 +34,7 @@ import anyio.abc
 from sioactor.actors._actor import Actor, logger
 from sioactor.actors._lazy_mailbox import Idlers, LazyMailbox
 from sioactor.actors._ref import ActorRef, StopReason
-from sioactor.actors._trace import TraceKind, Tracer, wants_messages
+from sioactor.actors._trace import TraceKind, Tracer
 
 __all__ = ("LazyActor",)
 
@@ -74,14 +74,12 @@ class LazyActor(Actor[M]):
         """Internal (the supervisor's): bind to *tg*, open the mailbox, return the ref; *gone* runs last."""
         if self._ref is not None:
             raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
-        self._tg, self._tracer, self._gone = tg, tracer, gone
+        self._tg, self._gone = tg, gone
         self._mailbox = LazyMailbox(self.mailbox_size, self._wake)
         if self.linger > 0:
             self._idlers = Idlers.of(tg, self.linger)
             self._idlers.attached()
-        self._ref = ActorRef(
-            self.name, self.kind, self._mailbox, self.mailbox_size, tracer, self.trace_fields
-        )
+        self._ref = self._make_ref(self._mailbox, tracer)
         self._trace_spawned()
         return self._ref
 
@@ -192,8 +190,8 @@ class LazyActor(Actor[M]):
         tracer = self._tracer
         while mailbox.buffer and not self._cancel_requested:
             message = mailbox.buffer.pop(0)
-            traced = tracer is not None and wants_messages(tracer)
-            started = anyio.current_time() if traced else 0.0
+            clock = None if tracer is None else self._message_clock()
+            started = 0.0 if clock is None else clock()
             mailbox.handling = True
             try:
                 await self.handle(message)
@@ -203,9 +201,8 @@ class LazyActor(Actor[M]):
                 continue  # traced as a failure, not as handled (as Actor does)
             finally:
                 mailbox.handling = False
-            if traced:
-                duration = anyio.current_time() - started
-                self._trace(TraceKind.HANDLED, message=message, duration=duration, depth=len(mailbox.buffer))
+            if clock is not None:
+                self._trace_handled(message, clock() - started, len(mailbox.buffer))
         return False
 
     async def _teardown(self, reason: StopReason) -> None:
@@ -235,7 +232,8 @@ class LazyActor(Actor[M]):
         if final is None:
             return
         # A fresh scope: halt() cancelled the drain's, not this one; a supervisor's cancel() still reaches it.
-        started = anyio.current_time()
+        clock = self._message_clock()
+        started = 0.0 if clock is None else clock()
         with anyio.CancelScope() as self._scope:
             if self._cancel_requested:
                 self._scope.cancel()
@@ -244,9 +242,8 @@ class LazyActor(Actor[M]):
             except Exception as exc:
                 await self._absorbed(exc, final)
             else:
-                self._trace(
-                    TraceKind.HANDLED, message=final, duration=anyio.current_time() - started, depth=0
-                )
+                if clock is not None:
+                    self._trace_handled(final, clock() - started, 0)
         self._scope = None
 
     async def _run_side(

@@ -61,6 +61,10 @@ class LazyMailbox(Generic[M]):
         self.event: anyio.Event | None = None
         self.generation: set[LazyMailbox[M]] | None = None  # the idlers' set it is parked in
 
+    def __len__(self) -> int:
+        """How many messages wait in the buffer."""
+        return len(self.buffer)
+
     def send_nowait(self, item: M) -> None:
         """Enqueue *item*, then start or wake the drain task; ``WouldBlock`` when full, ``Closed...`` when
         closed (``ActorRef.tell`` translates both).

@@ -25,7 +25,8 @@ import anyio
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._trace import TraceEvent, TraceKind, Tracer, wants_messages
+from sioactor.actors._lazy_mailbox import LazyMailbox
+from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages
 
 __all__ = ("ActorRef", "MailboxSender", "Reply", "StopReason")
 
@@ -129,7 +130,9 @@ class ActorRef(Generic[M]):
 
     __slots__ = (
         "_closed",
+        "_counter",
         "_describe",
+        "_fill",
         "_pending",
         "_send",
         "_stop_reason",
@@ -147,9 +150,11 @@ class ActorRef(Generic[M]):
         capacity: int,
         tracer: Tracer | None,
         describe: Callable[[M], Mapping[str, Any] | None] | None = None,
+        counter: MessageCounter | None = None,
     ) -> None:
         """Internal: ``Actor.run`` makes the one ref of each actor run. *describe* gives a message's trace
-        ``fields`` (``Actor.trace_fields``); it is called only while a tracer is attached.
+        ``fields`` (``Actor.trace_fields``); it is called only while a tracer is attached. *counter* is the
+        tracer's counter for this actor, if it keeps one (see ``_trace.py``).
         """
         self.name = name
         self.kind = kind
@@ -157,6 +162,9 @@ class ActorRef(Generic[M]):
         self._send = send
         self._tracer = tracer
         self._describe = describe
+        self._counter = counter
+        # The mailbox fill for the counter, per message: a lazy mailbox's len(), not a statistics tuple.
+        self._fill: Callable[[], int] = send.__len__ if isinstance(send, LazyMailbox) else self.depth
         self._closed = False
         self._stop_reason = StopReason.NORMAL
         self._pending: set[Reply[Any]] = set()
@@ -180,7 +188,7 @@ class ActorRef(Generic[M]):
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._trace_refused(TraceKind.CLOSED, message)
             raise Closed(self.name, message) from None
-        if self._tracer is not None and wants_messages(self._tracer):
+        if self._tracer is not None:
             self._trace_enqueued(message)
 
     async def ask(self, make: Callable[[Reply[R]], M], *, timeout: float | None = None) -> R:  # noqa: ASYNC109 (the API's timeout)
@@ -231,8 +239,16 @@ class ActorRef(Generic[M]):
             reply._reject()
 
     def _trace_enqueued(self, message: M) -> None:
-        assert self._tracer is not None
-        self._tracer.record(
+        # A counter update unless somebody watches this actor's messages one by one (then the event).
+        counter, tracer = self._counter, self._tracer
+        assert tracer is not None
+        if counter is None:
+            if not wants_messages(tracer):
+                return
+        elif not counter.detail:
+            counter.enqueued(message, self._fill())
+            return
+        tracer.record(
             TraceEvent(
                 kind=TraceKind.ENQUEUED,
                 actor=self.name,

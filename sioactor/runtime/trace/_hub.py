@@ -3,9 +3,11 @@
 The hub runs on the hot path of every actor, so ``record`` never awaits and never raises. With no subscriber
 it returns after one check. The per-message kinds (``ENQUEUED``, ``HANDLED``: three per echoed event) are
 folded into per-actor counters (see ``_stats.py``) that ``flush`` sends as a ``StatsRecord`` to the
-subscribers that want summaries, a few times a second (``run_stats``); a ``TraceRecord`` is built for one
-only when some subscriber asked for that actor's per-message records (``messages`` patterns; the default
-``subscribe()`` asks for all, as a file recorder does). Every other kind becomes a ``TraceRecord`` for every
+subscribers that want summaries, a few times a second (``run_stats``). Each actor gets its ``Counters`` when
+it opens (``message_counter``) and updates them itself, so a counted message builds no ``TraceEvent`` and
+does not reach ``record`` at all; the actor builds the event (and ``record`` counts it) only while some
+subscriber asked for that actor's per-message records (``messages`` patterns; the default ``subscribe()``
+asks for all, as a file recorder does). Every other kind becomes a ``TraceRecord`` for every
 subscriber. Each goes into a subscriber's bounded stream with ``send_nowait``; a subscriber that does not keep
 up loses items, counted per subscriber (``dropped``), instead of slowing the server.
 
@@ -28,7 +30,7 @@ import anyio
 
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.trace._record import ActorStats, StatsRecord, TraceRecord
-from sioactor.runtime.trace._stats import ALL_MESSAGES, Counters
+from sioactor.runtime.trace._stats import ALL_MESSAGES, Counters, Describe
 from sioactor.runtime.trace._subscription import TraceSubscription
 
 __all__ = ("PAYLOAD_FIELDS", "SECRET_FIELDS", "STATS_INTERVAL", "TraceHub", "TraceSubscription")
@@ -129,9 +131,23 @@ class TraceHub:
         if not self._summarising:
             self._forget_counts()
         for counters in self._counters.values():
-            counters.detail = tuple(
-                s for s in self._subscribers if s.wants(counters.actor, counters.actor_kind)
-            )
+            self._route(counters)
+
+    def _route(self, counters: Counters) -> None:
+        counters.on = self._summarising
+        counters.detail = tuple(s for s in self._subscribers if s.wants(counters.actor, counters.actor_kind))
+
+    def message_counter(
+        self, actor: str, actor_kind: str, capacity: int | None = None, describe: Describe | None = None
+    ) -> Counters:
+        """The counters of a new actor, which it updates itself per message (see ``MessageCounter``): no
+        event is built for a message unless a subscriber selected the actor. *describe* (its
+        ``trace_fields``) labels the last message of each flush.
+        """
+        return self._register(Counters(actor, actor_kind, self._dirty_append, capacity, describe))
+
+    def _dirty_append(self, counters: Counters) -> None:
+        self._dirty.append(counters)
 
     def snapshot(self) -> list[TraceRecord]:
         """The state-changing records (spawned, upgrade, rooms ...) of the actors still running, oldest
@@ -148,12 +164,9 @@ class TraceHub:
                 return
             counters = self._counters.get(event.actor)
             if counters is None:
-                counters = self._track(event)
+                counters = self._register(Counters(event.actor, event.actor_kind, self._dirty_append))
             if self._summarising:
                 counters.count(event)
-                if not counters.dirty:
-                    counters.dirty = True
-                    self._dirty.append(counters)
             if counters.detail:
                 self._offer(event, counters.detail)
             return
@@ -173,13 +186,13 @@ class TraceHub:
             subscription.offer(record)
         return record
 
-    def _track(self, event: TraceEvent) -> Counters:
-        counters = Counters(event.actor, event.actor_kind)
-        subscribers = self._subscribers
-        counters.detail = tuple(s for s in subscribers if s.wants(event.actor, event.actor_kind))
+    def _register(self, counters: Counters) -> Counters:
+        self._route(counters)
         if len(self._counters) >= self.snapshot_actors:
-            del self._counters[next(iter(self._counters))]  # the oldest counted: it may never stop
-        self._counters[event.actor] = counters
+            # The oldest counted: it may never stop. Its actor may still hold it: it counts no more.
+            oldest = self._counters.pop(next(iter(self._counters)))
+            oldest.on, oldest.detail = False, ()
+        self._counters[counters.actor] = counters
         return counters
 
     def _stopped(self, actor: str) -> None:

@@ -8,6 +8,10 @@ repetition: ``off`` (no tracer), ``hub`` (``--trace-endpoint``: a TraceHub, nobo
 The load is the bench suite's Node load generator (``echo`` emit, 50 clients, 10 in flight, pinned to
 CPU 1). Prints one line per run and the medians. *--tree* runs the server from another checkout (a
 snapshot of HEAD).
+
+Throughput on a shared, noisy box swings by 2x between runs; the server's CPU time per echoed message (its
+utime + stime over the measured window, from /proc, divided by the messages in that window) is the steadier
+figure, and the one the medians compare as well.
 """
 
 from __future__ import annotations
@@ -64,15 +68,31 @@ def start_server(tree: Path, port: int, traced: bool) -> tuple[subprocess.Popen[
     return proc, command
 
 
-def run_load(port: int, duration: float) -> dict[str, float]:
+WARMUP = 1.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(port: int, duration: float, server: int) -> tuple[dict[str, float], float]:
+    """The load generator's result and the server's CPU seconds over (about) the measured window."""
     argv = ["taskset", "-c", "1", "node", str(ROOT / "bench" / "loadgen" / "main.js")]
     argv += ["--url", f"http://127.0.0.1:{port}", "--scenario", "echo", "--mode", "emit"]
-    argv += ["--clients", "50", "--inflight", "10", "--duration", str(duration)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    argv += ["--clients", "50", "--inflight", "10", "--duration", str(duration), "--warmup", str(WARMUP)]
+    load = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(WARMUP + 0.5)  # connected and warm
+    before = cpu_seconds(server)
+    time.sleep(duration - 1.0)  # inside the measured window
+    cpu = (cpu_seconds(server) - before) / (duration - 1.0) * duration
+    out, _ = load.communicate(timeout=duration + 60)
+    assert load.returncode == 0, out
+    return json.loads(out.strip().splitlines()[-1]), cpu
 
 
-def one(tree: Path, mode: str, duration: float) -> tuple[float, int | None]:
+def one(tree: Path, mode: str, duration: float) -> tuple[float, float, int | None]:
     port = free_port()
     proc, command = start_server(tree, port, traced=mode != "off")
     reader = None
@@ -84,7 +104,7 @@ def one(tree: Path, mode: str, duration: float) -> tuple[float, int | None]:
             argv = ["taskset", "-c", "1", str(PYTHON), "-c", READER, *found.groups()]
             reader = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
             time.sleep(0.3)
-        result = run_load(port, duration)
+        result, cpu = run_load(port, duration, proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -96,8 +116,8 @@ def one(tree: Path, mode: str, duration: float) -> tuple[float, int | None]:
     if reader is not None:
         out, _ = reader.communicate(timeout=10)
         lines = int(out.strip() or 0)
-    rate = result.get("msgs_per_s", result.get("rate", 0.0))
-    return float(rate), lines
+    rate = float(result.get("msgs_per_s", result.get("rate", 0.0)))
+    return rate, 1e6 * cpu / max(rate * duration, 1.0), lines
 
 
 def main() -> None:
@@ -107,15 +127,23 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=ROOT)
     args = parser.parse_args()
     rates: dict[str, list[float]] = {"off": [], "hub": [], "console": []}
+    costs: dict[str, list[float]] = {mode: [] for mode in rates}
     for rep in range(args.reps):
         for mode in rates if rep % 2 == 0 else reversed(rates):
-            rate, lines = one(args.tree, mode, args.duration)
+            rate, cost, lines = one(args.tree, mode, args.duration)
             rates[mode].append(rate)
-            print(f"rep {rep} {mode:8} {rate:10.0f} msgs/s  console lines {lines}", flush=True)
-    base = statistics.median(rates["off"])
+            costs[mode].append(cost)
+            print(
+                f"rep {rep} {mode:8} {rate:8.0f} msgs/s {cost:6.1f} us cpu/msg  console lines {lines}",
+                flush=True,
+            )
+    base, base_cost = statistics.median(rates["off"]), statistics.median(costs["off"])
     for mode, values in rates.items():
-        median = statistics.median(values)
-        print(f"{mode:8} median {median:10.0f} msgs/s  {100 * (median / base - 1):+6.1f} %  {values}")
+        median, cost = statistics.median(values), statistics.median(costs[mode])
+        print(
+            f"{mode:8} median {median:8.0f} msgs/s {100 * (median / base - 1):+6.1f} %"
+            f"  cpu {cost:6.1f} us/msg {100 * (cost / base_cost - 1):+6.1f} %"
+        )
 
 
 if __name__ == "__main__":
