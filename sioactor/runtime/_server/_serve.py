@@ -10,6 +10,7 @@ from typing import Any, cast
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskGroup, TaskStatus
 
+from ._aio_stream import adopt
 from ._config import ServerConfig
 from ._http import HttpConnection
 from ._lifespan import lifespan
@@ -81,6 +82,7 @@ async def _accept_loop(
 async def _serve_connection(
     stream: SocketStream, app: ASGIApp, config: ServerConfig, state: dict[str, Any]
 ) -> None:
+    stream = adopt(stream, config.max_body_buffer)
     async with stream:
         try:
             info = ConnectionInfo(

@@ -51,22 +51,25 @@ class WebSocketConnection:
         self._scope: Scope | None = scope
         self._trailing = trailing
         self._protocol: ServerProtocol | None = None
-        self._decided = anyio.Event()
+        # Every event below exists only while something waits on it and is dropped when set: an idle
+        # direct connection holds none (each costs ~0.8 KB on asyncio; ten thousand idle connections count).
+        self._decided = False
+        self._decided_wake: anyio.Event | None = None
         # Whether the app returned; the event exists only while the connection's end waits for it (a
         # direct app has long returned by then, so an idle direct connection holds none).
         self._app_returned = False
         self._app_done: anyio.Event | None = None
         self._connect_sent = False
         self._inbox: deque[Message] = deque()
-        self._inbox_wake = anyio.Event()
-        self._inbox_drained = anyio.Event()
+        self._inbox_wake: anyio.Event | None = None
+        self._inbox_drained: anyio.Event | None = None
         self._gone: Message | None = None
         self._fragments: list[bytes] = []
         self._fragment_text = False
         self._out: list[bytes] = []
         self._out_size = 0
-        self._out_wake = anyio.Event()
-        self._out_drained = anyio.Event()
+        self._out_wake: anyio.Event | None = None
+        self._out_drained: anyio.Event | None = None
         self._writer_stop = False
         self._eof_sent = False
         self._close_deadline = math.inf
@@ -85,7 +88,9 @@ class WebSocketConnection:
             scope["extensions"] = {**scope.get("extensions", {}), DIRECT_WEBSOCKET: self}
             tg.start_soon(self._run_app, app, scope)
             del scope
-            await self._decided.wait()
+            if not self._decided:
+                self._decided_wake = anyio.Event()
+                await self._decided_wake.wait()
             if self._direct is None:
                 tg.start_soon(self._write_loop)
             if self._protocol is not None:
@@ -95,24 +100,20 @@ class WebSocketConnection:
                 self._app_done = anyio.Event()
                 await self._app_done.wait()
             self._writer_stop = True
-            self._out_wake.set()
+            self._out_wake = _wake(self._out_wake)
             if self._direct is not None:
                 tg.cancel_scope.cancel()  # a drain task still writing to a peer that is gone
 
     def accept(self, handler: DirectHandler) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
         *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``)."""
-        if self._decided.is_set() or self._task_group is None:
+        if self._decided or self._task_group is None:
             raise RuntimeError("direct accept after the handshake was decided")
         sink = make_sink(self._stream, self._task_group)
         self._direct_socket = DirectSocket(sink, self._close, self._config.ws_write_buffer)
         self._direct = handler
         self._out_sink = sink
         self._accept({"type": "websocket.accept"})
-        # The ASGI inbox and outbox go unused from now on: share one set event instead of four idle ones
-        # (each costs ~0.5-1 KB per connection; ten thousand idle connections are the case that counts).
-        done = self._decided
-        self._inbox_wake = self._inbox_drained = self._out_wake = self._out_drained = done
         return self._direct_socket
 
     # The app's side -------------------------------------------------------------------------------------
@@ -131,15 +132,15 @@ class WebSocketConnection:
         if self._direct is not None and not failed:
             self._set_app_done()  # the handler owns the open connection now
             return
-        if not self._decided.is_set():
+        if not self._decided:
             self._queue([_FAILURE if failed else _REJECTION, b""])
-            self._decided.set()
+            self._decide()
         elif self._protocol is not None and self._protocol.state is State.OPEN:
             self._protocol.send_close(1011 if failed else 1000)
             self._queue(self._protocol.data_to_send())
             self._expect_close()
         self._inbox.clear()
-        self._inbox_drained.set()
+        self._inbox_drained = _wake(self._inbox_drained)
         self._set_app_done()
 
     def _set_app_done(self) -> None:
@@ -155,10 +156,12 @@ class WebSocketConnection:
             if self._inbox:
                 message = self._inbox.popleft()
                 if len(self._inbox) < self._config.ws_inbox_size:
-                    self._inbox_drained.set()
+                    self._inbox_drained = _wake(self._inbox_drained)
                 return message
             if self._gone is not None:
                 return dict(self._gone)
+            if self._inbox_wake is None:
+                self._inbox_wake = anyio.Event()
             await self._inbox_wake.wait()
 
     async def _send(self, message: Message) -> None:
@@ -166,6 +169,8 @@ class WebSocketConnection:
         if kind == "websocket.send":
             self._send_data(message)
             if self._out_size > self._config.ws_write_buffer:
+                if self._out_drained is None:
+                    self._out_drained = anyio.Event()
                 await self._out_drained.wait()
         elif kind == "websocket.accept":
             self._accept(message)
@@ -186,7 +191,7 @@ class WebSocketConnection:
         self._queue(protocol.data_to_send())
 
     def _accept(self, message: Message) -> None:
-        if self._decided.is_set():
+        if self._decided:
             raise RuntimeError("websocket.accept after the handshake was decided")
         request, self._request = self._request, None
         assert request is not None, "the handshake is decided once"
@@ -204,13 +209,17 @@ class WebSocketConnection:
         else:
             self._queue([response.serialize(), b""])
             self._disconnect(1006)
-        self._decided.set()
+        self._decide()
+
+    def _decide(self) -> None:
+        self._decided = True
+        self._decided_wake = _wake(self._decided_wake)
 
     def _close(self, code: int, reason: str) -> None:
-        if not self._decided.is_set():
+        if not self._decided:
             self._queue([_REJECTION, b""])
             self._disconnect(1006)
-            self._decided.set()
+            self._decide()
         elif self._protocol is not None and self._protocol.state is State.OPEN:
             self._protocol.send_close(code, reason)
             self._queue(self._protocol.data_to_send())
@@ -224,7 +233,8 @@ class WebSocketConnection:
             self._feed(protocol, trailing)
         while protocol.state is not State.CLOSED:
             if len(self._inbox) >= self._config.ws_inbox_size and not self._app_returned:
-                self._inbox_drained = anyio.Event()
+                if self._inbox_drained is None:
+                    self._inbox_drained = anyio.Event()
                 await self._inbox_drained.wait()
                 continue
             data = await self._read()
@@ -284,8 +294,7 @@ class WebSocketConnection:
         else:
             message = {"type": "websocket.receive", "bytes": data}
         self._inbox.append(message)
-        self._inbox_wake.set()
-        self._inbox_wake = anyio.Event()
+        self._inbox_wake = _wake(self._inbox_wake)
 
     def _deliver_direct(
         self, handler: DirectHandler, is_text: bool, data: bytes, protocol: ServerProtocol
@@ -311,8 +320,7 @@ class WebSocketConnection:
         if self._gone is None:
             self._gone = {"type": "websocket.disconnect", "code": code}
             self._inbox.append(dict(self._gone))
-            self._inbox_wake.set()
-            self._inbox_wake = anyio.Event()
+            self._inbox_wake = _wake(self._inbox_wake)
 
     def _close_code(self) -> int:
         protocol = self._protocol
@@ -337,7 +345,7 @@ class WebSocketConnection:
         if chunks:
             self._out.extend(chunks)
             self._out_size += sum(map(len, chunks))
-            self._out_wake.set()
+            self._out_wake = _wake(self._out_wake)
 
     async def _write_loop(self) -> None:
         while True:
@@ -348,8 +356,7 @@ class WebSocketConnection:
                 await self._out_wake.wait()
                 continue
             chunks, self._out, self._out_size = self._out, [], 0
-            self._out_drained.set()
-            self._out_drained = anyio.Event()
+            self._out_drained = _wake(self._out_drained)
             await self._write(chunks)
 
     async def _write(self, chunks: list[bytes]) -> None:
@@ -363,3 +370,10 @@ class WebSocketConnection:
         except (*_STREAM_GONE, OSError):
             # The peer is gone; the read loop sees it too and ends the connection.
             self._eof_sent = True
+
+
+def _wake(event: anyio.Event | None) -> anyio.Event | None:
+    """Set *event* if someone waits on it; return what the caller stores in its place (no event)."""
+    if event is not None:
+        event.set()
+    return None

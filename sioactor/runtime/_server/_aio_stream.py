@@ -1,0 +1,180 @@
+"""asyncio only: a socket stream that keeps reading between receives and holds no idle events.
+
+anyio's asyncio ``SocketStream`` pauses the transport's reading whenever nobody waits in ``receive`` and
+resumes it around each waiting read: two ``epoll_ctl`` calls per read, about three reads per polling echo.
+Its protocol also keeps two ``asyncio.Event`` objects and a ``deque`` per connection (~2.2 KB together),
+which an idle WebSocket pays for as long as it stays open.
+
+`adopt` moves an accepted connection's transport to `_ReadAhead`, a protocol that buffers what arrives
+(pausing only past ``limit`` bytes, the back-pressure bound) and wakes a future that exists only while a
+``receive`` waits; writes wait the same way, only while the transport is above its high-water mark.
+anyio keeps the transport and protocol private, so everything that relies on them is in this module:
+if they are not what it expects, `adopt` returns the stream unchanged and anyio's own path serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import anyio
+from anyio.abc import SocketStream
+from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
+
+__all__ = ("adopt",)
+
+
+def adopt(stream: SocketStream, limit: int) -> SocketStream:
+    """*stream* served by `_ReadAhead` on asyncio (reading ahead up to *limit* bytes); else *stream*."""
+    transport = getattr(stream, "_transport", None)
+    old = getattr(stream, "_protocol", None)
+    queued = getattr(old, "read_queue", None)
+    if not isinstance(transport, asyncio.Transport) or queued is None or transport.is_closing():
+        return stream
+    protocol = _ReadAhead(transport, limit)
+    # Bytes, EOF or an error the old protocol saw since the accept move over with the transport.
+    for chunk in queued:
+        protocol.data_received(chunk)
+    protocol.eof = bool(getattr(old, "is_at_eof", False))
+    transport.set_protocol(protocol)
+    transport.resume_reading()  # anyio may have paused it; a no-op otherwise
+    return _ReadAheadStream(transport, protocol)
+
+
+class _ReadAhead(asyncio.Protocol):
+    """Buffer received bytes; wake the one waiting reader or writer through a future made for that wait."""
+
+    __slots__ = (
+        "_limit",
+        "_transport",
+        "chunks",
+        "eof",
+        "exception",
+        "lost",
+        "paused",
+        "reader",
+        "size",
+        "write_paused",
+        "writer",
+    )
+
+    def __init__(self, transport: asyncio.Transport, limit: int) -> None:
+        self._transport = transport
+        self._limit = limit
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.paused = False
+        self.eof = False
+        self.lost = False
+        self.exception: BaseException | None = None
+        self.reader: asyncio.Future[None] | None = None
+        self.write_paused = False
+        self.writer: asyncio.Future[None] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self.chunks.append(bytes(data))
+        self.size += len(data)
+        if self.size >= self._limit and not self.paused:
+            self.paused = True
+            self._transport.pause_reading()
+        self._wake_reader()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake_reader()
+        return True  # keep the write side open: a half-closed client still gets its response
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.exception = exc
+        self._wake_reader()
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        writer, self.writer = self.writer, None
+        if writer is not None and not writer.done():
+            writer.set_result(None)
+
+    def _wake_reader(self) -> None:
+        reader, self.reader = self.reader, None
+        if reader is not None and not reader.done():
+            reader.set_result(None)
+
+    def take(self, max_bytes: int) -> bytes:
+        """Up to *max_bytes* of the buffered bytes (there are some); reading resumes below the limit."""
+        chunks = self.chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        if len(data) > max_bytes:
+            chunks.append(data[max_bytes:])
+            data = data[:max_bytes]
+        self.size -= len(data)
+        if self.paused and self.size < self._limit:
+            self.paused = False
+            self._transport.resume_reading()
+        return data
+
+
+class _ReadAheadStream(SocketStream):
+    """The anyio stream interface over a `_ReadAhead` transport (``_transport`` named as anyio names it)."""
+
+    __slots__ = ("_closed", "_protocol", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, protocol: _ReadAhead) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._closed = False
+
+    @property
+    def _raw_socket(self) -> socket.socket:
+        sock: socket.socket = self._transport.get_extra_info("socket")
+        return sock
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        protocol = self._protocol
+        if protocol.reader is not None:
+            raise anyio.BusyResourceError("reading from")
+        if protocol.chunks or protocol.eof or protocol.lost:
+            await checkpoint()
+        else:
+            waiter = protocol.reader = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                protocol.reader = None
+        if protocol.chunks:
+            return protocol.take(max_bytes)
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if protocol.exception is not None:
+            raise anyio.BrokenResourceError from protocol.exception
+        raise anyio.EndOfStream
+
+    async def send(self, item: bytes) -> None:
+        protocol = self._protocol
+        waited = False
+        if protocol.write_paused and not protocol.lost:
+            waited = True
+            waiter = protocol.writer = asyncio.get_running_loop().create_future()
+            await waiter
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if protocol.lost or self._transport.is_closing():
+            raise anyio.BrokenResourceError from protocol.exception
+        self._transport.write(item)
+        if not waited:
+            await cancel_shielded_checkpoint()
+
+    async def send_eof(self) -> None:
+        with contextlib.suppress(OSError):
+            self._transport.write_eof()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._transport.abort()
+        await checkpoint()

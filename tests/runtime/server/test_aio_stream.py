@@ -1,0 +1,132 @@
+"""The asyncio read-ahead stream (`_aio_stream.adopt`): reading goes on between receives, up to a limit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import pytest
+from anyio.abc import SocketAttribute, SocketListener, SocketStream
+
+from sioactor.runtime._server._aio_stream import adopt
+
+pytestmark = pytest.mark.anyio
+
+
+async def listen() -> SocketListener:
+    multi = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    one = multi.listeners[0]
+    assert isinstance(one, SocketListener)
+    return one
+
+
+@asynccontextmanager
+async def pair(limit: int = 65_536) -> AsyncIterator[tuple[SocketStream, SocketStream]]:
+    """(server side after `adopt`, client side) of one loopback TCP connection."""
+    async with await listen() as listener:
+        port = listener.extra(SocketAttribute.local_port)
+        async with anyio.create_task_group() as tg:
+            accepted: list[SocketStream] = []
+
+            async def accept_one() -> None:
+                accepted.append(await listener.accept())
+
+            tg.start_soon(accept_one)
+            client = await anyio.connect_tcp("127.0.0.1", port)
+        server = adopt(accepted[0], limit)
+        async with server, client:
+            yield server, client
+
+
+async def read_exactly(stream: SocketStream, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        data += await stream.receive()
+    return data
+
+
+def transport_of(stream: SocketStream) -> asyncio.Transport | None:
+    transport = getattr(stream, "_transport", None)
+    return transport if isinstance(transport, asyncio.Transport) else None
+
+
+async def test_adopt_replaces_the_stream_on_asyncio_only(anyio_backend: str) -> None:
+    async with pair() as (server, _):
+        adopted = type(server).__name__ == "_ReadAheadStream"
+        assert adopted is (anyio_backend == "asyncio")
+
+
+async def test_bytes_sent_before_and_after_adopt_arrive_in_order(anyio_backend: str) -> None:
+    async with await listen() as listener:
+        client = await anyio.connect_tcp("127.0.0.1", listener.extra(SocketAttribute.local_port))
+        await client.send(b"early ")
+        raw = await listener.accept()
+        await anyio.sleep(0.05)  # the early bytes land in anyio's own protocol first
+        server = adopt(raw, 65_536)
+        async with server, client:
+            await client.send(b"late")
+            with anyio.fail_after(5):
+                assert await read_exactly(server, 10) == b"early late"
+
+
+async def test_reading_continues_while_nobody_receives(anyio_backend: str) -> None:
+    async with pair() as (server, client):
+        await client.send(b"one")
+        with anyio.fail_after(5):
+            assert await server.receive() == b"one"
+            transport = transport_of(server)
+            if transport is not None:
+                assert transport.is_reading()  # no pause between receives: no epoll_ctl churn
+            await client.send(b"two")
+            await client.send(b"three")
+            assert await read_exactly(server, 8) == b"twothree"
+
+
+async def test_reading_pauses_past_the_limit_and_resumes_when_drained(anyio_backend: str) -> None:
+    if anyio_backend != "asyncio":
+        pytest.skip("the read-ahead protocol exists on asyncio only")
+    async with pair(limit=1024) as (server, client):
+        transport = transport_of(server)
+        assert transport is not None
+        with anyio.fail_after(5):
+            await client.send(b"x" * 4096)
+            for _ in range(500):  # the kernel hands the bytes over in one or more reads
+                if not transport.is_reading():
+                    break
+                await anyio.sleep(0.01)
+            assert await server.receive(100) == b"x" * 100
+            assert not transport.is_reading()  # still above the limit
+            rest = await read_exactly(server, 3996)
+            assert rest == b"x" * 3996
+            assert transport.is_reading()
+
+
+async def test_eof_ends_reads_and_the_write_side_stays_open(anyio_backend: str) -> None:
+    async with pair() as (server, client):
+        await client.send(b"bye")
+        await client.send_eof()
+        with anyio.fail_after(5):
+            assert await read_exactly(server, 3) == b"bye"
+            with pytest.raises(anyio.EndOfStream):
+                await server.receive()
+            await server.send(b"still here")
+            assert await read_exactly(client, 10) == b"still here"
+
+
+async def test_a_cancelled_receive_leaves_the_stream_usable(anyio_backend: str) -> None:
+    async with pair() as (server, client):
+        with anyio.move_on_after(0.05) as scope:
+            await server.receive()
+        assert scope.cancelled_caught
+        await client.send(b"after")
+        with anyio.fail_after(5):
+            assert await read_exactly(server, 5) == b"after"
+
+
+async def test_a_closed_peer_breaks_or_ends_the_stream(anyio_backend: str) -> None:
+    async with pair() as (server, client):
+        await client.aclose()
+        with anyio.fail_after(5), pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+            await read_exactly(server, 1)
