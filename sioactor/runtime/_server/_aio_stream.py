@@ -22,7 +22,7 @@ import anyio
 from anyio.abc import SocketStream
 from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 
-__all__ = ("adopt",)
+__all__ = ("adopt", "receive_by")
 
 
 def adopt(stream: SocketStream, limit: int) -> SocketStream:
@@ -120,15 +120,31 @@ class _ReadAhead(asyncio.Protocol):
         return data
 
 
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def receive_by(stream: SocketStream, max_bytes: int, deadline: float) -> bytes | None:
+    """Up to *max_bytes* from *stream*, or ``None`` if nothing came by *deadline* (``anyio.current_time``)."""
+    if isinstance(stream, _ReadAheadStream):
+        return await stream.receive_by(max_bytes, deadline)
+    with anyio.CancelScope(deadline=deadline):
+        return await stream.receive(max_bytes)
+    return None
+
+
 class _ReadAheadStream(SocketStream):
     """The anyio stream interface over a `_ReadAhead` transport (``_transport`` named as anyio names it)."""
 
-    __slots__ = ("_closed", "_protocol", "_transport")
+    __slots__ = ("_closed", "_loop", "_protocol", "_transport")
 
     def __init__(self, transport: asyncio.Transport, protocol: _ReadAhead) -> None:
         self._transport = transport
         self._protocol = protocol
         self._closed = False
+        # Kept: Python 3.11's get_running_loop() costs a getpid() system call each time.
+        self._loop = asyncio.get_running_loop()
 
     @property
     def _raw_socket(self) -> socket.socket:
@@ -142,7 +158,7 @@ class _ReadAheadStream(SocketStream):
         if protocol.chunks or protocol.eof or protocol.lost:
             await checkpoint()
         else:
-            waiter = protocol.reader = asyncio.get_running_loop().create_future()
+            waiter = protocol.reader = self._loop.create_future()
             try:
                 await waiter
             finally:
@@ -155,12 +171,31 @@ class _ReadAheadStream(SocketStream):
             raise anyio.BrokenResourceError from protocol.exception
         raise anyio.EndOfStream
 
+    async def receive_by(self, max_bytes: int, deadline: float) -> bytes | None:
+        """`receive`, or ``None`` once the loop's clock passes *deadline* with nothing received; a timer
+        handle instead of a cancel scope (a scope costs a keep-alive wait ~4 µs more)."""
+        protocol = self._protocol
+        if protocol.chunks or protocol.eof or protocol.lost:
+            return await self.receive(max_bytes)
+        if protocol.reader is not None:
+            raise anyio.BusyResourceError("reading from")
+        waiter = protocol.reader = self._loop.create_future()
+        timer = self._loop.call_at(deadline, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            protocol.reader = None
+            timer.cancel()
+        if not (protocol.chunks or protocol.eof or protocol.lost):
+            return None
+        return await self.receive(max_bytes)
+
     async def send(self, item: bytes) -> None:
         protocol = self._protocol
         waited = False
         if protocol.write_paused and not protocol.lost:
             waited = True
-            waiter = protocol.writer = asyncio.get_running_loop().create_future()
+            waiter = protocol.writer = self._loop.create_future()
             await waiter
         if self._closed:
             raise anyio.ClosedResourceError

