@@ -163,8 +163,9 @@ class ActorRef(Generic[M]):
         self._tracer = tracer
         self._describe = describe
         self._counter = counter
-        # The mailbox fill for the counter, per message: a lazy mailbox's len(), not a statistics tuple.
-        self._fill: Callable[[], int] = send.__len__ if isinstance(send, LazyMailbox) else self.depth
+        # The mailbox fill for the counter, per message: a lazy mailbox's list length (a builtin call), not a
+        # statistics tuple.
+        self._fill: Callable[[], int] = send.buffer.__len__ if isinstance(send, LazyMailbox) else self.depth
         self._closed = False
         self._stop_reason = StopReason.NORMAL
         self._pending: set[Reply[Any]] = set()
@@ -242,11 +243,13 @@ class ActorRef(Generic[M]):
         # A counter update unless somebody watches this actor's messages one by one (then the event).
         counter, tracer = self._counter, self._tracer
         assert tracer is not None
-        if counter is None:
-            if not wants_messages(tracer):
+        if counter is not None:
+            if not counter.on:
                 return
-        elif not counter.detail:
-            counter.enqueued(message, self._fill())
+            if not counter.detail:
+                counter.enqueued(message, self._fill())
+                return
+        elif not wants_messages(tracer):
             return
         tracer.record(
             TraceEvent(

@@ -103,8 +103,14 @@ def wants_messages(tracer: Tracer) -> bool:
 
 class MessageCounter(Protocol):
     """One actor's per-message counts, kept by its tracer: what the actor reports instead of building an
-    ``ENQUEUED`` / ``HANDLED`` event while ``detail`` is false. Both methods must be cheap and must not raise.
+    ``ENQUEUED`` / ``HANDLED`` event. Per message the actor reads ``on`` (false: nothing to do), then
+    ``detail`` (true: build the event for ``Tracer.record``), else calls ``enqueued`` / ``handled``. Both
+    methods must be cheap and must not raise.
     """
+
+    @property
+    def on(self) -> bool:
+        """False while the tracer wants nothing about this actor's messages: report (and time) none."""
 
     @property
     def detail(self) -> object:

@@ -23,6 +23,7 @@ class FakeCounter:
     """A ``MessageCounter`` that lists the calls; ``detail`` is switched by the test."""
 
     def __init__(self, describe: Callable[[Any], Mapping[str, Any] | None] | None) -> None:
+        self.on = True
         self.detail = False
         self.describe = describe
         self.calls: list[tuple[str, object, int]] = []
@@ -135,3 +136,17 @@ async def test_a_tracer_without_counters_still_gets_every_event() -> None:
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
     assert tracer.kinds() == [K.SPAWNED, K.ENQUEUED, K.HANDLED, K.STOPPED]
+
+
+@pytest.mark.parametrize("make", [Recorder, LazyRecorder], ids=["actor", "lazy"])
+async def test_a_counter_that_is_off_gets_nothing_and_no_time_is_read(make: Callable[..., Recorder]) -> None:
+    tracer = CountingTracer()
+    async with Supervisor(tracer=tracer) as sup:
+        ref = await sup.spawn(make("r"))
+        counter = tracer.counters["r"]
+        counter.on = False
+        ref.tell(Note(text="a"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+    assert (counter.calls, counter.ticks) == ([], 0.0)
+    assert tracer.kinds() == [K.SPAWNED, K.STOPPED]

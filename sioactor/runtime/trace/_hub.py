@@ -134,8 +134,8 @@ class TraceHub:
             self._route(counters)
 
     def _route(self, counters: Counters) -> None:
-        counters.on = self._summarising
         counters.detail = tuple(s for s in self._subscribers if s.wants(counters.actor, counters.actor_kind))
+        counters.on = self._summarising or bool(counters.detail)
 
     def message_counter(
         self, actor: str, actor_kind: str, capacity: int | None = None, describe: Describe | None = None

@@ -50,7 +50,7 @@ class Counters:
 
     It is also the actor's ``MessageCounter`` (``TraceHub.message_counter``): while ``detail`` is empty the
     actor calls ``enqueued`` / ``handled`` instead of building events; while it is not, the actor builds the
-    events and the hub folds them in with ``count``. ``on`` is false while no subscriber wants summaries.
+    events and the hub folds them in with ``count``. ``on`` is false while no subscriber wants either.
     """
 
     __slots__ = (
@@ -68,7 +68,7 @@ class Counters:
         "handling",
         "handling_max",
         "last",
-        "last_raw",
+        "last_message",
         "messages",
         "on",
     )
@@ -88,49 +88,50 @@ class Counters:
         self.capacity = capacity
         self.describe = describe  # the actor's trace_fields: labels ``last`` at flush time
         self.detail: tuple[TraceSubscription, ...] = ()
-        self.on = False
+        self.on = False  # the actor reports messages: some subscriber wants counts or these records
         self.dirty = False  # counted since the last flush (and so in the hub's dirty list)
         self._dirty = dirty  # puts it in the hub's dirty list
-        self.messages: dict[str, int] = {}
-        self.last: Any = None  # the last message's label, or (``last_raw``) the message itself
-        self.last_raw = False
+        self.messages: dict[str | type, int] = {}  # names from events, classes from ``enqueued``
+        self.last: Any = None  # the last message's label
+        self.last_message: object = None  # or the last message itself, not labelled yet
         self.depth: int | None = None
-        self.depth_max: int | None = None
+        self.depth_max = -1  # none seen in this interval
         self.enqueued_count = self.handled_count = 0
         self.handling = self.handling_max = 0.0
 
     def _zero(self) -> None:
         self.enqueued_count = self.handled_count = 0
-        self.depth_max = None
+        self.depth_max = -1
         self.handling = self.handling_max = 0.0
 
     def enqueued(self, message: object, depth: int) -> None:
         """The actor accepted *message*; *depth* wait now (the hot path: attribute updates only)."""
-        if self.on:
-            self.enqueued_count += 1
-            name = type(message).__name__
-            messages = self.messages
-            messages[name] = messages.get(name, 0) + 1
-            self.last, self.last_raw = message, True  # labelled at flush time, not per message
-            self._depth(depth)
+        self.enqueued_count += 1
+        kind = type(message)  # keyed by the class: named at flush time, not per message
+        messages = self.messages
+        messages[kind] = messages.get(kind, 0) + 1
+        self.last_message = message  # labelled at flush time, too
+        self.depth = depth
+        if depth > self.depth_max:
+            self.depth_max = depth
+        if not self.dirty:
+            self._mark()
 
     def handled(self, duration: float, depth: int) -> None:
         """The actor handled a message in *duration* seconds; *depth* wait now."""
-        if self.on:
-            self.handled_count += 1
-            self.handling += duration
-            if duration > self.handling_max:
-                self.handling_max = duration
-            self._depth(depth)
-
-    def _depth(self, depth: int) -> None:
+        self.handled_count += 1
+        self.handling += duration
+        if duration > self.handling_max:
+            self.handling_max = duration
         self.depth = depth
-        depth_max = self.depth_max
-        if depth_max is None or depth > depth_max:
+        if depth > self.depth_max:
             self.depth_max = depth
         if not self.dirty:
-            self.dirty = True
-            self._dirty(self)
+            self._mark()
+
+    def _mark(self) -> None:
+        self.dirty = True
+        self._dirty(self)
 
     def count(self, event: TraceEvent) -> None:
         """Fold in one ``ENQUEUED`` or ``HANDLED`` event."""
@@ -141,7 +142,7 @@ class Counters:
                 self.messages[name] = self.messages.get(name, 0) + 1
             fields = event.fields
             self.last = name if not fields else fields.get("event", name)
-            self.last_raw = False
+            self.last_message = None
         else:
             self.handled_count += 1
             duration = event.duration
@@ -153,32 +154,37 @@ class Counters:
             self.capacity = event.capacity
         depth = event.depth
         if depth is not None:
-            self._depth(depth)
-        elif not self.dirty:
-            self.dirty = True
-            self._dirty(self)
+            self.depth = depth
+            if depth > self.depth_max:
+                self.depth_max = depth
+        if not self.dirty:
+            self._mark()
 
     def _label(self) -> str | None:
         # The last message's name for the console: its event name if the actor's trace_fields has one.
-        last = self.last
-        if self.last_raw:
-            self.last_raw = False
+        message = self.last_message
+        if message is not None:
+            self.last_message = None
+            name = type(message).__name__
             fields = None
             if self.describe is not None:
                 try:
-                    fields = self.describe(last)
+                    fields = self.describe(message)
                 except Exception:  # a hook point must not raise; the label is only a nicety
                     fields = None
-            last = self.last = type(last).__name__ if not fields else fields.get("event", type(last).__name__)
-        return None if last is None else str(last)
+            self.last = name if not fields else fields.get("event", name)
+        return None if self.last is None else str(self.last)
 
     def take(self) -> ActorStats:
         """The counts since the last ``take``, which starts a new interval. The message-type keys stay
         (zeroed): an actor's few message types are not re-inserted every interval.
         """
-        messages = {name: n for name, n in self.messages.items() if n}
-        for name in messages:
-            self.messages[name] = 0
+        counted = [key for key, n in self.messages.items() if n]
+        messages: dict[str, int] = {}
+        for key in counted:
+            name = key if isinstance(key, str) else key.__name__
+            messages[name] = messages.get(name, 0) + self.messages[key]
+            self.messages[key] = 0
         stats = ActorStats(
             actor=self.actor,
             actor_kind=self.actor_kind,
@@ -186,7 +192,7 @@ class Counters:
             handled=self.handled_count,
             messages=messages or None,
             depth=self.depth,
-            depth_max=self.depth_max,
+            depth_max=None if self.depth_max < 0 else self.depth_max,
             capacity=self.capacity,
             handling=self.handling,
             handling_max=self.handling_max,

@@ -38,7 +38,6 @@ def items(sub: TraceSubscription) -> list[object]:
 def test_counts_go_into_the_stats_of_a_summarising_subscriber() -> None:
     hub = TraceHub()
     counter = hub.message_counter("socket:/:a", "socket", 8, describe)
-    counter.enqueued(Chat("ignored"), 0)  # nobody wants summaries yet: not counted
     with hub.subscribe(messages=(), summaries=True) as sub:
         sub.receive_nowait()
         assert not counter.detail
@@ -84,29 +83,30 @@ def test_a_selected_actor_gets_detail_and_its_events_are_counted_once() -> None:
         assert not counter.detail
 
 
-def test_no_summarising_subscriber_turns_the_counters_off() -> None:
+def test_the_counter_is_on_while_some_subscriber_wants_counts_or_records() -> None:
     hub = TraceHub()
     counter = hub.message_counter("e1", "engine_session")
     assert not counter.on
     with hub.subscribe(messages=(), summaries=True):
         assert counter.on
+        assert not counter.detail
     assert not counter.on
-    with hub.subscribe():  # every record, no summaries: the actor sends events (detail), nothing counted
+    with hub.subscribe():  # every record, no summaries: the actor sends events (detail)
+        assert counter.on
         assert counter.detail
+    with hub.subscribe(messages=["other"]):  # records of other actors only
         assert not counter.on
 
 
-def test_counters_are_bounded_and_an_evicted_one_counts_no_more() -> None:
+def test_counters_are_bounded_and_an_evicted_one_is_off() -> None:
     hub = TraceHub(snapshot_actors=2)
-    with hub.subscribe(messages=(), summaries=True) as sub:
-        sub.receive_nowait()
+    with hub.subscribe(messages=(), summaries=True):
         first = hub.message_counter("a", "socket")
+        assert first.on
         hub.message_counter("b", "socket")
         hub.message_counter("c", "socket")
-        first.enqueued(Chat("x"), 0)
-        hub.flush()
-        assert items(sub) == []
-        assert not first.on
+        assert not first.on  # its actor reports no more messages
+        assert not first.detail
 
 
 class Talker(LazyActor[Chat]):
