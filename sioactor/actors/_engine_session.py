@@ -42,7 +42,14 @@ from sioactor.actors._engine_session_config import (
 )
 from sioactor.actors._engine_session_io import SessionWriting
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.actors._trace import (
+    MessageCounter,
+    TraceEvent,
+    TraceKind,
+    Tracer,
+    message_counter,
+    wants_messages,
+)
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, Packet, PacketType, SessionEvent, SessionStateMachine
@@ -62,6 +69,7 @@ class EngineSession(SessionWriting):
 
     __slots__ = (
         "_clock",
+        "_counter",
         "_done",
         "_drained",
         "_drained_event",
@@ -120,6 +128,13 @@ class EngineSession(SessionWriting):
         self._clock = clock
         self._on_done = on_done
         self._tracer = tracer
+        # With a tracer that keeps counters, an enqueue is counted, not traced, unless someone watches this
+        # session's messages: building a TraceEvent per outbound message is most of tracing's cost.
+        self._counter: MessageCounter | None = (
+            None
+            if tracer is None
+            else message_counter(tracer, sid, "engine_session", config.max_buffer_size, None)
+        )
         self._log = logger or logging.getLogger("sioactor.engineio")
         # Whether the outbox's last entry was taken; the event exists only while someone waits for it.
         self._drained = False
@@ -155,7 +170,18 @@ class EngineSession(SessionWriting):
             self._overflow(message)
         self._outbox.put(message)
         if self._tracer is not None:
-            self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
+            self._trace_enqueued(message)
+
+    def _trace_enqueued(self, message: Outgoing) -> None:
+        counter = self._counter
+        if counter is None:
+            if self._tracer is not None and wants_messages(self._tracer):
+                self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
+        elif counter.on:
+            if counter.detail:
+                self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
+            else:
+                counter.enqueued(message, len(self._outbox))
 
     def send_volatile(self, message: Outgoing) -> bool:
         """Queue *message* if the session is open and the outbox has room; return whether it was queued."""

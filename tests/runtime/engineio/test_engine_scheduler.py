@@ -12,8 +12,10 @@ import pytest
 from sioactor.actors._engine_api import EngineConnection, RequestInfo
 from sioactor.actors._engine_scheduler import EngineScheduler
 from sioactor.actors._engine_session import EngineSession, SessionConfig
+from sioactor.actors._trace import TraceKind
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
+from sioactor.runtime.trace import StatsRecord, TraceHub, TraceRecord
 
 pytestmark = pytest.mark.anyio
 
@@ -226,3 +228,40 @@ async def test_the_heartbeat_pings_through_the_scheduler_and_times_out() -> None
         assert writer.batches[0] == [Packet(PacketType.PING)]
         assert listener.closed == [EngineCloseReason.PING_TIMEOUT]
         assert session.scheduled_at == math.inf
+
+
+async def test_outbound_messages_are_counted_not_traced_unless_selected() -> None:
+    hub = TraceHub()
+    listener = Listener()
+    async with scheduler_running() as scheduler:
+        session = EngineSession(
+            sid="s2",
+            protocol=4,
+            transport="websocket",
+            request=RequestInfo(path="/engine.io/"),
+            config=SessionConfig(),
+            listener=listener,
+            scheduler=scheduler,
+            tracer=hub,
+        )
+        with hub.subscribe(messages=(), summaries=True) as sub:
+            session.send("counted")
+            session.send("counted too")
+            hub.flush()
+            got: list[object] = []
+            while True:
+                try:
+                    got.append(sub.receive_nowait())
+                except anyio.WouldBlock:
+                    break
+        enqueued = [r for r in got if isinstance(r, TraceRecord) and r.event.kind is TraceKind.ENQUEUED]
+        assert enqueued == []  # no per-message record while nobody selected this session
+        counts = [a.enqueued for r in got if isinstance(r, StatsRecord) for a in r.actors if a.actor == "s2"]
+        assert counts == [2]
+        with hub.subscribe(messages=("s2",)) as detail:
+            session.send("watched")
+            record = detail.receive_nowait()
+            assert isinstance(record, TraceRecord)
+            assert (record.event.kind, record.event.message) == (TraceKind.ENQUEUED, "str")
+        session.close()
+        await anyio.wait_all_tasks_blocked()
