@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-__all__ = ("LifespanStartupFailed", "inner_lifespan", "serve_lifespan")
+__all__ = ("LifespanStartupFailed", "inner_lifespan", "serve_contexts", "serve_lifespan")
 
 logger = logging.getLogger("sioactor.runtime")
 
@@ -91,14 +91,25 @@ async def serve_lifespan(
     scope: MutableMapping[str, Any], receive: Receive, send: Send, apps: Sequence[ASGIApp]
 ) -> None:
     """Answer the server's lifespan scope by running every app of *apps* as an inner lifespan, in order."""
+    state = scope.get("state")
+    await serve_contexts(receive, send, [inner_lifespan(app, state) for app in apps])
+
+
+async def serve_contexts(
+    receive: Receive, send: Send, contexts: Sequence[AbstractAsyncContextManager[object]]
+) -> None:
+    """Answer a lifespan scope with *contexts*: entered in order on startup, exited in reverse on shutdown.
+
+    A context raising ``LifespanStartupFailed`` on entry is reported as ``lifespan.startup.failed`` (the ones
+    entered before it are exited).
+    """
     message = await receive()
     if message["type"] != "lifespan.startup":
         return
-    state = scope.get("state")
     async with AsyncExitStack() as stack:
         try:
-            for app in apps:
-                await stack.enter_async_context(inner_lifespan(app, state))
+            for context in contexts:
+                await stack.enter_async_context(context)
         except LifespanStartupFailed as exc:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return

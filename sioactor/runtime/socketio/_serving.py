@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskStatus
 
-from sioactor.runtime._lifespan import LifespanStartupFailed, inner_lifespan
+from sioactor.runtime._lifespan import inner_lifespan, serve_contexts
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
@@ -81,20 +81,10 @@ async def running(io: SocketIo, engine: EngineServer) -> AsyncIterator[None]:
 async def _lifespan(
     io: SocketIo, engine: EngineServer, other_app: ASGIApp | None, scope: Scope, receive: Receive, send: Send
 ) -> None:
-    message = await receive()
-    if message["type"] != "lifespan.startup":
-        return
-    async with AsyncExitStack() as stack:
-        try:
-            await stack.enter_async_context(running(io, engine))
-            if other_app is not None:
-                await stack.enter_async_context(inner_lifespan(other_app, scope.get("state")))
-        except LifespanStartupFailed as exc:
-            await send({"type": "lifespan.startup.failed", "message": str(exc)})
-            return
-        await send({"type": "lifespan.startup.complete"})
-        await receive()
-    await send({"type": "lifespan.shutdown.complete"})
+    contexts: list[AbstractAsyncContextManager[object]] = [running(io, engine)]
+    if other_app is not None:
+        contexts.append(inner_lifespan(other_app, scope.get("state")))
+    await serve_contexts(receive, send, contexts)
 
 
 async def _run_sinks(
