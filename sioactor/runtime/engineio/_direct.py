@@ -20,7 +20,13 @@ from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, decode_packet
 from sioactor.runtime._server._direct import DirectOffer, DirectSocket
 from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
-from sioactor.runtime.engineio._websocket import batch_frames, refuse, too_big
+from sioactor.runtime.engineio._websocket import (
+    attach_or_refuse,
+    batch_frames,
+    open_or_refuse,
+    refuse,
+    too_big,
+)
 
 if TYPE_CHECKING:
     from sioactor.runtime.engineio._server import EngineServer
@@ -50,30 +56,18 @@ async def handle_direct_websocket(
 
 
 async def _open(server: EngineServer, scope: Scope, send: Send, offer: DirectOffer) -> None:
-    query = query_of(scope)
-    protocol = server.protocol_of(query)
-    if protocol is None:
-        await refuse(send, f"unsupported protocol version {query.get('EIO')!r}")
+    session = await open_or_refuse(server, scope, send)
+    if session is None:
         return
-    request = server.request_info(scope)
-    if await server.allowed(request) is not None:
-        await refuse(send, "forbidden by allow_request")
-        return
-    session = await server.open_session(protocol, "websocket", request)
     transport = DirectTransport(session, upgrading=False)
     transport.socket = offer.accept(transport)
     transport.socket.write((server.open_packet(session),))
     transport.attach()
 
 
-async def _upgrade(session: EngineSession | None, send: Send, offer: DirectOffer) -> None:
+async def _upgrade(found: EngineSession | None, send: Send, offer: DirectOffer) -> None:
+    session = await attach_or_refuse(found, send)
     if session is None:
-        await refuse(send, "unknown sid")
-        return
-    try:
-        session.websocket_attached()
-    except ProtocolError as exc:
-        await refuse(send, f"session {session.sid}: {exc.reason}")
         return
     transport = DirectTransport(session, upgrading=True)
     transport.socket = offer.accept(transport)

@@ -60,17 +60,39 @@ async def refuse(send: Send, why: str) -> None:
     await send({"type": "websocket.close", "code": _REFUSED})
 
 
-async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+async def open_or_refuse(server: EngineServer, scope: Scope, send: Send) -> EngineSession | None:
+    """The checks of a WebSocket handshake without ``sid`` (protocol version, ``allow_request``), then the new
+    session; a refusal is sent and ``None`` returned. Shared by the ASGI and the direct transports."""
     query = query_of(scope)
     protocol = server.protocol_of(query)
     if protocol is None:
         await refuse(send, f"unsupported protocol version {query.get('EIO')!r}")
-        return
+        return None
     request = server.request_info(scope)
     if await server.allowed(request) is not None:
         await refuse(send, "forbidden by allow_request")
+        return None
+    return await server.open_session(protocol, "websocket", request)
+
+
+async def attach_or_refuse(session: EngineSession | None, send: Send) -> EngineSession | None:
+    """Attach an upgrading WebSocket to *session* and return it, or send the refusal and return ``None``
+    (unknown sid, or a session that cannot upgrade now). Shared by the ASGI and the direct transports."""
+    if session is None:
+        await refuse(send, "unknown sid")
+        return None
+    try:
+        session.websocket_attached()
+    except ProtocolError as exc:
+        await refuse(send, f"session {session.sid}: {exc.reason}")
+        return None
+    return session
+
+
+async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+    session = await open_or_refuse(server, scope, send)
+    if session is None:
         return
-    session = await server.open_session(protocol, "websocket", request)
     try:
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.send", "text": server.open_packet(session)})
@@ -80,14 +102,9 @@ async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Se
     await _serve(session, receive, send)
 
 
-async def _upgrade(server: EngineServer, session: EngineSession | None, receive: Receive, send: Send) -> None:
+async def _upgrade(server: EngineServer, found: EngineSession | None, receive: Receive, send: Send) -> None:
+    session = await attach_or_refuse(found, send)
     if session is None:
-        await refuse(send, "unknown sid")
-        return
-    try:
-        session.websocket_attached()
-    except ProtocolError as exc:
-        await refuse(send, f"session {session.sid}: {exc.reason}")
         return
     await send({"type": "websocket.accept"})
     upgraded = False
