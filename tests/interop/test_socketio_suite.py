@@ -10,22 +10,18 @@ connectTimeout 1000 ms) on the embedded server for both backends and on uvicorn.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+from reference_process import reference_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 pytestmark = pytest.mark.interop
 
-ROOT = Path(__file__).resolve().parents[2]
 STACKS = [("embedded", "asyncio"), ("embedded", "trio"), ("uvicorn", "asyncio")]
 PING = "2"
 PLACEHOLDERS = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}'
@@ -36,33 +32,10 @@ def anyio_backend() -> str:
     return "asyncio"  # the clients (httpx + websockets) run on asyncio; the server's backend is the param
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module", params=STACKS, ids=lambda s: f"{s[0]}-{s[1]}")
 def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    server, backend = request.param
-    port = free_port()
-    cmd = [sys.executable, str(ROOT / "examples/reference_server.py"), "--port", str(port)]
-    proc = subprocess.Popen(
-        [*cmd, "--server", server, "--backend", backend],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == f"listening on http://127.0.0.1:{port}"
+    with reference_server(*request.param) as port:
         yield f"127.0.0.1:{port}/socket.io/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
