@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from anyio.abc import SocketStream
+from raw_ws_client import RawWsClient
 from websockets.client import ClientProtocol
 from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Response
@@ -76,13 +76,8 @@ async def running(**config: Any) -> AsyncIterator[Running]:
         tg.cancel_scope.cancel()
 
 
-class WsClient:
+class WsClient(RawWsClient):
     """A minimal WebSocket client: frames in, frames out, nothing hidden."""
-
-    def __init__(self, stream: SocketStream, protocol: ClientProtocol) -> None:
-        self.stream = stream
-        self.protocol = protocol
-        self.pending: list[Any] = []
 
     @classmethod
     @asynccontextmanager
@@ -97,11 +92,6 @@ class WsClient:
             assert response.status_code == 101
             yield client
 
-    async def flush(self) -> None:
-        for data in self.protocol.data_to_send():
-            if data:
-                await self.stream.send(data)
-
     async def send_text(self, text: str) -> None:
         self.protocol.send_text(text.encode())
         await self.flush()
@@ -109,22 +99,6 @@ class WsClient:
     async def send_binary(self, data: bytes) -> None:
         self.protocol.send_binary(data)
         await self.flush()
-
-    async def next_event(self) -> Any:
-        with anyio.fail_after(5):
-            while not self.pending:
-                try:
-                    data = await self.stream.receive()
-                except (anyio.EndOfStream, anyio.BrokenResourceError):
-                    self.protocol.receive_eof()
-                    self.pending.extend(self.protocol.events_received())
-                    if not self.pending:
-                        raise
-                    break
-                self.protocol.receive_data(data)
-                self.pending.extend(self.protocol.events_received())
-                await self.flush()
-            return self.pending.pop(0)
 
     async def next_text(self) -> str:
         frame = await self.next_event()

@@ -13,7 +13,7 @@ from typing import Any
 
 import anyio
 import orjson
-from anyio.abc import SocketStream
+from raw_ws_client import RawWsClient
 from websockets.client import ClientProtocol
 from websockets.frames import Frame
 from websockets.http11 import Response
@@ -143,13 +143,8 @@ async def raw_exchange(port: int, request: bytes) -> bytes:
                     return b"".join(chunks)
 
 
-class WsClient:
+class WsClient(RawWsClient):
     """A minimal WebSocket client: websockets' sans-IO client protocol over an anyio TCP stream."""
-
-    def __init__(self, stream: SocketStream, protocol: ClientProtocol) -> None:
-        self.stream = stream
-        self.protocol = protocol
-        self.pending: list[Any] = []
 
     @classmethod
     @asynccontextmanager
@@ -162,27 +157,6 @@ class WsClient:
             response = await client.next_event()
             assert isinstance(response, Response)
             yield client, response
-
-    async def flush(self) -> None:
-        for data in self.protocol.data_to_send():
-            if data:
-                await self.stream.send(data)
-
-    async def next_event(self) -> Any:
-        with anyio.fail_after(5):
-            while not self.pending:
-                try:
-                    data = await self.stream.receive()
-                except (anyio.EndOfStream, anyio.BrokenResourceError):
-                    self.protocol.receive_eof()
-                    self.pending.extend(self.protocol.events_received())
-                    if not self.pending:
-                        raise
-                    break
-                self.protocol.receive_data(data)
-                self.pending.extend(self.protocol.events_received())
-                await self.flush()
-            return self.pending.pop(0)
 
     async def next_frame(self) -> Frame:
         event = await self.next_event()
