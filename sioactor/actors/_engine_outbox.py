@@ -21,10 +21,15 @@ __all__ = ("Outbox",)
 class Outbox:
     """Entries waiting for the transport, in order; one reader at a time (a poll or the WebSocket writer)."""
 
-    __slots__ = ("_entries", "_ready", "closed", "on_put")
+    __slots__ = ("_end", "_ends", "_entries", "_ready", "closed", "on_put")
 
-    def __init__(self) -> None:
+    def __init__(self, end: OutboxEntry) -> None:
         self._entries: list[OutboxEntry] = []
+        # The entry that ends a batch (the close packet) and how many of it are queued: a take scans for it
+        # only when one is there, instead of comparing every entry of every batch (a Python-level __eq__
+        # per entry, as entries and the close packet are of different classes).
+        self._end = end
+        self._ends = 0
         # How to wake the waiting reader: an event's set, or the cancel of the scope around its watch.
         self._ready: Callable[[], object] | None = None
         self.closed = False
@@ -41,6 +46,8 @@ class Outbox:
     def put(self, entry: OutboxEntry) -> None:
         """Append *entry* and wake the waiting reader, if any."""
         self._entries.append(entry)
+        if entry is self._end:
+            self._ends += 1
         if self._ready is not None:
             self._ready()
         elif self.on_put is not None:
@@ -48,12 +55,13 @@ class Outbox:
 
     def drop_oldest(self) -> None:
         """Forget the oldest entry (the ``drop_oldest`` slow-consumer policy)."""
-        if self._entries:
-            del self._entries[0]
+        if self._entries and self._entries.pop(0) is self._end:
+            self._ends -= 1
 
     def clear(self) -> None:
         """Forget every entry."""
         self._entries.clear()
+        self._ends = 0
 
     def close(self) -> None:
         """No more entries will come; a waiting reader wakes (and finds what is left, then the end)."""
@@ -93,18 +101,22 @@ class Outbox:
             return False
         return True
 
-    def take(self, *, first_only: bool, end: OutboxEntry) -> list[OutboxEntry]:
-        """Take the first entry, or all up to and including *end* (the close packet); ``[]`` if empty."""
+    def take(self, *, first_only: bool) -> list[OutboxEntry]:
+        """Take the first entry, or all up to and including the first end entry; ``[]`` if empty."""
         entries = self._entries
         if not entries:
             return []
         if first_only:
-            return [entries.pop(0)]
-        try:
-            stop = entries.index(end) + 1
-        except ValueError:
+            first = entries.pop(0)
+            if first is self._end:
+                self._ends -= 1
+            return [first]
+        if not self._ends:
             self._entries = []
             return entries
+        end = self._end
+        stop = next(i for i, entry in enumerate(entries) if entry is end) + 1
+        self._ends -= 1
         batch = entries[:stop]
         del entries[:stop]
         return batch

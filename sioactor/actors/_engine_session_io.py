@@ -100,7 +100,7 @@ class SessionWriting:
         # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.
         first = outbox.peek()
         first_only = first is NOOP or first is CLOSE or (polling and self.machine.polls_get_noop)
-        batch = outbox.take(first_only=first_only, end=CLOSE)
+        batch = outbox.take(first_only=first_only)
         if batch[-1] is CLOSE or (outbox.closed and not outbox):
             self._mark_drained()
         return batch
@@ -132,7 +132,7 @@ class SessionWriting:
         # Write every queued batch; True when the writer is left waiting for the client to read.
         outbox = self._outbox
         while outbox:
-            batch = outbox.take(first_only=False, end=CLOSE)
+            batch = outbox.take(first_only=False)
             if not writer.write_now(batch):
                 outbox.clear()
                 return False
