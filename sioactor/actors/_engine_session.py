@@ -121,7 +121,7 @@ class EngineSession(SessionWriting):
             ping_timeout=config.ping_timeout,
             upgrade_timeout=config.upgrade_timeout,
         )
-        self._outbox = Outbox()
+        self._outbox = Outbox(CLOSE)
         self._listener = listener
         self._scheduler = scheduler
         self.scheduled_at = math.inf
@@ -170,7 +170,11 @@ class EngineSession(SessionWriting):
             self._overflow(message)
         self._outbox.put(message)
         if self._tracer is not None:
-            self._trace_enqueued(message)
+            counter = self._counter  # the common traced case inline, as in ActorRef.tell
+            if counter is not None and counter.on and not counter.detail:
+                counter.queued(message, len(self._outbox))
+            else:
+                self._trace_enqueued(message)
 
     def _trace_enqueued(self, message: Outgoing) -> None:
         counter = self._counter
@@ -181,7 +185,7 @@ class EngineSession(SessionWriting):
             if counter.detail:
                 self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
             else:
-                counter.enqueued(message, len(self._outbox))
+                counter.queued(message, len(self._outbox))
 
     def send_volatile(self, message: Outgoing) -> bool:
         """Queue *message* if the session is open and the outbox has room; return whether it was queued."""

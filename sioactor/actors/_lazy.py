@@ -187,10 +187,11 @@ class LazyActor(Actor[M]):
 
     async def _handle_queued(self, mailbox: LazyMailbox[M]) -> bool:
         # Handle the queued mail in order; True when a failure stopped the actor.
-        tracer = self._tracer
+        # Looked up once per batch, not per message: a subscriber that comes or goes mid-batch is seen from
+        # the next batch on.
+        clock = None if self._tracer is None else self._message_clock()
         while mailbox.buffer and not self._cancel_requested:
             message = mailbox.buffer.pop(0)
-            clock = None if tracer is None else self._message_clock()
             started = 0.0 if clock is None else clock()
             mailbox.handling = True
             try:

@@ -190,7 +190,13 @@ class ActorRef(Generic[M]):
             self._trace_refused(TraceKind.CLOSED, message)
             raise Closed(self.name, message) from None
         if self._tracer is not None:
-            self._trace_enqueued(message)
+            counter = self._counter
+            # The common traced case inline (a console counts, nobody watches this actor one by one): one
+            # call fewer per message is a fifth of what tracing costs an echo.
+            if counter is not None and counter.on and not counter.detail:
+                counter.enqueued(message, self._fill())
+            else:
+                self._trace_enqueued(message)
 
     async def ask(self, make: Callable[[Reply[R]], M], *, timeout: float | None = None) -> R:  # noqa: ASYNC109 (the API's timeout)
         """Send ``make(reply)`` and wait for the actor to complete *reply*.

@@ -125,6 +125,11 @@ class MessageCounter(Protocol):
     def enqueued(self, message: object, depth: int) -> None:
         """*message* was accepted; *depth* messages wait in the mailbox now."""
 
+    def queued(self, message: object, depth: int) -> None:
+        """As ``enqueued``, for an actor whose messages are all of one sort (an engine session's outgoing
+        packets): counted, not counted by type, which saves a dict update per message.
+        """
+
     def handled(self, duration: float, depth: int) -> None:
         """A message was handled in *duration* seconds (of ``clock``); *depth* messages wait now."""
 

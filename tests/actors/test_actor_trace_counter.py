@@ -36,6 +36,9 @@ class FakeCounter:
     def enqueued(self, message: object, depth: int) -> None:
         self.calls.append(("enqueued", type(message).__name__, depth))
 
+    def queued(self, message: object, depth: int) -> None:
+        self.calls.append(("queued", type(message).__name__, depth))
+
     def handled(self, duration: float, depth: int) -> None:
         self.calls.append(("handled", duration, depth))
 

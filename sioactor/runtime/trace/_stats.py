@@ -107,10 +107,21 @@ class Counters:
     def enqueued(self, message: object, depth: int) -> None:
         """The actor accepted *message*; *depth* wait now (the hot path: attribute updates only)."""
         self.enqueued_count += 1
-        kind = type(message)  # keyed by the class: named at flush time, not per message
-        messages = self.messages
-        messages[kind] = messages.get(kind, 0) + 1
+        try:  # keyed by the class, named at flush time; the keys stay, so a miss happens once per type
+            self.messages[type(message)] += 1
+        except KeyError:
+            self.messages[type(message)] = 1
         self.last_message = message  # labelled at flush time, too
+        self.depth = depth
+        if depth > self.depth_max:
+            self.depth_max = depth
+        if not self.dirty:
+            self._mark()
+
+    def queued(self, message: object, depth: int) -> None:
+        """As ``enqueued`` without the count by type (an engine session's packets are all of one sort)."""
+        self.enqueued_count += 1
+        self.last_message = message
         self.depth = depth
         if depth > self.depth_max:
             self.depth_max = depth

@@ -61,6 +61,21 @@ def test_counts_go_into_the_stats_of_a_summarising_subscriber() -> None:
         assert items(sub) == []  # idle since: nothing sent
 
 
+def test_queued_counts_one_sort_of_message_without_types() -> None:
+    hub = TraceHub()
+    counter = hub.message_counter("E1", "engine_session", 128, None)
+    with hub.subscribe(messages=(), summaries=True) as sub:
+        sub.receive_nowait()
+        counter.queued("4hello", 3)
+        counter.queued("4bye", 1)
+        hub.flush()
+        (stats,) = items(sub)
+        assert isinstance(stats, StatsRecord)
+        (s,) = stats.actors
+        assert (s.enqueued, s.messages, s.depth, s.depth_max) == (2, None, 1, 3)
+        assert (s.capacity, s.last) == (128, "str")
+
+
 def test_a_selected_actor_gets_detail_and_its_events_are_counted_once() -> None:
     hub = TraceHub()
     counter = hub.message_counter("socket:/:a", "socket", 8, describe)
