@@ -145,3 +145,25 @@ async def test_receive_by_gives_none_past_the_deadline_then_reads_on(anyio_backe
                 assert await receive_by(server, 3, anyio.current_time() - 1) == b"que"
             else:
                 assert await receive_by(server, 3, anyio.current_time() + 5) == b"que"
+
+
+async def test_connections_sharing_the_read_buffer_keep_their_own_bytes() -> None:
+    # Every connection reads into one buffer per thread: bytes larger than it, arriving on two connections
+    # at once, must come out whole and unmixed on each.
+    first_bytes = bytes(range(256)) * 800  # 200 KiB, over three times the shared buffer
+    second_bytes = b"\xff" * 150_000
+    got: dict[str, bytes] = {}
+
+    async def read(name: str, stream: SocketStream, size: int) -> None:
+        got[name] = await read_exactly(stream, size)
+
+    async with (
+        pair(limit=1 << 20) as (first, first_client),
+        pair(limit=1 << 20) as (second, second_client),
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(first_client.send, first_bytes)
+        tg.start_soon(second_client.send, second_bytes)
+        tg.start_soon(read, "first", first, len(first_bytes))
+        tg.start_soon(read, "second", second, len(second_bytes))
+    assert got == {"first": first_bytes, "second": second_bytes}
