@@ -332,6 +332,22 @@ def test_state_checked_at_registration_when_types_known() -> None:
         compile_handler(handler, kind="event", state_types={AttrsMsg})
 
 
+@pytest.mark.anyio
+async def test_a_handler_defined_per_connection_is_planned_once_and_calls_its_own_closure() -> None:
+    # The common shape: handlers defined inside the connect handler, a new function object per connection.
+    def connect(tag: str) -> CompiledHandler:
+        async def handler(msg: Data[str], name: Event) -> str:
+            return f"{tag}:{name}:{msg}"
+
+        return event(handler)
+
+    first, second = connect("a"), connect("b")
+    assert first.fn is not second.fn
+    assert first._getters is second._getters  # one plan, read from the signature once
+    assert await call(first, event="chat", args=["hi"]) == "a:chat:hi"
+    assert await call(second, event="chat", args=["yo"]) == "b:chat:yo"
+
+
 # --- signature errors -----------------------------------------------------------------------------------
 
 
