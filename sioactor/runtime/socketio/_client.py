@@ -12,8 +12,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import anyio
-
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors._errors import SendError
 from sioactor.actors._trace import TraceKind
@@ -34,7 +32,7 @@ logger = logging.getLogger("sioactor.socketio")
 class Client:
     """One Engine.IO session's Socket.IO state: its packet decoder and its socket per namespace."""
 
-    __slots__ = ("_decoder", "_io", "_name", "_timer", "_timer_off", "conn", "sockets")
+    __slots__ = ("__weakref__", "_decoder", "_io", "_name", "conn", "connected", "sockets")
 
     def __init__(self, io: SocketIo, conn: EngineConnection) -> None:
         self._io = io
@@ -43,32 +41,22 @@ class Client:
         config = io.config
         self._decoder = io.parser.decoder(max_attachments=config.max_attachments, max_size=config.max_payload)
         self.sockets: dict[str, Socket] = {}
-        # The connect timer's scope exists only while it runs: a finished one would keep its cancel reason
-        # and its task's scope alive for the whole session (~1.5 KB per connection).
-        self._timer: anyio.CancelScope | None = None
-        self._timer_off = False  # a namespace was joined, or the session ended: the timer has no work
+        # The connect timeout no longer applies: a namespace was joined, or the session ended.
+        self.connected = False
 
     def start(self) -> None:
         """Arm the connect timeout; an Engine.IO v3 client is connected to ``/`` implicitly."""
-        self._io.spawn(self._connect_timeout)
+        self._io.connect_timeouts.arm(self)
         if self.conn.protocol == 3:
             self._connect("/", None)
 
-    async def _connect_timeout(self) -> None:
-        if self._timer_off:  # stopped before this task first ran
-            return
-        try:
-            with anyio.CancelScope() as self._timer:
-                await anyio.sleep(self._io.config.connect_timeout)
-                logger.info("%s: no namespace joined within the connect timeout; closing", self._name)
-                self.conn.close(EngineCloseReason.FORCED_CLOSE)
-        finally:
-            self._timer = None
+    def connect_timed_out(self) -> None:
+        """No namespace joined within the connect timeout: close the session."""
+        logger.info("%s: no namespace joined within the connect timeout; closing", self._name)
+        self.conn.close(EngineCloseReason.FORCED_CLOSE)
 
     def _stop_timer(self) -> None:
-        self._timer_off = True
-        if self._timer is not None:
-            self._timer.cancel()
+        self.connected = True
 
     def accepted(self, socket: Socket) -> None:
         """A socket of this client joined its namespace: the connect timeout no longer applies."""

@@ -27,6 +27,7 @@ from sioactor.runtime.socketio._ack import NO_DATA, AckStream
 from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._client import SocketIoListener
 from sioactor.runtime.socketio._config import SocketIoConfig
+from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
 from sioactor.runtime.socketio._errors import ConfigError
 from sioactor.runtime.socketio._handler import (
     CompiledHandler,
@@ -77,6 +78,7 @@ class SocketIo:
         self._task_group: TaskGroup | None = None
         self._supervisor: Supervisor | None = None
         self._stopped = False
+        self.connect_timeouts = ConnectTimeouts(self.config.connect_timeout, self.spawn)
         self._close_requested = anyio.Event()
         self._emptied = anyio.Event()
 
@@ -317,7 +319,7 @@ class SocketIo:
     # --- internals shared by the package ----------------------------------------------------------------
 
     def spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Start *fn* in the server's task group (a client's connect timer)."""
+        """Start *fn* in the server's task group (the connect timeouts' task)."""
         if self._task_group is not None:
             self._task_group.start_soon(fn)
         elif self._stopped:
