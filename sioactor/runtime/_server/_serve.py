@@ -12,6 +12,7 @@ from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskGroup, 
 
 from ._aio_stream import adopt
 from ._config import ServerConfig
+from ._gc import tuned_gc
 from ._http import HttpConnection
 from ._lifespan import lifespan
 from ._scope import ConnectionInfo
@@ -47,6 +48,7 @@ async def serve_asgi(
         state: dict[str, Any] = {}
         if config.lifespan:
             state = await stack.enter_async_context(lifespan(app, config.lifespan_timeout, tg))
+        stack.enter_context(tuned_gc(config.gc_thresholds))
         await _listen(app, config, state, task_status)
     # Unreachable unless cancelled; the lifespan task, if it is still waiting, goes with the group.
 
