@@ -23,6 +23,7 @@ from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
 from sioactor.runtime.engineio._config import EngineConfig
 from sioactor.runtime.engineio._direct import handle_direct_websocket
 from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send
+from sioactor.runtime.engineio._loop import loop_call_soon
 from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._websocket import handle_websocket
 
@@ -81,7 +82,7 @@ class EngineServer:
         """Serve sessions until cancelled or ``close()``; every session actor lives and dies inside it."""
         try:
             async with anyio.create_task_group() as tg:
-                await tg.start(self._scheduler.run)
+                await tg.start(self._scheduler.run, loop_call_soon())
                 self._task_group = tg
                 task_status.started()
                 await self._stop.wait()

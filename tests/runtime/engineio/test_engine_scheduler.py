@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -104,6 +104,52 @@ async def test_flush_and_finish_run_on_the_next_wake_not_inside_the_call() -> No
         assert log == []
         await anyio.wait_all_tasks_blocked()
         assert log == ["s:finish", "s:flush"]
+
+
+async def test_on_asyncio_flushes_run_in_a_loop_callback_one_per_burst_and_a_failure_is_logged(
+    anyio_backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if anyio_backend != "asyncio":
+        pytest.skip("loop_call_soon is asyncio's; trio keeps the flushing task")
+    import asyncio
+
+    from sioactor.runtime.engineio._loop import loop_call_soon
+
+    loop = asyncio.get_running_loop()
+    queued: list[object] = []
+
+    def counting_soon(callback: Callable[[], None]) -> object:
+        queued.append(callback)
+        return loop.call_soon(callback)
+
+    log: list[str] = []
+    first, second = FakeSession("a", log), FakeSession("b", log)
+    scheduler = EngineScheduler()
+    assert loop_call_soon() is not None
+    async with anyio.create_task_group() as tg:
+        await tg.start(scheduler.run, counting_soon)
+        scheduler.flush_soon(first)
+        scheduler.flush_soon(second)
+        scheduler.finish_soon(first)
+        assert log == []  # not inside the calls
+        assert len(queued) == 1  # one callback for the burst
+        await anyio.wait_all_tasks_blocked()
+        assert log == ["a:finish", "a:flush", "b:flush"]
+
+        broken = FakeSession("broken", log)
+        broken.flush = lambda: 1 / 0  # type: ignore[method-assign]
+        scheduler.flush_soon(broken)
+        scheduler.flush_soon(first)
+        await anyio.wait_all_tasks_blocked()
+        assert "a flush failed" in caplog.text
+        assert log[-1] == "a:flush"  # the failure cost the other session nothing
+        scheduler.flush_soon(second)  # the scheduler still serves
+        await anyio.wait_all_tasks_blocked()
+        assert log[-1] == "b:flush"
+        tg.cancel_scope.cancel()
+    scheduler.flush_soon(first)  # stopped: nothing queued runs any more
+    await anyio.wait_all_tasks_blocked()
+    assert log[-1] == "b:flush"
 
 
 class Listener:

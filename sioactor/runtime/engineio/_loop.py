@@ -1,0 +1,20 @@
+"""What the engine may use of the running event loop beyond anyio."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+__all__ = ("loop_call_soon",)
+
+
+def loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
+    """The running asyncio loop's ``call_soon``, or ``None`` on another backend (trio has no cheap equal:
+    its ``run_sync_soon`` goes through a thread-safe queue), where the engine scheduler uses a task.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no asyncio loop runs this thread: trio
+        return None
+    call_soon: Callable[[Callable[[], None]], object] = loop.call_soon
+    return call_soon
