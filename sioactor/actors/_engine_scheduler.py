@@ -150,17 +150,21 @@ class EngineScheduler:
                 self._soon = soon
                 task_status.started()
                 if soon is not None:
-                    await anyio.sleep_forever()
-                while True:
-                    self._tick()
-                    if self._dirty or self._closing:
-                        await anyio.lowlevel.checkpoint()  # more work came during the tick: let others run
-                    else:
-                        wake = self._wake = anyio.Event()
-                        await wake.wait()
+                    await anyio.sleep_forever()  # ticks run in the loop's callbacks (``_poke``)
+                else:
+                    await self._run_flush_loop()
             finally:
                 self._soon = None
                 self._task_group = None
+
+    async def _run_flush_loop(self) -> None:
+        while True:
+            self._tick()
+            if self._dirty or self._closing:
+                await anyio.lowlevel.checkpoint()  # more work came during the tick: let others run
+            else:
+                wake = self._wake = anyio.Event()
+                await wake.wait()
 
     def _soon_tick(self) -> None:
         self._soon_queued = False

@@ -177,15 +177,11 @@ class EngineSession(SessionWriting):
                 self._trace_enqueued(message)
 
     def _trace_enqueued(self, message: Outgoing) -> None:
-        counter = self._counter
-        if counter is None:
-            if self._tracer is not None and wants_messages(self._tracer):
-                self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
-        elif counter.on:
-            if counter.detail:
-                self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
-            else:
-                counter.queued(message, len(self._outbox))
+        # The ENQUEUED event, if anybody wants it: send() has already counted the common case.
+        counter, tracer = self._counter, self._tracer
+        assert tracer is not None
+        if counter.on if counter is not None else wants_messages(tracer):
+            self._trace(TraceKind.ENQUEUED, message=type(message).__name__)
 
     def send_volatile(self, message: Outgoing) -> bool:
         """Queue *message* if the session is open and the outbox has room; return whether it was queued."""

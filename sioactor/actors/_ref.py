@@ -246,16 +246,11 @@ class ActorRef(Generic[M]):
             reply._reject()
 
     def _trace_enqueued(self, message: M) -> None:
-        # A counter update unless somebody watches this actor's messages one by one (then the event).
+        # The ENQUEUED event, if anybody wants it: tell() has already counted the common case (a counter that
+        # is on, with nobody watching this actor's messages one by one).
         counter, tracer = self._counter, self._tracer
         assert tracer is not None
-        if counter is not None:
-            if not counter.on:
-                return
-            if not counter.detail:
-                counter.enqueued(message, self._fill())
-                return
-        elif not wants_messages(tracer):
+        if not (counter.on if counter is not None else wants_messages(tracer)):
             return
         tracer.record(
             TraceEvent(

@@ -55,12 +55,9 @@ class Client:
         logger.info("%s: no namespace joined within the connect timeout; closing", self._name)
         self.conn.close(EngineCloseReason.FORCED_CLOSE)
 
-    def _stop_timer(self) -> None:
-        self.connected = True
-
     def accepted(self, socket: Socket) -> None:
         """A socket of this client joined its namespace: the connect timeout no longer applies."""
-        self._stop_timer()
+        self.connected = True  # the connect timeout no longer applies
 
     def forget(self, socket: Socket) -> None:
         """Socket *socket* left; a new CONNECT to its namespace may follow."""
@@ -92,7 +89,7 @@ class Client:
 
     def on_close(self, reason: EngineCloseReason) -> None:
         """The session ended: every socket of it disconnects with the matching reason."""
-        self._stop_timer()
+        self.connected = True  # the connect timeout no longer applies
         disconnect_reason = DisconnectReason.from_engine(reason)
         for socket in list(self.sockets.values()):
             socket._close(disconnect_reason, notify=False)

@@ -50,10 +50,6 @@ class ConnectTimeouts:
         self._pending: deque[tuple[float, weakref.ref[Expiring]]] = deque()
         self._running = False
 
-    def __len__(self) -> int:
-        """Clients queued (connected ones not yet skipped included)."""
-        return len(self._pending)
-
     def arm(self, client: Expiring) -> None:
         """Start *client*'s timeout now."""
         self._pending.append((self._clock() + self.timeout, weakref.ref(client)))
