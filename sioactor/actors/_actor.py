@@ -226,13 +226,20 @@ class Actor(Generic[M]):
             except (anyio.WouldBlock, anyio.EndOfStream):
                 break
             dropped += 1
-            self._trace(TraceKind.DROPPED, message=message)
-            try:
-                self.on_unhandled(message)
-            except Exception:
-                logger.exception("actor %s (%s): on_unhandled failed", self.name, self.kind)
+            self._drop(message)
         receive.close()
         ref._reject_pending()
+        self._log_dropped(reason, dropped)
+
+    def _drop(self, message: M) -> None:
+        # A message left in the mailbox at teardown: traced, then given to on_unhandled (failures logged).
+        self._trace(TraceKind.DROPPED, message=message)
+        try:
+            self.on_unhandled(message)
+        except Exception:
+            logger.exception("actor %s (%s): on_unhandled failed", self.name, self.kind)
+
+    def _log_dropped(self, reason: StopReason, dropped: int) -> None:
         if dropped:
             logger.warning(
                 "actor %s (%s) stopped (%s) with %d unhandled messages",

@@ -34,7 +34,7 @@ import anyio.abc
 from sioactor.actors._actor import Actor, logger
 from sioactor.actors._lazy_mailbox import Idlers, LazyMailbox
 from sioactor.actors._ref import ActorRef, StopReason
-from sioactor.actors._trace import TraceKind, Tracer
+from sioactor.actors._trace import Tracer
 
 __all__ = ("LazyActor",)
 
@@ -211,14 +211,7 @@ class LazyActor(Actor[M]):
         dropped = self._drop_queued()
         self._cancel_side()
         self.ref._reject_pending()
-        if dropped:
-            logger.warning(
-                "actor %s (%s) stopped (%s) with %d unhandled messages",
-                self.name,
-                self.kind,
-                reason.value,
-                dropped,
-            )
+        self._log_dropped(reason, dropped)
         try:
             await self._handle_final()
         finally:
@@ -265,8 +258,7 @@ class LazyActor(Actor[M]):
         buffer = self._mailbox_or_fail().buffer
         dropped = len(buffer)
         for message in buffer:
-            self._trace(TraceKind.DROPPED, message=message)
-            self._unhandled(message)
+            self._drop(message)
         buffer.clear()
         return dropped
 
@@ -274,12 +266,6 @@ class LazyActor(Actor[M]):
         if self._side:
             for scope in self._side:
                 scope.cancel()
-
-    def _unhandled(self, message: M) -> None:
-        try:
-            self.on_unhandled(message)
-        except Exception:
-            logger.exception("actor %s (%s): on_unhandled failed", self.name, self.kind)
 
     def _mailbox_or_fail(self) -> LazyMailbox[M]:
         assert self._mailbox is not None
