@@ -19,12 +19,12 @@ from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, decode_packet
 from sioactor.runtime._server._direct import DirectOffer, DirectSocket
-from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
+from sioactor.runtime.engineio._http import Receive, Scope, Send
 from sioactor.runtime.engineio._websocket import (
     attach_or_refuse,
     batch_frames,
     open_or_refuse,
-    refuse,
+    route_websocket,
     too_big,
 )
 
@@ -43,14 +43,11 @@ async def handle_direct_websocket(
     server: EngineServer, scope: Scope, receive: Receive, send: Send, offer: DirectOffer
 ) -> None:
     """Serve one WebSocket through the embedded server's direct path; returns once it is taken or refused."""
-    if (await receive())["type"] != "websocket.connect":
+    route = await route_websocket(server, scope, receive, send)
+    if route is None:
         return
-    query = query_of(scope)
-    sid = query.get("sid")
-    if query.get("transport") != "websocket" or not server.transport_known("websocket"):
-        await refuse(send, "unknown transport")
-    elif sid is not None:
-        await _upgrade(server.lookup(sid), send, offer)
+    if route.sid is not None:
+        await _upgrade(server.lookup(route.sid), send, offer)
     else:
         await _open(server, scope, send, offer)
 

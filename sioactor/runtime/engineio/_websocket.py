@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
@@ -31,7 +32,7 @@ from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
 if TYPE_CHECKING:
     from sioactor.runtime.engineio._server import EngineServer
 
-__all__ = ("batch_frames", "handle_websocket", "refuse", "too_big")
+__all__ = ("WebSocketRoute", "batch_frames", "handle_websocket", "refuse", "route_websocket", "too_big")
 
 logger = logging.getLogger("sioactor.engineio")
 
@@ -41,16 +42,34 @@ _REFUSED = 1008
 _TOO_BIG = 1009
 
 
-async def handle_websocket(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one WebSocket connection under the server's path."""
+@dataclass(frozen=True, slots=True)
+class WebSocketRoute:
+    """Where an admitted WebSocket goes: the upgrade of session *sid*, or a new session (``sid`` None)."""
+
+    sid: str | None
+
+
+async def route_websocket(
+    server: EngineServer, scope: Scope, receive: Receive, send: Send
+) -> WebSocketRoute | None:
+    """Take the connect event and check the transport; ``None`` when the connection ended here (no connect
+    event, or refused). Shared by the ASGI and the direct transports."""
     if (await receive())["type"] != "websocket.connect":
-        return
+        return None
     query = query_of(scope)
-    sid = query.get("sid")
     if query.get("transport") != "websocket" or not server.transport_known("websocket"):
         await refuse(send, "unknown transport")
-    elif sid is not None:
-        await _upgrade(server, server.lookup(sid), receive, send)
+        return None
+    return WebSocketRoute(query.get("sid"))
+
+
+async def handle_websocket(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one WebSocket connection under the server's path."""
+    route = await route_websocket(server, scope, receive, send)
+    if route is None:
+        return
+    if route.sid is not None:
+        await _upgrade(server, server.lookup(route.sid), receive, send)
     else:
         await _direct(server, scope, receive, send)
 
