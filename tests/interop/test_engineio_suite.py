@@ -7,7 +7,6 @@ stack it supports: the embedded server on asyncio and trio, uvicorn, and hyperco
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import anyio
 import httpx
 import pytest
 from reference_process import reference_server
+from suite_kit import check_open, close_over_polling, handshake, recv
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -32,28 +32,6 @@ def anyio_backend() -> str:
 def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     with reference_server(*request.param) as port:
         yield f"127.0.0.1:{port}/engine.io/"
-
-
-async def handshake(client: httpx.AsyncClient, url: str) -> str:
-    res = await client.get(f"http://{url}?EIO=4&transport=polling")
-    assert res.status_code == 200
-    return str(json.loads(res.text[1:])["sid"])
-
-
-async def recv(ws: ClientConnection) -> str | bytes:
-    with anyio.fail_after(2):
-        return await ws.recv()
-
-
-def check_open(text: str | bytes, upgrades: list[str]) -> None:
-    assert isinstance(text, str)
-    assert text.startswith("0")
-    value = json.loads(text[1:])
-    assert set(value) == {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
-    assert isinstance(value["sid"], str)
-    assert len(value["sid"]) == 20
-    assert value["upgrades"] == upgrades
-    assert (value["pingInterval"], value["pingTimeout"], value["maxPayload"]) == (300, 200, 1000000)
 
 
 @pytest.mark.anyio
@@ -168,18 +146,7 @@ async def test_heartbeat_over_websocket(base_url: str) -> None:
 async def test_close_over_polling_and_websocket(base_url: str) -> None:
     async with httpx.AsyncClient() as client:
         sid = await handshake(client, base_url)
-        url = f"http://{base_url}?EIO=4&transport=polling&sid={sid}"
-        results: dict[str, httpx.Response] = {}
-
-        async def pending_poll() -> None:
-            results["poll"] = await client.get(url)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(pending_poll)
-            await anyio.sleep(0.05)
-            assert (await client.post(url, content="1")).status_code == 200
-        assert (results["poll"].status_code, results["poll"].text) == (200, "6")
-        assert (await client.get(url)).status_code == 400
+        await close_over_polling(client, f"http://{base_url}?EIO=4&transport=polling&sid={sid}")
     async with connect(f"ws://{base_url}?EIO=4&transport=websocket") as ws:
         await recv(ws)
         await ws.send("1")

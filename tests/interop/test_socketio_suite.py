@@ -17,6 +17,7 @@ import anyio
 import httpx
 import pytest
 from reference_process import reference_server
+from suite_kit import check_open, close_over_polling, handshake, recv
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -41,12 +42,6 @@ def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-async def recv(ws: ClientConnection) -> str | bytes:
-    """The next frame, pings included (the heartbeat cases look at them)."""
-    with anyio.fail_after(2):
-        return await ws.recv()
-
-
 async def recv_packet(ws: ClientConnection) -> str | bytes:
     """The next frame that is not a ping; pings are answered so a slow run never hits the ping timeout."""
     while (frame := await recv(ws)) == PING:
@@ -64,16 +59,6 @@ async def assert_closed(ws: ClientConnection) -> None:
                 return
 
 
-def check_open(text: str | bytes, upgrades: list[str]) -> None:
-    assert isinstance(text, str)
-    assert text.startswith("0")
-    value = json.loads(text[1:])
-    assert set(value) == {"sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"}
-    assert isinstance(value["sid"], str)
-    assert value["upgrades"] == upgrades
-    assert (value["pingInterval"], value["pingTimeout"], value["maxPayload"]) == (300, 200, 1000000)
-
-
 def check_connect(frame: str | bytes, prefix: str) -> None:
     """A CONNECT reply: *prefix* then a JSON object whose only key is a string ``sid``."""
     assert isinstance(frame, str)
@@ -85,10 +70,7 @@ def check_connect(frame: str | bytes, prefix: str) -> None:
 
 async def polling_session(client: httpx.AsyncClient, base_url: str) -> str:
     """Opens an Engine.IO session over polling; returns the session's polling URL."""
-    res = await client.get(f"http://{base_url}?EIO=4&transport=polling")
-    assert res.status_code == 200
-    sid = json.loads(res.text[1:])["sid"]
-    return f"http://{base_url}?EIO=4&transport=polling&sid={sid}"
+    return f"http://{base_url}?EIO=4&transport=polling&sid={await handshake(client, base_url)}"
 
 
 @pytest.fixture
@@ -207,18 +189,7 @@ async def test_websocket_ping_timeout_closes_the_session(raw_ws: ClientConnectio
 @pytest.mark.anyio
 async def test_polling_close_ends_the_session(base_url: str) -> None:
     async with httpx.AsyncClient() as client:
-        url = await polling_session(client, base_url)
-        results: dict[str, httpx.Response] = {}
-
-        async def pending_poll() -> None:
-            results["poll"] = await client.get(url)
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(pending_poll)
-            await anyio.sleep(0.05)
-            assert (await client.post(url, content="1")).status_code == 200
-        assert (results["poll"].status_code, results["poll"].text) == (200, "6")
-        assert (await client.get(url)).status_code == 400
+        await close_over_polling(client, await polling_session(client, base_url))
 
 
 @pytest.mark.anyio
