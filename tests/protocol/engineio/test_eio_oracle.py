@@ -7,14 +7,13 @@ the engine.io-parser 2 inside socket.io-client 2 for v3 (text, b64 and XHR2 bina
 from __future__ import annotations
 
 import base64
-import json
 import random
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from node_oracle import ask_node
 
 from sioactor.protocol import DecodeError
 from sioactor.protocol.engineio import (
@@ -116,17 +115,7 @@ def oracle() -> dict[str, Any]:
             + GARBAGE_BODIES_V3,
         },
     }
-    done = subprocess.run(
-        [node, str(ORACLE)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=30,
-        check=True,
-    )
-    answer: dict[str, Any] = json.loads(done.stdout)
-    return answer
+    return ask_node(ORACLE.name, request)
 
 
 def test_frames_equal_the_reference_encoding(oracle: dict[str, Any]) -> None:

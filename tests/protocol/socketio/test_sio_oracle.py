@@ -7,15 +7,14 @@ frames) and decodes what our encoders produce (it must read back the same packet
 from __future__ import annotations
 
 import base64
-import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from node_oracle import ask_node
 from sio_strategies import packets
 from test_sio_json import MALFORMED, VECTORS
 
@@ -78,20 +77,6 @@ def frames(encoded: Encoded) -> list[str | bytes]:
     return list(encoded) if isinstance(encoded, tuple) else [encoded]
 
 
-def ask_node(question: dict[str, Any]) -> dict[str, Any]:
-    done = subprocess.run(
-        ["node", str(ORACLE)],
-        input=json.dumps(question),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=30,
-        check=True,
-    )
-    answer: dict[str, Any] = json.loads(done.stdout)
-    return answer
-
-
 @pytest.fixture(scope="module")
 def table() -> list[Packet]:
     packets_ = [packet for _, packet in VECTORS]
@@ -106,6 +91,7 @@ def table() -> list[Packet]:
 @pytest.fixture(scope="module")
 def node(table: list[Packet]) -> dict[str, Any]:
     return ask_node(
+        ORACLE.name,
         {
             "json_encode": [packet_to_js(p) for p in table],
             "json_decode": [to_js(frames(JSON_PARSER.encode(p))) for p in table]
@@ -116,7 +102,7 @@ def node(table: list[Packet]) -> dict[str, Any]:
                 {"type": 2, "nsp": "/", "data": ["ev", 1], "options": {"compress": True}},
             ],
             "msgpack_decode": [base64.b64encode(MSGPACK_PARSER.encode(p)).decode() for p in table],  # type: ignore[arg-type]
-        }
+        },
     )
 
 
@@ -167,11 +153,12 @@ def test_socket_io_msgpack_parser_decodes_ours(table: list[Packet], node: dict[s
 @given(RANDOM)
 def test_random_packets_agree_with_node_both_ways(batch: list[Packet]) -> None:
     answer = ask_node(
+        ORACLE.name,
         {
             "json_encode": [packet_to_js(p) for p in batch],
             "json_decode": [to_js(frames(JSON_PARSER.encode(p))) for p in batch],
             "msgpack_decode": [base64.b64encode(MSGPACK_PARSER.encode(p)).decode() for p in batch],  # type: ignore[arg-type]
-        }
+        },
     )
     for packet, encoded, decoded, msgpacked in zip(
         batch, answer["json_encode"], answer["json_decode"], answer["msgpack_decode"], strict=True
