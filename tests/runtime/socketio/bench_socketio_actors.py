@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[2]))  # tests/, where socketio_fakes.py lives
 from socketio_fakes import FakeConn
 
 from sioactor.runtime.socketio import Socket, SocketIo

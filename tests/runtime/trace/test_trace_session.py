@@ -10,11 +10,9 @@ from typing import Any
 
 import anyio
 import pytest
+from socketio_fakes import FakeConn
 
-from sioactor.actors import Closed, InternalChannelFull
-from sioactor.actors._engine_api import Outgoing, RequestInfo, TransportName
 from sioactor.actors._trace import TraceEvent, TraceKind
-from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime.socketio import Socket, SocketIo
 from sioactor.runtime.socketio._extract import Data
 from sioactor.runtime.trace import TraceHub
@@ -22,36 +20,6 @@ from sioactor.runtime.trace import TraceHub
 pytestmark = pytest.mark.anyio
 
 K = TraceKind
-
-
-class FakeConn:
-    """An engine session as the Socket.IO layer sees it: records what is sent."""
-
-    def __init__(self, sid: str) -> None:
-        self.sid = sid
-        self.protocol = 4
-        self.transport: TransportName = "websocket"
-        self.request = RequestInfo(path="/socket.io/", query={"EIO": "4"}, headers=[])
-        self.sent: list[Outgoing] = []
-        self.close_reason: EngineCloseReason | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self.close_reason is None
-
-    def send(self, message: Outgoing) -> None:
-        if self.close_reason is not None:
-            raise Closed(self.sid, message)
-        if len(self.sent) > 1000:
-            raise InternalChannelFull(self.sid, message)
-        self.sent.append(message)
-
-    def send_volatile(self, message: Outgoing) -> bool:
-        self.sent.append(message)
-        return self.close_reason is None
-
-    def close(self, reason: EngineCloseReason = EngineCloseReason.FORCED_CLOSE) -> None:
-        self.close_reason = self.close_reason or reason
 
 
 class ListTracer:
@@ -100,7 +68,7 @@ async def scripted_session(tracer: Any) -> tuple[str, str]:
     A disconnects. Returns the two socket actors' names."""
     release = anyio.Event()
     io = chat_server(tracer, release)
-    a, b = FakeConn("A" * 20), FakeConn("B" * 20)
+    a, b = FakeConn("A" * 20, capacity=1001), FakeConn("B" * 20, capacity=1001)
     async with anyio.create_task_group() as tg:
         await tg.start(io.run)
         for conn in (a, b):
