@@ -3,11 +3,15 @@ an anyio TCP stream (the `websockets` asyncio client does not run on trio). Fram
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Self
 
 import anyio
 from anyio.abc import SocketStream
 from websockets.client import ClientProtocol
+from websockets.http11 import Response
+from websockets.uri import parse_uri
 
 
 class RawWsClient:
@@ -17,6 +21,19 @@ class RawWsClient:
         self.stream = stream
         self.protocol = protocol
         self.pending: list[Any] = []
+
+    @classmethod
+    @asynccontextmanager
+    async def opened(cls, port: int, path: str, **options: Any) -> AsyncIterator[tuple[Self, Response]]:
+        """A client that sent its handshake to ``127.0.0.1:port`` *path*, with the server's response."""
+        protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}{path}"), max_size=None, **options)
+        async with await anyio.connect_tcp("127.0.0.1", port) as stream:
+            client = cls(stream, protocol)
+            protocol.send_request(protocol.connect())
+            await client.flush()
+            response = await client.next_event()
+            assert isinstance(response, Response)
+            yield client, response
 
     async def flush(self) -> None:
         for data in self.protocol.data_to_send():

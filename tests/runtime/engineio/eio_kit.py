@@ -11,10 +11,7 @@ from typing import Any
 
 import anyio
 from raw_ws_client import RawWsClient
-from websockets.client import ClientProtocol
 from websockets.frames import Close, Frame, Opcode
-from websockets.http11 import Response
-from websockets.uri import parse_uri
 
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors._trace import TraceEvent, TraceKind
@@ -82,13 +79,7 @@ class WsClient(RawWsClient):
     @classmethod
     @asynccontextmanager
     async def connect(cls, port: int, query: str) -> AsyncIterator[WsClient]:
-        protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/engine.io/?{query}"), max_size=None)
-        async with await anyio.connect_tcp("127.0.0.1", port) as stream:
-            client = cls(stream, protocol)
-            protocol.send_request(protocol.connect())
-            await client.flush()
-            response = await client.next_event()
-            assert isinstance(response, Response)
+        async with cls.opened(port, f"/engine.io/?{query}") as (client, response):
             assert response.status_code == 101
             yield client
 

@@ -14,10 +14,7 @@ from typing import Any
 import anyio
 import orjson
 from raw_ws_client import RawWsClient
-from websockets.client import ClientProtocol
 from websockets.frames import Frame
-from websockets.http11 import Response
-from websockets.uri import parse_uri
 
 from sioactor.runtime._server import ServerConfig, serve_asgi
 
@@ -145,18 +142,6 @@ async def raw_exchange(port: int, request: bytes) -> bytes:
 
 class WsClient(RawWsClient):
     """A minimal WebSocket client: websockets' sans-IO client protocol over an anyio TCP stream."""
-
-    @classmethod
-    @asynccontextmanager
-    async def connect(cls, port: int, path: str, **options: Any) -> AsyncIterator[tuple[WsClient, Response]]:
-        protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}{path}"), max_size=None, **options)
-        async with await anyio.connect_tcp("127.0.0.1", port) as stream:
-            client = cls(stream, protocol)
-            protocol.send_request(protocol.connect())
-            await client.flush()
-            response = await client.next_event()
-            assert isinstance(response, Response)
-            yield client, response
 
     async def next_frame(self) -> Frame:
         event = await self.next_event()

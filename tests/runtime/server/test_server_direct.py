@@ -52,7 +52,7 @@ def test_frame_headers_follow_rfc_6455_length_forms() -> None:
 async def test_direct_messages_echo_in_order_including_large_ones() -> None:
     app = DirectEcho()
     big = b"z" * 300_000
-    async with running(app) as port, WsClient.connect(port, "/") as (client, response):
+    async with running(app) as port, WsClient.opened(port, "/") as (client, response):
         assert response.status_code == 101
         for i in range(200):
             client.protocol.send_text(str(i).encode())
@@ -67,7 +67,7 @@ async def test_direct_messages_echo_in_order_including_large_ones() -> None:
 
 async def test_direct_server_close_completes_the_handshake() -> None:
     app = DirectEcho()
-    async with running(app) as port, WsClient.connect(port, "/") as (client, _):
+    async with running(app) as port, WsClient.opened(port, "/") as (client, _):
         client.protocol.send_text(b"close")
         await client.flush()
         frame = await client.next_frame()
@@ -83,7 +83,7 @@ async def test_direct_server_close_completes_the_handshake() -> None:
 
 async def test_direct_client_close_reaches_the_handler_once() -> None:
     app = DirectEcho()
-    async with running(app) as port, WsClient.connect(port, "/") as (client, _):
+    async with running(app) as port, WsClient.opened(port, "/") as (client, _):
         client.protocol.send_close(1000)
         await client.flush()
         with anyio.fail_after(5):

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_text_and_binary_messages_echo() -> None:
-    async with running(DemoApp()) as port, WsClient.connect(port, "/echo") as (client, response):
+    async with running(DemoApp()) as port, WsClient.opened(port, "/echo") as (client, response):
         assert response.status_code == 101
         client.protocol.send_text(b"hello")
         client.protocol.send_binary(b"\x00\x01\xff")
@@ -27,7 +27,7 @@ async def test_text_and_binary_messages_echo() -> None:
 
 
 async def test_a_burst_of_messages_echoes_in_order() -> None:
-    async with running(DemoApp()) as port, WsClient.connect(port, "/echo") as (client, _):
+    async with running(DemoApp()) as port, WsClient.opened(port, "/echo") as (client, _):
         for i in range(500):
             client.protocol.send_text(str(i).encode())
         await client.flush()
@@ -36,7 +36,7 @@ async def test_a_burst_of_messages_echoes_in_order() -> None:
 
 
 async def test_ping_is_answered_by_the_server() -> None:
-    async with running(DemoApp()) as port, WsClient.connect(port, "/echo") as (client, _):
+    async with running(DemoApp()) as port, WsClient.opened(port, "/echo") as (client, _):
         client.protocol.send_ping(b"are you there")
         await client.flush()
         frame = await client.next_frame()
@@ -45,7 +45,7 @@ async def test_ping_is_answered_by_the_server() -> None:
 
 async def test_an_oversized_message_is_refused_with_1009() -> None:
     app = DemoApp()
-    async with running(app, ws_max_message_size=1000) as port, WsClient.connect(port, "/echo") as (client, _):
+    async with running(app, ws_max_message_size=1000) as port, WsClient.opened(port, "/echo") as (client, _):
         client.protocol.send_binary(b"x" * 1001)
         await client.flush()
         frame = await client.next_frame()
@@ -57,7 +57,7 @@ async def test_an_oversized_message_is_refused_with_1009() -> None:
 
 async def test_client_close_reaches_the_app_and_is_answered() -> None:
     app = DemoApp()
-    async with running(app) as port, WsClient.connect(port, "/echo") as (client, _):
+    async with running(app) as port, WsClient.opened(port, "/echo") as (client, _):
         client.protocol.send_close(1000, "bye")
         await client.flush()
         frame = await client.next_frame()
@@ -67,7 +67,7 @@ async def test_client_close_reaches_the_app_and_is_answered() -> None:
 
 
 async def test_server_close_sends_the_apps_code_and_reason() -> None:
-    async with running(DemoApp()) as port, WsClient.connect(port, "/echo") as (client, _):
+    async with running(DemoApp()) as port, WsClient.opened(port, "/echo") as (client, _):
         client.protocol.send_text(b"close please")
         await client.flush()
         frame = await client.next_frame()
@@ -78,7 +78,7 @@ async def test_server_close_sends_the_apps_code_and_reason() -> None:
 async def test_a_client_dropping_tcp_is_a_1006_disconnect() -> None:
     app = DemoApp()
     async with running(app) as port:
-        async with WsClient.connect(port, "/echo") as (client, _):
+        async with WsClient.opened(port, "/echo") as (client, _):
             client.protocol.send_text(b"one")
             await client.flush()
             await client.next_frame()
@@ -100,7 +100,7 @@ async def test_close_before_accept_is_a_403() -> None:
 async def test_accept_sends_the_chosen_subprotocol_and_headers() -> None:
     async with (
         running(DemoApp()) as port,
-        WsClient.connect(port, "/subprotocol", subprotocols=["one", "two"]) as (client, response),
+        WsClient.opened(port, "/subprotocol", subprotocols=["one", "two"]) as (client, response),
     ):
         frame = await client.next_frame()
     assert response.headers["Sec-WebSocket-Protocol"] == "two"
