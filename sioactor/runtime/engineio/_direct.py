@@ -21,6 +21,8 @@ from sioactor.protocol.engineio import OutboxEntry, decode_packet
 from sioactor.runtime._server._direct import DirectOffer, DirectSocket
 from sioactor.runtime.engineio._http import Receive, Scope, Send
 from sioactor.runtime.engineio._websocket import (
+    NORMAL_CLOSE,
+    TOO_BIG_CLOSE,
     attach_or_refuse,
     batch_frames,
     open_or_refuse,
@@ -34,9 +36,6 @@ if TYPE_CHECKING:
 __all__ = ("DirectTransport", "handle_direct_websocket")
 
 logger = logging.getLogger("sioactor.engineio")
-
-_NORMAL = 1000
-_TOO_BIG = 1009
 
 
 async def handle_direct_websocket(
@@ -82,7 +81,7 @@ class DirectTransport:
         # Whether the session writes through this socket (direct open, or a completed upgrade).
         self.attached = False
         self.socket: DirectSocket | None = None
-        self.close_code = _NORMAL
+        self.close_code = NORMAL_CLOSE
         self.close_reason = ""
 
     # -- DirectHandler: called by the embedded server's reader task ----------------------------------------
@@ -139,11 +138,11 @@ class DirectTransport:
         if self.upgrading:
             self.upgrading = False
             if self.socket is not None:
-                self.socket.close(_NORMAL)
+                self.socket.close(NORMAL_CLOSE)
 
     def _too_big(self, data: str | bytes) -> None:
         # As Node's ws does: close 1009, and the session ends with a transport error.
-        self.close_code, self.close_reason = _TOO_BIG, "message too big"
+        self.close_code, self.close_reason = TOO_BIG_CLOSE, "message too big"
         size = len(data.encode() if isinstance(data, str) else data)
         limit = self.session.config.max_payload
         self.session.transport_error(f"message of {size} bytes exceeds max_payload {limit}")

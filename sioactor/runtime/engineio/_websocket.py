@@ -32,14 +32,23 @@ from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
 if TYPE_CHECKING:
     from sioactor.runtime.engineio._server import EngineServer
 
-__all__ = ("WebSocketRoute", "batch_frames", "handle_websocket", "refuse", "route_websocket", "too_big")
+__all__ = (
+    "NORMAL_CLOSE",
+    "TOO_BIG_CLOSE",
+    "WebSocketRoute",
+    "batch_frames",
+    "handle_websocket",
+    "refuse",
+    "route_websocket",
+    "too_big",
+)
 
 logger = logging.getLogger("sioactor.engineio")
 
 # Closing codes: 1000 normal, 1008 policy violation (refused before accept), 1009 message too big.
-_NORMAL = 1000
+NORMAL_CLOSE = 1000
 _REFUSED = 1008
-_TOO_BIG = 1009
+TOO_BIG_CLOSE = 1009
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +141,7 @@ async def _upgrade(server: EngineServer, found: EngineSession | None, receive: R
         upgraded = await _probe(session, receive, send)
     if not upgraded:
         session.upgrade_failed()
-        await _close(send, _NORMAL)
+        await _close(send, NORMAL_CLOSE)
         return
     await _serve(session, receive, send)
 
@@ -169,7 +178,7 @@ class _WsWriter:
         self._send = send
         self._gone = False
         self._scope: anyio.CancelScope | None = None
-        self.close_code = _NORMAL
+        self.close_code = NORMAL_CLOSE
         self.close_reason = ""
         self.done = anyio.Event()
 
@@ -225,7 +234,7 @@ async def _read_loop(writer: _WsWriter, receive: Receive) -> None:
             frame = message.get("bytes") or b""
         if too_big(frame, session.config.max_payload):
             # As Node's ws does: close 1009, and the session ends with a transport error.
-            writer.close_code, writer.close_reason = _TOO_BIG, "message too big"
+            writer.close_code, writer.close_reason = TOO_BIG_CLOSE, "message too big"
             size = len(frame.encode() if isinstance(frame, str) else frame)
             limit = session.config.max_payload
             session.transport_error(f"message of {size} bytes exceeds max_payload {limit}")
