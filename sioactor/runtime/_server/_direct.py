@@ -11,8 +11,9 @@ plain ASGI, so uvicorn, hypercorn and Starlette mounts keep working unchanged.
 Writing: ``write`` frames the messages (a server frame is unmasked, so its header is two to ten bytes) and
 sends them to the kernel at once with a non-blocking send: on asyncio through the connection's transport
 (``transport.write``, which buffers what the kernel refuses), on trio straight to the non-blocking socket.
-Only when the kernel buffer is full does a drain task start (trio), and it ends once the backlog is written. A
-caller that wants back-pressure checks ``buffered`` and awaits ``drained()``.
+Only when the kernel buffer is full does a drain task start (trio), and it ends once the backlog is written or
+the connection ends (``ByteSink.close``). A caller that wants back-pressure checks ``buffered`` and awaits
+``drained()``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import anyio
-from anyio.abc import SocketAttribute, SocketStream, TaskGroup
+from anyio.abc import SocketAttribute, SocketStream
+
+from ._tasks import Spawn
 
 __all__ = ("DIRECT_WEBSOCKET", "ByteSink", "DirectHandler", "DirectOffer", "DirectSocket", "frame_header")
 
@@ -120,16 +123,18 @@ class ByteSink(Protocol):
     def write_eof(self) -> None: ...
     def buffered(self) -> int: ...
     async def drained(self) -> None: ...
+    def close(self) -> None:
+        """The connection is over: stop writing what is still queued (the peer is gone or done)."""
 
 
-def make_sink(stream: SocketStream, task_group: TaskGroup) -> ByteSink:
+def make_sink(stream: SocketStream, spawn: Spawn) -> ByteSink:
     """The fastest non-blocking writer this backend allows for *stream*."""
     # anyio keeps the asyncio transport private; it is the only writer asyncio allows on that socket
     # (its loop refuses add_writer on a transport's fd), so the direct path writes through it.
     transport = getattr(stream, "_transport", None)
     if isinstance(transport, asyncio.WriteTransport):
         return _TransportSink(transport, stream)
-    return _SocketSink(stream.extra(SocketAttribute.raw_socket), task_group)
+    return _SocketSink(stream.extra(SocketAttribute.raw_socket), spawn)
 
 
 class _TransportSink:
@@ -154,6 +159,9 @@ class _TransportSink:
     def buffered(self) -> int:
         return self._transport.get_write_buffer_size()
 
+    def close(self) -> None:
+        self._eof = True  # the transport closes with the stream; nothing of its own to stop
+
     async def drained(self) -> None:
         # An empty send waits for the transport's resume_writing (its buffer below the low-water mark).
         if self.buffered() and not self._transport.is_closing():
@@ -166,11 +174,12 @@ class _TransportSink:
 class _SocketSink:
     """trio (and other non-asyncio backends): non-blocking ``send``; a drain task only while full."""
 
-    __slots__ = ("_backlog", "_broken", "_drained", "_eof", "_size", "_sock", "_task_group")
+    __slots__ = ("_backlog", "_broken", "_drain_scope", "_drained", "_eof", "_size", "_sock", "_spawn")
 
-    def __init__(self, sock: socket.socket, task_group: TaskGroup) -> None:
+    def __init__(self, sock: socket.socket, spawn: Spawn) -> None:
         self._sock = sock
-        self._task_group = task_group
+        self._spawn = spawn
+        self._drain_scope: anyio.CancelScope | None = None
         self._backlog: list[bytes] = []
         self._size = 0
         self._broken = False
@@ -188,7 +197,8 @@ class _SocketSink:
         if sent < len(data) and not self._broken:
             self._backlog.append(data[sent:])
             self._size = len(data) - sent
-            self._task_group.start_soon(self._drain)
+            self._drain_scope = anyio.CancelScope()  # made here, so a close() before the task runs stops it
+            self._spawn(self._drain, self._drain_scope)
 
     def write_eof(self) -> None:
         # After the backlog, if there is one: the drain task shuts the write side down once it is written.
@@ -221,19 +231,29 @@ class _SocketSink:
                 self._drained = anyio.Event()
             await self._drained.wait()
 
-    async def _drain(self) -> None:
+    def close(self) -> None:
+        self._broken = True
+        if self._drain_scope is not None:
+            self._drain_scope.cancel()
+
+    async def _drain(self, scope: anyio.CancelScope) -> None:
         try:
-            while self._backlog and not self._broken:
-                await anyio.wait_writable(self._sock)
-                data = b"".join(self._backlog)
-                sent = self._send(data)
-                self._backlog = [data[sent:]] if sent < len(data) else []
-                self._size = len(data) - sent
-            if self._eof and not self._broken:
-                self._shutdown()
+            with scope:
+                await self._drain_backlog()
         finally:
+            self._drain_scope = None
             if self._broken:
                 self._backlog, self._size = [], 0
             if self._drained is not None:
                 self._drained.set()
                 self._drained = None
+
+    async def _drain_backlog(self) -> None:
+        while self._backlog and not self._broken:
+            await anyio.wait_writable(self._sock)
+            data = b"".join(self._backlog)
+            sent = self._send(data)
+            self._backlog = [data[sent:]] if sent < len(data) else []
+            self._size = len(data) - sent
+        if self._eof and not self._broken:
+            self._shutdown()

@@ -20,6 +20,7 @@ from ._config import ServerConfig
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
 from ._response import CONTINUE, ResponseEncoder
 from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade
+from ._tasks import Spawn
 from ._types import ASGIApp, Message, Scope
 from ._websocket import WebSocketConnection
 from ._writer import make_writer
@@ -42,9 +43,10 @@ class HttpConnection:
     """Serve requests on one TCP connection until it closes, errs, idles out or upgrades."""
 
     def __init__(
-        self, stream: SocketStream, app: ASGIApp, config: ServerConfig, info: ConnectionInfo
+        self, stream: SocketStream, app: ASGIApp, config: ServerConfig, info: ConnectionInfo, spawn: Spawn
     ) -> None:
         self._stream = stream
+        self._spawn = spawn
         self._app = app
         self._config = config
         self._info = info
@@ -70,7 +72,7 @@ class HttpConnection:
             if is_websocket_upgrade(request):
                 scope = build_scope(request, self._info, websocket=True)
                 trailing = self._parser.take_trailing()
-                return WebSocketConnection(self._stream, self._config, request, trailing, scope)
+                return WebSocketConnection(self._stream, self._config, request, trailing, scope, self._spawn)
             if not await self._serve(request):
                 return None
         return None

@@ -1,4 +1,4 @@
-"""`serve_asgi`: the listener, the accept loops, one task per connection, lifespan around it all."""
+"""`serve_asgi`: the listener, accept loops, one task per connection (`_tasks`), lifespan around it all."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 from typing import Any, cast
 
 import anyio
-from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskGroup, TaskStatus
+from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
 
 from ._aio_stream import adopt
 from ._config import ServerConfig
@@ -16,6 +16,7 @@ from ._gc import tuned_gc
 from ._http import HttpConnection
 from ._lifespan import lifespan
 from ._scope import ConnectionInfo
+from ._tasks import Spawn, connection_tasks
 from ._types import ASGIApp
 
 logger = logging.getLogger("sioactor.server")
@@ -59,15 +60,15 @@ async def _listen(
     listener = await anyio.create_tcp_listener(
         local_host=config.host, local_port=config.port, backlog=config.backlog
     )
-    async with listener, anyio.create_task_group() as connections:
+    async with listener, connection_tasks() as spawn, anyio.create_task_group() as accepting:
         task_status.started(int(listener.extra(SocketAttribute.local_port)))
         for one in listener.listeners:
             # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
-            connections.start_soon(_accept_loop, cast(SocketListener, one), app, config, state, connections)
+            accepting.start_soon(_accept_loop, cast(SocketListener, one), app, config, state, spawn)
 
 
 async def _accept_loop(
-    listener: SocketListener, app: ASGIApp, config: ServerConfig, state: dict[str, Any], tg: TaskGroup
+    listener: SocketListener, app: ASGIApp, config: ServerConfig, state: dict[str, Any], spawn: Spawn
 ) -> None:
     while True:
         try:
@@ -78,11 +79,11 @@ async def _accept_loop(
             logger.warning("accept failed (%s); retrying shortly", exc)
             await anyio.sleep(0.1)
             continue
-        tg.start_soon(_serve_connection, stream, app, config, state)
+        spawn(_serve_connection, stream, app, config, state, spawn)
 
 
 async def _serve_connection(
-    stream: SocketStream, app: ASGIApp, config: ServerConfig, state: dict[str, Any]
+    stream: SocketStream, app: ASGIApp, config: ServerConfig, state: dict[str, Any], spawn: Spawn
 ) -> None:
     stream = adopt(stream, config.max_body_buffer)
     async with stream:
@@ -93,7 +94,7 @@ async def _serve_connection(
                 root_path=config.root_path,
                 state=state,
             )
-            await HttpConnection(stream, app, config, info).run()
+            await HttpConnection(stream, app, config, info, spawn).run()
         except Exception:
             # One connection's failure is logged and closes that connection only.
             logger.exception("connection failed")

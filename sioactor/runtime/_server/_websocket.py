@@ -28,6 +28,7 @@ from websockets.server import ServerProtocol
 from ._config import ServerConfig
 from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, make_sink
 from ._parser import Request
+from ._tasks import Spawn
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
 
 logger = logging.getLogger("sioactor.server")
@@ -41,9 +42,16 @@ class WebSocketConnection:
     """Run the app's ``websocket`` scope on *stream*, from handshake to TCP close."""
 
     def __init__(
-        self, stream: SocketStream, config: ServerConfig, request: Request, trailing: bytes, scope: Scope
+        self,
+        stream: SocketStream,
+        config: ServerConfig,
+        request: Request,
+        trailing: bytes,
+        scope: Scope,
+        spawn: Spawn,
     ) -> None:
         self._stream = stream
+        self._spawn = spawn
         self._config = config
         # Both are let go once used: an idle connection keeps neither (~2 KB with their headers).
         self._request: Request | None = request
@@ -74,42 +82,59 @@ class WebSocketConnection:
         self._eof_sent = False
         self._close_deadline = math.inf
         self._read_scope: anyio.CancelScope | None = None
-        self._task_group: anyio.abc.TaskGroup | None = None
+        self._writer_running = False
+        self._writer_done: anyio.Event | None = None
         self._direct: DirectHandler | None = None
         self._direct_socket: DirectSocket | None = None
         self._out_sink: ByteSink | None = None
 
     async def run(self, app: ASGIApp) -> None:
-        """Handshake, then read until the connection closes; returns once the app has returned."""
-        async with anyio.create_task_group() as tg:
-            self._task_group = tg
-            scope, self._scope = self._scope, None
-            assert scope is not None, "run() is called once"
-            scope["extensions"] = {**scope.get("extensions", {}), DIRECT_WEBSOCKET: self}
-            tg.start_soon(self._run_app, app, scope)
-            del scope
+        """Handshake, then read until the connection closes; returns once the app has returned.
+
+        The app (and, for plain ASGI, the writer) run in tasks of their own, spawned beside this one rather
+        than in a task group of the connection's: a task group would cost an idle connection ~1 KB for as
+        long as it is open. Server shutdown cancels them all; this method waits for them otherwise.
+        """
+        scope, self._scope = self._scope, None
+        assert scope is not None, "run() is called once"
+        scope["extensions"] = {**scope.get("extensions", {}), DIRECT_WEBSOCKET: self}
+        self._spawn(self._run_app, app, scope)
+        del scope
+        try:
             if not self._decided:
                 self._decided_wake = anyio.Event()
                 await self._decided_wake.wait()
             if self._direct is None:
-                tg.start_soon(self._write_loop)
+                self._writer_running = True
+                self._spawn(self._write_loop)
             if self._protocol is not None:
                 await self._read_loop(self._protocol)
             self._disconnect(self._close_code())
             if not self._app_returned:
                 self._app_done = anyio.Event()
                 await self._app_done.wait()
-            self._writer_stop = True
-            self._out_wake = _wake(self._out_wake)
-            if self._direct is not None:
-                tg.cancel_scope.cancel()  # a drain task still writing to a peer that is gone
+            self._stop_writer()
+            if self._writer_running:
+                # What the app queued last (its close frame) goes out before the socket closes, within
+                # the close timeout: a peer that stopped reading cannot hold the connection open.
+                self._writer_done = anyio.Event()
+                with anyio.move_on_after(self._config.ws_close_timeout):
+                    await self._writer_done.wait()
+        finally:
+            self._stop_writer()
+            if self._out_sink is not None:
+                self._out_sink.close()  # a drain task still writing to a peer that is gone
+
+    def _stop_writer(self) -> None:
+        self._writer_stop = True
+        self._out_wake = _wake(self._out_wake)
 
     def accept(self, handler: DirectHandler) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
         *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``)."""
-        if self._decided or self._task_group is None:
+        if self._decided:
             raise RuntimeError("direct accept after the handshake was decided")
-        sink = make_sink(self._stream, self._task_group)
+        sink = make_sink(self._stream, self._spawn)
         self._direct_socket = DirectSocket(sink, self._close, self._config.ws_write_buffer)
         self._direct = handler
         self._out_sink = sink
@@ -349,16 +374,20 @@ class WebSocketConnection:
             self._out_wake = _wake(self._out_wake)
 
     async def _write_loop(self) -> None:
-        while True:
-            if not self._out:
-                if self._writer_stop:
-                    return
-                self._out_wake = anyio.Event()
-                await self._out_wake.wait()
-                continue
-            chunks, self._out, self._out_size = self._out, [], 0
-            self._out_drained = _wake(self._out_drained)
-            await self._write(chunks)
+        try:
+            while True:
+                if not self._out:
+                    if self._writer_stop:
+                        return
+                    self._out_wake = anyio.Event()
+                    await self._out_wake.wait()
+                    continue
+                chunks, self._out, self._out_size = self._out, [], 0
+                self._out_drained = _wake(self._out_drained)
+                await self._write(chunks)
+        finally:
+            self._writer_running = False
+            self._writer_done = _wake(self._writer_done)
 
     async def _write(self, chunks: list[bytes]) -> None:
         if self._eof_sent:
