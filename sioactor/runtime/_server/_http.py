@@ -53,19 +53,19 @@ class HttpConnection:
         self._parser = RequestParser(config.max_header_size)
         self._writer = make_writer(stream)
 
-    async def run(self) -> None:
-        """Serve until the connection is done; never raises for the peer's mistakes."""
+    async def run(self) -> WebSocketConnection | None:
+        """Serve requests until the connection is done or upgrades; never raises for the peer's mistakes.
+
+        Returns the WebSocket the connection upgraded to, for the caller to run: only it lives on, so an idle
+        WebSocket keeps neither this object, its parser nor this frame.
+        """
         try:
-            upgrade = await self._serve_requests()
+            return await self._serve_requests()
         except HttpError as exc:
             # Raised only while waiting for a head, so no response of this cycle has started.
             logger.debug("bad request: %s", exc)
             await self._write(error_response(exc.status))
-            return
-        if upgrade is not None:
-            # Only the WebSocket lives on: the parser, the request and this frame's locals are let go.
-            del self._parser, self._writer
-            await upgrade.run(self._app)
+            return None
 
     async def _serve_requests(self) -> WebSocketConnection | None:
         while (request := await self._next_request()) is not None:

@@ -94,7 +94,9 @@ async def _serve_connection(
                 root_path=config.root_path,
                 state=state,
             )
-            await HttpConnection(stream, app, config, info, spawn).run()
+            upgrade = await HttpConnection(stream, app, config, info, spawn).run()
+            if upgrade is not None:
+                await upgrade.run(app)
         except Exception:
             # One connection's failure is logged and closes that connection only.
             logger.exception("connection failed")

@@ -5,6 +5,7 @@ the ``Supervisor`` its actors (namespaces, room registries, sockets) run under w
 from __future__ import annotations
 
 import base64
+import inspect
 import logging
 import os
 from collections.abc import Callable, Coroutine, Sequence
@@ -46,6 +47,9 @@ __all__ = ("SocketIo",)
 logger = logging.getLogger("sioactor.socketio")
 
 _CONFIG_FIELDS = frozenset(f.name for f in fields(SocketIoConfig))
+# Bounds the shared event handlers (``SocketIo.event_handler``); past it the table starts over.
+_MAX_SHARED_HANDLERS = 4096
+EventHandler = tuple[CompiledHandler, bool]
 
 
 @final
@@ -74,6 +78,7 @@ class SocketIo:
         self.listener: EngineListener = SocketIoListener(self)
         self.engine = EngineServer(engine_config(self.config), self.listener, tracer=self.tracer)
         self._specs: dict[str, NamespaceSpec] = {}
+        self._event_handlers: dict[tuple[Handler, bool], EventHandler] = {}
         self._namespaces: dict[str, Namespace] = {}
         self._task_group: TaskGroup | None = None
         self._supervisor: Supervisor | None = None
@@ -334,6 +339,24 @@ class SocketIo:
     def compile(self, fn: Handler, kind: HandlerKind) -> CompiledHandler:
         """Compile handler *fn* for *kind*, checking ``State[T]`` against this server's state objects."""
         return compile_handler(fn, kind=kind, state_types=tuple(self.state))
+
+    def event_handler(self, fn: Handler, concurrent: bool) -> EventHandler:
+        """The compiled event handler *fn* as a socket's handler table holds it, with its ``concurrent`` flag.
+
+        Shared by every socket that registers the same module-level function: a connect handler registering
+        ten of them would otherwise give each connection ten compiled handlers and ten tuples (~1.4 KB an
+        idle connection keeps). A closure is a new function per connection and is compiled each time (its
+        plan, the costly part, is cached by code in ``compile_handler``).
+        """
+        shareable = inspect.isfunction(fn) and fn.__closure__ is None
+        entry = self._event_handlers.get((fn, concurrent)) if shareable else None
+        if entry is None:
+            entry = (self.compile(fn, "event"), concurrent)
+            if shareable:
+                if len(self._event_handlers) >= _MAX_SHARED_HANDLERS:
+                    self._event_handlers.clear()
+                self._event_handlers[fn, concurrent] = entry
+        return entry
 
     def new_sid(self) -> str:
         """A fresh socket id: 20 URL-safe base64 characters, as Node's."""

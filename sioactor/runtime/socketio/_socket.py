@@ -167,7 +167,7 @@ class Socket:
         """
 
         def register(fn: Handler) -> Handler:
-            self._handlers[event] = (self._ns.io.compile(fn, "event"), concurrent)
+            self._handlers[event] = self._ns.io.event_handler(fn, concurrent)
             return fn
 
         if handler is None:
@@ -177,7 +177,7 @@ class Socket:
 
     def on_fallback(self, handler: Handler, *, concurrent: bool = False) -> None:
         """Handle every event that has no handler of its own (the last registered fallback wins)."""
-        self._fallback = (self._ns.io.compile(handler, "event"), concurrent)
+        self._fallback = self._ns.io.event_handler(handler, concurrent)
 
     def on_disconnect(self, handler: Handler) -> None:
         """Call *handler* when the socket disconnects, for whatever reason (``DisconnectReason`` extractor).

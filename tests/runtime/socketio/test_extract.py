@@ -348,6 +348,31 @@ async def test_a_handler_defined_per_connection_is_planned_once_and_calls_its_ow
     assert await call(second, event="chat", args=["yo"]) == "b:chat:yo"
 
 
+async def _module_level_echo(msg: Data[str]) -> str:
+    return msg
+
+
+def test_a_module_level_handler_is_compiled_once_per_server_and_a_closure_per_registration() -> None:
+    from sioactor import SocketIo
+
+    io = SocketIo()
+    shared = io.event_handler(_module_level_echo, False)
+    assert io.event_handler(_module_level_echo, False) is shared  # every socket holds the same entry
+    concurrent = io.event_handler(_module_level_echo, True)
+    assert concurrent[1] is True
+    assert shared[1] is False
+    assert io.event_handler(_module_level_echo, True) is concurrent
+
+    def per_connection(tag: str) -> tuple[CompiledHandler, bool]:
+        async def handler(msg: Data[str]) -> str:
+            return f"{tag}:{msg}"
+
+        return io.event_handler(handler, False)
+
+    first, second = per_connection("a"), per_connection("b")
+    assert first[0].fn is not second[0].fn  # each closure keeps its own captured values
+
+
 # --- signature errors -----------------------------------------------------------------------------------
 
 
