@@ -11,7 +11,12 @@ read, about 30 us of kernel time per one-message read. Reading into one buffer p
 connection (asyncio calls ``get_buffer``, ``recv_into`` and ``buffer_updated`` back to back, so no two
 reads overlap), costs one ``recv`` and a copy of the bytes that came.
 
-`adopt` moves an accepted connection's transport to `_ReadAhead`, a protocol that buffers what arrives
+`accept_on_loop` accepts with the loop's own server (``loop.create_server`` on the listening socket): it
+accepts a backlog of connections per readiness and builds each transport straight onto a `_ReadAhead`,
+where anyio's ``accept`` costs each connection a checkpoint (a loop iteration), a cancel scope, a reader
+registered and removed, an awaited ``connect_accepted_socket`` and a protocol thrown away at once.
+
+`adopt` moves an already accepted connection's transport to `_ReadAhead`, a protocol that buffers what arrives
 (pausing only past ``limit`` bytes, the back-pressure bound) and wakes a future that exists only while a
 ``receive`` waits; writes wait the same way, only while the transport is above its high-water mark.
 anyio keeps the transport and protocol private, so everything that relies on them is in this module:
@@ -24,12 +29,48 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 
 import anyio
 from anyio.abc import SocketStream
 from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 
-__all__ = ("adopt", "receive_by")
+__all__ = ("accept_on_loop", "addresses", "adopt", "receive_by", "running_asyncio")
+
+
+def running_asyncio() -> bool:
+    """Tell if an asyncio loop runs this thread (``accept_on_loop`` is for it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def accept_on_loop(
+    sock: socket.socket, limit: int, backlog: int, on_stream: Callable[[SocketStream], None]
+) -> None:
+    """Accept connections on the listening *sock* until cancelled, handing each to *on_stream* (which must
+    not block) as a read-ahead stream buffering up to *limit* bytes. asyncio only.
+
+    The loop's server also keeps going through a shortage of file descriptors (it stops accepting for a
+    second and logs), and sets ``TCP_NODELAY`` on each connection, as anyio's listener does.
+    """
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _ReadAhead(None, limit, on_stream), sock=sock, backlog=backlog)
+    try:
+        await anyio.sleep_forever()
+    finally:
+        server.close()  # stops accepting and closes the listening socket; connections are not touched
+
+
+def addresses(stream: SocketStream) -> tuple[object, object] | None:
+    """(peer, local) socket addresses of a read-ahead stream, from what its transport already holds;
+    ``None`` for another stream (anyio's ``extra`` builds its whole attribute table on each call)."""
+    if isinstance(stream, _ReadAheadStream):
+        transport = stream._transport
+        return transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+    return None
 
 
 def adopt(stream: SocketStream, limit: int) -> SocketStream:
@@ -68,6 +109,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
 
     __slots__ = (
         "_limit",
+        "_on_open",
         "_transport",
         "chunks",
         "eof",
@@ -80,9 +122,16 @@ class _ReadAhead(asyncio.BufferedProtocol):
         "writer",
     )
 
-    def __init__(self, transport: asyncio.Transport, limit: int) -> None:
-        self._transport = transport
+    def __init__(
+        self,
+        transport: asyncio.Transport | None,
+        limit: int,
+        on_open: Callable[[SocketStream], None] | None = None,
+    ) -> None:
+        # None until connection_made when the loop's server builds the transport onto this protocol.
+        self._transport: asyncio.Transport = transport  # type: ignore[assignment]
         self._limit = limit
+        self._on_open = on_open
         self.chunks: list[bytes] = []
         self.size = 0
         self.paused = False
@@ -92,6 +141,13 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.reader: asyncio.Future[None] | None = None
         self.write_paused = False
         self.writer: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        on_open, self._on_open = self._on_open, None
+        if on_open is not None:  # accepted by the loop's server (accept_on_loop)
+            assert isinstance(transport, asyncio.Transport)
+            self._transport = transport
+            on_open(_ReadAheadStream(transport, self))
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return _read_buffer.view

@@ -10,7 +10,7 @@ from typing import Any, cast
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
 
-from ._aio_stream import adopt
+from ._aio_stream import accept_on_loop, addresses, adopt, running_asyncio
 from ._config import ServerConfig
 from ._gc import tuned_gc
 from ._http import HttpConnection
@@ -70,6 +70,13 @@ async def _listen(
 async def _accept_loop(
     listener: SocketListener, app: ASGIApp, config: ServerConfig, state: dict[str, Any], spawn: Spawn
 ) -> None:
+    def serve(stream: SocketStream) -> None:
+        spawn(_serve_connection, stream, app, config, state, spawn)
+
+    if running_asyncio():
+        raw = listener.extra(SocketAttribute.raw_socket)
+        await accept_on_loop(raw, config.max_body_buffer, config.backlog, serve)
+        return
     while True:
         try:
             stream = await listener.accept()
@@ -79,18 +86,21 @@ async def _accept_loop(
             logger.warning("accept failed (%s); retrying shortly", exc)
             await anyio.sleep(0.1)
             continue
-        spawn(_serve_connection, stream, app, config, state, spawn)
+        serve(adopt(stream, config.max_body_buffer))
 
 
 async def _serve_connection(
     stream: SocketStream, app: ASGIApp, config: ServerConfig, state: dict[str, Any], spawn: Spawn
 ) -> None:
-    stream = adopt(stream, config.max_body_buffer)
     async with stream:
         try:
+            peer, local = addresses(stream) or (
+                stream.extra(SocketAttribute.remote_address, None),
+                stream.extra(SocketAttribute.local_address, None),
+            )
             info = ConnectionInfo(
-                client=_address(stream, SocketAttribute.remote_address),
-                server=_address(stream, SocketAttribute.local_address),
+                client=_address(peer),
+                server=_address(local),
                 root_path=config.root_path,
                 state=state,
             )
@@ -102,8 +112,7 @@ async def _serve_connection(
             logger.exception("connection failed")
 
 
-def _address(stream: SocketStream, attribute: Any) -> tuple[str, int] | None:
-    address = stream.extra(attribute, None)
+def _address(address: object) -> tuple[str, int] | None:
     if isinstance(address, tuple):
         return str(address[0]), int(address[1])
     return None

@@ -30,6 +30,7 @@ from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, ma
 from ._parser import Request
 from ._tasks import Spawn
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
+from ._ws_handshake import switching_protocols
 
 logger = logging.getLogger("sioactor.server")
 
@@ -255,21 +256,32 @@ class WebSocketConnection:
             raise RuntimeError("websocket.accept after the handshake was decided")
         request, self._request = self._request, None
         assert request is not None, "the handshake is decided once"
+        subprotocol = message.get("subprotocol")
+        extra = [(bytes(name), bytes(value)) for name, value in message.get("headers", ())]
+        answer = switching_protocols(request, subprotocol, extra)
+        if answer is None:  # not a plain valid handshake: websockets answers it (an error, or a rare 101)
+            answer = self._answer_by_websockets(request, subprotocol, extra)
+        if answer is not None:
+            self._protocol = ServerProtocol(state=State.OPEN, max_size=self._config.ws_max_message_size)
+            self._queue([answer])
+        self._decide()
+
+    def _answer_by_websockets(
+        self, request: Request, subprotocol: str | None, extra: list[tuple[bytes, bytes]]
+    ) -> bytes | None:
+        """websockets' answer to *request*: the 101 bytes, or ``None`` once its refusal is queued."""
         headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers)
         target = request.target.decode("latin-1")
         response = ServerProtocol().accept(WsRequest(path=target, headers=headers))
-        if response.status_code == 101:
-            subprotocol = message.get("subprotocol")
-            if subprotocol:
-                response.headers["Sec-WebSocket-Protocol"] = subprotocol
-            for name, value in message.get("headers", ()):
-                response.headers[bytes(name).decode("latin-1")] = bytes(value).decode("latin-1")
-            self._protocol = ServerProtocol(state=State.OPEN, max_size=self._config.ws_max_message_size)
-            self._queue([response.serialize()])
-        else:
+        if response.status_code != 101:
             self._queue([response.serialize(), b""])
             self._disconnect(1006)
-        self._decide()
+            return None
+        if subprotocol:
+            response.headers["Sec-WebSocket-Protocol"] = subprotocol
+        for name, value in extra:
+            response.headers[name.decode("latin-1")] = value.decode("latin-1")
+        return response.serialize()
 
     def _decide(self) -> None:
         self._decided = True
