@@ -85,15 +85,23 @@ class Outbox:
                 self._ready = None
         return True
 
-    async def wait_while(self, watch: Callable[[], Awaitable[object]]) -> bool:
+    async def wait_while(
+        self,
+        watch: Callable[[], Awaitable[object]],
+        outside_tasks: Callable[[Callable[[], None]], object] | None = None,
+    ) -> bool:
         """Run *watch* until an entry is queued or the outbox closes (True), unless it returns first (False).
 
-        A long-poll waits this way for its client to leave: one cancel scope instead of a second task.
+        A long-poll waits this way for its client to leave: one cancel scope instead of a second task. The
+        scope is cancelled through *outside_tasks* when given (the scheduler's, see
+        ``EngineScheduler.outside_tasks``): anyio's asyncio ``CancelScope.cancel`` formats ``repr()`` of the
+        calling task into its reason, ~15 us that a put from a task would pay on every polling message.
         """
         if self._entries or self.closed:
             return True
         with anyio.CancelScope() as scope:
-            self._ready = scope.cancel
+            cancel = scope.cancel
+            self._ready = cancel if outside_tasks is None else lambda: outside_tasks(cancel)
             try:
                 await watch()
             finally:

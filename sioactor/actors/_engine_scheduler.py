@@ -121,6 +121,14 @@ class EngineScheduler:
             session.scheduled_at = math.inf
             self._stale += 1
 
+    def outside_tasks(self, call: Callable[[], None]) -> None:
+        """Run *call* from the event loop outside any task (asyncio's ``call_soon``), or now on a backend
+        without one. For calls that cost more from inside a task (anyio's asyncio ``CancelScope.cancel``)."""
+        if self._soon is None:
+            call()
+        else:
+            self._soon(call)
+
     def start_soon(self, wait: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run *wait* in a short-lived task of the scheduler's (a write or a close that must wait)."""
         if self._task_group is None:

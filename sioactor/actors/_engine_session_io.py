@@ -82,7 +82,7 @@ class SessionWriting:
         try:
             if self.machine.polls_get_noop:
                 return [NOOP]
-            if watch is not None and not await self._outbox.wait_while(watch):
+            if watch is not None and not await self._outbox.wait_while(watch, self._scheduler.outside_tasks):
                 return None
             return await self._take_batch(polling=True)
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio
 import pytest
 
@@ -98,3 +100,31 @@ async def test_wait_while_is_cut_short_by_a_put_and_reports_a_watch_that_ends_fi
         assert await outbox.wait_while(client_gone) is False
         outbox.close()
         assert await outbox.wait_while(watch_forever) is True  # closed: nothing to wait for
+
+
+async def test_wait_while_cancels_its_watch_through_the_given_outside_tasks_call() -> None:
+    outbox = Outbox(CLOSE)
+    watching = anyio.Event()
+    deferred: list[Callable[[], None]] = []
+    run_deferred = anyio.Event()
+
+    def outside_tasks(call: Callable[[], None]) -> None:
+        deferred.append(call)
+        run_deferred.set()
+
+    async def watch_forever() -> None:
+        watching.set()
+        await anyio.sleep_forever()
+
+    async def put_then_run_the_deferred_cancel() -> None:
+        await watching.wait()
+        outbox.put("a")
+        assert len(deferred) == 1  # the put did not cancel by itself
+        await run_deferred.wait()
+        deferred.pop()()
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(put_then_run_the_deferred_cancel)
+            assert await outbox.wait_while(watch_forever, outside_tasks) is True
+    assert outbox.take(first_only=False) == ["a"]
