@@ -62,11 +62,17 @@ class SessionWriting:
         def expired(self) -> bool: ...
         def _mark_drained(self) -> None: ...
 
-    async def poll(self, watch: Callable[[], Awaitable[object]] | None = None) -> list[OutboxEntry] | None:
+    async def poll(
+        self,
+        watch: Callable[[], Awaitable[object]] | None = None,
+        on_gone: Callable[[Callable[[], None]], Callable[[], None]] | None = None,
+    ) -> list[OutboxEntry] | None:
         """Serve one long-poll GET: wait for queued entries and take them all.
 
-        *watch*, if given, runs while the poll waits and returns when the client has gone (an ASGI
-        ``receive`` answering ``http.disconnect``); the poll then answers ``None`` and takes nothing.
+        How the poll learns that its client left while it waits, if it does: *on_gone* registers a callback
+        for it and returns its cancel (the embedded server's connection can); else *watch*, if given, runs
+        while the poll waits and returns when the client has gone (an ASGI ``receive`` answering
+        ``http.disconnect``). The poll then answers ``None`` and takes nothing.
 
         Raises:
             PollRefused: the session is closed or upgraded, or another GET is pending (which closes the
@@ -82,7 +88,12 @@ class SessionWriting:
         try:
             if self.machine.polls_get_noop:
                 return [NOOP]
-            if watch is not None and not await self._outbox.wait_while(watch, self._scheduler.outside_tasks):
+            if on_gone is not None:
+                if not await self._outbox.wait_unless_gone(on_gone):
+                    return None
+            elif watch is not None and not await self._outbox.wait_while(
+                watch, self._scheduler.outside_tasks
+            ):
                 return None
             return await self._take_batch(polling=True)
         finally:

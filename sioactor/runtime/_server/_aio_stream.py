@@ -35,7 +35,15 @@ import anyio
 from anyio.abc import SocketStream
 from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 
-__all__ = ("accept_on_loop", "addresses", "adopt", "receive_by", "running_asyncio")
+__all__ = (
+    "accept_on_loop",
+    "addresses",
+    "adopt",
+    "can_watch_gone",
+    "receive_by",
+    "running_asyncio",
+    "watch_gone",
+)
 
 
 def running_asyncio() -> bool:
@@ -71,6 +79,29 @@ def addresses(stream: SocketStream) -> tuple[object, object] | None:
         transport = stream._transport
         return transport.get_extra_info("peername"), transport.get_extra_info("sockname")
     return None
+
+
+def can_watch_gone(stream: SocketStream) -> bool:
+    """Tell if `watch_gone` works on *stream*."""
+    return isinstance(stream, _ReadAheadStream)
+
+
+def watch_gone(stream: SocketStream, callback: Callable[[], None]) -> Callable[[], None] | None:
+    """Call *callback* once the peer of a read-ahead *stream* closes or the connection is lost (at once if
+    it already has), with nobody reading; returns the function that stops watching. ``None`` for another
+    stream, which can only learn of it by reading."""
+    if not isinstance(stream, _ReadAheadStream):
+        return None
+    protocol = stream._protocol
+    if protocol.eof or protocol.lost:
+        callback()
+        return _nothing
+    protocol.gone = callback
+    return protocol.forget_gone
+
+
+def _nothing() -> None:
+    pass
 
 
 def adopt(stream: SocketStream, limit: int) -> SocketStream:
@@ -114,6 +145,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
         "chunks",
         "eof",
         "exception",
+        "gone",
         "lost",
         "paused",
         "reader",
@@ -138,6 +170,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.eof = False
         self.lost = False
         self.exception: BaseException | None = None
+        self.gone: Callable[[], None] | None = None  # see watch_gone
         self.reader: asyncio.Future[None] | None = None
         self.write_paused = False
         self.writer: asyncio.Future[None] | None = None
@@ -167,6 +200,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
     def eof_received(self) -> bool:
         self.eof = True
         self._wake_reader()
+        self._call_gone()
         return True  # keep the write side open: a half-closed client still gets its response
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -174,6 +208,15 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.exception = exc
         self._wake_reader()
         self.resume_writing()
+        self._call_gone()
+
+    def _call_gone(self) -> None:
+        gone, self.gone = self.gone, None
+        if gone is not None:
+            gone()
+
+    def forget_gone(self) -> None:
+        self.gone = None
 
     def pause_writing(self) -> None:
         self.write_paused = True

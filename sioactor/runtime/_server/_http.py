@@ -10,13 +10,15 @@ task group or event of its own (each cost tens of microseconds: a polling echo i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 
 import anyio
 from anyio.abc import SocketStream
 
-from ._aio_stream import receive_by
+from ._aio_stream import can_watch_gone, receive_by, watch_gone
 from ._config import ServerConfig
+from ._direct_http import DIRECT_HTTP
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
 from ._response import CONTINUE, ResponseEncoder
 from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade
@@ -101,7 +103,9 @@ class HttpConnection:
     async def _serve(self, request: Request) -> bool:
         """Run the app for one request; tell if the connection may serve another."""
         cycle = _RequestCycle(self, request)
-        await cycle.run_app(build_scope(request, self._info, websocket=False))
+        scope = build_scope(request, self._info, websocket=False)
+        scope["extensions"] = {DIRECT_HTTP: cycle}
+        await cycle.run_app(scope)
         if cycle.disconnected or not cycle.reusable:
             return False
         try:
@@ -139,6 +143,7 @@ class _RequestCycle:
         "_continue_due",
         "_encoder",
         "_final_sent",
+        "_forget_gone",
         "_headers",
         "_park",
         "_parser",
@@ -163,6 +168,7 @@ class _RequestCycle:
         self._started = False
         self._response_done = False
         self._park: anyio.CancelScope | None = None
+        self._forget_gone: Callable[[], None] | None = None
 
     @property
     def reusable(self) -> bool:
@@ -251,12 +257,46 @@ class _RequestCycle:
         if out and not self.disconnected and not await self._conn._write(out):
             self.disconnected = True
 
+    # The sioactor.direct_http extension (see _direct_http.py) ------------------------------------------
+
+    @property
+    def watches_gone(self) -> bool:
+        return can_watch_gone(self._conn._stream)
+
+    def on_gone(self, callback: Callable[[], None]) -> Callable[[], None]:
+        def gone() -> None:
+            self.disconnected = True
+            callback()
+
+        forget = watch_gone(self._conn._stream, gone)
+        if forget is None:
+            raise RuntimeError("on_gone needs a connection that watches_gone")
+        self._forget_gone = forget
+        return forget
+
+    async def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if self._status is not None:
+            raise RuntimeError("direct respond after the response started")
+        self._status = status
+        self._started = self._response_done = True
+        if self._forget_gone is not None:
+            self._forget_gone()  # the connection's end is the reader's business again
+            self._forget_gone = None
+        if self._park is not None:
+            self._park.cancel()
+        out = self._encoder.whole(status, headers, body)
+        if not self.disconnected and not await self._conn._write(out):
+            self.disconnected = True
+
     async def run_app(self, scope: Scope) -> None:
         """Run the app; answer 500 if it fails (or returns) before responding, else cut the connection."""
         try:
             await self._conn._app(scope, self.receive, self.send)
         except Exception:
             logger.exception("ASGI app failed on %s %s", scope.get("method"), scope.get("path"))
+        if self._forget_gone is not None:
+            self._forget_gone()
+            self._forget_gone = None
         if not self._started:
             self._started = True
             await self._conn._write(error_response(self._bad_body or 500))

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from sioactor.protocol._errors import PayloadTooLarge
+from sioactor.runtime._server._direct_http import DIRECT_HTTP, DirectHttp
 from sioactor.runtime.engineio._config import CorsConfig
 
 __all__ = (
@@ -18,6 +19,7 @@ __all__ = (
     "EngineError",
     "Headers",
     "Receive",
+    "Responder",
     "Scope",
     "Send",
     "cors_headers",
@@ -117,13 +119,43 @@ async def respond(
     await send({"type": "http.response.body", "body": body})
 
 
+class Responder:
+    """How the engine answers one request: a whole response at a time, through the embedded server's
+    ``sioactor.direct_http`` extension when the scope offers it (see ``_server/_direct_http.py``), else
+    through ASGI ``send``.
+
+    The direct path sends the headers unchecked, which holds for what the engine sends: constants, values
+    of the request's own headers (which the server parsed as valid field values) and the CORS methods
+    (checked as tokens by ``CorsConfig``).
+    """
+
+    __slots__ = ("direct", "send")
+
+    def __init__(self, scope: Scope, send: Send) -> None:
+        extensions = scope.get("extensions")
+        self.direct: DirectHttp | None = None if not extensions else extensions.get(DIRECT_HTTP)
+        self.send = send
+
+    async def __call__(
+        self, status: int, body: bytes, content_type: bytes = TEXT_PLAIN, extra: Headers | None = None
+    ) -> None:
+        """Send a whole response."""
+        if self.direct is None:
+            await respond(self.send, status, body, content_type, extra)
+            return
+        headers: Headers = [(b"content-type", content_type)]
+        if extra:
+            headers += extra
+        await self.direct.respond(status, headers, body)
+
+
 async def respond_error(
-    send: Send, error: EngineError, extra: Headers | None = None, message: str = ""
+    reply: Responder, error: EngineError, extra: Headers | None = None, message: str = ""
 ) -> None:
     """Answer with Engine.IO's JSON error body: 403 for ``FORBIDDEN``, 400 otherwise."""
     body = orjson.dumps({"code": int(error), "message": message or error.message})
     status = 403 if error is EngineError.FORBIDDEN else 400
-    await respond(send, status, body, b"application/json", extra)
+    await reply(status, body, b"application/json", extra)
 
 
 def cors_headers(cors: CorsConfig | None, scope: Scope, *, preflight: bool = False) -> Headers:

@@ -15,12 +15,12 @@ from sioactor.runtime.engineio._http import (
     EngineError,
     Headers,
     Receive,
+    Responder,
     Scope,
     Send,
     cors_headers,
     query_of,
     read_body,
-    respond,
     respond_error,
 )
 
@@ -34,61 +34,69 @@ logger = logging.getLogger("sioactor.engineio")
 
 async def handle_http(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer one HTTP request under the server's path."""
+    reply = Responder(scope, send)
     method = scope["method"]
     cors = cors_headers(server.config.cors, scope, preflight=method == "OPTIONS")
     if method == "OPTIONS" and server.config.cors is not None:
-        await respond(send, 204, b"", extra=cors)
+        await reply(204, b"", extra=cors)
         return
     query = query_of(scope)
     transport = query.get("transport")
     if not server.transport_known(transport):
-        await respond_error(send, EngineError.UNKNOWN_TRANSPORT, cors)
+        await respond_error(reply, EngineError.UNKNOWN_TRANSPORT, cors)
         return
     if transport != "polling":
-        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     sid = query.get("sid")
     if sid is None:
-        await _handshake(server, scope, method, send, cors)
+        await _handshake(server, scope, method, reply, cors)
         return
     session = server.lookup(sid)
     if session is None:
-        await respond_error(send, EngineError.UNKNOWN_SID, cors)
+        await respond_error(reply, EngineError.UNKNOWN_SID, cors)
     elif method == "GET":
-        await _poll(session, query.get("b64"), receive, send, cors)
+        await _poll(session, query.get("b64"), receive, reply, cors)
     elif method == "POST":
-        await _post(session, scope, receive, send, cors)
+        await _post(session, scope, receive, reply, cors)
     else:
-        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        await respond_error(reply, EngineError.BAD_REQUEST, cors)
 
 
-async def _handshake(server: EngineServer, scope: Scope, method: str, send: Send, cors: Headers) -> None:
+async def _handshake(
+    server: EngineServer, scope: Scope, method: str, reply: Responder, cors: Headers
+) -> None:
     query = query_of(scope)
     error = server.check_handshake(query, method)
     if error is not None:
-        await respond_error(send, error, cors)
+        await respond_error(reply, error, cors)
         return
     request = server.request_info(scope)
     refusal = await server.allowed(request)
     if refusal is not None:
-        await respond_error(send, EngineError.FORBIDDEN, cors, refusal)
+        await respond_error(reply, EngineError.FORBIDDEN, cors, refusal)
         return
     protocol = server.protocol_of(query)
     assert protocol is not None
     session = await server.open_session(protocol, "polling", request)
     open_text = server.open_packet(session)
     if protocol == 4:
-        await respond(send, 200, open_text.encode(), extra=cors)
+        await reply(200, open_text.encode(), extra=cors)
         return
     body = encode_outbox_payload([Packet(PacketType.OPEN, open_text[1:])], protocol=3, b64=True)
-    await _respond_payload(send, body, cors)
+    await _respond_payload(reply, body, cors)
 
 
-async def _poll(session: EngineSession, b64: str | None, receive: Receive, send: Send, cors: Headers) -> None:
-    # While the poll waits, its receive() watches the connection: a pending poll is the one time nobody
-    # reads the request, and without this a vanished client would only be noticed by the heartbeat.
+async def _poll(
+    session: EngineSession, b64: str | None, receive: Receive, reply: Responder, cors: Headers
+) -> None:
+    # While the poll waits, the connection is watched: a pending poll is the one time nobody reads the
+    # request, and without this a vanished client would only be noticed by the heartbeat. The embedded
+    # server tells of it by a callback; under another server a receive() waits for http.disconnect.
+    direct = reply.direct
+    on_gone = direct.on_gone if direct is not None and direct.watches_gone else None
     try:
-        entries = await session.poll(lambda: _until_disconnect(receive))
+        entries = await session.poll(lambda: _until_disconnect(receive), on_gone)
     except PollRefused:
         entries = []
     if entries is None:
@@ -96,10 +104,10 @@ async def _poll(session: EngineSession, b64: str | None, receive: Receive, send:
         session.close(EngineCloseReason.TRANSPORT_ERROR)
         return
     if not entries:
-        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     body = encode_outbox_payload(entries, protocol=session.protocol, b64=bool(b64))
-    await _respond_payload(send, body, cors)
+    await _respond_payload(reply, body, cors)
 
 
 async def _until_disconnect(receive: Receive) -> None:
@@ -107,22 +115,24 @@ async def _until_disconnect(receive: Receive) -> None:
         pass
 
 
-async def _post(session: EngineSession, scope: Scope, receive: Receive, send: Send, cors: Headers) -> None:
+async def _post(
+    session: EngineSession, scope: Scope, receive: Receive, reply: Responder, cors: Headers
+) -> None:
     if not session.connected:
-        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     if not session.machine.start_post():
         session.protocol_error("data request overlap from client")
-        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     try:
-        await _read_and_deliver(session, scope, receive, send, cors)
+        await _read_and_deliver(session, scope, receive, reply, cors)
     finally:
         session.machine.end_post()
 
 
 async def _read_and_deliver(
-    session: EngineSession, scope: Scope, receive: Receive, send: Send, cors: Headers
+    session: EngineSession, scope: Scope, receive: Receive, reply: Responder, cors: Headers
 ) -> None:
     limit = session.config.max_payload
     try:
@@ -132,25 +142,25 @@ async def _read_and_deliver(
         packets = decode_payload(body, protocol=session.protocol, max_payload=limit)
     except PayloadTooLarge as exc:
         session.protocol_error(exc.reason)
-        await respond(send, 413, b"Payload Too Large", extra=cors)
+        await reply(413, b"Payload Too Large", extra=cors)
         return
     except ProtocolError as exc:
         session.protocol_error(exc.reason)
-        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     for packet in packets:
         session.receive(packet)
     if session.close_reason is EngineCloseReason.PARSE_ERROR:
-        await respond_error(send, EngineError.BAD_REQUEST, cors)
+        await respond_error(reply, EngineError.BAD_REQUEST, cors)
     else:
-        await respond(send, 200, b"ok", extra=cors)
+        await reply(200, b"ok", extra=cors)
 
 
-async def _respond_payload(send: Send, body: str | bytes, cors: Headers) -> None:
+async def _respond_payload(reply: Responder, body: str | bytes, cors: Headers) -> None:
     if isinstance(body, str):
-        await respond(send, 200, body.encode(), TEXT_PLAIN, cors)
+        await reply(200, body.encode(), TEXT_PLAIN, cors)
     else:
-        await respond(send, 200, body, OCTET_STREAM, cors)
+        await reply(200, body, OCTET_STREAM, cors)
 
 
 def _content_length(scope: Scope) -> int | None:

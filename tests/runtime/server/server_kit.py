@@ -54,8 +54,9 @@ class DemoApp:
                 return
 
     async def http_scope(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        shown = {k: v for k, v in scope.items() if k != "headers"}
+        shown = {k: v for k, v in scope.items() if k not in ("headers", "extensions")}
         shown["headers"] = [[k.decode(), v.decode()] for k, v in scope["headers"]]
+        shown["extensions"] = sorted(scope.get("extensions", {}))  # their objects are not JSON
         for key in ("raw_path", "query_string"):
             shown[key] = scope[key].decode()
         await respond(send, orjson.dumps(shown))

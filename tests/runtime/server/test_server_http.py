@@ -27,6 +27,7 @@ async def test_get_fills_the_scope() -> None:
     assert ["x-thing", "V"] in scope["headers"]
     assert scope["client"][0] == "127.0.0.1"
     assert scope["server"] == ["127.0.0.1", port]
+    assert scope["extensions"] == ["sioactor.direct_http"]
 
 
 async def test_post_body_sent_in_chunks_reaches_the_app_whole() -> None:

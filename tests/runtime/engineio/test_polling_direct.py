@@ -1,0 +1,77 @@
+"""Long-polling on the embedded server, where the engine answers through the ``sioactor.direct_http``
+extension and learns of a vanished client from the connection (asyncio) or by a parked receive (trio)."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import httpx
+import pytest
+from eio_kit import running
+
+from sioactor.protocol._reasons import EngineCloseReason
+
+pytestmark = pytest.mark.anyio
+
+
+async def open_session(client: httpx.AsyncClient, base: str) -> str:
+    response = await client.get(f"{base}?EIO=4&transport=polling")
+    assert response.status_code == 200
+    return str(json.loads(response.text[1:])["sid"])
+
+
+async def test_a_long_poll_is_answered_when_a_message_is_queued() -> None:
+    async with running() as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        url = f"{server.base}?EIO=4&transport=polling&sid={sid}"
+        answers: list[httpx.Response] = []
+
+        async def long_poll() -> None:
+            answers.append(await client.get(url))
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(long_poll)
+                await anyio.sleep(0.05)  # the GET waits on the empty outbox
+                posted = await client.post(url, content=b"4hello")
+                assert posted.status_code == 200
+                assert posted.text == "ok"
+        (answer,) = answers
+        assert answer.status_code == 200
+        assert answer.text == "4hello"  # the echo listener sent the message back
+        assert answer.headers["content-type"] == "text/plain; charset=UTF-8"
+        assert answer.headers["content-length"] == str(len(answer.content))
+
+
+async def test_a_client_that_vanishes_mid_poll_closes_its_session_and_nothing_else() -> None:
+    async with running(ping_interval=0.3, ping_timeout=5) as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        other = await open_session(client, server.base)
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+            await raw.send(
+                f"GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nhost: x\r\n\r\n".encode()
+            )
+            await anyio.sleep(0.05)  # the poll is waiting
+        # The socket is closed: the session ends with a transport error, as Node's "poll connection closed
+        # prematurely", long before any heartbeat would notice.
+        with anyio.fail_after(5):
+            await server.listener.any_closed.wait()
+        assert server.listener.closed == [EngineCloseReason.TRANSPORT_ERROR]
+        assert sid not in server.engine.sessions
+        assert other in server.engine.sessions
+        answer = await client.get(f"{server.base}?EIO=4&transport=polling&sid={other}", timeout=5)
+        assert answer.status_code == 200
+        assert answer.text == "2"  # the other session still polls: its heartbeat came
+
+
+async def test_a_poll_that_ends_the_request_keeps_the_connection_for_the_next_one() -> None:
+    async with running() as server, await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+        head = b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nhost: x\r\n\r\n"
+        await raw.send(head + head)  # two handshakes pipelined on one keep-alive connection
+        seen = b""
+        with anyio.fail_after(5):
+            while seen.count(b'"sid"') < 2:
+                seen += await raw.receive()
+        assert seen.count(b"HTTP/1.1 200 OK\r\n") == 2
+        assert b"connection: close" not in seen
