@@ -16,7 +16,7 @@ from http import HTTPStatus
 import anyio
 from anyio.abc import SocketStream
 
-from ._aio_stream import can_watch_gone, receive_by, watch_gone
+from ._aio_stream import can_watch_gone, clock_of, receive_by, watch_gone
 from ._config import ServerConfig
 from ._direct_http import DIRECT_HTTP
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
@@ -54,6 +54,7 @@ class HttpConnection:
         self._info = info
         self._parser = RequestParser(config.max_header_size)
         self._writer = make_writer(stream)
+        self._clock = clock_of(stream)
 
     async def run(self) -> WebSocketConnection | None:
         """Serve requests until the connection is done or upgrades; never raises for the peer's mistakes.
@@ -80,7 +81,7 @@ class HttpConnection:
         return None
 
     async def _next_request(self) -> Request | None:
-        deadline = anyio.current_time() + self._config.keep_alive_timeout
+        deadline = self._clock() + self._config.keep_alive_timeout
         while (request := self._parser.next_request()) is None:
             try:
                 data = await receive_by(self._stream, self._config.read_size, deadline)
