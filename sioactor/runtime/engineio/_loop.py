@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-__all__ = ("loop_call_soon",)
+import anyio
+
+__all__ = ("loop_call_soon", "loop_clock")
 
 
 def loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
@@ -18,3 +20,12 @@ def loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
         return None
     call_soon: Callable[[Callable[[], None]], object] = loop.call_soon
     return call_soon
+
+
+def loop_clock() -> Callable[[], float]:
+    """``anyio.current_time`` for the running backend: asyncio's ``loop.time`` itself (anyio's looks the
+    backend up on every call, which a session pays on every message it checks its heartbeat against)."""
+    try:
+        return asyncio.get_running_loop().time
+    except RuntimeError:
+        return anyio.current_time

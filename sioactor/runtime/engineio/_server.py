@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Literal
 
@@ -23,7 +23,7 @@ from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
 from sioactor.runtime.engineio._config import EngineConfig
 from sioactor.runtime.engineio._direct import handle_direct_websocket
 from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send
-from sioactor.runtime.engineio._loop import loop_call_soon
+from sioactor.runtime.engineio._loop import loop_call_soon, loop_clock
 from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._websocket import handle_websocket
 
@@ -69,6 +69,7 @@ class EngineServer:
             flush_timeout=config.flush_timeout,
         )
         self._scheduler = EngineScheduler()
+        self._clock: Callable[[], float] = anyio.current_time  # the loop's own clock once running
         self._task_group: anyio.abc.TaskGroup | None = None
         self._stop = anyio.Event()
         self._stopped = anyio.Event()
@@ -82,6 +83,7 @@ class EngineServer:
         """Serve sessions until cancelled or ``close()``; every session actor lives and dies inside it."""
         try:
             async with anyio.create_task_group() as tg:
+                self._clock = loop_clock()
                 await tg.start(self._scheduler.run, loop_call_soon())
                 self._task_group = tg
                 task_status.started()
@@ -188,6 +190,7 @@ class EngineServer:
             config=self._session_config,
             listener=self._listener,
             scheduler=self._scheduler,
+            clock=self._clock,
             on_done=self._forget,
             tracer=self._tracer,
             logger=logger,
