@@ -46,7 +46,8 @@ class HttpError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__ (~0.6 us more per request).
+@dataclass(slots=True, kw_only=True)
 class Request:
     """A parsed request head. Header names are lower-cased; values keep their bytes, trimmed of OWS."""
 

@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 import anyio
 
 from sioactor.runtime.engineio._http import Receive, Scope, Send, respond
+from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._server import EngineServer
 
 __all__ = ("ASGIApp", "engine_asgi_app")
@@ -16,22 +17,34 @@ from collections.abc import Awaitable, Callable
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def engine_asgi_app(*servers: EngineServer, fallback: ASGIApp | None = None) -> ASGIApp:
+def engine_asgi_app(
+    *servers: EngineServer, fallback: ASGIApp | None = None, lifespan: ASGIApp | None = None
+) -> ASGIApp:
     """An ASGI app dispatching by path to *servers*, other paths to *fallback* (or 404).
 
     Under the ASGI lifespan, startup runs every server's ``run`` and completes once they are ready; shutdown
     closes them (sessions get ``SERVER_SHUTTING_DOWN``). A lifespan message is forwarded to *fallback*'s
     lifespan only in the sense that *fallback* is not given one: mount *fallback*'s own lifecycle separately.
+    *lifespan*, if given, serves the lifespan scope instead (the Socket.IO app's, which runs more than the
+    servers): one app level less for every request than wrapping this app would cost.
     """
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(servers, receive, send)
+        kind = scope["type"]
+        if kind == "lifespan":
+            if lifespan is not None:
+                await lifespan(scope, receive, send)
+            else:
+                await _lifespan(servers, receive, send)
             return
         path = scope.get("path", "")
         for server in servers:
             if server.handles(path):
-                await server(scope, receive, send)
+                # Polling straight to its handler: the server's own __call__ would be one more level.
+                if kind == "http":
+                    await handle_http(server, scope, receive, send)
+                else:
+                    await server(scope, receive, send)
                 return
         if fallback is not None:
             await fallback(scope, receive, send)

@@ -45,15 +45,11 @@ def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | N
     Its lifespan runs *io* (``running``) and then *other_app*'s own lifespan, if it has one, so a wrapped
     Starlette or FastAPI app still gets its startup and shutdown; shutdown goes in reverse order.
     """
-    routes = engine_asgi_app(engine, fallback=other_app)
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(io, engine, other_app, scope, receive, send)
-        else:
-            await routes(scope, receive, send)
+    async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
+        await _lifespan(io, engine, other_app, scope, receive, send)
 
-    return app
+    return engine_asgi_app(engine, fallback=other_app, lifespan=lifespan)
 
 
 @asynccontextmanager
