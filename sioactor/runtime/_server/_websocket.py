@@ -30,6 +30,7 @@ from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, ma
 from ._parser import Request
 from ._tasks import Spawn
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
+from ._ws_frames import RAW, TEXT, FrameSplitter
 from ._ws_handshake import switching_protocols
 
 logger = logging.getLogger("sioactor.server")
@@ -56,6 +57,7 @@ class WebSocketConnection:
         "_eof_sent",
         "_fragment_text",
         "_fragments",
+        "_frames",
         "_gone",
         "_inbox",
         "_inbox_drained",
@@ -109,6 +111,7 @@ class WebSocketConnection:
         self._inbox_drained: anyio.Event | None = None
         self._gone: Message | None = None
         self._fragments: list[bytes] = []
+        self._frames = FrameSplitter(config.ws_max_message_size)
         self._fragment_text = False
         self._out: list[bytes] = []
         self._out_size = 0
@@ -326,10 +329,25 @@ class WebSocketConnection:
         self._read_scope = None
 
     def _feed(self, protocol: ServerProtocol, data: bytes) -> None:
-        if data:
-            protocol.receive_data(data)
-        else:
+        if not data:
+            rest = self._frames.take_pending()
+            if rest:  # an incomplete frame: websockets sees it before the EOF, as it would have
+                protocol.receive_data(rest)
             protocol.receive_eof()
+            self._after_protocol(protocol)
+            return
+        plain_ok = protocol.state is State.OPEN and not self._fragments
+        for kind, payload in self._frames.split(data, plain_ok):
+            if kind == RAW:
+                protocol.receive_data(payload)
+                self._after_protocol(protocol)
+            elif protocol.state is State.OPEN:  # a message before it failed the connection goes on
+                self._deliver(kind == TEXT, payload, protocol)
+        if protocol.state is not State.OPEN:  # a delivery refused a message (invalid UTF-8)
+            self._after_protocol(protocol)
+
+    def _after_protocol(self, protocol: ServerProtocol) -> None:
+        # What websockets made of the bytes it was given: frames, answers (pong, close), the state.
         for event in protocol.events_received():
             if isinstance(event, Frame):
                 self._on_frame(protocol, event)
