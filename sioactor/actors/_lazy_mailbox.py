@@ -2,7 +2,7 @@
 end drain tasks which stayed parked for a whole linger window.
 
 Why linger: starting a task (with anyio's handle, cancel scope and event) costs ~20 us; waking a parked one
-costs a fresh ``anyio.Event`` and a loop turn. An actor that gets a message every few milliseconds (a chatty
+costs a fresh `Signal` and a loop turn. An actor that gets a message every few milliseconds (a chatty
 socket) would otherwise pay a task per message. An actor idle for longer than the window holds no task again.
 
 Why a sweeper rather than a timeout per park: a cancel scope with a deadline costs ~3-5 us per park on
@@ -12,17 +12,47 @@ generation *g* is dismissed at the second swap after it parked, i.e. after betwe
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
-__all__ = ("Idlers", "LazyMailbox")
+__all__ = ("Idlers", "LazyMailbox", "Signal")
 
 M = TypeVar("M")
+
+
+class Signal(Protocol):
+    """A one-shot wake-up for one parked task: ``set`` (any number of times) and ``wait``."""
+
+    def set(self) -> None: ...
+    def wait(self) -> Awaitable[object]: ...
+
+
+class _FutureSignal(asyncio.Future[None]):
+    """asyncio's `Signal`: a bare future. An ``anyio.Event`` is an ``asyncio.Event`` with its own waiter
+    deque and future per wait, ~2 us more for every park and wake of a busy actor."""
+
+    def set(self) -> None:
+        if not self.done():  # a cancelled wait leaves the future cancelled
+            self.set_result(None)
+
+    def wait(self) -> Awaitable[None]:
+        return self
+
+
+def _signal_factory() -> Callable[[], Signal]:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio): the backend's Event class, called directly, as
+        # ``anyio.Event()`` looks the backend up (sniffio, a context variable) on every call
+        event_type: Callable[[], Signal] = type(anyio.Event())
+        return event_type
+    return lambda: _FutureSignal(loop=loop)
 
 
 class LazyMailbox(Generic[M]):
@@ -58,7 +88,7 @@ class LazyMailbox(Generic[M]):
         self.running = False  # a drain task exists (started or about to start)
         self.parked = False  # the drain task waits on ``event`` for mail
         self.dismissed = False  # the idlers woke it: its linger window passed
-        self.event: anyio.Event | None = None
+        self.event: Signal | None = None
         self.generation: set[LazyMailbox[M]] | None = None  # the idlers' set it is parked in
 
     def __len__(self) -> int:
@@ -93,7 +123,7 @@ class LazyMailbox(Generic[M]):
             len(self.buffer), self.capacity, int(not self.closed), 1, 0, waiting
         )
 
-    def park(self, idlers: Idlers) -> anyio.Event:
+    def park(self, idlers: Idlers) -> Signal:
         """The drain task is about to wait for mail: return the event that a message, a close or the
         idlers set.
         """
@@ -142,9 +172,9 @@ class Idlers:
     def __init__(self, tg: anyio.abc.TaskGroup, window: float) -> None:
         self._tg = tg
         self.window = window
-        # The running backend's Event class, called directly: ``anyio.Event()`` looks the backend up
-        # (sniffio, a context variable) on every call, a third of the cost of a park.
-        self.new_event: Callable[[], anyio.Event] = type(anyio.Event())
+        # Made once for the running backend (see _FutureSignal); looking the backend up per park was a
+        # third of its cost.
+        self.new_event: Callable[[], Signal] = _signal_factory()
         self._current: set[LazyMailbox[object]] = set()
         self._previous: set[LazyMailbox[object]] = set()
         self._live = 0
