@@ -43,6 +43,9 @@ __all__ = (
     "clock_of",
     "receive_by",
     "running_asyncio",
+    "stop_waiting",
+    "take_over_reading",
+    "wait_for_end",
     "watch_gone",
 )
 
@@ -113,6 +116,50 @@ def _nothing() -> None:
     pass
 
 
+def take_over_reading(stream: SocketStream, on_data: Callable[[bytes], None]) -> bytes | None:
+    """From now on, call *on_data* with each chunk as it arrives, from the protocol's callback, instead of
+    buffering it for ``receive``; returns the bytes buffered until now (to be handled first). ``None``, and
+    nothing changes, for a stream other than a read-ahead one. *on_data* must not raise or block.
+
+    A reader that does its work synchronously (a direct WebSocket) is spared a task wake per read: the
+    bytes go from the socket to it in the callback that read them. `wait_for_end` then waits for the
+    connection's end.
+    """
+    if not isinstance(stream, _ReadAheadStream):
+        return None
+    protocol = stream._protocol
+    buffered = b"".join(protocol.chunks)
+    protocol.chunks.clear()
+    protocol.size = 0
+    if protocol.paused:
+        protocol.paused = False
+        stream._transport.resume_reading()
+    protocol.on_data = on_data
+    return buffered
+
+
+async def wait_for_end(stream: SocketStream) -> bool:
+    """After `take_over_reading`: wait until the peer closes or the connection is lost (True), or
+    `stop_waiting` is called (False). Raises ``anyio.BusyResourceError`` if another wait is pending."""
+    assert isinstance(stream, _ReadAheadStream), "only after take_over_reading"
+    protocol = stream._protocol
+    if not (protocol.eof or protocol.lost):
+        if protocol.reader is not None:
+            raise anyio.BusyResourceError("reading from")
+        waiter = protocol.reader = stream._loop.create_future()
+        try:
+            await waiter
+        finally:
+            protocol.reader = None
+    return protocol.eof or protocol.lost
+
+
+def stop_waiting(stream: SocketStream) -> None:
+    """Wake a `wait_for_end` early (it returns False)."""
+    if isinstance(stream, _ReadAheadStream):
+        stream._protocol._wake_reader()
+
+
 def adopt(stream: SocketStream, limit: int) -> SocketStream:
     """*stream* served by `_ReadAhead` on asyncio (reading ahead up to *limit* bytes); else *stream*."""
     transport = getattr(stream, "_transport", None)
@@ -156,6 +203,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
         "exception",
         "gone",
         "lost",
+        "on_data",
         "paused",
         "reader",
         "size",
@@ -180,6 +228,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.lost = False
         self.exception: BaseException | None = None
         self.gone: Callable[[], None] | None = None  # see watch_gone
+        self.on_data: Callable[[bytes], None] | None = None  # see take_over_reading
         self.reader: asyncio.Future[None] | None = None
         self.write_paused = False
         self.writer: asyncio.Future[None] | None = None
@@ -198,7 +247,11 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.data_received(_read_buffer.view[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
-        """Buffer *data* (``adopt`` hands over what the previous protocol had queued this way too)."""
+        """Buffer *data* (``adopt`` hands over what the previous protocol had queued this way too), or
+        hand it to the reader that took reading over."""
+        if self.on_data is not None:
+            self.on_data(data)
+            return
         self.chunks.append(data)
         self.size += len(data)
         if self.size >= self._limit and not self.paused:

@@ -25,6 +25,7 @@ from websockets.http11 import Request as WsRequest
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from ._aio_stream import stop_waiting, take_over_reading, wait_for_end
 from ._config import ServerConfig
 from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, make_sink
 from ._parser import Request
@@ -309,24 +310,56 @@ class WebSocketConnection:
         # One cancel scope for the connection's whole reading, not one per read: a scope costs ~4 us on
         # asyncio and ~7 us on trio, which a one-message read would pay every time. Its deadline is set when
         # the close handshake starts (``_expect_close``); when it passes, reading ends where it waits.
-        read_size = self._config.read_size
         with anyio.CancelScope(deadline=self._close_deadline) as scope:
             self._read_scope = scope
-            while protocol.state is not State.CLOSED:
-                if len(self._inbox) >= self._config.ws_inbox_size and not self._app_returned:
-                    if self._inbox_drained is None:
-                        self._inbox_drained = anyio.Event()
-                    await self._inbox_drained.wait()
-                    continue
-                # Inline, not a helper coroutine: an idle connection would keep its suspended frame (~0.2 KB).
-                try:
-                    data = await self._stream.receive(read_size)
-                except _STREAM_GONE:
-                    data = b""
-                self._feed(protocol, data)
-                if not data:
-                    break
+            if self._direct is not None and protocol.state is not State.CLOSED:
+                # A direct handler is synchronous: on asyncio the bytes reach it in the protocol's own
+                # callback, sparing a task wake per read; this task then only waits for the end.
+                buffered = take_over_reading(self._stream, self._on_bytes)
+                if buffered is not None:
+                    await self._wait_for_end(protocol, buffered)
+                    self._read_scope = None
+                    return
+            await self._receive_loop(protocol)
         self._read_scope = None
+
+    async def _receive_loop(self, protocol: ServerProtocol) -> None:
+        read_size = self._config.read_size
+        while protocol.state is not State.CLOSED:
+            if len(self._inbox) >= self._config.ws_inbox_size and not self._app_returned:
+                if self._inbox_drained is None:
+                    self._inbox_drained = anyio.Event()
+                await self._inbox_drained.wait()
+                continue
+            # Inline, not a helper coroutine: an idle connection would keep its suspended frame (~0.2 KB).
+            try:
+                data = await self._stream.receive(read_size)
+            except _STREAM_GONE:
+                data = b""
+            self._feed(protocol, data)
+            if not data:
+                break
+
+    async def _wait_for_end(self, protocol: ServerProtocol, buffered: bytes) -> None:
+        if buffered:
+            self._feed(protocol, buffered)
+        while protocol.state is not State.CLOSED:
+            if await wait_for_end(self._stream):
+                self._feed(protocol, b"")  # the peer closed or the connection is gone
+                return
+
+    def _on_bytes(self, data: bytes) -> None:
+        # Called by the asyncio protocol with each chunk (see take_over_reading); must not raise.
+        protocol = self._protocol
+        assert protocol is not None
+        try:
+            self._feed(protocol, data)
+        except Exception:
+            logger.exception("WebSocket reading failed")
+            protocol.fail(1011, "")
+            self._after_protocol(protocol)
+        if protocol.state is State.CLOSED:
+            stop_waiting(self._stream)  # the close handshake is over: the read loop ends
 
     def _feed(self, protocol: ServerProtocol, data: bytes) -> None:
         if not data:

@@ -10,7 +10,13 @@ import anyio
 import pytest
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
-from sioactor.runtime._server._aio_stream import adopt, receive_by
+from sioactor.runtime._server._aio_stream import (
+    adopt,
+    receive_by,
+    stop_waiting,
+    take_over_reading,
+    wait_for_end,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -167,3 +173,35 @@ async def test_connections_sharing_the_read_buffer_keep_their_own_bytes() -> Non
         tg.start_soon(read, "first", first, len(first_bytes))
         tg.start_soon(read, "second", second, len(second_bytes))
     assert got == {"first": first_bytes, "second": second_bytes}
+
+
+async def test_a_reader_taking_over_gets_each_chunk_in_the_callback_then_the_end(anyio_backend: str) -> None:
+    async with pair() as (server, client):
+        await client.send(b"before")
+        await anyio.sleep(0.05)  # buffered: no receive was waiting
+        seen: list[bytes] = []
+        arrived = anyio.Event()
+
+        def on_data(data: bytes) -> None:
+            seen.append(data)
+            arrived.set()
+
+        buffered = take_over_reading(server, on_data)
+        if anyio_backend != "asyncio":
+            assert buffered is None  # only the read-ahead stream can; the caller keeps receiving
+            return
+        assert buffered == b"before"
+        with anyio.fail_after(5):
+            await client.send(b"after")
+            await arrived.wait()
+            assert b"".join(seen) == b"after"
+            async with anyio.create_task_group() as tg:
+
+                async def stop_soon() -> None:
+                    await anyio.sleep(0.02)
+                    stop_waiting(server)
+
+                tg.start_soon(stop_soon)
+                assert await wait_for_end(server) is False  # woken without an end
+            await client.send_eof()
+            assert await wait_for_end(server) is True
