@@ -315,9 +315,12 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 
 
 async def receive_by(stream: SocketStream, max_bytes: int, deadline: float) -> bytes | None:
-    """Up to *max_bytes* from *stream*, or ``None`` if nothing came by *deadline* (``anyio.current_time``)."""
-    if isinstance(stream, _ReadAheadStream):
-        return await stream.receive_by(max_bytes, deadline)
+    """Up to *max_bytes* from *stream*, or ``None`` if nothing came by *deadline* (``anyio.current_time``).
+    A stream with its own ``receive_by`` (this module's, or ``_trio_stream``'s) does it its cheaper way."""
+    own = getattr(stream, "receive_by", None)
+    if own is not None:
+        received: bytes | None = await own(max_bytes, deadline)
+        return received
     with anyio.CancelScope(deadline=deadline):
         return await stream.receive(max_bytes)
     return None

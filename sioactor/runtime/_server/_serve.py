@@ -10,7 +10,7 @@ from typing import Any, cast
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
 
-from ._aio_stream import accept_on_loop, addresses, adopt, running_asyncio
+from ._aio_stream import accept_on_loop, addresses, running_asyncio
 from ._config import ServerConfig
 from ._gc import tuned_gc
 from ._http import HttpConnection
@@ -77,6 +77,8 @@ async def _accept_loop(
         raw = listener.extra(SocketAttribute.raw_socket)
         await accept_on_loop(raw, config.max_body_buffer, config.backlog, serve)
         return
+    from ._trio_stream import adopt_trio  # trio is an optional dependency: imported only when it runs
+
     while True:
         try:
             stream = await listener.accept()
@@ -86,7 +88,7 @@ async def _accept_loop(
             logger.warning("accept failed (%s); retrying shortly", exc)
             await anyio.sleep(0.1)
             continue
-        serve(adopt(stream, config.max_body_buffer))
+        serve(adopt_trio(stream))
 
 
 async def _serve_connection(

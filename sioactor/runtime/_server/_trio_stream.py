@@ -1,0 +1,79 @@
+"""trio only: a socket stream whose ``receive`` waits for the socket and reads it, nothing more.
+
+anyio's trio ``SocketStream.receive`` goes through trio's socket wrapper, which first tries the read (on
+a server waiting for its client that is usually a failed ``recv`` system call and a ``BlockingIOError``),
+then waits for readability and reads again, then yields once more even when the read succeeded at once:
+two system calls, an exception and two scheduler passes for one read. `_TrioStream` waits for
+readability and reads: one wait, one ``recv``. Everything else goes to anyio's stream.
+
+``receive_by`` (the keep-alive wait) uses a trio cancel scope directly: anyio's wraps one in another.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+import trio
+from anyio.abc import SocketAttribute, SocketStream
+
+__all__ = ("TrioStream", "adopt_trio")
+
+
+class TrioStream(SocketStream):
+    """anyio's trio socket stream with a direct ``receive`` (see the module's docstring)."""
+
+    __slots__ = ("_inner", "_sock")
+
+    def __init__(self, inner: SocketStream) -> None:
+        self._inner = inner
+        self._sock: socket.socket = inner.extra(SocketAttribute.raw_socket)
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        sock = self._sock
+        while True:
+            try:
+                await trio.lowlevel.wait_readable(sock)
+            except trio.ClosedResourceError:
+                raise anyio.ClosedResourceError from None
+            try:
+                data = sock.recv(max_bytes)
+            except BlockingIOError:
+                continue  # woken spuriously
+            except OSError as exc:
+                if sock.fileno() < 0:
+                    raise anyio.ClosedResourceError from None
+                raise anyio.BrokenResourceError from exc
+            if not data:
+                raise anyio.EndOfStream
+            return data
+
+    async def receive_by(self, max_bytes: int, deadline: float) -> bytes | None:
+        """`receive`, or ``None`` if nothing came by *deadline* (trio's clock)."""
+        with trio.CancelScope(deadline=deadline):
+            return await self.receive(max_bytes)
+        return None
+
+    async def send(self, item: bytes) -> None:
+        await self._inner.send(item)
+
+    async def send_eof(self) -> None:
+        await self._inner.send_eof()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    @property
+    def _raw_socket(self) -> socket.socket:
+        return self._sock
+
+    @property
+    def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
+        return self._inner.extra_attributes
+
+
+def adopt_trio(stream: SocketStream) -> SocketStream:
+    """*stream* (accepted by anyio on trio) with the direct ``receive``."""
+    return TrioStream(stream)

@@ -1,0 +1,39 @@
+"""The trio stream (`_trio_stream.TrioStream`): a direct wait-then-read, anyio's errors, a keep-alive wait."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from anyio.abc import SocketAttribute, SocketListener
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "trio"
+
+
+async def test_reads_what_comes_then_end_of_stream_and_a_deadline_with_nothing() -> None:
+    from sioactor.runtime._server._trio_stream import adopt_trio
+
+    multi = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    listener = multi.listeners[0]
+    assert isinstance(listener, SocketListener)
+    async with listener:
+        client = await anyio.connect_tcp("127.0.0.1", listener.extra(SocketAttribute.local_port))
+        server = adopt_trio(await listener.accept())
+        async with server, client:
+            with anyio.fail_after(5):
+                waited = await server.receive_by(100, anyio.current_time() + 0.05)  # type: ignore[attr-defined]
+                assert waited is None  # nothing came in time
+                await client.send(b"hello")
+                assert await server.receive(100) == b"hello"
+                await client.send(b"abcdef")
+                assert await server.receive(3) == b"abc"  # the rest stays in the kernel for the next read
+                assert await server.receive(100) == b"def"
+                peer = server.extra(SocketAttribute.remote_address)
+                assert peer == client.extra(SocketAttribute.local_address)
+                await client.send_eof()
+                with pytest.raises(anyio.EndOfStream):
+                    await server.receive()
