@@ -58,12 +58,13 @@ def test_headline_ratios_and_targets(tmp_path: Path) -> None:
     rows = _rows(
         tmp_path,
         [
-            _line("node", "echo_emit_10", msgs_per_s=80_000.0),
+            _line("node", "echo_emit_10", msgs_per_s=80_000.0, p99_ms=10.0),
             _line("python-socketio", "echo_emit_10", msgs_per_s=10_000.0),
-            _line("sioactor-asyncio", "echo_emit_10", msgs_per_s=60_000.0),
-            _line("sioactor-trio", "echo_emit_10", msgs_per_s=48_000.0),
-            _line("sioactor-asyncio", "idle_10000", kib_per_conn=15.0),
-            _line("sioactor-trio", "idle_10000", kib_per_conn=17.0),
+            _line("sioactor-asyncio", "echo_emit_10", msgs_per_s=60_000.0, p99_ms=12.0),
+            _line("sioactor-trio", "echo_emit_10", msgs_per_s=48_000.0, p99_ms=16.0),
+            _line("node", "idle_10000", kib_per_conn=14.0, connects_per_s=3_000.0),
+            _line("sioactor-asyncio", "idle_10000", kib_per_conn=15.0, connects_per_s=2_400.0),
+            _line("sioactor-trio", "idle_10000", kib_per_conn=17.0, connects_per_s=2_000.0),
         ],
     )
     servers = ["node", "python-socketio", "sioactor-asyncio", "sioactor-trio"]
@@ -74,4 +75,7 @@ def test_headline_ratios_and_targets(tmp_path: Path) -> None:
     targets = "\n".join(targets_section(rows, servers))
     assert "| echo_emit_10 >= 0.75x node | 0.75x met | 0.60x missed |" in targets
     assert "| idle_10000 <= 16 KiB/conn | 15.0 KiB met | 17.0 KiB missed |" in targets
+    assert "| echo_emit_10 p99 <= 1.5x node | 1.20x met | 1.60x missed |" in targets
+    assert "| idle_10000 connects/s >= 0.7x node | 0.80x met | 0.67x missed |" in targets
+    assert "echo_ack_1" not in targets  # a scenario not measured has no target line
     assert "-20% missed" in targets
