@@ -97,6 +97,13 @@ class JsonParser:
             return _header(2, nsp, None, ack_id, 0) + text
         return (_header(2, nsp, None, ack_id, len(parts)) + text, *parts)
 
+    def encode_ack(self, nsp: str, ack_id: int, args: Sequence[Any]) -> Encoded:
+        """Encode ``ACK`` *ack_id* with *args*; see ``Parser.encode_ack``."""
+        text, parts = _dumps(list(args))
+        if not parts:
+            return ("3" if nsp == "/" else _header(3, nsp, None, None, 0)) + str(ack_id) + text
+        return (_header(3, nsp, None, ack_id, len(parts)) + text, *parts)
+
     def decoder(self, *, max_attachments: int = 10, max_size: int = 1_000_000) -> JsonDecoder:
         """A new per-connection decoder; see ``Parser.decoder``."""
         return JsonDecoder(max_attachments=max_attachments, max_size=max_size)
@@ -194,8 +201,14 @@ def _decode(text: str) -> tuple[Packet, int]:
     ptype = _TYPES.get(text[:1])
     if ptype is None:
         raise DecodeError(f"unknown Socket.IO packet type {text[:1]!r}")
-    if ptype == _EVENT and text[1:2] == "[":  # the common case: an event on "/" without ack
-        return make_packet(_EVENT, "/", _check_data(_EVENT, _loads(text[1:])), None, None), -1
+    if ptype == _EVENT:  # the common cases: an event on "/", without an ack id or with one
+        if text[1:2] == "[":
+            return make_packet(_EVENT, "/", _check_data(_EVENT, _loads(text[1:])), None, None), -1
+        bracket = text.find("[", 2, 2 + _MAX_DIGITS)
+        digits = text[1:bracket]
+        if bracket > 1 and digits.isascii() and digits.isdigit():
+            data = _check_data(_EVENT, _loads(text[bracket:]))
+            return make_packet(_EVENT, "/", data, int(digits), None), -1
     pos, attachments = 1, -1
     if ptype in _BINARY_TYPES:
         pos, attachments = _attachment_count(text)

@@ -93,6 +93,10 @@ class MsgpackParser:
             obj["id"] = ack_id
         return _pack(obj)
 
+    def encode_ack(self, nsp: str, ack_id: int, args: Sequence[Any]) -> Encoded:
+        """Encode ``ACK`` *ack_id* with *args*; see ``Parser.encode_ack``."""
+        return _pack({"type": 3, "nsp": nsp, "data": list(args), "id": ack_id})
+
     def decoder(self, *, max_attachments: int = 10, max_size: int = 1_000_000) -> MsgpackDecoder:
         """A new per-connection decoder; *max_attachments* does not apply to this format."""
         return MsgpackDecoder(max_size=max_size)

@@ -102,6 +102,9 @@ class Parser(Protocol):
     def encode_event(self, nsp: str, event: str, args: Sequence[Any], ack_id: int | None) -> Encoded:
         """Encode an ``EVENT`` packet without building a ``Packet`` first (the emit hot path)."""
 
+    def encode_ack(self, nsp: str, ack_id: int, args: Sequence[Any]) -> Encoded:
+        """Encode an ``ACK`` packet answering *ack_id* with *args*, without building a ``Packet`` first."""
+
     def decoder(self, *, max_attachments: int = 10, max_size: int = 1_000_000) -> PacketDecoder:
         """A new decoder for one connection.
 

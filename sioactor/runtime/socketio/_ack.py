@@ -17,7 +17,7 @@ import anyio
 
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors.socketio import AckTable
-from sioactor.protocol.socketio import JSON_PARSER, PacketType, Parser, make_packet
+from sioactor.protocol.socketio import JSON_PARSER, Parser
 from sioactor.runtime.socketio._errors import AckDecodeError, AckError, AckTimeout
 
 __all__ = ("NO_ACK", "NO_DATA", "AckSender", "AckStream", "from_args", "to_args")
@@ -199,14 +199,14 @@ class AckSender:
             InternalChannelFull: the connection's outbox is full.
             Closed: the connection is gone.
         """
-        if not self.requested:
+        ack_id = self._ack_id
+        if ack_id is None or self._sent:
             return
         self._sent = True
-        packet = make_packet(PacketType.ACK, self._nsp, list(to_args(data)), self._ack_id, None)
         assert self._conn is not None, "an AckSender with an ack id has a connection"
-        self._conn.send(self._parser.encode(packet))
-        if self._on_sent is not None and self._ack_id is not None:
-            self._on_sent(self._ack_id)
+        self._conn.send(self._parser.encode_ack(self._nsp, ack_id, to_args(data)))
+        if self._on_sent is not None:
+            self._on_sent(ack_id)
 
 
 NO_ACK: Final = AckSender(None, JSON_PARSER, "/", None)

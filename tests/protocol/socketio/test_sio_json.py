@@ -309,3 +309,39 @@ def test_decoded_namespace_runs_to_the_end_without_a_comma() -> None:
     # The official suite sends "41/custom" and "40/random" without the trailing comma.
     assert decode_text("1/custom") == Packet(type=T.DISCONNECT, nsp="/custom")
     assert decode_text("0/random") == Packet(type=T.CONNECT, nsp="/random")
+
+
+@pytest.mark.parametrize(
+    ("nsp", "ack_id", "args"),
+    [
+        ("/", 0, ()),
+        ("/", 12, ("a", {"b": 1})),
+        ("/chat", 7, (1, 2)),
+        ("/", 3, ("x", b"\x01\x02")),  # a binary ack
+        ("/chat", 99, (b"\x00",)),
+    ],
+)
+def test_encode_ack_is_encode_of_the_same_packet(nsp: str, ack_id: int, args: tuple[Any, ...]) -> None:
+    expected = JSON_PARSER.encode(Packet(type=T.ACK, nsp=nsp, data=list(args), id=ack_id))
+    assert JSON_PARSER.encode_ack(nsp, ack_id, args) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ['21["echo",1]', '2007["a"]', '2123456789["a",{"b":[1]}]', '2/chat,5["a"]', '2["a"]']
+)
+def test_the_event_fast_paths_read_as_the_general_path(text: str) -> None:
+    # The general path parses the same text once the fast path's shape test fails (a namespace before it).
+    packet = decode_text(text)
+    assert packet.type is T.EVENT
+    rebuilt = JSON_PARSER.encode(packet)
+    assert decode_text(str(rebuilt)) == packet
+    if not text.startswith("2/"):
+        digits = text[1 : text.index("[")]
+        assert packet.id == (int(digits) if digits else None)
+        assert packet.nsp == "/"
+
+
+@pytest.mark.parametrize("text", ['2²["a"]', '2\u0661["a"]', '212345678901234567890["a"]'])
+def test_ack_ids_are_ascii_digits_of_bounded_length(text: str) -> None:
+    with pytest.raises(DecodeError):
+        decode_text(text)

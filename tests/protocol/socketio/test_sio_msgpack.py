@@ -51,6 +51,12 @@ def test_encode_event_matches_encode() -> None:
     assert encode_event("/n", "ev", args, 9, MSGPACK_PARSER) == expected
 
 
+def test_encode_ack_matches_encode() -> None:
+    args = ("x", memoryview(b"\x01"))
+    expected = MSGPACK_PARSER.encode(Packet(type=T.ACK, nsp="/n", data=list(args), id=4))
+    assert MSGPACK_PARSER.encode_ack("/n", 4, args) == expected
+
+
 def test_connect_with_notepack_undefined_data_means_no_auth() -> None:
     # socket.io-client with the msgpack parser sends {type: 0, nsp: "/", data: undefined}
     raw = bytes.fromhex("83a474797065 00 a36e7370 a12f a464617461 d40000".replace(" ", ""))
