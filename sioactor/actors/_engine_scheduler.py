@@ -30,6 +30,8 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from sioactor.actors._signal import Signal, signal_factory
+
 logger = logging.getLogger("sioactor.engineio")
 
 __all__ = ("EngineScheduler", "Scheduled")
@@ -79,7 +81,7 @@ class EngineScheduler:
         self._dirty: list[Scheduled] = []
         self._closing: list[Scheduled] = []
         # Set while the flushing task waits: the event that wakes it.
-        self._wake: anyio.Event | None = None
+        self._wake: Signal | None = None
         # Or, when ``run`` was given one, the event loop's call_soon that runs a tick instead of that task.
         self._soon: Callable[[Callable[[], None]], object] | None = None
         self._soon_queued = False
@@ -166,12 +168,13 @@ class EngineScheduler:
                 self._task_group = None
 
     async def _run_flush_loop(self) -> None:
+        new_signal = signal_factory()
         while True:
             self._tick()
             if self._dirty or self._closing:
                 await anyio.lowlevel.checkpoint()  # more work came during the tick: let others run
             else:
-                wake = self._wake = anyio.Event()
+                wake = self._wake = new_signal()
                 await wake.wait()
 
     def _soon_tick(self) -> None:

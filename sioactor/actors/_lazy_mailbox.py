@@ -12,47 +12,19 @@ generation *g* is dismissed at the second swap after it parked, i.e. after betwe
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
-__all__ = ("Idlers", "LazyMailbox", "Signal")
+from sioactor.actors._signal import Signal, signal_factory
+
+__all__ = ("Idlers", "LazyMailbox")
 
 M = TypeVar("M")
-
-
-class Signal(Protocol):
-    """A one-shot wake-up for one parked task: ``set`` (any number of times) and ``wait``."""
-
-    def set(self) -> None: ...
-    def wait(self) -> Awaitable[object]: ...
-
-
-class _FutureSignal(asyncio.Future[None]):
-    """asyncio's `Signal`: a bare future. An ``anyio.Event`` is an ``asyncio.Event`` with its own waiter
-    deque and future per wait, ~2 us more for every park and wake of a busy actor."""
-
-    def set(self) -> None:
-        if not self.done():  # a cancelled wait leaves the future cancelled
-            self.set_result(None)
-
-    def wait(self) -> Awaitable[None]:
-        return self
-
-
-def _signal_factory() -> Callable[[], Signal]:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # not asyncio (trio): the backend's Event class, called directly, as
-        # ``anyio.Event()`` looks the backend up (sniffio, a context variable) on every call
-        event_type: Callable[[], Signal] = type(anyio.Event())
-        return event_type
-    return lambda: _FutureSignal(loop=loop)
 
 
 class LazyMailbox(Generic[M]):
@@ -172,9 +144,9 @@ class Idlers:
     def __init__(self, tg: anyio.abc.TaskGroup, window: float) -> None:
         self._tg = tg
         self.window = window
-        # Made once for the running backend (see _FutureSignal); looking the backend up per park was a
+        # Made once for the running backend (see _signal.py); looking the backend up per park was a
         # third of its cost.
-        self.new_event: Callable[[], Signal] = _signal_factory()
+        self.new_event: Callable[[], Signal] = signal_factory()
         self._current: set[LazyMailbox[object]] = set()
         self._previous: set[LazyMailbox[object]] = set()
         self._live = 0
