@@ -25,8 +25,8 @@ Two extras for actors that front a connection (the Socket.IO socket actor):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.abc
@@ -37,6 +37,26 @@ from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._trace import Tracer
 
 __all__ = ("LazyActor",)
+
+
+class SpawnDrain(Protocol):
+    """How a lazy actor starts its drain task (the supervisor's spawn, or a task group's ``start_soon``)."""
+
+    def __call__(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> object: ...
+
+
+def spawn_in(tg: anyio.abc.TaskGroup) -> SpawnDrain:
+    """*tg*'s ``start_soon`` as a `SpawnDrain`."""
+
+    def spawn(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
+        tg.start_soon(fn, name=name)
+
+    return spawn
+
+
+def _not_attached(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
+    raise RuntimeError("a LazyActor is started by Supervisor.spawn")
+
 
 M = TypeVar("M")
 
@@ -60,6 +80,7 @@ class LazyActor(Actor[M]):
         self._idlers: Idlers | None = None
         self._mailbox: LazyMailbox[M] | None = None
         self._tg: anyio.abc.TaskGroup | None = None
+        self._spawn_drain: SpawnDrain = _not_attached
         self._gone: Callable[[Actor[Any]], None] = lambda actor: None
         self._scope: anyio.CancelScope | None = None
         self._started = False
@@ -69,12 +90,19 @@ class LazyActor(Actor[M]):
         self._side: set[anyio.CancelScope] | None = None  # concurrent work, created on first use
 
     def attach(
-        self, tg: anyio.abc.TaskGroup, *, tracer: Tracer | None, gone: Callable[[Actor[Any]], None]
+        self,
+        tg: anyio.abc.TaskGroup,
+        *,
+        tracer: Tracer | None,
+        gone: Callable[[Actor[Any]], None],
+        spawn: SpawnDrain | None = None,
     ) -> ActorRef[M]:
-        """Internal (the supervisor's): bind to *tg*, open the mailbox, return the ref; *gone* runs last."""
+        """Internal (the supervisor's): bind to *tg*, open the mailbox, return the ref; *gone* runs last.
+        *spawn* starts the drain task (the supervisor's cheaper spawn); by default *tg*'s ``start_soon``."""
         if self._ref is not None:
             raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
         self._tg, self._gone = tg, gone
+        self._spawn_drain = spawn_in(tg) if spawn is None else spawn
         self._mailbox = LazyMailbox(self.mailbox_size, self._wake)
         if self.linger > 0:
             self._idlers = Idlers.of(tg, self.linger)
@@ -139,8 +167,7 @@ class LazyActor(Actor[M]):
         raise TypeError(f"{type(self).__name__} is started by Supervisor.spawn, not run()")
 
     def _wake(self) -> None:
-        assert self._tg is not None
-        self._tg.start_soon(self._drain, name=f"actor {self.name}")
+        self._spawn_drain(self._drain, name=f"actor {self.name}")
 
     async def _drain(self) -> None:
         reason: StopReason | None = StopReason.CANCELLED

@@ -7,8 +7,9 @@ started reaches the task group, so its siblings keep working. Each actor runs in
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -16,7 +17,7 @@ import anyio
 import anyio.abc
 
 from sioactor.actors._actor import Actor
-from sioactor.actors._lazy import LazyActor
+from sioactor.actors._lazy import LazyActor, SpawnDrain, spawn_in
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._trace import Tracer
 
@@ -43,6 +44,7 @@ class Supervisor:
         self._actors: dict[Actor[Any], Callable[[], None]] = {}
         self._all_gone: anyio.Event | None = None
         self._closing = False
+        self._drains = _DrainTasks()
 
     async def __aenter__(self) -> Self:
         if self._tg is not None:
@@ -50,6 +52,7 @@ class Supervisor:
         tg = anyio.create_task_group()
         await tg.__aenter__()
         self._tg = tg
+        self._drains.open(tg)
         return self
 
     async def __aexit__(
@@ -63,6 +66,7 @@ class Supervisor:
                 return await self._exit(tg, failure)
         else:
             self._cancel_all()
+        await self._drains.wait()
         self._tg = None
         return await tg.__aexit__(exc_type, exc, tb)
 
@@ -128,6 +132,7 @@ class Supervisor:
 
     async def _exit(self, tg: anyio.abc.TaskGroup, failure: BaseException) -> bool | None:
         self._cancel_all()
+        await self._drains.wait()
         self._tg = None
         if await tg.__aexit__(type(failure), failure, failure.__traceback__):
             return True  # the task group absorbed it (a cancellation of its own scope)
@@ -156,7 +161,7 @@ class Supervisor:
         return scope
 
     def _attach(self, tg: anyio.abc.TaskGroup, actor: LazyActor[M]) -> ActorRef[M]:
-        ref = actor.attach(tg, tracer=self.tracer, gone=self._forget)
+        ref = actor.attach(tg, tracer=self.tracer, gone=self._forget, spawn=self._drains.spawn)
         self._actors[actor] = actor.cancel
         return ref
 
@@ -182,3 +187,50 @@ class Supervisor:
         self._actors.pop(actor, None)
         if not self._actors and self._all_gone is not None:
             self._all_gone.set()
+
+
+class _DrainTasks:
+    """Where lazy actors' drain tasks run: plain ``loop.create_task`` tasks on asyncio, the supervisor's task
+    group elsewhere.
+
+    anyio 4.16's ``start_soon`` gives every task a handle with its own cancel scope and an event; a drain
+    needs neither (it runs in the actor's own cancel scope, catches its failures, and nobody awaits it), and
+    a socket's first message or a connect started one each time (~25 us). The supervisor waits for them all
+    (shielded, never cancelling them: an actor is cancelled through its own scope, so ``on_stop`` still runs
+    shielded) before it leaves its task group.
+    """
+
+    __slots__ = ("_loop", "_tasks", "spawn")
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.spawn: SpawnDrain = self._not_open
+
+    def open(self, tg: anyio.abc.TaskGroup) -> None:
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio: the task group it is
+            self.spawn = spawn_in(tg)
+            return
+        self.spawn = self._create
+
+    def _create(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
+        assert self._loop is not None
+        task: asyncio.Task[None] = self._loop.create_task(fn(), name=None if name is None else str(name))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("actor drain task failed", exc_info=exc)
+
+    @staticmethod
+    def _not_open(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
+        raise RuntimeError("the supervisor is not running")
+
+    async def wait(self) -> None:
+        with anyio.CancelScope(shield=True):
+            while self._tasks:
+                await asyncio.wait(set(self._tasks))
