@@ -49,7 +49,10 @@ class HttpError(Exception):
 # Not frozen: a frozen dataclass sets each field through object.__setattr__ (~0.6 us more per request).
 @dataclass(slots=True, kw_only=True)
 class Request:
-    """A parsed request head. Header names are lower-cased; values keep their bytes, trimmed of OWS."""
+    """A parsed request head. Header names are lower-cased; values keep their bytes, trimmed of OWS.
+
+    Read-only by convention: a parser hands the same object out again for a repeated head.
+    """
 
     method: bytes
     target: bytes
@@ -148,6 +151,9 @@ class _Framing:
             raise HttpError(400, "invalid HTTP/1.0 framing")
 
 
+# Parsed heads a connection remembers (see RequestParser._recent); a request is never changed once parsed.
+_RECENT_HEADS: Final = 4
+
 # Body states.
 _IDLE, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _DONE = range(7)
 
@@ -156,13 +162,17 @@ class RequestParser:
     """Parse the requests of one connection: `next_request` for a head, then `next_body` until
     `END_OF_BODY`; bytes of a pipelined next request stay buffered for the next `next_request`."""
 
-    __slots__ = ("_buffer", "_max_head", "_remaining", "_state")
+    __slots__ = ("_buffer", "_max_head", "_recent", "_remaining", "_state")
 
     def __init__(self, max_header_size: int) -> None:
         self._buffer = bytearray()
         self._max_head = max_header_size
         self._state = _IDLE
         self._remaining = 0
+        # The last few heads parsed on this connection, with their result: a client on a keep-alive
+        # connection repeats itself (a long-polling client alternates two heads, byte for byte), and a head's
+        # parse is a pure function of its bytes (~5 us of the ~7 us a request's parse costs).
+        self._recent: dict[bytes, tuple[Request, _Framing]] = {}
 
     def feed(self, data: bytes) -> None:
         """Append bytes read from the socket."""
@@ -197,6 +207,11 @@ class RequestParser:
             return None
         head = bytes(buffer[:end])
         del buffer[: end + 4]
+        known = self._recent.get(head)
+        if known is not None:
+            request, framing = known
+            self._start_body(framing)
+            return request
         return self._parse_head(head)
 
     def _parse_head(self, head: bytes) -> Request:
@@ -214,7 +229,7 @@ class RequestParser:
                 framing.note(name, value)
         framing.check(version)
         self._start_body(framing)
-        return Request(
+        request = Request(
             method=method,
             target=target,
             http_version=version,
@@ -222,6 +237,10 @@ class RequestParser:
             keep_alive=version == b"1.1" and not framing.close,
             expect_continue=framing.expect_continue,
         )
+        if len(self._recent) >= _RECENT_HEADS:
+            self._recent.clear()
+        self._recent[head] = (request, framing)
+        return request
 
     def _start_body(self, framing: _Framing) -> None:
         if framing.chunked:

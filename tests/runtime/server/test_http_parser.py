@@ -228,3 +228,22 @@ def test_app_mistakes_in_a_response_raise() -> None:
     short.body(b"abc")
     with pytest.raises(RuntimeError):
         short.end()
+
+
+def test_a_repeated_head_is_answered_from_the_connections_recent_heads() -> None:
+    parser = RequestParser(16_384)
+    post = b"POST /p?sid=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+    get = b"GET /p?sid=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    seen = []
+    for raw in (post, get, post, get):
+        parser.feed(raw)
+        request = parser.next_request()
+        assert request is not None
+        seen.append(request)
+        assert body_of(parser) == (b"abc" if raw is post else b"")  # the body framing is applied again
+    assert seen[2] is seen[0]  # parsed once, the result reused
+    assert seen[3] is seen[1]
+    assert seen[0].method == b"POST"
+    parser.feed(b"GET /p?sid=1 HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+    with pytest.raises(HttpError):  # a new head is still checked in full
+        parser.next_request()
