@@ -5,12 +5,12 @@ the ``Supervisor`` its actors (namespaces, room registries, sockets) run under w
 from __future__ import annotations
 
 import base64
-import inspect
 import logging
 import os
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import fields
+from types import FunctionType
 from typing import Any, final, overload
 
 import anyio
@@ -348,14 +348,15 @@ class SocketIo:
         idle connection keeps). A closure is a new function per connection and is compiled each time (its
         plan, the costly part, is cached by code in ``compile_handler``).
         """
-        shareable = inspect.isfunction(fn) and fn.__closure__ is None
-        entry = self._event_handlers.get((fn, concurrent)) if shareable else None
-        if entry is None:
-            entry = (self.compile(fn, "event"), concurrent)
-            if shareable:
-                if len(self._event_handlers) >= _MAX_SHARED_HANDLERS:
-                    self._event_handlers.clear()
-                self._event_handlers[fn, concurrent] = entry
+        key = (fn, concurrent)
+        entry = self._event_handlers.get(key) if type(fn) is FunctionType else None
+        if entry is not None:  # only shareable functions are ever stored
+            return entry
+        entry = (self.compile(fn, "event"), concurrent)
+        if type(fn) is FunctionType and fn.__closure__ is None:
+            if len(self._event_handlers) >= _MAX_SHARED_HANDLERS:
+                self._event_handlers.clear()
+            self._event_handlers[key] = entry
         return entry
 
     def new_sid(self) -> str:

@@ -166,14 +166,15 @@ class Socket:
             HandlerSignatureError: a parameter of *handler* has no extractor this handler kind understands.
         """
 
+        if handler is not None:  # the direct call, registering per connection: no decorator closure
+            self._handlers[event] = self._ns.io.event_handler(handler, concurrent)
+            return None
+
         def register(fn: Handler) -> Handler:
             self._handlers[event] = self._ns.io.event_handler(fn, concurrent)
             return fn
 
-        if handler is None:
-            return register
-        register(handler)
-        return None
+        return register
 
     def on_fallback(self, handler: Handler, *, concurrent: bool = False) -> None:
         """Handle every event that has no handler of its own (the last registered fallback wins)."""
