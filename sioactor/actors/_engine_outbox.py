@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
+from sioactor.actors._signal import Signal
 from sioactor.protocol.engineio import OutboxEntry
 
 __all__ = ("Outbox",)
@@ -21,10 +22,13 @@ __all__ = ("Outbox",)
 class Outbox:
     """Entries waiting for the transport, in order; one reader at a time (a poll or the WebSocket writer)."""
 
-    __slots__ = ("_end", "_ends", "_entries", "_ready", "closed", "on_put")
+    __slots__ = ("_end", "_ends", "_entries", "_new_signal", "_ready", "closed", "on_put")
 
-    def __init__(self, end: OutboxEntry) -> None:
+    def __init__(self, end: OutboxEntry, new_signal: Callable[[], Signal] | None = None) -> None:
         self._entries: list[OutboxEntry] = []
+        # What a waiting reader parks on (the scheduler's `signal_factory` result: a bare future on asyncio);
+        # an anyio Event by default.
+        self._new_signal: Callable[[], Signal] = anyio.Event if new_signal is None else new_signal
         # The entry that ends a batch (the close packet) and how many of it are queued: a take scans for it
         # only when one is there, instead of comparing every entry of every batch (a Python-level __eq__
         # per entry, as entries and the close packet are of different classes).
@@ -77,7 +81,7 @@ class Outbox:
         while not self._entries:
             if self.closed:
                 return False
-            ready = anyio.Event()
+            ready = self._new_signal()
             self._ready = ready.set
             try:
                 await ready.wait()
@@ -119,7 +123,7 @@ class Outbox:
         if self._entries or self.closed:
             return True
         gone = False
-        ready = anyio.Event()
+        ready = self._new_signal()
 
         def left() -> None:
             nonlocal gone

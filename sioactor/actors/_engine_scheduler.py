@@ -71,6 +71,7 @@ class EngineScheduler:
         "_task_group",
         "_timer_wake",
         "_wake",
+        "new_signal",
     )
 
     def __init__(self, clock: Callable[[], float] = anyio.current_time) -> None:
@@ -89,6 +90,8 @@ class EngineScheduler:
         self._timer_wake: anyio.Event | None = None
         self._sleeping_until = math.inf
         self._task_group: anyio.abc.TaskGroup | None = None
+        # The running backend's cheapest Signal, for sessions' outbox waits (set once running).
+        self.new_signal: Callable[[], Signal] = anyio.Event
 
     def __len__(self) -> int:
         """Heap entries, stale ones included (for tests and tracing)."""
@@ -153,6 +156,7 @@ class EngineScheduler:
         by the runtime) when there is one, a callback being several times cheaper than waking a task, which
         a one-message echo pays per message; otherwise in a second task that waits on a plain event.
         """
+        self.new_signal = signal_factory()
         async with anyio.create_task_group() as tg:
             self._task_group = tg
             try:

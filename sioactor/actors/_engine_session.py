@@ -121,7 +121,7 @@ class EngineSession(SessionWriting):
             ping_timeout=config.ping_timeout,
             upgrade_timeout=config.upgrade_timeout,
         )
-        self._outbox = Outbox(CLOSE)
+        self._outbox = Outbox(CLOSE, scheduler.new_signal)
         self._listener = listener
         self._scheduler = scheduler
         self.scheduled_at = math.inf
