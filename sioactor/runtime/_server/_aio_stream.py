@@ -82,6 +82,10 @@ def addresses(stream: SocketStream) -> tuple[object, object] | None:
     if isinstance(stream, _ReadAheadStream):
         transport = stream._transport
         return transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+    own = getattr(stream, "peer_and_local", None)  # _trio_stream.TrioStream's
+    if own is not None:
+        pair: tuple[object, object] = own()
+        return pair
     return None
 
 
