@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Callable
@@ -274,7 +275,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     app = reference_app(io, engine)
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(SERVERS[args.server], app, args.host, args.port, backend=args.backend)
+        anyio.run(
+            SERVERS[args.server],
+            app,
+            args.host,
+            args.port,
+            backend=args.backend,
+            backend_options=_backend_options(args.backend),
+        )
+
+
+def _backend_options(backend: str) -> dict[str, Any]:
+    # asyncio runs on uvloop when it is installed (the `uvloop` extra), as uvicorn does by default.
+    if backend == "asyncio" and importlib.util.find_spec("uvloop") is not None:
+        return {"use_uvloop": True}
+    return {}
 
 
 if __name__ == "__main__":

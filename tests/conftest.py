@@ -8,3 +8,9 @@ import pytest
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def backend_name(anyio_backend: str | tuple[str, dict[str, object]]) -> str:
+    """The anyio backend's name, also when the backend comes with options (asyncio on uvloop)."""
+    return anyio_backend if isinstance(anyio_backend, str) else anyio_backend[0]

@@ -30,6 +30,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import anyio
 from anyio.abc import SocketStream
@@ -45,6 +46,7 @@ __all__ = (
     "running_asyncio",
     "stop_waiting",
     "take_over_reading",
+    "transport_of",
     "wait_for_end",
     "watch_gone",
 )
@@ -95,6 +97,18 @@ def clock_of(stream: SocketStream) -> Callable[[], float]:
     if isinstance(stream, _ReadAheadStream):
         return stream._loop.time
     return anyio.current_time
+
+
+def transport_of(stream: SocketStream) -> asyncio.WriteTransport | None:
+    """The asyncio transport under *stream* (the only writer asyncio allows on its socket), or ``None``.
+
+    A read-ahead stream's transport is the loop's own, whatever its class: uvloop's transports are not
+    subclasses of ``asyncio.Transport``. For another stream, anyio's private ``_transport`` if it is one.
+    """
+    if isinstance(stream, _ReadAheadStream):
+        return stream._transport
+    transport = getattr(stream, "_transport", None)
+    return transport if isinstance(transport, asyncio.WriteTransport) else None
 
 
 def can_watch_gone(stream: SocketStream) -> bool:
@@ -166,11 +180,13 @@ def stop_waiting(stream: SocketStream) -> None:
 
 def adopt(stream: SocketStream, limit: int) -> SocketStream:
     """*stream* served by `_ReadAhead` on asyncio (reading ahead up to *limit* bytes); else *stream*."""
-    transport = getattr(stream, "_transport", None)
+    found = getattr(stream, "_transport", None)
     old = getattr(stream, "_protocol", None)
     queued = getattr(old, "read_queue", None)
-    if not isinstance(transport, asyncio.Transport) or queued is None or transport.is_closing():
+    # Duck-typed: uvloop's transports are not asyncio.Transport subclasses.
+    if queued is None or found is None or not hasattr(found, "set_protocol") or found.is_closing():
         return stream
+    transport = cast(asyncio.Transport, found)
     protocol = _ReadAhead(transport, limit)
     # Bytes, EOF or an error the old protocol saw since the accept move over with the transport.
     for chunk in queued:
@@ -240,9 +256,9 @@ class _ReadAhead(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         on_open, self._on_open = self._on_open, None
         if on_open is not None:  # accepted by the loop's server (accept_on_loop)
-            assert isinstance(transport, asyncio.Transport)
-            self._transport = transport
-            on_open(_ReadAheadStream(transport, self))
+            # The loop's own TCP transport (uvloop's is not an asyncio.Transport subclass, but is one).
+            self._transport = cast(asyncio.Transport, transport)
+            on_open(_ReadAheadStream(self._transport, self))
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return _read_buffer.view

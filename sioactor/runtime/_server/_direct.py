@@ -27,6 +27,7 @@ from typing import Protocol
 import anyio
 from anyio.abc import SocketAttribute, SocketStream
 
+from ._aio_stream import transport_of
 from ._tasks import Spawn
 
 __all__ = ("DIRECT_WEBSOCKET", "ByteSink", "DirectHandler", "DirectOffer", "DirectSocket", "frame_header")
@@ -129,10 +130,9 @@ class ByteSink(Protocol):
 
 def make_sink(stream: SocketStream, spawn: Spawn) -> ByteSink:
     """The fastest non-blocking writer this backend allows for *stream*."""
-    # anyio keeps the asyncio transport private; it is the only writer asyncio allows on that socket
-    # (its loop refuses add_writer on a transport's fd), so the direct path writes through it.
-    transport = getattr(stream, "_transport", None)
-    if isinstance(transport, asyncio.WriteTransport):
+    # asyncio's loop refuses add_writer on a transport's fd, so the direct path writes through it.
+    transport = transport_of(stream)
+    if transport is not None:
         return _TransportSink(transport, stream)
     return _SocketSink(stream.extra(SocketAttribute.raw_socket), spawn)
 

@@ -15,6 +15,8 @@ import socket
 import anyio
 from anyio.abc import SocketAttribute, SocketStream
 
+from ._aio_stream import transport_of
+
 __all__ = ("ResponseWriter", "make_writer")
 
 _STREAM_GONE = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
@@ -80,9 +82,8 @@ class _SocketWriter(ResponseWriter):
 
 def make_writer(stream: SocketStream) -> ResponseWriter:
     """The fastest writer this backend allows for *stream*."""
-    # anyio keeps the asyncio transport private; it is the only writer asyncio allows on that socket.
-    transport = getattr(stream, "_transport", None)
-    if isinstance(transport, asyncio.WriteTransport):
+    transport = transport_of(stream)
+    if transport is not None:
         return _TransportWriter(stream, transport)
     sock = stream.extra(SocketAttribute.raw_socket, None)
     if isinstance(sock, socket.socket) and sock.gettimeout() == 0.0:

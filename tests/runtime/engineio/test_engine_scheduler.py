@@ -61,7 +61,7 @@ async def test_deadlines_fire_in_order_and_an_earlier_one_wakes_the_sleeping_tas
         with anyio.fail_after(2):
             await soon.fired.wait()
         assert log == ["sooner:deadline", "soon:deadline"]
-        assert anyio.current_time() - now >= 0.05
+        assert anyio.current_time() - now >= 0.05 - 0.002  # uvloop's timers round to its millisecond clock
         assert late.scheduled_at == now + 60
 
 
@@ -107,9 +107,9 @@ async def test_flush_and_finish_run_on_the_next_wake_not_inside_the_call() -> No
 
 
 async def test_on_asyncio_flushes_run_in_a_loop_callback_one_per_burst_and_a_failure_is_logged(
-    anyio_backend: str, caplog: pytest.LogCaptureFixture
+    backend_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if anyio_backend != "asyncio":
+    if backend_name != "asyncio":
         pytest.skip("loop_call_soon is asyncio's; trio keeps the flushing task")
     import asyncio
 

@@ -54,17 +54,18 @@ async def read_exactly(stream: SocketStream, size: int) -> bytes:
 
 
 def transport_of(stream: SocketStream) -> asyncio.Transport | None:
+    # Duck-typed: uvloop's transports are not asyncio.Transport subclasses.
     transport = getattr(stream, "_transport", None)
-    return transport if isinstance(transport, asyncio.Transport) else None
+    return transport if hasattr(transport, "is_reading") else None
 
 
-async def test_adopt_replaces_the_stream_on_asyncio_only(anyio_backend: str) -> None:
+async def test_adopt_replaces_the_stream_on_asyncio_only(backend_name: str) -> None:
     async with pair() as (server, _):
         adopted = type(server).__name__ == "_ReadAheadStream"
-        assert adopted is (anyio_backend == "asyncio")
+        assert adopted is (backend_name == "asyncio")
 
 
-async def test_bytes_sent_before_and_after_adopt_arrive_in_order(anyio_backend: str) -> None:
+async def test_bytes_sent_before_and_after_adopt_arrive_in_order(backend_name: str) -> None:
     async with await listen() as listener:
         client = await anyio.connect_tcp("127.0.0.1", listener.extra(SocketAttribute.local_port))
         await client.send(b"early ")
@@ -77,7 +78,7 @@ async def test_bytes_sent_before_and_after_adopt_arrive_in_order(anyio_backend: 
                 assert await read_exactly(server, 10) == b"early late"
 
 
-async def test_reading_continues_while_nobody_receives(anyio_backend: str) -> None:
+async def test_reading_continues_while_nobody_receives(backend_name: str) -> None:
     async with pair() as (server, client):
         await client.send(b"one")
         with anyio.fail_after(5):
@@ -90,8 +91,8 @@ async def test_reading_continues_while_nobody_receives(anyio_backend: str) -> No
             assert await read_exactly(server, 8) == b"twothree"
 
 
-async def test_reading_pauses_past_the_limit_and_resumes_when_drained(anyio_backend: str) -> None:
-    if anyio_backend != "asyncio":
+async def test_reading_pauses_past_the_limit_and_resumes_when_drained(backend_name: str) -> None:
+    if backend_name != "asyncio":
         pytest.skip("the read-ahead protocol exists on asyncio only")
     async with pair(limit=1024) as (server, client):
         transport = transport_of(server)
@@ -109,7 +110,7 @@ async def test_reading_pauses_past_the_limit_and_resumes_when_drained(anyio_back
             assert transport.is_reading()
 
 
-async def test_eof_ends_reads_and_the_write_side_stays_open(anyio_backend: str) -> None:
+async def test_eof_ends_reads_and_the_write_side_stays_open(backend_name: str) -> None:
     async with pair() as (server, client):
         await client.send(b"bye")
         await client.send_eof()
@@ -121,7 +122,7 @@ async def test_eof_ends_reads_and_the_write_side_stays_open(anyio_backend: str) 
             assert await read_exactly(client, 10) == b"still here"
 
 
-async def test_a_cancelled_receive_leaves_the_stream_usable(anyio_backend: str) -> None:
+async def test_a_cancelled_receive_leaves_the_stream_usable(backend_name: str) -> None:
     async with pair() as (server, client):
         with anyio.move_on_after(0.05) as scope:
             await server.receive()
@@ -131,14 +132,14 @@ async def test_a_cancelled_receive_leaves_the_stream_usable(anyio_backend: str) 
             assert await read_exactly(server, 5) == b"after"
 
 
-async def test_a_closed_peer_breaks_or_ends_the_stream(anyio_backend: str) -> None:
+async def test_a_closed_peer_breaks_or_ends_the_stream(backend_name: str) -> None:
     async with pair() as (server, client):
         await client.aclose()
         with anyio.fail_after(5), pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
             await read_exactly(server, 1)
 
 
-async def test_receive_by_gives_none_past_the_deadline_then_reads_on(anyio_backend: str) -> None:
+async def test_receive_by_gives_none_past_the_deadline_then_reads_on(backend_name: str) -> None:
     async with pair() as (server, client):
         with anyio.fail_after(5):
             assert await receive_by(server, 100, anyio.current_time() + 0.05) is None
@@ -146,7 +147,7 @@ async def test_receive_by_gives_none_past_the_deadline_then_reads_on(anyio_backe
             assert await receive_by(server, 100, anyio.current_time() + 5) == b"late"
             await client.send(b"queued")
             await anyio.sleep(0.05)
-            if anyio_backend == "asyncio":
+            if backend_name == "asyncio":
                 # The read-ahead buffer answers even past the deadline (trio's socket is not asked).
                 assert await receive_by(server, 3, anyio.current_time() - 1) == b"que"
             else:
@@ -175,7 +176,7 @@ async def test_connections_sharing_the_read_buffer_keep_their_own_bytes() -> Non
     assert got == {"first": first_bytes, "second": second_bytes}
 
 
-async def test_a_reader_taking_over_gets_each_chunk_in_the_callback_then_the_end(anyio_backend: str) -> None:
+async def test_a_reader_taking_over_gets_each_chunk_in_the_callback_then_the_end(backend_name: str) -> None:
     async with pair() as (server, client):
         await client.send(b"before")
         await anyio.sleep(0.05)  # buffered: no receive was waiting
@@ -187,7 +188,7 @@ async def test_a_reader_taking_over_gets_each_chunk_in_the_callback_then_the_end
             arrived.set()
 
         buffered = take_over_reading(server, on_data)
-        if anyio_backend != "asyncio":
+        if backend_name != "asyncio":
             assert buffered is None  # only the read-ahead stream can; the caller keeps receiving
             return
         assert buffered == b"before"

@@ -71,8 +71,8 @@ async def test_anyio_cancel_scopes_and_deadlines_work_inside_a_task() -> None:
     assert outcome == [True]
 
 
-async def test_finished_tasks_are_not_kept(anyio_backend: str) -> None:
-    if anyio_backend != "asyncio":
+async def test_finished_tasks_are_not_kept(backend_name: str) -> None:
+    if backend_name != "asyncio":
         pytest.skip("the task set is asyncio's; trio's nursery forgets finished tasks itself")
     async with connection_tasks() as spawn:
         owner = spawn.__self__  # type: ignore[attr-defined]
@@ -84,9 +84,9 @@ async def test_finished_tasks_are_not_kept(anyio_backend: str) -> None:
 
 
 async def test_a_task_that_escapes_with_an_error_is_logged_on_asyncio(
-    anyio_backend: str, caplog: pytest.LogCaptureFixture
+    backend_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if anyio_backend != "asyncio":
+    if backend_name != "asyncio":
         pytest.skip("on trio an escaping error goes through the nursery, as trio does")
     survivor_done: list[bool] = []
 
