@@ -19,9 +19,7 @@ import math
 
 import anyio
 from anyio.abc import SocketStream
-from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request as WsRequest
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
@@ -32,7 +30,7 @@ from ._parser import Request
 from ._tasks import Spawn
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
 from ._ws_frames import RAW, TEXT, FrameSplitter
-from ._ws_handshake import switching_protocols
+from ._ws_handshake import answer_by_websockets, switching_protocols
 
 logger = logging.getLogger("sioactor.server")
 
@@ -263,29 +261,16 @@ class WebSocketConnection:
         subprotocol = message.get("subprotocol")
         extra = [(bytes(name), bytes(value)) for name, value in message.get("headers", ())]
         answer = switching_protocols(request, subprotocol, extra)
+        accepted = answer is not None
         if answer is None:  # not a plain valid handshake: websockets answers it (an error, or a rare 101)
-            answer = self._answer_by_websockets(request, subprotocol, extra)
-        if answer is not None:
+            answer, accepted = answer_by_websockets(request, subprotocol, extra)
+        if accepted:
             self._protocol = ServerProtocol(state=State.OPEN, max_size=self._config.ws_max_message_size)
             self._queue([answer])
-        self._decide()
-
-    def _answer_by_websockets(
-        self, request: Request, subprotocol: str | None, extra: list[tuple[bytes, bytes]]
-    ) -> bytes | None:
-        """websockets' answer to *request*: the 101 bytes, or ``None`` once its refusal is queued."""
-        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers)
-        target = request.target.decode("latin-1")
-        response = ServerProtocol().accept(WsRequest(path=target, headers=headers))
-        if response.status_code != 101:
-            self._queue([response.serialize(), b""])
+        else:
+            self._queue([answer, b""])
             self._disconnect(1006)
-            return None
-        if subprotocol:
-            response.headers["Sec-WebSocket-Protocol"] = subprotocol
-        for name, value in extra:
-            response.headers[name.decode("latin-1")] = value.decode("latin-1")
-        return response.serialize()
+        self._decide()
 
     def _decide(self) -> None:
         self._decided = True

@@ -17,9 +17,13 @@ import hashlib
 from collections.abc import Iterable
 from typing import Final
 
+from websockets.datastructures import Headers
+from websockets.http11 import Request as WsRequest
+from websockets.server import ServerProtocol
+
 from ._parser import Request, is_field_value, is_token
 
-__all__ = ("accept_value", "switching_protocols")
+__all__ = ("accept_value", "answer_by_websockets", "switching_protocols")
 
 _GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _HEAD: Final = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -83,3 +87,19 @@ def _valid_key(request: Request) -> bytes | None:
     except binascii.Error:
         return None
     return key
+
+
+def answer_by_websockets(
+    request: Request, subprotocol: str | None, headers: Iterable[tuple[bytes, bytes]]
+) -> tuple[bytes, bool]:
+    """websockets' answer to *request* and whether it accepts: a 101 with the app's *subprotocol* and
+    *headers*, or its explained refusal (400, 405, 426, 505) after which the connection closes."""
+    fields = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers)
+    response = ServerProtocol().accept(WsRequest(path=request.target.decode("latin-1"), headers=fields))
+    if response.status_code != 101:
+        return response.serialize(), False
+    if subprotocol:
+        response.headers["Sec-WebSocket-Protocol"] = subprotocol
+    for name, value in headers:
+        response.headers[name.decode("latin-1")] = value.decode("latin-1")
+    return response.serialize(), True

@@ -1,20 +1,11 @@
-"""The embedded server's and the engine's tests also run on asyncio with uvloop, as the reference server
-does when uvloop is installed: uvloop's transports are not asyncio's classes."""
+"""Every anyio test here also runs on asyncio with uvloop (see tests/backends.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
-
-_NO_UVLOOP = importlib.util.find_spec("uvloop") is None
-BACKENDS = [
-    "asyncio",
-    pytest.param(("asyncio", {"use_uvloop": True}), marks=pytest.mark.skipif(_NO_UVLOOP, reason="no uvloop")),
-    "trio",
-]
+from backends import WITH_UVLOOP
 
 
-@pytest.fixture(params=BACKENDS, ids=["asyncio", "uvloop", "trio"])
+@pytest.fixture(params=WITH_UVLOOP)
 def anyio_backend(request: pytest.FixtureRequest) -> object:
     return request.param

@@ -128,6 +128,16 @@ async def running(app: Any, **config: Any) -> AsyncIterator[int]:
         tg.cancel_scope.cancel()
 
 
+def upgrade_request(path: str, key: bytes = b"dGhlIHNhbXBsZSBub25jZQ==") -> bytes:
+    """A raw WebSocket upgrade request for *path* with *key* (RFC 6455's sample key by default)."""
+    return (
+        f"GET {path} HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n".encode()
+        + b"sec-websocket-key: "
+        + key
+        + b"\r\nsec-websocket-version: 13\r\n\r\n"
+    )
+
+
 async def raw_exchange(port: int, request: bytes) -> bytes:
     """Send raw bytes, return everything the server sends until it closes the connection."""
     async with await anyio.connect_tcp("127.0.0.1", port) as stream:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from server_kit import DemoApp, WsClient, raw_exchange, running
+from server_kit import DemoApp, WsClient, raw_exchange, running, upgrade_request
 from websockets.frames import Close, Opcode
 
 pytestmark = pytest.mark.anyio
@@ -88,12 +88,8 @@ async def test_a_client_dropping_tcp_is_a_1006_disconnect() -> None:
 
 
 async def test_close_before_accept_is_a_403() -> None:
-    request = (
-        b"GET /reject HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
-        b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
-    )
     async with running(DemoApp()) as port:
-        answer = await raw_exchange(port, request)
+        answer = await raw_exchange(port, upgrade_request("/reject"))
     assert answer.startswith(b"HTTP/1.1 403 ")
 
 

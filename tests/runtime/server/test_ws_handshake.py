@@ -7,7 +7,7 @@ import os
 
 import anyio
 import pytest
-from server_kit import DemoApp, raw_exchange, running
+from server_kit import DemoApp, raw_exchange, running, upgrade_request
 from websockets.datastructures import Headers
 from websockets.http11 import Request as WsRequest
 from websockets.server import ServerProtocol
@@ -93,10 +93,7 @@ def test_duplicates_method_and_version_are_left_to_websockets() -> None:
 
 @pytest.mark.anyio
 async def test_a_bad_handshake_gets_websockets_explained_400_and_a_close() -> None:
-    raw = (
-        b"GET /echo HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
-        b"sec-websocket-key: c2hvcnQ=\r\nsec-websocket-version: 13\r\n\r\n"
-    )
+    raw = upgrade_request("/echo", key=b"c2hvcnQ=")
     async with running(DemoApp()) as port:
         answer = await raw_exchange(port, raw)
     assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
@@ -105,10 +102,7 @@ async def test_a_bad_handshake_gets_websockets_explained_400_and_a_close() -> No
 
 @pytest.mark.anyio
 async def test_a_valid_handshake_is_switched_by_the_server() -> None:
-    raw = (
-        b"GET /echo HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
-        b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
-    )
+    raw = upgrade_request("/echo")
     async with running(DemoApp()) as port, await anyio.connect_tcp("127.0.0.1", port) as stream:
         await stream.send(raw)
         answer = b""
