@@ -19,6 +19,7 @@ import anyio.abc
 from sioactor.actors._actor import Actor
 from sioactor.actors._lazy import LazyActor, SpawnDrain, spawn_in
 from sioactor.actors._ref import ActorRef, StopReason
+from sioactor.actors._task_set import AsyncioTaskSet
 from sioactor.actors._trace import Tracer
 
 __all__ = ("Supervisor",)
@@ -200,37 +201,29 @@ class _DrainTasks:
     shielded) before it leaves its task group.
     """
 
-    __slots__ = ("_loop", "_tasks", "spawn")
+    __slots__ = ("_tasks", "spawn")
 
     def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: AsyncioTaskSet | None = None
         self.spawn: SpawnDrain = self._not_open
 
     def open(self, tg: anyio.abc.TaskGroup) -> None:
         try:
-            self._loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # not asyncio: the task group it is
             self.spawn = spawn_in(tg)
             return
+        self._tasks = AsyncioTaskSet(loop, "actor drain task", logger)
         self.spawn = self._create
 
     def _create(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
-        assert self._loop is not None
-        task: asyncio.Task[None] = self._loop.create_task(fn(), name=None if name is None else str(name))
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("actor drain task failed", exc_info=exc)
+        assert self._tasks is not None
+        self._tasks.start(fn(), None if name is None else str(name))
 
     @staticmethod
     def _not_open(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
         raise RuntimeError("the supervisor is not running")
 
     async def wait(self) -> None:
-        with anyio.CancelScope(shield=True):
-            while self._tasks:
-                await asyncio.wait(set(self._tasks))
+        if self._tasks is not None:
+            await self._tasks.wait()

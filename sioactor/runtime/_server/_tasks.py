@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
-import anyio
+from sioactor.actors._task_set import AsyncioTaskSet
 
 __all__ = ("Spawn", "connection_tasks")
 
@@ -29,7 +29,7 @@ logger = logging.getLogger("sioactor.server")
 class Spawn(Protocol):
     """Start ``fn(*args)`` as a task of the server; it must handle its own exceptions."""
 
-    def __call__(self, fn: Callable[..., Awaitable[object]], /, *args: object) -> None: ...
+    def __call__(self, fn: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None: ...
 
 
 @asynccontextmanager
@@ -43,7 +43,7 @@ async def connection_tasks() -> AsyncIterator[Spawn]:
         async with _trio_tasks() as spawn:
             yield spawn
         return
-    tasks = _AsyncioTasks(loop)
+    tasks = AsyncioTaskSet(loop, "server task", logger)
     try:
         yield tasks.spawn
     finally:
@@ -59,31 +59,3 @@ async def _trio_tasks() -> AsyncIterator[Spawn]:
             yield nursery.start_soon
         finally:
             nursery.cancel_scope.cancel()
-
-
-class _AsyncioTasks:
-    __slots__ = ("_loop", "_tasks")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._tasks: set[asyncio.Task[object]] = set()
-
-    def spawn(self, fn: Callable[..., Awaitable[object]], /, *args: object) -> None:
-        task: asyncio.Task[object] = self._loop.create_task(fn(*args))  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            # A task is written to catch its own failures; one that escapes is a bug, logged, not lost.
-            logger.error("server task failed", exc_info=exc)
-
-    async def cancel_and_wait(self) -> None:
-        # Shielded: this runs as the server is being cancelled, and must still see every task out.
-        with anyio.CancelScope(shield=True):
-            while self._tasks:
-                pending = set(self._tasks)
-                for task in pending:
-                    task.cancel()
-                await asyncio.wait(pending)
