@@ -16,11 +16,9 @@ accepts a backlog of connections per readiness and builds each transport straigh
 where anyio's ``accept`` costs each connection a checkpoint (a loop iteration), a cancel scope, a reader
 registered and removed, an awaited ``connect_accepted_socket`` and a protocol thrown away at once.
 
-`adopt` moves an already accepted connection's transport to `_ReadAhead`, a protocol that buffers what arrives
-(pausing only past ``limit`` bytes, the back-pressure bound) and wakes a future that exists only while a
-``receive`` waits; writes wait the same way, only while the transport is above its high-water mark.
-anyio keeps the transport and protocol private, so everything that relies on them is in this module:
-if they are not what it expects, `adopt` returns the stream unchanged and anyio's own path serves.
+`_ReadAhead` buffers what arrives (pausing only past ``limit`` bytes, the back-pressure bound) and wakes a
+future that exists only while a ``receive`` waits; writes wait the same way, only while the transport is
+above its high-water mark. Everything that relies on asyncio's transports and protocols is in this module.
 """
 
 from __future__ import annotations
@@ -39,7 +37,6 @@ from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 __all__ = (
     "accept_on_loop",
     "addresses",
-    "adopt",
     "can_watch_gone",
     "clock_of",
     "receive_by",
@@ -178,25 +175,6 @@ def stop_waiting(stream: SocketStream) -> None:
         stream._protocol._wake_reader()
 
 
-def adopt(stream: SocketStream, limit: int) -> SocketStream:
-    """*stream* served by `_ReadAhead` on asyncio (reading ahead up to *limit* bytes); else *stream*."""
-    found = getattr(stream, "_transport", None)
-    old = getattr(stream, "_protocol", None)
-    queued = getattr(old, "read_queue", None)
-    # Duck-typed: uvloop's transports are not asyncio.Transport subclasses.
-    if queued is None or found is None or not hasattr(found, "set_protocol") or found.is_closing():
-        return stream
-    transport = cast(asyncio.Transport, found)
-    protocol = _ReadAhead(transport, limit)
-    # Bytes, EOF or an error the old protocol saw since the accept move over with the transport.
-    for chunk in queued:
-        protocol.data_received(bytes(chunk))
-    protocol.eof = bool(getattr(old, "is_at_eof", False))
-    transport.set_protocol(protocol)
-    transport.resume_reading()  # anyio may have paused it; a no-op otherwise
-    return _ReadAheadStream(transport, protocol)
-
-
 _READ_BUFFER_SIZE = 65_536
 
 
@@ -267,8 +245,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.data_received(_read_buffer.view[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
-        """Buffer *data* (``adopt`` hands over what the previous protocol had queued this way too), or
-        hand it to the reader that took reading over."""
+        """Buffer *data*, or hand it to the reader that took reading over."""
         if self.on_data is not None:
             self.on_data(data)
             return

@@ -275,14 +275,17 @@ class _RequestCycle:
         self._forget_gone = forget
         return forget
 
+    def _stop_watching_gone(self) -> None:
+        forget, self._forget_gone = self._forget_gone, None
+        if forget is not None:
+            forget()
+
     async def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         if self._status is not None:
             raise RuntimeError("direct respond after the response started")
         self._status = status
         self._started = self._response_done = True
-        if self._forget_gone is not None:
-            self._forget_gone()  # the connection's end is the reader's business again
-            self._forget_gone = None
+        self._stop_watching_gone()  # the connection's end is the reader's business again
         if self._park is not None:
             self._park.cancel()
         out = self._encoder.whole(status, headers, body)
@@ -295,9 +298,7 @@ class _RequestCycle:
             await self._conn._app(scope, self.receive, self.send)
         except Exception:
             logger.exception("ASGI app failed on %s %s", scope.get("method"), scope.get("path"))
-        if self._forget_gone is not None:
-            self._forget_gone()
-            self._forget_gone = None
+        self._stop_watching_gone()
         if not self._started:
             self._started = True
             await self._conn._write(error_response(self._bad_body or 500))

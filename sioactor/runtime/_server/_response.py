@@ -21,6 +21,11 @@ _STATUS_LINES: Final = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() f
 _FINAL_CHUNK: Final = b"0\r\n\r\n"
 
 
+def _bodiless(status: int) -> bool:
+    """1xx, 204 and 304 responses carry no body (RFC 9110 §6.4.1)."""
+    return status < 200 or status in (204, 304)
+
+
 def _status_line(status: int) -> bytes:
     line = _STATUS_LINES.get(status)
     if line is None:
@@ -49,7 +54,7 @@ class ResponseEncoder:
 
     def head(self, status: int, headers: list[tuple[bytes, bytes]], complete_length: int | None) -> bytes:
         """The status line and headers; *complete_length* is the body's size when it is sent whole."""
-        if status < 200 or status in (204, 304):
+        if _bodiless(status):
             self._bodiless = True
         out = bytearray(_status_line(status))
         framed = False
@@ -68,16 +73,16 @@ class ResponseEncoder:
     def whole(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
         """A complete response with *body*, its *headers* trusted: valid, and framing none of it (see
         ``DirectHttp.respond``), so nothing is checked or noted; one bytes object to write."""
-        bodiless = self._bodiless or status < 200 or status in (204, 304)
+        no_body_status = _bodiless(status)
         out = bytearray(_status_line(status))
         for name, value in headers:
             out += b"%s: %s\r\n" % (name, value)
-        if not (status < 200 or status in (204, 304)):
+        if not no_body_status:
             out += b"content-length: %d\r\n" % len(body)
         if self.close:
             out += b"connection: close\r\n"
         out += b"\r\n"
-        if not bodiless:
+        if not (self._bodiless or no_body_status):  # a HEAD request's answer has its length, no body
             out += body
         return bytes(out)
 
@@ -98,7 +103,7 @@ class ResponseEncoder:
         return False
 
     def _framing(self, status: int, complete_length: int | None) -> bytes:
-        if status < 200 or status in (204, 304):
+        if _bodiless(status):
             return b""
         if complete_length is not None:
             self._remaining = complete_length

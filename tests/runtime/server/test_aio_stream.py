@@ -1,18 +1,24 @@
-"""The asyncio read-ahead stream (`_aio_stream.adopt`): reading goes on between receives, up to a limit."""
+"""The asyncio read-ahead stream (`_aio_stream`): reading goes on between receives, up to a limit.
+
+Connections are accepted as the server accepts them: by the loop's server onto the read-ahead protocol on
+asyncio (`accept_on_loop`), by anyio then wrapped in a `TrioStream` on trio.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import anyio
 import pytest
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
 from sioactor.runtime._server._aio_stream import (
-    adopt,
+    accept_on_loop,
     receive_by,
+    running_asyncio,
     stop_waiting,
     take_over_reading,
     wait_for_end,
@@ -28,21 +34,45 @@ async def listen() -> SocketListener:
     return one
 
 
+@dataclass
+class Accepted:
+    """The streams accepted so far, and an event set by the first."""
+
+    arrived: anyio.Event = field(default_factory=anyio.Event)
+    streams: list[SocketStream] = field(default_factory=list)
+
+    def add(self, stream: SocketStream) -> None:
+        self.streams.append(stream)
+        self.arrived.set()
+
+
+@asynccontextmanager
+async def accepted(listener: SocketListener, limit: int = 65_536) -> AsyncIterator[Accepted]:
+    """Accept on *listener* as the server does, until the block ends."""
+    found = Accepted()
+
+    async def accept_with_anyio() -> None:
+        from sioactor.runtime._server._trio_stream import adopt_trio  # trio only
+
+        found.add(adopt_trio(await listener.accept()))
+
+    async with anyio.create_task_group() as tg:
+        if running_asyncio():
+            tg.start_soon(accept_on_loop, listener.extra(SocketAttribute.raw_socket), limit, 16, found.add)
+        else:
+            tg.start_soon(accept_with_anyio)
+        yield found
+        tg.cancel_scope.cancel()
+
+
 @asynccontextmanager
 async def pair(limit: int = 65_536) -> AsyncIterator[tuple[SocketStream, SocketStream]]:
-    """(server side after `adopt`, client side) of one loopback TCP connection."""
-    async with await listen() as listener:
-        port = listener.extra(SocketAttribute.local_port)
-        async with anyio.create_task_group() as tg:
-            accepted: list[SocketStream] = []
-
-            async def accept_one() -> None:
-                accepted.append(await listener.accept())
-
-            tg.start_soon(accept_one)
-            client = await anyio.connect_tcp("127.0.0.1", port)
-        server = adopt(accepted[0], limit)
-        async with server, client:
+    """(server side as the server accepts it, client side) of one loopback TCP connection."""
+    async with await listen() as listener, accepted(listener, limit) as found:
+        client = await anyio.connect_tcp("127.0.0.1", listener.extra(SocketAttribute.local_port))
+        with anyio.fail_after(5):
+            await found.arrived.wait()
+        async with found.streams[0] as server, client:
             yield server, client
 
 
@@ -59,20 +89,20 @@ def transport_of(stream: SocketStream) -> asyncio.Transport | None:
     return transport if hasattr(transport, "is_reading") else None
 
 
-async def test_adopt_replaces_the_stream_on_asyncio_only(backend_name: str) -> None:
+async def test_the_read_ahead_stream_serves_asyncio_only(backend_name: str) -> None:
     async with pair() as (server, _):
-        adopted = type(server).__name__ == "_ReadAheadStream"
-        assert adopted is (backend_name == "asyncio")
+        read_ahead = type(server).__name__ == "_ReadAheadStream"
+        assert read_ahead is (backend_name == "asyncio")
 
 
-async def test_bytes_sent_before_and_after_adopt_arrive_in_order(backend_name: str) -> None:
-    async with await listen() as listener:
+async def test_bytes_sent_before_the_first_receive_and_after_arrive_in_order(backend_name: str) -> None:
+    async with await listen() as listener, accepted(listener) as found:
         client = await anyio.connect_tcp("127.0.0.1", listener.extra(SocketAttribute.local_port))
         await client.send(b"early ")
-        raw = await listener.accept()
-        await anyio.sleep(0.05)  # the early bytes land in anyio's own protocol first
-        server = adopt(raw, 65_536)
-        async with server, client:
+        with anyio.fail_after(5):
+            await found.arrived.wait()
+        await anyio.sleep(0.05)  # the early bytes are read ahead before anyone receives
+        async with found.streams[0] as server, client:
             await client.send(b"late")
             with anyio.fail_after(5):
                 assert await read_exactly(server, 10) == b"early late"
