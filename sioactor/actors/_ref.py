@@ -26,6 +26,7 @@ from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._lazy_mailbox import LazyMailbox
+from sioactor.actors._signal import Signal, signal_factory
 from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages
 
 __all__ = ("ActorRef", "MailboxSender", "Reply", "StopReason")
@@ -67,10 +68,10 @@ class Reply(Generic[R]):
 
     __slots__ = ("_actor", "_done", "_error", "_event", "_message", "_pending", "_value")
 
-    def __init__(self, actor: str, pending: set[Reply[Any]]) -> None:
+    def __init__(self, actor: str, pending: set[Reply[Any]], event: Signal | None = None) -> None:
         self._actor = actor
         self._pending = pending
-        self._event = anyio.Event()
+        self._event: Signal = anyio.Event() if event is None else event
         self._done = False
         self._value: R | None = None
         self._error: BaseException | None = None
@@ -133,6 +134,7 @@ class ActorRef(Generic[M]):
         "_counter",
         "_describe",
         "_fill",
+        "_new_signal",
         "_pending",
         "_send",
         "_stop_reason",
@@ -169,6 +171,7 @@ class ActorRef(Generic[M]):
         self._closed = False
         self._stop_reason = StopReason.NORMAL
         self._pending: set[Reply[Any]] = set()
+        self._new_signal: Callable[[], Signal] | None = None  # found on the first ask, in the running loop
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{self.depth()}/{self.capacity}"
@@ -206,11 +209,18 @@ class ActorRef(Generic[M]):
             InternalChannelFull: the mailbox is full; nothing was sent.
             Closed: the actor stopped before replying (or had already stopped); the ask's message is attached.
         """
-        reply: Reply[R] = Reply(self.name, self._pending)
+        new_signal = self._new_signal
+        if new_signal is None:
+            new_signal = self._new_signal = signal_factory()
+        reply: Reply[R] = Reply(self.name, self._pending, new_signal())
         try:
             message = make(reply)
             reply._message = message
             self.tell(message)
+            if timeout is None:
+                # No cancel scope when there is no deadline: anyio's costs ~5-13 us per ask, and a connect
+                # asks once (admission).
+                return await reply.wait()
             with anyio.fail_after(timeout):
                 return await reply.wait()
         finally:
