@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 
 import anyio
 from anyio.abc import SocketStream
@@ -25,7 +26,7 @@ from websockets.server import ServerProtocol
 
 from ._aio_stream import stop_waiting, take_over_reading, wait_for_end
 from ._config import ServerConfig
-from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, make_sink
+from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, encode_frames, make_sink
 from ._parser import Request
 from ._tasks import Spawn
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
@@ -167,16 +168,17 @@ class WebSocketConnection:
         self._writer_stop = True
         self._out_wake = _wake(self._out_wake)
 
-    def accept(self, handler: DirectHandler) -> DirectSocket:
+    def accept(self, handler: DirectHandler, first: Iterable[str | bytes] = ()) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
-        *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``)."""
+        *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``).
+        *first* goes out in the 101's write."""
         if self._decided:
             raise RuntimeError("direct accept after the handshake was decided")
         sink = make_sink(self._stream, self._spawn)
         self._direct_socket = DirectSocket(sink, self._close, self._config.ws_write_buffer)
         self._direct = handler
         self._out_sink = sink
-        self._accept({"type": "websocket.accept"})
+        self._accept({"type": "websocket.accept"}, encode_frames(first))
         return self._direct_socket
 
     # The app's side -------------------------------------------------------------------------------------
@@ -253,7 +255,7 @@ class WebSocketConnection:
             protocol.send_binary(message["bytes"])
         self._queue(protocol.data_to_send())
 
-    def _accept(self, message: Message) -> None:
+    def _accept(self, message: Message, first: bytes = b"") -> None:
         if self._decided:
             raise RuntimeError("websocket.accept after the handshake was decided")
         request, self._request = self._request, None
@@ -266,7 +268,7 @@ class WebSocketConnection:
             answer, accepted = answer_by_websockets(request, subprotocol, extra)
         if accepted:
             self._protocol = ServerProtocol(state=State.OPEN, max_size=self._config.ws_max_message_size)
-            self._queue([answer])
+            self._queue([answer, first] if first else [answer])
         else:
             self._queue([answer, b""])
             self._disconnect(1006)

@@ -56,8 +56,7 @@ async def _open(server: EngineServer, scope: Scope, send: Send, offer: DirectOff
     if session is None:
         return
     transport = DirectTransport(session, upgrading=False)
-    transport.socket = offer.accept(transport)
-    transport.socket.write((server.open_packet(session),))
+    transport.socket = offer.accept(transport, (server.open_packet(session),))
     transport.attach()
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import logging
-import secrets
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Literal
@@ -19,6 +17,7 @@ from sioactor.actors._engine_session import EngineSession, SessionConfig
 from sioactor.actors._trace import Tracer
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Handshake, encode_open
+from sioactor.runtime._random_ids import random_id
 from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
 from sioactor.runtime.engineio._config import EngineConfig
 from sioactor.runtime.engineio._direct import handle_direct_websocket
@@ -34,7 +33,7 @@ logger = logging.getLogger("sioactor.engineio")
 
 def new_sid() -> str:
     """A fresh session id: 20 characters of the URL-safe base64 alphabet (15 random bytes), as Node's."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(15)).decode("ascii")
+    return random_id()
 
 
 class EngineServer:

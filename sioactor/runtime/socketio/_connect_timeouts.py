@@ -7,7 +7,9 @@ removed from the queue (that would be a search); it says so by ``connected`` and
 comes. The queue holds weak references, so a client whose session has ended is not kept alive by it.
 
 A timer task per client cost a task start, a cancel scope and a sleep per connect (about a twentieth of a
-connect's CPU time), and the parked task's memory for as long as the client stayed unconnected.
+connect's CPU time), and the parked task's memory for as long as the client stayed unconnected. The task
+wakes ``SLACK`` after the head's deadline and expires everything due by then: clients connecting in a burst
+share a wake instead of costing one each.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from typing import Any, Protocol
 
 import anyio
 
-__all__ = ("ConnectTimeouts", "Expiring")
+from sioactor.runtime.engineio._loop import loop_clock
+
+__all__ = ("SLACK", "ConnectTimeouts", "Expiring")
+
+SLACK = 0.05  # seconds a timeout may fire late, so that the deadlines of a burst of connects share a wake
 
 
 class Expiring(Protocol):
@@ -42,29 +48,32 @@ class ConnectTimeouts:
         self,
         timeout: float,
         spawn: Callable[[Callable[[], Coroutine[Any, Any, None]]], None],
-        clock: Callable[[], float] = anyio.current_time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.timeout = timeout
         self._spawn = spawn
-        self._clock = clock
+        self._clock = clock  # the running loop's clock, found on the first arm() unless given
         self._pending: deque[tuple[float, weakref.ref[Expiring]]] = deque()
         self._running = False
 
     def arm(self, client: Expiring) -> None:
         """Start *client*'s timeout now."""
+        if self._clock is None:
+            self._clock = loop_clock()
         self._pending.append((self._clock() + self.timeout, weakref.ref(client)))
         if not self._running:
             self._spawn(self._run)
             self._running = True
 
     async def _run(self) -> None:
-        pending = self._pending
+        pending, clock = self._pending, self._clock
+        assert clock is not None, "started by arm()"
         try:
             while pending:
                 deadline, ref = pending[0]
-                delay = deadline - self._clock()
+                delay = deadline - clock()
                 if delay > 0:
-                    await anyio.sleep(delay)
+                    await anyio.sleep(delay + SLACK)
                     continue  # the head is still the same entry: only arm() changes the queue, at its end
                 pending.popleft()
                 client = ref()

@@ -4,9 +4,7 @@ the ``Supervisor`` its actors (namespaces, room registries, sockets) run under w
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import fields
@@ -21,6 +19,7 @@ from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Parser, parser_by_name
+from sioactor.runtime._random_ids import random_id
 from sioactor.runtime._server import ServerConfig, serve_asgi
 from sioactor.runtime.engineio import EngineServer
 from sioactor.runtime.engineio._app import ASGIApp
@@ -361,7 +360,7 @@ class SocketIo:
 
     def new_sid(self) -> str:
         """A fresh socket id: 20 URL-safe base64 characters, as Node's."""
-        return base64.urlsafe_b64encode(os.urandom(15)).decode("ascii")
+        return random_id()
 
     def trace(self, kind: TraceKind, actor: str, **details: Any) -> None:
         """Report to the tracer, if one listens (one branch otherwise)."""

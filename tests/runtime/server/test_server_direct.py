@@ -19,7 +19,8 @@ pytestmark = pytest.mark.anyio
 class DirectEcho:
     """Echoes each message directly; ``"close"`` makes the server close with 4000."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: tuple[str | bytes, ...] = ()) -> None:
+        self.first = first
         self.socket: DirectSocket | None = None
         self.closed: list[int] = []
         self.gone = anyio.Event()
@@ -28,7 +29,7 @@ class DirectEcho:
         if scope["type"] != "websocket":
             return
         assert (await receive())["type"] == "websocket.connect"
-        self.socket = scope["extensions"][DIRECT_WEBSOCKET].accept(self)
+        self.socket = scope["extensions"][DIRECT_WEBSOCKET].accept(self, self.first)
 
     def on_message(self, data: str | bytes) -> None:
         assert self.socket is not None
@@ -63,6 +64,22 @@ async def test_direct_messages_echo_in_order_including_large_ones() -> None:
     texts = [f.data for f in frames[:400]]
     assert texts == [str(i // 2).encode() for i in range(400)]
     assert [(f.opcode, f.data) for f in frames[400:]] == [(Opcode.BINARY, big)] * 2
+
+
+async def test_messages_given_to_accept_are_the_first_frames_after_the_101() -> None:
+    app = DirectEcho(first=("hello", b"\x01\x02"))
+    async with running(app) as port, WsClient.opened(port, "/") as (client, response):
+        assert response.status_code == 101
+        client.protocol.send_text(b"later")
+        await client.flush()
+        with anyio.fail_after(5):
+            frames = [await client.next_frame() for _ in range(4)]
+    assert [(f.opcode, f.data) for f in frames] == [
+        (Opcode.TEXT, b"hello"),
+        (Opcode.BINARY, b"\x01\x02"),
+        (Opcode.TEXT, b"later"),
+        (Opcode.TEXT, b"later"),
+    ]
 
 
 async def test_direct_server_close_completes_the_handshake() -> None:
