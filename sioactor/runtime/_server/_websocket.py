@@ -62,6 +62,7 @@ class WebSocketConnection:
         "_inbox",
         "_inbox_drained",
         "_inbox_wake",
+        "_open",
         "_out",
         "_out_drained",
         "_out_sink",
@@ -95,6 +96,10 @@ class WebSocketConnection:
         self._request: Request | None = request
         self._scope: Scope | None = scope
         self._trailing = trailing
+        # websockets' protocol is made on first need (a control or fragmented frame, the end, an ASGI send):
+        # plain data frames are read and written without it, and an idle connection need not keep one
+        # (~1 KB, and a uuid4 per connect). Until then the connection is OPEN once accepted.
+        self._open = False
         self._protocol: ServerProtocol | None = None
         # Every event below exists only while something waits on it and is dropped when set: an idle
         # direct connection holds none (each costs ~0.8 KB on asyncio; ten thousand idle connections count).
@@ -146,8 +151,8 @@ class WebSocketConnection:
             if self._direct is None:
                 self._writer_running = True
                 self._spawn(self._write_loop)
-            if self._protocol is not None:
-                await self._read_loop(self._protocol)
+            if self._open:
+                await self._read_loop()
             self._disconnect(self._close_code())
             if not self._app_returned:
                 self._app_done = anyio.Event()
@@ -200,9 +205,10 @@ class WebSocketConnection:
         if not self._decided:
             self._queue([_FAILURE if failed else _REJECTION, b""])
             self._decide()
-        elif self._protocol is not None and self._protocol.state is State.OPEN:
-            self._protocol.send_close(1011 if failed else 1000)
-            self._queue(self._protocol.data_to_send())
+        elif self._open and self._state() is State.OPEN:
+            protocol = self._ws()
+            protocol.send_close(1011 if failed else 1000)
+            self._queue(protocol.data_to_send())
             self._expect_close()
         self._inbox.clear()
         self._inbox_drained = _wake(self._inbox_drained)
@@ -245,9 +251,9 @@ class WebSocketConnection:
             raise RuntimeError(f"unexpected ASGI message {kind!r} on a websocket connection")
 
     def _send_data(self, message: Message) -> None:
-        protocol = self._protocol
-        if protocol is None or protocol.state is not State.OPEN:
+        if not self._open or self._state() is not State.OPEN:
             raise ClientDisconnected("websocket.send on a closed WebSocket")
+        protocol = self._ws()
         text = message.get("text")
         if text is not None:
             protocol.send_text(text.encode())
@@ -267,7 +273,7 @@ class WebSocketConnection:
         if answer is None:  # not a plain valid handshake: websockets answers it (an error, or a rare 101)
             answer, accepted = answer_by_websockets(request, subprotocol, extra)
         if accepted:
-            self._protocol = ServerProtocol(state=State.OPEN, max_size=self._config.ws_max_message_size)
+            self._open = True
             self._queue([answer, first] if first else [answer])
         else:
             self._queue([answer, b""])
@@ -283,36 +289,50 @@ class WebSocketConnection:
             self._queue([_REJECTION, b""])
             self._disconnect(1006)
             self._decide()
-        elif self._protocol is not None and self._protocol.state is State.OPEN:
-            self._protocol.send_close(code, reason)
-            self._queue(self._protocol.data_to_send())
+        elif self._open and self._state() is State.OPEN:
+            protocol = self._ws()
+            protocol.send_close(code, reason)
+            self._queue(protocol.data_to_send())
             self._expect_close()
 
     # The socket's side ----------------------------------------------------------------------------------
 
-    async def _read_loop(self, protocol: ServerProtocol) -> None:
+    def _ws(self) -> ServerProtocol:
+        # websockets' protocol, made now if this is its first need (see __init__).
+        protocol = self._protocol
+        if protocol is None:
+            protocol = self._protocol = ServerProtocol(
+                state=State.OPEN, max_size=self._config.ws_max_message_size
+            )
+        return protocol
+
+    def _state(self) -> State:
+        protocol = self._protocol
+        return State.OPEN if protocol is None else protocol.state
+
+    async def _read_loop(self) -> None:
         if self._trailing:
             trailing, self._trailing = self._trailing, b""
-            self._feed(protocol, trailing)
+            self._feed(trailing)
         # One cancel scope for the connection's whole reading, not one per read: a scope costs ~4 us on
         # asyncio and ~7 us on trio, which a one-message read would pay every time. Its deadline is set when
         # the close handshake starts (``_expect_close``); when it passes, reading ends where it waits.
         with anyio.CancelScope(deadline=self._close_deadline) as scope:
             self._read_scope = scope
-            if self._direct is not None and protocol.state is not State.CLOSED:
+            if self._direct is not None and self._state() is not State.CLOSED:
                 # A direct handler is synchronous: on asyncio the bytes reach it in the protocol's own
                 # callback, sparing a task wake per read; this task then only waits for the end.
                 buffered = take_over_reading(self._stream, self._on_bytes)
                 if buffered is not None:
-                    await self._wait_for_end(protocol, buffered)
+                    await self._wait_for_end(buffered)
                     self._read_scope = None
                     return
-            await self._receive_loop(protocol)
+            await self._receive_loop()
         self._read_scope = None
 
-    async def _receive_loop(self, protocol: ServerProtocol) -> None:
+    async def _receive_loop(self) -> None:
         read_size = self._config.read_size
-        while protocol.state is not State.CLOSED:
+        while self._state() is not State.CLOSED:
             if len(self._inbox) >= self._config.ws_inbox_size and not self._app_returned:
                 if self._inbox_drained is None:
                     self._inbox_drained = anyio.Event()
@@ -323,98 +343,97 @@ class WebSocketConnection:
                 data = await self._stream.receive(read_size)
             except _STREAM_GONE:
                 data = b""
-            self._feed(protocol, data)
+            self._feed(data)
             if not data:
                 break
 
-    async def _wait_for_end(self, protocol: ServerProtocol, buffered: bytes) -> None:
+    async def _wait_for_end(self, buffered: bytes) -> None:
         if buffered:
-            self._feed(protocol, buffered)
-        while protocol.state is not State.CLOSED:
+            self._feed(buffered)
+        while self._state() is not State.CLOSED:
             if await wait_for_end(self._stream):
-                self._feed(protocol, b"")  # the peer closed or the connection is gone
+                self._feed(b"")  # the peer closed or the connection is gone
                 return
 
     def _on_bytes(self, data: bytes) -> None:
         # Called by the asyncio protocol with each chunk (see take_over_reading); must not raise.
-        protocol = self._protocol
-        assert protocol is not None
         try:
-            self._feed(protocol, data)
+            self._feed(data)
         except Exception:
             logger.exception("WebSocket reading failed")
+            protocol = self._ws()
             protocol.fail(1011, "")
             self._after_protocol(protocol)
-        if protocol.state is State.CLOSED:
+        if self._state() is State.CLOSED:
             stop_waiting(self._stream)  # the close handshake is over: the read loop ends
 
-    def _feed(self, protocol: ServerProtocol, data: bytes) -> None:
+    def _feed(self, data: bytes) -> None:
         if not data:
+            protocol = self._ws()
             rest = self._frames.take_pending()
             if rest:  # an incomplete frame: websockets sees it before the EOF, as it would have
                 protocol.receive_data(rest)
             protocol.receive_eof()
             self._after_protocol(protocol)
             return
-        plain_ok = protocol.state is State.OPEN and not self._fragments
+        plain_ok = self._state() is State.OPEN and not self._fragments
         for kind, payload in self._frames.split(data, plain_ok):
             if kind == RAW:
+                protocol = self._ws()
                 protocol.receive_data(payload)
                 self._after_protocol(protocol)
-            elif protocol.state is State.OPEN:  # a message before it failed the connection goes on
-                self._deliver(kind == TEXT, payload, protocol)
-        if protocol.state is not State.OPEN:  # a delivery refused a message (invalid UTF-8)
-            self._after_protocol(protocol)
+            elif self._state() is State.OPEN:  # a message before it failed the connection goes on
+                self._deliver(kind == TEXT, payload)
+        if self._state() is not State.OPEN:  # a delivery refused a message (invalid UTF-8)
+            self._after_protocol(self._ws())
 
     def _after_protocol(self, protocol: ServerProtocol) -> None:
         # What websockets made of the bytes it was given: frames, answers (pong, close), the state.
         for event in protocol.events_received():
             if isinstance(event, Frame):
-                self._on_frame(protocol, event)
+                self._on_frame(event)
         self._queue(protocol.data_to_send())
         if protocol.state is not State.OPEN:
             self._disconnect(self._close_code())
             self._expect_close()
 
-    def _on_frame(self, protocol: ServerProtocol, frame: Frame) -> None:
+    def _on_frame(self, frame: Frame) -> None:
         opcode = frame.opcode
         if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
             if frame.fin:
-                self._deliver(opcode is Opcode.TEXT, bytes(frame.data), protocol)
+                self._deliver(opcode is Opcode.TEXT, bytes(frame.data))
             else:
                 self._fragments = [bytes(frame.data)]
                 self._fragment_text = opcode is Opcode.TEXT
         elif opcode is Opcode.CONT:
             self._fragments.append(bytes(frame.data))
             if frame.fin:
-                self._deliver(self._fragment_text, b"".join(self._fragments), protocol)
+                self._deliver(self._fragment_text, b"".join(self._fragments))
                 self._fragments = []
 
-    def _deliver(self, is_text: bool, data: bytes, protocol: ServerProtocol) -> None:
+    def _deliver(self, is_text: bool, data: bytes) -> None:
         if self._direct is not None:
-            self._deliver_direct(self._direct, is_text, data, protocol)
+            self._deliver_direct(self._direct, is_text, data)
             return
         if is_text:
             try:
                 message: Message = {"type": "websocket.receive", "text": data.decode()}
             except UnicodeDecodeError:
-                protocol.fail(1007, "invalid UTF-8 in a text message")
+                self._ws().fail(1007, "invalid UTF-8 in a text message")
                 return
         else:
             message = {"type": "websocket.receive", "bytes": data}
         self._inbox.append(message)
         self._inbox_wake = _wake(self._inbox_wake)
 
-    def _deliver_direct(
-        self, handler: DirectHandler, is_text: bool, data: bytes, protocol: ServerProtocol
-    ) -> None:
+    def _deliver_direct(self, handler: DirectHandler, is_text: bool, data: bytes) -> None:
         try:
             handler.on_message(data.decode() if is_text else data)
         except UnicodeDecodeError:
-            protocol.fail(1007, "invalid UTF-8 in a text message")
+            self._ws().fail(1007, "invalid UTF-8 in a text message")
         except Exception:
             logger.exception("direct WebSocket handler failed")
-            protocol.fail(1011, "")
+            self._ws().fail(1011, "")
 
     def _disconnect(self, code: int) -> None:
         if self._gone is None and self._direct is not None:

@@ -21,6 +21,7 @@ class DirectEcho:
 
     def __init__(self, first: tuple[str | bytes, ...] = ()) -> None:
         self.first = first
+        self.offer: Any = None
         self.socket: DirectSocket | None = None
         self.closed: list[int] = []
         self.gone = anyio.Event()
@@ -29,7 +30,8 @@ class DirectEcho:
         if scope["type"] != "websocket":
             return
         assert (await receive())["type"] == "websocket.connect"
-        self.socket = scope["extensions"][DIRECT_WEBSOCKET].accept(self, self.first)
+        self.offer = scope["extensions"][DIRECT_WEBSOCKET]
+        self.socket = self.offer.accept(self, self.first)
 
     def on_message(self, data: str | bytes) -> None:
         assert self.socket is not None
@@ -64,6 +66,29 @@ async def test_direct_messages_echo_in_order_including_large_ones() -> None:
     texts = [f.data for f in frames[:400]]
     assert texts == [str(i // 2).encode() for i in range(400)]
     assert [(f.opcode, f.data) for f in frames[400:]] == [(Opcode.BINARY, big)] * 2
+
+
+async def test_plain_frames_need_no_websockets_protocol_until_a_control_frame_comes() -> None:
+    app = DirectEcho()
+    async with running(app) as port, WsClient.opened(port, "/") as (client, _):
+        client.protocol.send_text(b"plain")
+        await client.flush()
+        with anyio.fail_after(5):
+            echoed = [await client.next_frame() for _ in range(2)]
+        assert [f.data for f in echoed] == [b"plain", b"plain"]
+        assert app.offer._protocol is None  # an idle connection keeps none (~1 KB)
+        client.protocol.send_ping(b"still there?")
+        client.protocol.send_text(b"after")
+        await client.flush()
+        with anyio.fail_after(5):
+            frames = [await client.next_frame() for _ in range(3)]
+        # websockets answered the ping (its pong follows what the handler wrote meanwhile)
+        assert sorted((f.opcode.value, f.data) for f in frames) == [
+            (Opcode.TEXT.value, b"after"),
+            (Opcode.TEXT.value, b"after"),
+            (Opcode.PONG.value, b"still there?"),
+        ]
+        assert app.offer._protocol is not None
 
 
 async def test_messages_given_to_accept_are_the_first_frames_after_the_101() -> None:
