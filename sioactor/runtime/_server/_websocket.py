@@ -45,13 +45,11 @@ class WebSocketConnection:
 
     # Slots: an instance dict of this many attributes is ~1.6 KB, which every idle connection would keep.
     __slots__ = (
-        "_app_done",
         "_app_returned",
         "_close_deadline",
         "_config",
         "_connect_sent",
         "_decided",
-        "_decided_wake",
         "_direct",
         "_direct_socket",
         "_eof_sent",
@@ -70,6 +68,8 @@ class WebSocketConnection:
         "_out_wake",
         "_protocol",
         "_read_scope",
+        "_reader_done",
+        "_reader_running",
         "_request",
         "_scope",
         "_spawn",
@@ -104,11 +104,10 @@ class WebSocketConnection:
         # Every event below exists only while something waits on it and is dropped when set: an idle
         # direct connection holds none (each costs ~0.8 KB on asyncio; ten thousand idle connections count).
         self._decided = False
-        self._decided_wake: anyio.Event | None = None
-        # Whether the app returned; the event exists only while the connection's end waits for it (a
-        # direct app has long returned by then, so an idle direct connection holds none).
         self._app_returned = False
-        self._app_done: anyio.Event | None = None
+        # A plain ASGI app's connection reads in a task of its own (see run()).
+        self._reader_running = False
+        self._reader_done: anyio.Event | None = None
         self._connect_sent = False
         # A list, not a deque: an empty deque costs ~0.7 KB and the inbox holds at most ws_inbox_size (64).
         self._inbox: list[Message] = []
@@ -135,28 +134,25 @@ class WebSocketConnection:
     async def run(self, app: ASGIApp) -> None:
         """Handshake, then read until the connection closes; returns once the app has returned.
 
-        The app (and, for plain ASGI, the writer) run in tasks of their own, spawned beside this one rather
-        than in a task group of the connection's: a task group would cost an idle connection ~1 KB for as
-        long as it is open. Server shutdown cancels them all; this method waits for them otherwise.
+        The app runs in this task first. A direct app (sioactor's Engine.IO server) takes the connection and
+        returns at once; this task then reads, with no second task and no hand-over per connect. A plain
+        ASGI app runs for as long as its connection, so when it decides the handshake its reader (and the
+        writer) start as tasks of their own, spawned beside this one rather than in a task group of the
+        connection's (a task group would cost an idle connection ~1 KB). Server shutdown cancels them all;
+        this method waits for them otherwise.
         """
         scope, self._scope = self._scope, None
         assert scope is not None, "run() is called once"
         scope["extensions"] = {**scope.get("extensions", {}), DIRECT_WEBSOCKET: self}
-        self._spawn(self._run_app, app, scope)
-        del scope
         try:
-            if not self._decided:
-                self._decided_wake = anyio.Event()
-                await self._decided_wake.wait()
-            if self._direct is None:
-                self._writer_running = True
-                self._spawn(self._write_loop)
-            if self._open:
+            await self._run_app(app, scope)
+            del scope
+            if self._direct is not None and self._open:
                 await self._read_loop()
-            self._disconnect(self._close_code())
-            if not self._app_returned:
-                self._app_done = anyio.Event()
-                await self._app_done.wait()
+                self._disconnect(self._close_code())
+            elif self._reader_running:  # bounded: the app closed, so the close timeout ends the reading
+                self._reader_done = anyio.Event()
+                await self._reader_done.wait()
             self._stop_writer()
             if self._writer_running:
                 # What the app queued last (its close frame) goes out before the socket closes, within
@@ -169,6 +165,18 @@ class WebSocketConnection:
             if self._out_sink is not None:
                 self._out_sink.close()  # a drain task still writing to a peer that is gone
 
+    async def _read_beside(self) -> None:
+        # A plain ASGI app's reader: the app holds the connection's task.
+        try:
+            await self._read_loop()
+            self._disconnect(self._close_code())
+        except Exception:
+            logger.exception("WebSocket reading failed")
+            self._disconnect(1011)
+        finally:
+            self._reader_running = False
+            self._reader_done = _wake(self._reader_done)
+
     def _stop_writer(self) -> None:
         self._writer_stop = True
         self._out_wake = _wake(self._out_wake)
@@ -176,7 +184,7 @@ class WebSocketConnection:
     def accept(self, handler: DirectHandler, first: Iterable[str | bytes] = ()) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
         *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``).
-        *first* goes out in the 101's write."""
+        *first* goes out in the 101's write. Reading starts when the app returns, which it must do soon."""
         if self._decided:
             raise RuntimeError("direct accept after the handshake was decided")
         sink = make_sink(self._stream, self._spawn)
@@ -199,9 +207,9 @@ class WebSocketConnection:
             self._finish_app(failed)
 
     def _finish_app(self, failed: bool) -> None:
+        self._app_returned = True
         if self._direct is not None and not failed:
-            self._set_app_done()  # the handler owns the open connection now
-            return
+            return  # the handler owns the open connection now
         if not self._decided:
             self._queue([_FAILURE if failed else _REJECTION, b""])
             self._decide()
@@ -212,12 +220,6 @@ class WebSocketConnection:
             self._expect_close()
         self._inbox.clear()
         self._inbox_drained = _wake(self._inbox_drained)
-        self._set_app_done()
-
-    def _set_app_done(self) -> None:
-        self._app_returned = True
-        if self._app_done is not None:
-            self._app_done.set()
 
     async def _receive(self) -> Message:
         if not self._connect_sent:
@@ -282,7 +284,12 @@ class WebSocketConnection:
 
     def _decide(self) -> None:
         self._decided = True
-        self._decided_wake = _wake(self._decided_wake)
+        if self._direct is None:  # a plain ASGI app: it goes on in this task, reading and writing beside it
+            self._writer_running = True
+            self._spawn(self._write_loop)
+            if self._open:
+                self._reader_running = True
+                self._spawn(self._read_beside)
 
     def _close(self, code: int, reason: str) -> None:
         if not self._decided:
