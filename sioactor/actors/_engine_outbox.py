@@ -113,31 +113,10 @@ class Outbox:
             return False
         return True
 
-    async def wait_unless_gone(self, on_gone: Callable[[Callable[[], None]], Callable[[], None]]) -> bool:
-        """Wait until an entry is queued or the outbox closes (True), unless the client leaves first (False).
-
-        *on_gone* registers a callback for the client leaving and returns its cancel (the embedded server's
-        connection calls it from its protocol): unlike ``wait_while`` nothing runs beside the wait and
-        nothing is cancelled, so a long-poll answered costs an event set and a task wake.
-        """
-        if self._entries or self.closed:
-            return True
-        gone = False
-        ready = self._new_signal()
-
-        def left() -> None:
-            nonlocal gone
-            gone = True
-            ready.set()
-
-        forget = on_gone(left)
-        self._ready = ready.set
-        try:
-            await ready.wait()
-        finally:
-            self._ready = None
-            forget()
-        return not gone
+    def notify(self, ready: Callable[[], object] | None) -> None:
+        """Call *ready* on every put and on the close until cleared (``None``): how a held long-poll, which
+        no task waits for, learns that it can be answered."""
+        self._ready = ready
 
     def take(self, *, first_only: bool) -> list[OutboxEntry]:
         """Take the first entry, or all up to and including the first end entry; ``[]`` if empty."""

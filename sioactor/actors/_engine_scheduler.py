@@ -34,10 +34,17 @@ from sioactor.actors._signal import Signal, signal_factory
 
 logger = logging.getLogger("sioactor.engineio")
 
-__all__ = ("EngineScheduler", "Scheduled")
+__all__ = ("EngineScheduler", "Flushable", "Scheduled")
 
 # Rebuild the heap without its stale entries once they outnumber the live ones (and there are this many).
 _COMPACT_MIN = 64
+
+
+class Flushable(Protocol):
+    """Something the scheduler flushes on its next wake: a session, or a held long-poll."""
+
+    def flush(self) -> None:
+        """Write what is queued."""
 
 
 class Scheduled(Protocol):
@@ -79,7 +86,7 @@ class EngineScheduler:
         self._heap: list[tuple[float, int, Scheduled]] = []
         self._seq = itertools.count()
         self._stale = 0
-        self._dirty: list[Scheduled] = []
+        self._dirty: list[Flushable] = []
         self._closing: list[Scheduled] = []
         # Set while the flushing task waits: the event that wakes it.
         self._wake: Signal | None = None
@@ -110,7 +117,7 @@ class EngineScheduler:
         if deadline < self._sleeping_until:
             self._poke_timers()
 
-    def flush_soon(self, session: Scheduled) -> None:
+    def flush_soon(self, session: Flushable) -> None:
         """Call *session*'s ``flush`` on the next wake (the caller keeps it from being listed twice)."""
         self._dirty.append(session)
         self._poke()
@@ -197,9 +204,9 @@ class EngineScheduler:
             except Exception:
                 logger.exception("engine scheduler: a close failed")
         dirty, self._dirty = self._dirty, []
-        for session in dirty:
+        for flushable in dirty:
             try:
-                session.flush()
+                flushable.flush()
             except Exception:
                 logger.exception("engine scheduler: a flush failed")
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from sioactor.actors._engine_outbox import Outbox
-from sioactor.actors._engine_scheduler import EngineScheduler
+from sioactor.actors._engine_scheduler import EngineScheduler, Flushable
 from sioactor.actors._engine_session_config import (
     CLOSE,
     NOOP,
@@ -62,22 +62,64 @@ class SessionWriting:
         def expired(self) -> bool: ...
         def _mark_drained(self) -> None: ...
 
-    async def poll(
-        self,
-        watch: Callable[[], Awaitable[object]] | None = None,
-        on_gone: Callable[[Callable[[], None]], Callable[[], None]] | None = None,
-    ) -> list[OutboxEntry] | None:
-        """Serve one long-poll GET: wait for queued entries and take them all.
+    async def poll(self, watch: Callable[[], Awaitable[object]] | None = None) -> list[OutboxEntry] | None:
+        """Serve one long-poll GET in the caller's task: wait for queued entries and take them all.
 
-        How the poll learns that its client left while it waits, if it does: *on_gone* registers a callback
-        for it and returns its cancel (the embedded server's connection can); else *watch*, if given, runs
-        while the poll waits and returns when the client has gone (an ASGI ``receive`` answering
-        ``http.disconnect``). The poll then answers ``None`` and takes nothing.
+        *watch*, if given, runs while the poll waits and returns when the client has gone (an ASGI
+        ``receive`` answering ``http.disconnect``); the poll then answers ``None`` and takes nothing.
 
         Raises:
             PollRefused: the session is closed or upgraded, or another GET is pending (which closes the
                 session: the pending GET gets a close packet).
         """
+        self._start_poll()
+        try:
+            if self.machine.polls_get_noop:
+                return [NOOP]
+            if watch is not None and not await self._outbox.wait_while(watch, self._scheduler.outside_tasks):
+                return None
+            return await self._take_batch(polling=True)
+        finally:
+            self.machine.end_poll()
+
+    def hold_poll(self, held: Flushable) -> list[OutboxEntry] | None:
+        """Serve one long-poll GET with no task waiting: the batch to answer with now, or ``None``: the
+        poll is held, and *held*'s ``flush`` runs (in the scheduler's next wake) once an entry is queued or
+        the outbox closes. That flush answers with ``take_held``; a client gone first ends it with
+        ``release_held``. Raises ``PollRefused`` as ``poll`` does.
+        """
+        self._start_poll()
+        if self.machine.polls_get_noop:
+            self.machine.end_poll()
+            return [NOOP]
+        outbox = self._outbox
+        if outbox or outbox.closed:
+            return self.take_held()
+        listed = False
+
+        def ready() -> None:
+            nonlocal listed
+            if not listed:  # every put calls this until the flush: list the poll once
+                listed = True
+                self._scheduler.flush_soon(held)
+
+        outbox.notify(ready)
+        return None
+
+    def take_held(self) -> list[OutboxEntry]:
+        """The held poll's answer (``[CLOSE]`` if the outbox closed empty); the poll ends."""
+        self._outbox.notify(None)
+        try:
+            return self._take_ready(polling=True)
+        finally:
+            self.machine.end_poll()
+
+    def release_held(self) -> None:
+        """The held poll's client left before an answer: the poll ends, taking nothing."""
+        self._outbox.notify(None)
+        self.machine.end_poll()
+
+    def _start_poll(self) -> None:
         open_elsewhere = self.close_reason is None and not self.machine.accepts_polling
         if self._drained or self.transport != "polling" or open_elsewhere:
             raise PollRefused("session closed or no longer polling")
@@ -85,27 +127,19 @@ class SessionWriting:
             self._log.info("engine.io session %s: overlapping polls", self.sid)
             self.close(EngineCloseReason.MULTIPLE_POLLING)
             raise PollRefused("another poll is pending")
-        try:
-            if self.machine.polls_get_noop:
-                return [NOOP]
-            if on_gone is not None:
-                if not await self._outbox.wait_unless_gone(on_gone):
-                    return None
-            elif watch is not None and not await self._outbox.wait_while(
-                watch, self._scheduler.outside_tasks
-            ):
-                return None
-            return await self._take_batch(polling=True)
-        finally:
-            self.machine.end_poll()
 
     async def next_batch(self) -> list[OutboxEntry]:
         """Serve the WebSocket writer: wait for queued entries and take those ready; ``[]`` once closed."""
         return await self._take_batch(polling=False)
 
     async def _take_batch(self, *, polling: bool) -> list[OutboxEntry]:
+        await self._outbox.wait()
+        return self._take_ready(polling=polling)
+
+    def _take_ready(self, *, polling: bool) -> list[OutboxEntry]:
+        # The outbox has entries or is closed (then, empty, it ends the transport).
         outbox = self._outbox
-        if not await outbox.wait():
+        if not outbox:
             self._mark_drained()
             return [CLOSE] if polling else []
         # A noop or close ends the batch; during a probed upgrade the rest stays queued for the WebSocket.

@@ -37,7 +37,6 @@ from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 __all__ = (
     "accept_on_loop",
     "addresses",
-    "can_watch_gone",
     "clock_of",
     "receive_by",
     "running_asyncio",
@@ -45,7 +44,6 @@ __all__ = (
     "take_over_reading",
     "transport_of",
     "wait_for_end",
-    "watch_gone",
 )
 
 
@@ -106,29 +104,6 @@ def transport_of(stream: SocketStream) -> asyncio.WriteTransport | None:
         return stream._transport
     transport = getattr(stream, "_transport", None)
     return transport if isinstance(transport, asyncio.WriteTransport) else None
-
-
-def can_watch_gone(stream: SocketStream) -> bool:
-    """Tell if `watch_gone` works on *stream*."""
-    return isinstance(stream, _ReadAheadStream)
-
-
-def watch_gone(stream: SocketStream, callback: Callable[[], None]) -> Callable[[], None] | None:
-    """Call *callback* once the peer of a read-ahead *stream* closes or the connection is lost (at once if
-    it already has), with nobody reading; returns the function that stops watching. ``None`` for another
-    stream, which can only learn of it by reading."""
-    if not isinstance(stream, _ReadAheadStream):
-        return None
-    protocol = stream._protocol
-    if protocol.eof or protocol.lost:
-        callback()
-        return _nothing
-    protocol.gone = callback
-    return protocol.forget_gone
-
-
-def _nothing() -> None:
-    pass
 
 
 def take_over_reading(stream: SocketStream, on_data: Callable[[bytes], None]) -> bytes | None:
@@ -199,7 +174,6 @@ class _ReadAhead(asyncio.BufferedProtocol):
         "chunks",
         "eof",
         "exception",
-        "gone",
         "lost",
         "on_data",
         "paused",
@@ -225,7 +199,6 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.eof = False
         self.lost = False
         self.exception: BaseException | None = None
-        self.gone: Callable[[], None] | None = None  # see watch_gone
         self.on_data: Callable[[bytes], None] | None = None  # see take_over_reading
         self.reader: asyncio.Future[None] | None = None
         self.write_paused = False
@@ -259,7 +232,6 @@ class _ReadAhead(asyncio.BufferedProtocol):
     def eof_received(self) -> bool:
         self.eof = True
         self._wake_reader()
-        self._call_gone()
         return True  # keep the write side open: a half-closed client still gets its response
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -267,15 +239,6 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.exception = exc
         self._wake_reader()
         self.resume_writing()
-        self._call_gone()
-
-    def _call_gone(self) -> None:
-        gone, self.gone = self.gone, None
-        if gone is not None:
-            gone()
-
-    def forget_gone(self) -> None:
-        self.gone = None
 
     def pause_writing(self) -> None:
         self.write_paused = True

@@ -6,9 +6,9 @@ copy and validation of every response header, and -- for a long-poll that must n
 scope, a cancellation, and the exception unwinding through the server's frames). So the embedded server
 also puts, in every ``http`` scope, the ASGI extension ``scope["extensions"]["sioactor.direct_http"]``: a
 `DirectHttp`. An app that knows it answers with ``respond`` (the whole response at once, its header
-block trusted) and learns of the client leaving through ``on_gone`` (a callback from the connection's
-protocol, nothing parked); other apps ignore it. Every other server, and the embedded one for other apps,
-works through plain ASGI as before.
+block trusted), or holds the response (``hold``) to answer it later from wherever its data comes (a
+long-poll: no task waits for the data, nothing is cancelled when it arrives); other apps ignore it. Every
+other server, and the embedded one for other apps, works through plain ASGI as before.
 """
 
 from __future__ import annotations
@@ -16,17 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ("DIRECT_HTTP", "DirectHttp")
+__all__ = ("DIRECT_HTTP", "DirectHttp", "HeldAnswer")
 
 DIRECT_HTTP = "sioactor.direct_http"
+
+HeldAnswer = Callable[[int, list[tuple[bytes, bytes]], bytes], None]
+"""Send a held response: ``answer(status, headers, body)``, with ``DirectHttp.respond``'s rules."""
 
 
 class DirectHttp(Protocol):
     """The ``sioactor.direct_http`` extension of one request."""
-
-    @property
-    def watches_gone(self) -> bool:
-        """Whether ``on_gone`` works on this connection (asyncio's read-ahead stream; not on trio)."""
 
     async def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Send the whole response: *status*, *headers* and *body*; Content-Length and the connection's
@@ -34,6 +33,9 @@ class DirectHttp(Protocol):
         without CR, LF or NUL) and frame nothing (no Content-Length, Transfer-Encoding or Connection): they
         go out as given, unchecked. Raises ``RuntimeError`` if a response was already started."""
 
-    def on_gone(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Call *callback* once if the client closes the connection before the response (at once if it
-        already has); returns the function that cancels the watch. Only when ``watches_gone``."""
+    def hold(self, gone: Callable[[], None], bound: float) -> HeldAnswer:
+        """Answer later, from outside the request: the app returns now, and calls the returned `HeldAnswer`
+        once its data is there (a non-blocking write, as ``respond`` without awaiting). Until then the
+        connection waits for the client; if it leaves first, or *bound* seconds pass (plus the keep-alive
+        timeout) with no answer, *gone* is called once and the answer, if it ever comes, goes nowhere.
+        Raises ``RuntimeError`` if a response was already started or held."""

@@ -16,9 +16,10 @@ from http import HTTPStatus
 import anyio
 from anyio.abc import SocketStream
 
-from ._aio_stream import can_watch_gone, clock_of, receive_by, watch_gone
+from ._aio_stream import clock_of, receive_by
 from ._config import ServerConfig
-from ._direct_http import DIRECT_HTTP
+from ._direct import ByteSink, make_sink
+from ._direct_http import DIRECT_HTTP, HeldAnswer
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
 from ._response import CONTINUE, ResponseEncoder
 from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade
@@ -54,6 +55,7 @@ class HttpConnection:
         self._info = info
         self._parser = RequestParser(config.max_header_size)
         self._writer = make_writer(stream)
+        self._sink: ByteSink | None = None  # for answers written outside this task (held responses)
         self._clock = clock_of(stream)
 
     async def run(self) -> WebSocketConnection | None:
@@ -69,6 +71,9 @@ class HttpConnection:
             logger.debug("bad request: %s", exc)
             await self._write(error_response(exc.status))
             return None
+        finally:
+            if self._sink is not None:
+                self._sink.close()  # a drain task still writing a held answer to a peer that is gone
 
     async def _serve_requests(self) -> WebSocketConnection | None:
         while (request := await self._next_request()) is not None:
@@ -101,18 +106,48 @@ class HttpConnection:
     async def _write(self, data: bytes) -> bool:
         return await self._writer.write(data)
 
+    def _write_now(self, data: bytes) -> None:
+        # A held answer, written from outside this task without waiting (see _wait_held).
+        if self._sink is None:
+            self._sink = make_sink(self._stream, self._spawn)
+        self._sink.write(data)
+
     async def _serve(self, request: Request) -> bool:
         """Run the app for one request; tell if the connection may serve another."""
         cycle = _RequestCycle(self, request)
         scope = build_scope(request, self._info, websocket=False)
         scope["extensions"] = {DIRECT_HTTP: cycle}
         await cycle.run_app(scope)
+        if cycle.held and not await self._wait_held(cycle):
+            return False
         if cycle.disconnected or not cycle.reusable:
             return False
         try:
             return await self._skip_unread_body()
         except HttpError:
             return False
+
+    async def _wait_held(self, cycle: _RequestCycle) -> bool:
+        """The app returned and answers later (a long-poll). Meanwhile this task waits for the client's next
+        bytes, which is also how it sees the client leave; nothing wakes it for the answer itself. So the
+        usual order is: the answer goes out, the client's next request arrives, this task reads it. Bytes
+        before the answer come only from a client that pipelines: they wait in the parser for the answer.
+        Bounded: the app's bound for the answer plus the keep-alive timeout for the next request."""
+        deadline = self._clock() + cycle.hold_bound + self._config.keep_alive_timeout
+        if not self._parser.buffered:  # else a pipelined request is already here
+            try:
+                data = await receive_by(self._stream, self._config.read_size, deadline)
+            except _STREAM_GONE:
+                data = b""
+            if not data:  # the client left (b"") or stayed silent past the deadline (None)
+                cycle.client_gone()
+                return False
+            self._parser.feed(data)
+        if not cycle.answered and not await cycle.wait_answered(deadline):
+            return False
+        if self._sink is not None and self._sink.buffered():
+            await self._sink.drained()  # the next answer goes through the writer: no interleaving
+        return True
 
     async def _skip_unread_body(self) -> bool:
         # An app may answer without reading the body; the rest is skipped (within the body-buffer bound,
@@ -139,19 +174,21 @@ class _RequestCycle:
     """
 
     __slots__ = (
+        "_answered_wake",
         "_bad_body",
         "_conn",
         "_continue_due",
         "_encoder",
         "_final_sent",
-        "_forget_gone",
         "_headers",
+        "_held",
         "_park",
         "_parser",
         "_response_done",
         "_started",
         "_status",
         "disconnected",
+        "hold_bound",
     )
 
     def __init__(self, connection: HttpConnection, request: Request) -> None:
@@ -169,7 +206,10 @@ class _RequestCycle:
         self._started = False
         self._response_done = False
         self._park: anyio.CancelScope | None = None
-        self._forget_gone: Callable[[], None] | None = None
+        # A held response (see hold()): the app's callback for a client that leaves first, and the bound.
+        self._held: Callable[[], None] | None = None
+        self.hold_bound = 0.0
+        self._answered_wake: anyio.Event | None = None
 
     @property
     def reusable(self) -> bool:
@@ -260,32 +300,64 @@ class _RequestCycle:
 
     # The sioactor.direct_http extension (see _direct_http.py) ------------------------------------------
 
+    def hold(self, gone: Callable[[], None], bound: float) -> HeldAnswer:
+        if bound <= 0:
+            raise ValueError(f"a held response needs a positive bound, not {bound}")
+        if self._status is not None or self.held:
+            raise RuntimeError("hold after the response started")
+        self._held = gone
+        self.hold_bound = bound
+        return self._answer_held
+
     @property
-    def watches_gone(self) -> bool:
-        return can_watch_gone(self._conn._stream)
+    def held(self) -> bool:
+        """The app holds the response, to answer it later (see ``hold``)."""
+        return self.hold_bound > 0.0
 
-    def on_gone(self, callback: Callable[[], None]) -> Callable[[], None]:
-        def gone() -> None:
-            self.disconnected = True
-            callback()
+    @property
+    def answered(self) -> bool:
+        """The response went out."""
+        return self._response_done
 
-        forget = watch_gone(self._conn._stream, gone)
-        if forget is None:
-            raise RuntimeError("on_gone needs a connection that watches_gone")
-        self._forget_gone = forget
-        return forget
+    def _answer_held(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if self.disconnected:
+            return  # the client left first (its gone callback ran): nobody to answer
+        if self._response_done:
+            raise RuntimeError("a held response answered twice")
+        self._held = None
+        self._status = status
+        self._started = self._response_done = True
+        self._conn._write_now(self._encoder.whole(status, headers, body))
+        if self._answered_wake is not None:
+            self._answered_wake.set()
 
-    def _stop_watching_gone(self) -> None:
-        forget, self._forget_gone = self._forget_gone, None
-        if forget is not None:
-            forget()
+    def client_gone(self) -> None:
+        """The connection ended before the held answer: tell the app, once."""
+        if self._response_done or self.disconnected:
+            return
+        self.disconnected = True
+        gone, self._held = self._held, None
+        if gone is not None:
+            try:
+                gone()
+            except Exception:
+                logger.exception("the app's callback for a client gone mid-response failed")
+
+    async def wait_answered(self, deadline: float) -> bool:
+        """Wait (up to *deadline*) for the held answer; False, the app told, if it does not come."""
+        self._answered_wake = anyio.Event()
+        with anyio.CancelScope(deadline=deadline):
+            await self._answered_wake.wait()
+        if not self._response_done:
+            self.client_gone()
+            return False
+        return True
 
     async def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         if self._status is not None:
             raise RuntimeError("direct respond after the response started")
         self._status = status
         self._started = self._response_done = True
-        self._stop_watching_gone()  # the connection's end is the reader's business again
         if self._park is not None:
             self._park.cancel()
         out = self._encoder.whole(status, headers, body)
@@ -298,7 +370,6 @@ class _RequestCycle:
             await self._conn._app(scope, self.receive, self.send)
         except Exception:
             logger.exception("ASGI app failed on %s %s", scope.get("method"), scope.get("path"))
-        self._stop_watching_gone()
-        if not self._started:
+        if not self._started and not self.held:
             self._started = True
             await self._conn._write(error_response(self._bad_body or 500))

@@ -9,6 +9,7 @@ from sioactor.actors._engine_session import EngineSession, PollRefused
 from sioactor.protocol._errors import PayloadTooLarge, ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
+from sioactor.runtime._server._direct_http import HeldAnswer
 from sioactor.runtime.engineio._http import (
     OCTET_STREAM,
     TEXT_PLAIN,
@@ -90,24 +91,75 @@ async def _handshake(
 async def _poll(
     session: EngineSession, b64: str | None, receive: Receive, reply: Responder, cors: Headers
 ) -> None:
-    # While the poll waits, the connection is watched: a pending poll is the one time nobody reads the
-    # request, and without this a vanished client would only be noticed by the heartbeat. The embedded
-    # server tells of it by a callback; under another server a receive() waits for http.disconnect.
+    # The embedded server holds the poll: the scheduler answers it once the session has something to send,
+    # and the server's connection, reading for the client's next request, sees a client that leaves. Under
+    # another server the poll waits in this task, watching receive() for http.disconnect.
     direct = reply.direct
-    on_gone = direct.on_gone if direct is not None and direct.watches_gone else None
     try:
-        entries = await session.poll(lambda: _until_disconnect(receive), on_gone)
+        if direct is not None:
+            held = _HeldPoll(session, bool(b64), cors)
+            entries = session.hold_poll(held)
+            if entries is None:
+                held.answer = direct.hold(held.gone, _hold_bound(session))
+                return
+        else:
+            entries = await session.poll(lambda: _until_disconnect(receive))
     except PollRefused:
         entries = []
     if entries is None:
-        logger.info("engine.io session %s: poll connection closed prematurely", session.sid)
-        session.close(EngineCloseReason.TRANSPORT_ERROR)
+        _poll_gone(session)
         return
     if not entries:
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     body = encode_outbox_payload(entries, protocol=session.protocol, b64=bool(b64))
     await _respond_payload(reply, body, cors)
+
+
+class _HeldPoll:
+    """A long-poll GET held by the embedded server (``DirectHttp.hold``): answered from the engine
+    scheduler's flush once the session has something to send, with no task waiting for it."""
+
+    __slots__ = ("answer", "b64", "cors", "done", "session")
+
+    def __init__(self, session: EngineSession, b64: bool, cors: Headers) -> None:
+        self.session = session
+        self.b64 = b64
+        self.cors = cors
+        self.answer: HeldAnswer | None = None
+        self.done = False
+
+    def flush(self) -> None:
+        """The scheduler's call: entries are queued or the outbox closed; answer with them."""
+        if self.done:
+            return
+        self.done = True
+        session = self.session
+        body = encode_outbox_payload(session.take_held(), protocol=session.protocol, b64=self.b64)
+        assert self.answer is not None, "set right after the hold"
+        if isinstance(body, str):
+            self.answer(200, [(b"content-type", TEXT_PLAIN), *self.cors], body.encode())
+        else:
+            self.answer(200, [(b"content-type", OCTET_STREAM), *self.cors], body)
+
+    def gone(self) -> None:
+        """The server's call: the client left (or the bound passed) before the answer."""
+        if not self.done:
+            self.done = True
+            self.session.release_held()
+            _poll_gone(self.session)
+
+
+def _hold_bound(session: EngineSession) -> float:
+    # A pending poll is answered within a ping interval (v4: the server's ping; v3: the client's ping gets
+    # its pong), and a session that misses its heartbeat closes, which answers it too: this is a backstop.
+    config = session.config
+    return config.ping_interval + config.ping_timeout + config.flush_timeout
+
+
+def _poll_gone(session: EngineSession) -> None:
+    logger.info("engine.io session %s: poll connection closed prematurely", session.sid)
+    session.close(EngineCloseReason.TRANSPORT_ERROR)
 
 
 async def _until_disconnect(receive: Receive) -> None:

@@ -1,5 +1,6 @@
 """Long-polling on the embedded server, where the engine answers through the ``sioactor.direct_http``
-extension and learns of a vanished client from the connection (asyncio) or by a parked receive (trio)."""
+extension: a poll with nothing queued is held and answered by the scheduler, and the server's connection,
+waiting for the client's next request, tells the engine of a client that vanished."""
 
 from __future__ import annotations
 
