@@ -44,14 +44,17 @@ def signal_factory() -> Callable[[], Signal]:
 
 
 def _trio_event() -> Callable[[], Signal] | None:
-    # trio's own Event: anyio's wraps one (a second object and a second call per wait and set).
+    # The parked task itself, rescheduled by set(): trio's Event goes through a ParkingLot (a dict, an
+    # abort closure and a list per wake), and anyio's Event wraps that again.
     try:
         import trio
 
         trio.lowlevel.current_root_task()  # raises RuntimeError outside a trio run
     except (ImportError, RuntimeError):
         return None
-    return trio.Event
+    from sioactor.actors._trio_signal import TrioSignal
+
+    return TrioSignal
 
 
 def _backend_event() -> Callable[[], Signal]:
