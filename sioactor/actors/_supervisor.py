@@ -8,10 +8,11 @@ started reaches the task group, so its siblings keep working. Each actor runs in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import anyio
 import anyio.abc
@@ -21,6 +22,9 @@ from sioactor.actors._lazy import LazyActor, SpawnDrain, spawn_in
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._task_set import AsyncioTaskSet
 from sioactor.actors._trace import Tracer
+
+if TYPE_CHECKING:
+    from sioactor.actors._trio_task_set import TrioTaskSet
 
 __all__ = ("Supervisor",)
 
@@ -53,7 +57,11 @@ class Supervisor:
         tg = anyio.create_task_group()
         await tg.__aenter__()
         self._tg = tg
-        self._drains.open(tg)
+        try:
+            await self._drains.open(tg)
+        except BaseException as exc:
+            await tg.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     async def __aexit__(
@@ -67,7 +75,10 @@ class Supervisor:
                 return await self._exit(tg, failure)
         else:
             self._cancel_all()
-        await self._drains.wait()
+        try:
+            await self._drains.wait()
+        except BaseException as failure:  # trio: the drains saw a cancellation of the task group's scope
+            return await self._leave(tg, failure)
         self._tg = None
         return await tg.__aexit__(exc_type, exc, tb)
 
@@ -133,7 +144,11 @@ class Supervisor:
 
     async def _exit(self, tg: anyio.abc.TaskGroup, failure: BaseException) -> bool | None:
         self._cancel_all()
-        await self._drains.wait()
+        with contextlib.suppress(BaseException):  # trio: the same cancellation, as the drains saw it
+            await self._drains.wait()
+        return await self._leave(tg, failure)
+
+    async def _leave(self, tg: anyio.abc.TaskGroup, failure: BaseException) -> bool | None:
         self._tg = None
         if await tg.__aexit__(type(failure), failure, failure.__traceback__):
             return True  # the task group absorbed it (a cancellation of its own scope)
@@ -191,8 +206,8 @@ class Supervisor:
 
 
 class _DrainTasks:
-    """Where lazy actors' drain tasks run: plain ``loop.create_task`` tasks on asyncio, the supervisor's task
-    group elsewhere.
+    """Where lazy actors' drain tasks run: plain ``loop.create_task`` tasks on asyncio, a plain nursery on
+    trio, the supervisor's task group elsewhere.
 
     anyio 4.16's ``start_soon`` gives every task a handle with its own cancel scope and an event; a drain
     needs neither (it runs in the actor's own cancel scope, catches its failures, and nobody awaits it), and
@@ -201,17 +216,25 @@ class _DrainTasks:
     shielded) before it leaves its task group.
     """
 
-    __slots__ = ("_tasks", "spawn")
+    __slots__ = ("_tasks", "_trio_tasks", "spawn")
 
     def __init__(self) -> None:
         self._tasks: AsyncioTaskSet | None = None
+        self._trio_tasks: TrioTaskSet | None = None
         self.spawn: SpawnDrain = self._not_open
 
-    def open(self, tg: anyio.abc.TaskGroup) -> None:
+    async def open(self, tg: anyio.abc.TaskGroup) -> None:
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:  # not asyncio: the task group it is
-            self.spawn = spawn_in(tg)
+        except RuntimeError:  # not asyncio
+            if _running_trio():
+                from sioactor.actors._trio_task_set import TrioTaskSet
+
+                self._trio_tasks = TrioTaskSet("actor drain task", logger)
+                await self._trio_tasks.open()
+                self.spawn = self._create_trio
+            else:
+                self.spawn = spawn_in(tg)
             return
         self._tasks = AsyncioTaskSet(loop, "actor drain task", logger)
         self.spawn = self._create
@@ -220,6 +243,10 @@ class _DrainTasks:
         assert self._tasks is not None
         self._tasks.start(fn(), None if name is None else str(name))
 
+    def _create_trio(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
+        assert self._trio_tasks is not None
+        self._trio_tasks.start(fn, None if name is None else str(name))
+
     @staticmethod
     def _not_open(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
         raise RuntimeError("the supervisor is not running")
@@ -227,3 +254,17 @@ class _DrainTasks:
     async def wait(self) -> None:
         if self._tasks is not None:
             await self._tasks.wait()
+        elif self._trio_tasks is not None:
+            trio_tasks, self._trio_tasks = self._trio_tasks, None
+            self.spawn = self._not_open
+            await trio_tasks.wait()
+
+
+def _running_trio() -> bool:
+    try:
+        import trio
+
+        trio.lowlevel.current_root_task()  # raises RuntimeError outside a trio run
+    except (ImportError, RuntimeError):
+        return False
+    return True
