@@ -33,9 +33,13 @@ class DirectHttp(Protocol):
         without CR, LF or NUL) and frame nothing (no Content-Length, Transfer-Encoding or Connection): they
         go out as given, unchecked. Raises ``RuntimeError`` if a response was already started."""
 
+    @property
+    def can_hold(self) -> bool:
+        """Whether ``hold`` is possible: not for a response after which the connection closes."""
+
     def hold(self, gone: Callable[[], None], bound: float) -> HeldAnswer:
         """Answer later, from outside the request: the app returns now, and calls the returned `HeldAnswer`
         once its data is there (a non-blocking write, as ``respond`` without awaiting). Until then the
         connection waits for the client; if it leaves first, or *bound* seconds pass (plus the keep-alive
         timeout) with no answer, *gone* is called once and the answer, if it ever comes, goes nowhere.
-        Raises ``RuntimeError`` if a response was already started or held."""
+        Raises ``RuntimeError`` if a response was already started or held, or ``can_hold`` is false."""

@@ -300,9 +300,17 @@ class _RequestCycle:
 
     # The sioactor.direct_http extension (see _direct_http.py) ------------------------------------------
 
+    @property
+    def can_hold(self) -> bool:
+        # A connection that closes after this response (HTTP/1.0, "connection: close") is answered in the
+        # request's task: only that task can close it, and a held answer would leave it parked.
+        return not self._encoder.close
+
     def hold(self, gone: Callable[[], None], bound: float) -> HeldAnswer:
         if bound <= 0:
             raise ValueError(f"a held response needs a positive bound, not {bound}")
+        if not self.can_hold:
+            raise RuntimeError("this response closes the connection: it cannot be held")
         if self._status is not None or self.held:
             raise RuntimeError("hold after the response started")
         self._held = gone

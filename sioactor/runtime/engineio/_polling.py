@@ -93,10 +93,11 @@ async def _poll(
 ) -> None:
     # The embedded server holds the poll: the scheduler answers it once the session has something to send,
     # and the server's connection, reading for the client's next request, sees a client that leaves. Under
-    # another server the poll waits in this task, watching receive() for http.disconnect.
+    # another server (or for a request that closes its connection) the poll waits in this task, watching
+    # receive() for http.disconnect.
     direct = reply.direct
     try:
-        if direct is not None:
+        if direct is not None and direct.can_hold:
             held = _HeldPoll(session, bool(b64), cors)
             entries = session.hold_poll(held)
             if entries is None:

@@ -76,3 +76,28 @@ async def test_a_poll_that_ends_the_request_keeps_the_connection_for_the_next_on
                 seen += await raw.receive()
         assert seen.count(b"HTTP/1.1 200 OK\r\n") == 2
         assert b"connection: close" not in seen
+
+
+async def test_a_poll_on_a_closing_connection_is_answered_in_its_request_then_the_connection_closes() -> (
+    None
+):
+    async with running() as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+            await raw.send(
+                f"GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nhost: x\r\n"
+                "connection: close\r\n\r\n".encode()
+            )
+            await anyio.sleep(0.05)  # the poll waits (not held: this connection closes after it)
+            url = f"{server.base}?EIO=4&transport=polling&sid={sid}"
+            assert (await client.post(url, content=b"4hello")).text == "ok"
+            seen = b""
+            with anyio.fail_after(5):
+                while True:
+                    try:
+                        seen += await raw.receive()
+                    except anyio.EndOfStream:
+                        break  # the server closed the connection after the answer
+        assert seen.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"connection: close\r\n" in seen
+        assert seen.endswith(b"\r\n\r\n4hello")

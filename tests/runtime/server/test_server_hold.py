@@ -104,6 +104,24 @@ async def test_a_held_response_never_answered_ends_within_its_bound_and_the_keep
     assert app.gone == ["gone"]
 
 
+async def test_a_response_that_closes_the_connection_cannot_be_held() -> None:
+    seen: list[object] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        direct = scope["extensions"][DIRECT_HTTP]
+        seen.append(direct.can_hold)
+        with pytest.raises(RuntimeError, match="cannot be held"):
+            direct.hold(lambda: None, 5.0)
+        await direct.respond(200, [], b"in the request")
+
+    async with running(app) as port:
+        answer = await raw_exchange(port, _GET.replace(b"\r\n\r\n", b"\r\nconnection: close\r\n\r\n"))
+    assert seen == [False]
+    assert answer.endswith(b"in the request")
+
+
 async def test_hold_refuses_a_bound_that_is_not_positive() -> None:
     refused: list[BaseException] = []
 
