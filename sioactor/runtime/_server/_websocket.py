@@ -1,15 +1,14 @@
 """One WebSocket connection after an HTTP/1.1 upgrade: ASGI ``websocket.*`` over websockets' sans-IO protocol.
 
-Data path, chosen for the echo hot path: the connection task reads the socket and turns whole messages
-into ASGI events in a bounded inbox; the app's ``send`` frames its message and appends the bytes to an
-outbox without awaiting the socket; a writer task wakes once per batch (when the app next yields) and
-writes everything queued so far in one ``send``. An echo of N messages that arrived in one read thus
-costs one write, not N, and no task hop per frame. ``send`` waits only when the outbox holds more than
-``ws_write_buffer`` bytes, which is the back-pressure a slow client exerts.
+The app runs first, in the connection's task. An app that knows the embedded server takes the connection
+directly (``_direct.py``) and returns; this task then reads, calling the app's handler with each message,
+and the app writes frames without awaiting: one task per connection and no ASGI message at all.
 
-An app that knows the embedded server may instead take the connection directly (``_direct.py``): the
-reader then calls the app's handler with each message, and the app writes frames without awaiting, so the
-connection costs one task (this reader) and no ASGI message at all.
+A plain ASGI app keeps the connection's task; when it decides the handshake, a reader task turns whole
+messages into ASGI events in a bounded inbox (reading pauses while it is full), and the app's ``send``
+frames its message and queues the bytes for a writer task (``_ws_outgoing.py``) without awaiting the
+socket; ``send`` waits only when more than ``ws_write_buffer`` bytes are queued, which is the back-pressure
+a slow client exerts.
 """
 
 from __future__ import annotations
@@ -26,21 +25,21 @@ from websockets.server import ServerProtocol
 
 from ._aio_stream import stop_waiting, take_over_reading, wait_for_end
 from ._config import ServerConfig
-from ._direct import DIRECT_WEBSOCKET, ByteSink, DirectHandler, DirectSocket, encode_frames, make_sink
+from ._direct import DIRECT_WEBSOCKET, DirectHandler, DirectSocket, encode_frames, make_sink
 from ._parser import Request
 from ._tasks import Spawn
 from ._types import ASGIApp, ClientDisconnected, Message, Scope
 from ._ws_frames import RAW, TEXT, FrameSplitter
 from ._ws_handshake import answer_by_websockets, switching_protocols
+from ._ws_outgoing import STREAM_GONE, WebSocketOutgoing, wake
 
 logger = logging.getLogger("sioactor.server")
 
-_STREAM_GONE = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
 _REJECTION = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _FAILURE = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
-class WebSocketConnection:
+class WebSocketConnection(WebSocketOutgoing):
     """Run the app's ``websocket`` scope on *stream*, from handshake to TCP close."""
 
     # Slots: an instance dict of this many attributes is ~1.6 KB, which every idle connection would keep.
@@ -52,7 +51,6 @@ class WebSocketConnection:
         "_decided",
         "_direct",
         "_direct_socket",
-        "_eof_sent",
         "_fragment_text",
         "_fragments",
         "_frames",
@@ -61,11 +59,6 @@ class WebSocketConnection:
         "_inbox_drained",
         "_inbox_wake",
         "_open",
-        "_out",
-        "_out_drained",
-        "_out_sink",
-        "_out_size",
-        "_out_wake",
         "_protocol",
         "_read_scope",
         "_reader_done",
@@ -75,9 +68,6 @@ class WebSocketConnection:
         "_spawn",
         "_stream",
         "_trailing",
-        "_writer_done",
-        "_writer_running",
-        "_writer_stop",
     )
 
     def __init__(
@@ -117,19 +107,11 @@ class WebSocketConnection:
         self._fragments: list[bytes] = []
         self._frames = FrameSplitter(config.ws_max_message_size)
         self._fragment_text = False
-        self._out: list[bytes] = []
-        self._out_size = 0
-        self._out_wake: anyio.Event | None = None
-        self._out_drained: anyio.Event | None = None
-        self._writer_stop = False
-        self._eof_sent = False
         self._close_deadline = math.inf
         self._read_scope: anyio.CancelScope | None = None
-        self._writer_running = False
-        self._writer_done: anyio.Event | None = None
         self._direct: DirectHandler | None = None
         self._direct_socket: DirectSocket | None = None
-        self._out_sink: ByteSink | None = None
+        self._init_outgoing()
 
     async def run(self, app: ASGIApp) -> None:
         """Handshake, then read until the connection closes; returns once the app has returned.
@@ -175,11 +157,7 @@ class WebSocketConnection:
             self._disconnect(1011)
         finally:
             self._reader_running = False
-            self._reader_done = _wake(self._reader_done)
-
-    def _stop_writer(self) -> None:
-        self._writer_stop = True
-        self._out_wake = _wake(self._out_wake)
+            self._reader_done = wake(self._reader_done)
 
     def accept(self, handler: DirectHandler, first: Iterable[str | bytes] = ()) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
@@ -219,7 +197,7 @@ class WebSocketConnection:
             self._queue(protocol.data_to_send())
             self._expect_close()
         self._inbox.clear()
-        self._inbox_drained = _wake(self._inbox_drained)
+        self._inbox_drained = wake(self._inbox_drained)
 
     async def _receive(self) -> Message:
         if not self._connect_sent:
@@ -229,7 +207,7 @@ class WebSocketConnection:
             if self._inbox:
                 message = self._inbox.pop(0)
                 if len(self._inbox) < self._config.ws_inbox_size:
-                    self._inbox_drained = _wake(self._inbox_drained)
+                    self._inbox_drained = wake(self._inbox_drained)
                 return message
             if self._gone is not None:
                 return dict(self._gone)
@@ -348,7 +326,7 @@ class WebSocketConnection:
             # Inline, not a helper coroutine: an idle connection would keep its suspended frame (~0.2 KB).
             try:
                 data = await self._stream.receive(read_size)
-            except _STREAM_GONE:
+            except STREAM_GONE:
                 data = b""
             self._feed(data)
             if not data:
@@ -431,7 +409,7 @@ class WebSocketConnection:
         else:
             message = {"type": "websocket.receive", "bytes": data}
         self._inbox.append(message)
-        self._inbox_wake = _wake(self._inbox_wake)
+        self._inbox_wake = wake(self._inbox_wake)
 
     def _deliver_direct(self, handler: DirectHandler, is_text: bool, data: bytes) -> None:
         try:
@@ -455,7 +433,7 @@ class WebSocketConnection:
         if self._gone is None:
             self._gone = {"type": "websocket.disconnect", "code": code}
             self._inbox.append(dict(self._gone))
-            self._inbox_wake = _wake(self._inbox_wake)
+            self._inbox_wake = wake(self._inbox_wake)
 
     def _close_code(self) -> int:
         protocol = self._protocol
@@ -470,49 +448,3 @@ class WebSocketConnection:
             self._close_deadline = anyio.current_time() + self._config.ws_close_timeout
             if self._read_scope is not None:
                 self._read_scope.deadline = self._close_deadline
-
-    def _queue(self, chunks: list[bytes]) -> None:
-        if self._out_sink is not None:
-            self._out_sink.write(b"".join(chunks))
-            if b"" in chunks:
-                self._out_sink.write_eof()  # websockets' end of the closing handshake
-            return
-        if chunks:
-            self._out.extend(chunks)
-            self._out_size += sum(map(len, chunks))
-            self._out_wake = _wake(self._out_wake)
-
-    async def _write_loop(self) -> None:
-        try:
-            while True:
-                if not self._out:
-                    if self._writer_stop:
-                        return
-                    self._out_wake = anyio.Event()
-                    await self._out_wake.wait()
-                    continue
-                chunks, self._out, self._out_size = self._out, [], 0
-                self._out_drained = _wake(self._out_drained)
-                await self._write(chunks)
-        finally:
-            self._writer_running = False
-            self._writer_done = _wake(self._writer_done)
-
-    async def _write(self, chunks: list[bytes]) -> None:
-        if self._eof_sent:
-            return
-        self._eof_sent = b"" in chunks
-        try:
-            await self._stream.send(b"".join(chunks))
-            if self._eof_sent:
-                await self._stream.send_eof()
-        except (*_STREAM_GONE, OSError):
-            # The peer is gone; the read loop sees it too and ends the connection.
-            self._eof_sent = True
-
-
-def _wake(event: anyio.Event | None) -> anyio.Event | None:
-    """Set *event* if someone waits on it; return what the caller stores in its place (no event)."""
-    if event is not None:
-        event.set()
-    return None
