@@ -9,7 +9,7 @@ import json
 import anyio
 import httpx
 import pytest
-from eio_kit import running
+from eio_kit import WsClient, running
 
 from sioactor.protocol._reasons import EngineCloseReason
 
@@ -78,9 +78,7 @@ async def test_a_poll_that_ends_the_request_keeps_the_connection_for_the_next_on
         assert b"connection: close" not in seen
 
 
-async def test_a_poll_on_a_closing_connection_is_answered_in_its_request_then_the_connection_closes() -> (
-    None
-):
+async def test_a_poll_on_a_closing_connection_is_answered_in_its_request_then_the_connection_closes() -> None:
     async with running() as server, httpx.AsyncClient() as client:
         sid = await open_session(client, server.base)
         async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
@@ -101,3 +99,57 @@ async def test_a_poll_on_a_closing_connection_is_answered_in_its_request_then_th
         assert seen.startswith(b"HTTP/1.1 200 OK\r\n")
         assert b"connection: close\r\n" in seen
         assert seen.endswith(b"\r\n\r\n4hello")
+
+
+async def read_response(raw: anyio.abc.SocketStream) -> bytes:
+    """One whole response (head and Content-Length body) from a raw keep-alive connection."""
+    seen = b""
+    with anyio.fail_after(5):
+        while b"\r\n\r\n" not in seen:
+            seen += await raw.receive()
+        head, _, body = seen.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        while len(body) < length:
+            body += await raw.receive()
+    return head + b"\r\n\r\n" + body
+
+
+def poll_request(sid: str) -> bytes:
+    return f"GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nhost: x\r\n\r\n".encode()
+
+
+async def test_a_second_poll_while_one_is_held_closes_the_session_and_answers_both() -> None:
+    async with running() as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        async with (
+            await anyio.connect_tcp("127.0.0.1", server.port) as first,
+            await anyio.connect_tcp("127.0.0.1", server.port) as second,
+        ):
+            await first.send(poll_request(sid))
+            await anyio.sleep(0.05)  # held
+            await second.send(poll_request(sid))
+            refused = await read_response(second)
+            released = await read_response(first)
+        assert refused.startswith(b"HTTP/1.1 400 ")
+        assert released.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert released.endswith(b"\r\n\r\n1")  # the close packet
+        with anyio.fail_after(5):
+            await server.listener.any_closed.wait()
+        assert server.listener.closed == [EngineCloseReason.MULTIPLE_POLLING]
+
+
+async def test_an_upgrade_probe_releases_the_held_poll_with_a_noop() -> None:
+    async with running(ping_interval=30) as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+            await raw.send(poll_request(sid))
+            await anyio.sleep(0.05)  # held
+            async with WsClient.connect(server.port, f"EIO=4&transport=websocket&sid={sid}") as ws:
+                await ws.send_text("2probe")
+                assert await ws.next_text() == "3probe"
+                released = await read_response(raw)
+                await ws.send_text("5")
+                await ws.send_text("4after")
+                assert await ws.next_text() == "4after"  # the session now runs over the WebSocket
+        assert released.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert released.endswith(b"\r\n\r\n6")
