@@ -116,7 +116,8 @@ def take_over_reading(stream: SocketStream, on_data: Callable[[bytes], None]) ->
     connection's end.
     """
     if not isinstance(stream, _ReadAheadStream):
-        return None
+        own = getattr(stream, "take_over_reading", None)  # trio's stream, with the server's reactor
+        return None if own is None else own(on_data)
     protocol = stream._protocol
     buffered = b"".join(protocol.chunks)
     protocol.chunks.clear()
@@ -131,7 +132,9 @@ def take_over_reading(stream: SocketStream, on_data: Callable[[bytes], None]) ->
 async def wait_for_end(stream: SocketStream) -> bool:
     """After `take_over_reading`: wait until the peer closes or the connection is lost (True), or
     `stop_waiting` is called (False). Raises ``anyio.BusyResourceError`` if another wait is pending."""
-    assert isinstance(stream, _ReadAheadStream), "only after take_over_reading"
+    if not isinstance(stream, _ReadAheadStream):
+        ended: bool = await stream.wait_for_end()  # type: ignore[attr-defined]  # only after take_over_reading
+        return ended
     protocol = stream._protocol
     if not (protocol.eof or protocol.lost):
         if protocol.reader is not None:
@@ -148,6 +151,10 @@ def stop_waiting(stream: SocketStream) -> None:
     """Wake a `wait_for_end` early (it returns False)."""
     if isinstance(stream, _ReadAheadStream):
         stream._protocol._wake_reader()
+        return
+    own = getattr(stream, "stop_waiting", None)
+    if own is not None:
+        own()
 
 
 _READ_BUFFER_SIZE = 65_536

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 from contextlib import AsyncExitStack
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
@@ -18,6 +18,9 @@ from ._lifespan import lifespan
 from ._scope import ConnectionInfo
 from ._tasks import Spawn, connection_tasks
 from ._types import ASGIApp
+
+if TYPE_CHECKING:
+    from ._trio_reactor import TrioReactor
 
 logger = logging.getLogger("sioactor.server")
 
@@ -62,13 +65,25 @@ async def _listen(
     )
     async with listener, connection_tasks() as spawn, anyio.create_task_group() as accepting:
         task_status.started(int(listener.extra(SocketAttribute.local_port)))
+        reactor = None
+        if not running_asyncio():
+            from ._trio_reactor import make_reactor  # trio is an optional dependency
+
+            reactor = make_reactor(config.read_size)
+            if reactor is not None:
+                spawn(reactor.run)  # cancelled with the connections
         for one in listener.listeners:
             # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
-            accepting.start_soon(_accept_loop, cast(SocketListener, one), app, config, state, spawn)
+            accepting.start_soon(_accept_loop, cast(SocketListener, one), app, config, state, spawn, reactor)
 
 
 async def _accept_loop(
-    listener: SocketListener, app: ASGIApp, config: ServerConfig, state: dict[str, Any], spawn: Spawn
+    listener: SocketListener,
+    app: ASGIApp,
+    config: ServerConfig,
+    state: dict[str, Any],
+    spawn: Spawn,
+    reactor: TrioReactor | None,
 ) -> None:
     def serve(stream: SocketStream) -> None:
         spawn(_serve_connection, stream, app, config, state, spawn)
@@ -88,7 +103,7 @@ async def _accept_loop(
             logger.warning("accept failed (%s); retrying shortly", exc)
             await anyio.sleep(0.1)
             continue
-        serve(adopt_trio(stream))
+        serve(adopt_trio(stream, reactor))
 
 
 async def _serve_connection(

@@ -7,6 +7,9 @@ two system calls, an exception and two scheduler passes for one read. `_TrioStre
 readability and reads: one wait, one ``recv``. Everything else goes to anyio's stream.
 
 ``receive_by`` (the keep-alive wait) uses a trio cancel scope directly: anyio's wraps one in another.
+
+With the server's `TrioReactor` (Linux) a direct WebSocket hands its reading over to it
+(``take_over_reading``, as the asyncio read-ahead stream does) and its task only waits for the end.
 """
 
 from __future__ import annotations
@@ -19,16 +22,20 @@ import anyio
 import trio
 from anyio.abc import SocketAttribute, SocketStream
 
+from ._trio_reactor import TrioReactor, Watch
+
 __all__ = ("TrioStream", "adopt_trio")
 
 
 class TrioStream(SocketStream):
     """anyio's trio socket stream with a direct ``receive`` (see the module's docstring)."""
 
-    __slots__ = ("_inner", "_sock")
+    __slots__ = ("_inner", "_reactor", "_sock", "_watch")
 
-    def __init__(self, inner: SocketStream) -> None:
+    def __init__(self, inner: SocketStream, reactor: TrioReactor | None = None) -> None:
         self._inner = inner
+        self._reactor = reactor
+        self._watch: Watch | None = None
         # anyio's trio stream knows its socket; extra() would build its attribute table for it (a
         # getpeername system call and ~8 us per connection).
         sock = getattr(inner, "_raw_socket", None)
@@ -68,7 +75,27 @@ class TrioStream(SocketStream):
         await self._inner.send_eof()
 
     async def aclose(self) -> None:
+        if self._watch is not None:
+            self._watch.end()  # unregistered before the socket closes
         await self._inner.aclose()
+
+    def take_over_reading(self, on_data: Callable[[bytes], None]) -> bytes | None:
+        """The reactor reads from now on, calling *on_data* (see `_aio_stream.take_over_reading`);
+        ``None`` without a reactor. Nothing is buffered here, so it returns ``b""``."""
+        if self._reactor is None or self._watch is not None:
+            return None
+        self._watch = self._reactor.watch(self._sock, on_data)
+        return b""
+
+    async def wait_for_end(self) -> bool:
+        """After ``take_over_reading``: the peer closed (True) or ``stop_waiting`` was called (False)."""
+        assert self._watch is not None, "only after take_over_reading"
+        return await self._watch.wait()
+
+    def stop_waiting(self) -> None:
+        """Wake a ``wait_for_end`` early."""
+        if self._watch is not None:
+            self._watch.wake()
 
     @property
     def _raw_socket(self) -> socket.socket:
@@ -89,9 +116,9 @@ class TrioStream(SocketStream):
         return self._sock.getpeername(), self._sock.getsockname()
 
 
-def adopt_trio(stream: SocketStream) -> SocketStream:
-    """*stream* (accepted by anyio on trio) with the direct ``receive``."""
-    return TrioStream(stream)
+def adopt_trio(stream: SocketStream, reactor: TrioReactor | None = None) -> SocketStream:
+    """*stream* (accepted by anyio on trio) with the direct ``receive`` (and *reactor*'s reading)."""
+    return TrioStream(stream, reactor)
 
 
 class _Extras(Mapping[Any, Callable[[], Any]]):

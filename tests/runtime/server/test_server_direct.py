@@ -132,3 +132,16 @@ async def test_direct_client_close_reaches_the_handler_once() -> None:
             await app.gone.wait()
             await client.wait_closed()
     assert app.closed == [1000]
+
+
+async def test_on_trio_the_servers_reactor_reads_a_direct_websocket(anyio_backend_name: str) -> None:
+    if anyio_backend_name != "trio":
+        pytest.skip("asyncio reads a direct WebSocket in its protocol's callback instead")
+    app = DirectEcho()
+    async with running(app) as port, WsClient.opened(port, "/") as (client, _):
+        client.protocol.send_text(b"via the reactor")
+        await client.flush()
+        with anyio.fail_after(5):
+            frames = [await client.next_frame() for _ in range(2)]
+        assert app.offer._stream._watch is not None  # the connection's reading was taken over
+    assert [f.data for f in frames] == [b"via the reactor"] * 2
