@@ -91,7 +91,8 @@ def clock_of(stream: SocketStream) -> Callable[[], float]:
     without looking the backend up on each call), else anyio's."""
     if isinstance(stream, _ReadAheadStream):
         return stream._loop.time
-    return anyio.current_time
+    own: Callable[[], float] | None = getattr(stream, "clock", None)  # trio's stream: trio.current_time
+    return anyio.current_time if own is None else own
 
 
 def transport_of(stream: SocketStream) -> asyncio.WriteTransport | None:

@@ -62,6 +62,9 @@ class TrioStream(SocketStream):
                 raise anyio.EndOfStream
             return data
 
+    # trio's clock, which anyio's current_time is (without its backend look-up): for clock_of().
+    clock = staticmethod(trio.current_time)
+
     async def receive_by(self, max_bytes: int, deadline: float) -> bytes | None:
         """`receive`, or ``None`` if nothing came by *deadline* (trio's clock)."""
         with trio.CancelScope(deadline=deadline):

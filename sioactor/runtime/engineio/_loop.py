@@ -23,9 +23,18 @@ def loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
 
 
 def loop_clock() -> Callable[[], float]:
-    """``anyio.current_time`` for the running backend: asyncio's ``loop.time`` itself (anyio's looks the
-    backend up on every call, which a session pays on every message it checks its heartbeat against)."""
+    """``anyio.current_time`` for the running backend: asyncio's ``loop.time`` or ``trio.current_time``
+    itself (anyio's looks the backend up on every call, which a session pays on every message it checks
+    its heartbeat against)."""
     try:
         return asyncio.get_running_loop().time
     except RuntimeError:
+        pass
+    try:
+        import trio
+
+        trio.lowlevel.current_root_task()  # raises RuntimeError outside a trio run
+    except (ImportError, RuntimeError):
         return anyio.current_time
+    trio_clock: Callable[[], float] = trio.current_time
+    return trio_clock
