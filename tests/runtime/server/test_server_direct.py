@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 from server_kit import WsClient, running
-from websockets.frames import Close, Opcode
+from websockets.frames import Close, Frame, Opcode
 
 from sioactor.runtime._server._direct import DIRECT_WEBSOCKET, DirectSocket, encode_frames, frame_header
 
@@ -45,6 +45,14 @@ class DirectEcho:
         self.gone.set()
 
 
+async def send_and_read(client: WsClient, text: bytes, frames: int) -> list[Frame]:
+    """Send *text* and read the next *frames* frames (an echo of one message is two)."""
+    client.protocol.send_text(text)
+    await client.flush()
+    with anyio.fail_after(5):
+        return [await client.next_frame() for _ in range(frames)]
+
+
 def test_frame_headers_follow_rfc_6455_length_forms() -> None:
     assert frame_header(0x81, 5) == b"\x81\x05"
     assert frame_header(0x82, 126) == b"\x82\x7e\x00\x7e"
@@ -71,10 +79,7 @@ async def test_direct_messages_echo_in_order_including_large_ones() -> None:
 async def test_plain_frames_need_no_websockets_protocol_until_a_control_frame_comes() -> None:
     app = DirectEcho()
     async with running(app) as port, WsClient.opened(port, "/") as (client, _):
-        client.protocol.send_text(b"plain")
-        await client.flush()
-        with anyio.fail_after(5):
-            echoed = [await client.next_frame() for _ in range(2)]
+        echoed = await send_and_read(client, b"plain", 2)
         assert [f.data for f in echoed] == [b"plain", b"plain"]
         assert app.offer._protocol is None  # an idle connection keeps none (~1 KB)
         client.protocol.send_ping(b"still there?")
@@ -139,9 +144,6 @@ async def test_on_trio_the_servers_reactor_reads_a_direct_websocket(anyio_backen
         pytest.skip("asyncio reads a direct WebSocket in its protocol's callback instead")
     app = DirectEcho()
     async with running(app) as port, WsClient.opened(port, "/") as (client, _):
-        client.protocol.send_text(b"via the reactor")
-        await client.flush()
-        with anyio.fail_after(5):
-            frames = [await client.next_frame() for _ in range(2)]
+        frames = await send_and_read(client, b"via the reactor", 2)
         assert app.offer._stream._watch is not None  # the connection's reading was taken over
     assert [f.data for f in frames] == [b"via the reactor"] * 2
