@@ -20,6 +20,7 @@ from ._tasks import Spawn, connection_tasks
 from ._types import ASGIApp
 
 if TYPE_CHECKING:
+    from ._trio_deadlines import ReadDeadlines
     from ._trio_reactor import TrioReactor
 
 logger = logging.getLogger("sioactor.server")
@@ -65,16 +66,25 @@ async def _listen(
     )
     async with listener, connection_tasks() as spawn, anyio.create_task_group() as accepting:
         task_status.started(int(listener.extra(SocketAttribute.local_port)))
-        reactor = None
-        if not running_asyncio():
-            from ._trio_reactor import make_reactor  # trio is an optional dependency
-
-            reactor = make_reactor(config.read_size)
-            if reactor is not None:
-                spawn(reactor.run)  # cancelled with the connections
+        trio_helpers = None if running_asyncio() else _trio_helpers(config, spawn)
         for one in listener.listeners:
             # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
-            accepting.start_soon(_accept_loop, cast(SocketListener, one), app, config, state, spawn, reactor)
+            accepting.start_soon(
+                _accept_loop, cast(SocketListener, one), app, config, state, spawn, trio_helpers
+            )
+
+
+def _trio_helpers(config: ServerConfig, spawn: Spawn) -> tuple[TrioReactor | None, ReadDeadlines]:
+    # trio is an optional dependency: imported only when it runs. Their tasks end with the connections'.
+    from ._trio_deadlines import ReadDeadlines
+    from ._trio_reactor import make_reactor
+
+    reactor = make_reactor(config.read_size)
+    if reactor is not None:
+        spawn(reactor.run)
+    deadlines = ReadDeadlines()
+    spawn(deadlines.run)
+    return reactor, deadlines
 
 
 async def _accept_loop(
@@ -83,7 +93,7 @@ async def _accept_loop(
     config: ServerConfig,
     state: dict[str, Any],
     spawn: Spawn,
-    reactor: TrioReactor | None,
+    trio_helpers: tuple[TrioReactor | None, ReadDeadlines] | None,
 ) -> None:
     def serve(stream: SocketStream) -> None:
         spawn(_serve_connection, stream, app, config, state, spawn)
@@ -94,6 +104,8 @@ async def _accept_loop(
         return
     from ._trio_stream import adopt_trio  # trio is an optional dependency: imported only when it runs
 
+    reactor, deadlines = trio_helpers or (None, None)
+
     while True:
         try:
             stream = await listener.accept()
@@ -103,7 +115,7 @@ async def _accept_loop(
             logger.warning("accept failed (%s); retrying shortly", exc)
             await anyio.sleep(0.1)
             continue
-        serve(adopt_trio(stream, reactor))
+        serve(adopt_trio(stream, reactor, deadlines))
 
 
 async def _serve_connection(

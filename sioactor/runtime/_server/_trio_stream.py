@@ -6,7 +6,9 @@ then waits for readability and reads again, then yields once more even when the 
 two system calls, an exception and two scheduler passes for one read. `_TrioStream` waits for
 readability and reads: one wait, one ``recv``. Everything else goes to anyio's stream.
 
-``receive_by`` (the keep-alive wait) uses a trio cancel scope directly: anyio's wraps one in another.
+``receive_by`` (the keep-alive wait) registers its deadline with the server's `ReadDeadlines` (one task
+ends the waits that ran out) instead of a cancel scope per wait; without one it uses a trio cancel scope
+directly (anyio's wraps one in another).
 
 With the server's `TrioReactor` (Linux) a direct WebSocket hands its reading over to it
 (``take_over_reading``, as the asyncio read-ahead stream does) and its task only waits for the end.
@@ -22,6 +24,7 @@ import anyio
 import trio
 from anyio.abc import SocketAttribute, SocketStream
 
+from ._trio_deadlines import ReadDeadlines
 from ._trio_reactor import TrioReactor, Watch
 
 __all__ = ("TrioStream", "adopt_trio")
@@ -30,11 +33,17 @@ __all__ = ("TrioStream", "adopt_trio")
 class TrioStream(SocketStream):
     """anyio's trio socket stream with a direct ``receive`` (see the module's docstring)."""
 
-    __slots__ = ("_inner", "_reactor", "_sock", "_watch")
+    __slots__ = ("_deadlines", "_inner", "_reactor", "_sock", "_watch")
 
-    def __init__(self, inner: SocketStream, reactor: TrioReactor | None = None) -> None:
+    def __init__(
+        self,
+        inner: SocketStream,
+        reactor: TrioReactor | None = None,
+        deadlines: ReadDeadlines | None = None,
+    ) -> None:
         self._inner = inner
         self._reactor = reactor
+        self._deadlines = deadlines
         self._watch: Watch | None = None
         # anyio's trio stream knows its socket; extra() would build its attribute table for it (a
         # getpeername system call and ~8 us per connection).
@@ -66,10 +75,23 @@ class TrioStream(SocketStream):
     clock = staticmethod(trio.current_time)
 
     async def receive_by(self, max_bytes: int, deadline: float) -> bytes | None:
-        """`receive`, or ``None`` if nothing came by *deadline* (trio's clock)."""
-        with trio.CancelScope(deadline=deadline):
+        """`receive`, or ``None`` if nothing came by *deadline* (trio's clock; with the server's
+        `ReadDeadlines`, up to its resolution later, after which the socket is only good for closing)."""
+        deadlines = self._deadlines
+        if deadlines is None:
+            with trio.CancelScope(deadline=deadline):
+                return await self.receive(max_bytes)
+            return None
+        sock = self._sock
+        deadlines.add(sock, deadline)
+        try:
             return await self.receive(max_bytes)
-        return None
+        except anyio.ClosedResourceError:
+            if trio.current_time() >= deadline:
+                return None  # ended by ReadDeadlines
+            raise
+        finally:
+            deadlines.discard(sock)
 
     async def send(self, item: bytes) -> None:
         await self._inner.send(item)
@@ -119,9 +141,12 @@ class TrioStream(SocketStream):
         return self._sock.getpeername(), self._sock.getsockname()
 
 
-def adopt_trio(stream: SocketStream, reactor: TrioReactor | None = None) -> SocketStream:
-    """*stream* (accepted by anyio on trio) with the direct ``receive`` (and *reactor*'s reading)."""
-    return TrioStream(stream, reactor)
+def adopt_trio(
+    stream: SocketStream, reactor: TrioReactor | None = None, deadlines: ReadDeadlines | None = None
+) -> SocketStream:
+    """*stream* (accepted by anyio on trio) with the direct ``receive`` (and *reactor*'s reading, and
+    *deadlines* for its keep-alive waits)."""
+    return TrioStream(stream, reactor, deadlines)
 
 
 class _Extras(Mapping[Any, Callable[[], Any]]):

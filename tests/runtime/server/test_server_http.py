@@ -118,6 +118,26 @@ async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout() -> No
     assert answer.startswith(b"HTTP/1.1 200 ")
 
 
+async def test_an_idle_keep_alive_connection_is_not_closed_before_the_timeout() -> None:
+    # On trio the deadline is kept by one task for all connections (_trio_deadlines), up to 0.25 s late.
+    async with (
+        running(DemoApp(), keep_alive_timeout=0.3) as port,
+        await anyio.connect_tcp("127.0.0.1", port) as stream,
+    ):
+        await stream.send(b"GET /scope HTTP/1.1\r\nhost: x\r\n\r\n")
+        answered = anyio.current_time()
+        seen = b""
+        with anyio.fail_after(3):
+            while True:
+                try:
+                    seen += await stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    break
+        idle = anyio.current_time() - answered
+    assert seen.startswith(b"HTTP/1.1 200 ")
+    assert 0.25 <= idle < 1.5
+
+
 async def test_lifespan_startup_runs_before_serving_and_shutdown_after() -> None:
     app = DemoApp()
     async with running(app) as port, httpx.AsyncClient() as client:
