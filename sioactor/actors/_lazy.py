@@ -26,6 +26,7 @@ Two extras for actors that front a connection (the Socket.IO socket actor):
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import anyio
@@ -37,6 +38,16 @@ from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._trace import Tracer
 
 __all__ = ("LazyActor",)
+
+
+class DrainScope(Protocol):
+    """The cancel scope a drain runs in: anyio's, or on trio trio's own (anyio's wraps one in another)."""
+
+    def cancel(self) -> None: ...
+    def __enter__(self) -> DrainScope: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
 
 
 class SpawnDrain(Protocol):
@@ -82,7 +93,8 @@ class LazyActor(Actor[M]):
         self._tg: anyio.abc.TaskGroup | None = None
         self._spawn_drain: SpawnDrain = _not_attached
         self._gone: Callable[[Actor[Any]], None] = lambda actor: None
-        self._scope: anyio.CancelScope | None = None
+        self._scope: DrainScope | None = None
+        self._new_scope: Callable[[], DrainScope] = anyio.CancelScope
         self._started = False
         self._cancel_requested = False
         self._halted = False
@@ -96,13 +108,17 @@ class LazyActor(Actor[M]):
         tracer: Tracer | None,
         gone: Callable[[Actor[Any]], None],
         spawn: SpawnDrain | None = None,
+        new_scope: Callable[[], DrainScope] | None = None,
     ) -> ActorRef[M]:
         """Internal (the supervisor's): bind to *tg*, open the mailbox, return the ref; *gone* runs last.
-        *spawn* starts the drain task (the supervisor's cheaper spawn); by default *tg*'s ``start_soon``."""
+        *spawn* starts the drain task (the supervisor's cheaper spawn); by default *tg*'s ``start_soon``.
+        *new_scope* makes the drain's cancel scope (anyio's by default)."""
         if self._ref is not None:
             raise RuntimeError(f"actor {self.name!r} was already started; an actor runs once")
         self._tg, self._gone = tg, gone
         self._spawn_drain = spawn_in(tg) if spawn is None else spawn
+        if new_scope is not None:
+            self._new_scope = new_scope
         self._mailbox = LazyMailbox(self.mailbox_size, self._wake)
         if self.linger > 0:
             self._idlers = Idlers.of(tg, self.linger)
@@ -172,7 +188,7 @@ class LazyActor(Actor[M]):
     async def _drain(self) -> None:
         reason: StopReason | None = StopReason.CANCELLED
         try:
-            with anyio.CancelScope() as self._scope:
+            with self._new_scope() as self._scope:
                 reason = await self._drain_buffer()
             if reason is StopReason.CANCELLED and self._halted and not self._cancel_requested:
                 reason = self.ref.stop_reason  # the cancellation was halt()'s, not the supervisor's
@@ -255,7 +271,7 @@ class LazyActor(Actor[M]):
         # A fresh scope: halt() cancelled the drain's, not this one; a supervisor's cancel() still reaches it.
         clock = self._message_clock()
         started = 0.0 if clock is None else clock()
-        with anyio.CancelScope() as self._scope:
+        with self._new_scope() as self._scope:
             if self._cancel_requested:
                 self._scope.cancel()
             try:

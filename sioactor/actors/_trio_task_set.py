@@ -15,7 +15,12 @@ from typing import Any
 
 import trio
 
-__all__ = ("TrioTaskSet",)
+__all__ = ("TrioTaskSet", "trio_cancel_scope")
+
+
+def trio_cancel_scope() -> Callable[[], Any]:
+    """trio's CancelScope class, for code that needs no more than ``cancel`` and ``deadline``."""
+    return trio.CancelScope
 
 
 class TrioTaskSet:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Protocol
 
 import anyio
 from anyio.abc import SocketStream
@@ -37,6 +39,17 @@ logger = logging.getLogger("sioactor.server")
 
 _REJECTION = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _FAILURE = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+class DeadlineScope(Protocol):
+    """The reading's cancel scope (anyio's, or trio's own): entered once, its deadline moved later."""
+
+    deadline: float
+
+    def __enter__(self) -> DeadlineScope: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
 
 
 class WebSocketConnection(WebSocketOutgoing):
@@ -108,7 +121,7 @@ class WebSocketConnection(WebSocketOutgoing):
         self._frames = FrameSplitter(config.ws_max_message_size)
         self._fragment_text = False
         self._close_deadline = math.inf
-        self._read_scope: anyio.CancelScope | None = None
+        self._read_scope: DeadlineScope | None = None
         self._direct: DirectHandler | None = None
         self._direct_socket: DirectSocket | None = None
         self._init_outgoing()
@@ -301,8 +314,10 @@ class WebSocketConnection(WebSocketOutgoing):
             self._feed(trailing)
         # One cancel scope for the connection's whole reading, not one per read: a scope costs ~4 us on
         # asyncio and ~7 us on trio, which a one-message read would pay every time. Its deadline is set when
-        # the close handshake starts (``_expect_close``); when it passes, reading ends where it waits.
-        with anyio.CancelScope(deadline=self._close_deadline) as scope:
+        # the close handshake starts (``_expect_close``); when it passes, reading ends where it waits. On
+        # trio the stream offers trio's own scope (anyio's wraps one in another).
+        new_scope: Callable[..., DeadlineScope] = getattr(self._stream, "cancel_scope", anyio.CancelScope)
+        with new_scope(deadline=self._close_deadline) as scope:
             self._read_scope = scope
             if self._direct is not None and self._state() is not State.CLOSED:
                 # A direct handler is synchronous: on asyncio the bytes reach it in the protocol's own
