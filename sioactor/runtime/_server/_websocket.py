@@ -364,7 +364,8 @@ class WebSocketConnection(WebSocketOutgoing):
             protocol = self._ws()
             protocol.fail(1011, "")
             self._after_protocol(protocol)
-        if self._state() is State.CLOSED:
+        made = self._protocol  # none yet: the connection is open (the common case, no call)
+        if made is not None and made.state is State.CLOSED:
             stop_waiting(self._stream)  # the close handshake is over: the read loop ends
 
     def _feed(self, data: bytes) -> None:
@@ -376,16 +377,22 @@ class WebSocketConnection(WebSocketOutgoing):
             protocol.receive_eof()
             self._after_protocol(protocol)
             return
-        plain_ok = self._state() is State.OPEN and not self._fragments
-        for kind, payload in self._frames.split(data, plain_ok):
+        # The state is looked at only where it can have changed: after websockets parsed bytes, or after a
+        # delivery that made the protocol (to refuse a message): a message per read pays no extra call.
+        is_open = self._state() is State.OPEN
+        for kind, payload in self._frames.split(data, is_open and not self._fragments):
             if kind == RAW:
                 protocol = self._ws()
                 protocol.receive_data(payload)
                 self._after_protocol(protocol)
-            elif self._state() is State.OPEN:  # a message before it failed the connection goes on
+                is_open = protocol.state is State.OPEN
+            elif is_open:  # a message before it failed the connection goes on
                 self._deliver(kind == TEXT, payload)
-        if self._state() is not State.OPEN:  # a delivery refused a message (invalid UTF-8)
-            self._after_protocol(self._ws())
+                if self._protocol is not None:
+                    is_open = self._protocol.state is State.OPEN
+        made = self._protocol
+        if made is not None and made.state is not State.OPEN:  # e.g. a refused message (bad UTF-8)
+            self._after_protocol(made)
 
     def _after_protocol(self, protocol: ServerProtocol) -> None:
         # What websockets made of the bytes it was given: frames, answers (pong, close), the state.
