@@ -12,6 +12,8 @@ from typing import Protocol
 
 import anyio
 
+from sioactor.actors._backend import running_trio
+
 __all__ = ("Signal", "signal_factory")
 
 
@@ -39,18 +41,14 @@ def signal_factory() -> Callable[[], Signal]:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not asyncio
-        return _trio_event() or _backend_event()
+        return _trio_signal() or _backend_event()
     return lambda: _FutureSignal(loop=loop)
 
 
-def _trio_event() -> Callable[[], Signal] | None:
+def _trio_signal() -> Callable[[], Signal] | None:
     # The parked task itself, rescheduled by set(): trio's Event goes through a ParkingLot (a dict, an
     # abort closure and a list per wake), and anyio's Event wraps that again.
-    try:
-        import trio
-
-        trio.lowlevel.current_root_task()  # raises RuntimeError outside a trio run
-    except (ImportError, RuntimeError):
+    if not running_trio():
         return None
     from sioactor.actors._trio_signal import TrioSignal
 

@@ -18,6 +18,7 @@ import anyio
 import anyio.abc
 
 from sioactor.actors._actor import Actor
+from sioactor.actors._backend import running_trio
 from sioactor.actors._lazy import DrainScope, LazyActor, SpawnDrain, spawn_in
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._task_set import AsyncioTaskSet
@@ -235,7 +236,7 @@ class _DrainTasks:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not asyncio
-            if _running_trio():
+            if running_trio():
                 from sioactor.actors._trio_task_set import TrioTaskSet, trio_cancel_scope
 
                 self._trio_tasks = TrioTaskSet("actor drain task", logger)
@@ -267,13 +268,3 @@ class _DrainTasks:
             trio_tasks, self._trio_tasks = self._trio_tasks, None
             self.spawn = self._not_open
             await trio_tasks.wait()
-
-
-def _running_trio() -> bool:
-    try:
-        import trio
-
-        trio.lowlevel.current_root_task()  # raises RuntimeError outside a trio run
-    except (ImportError, RuntimeError):
-        return False
-    return True

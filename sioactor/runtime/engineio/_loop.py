@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import anyio
 
+from sioactor.actors._backend import running_trio
+
 __all__ = ("loop_call_soon", "loop_clock")
 
 
@@ -30,11 +32,9 @@ def loop_clock() -> Callable[[], float]:
         return asyncio.get_running_loop().time
     except RuntimeError:
         pass
-    try:
-        import trio
-
-        trio.lowlevel.current_root_task()  # raises RuntimeError outside a trio run
-    except (ImportError, RuntimeError):
+    if not running_trio():
         return anyio.current_time
+    import trio
+
     trio_clock: Callable[[], float] = trio.current_time
     return trio_clock
