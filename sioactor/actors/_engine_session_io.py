@@ -95,13 +95,11 @@ class SessionWriting:
         outbox = self._outbox
         if outbox or outbox.closed:
             return self.take_held()
-        listed = False
 
         def ready() -> None:
-            nonlocal listed
-            if not listed:  # every put calls this until the flush: list the poll once
-                listed = True
-                self._scheduler.flush_soon(held)
+            # Once: the flush takes whatever is queued by then, and sees a close that came meanwhile.
+            outbox.notify(None)
+            self._scheduler.flush_soon(held)
 
         outbox.notify(ready)
         return None

@@ -234,20 +234,23 @@ class _DrainTasks:
 
     async def open(self, tg: anyio.abc.TaskGroup) -> None:
         try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # not asyncio
-            if running_trio():
-                from sioactor.actors._trio_task_set import TrioTaskSet, trio_cancel_scope
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            self._tasks = AsyncioTaskSet(loop, "actor drain task", logger)
+            self.spawn = self._create
+        elif running_trio():
+            import trio  # an optional dependency: imported only on trio
 
-                self._trio_tasks = TrioTaskSet("actor drain task", logger)
-                await self._trio_tasks.open()
-                self.spawn = self._create_trio
-                self.new_scope = trio_cancel_scope()
-            else:
-                self.spawn = spawn_in(tg)
-            return
-        self._tasks = AsyncioTaskSet(loop, "actor drain task", logger)
-        self.spawn = self._create
+            from sioactor.actors._trio_task_set import TrioTaskSet
+
+            self._trio_tasks = TrioTaskSet("actor drain task", logger)
+            await self._trio_tasks.open()
+            self.spawn = self._create_trio
+            self.new_scope = trio.CancelScope
+        else:
+            self.spawn = spawn_in(tg)
 
     def _create(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
         assert self._tasks is not None

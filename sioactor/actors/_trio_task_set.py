@@ -15,12 +15,7 @@ from typing import Any
 
 import trio
 
-__all__ = ("TrioTaskSet", "trio_cancel_scope")
-
-
-def trio_cancel_scope() -> Callable[[], Any]:
-    """trio's CancelScope class, for code that needs no more than ``cancel`` and ``deadline``."""
-    return trio.CancelScope
+__all__ = ("TrioTaskSet",)
 
 
 class TrioTaskSet:

@@ -333,9 +333,7 @@ class _RequestCycle:
         if self._response_done:
             raise RuntimeError("a held response answered twice")
         self._held = None
-        self._status = status
-        self._started = self._response_done = True
-        self._conn._write_now(self._encoder.whole(status, headers, body))
+        self._conn._write_now(self._whole(status, headers, body))
         if self._answered_wake is not None:
             self._answered_wake.set()
 
@@ -364,13 +362,17 @@ class _RequestCycle:
     async def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         if self._status is not None:
             raise RuntimeError("direct respond after the response started")
-        self._status = status
-        self._started = self._response_done = True
+        out = self._whole(status, headers, body)
         if self._park is not None:
             self._park.cancel()
-        out = self._encoder.whole(status, headers, body)
         if not self.disconnected and not await self._conn._write(out):
             self.disconnected = True
+
+    def _whole(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+        # The whole response at once (direct respond, or a held answer): this cycle's response is done.
+        self._status = status
+        self._started = self._response_done = True
+        return self._encoder.whole(status, headers, body)
 
     async def run_app(self, scope: Scope) -> None:
         """Run the app; answer 500 if it fails (or returns) before responding, else cut the connection."""

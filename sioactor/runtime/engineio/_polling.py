@@ -138,10 +138,8 @@ class _HeldPoll:
         session = self.session
         body = encode_outbox_payload(session.take_held(), protocol=session.protocol, b64=self.b64)
         assert self.answer is not None, "set right after the hold"
-        if isinstance(body, str):
-            self.answer(200, [(b"content-type", TEXT_PLAIN), *self.cors], body.encode())
-        else:
-            self.answer(200, [(b"content-type", OCTET_STREAM), *self.cors], body)
+        data, content_type = _payload_body(body)
+        self.answer(200, [(b"content-type", content_type), *self.cors], data)
 
     def gone(self) -> None:
         """The server's call: the client left (or the bound passed) before the answer."""
@@ -210,10 +208,13 @@ async def _read_and_deliver(
 
 
 async def _respond_payload(reply: Responder, body: str | bytes, cors: Headers) -> None:
-    if isinstance(body, str):
-        await reply(200, body.encode(), TEXT_PLAIN, cors)
-    else:
-        await reply(200, body, OCTET_STREAM, cors)
+    data, content_type = _payload_body(body)
+    await reply(200, data, content_type, cors)
+
+
+def _payload_body(body: str | bytes) -> tuple[bytes, bytes]:
+    # A text payload (JSON, or v3's base64) is text/plain; a binary one (v3 binary) an octet stream.
+    return (body.encode(), TEXT_PLAIN) if isinstance(body, str) else (body, OCTET_STREAM)
 
 
 def _content_length(scope: Scope) -> int | None:
