@@ -14,6 +14,7 @@ registry also picks them up lazily from ``sioactor.runtime.socketio`` (names ``S
 
 from __future__ import annotations
 
+import dis
 import importlib
 import inspect
 import logging
@@ -116,7 +117,7 @@ class CompiledHandler:
     """A handler with its extraction plan. Call it with a ``CallContext``; it returns the handler's result,
     or ``SKIPPED`` when a ``Data``/``Auth`` payload did not convert."""
 
-    __slots__ = ("_fn", "_getters", "_keywords", "_on_skip", "fn", "kind", "name")
+    __slots__ = ("_fn", "_getters", "_keywords", "_on_skip", "fn", "kind", "name", "never_suspends")
 
     def __init__(
         self,
@@ -127,8 +128,11 @@ class CompiledHandler:
         getters: tuple[Getter, ...],
         keywords: tuple[tuple[str, Getter], ...],
         on_skip: SkipHook | None,
+        never_suspends: bool = False,
     ) -> None:
         self.fn = fn
+        # A call completes without suspending (the handler's body has no await): see never_suspends().
+        self.never_suspends = never_suspends
         self.name = name
         self.kind = kind
         self._fn = fn
@@ -247,11 +251,13 @@ def compile_handler(
             if len(_plans) >= _MAX_PLANS:
                 _plans.clear()
             _plans[key] = plan
-    getters, keywords = plan
-    return CompiledHandler(fn, name=name, kind=kind, getters=getters, keywords=keywords, on_skip=on_skip)
+    getters, keywords, at_once = plan
+    return CompiledHandler(
+        fn, name=name, kind=kind, getters=getters, keywords=keywords, on_skip=on_skip, never_suspends=at_once
+    )
 
 
-Plan = tuple[tuple[Getter, ...], tuple[tuple[str, Getter], ...]]
+Plan = tuple[tuple[Getter, ...], tuple[tuple[str, Getter], ...], bool]
 
 # Plans by the handler's code, kind, state types and annotations. A handler defined inside a connect handler
 # is a new function object per connection with the same code: without this, every connection paid for
@@ -290,7 +296,29 @@ def _plan(fn: Callable[..., Any], name: str, kind: HandlerKind, state_types: Col
             keywords.append((param.name, getter))
         else:
             getters.append(getter)
-    return tuple(getters), tuple(keywords)
+    return tuple(getters), tuple(keywords), never_suspends(fn)
+
+
+# The opcodes by which a coroutine's own frame can suspend (an await, async for, async with all compile to
+# YIELD_VALUE after one of the others; each is listed so that no Python version's spelling slips through).
+_SUSPENDING_OPS: Final = frozenset(
+    ("YIELD_VALUE", "YIELD_FROM", "SEND", "GET_AWAITABLE", "GET_AITER", "GET_ANEXT", "BEFORE_ASYNC_WITH")
+)
+
+
+def never_suspends(fn: Callable[..., Any]) -> bool:
+    """Tell if calling *fn* and awaiting the result certainly completes without suspending: *fn* is an
+    ``async def`` (a plain function or a bound method of one) whose body has no await, async for or async
+    with. A coroutine suspends only at such a point of its own frame, so this is a proof, not a guess; any
+    other callable (a wrapper returning an awaitable, a callable object) is not trusted.
+    """
+    function = fn.__func__ if inspect.ismethod(fn) else fn
+    if not inspect.isfunction(function):
+        return False
+    code = function.__code__
+    if not code.co_flags & inspect.CO_COROUTINE:
+        return False
+    return not any(op.opname in _SUSPENDING_OPS for op in dis.get_instructions(code))
 
 
 def _check_async(fn: Callable[..., Any], name: str) -> None:

@@ -162,6 +162,9 @@ class Socket:
         """Handle *event* with *handler* (or use as ``@socket.on("event")``). Events of one socket are
         handled one at a time in arrival order; ``concurrent=True`` lets this handler run beside others.
 
+        A handler whose body never awaits runs at once in the task that delivered the event when the socket
+        has nothing else to do (no task switch, as in Node); one that awaits runs in the socket's own task.
+
         Raises:
             HandlerSignatureError: a parameter of *handler* has no extractor this handler kind understands.
         """
@@ -317,7 +320,12 @@ class Socket:
     # --- the socket actor -------------------------------------------------------------------------------
 
     def _tell(self, message: SocketMessage) -> None:
-        self._ref.tell(message)
+        self._actor.tell_or_handle(message)
+
+    def _handles_at_once(self, event: str) -> bool:
+        # The event's handling cannot suspend: no handler, or an in-order one whose body never awaits.
+        entry = self._handlers.get(event, self._fallback)
+        return entry is None or (not entry[1] and entry[0].never_suspends)
 
     def _context(self, **fields: Any) -> CallContext:
         conn = self.conn

@@ -45,6 +45,11 @@ class SocketActor(LazyActor[SocketMessage]):
         else:
             await self._socket._handle(message)
 
+    def handles_now(self, message: SocketMessage) -> bool:
+        """An event whose handler never awaits (or that has none) is handled in the delivering task when
+        the socket is idle (see ``LazyActor.tell_or_handle``); ``on_failure`` below never suspends."""
+        return type(message) is EventReceived and self._socket._handles_at_once(message.event)
+
     async def on_failure(self, exc: Exception) -> None:
         """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running."""
         logger.error("%s: a handler failed", self.name, exc_info=exc)

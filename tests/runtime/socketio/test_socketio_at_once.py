@@ -1,0 +1,107 @@
+"""Handlers that never await run at once in the delivering task when their socket is idle."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import pytest
+from socketio_fakes import running
+
+from sioactor.runtime.socketio import Socket, SocketIo
+from sioactor.runtime.socketio._extract import Args
+from sioactor.runtime.socketio._handler import never_suspends
+
+pytestmark = pytest.mark.anyio
+
+
+async def plain(socket: Any) -> None:
+    socket.emit("x")
+
+
+async def awaits(socket: Any) -> None:
+    await socket.rooms()
+
+
+async def loops(source: Any) -> None:
+    async for _ in source:
+        pass
+
+
+async def enters(resource: Any) -> None:
+    async with resource:
+        pass
+
+
+async def defines_an_awaiting_inner(socket: Any) -> None:
+    async def inner() -> None:
+        await socket.rooms()  # its own code object: defining it does not suspend plain's frame
+
+    socket.emit("x", inner)
+
+
+def returns_a_coroutine(socket: Any) -> Awaitable[None]:
+    return awaits(socket)
+
+
+class Handlers:
+    async def method(self, socket: Any) -> None:
+        socket.emit("x")
+
+    async def __call__(self, socket: Any) -> None:
+        socket.emit("x")
+
+
+@pytest.mark.parametrize(
+    ("fn", "expected"),
+    [
+        (plain, True),
+        (defines_an_awaiting_inner, True),
+        (Handlers().method, True),
+        (awaits, False),
+        (loops, False),
+        (enters, False),
+        (returns_a_coroutine, False),
+        (functools.wraps(plain)(returns_a_coroutine), False),  # a wrapper returning an awaitable
+        (functools.partial(plain), False),  # not a plain function: not trusted
+        (Handlers(), False),
+    ],
+)
+def test_never_suspends_is_a_proof_from_the_code(fn: Callable[..., Any], expected: bool) -> None:
+    assert never_suspends(fn) is expected
+
+
+async def test_an_idle_socket_handles_an_await_free_event_before_the_delivery_returns() -> None:
+    io = SocketIo()
+    gate = anyio.Event()
+
+    async def echo(socket: Socket, args: Args) -> None:
+        socket.emit("echo", args)
+
+    async def slow(socket: Socket) -> None:
+        await gate.wait()
+        socket.emit("slow done")
+
+    async def on_connect(socket: Socket) -> None:
+        socket.on("echo", echo)
+        socket.on("slow", slow)
+
+    io.ns("/", on_connect)
+    async with running(io) as h:
+        conn = await h.open()
+        await h.feed(conn, "40")
+        conn.take()
+        io.listener.on_message(conn, '2["echo",1]')  # no await after it: handled right here
+        assert conn.take() == ['42["echo",1]']
+        io.listener.on_message(conn, '2["slow"]')
+        io.listener.on_message(conn, '2["echo",2]')
+        assert conn.take() == []  # "slow" is queued for the socket's task; "echo" waits behind it
+        await h.settle()
+        assert conn.take() == []
+        gate.set()
+        await h.settle()
+        assert conn.take() == ['42["slow done"]', '42["echo",2]']
+        io.listener.on_message(conn, '2["echo",3]')  # idle again
+        assert conn.take() == ['42["echo",3]']
