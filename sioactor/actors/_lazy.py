@@ -72,13 +72,16 @@ def _not_attached(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: objec
 M = TypeVar("M")
 
 
-def _run_to_completion(step: Coroutine[Any, Any, bool], actor: str) -> bool:
+R = TypeVar("R")
+
+
+def _run_to_completion(step: Coroutine[Any, Any, R], actor: str) -> R:
     # Drive a coroutine that handles_now() promised never suspends. A suspension here would be a broken
     # promise (a bug, not the peer's doing): it is closed and reported rather than left half-run.
     try:
         step.send(None)
     except StopIteration as done:
-        result: bool = done.value
+        result: R = done.value
         return result
     step.close()
     raise RuntimeError(f"actor {actor}: a message handled at once suspended (handles_now was wrong)")
@@ -230,21 +233,21 @@ class LazyActor(Actor[M]):
         started = 0.0 if clock is None else clock()
         mailbox.handling = True  # a tell from inside the handler queues behind this message
         try:
-            kept = _run_to_completion(self._handle_one(message), self.name)
+            self.handle_at_once(message)
+        except Exception as exc:
+            # Traced as a failure, not as handled (as the drain does).
+            if not _run_to_completion(self._absorbed(exc, message), self.name):
+                ref.stop(StopReason.FAILED)  # wakes or starts a drain that finds the mailbox closed
+            return
         finally:
             mailbox.handling = False
-        if not kept:
-            ref.stop(StopReason.FAILED)  # wakes or starts a drain that finds the mailbox closed: teardown
-        elif clock is not None:
+        if clock is not None:
             self._trace_handled(message, clock() - started, len(mailbox.buffer))
 
-    async def _handle_one(self, message: M) -> bool:
-        # handle() with the failure policy; False when a failure stops the actor.
-        try:
-            await self.handle(message)
-        except Exception as exc:
-            return await self._absorbed(exc, message)
-        return True
+    def handle_at_once(self, message: M) -> None:
+        """``handle(message)`` run to completion without an event loop turn, for a message that
+        ``handles_now`` admitted. A subclass may do the same work more directly."""
+        _run_to_completion(self.handle(message), self.name)
 
     def queued(self) -> int:
         """How many messages wait in the mailbox now (a cheap ``ref.depth()``; 0 before the start)."""

@@ -142,12 +142,16 @@ async def test_a_failure_policy_that_raises_stops_the_actor() -> None:
         assert caught.value.message == Note(text="late")  # the payload handed back
 
 
-async def test_a_broken_promise_is_reported_and_the_actor_goes_on() -> None:
+async def test_a_broken_promise_is_a_failure_and_the_actor_goes_on() -> None:
+    tracer = ListTracer()
     actor = Liar()
-    async with Supervisor() as sup:
+    async with Supervisor(tracer=tracer) as sup:
         ref = await sup.spawn(actor)
-        with pytest.raises(RuntimeError, match="suspended"):
-            actor.tell_or_handle(Hold())
+        actor.tell_or_handle(Hold())  # suspends: closed, reported through the failure policy
+        assert [str(e) for e in actor.failures] == [
+            "actor at-once: a message handled at once suspended (handles_now was wrong)"
+        ]
+        assert tracer.kinds("at-once")[-1] is TraceKind.FAILED
         actor.tell_or_handle(Note(text="fine"))
         assert actor.handled[-1] == Note(text="fine")
         with anyio.fail_after(5):

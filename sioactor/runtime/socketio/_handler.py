@@ -19,10 +19,10 @@ import importlib
 import inspect
 import logging
 import operator
-from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final, Literal, final, get_origin, get_type_hints
+from typing import Any, Final, Literal, cast, final, get_origin, get_type_hints
 
 from sioactor.actors._engine_api import RequestInfo
 from sioactor.protocol._reasons import DisconnectReason
@@ -151,6 +151,26 @@ class CompiledHandler:
             self._skipped(skip.error)
             return SKIPPED
         return await self._fn(*values)
+
+    def call_at_once(self, ctx: CallContext) -> None:
+        """``__call__`` for a handler that ``never_suspends``: the handler's coroutine is run to its end here,
+        without an event loop turn (a suspension would contradict the proof: it is closed, RuntimeError)."""
+        try:
+            values = [get(ctx) for get in self._getters]
+            if self._keywords:
+                called = self._fn(*values, **{name: get(ctx) for name, get in self._keywords})
+            else:
+                called = self._fn(*values)
+            step = cast(Coroutine[Any, Any, Any], called)  # never_suspends: an async def's coroutine
+        except _Skip as skip:
+            self._skipped(skip.error)
+            return
+        try:
+            step.send(None)
+        except StopIteration:
+            return
+        step.close()
+        raise RuntimeError(f"handler {self.name}() suspended although its body has no await")
 
     def _skipped(self, error: DataError) -> None:
         logger.info("handler %s() skipped: %s", self.name, error)

@@ -360,6 +360,18 @@ class Socket:
             own = self._context(event=message.event, args=message.args, ack=ack)
             self._actor.concurrently(message, lambda: handler(own))
             return
+        await handler(self._in_order_context(message, ack))
+
+    def _on_event_at_once(self, message: EventReceived) -> None:
+        # _on_event for what _handles_at_once admitted: an in-order handler that never awaits, or none.
+        entry = self._handlers.get(message.event, self._fallback)
+        if entry is None:
+            logger.debug("%s: no handler for event %r", self._name, message.event)
+            return
+        ack = NO_ACK if message.ack_id is None else self._ack_sender(message.ack_id)
+        entry[0].call_at_once(self._in_order_context(message, ack))
+
+    def _in_order_context(self, message: EventReceived, ack: AckSender) -> CallContext:
         # Handlers in order share one context: a CompiledHandler reads every value it needs from it before
         # its first await, and the next event's values are written only after this call returned.
         ctx = self._ctx
@@ -367,7 +379,7 @@ class Socket:
             ctx = self._ctx = self._context()
         ctx.event, ctx.args, ctx.ack = message.event, message.args, ack
         ctx.transport = _TRANSPORTS[self.conn.transport]
-        await handler(ctx)
+        return ctx
 
     def _ack_sender(self, ack_id: int) -> AckSender:
         on_sent = self._trace_ack_sent if self._ns.io.tracer is not None else None

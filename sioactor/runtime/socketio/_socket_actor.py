@@ -50,6 +50,11 @@ class SocketActor(LazyActor[SocketMessage]):
         the socket is idle (see ``LazyActor.tell_or_handle``); ``on_failure`` below never suspends."""
         return type(message) is EventReceived and self._socket._handles_at_once(message.event)
 
+    def handle_at_once(self, message: SocketMessage) -> None:
+        """The event straight to the socket's synchronous dispatch (``handles_now`` admitted only events)."""
+        assert type(message) is EventReceived
+        self._socket._on_event_at_once(message)
+
     async def on_failure(self, exc: Exception) -> None:
         """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running."""
         logger.error("%s: a handler failed", self.name, exc_info=exc)

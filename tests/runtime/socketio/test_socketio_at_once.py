@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from socketio_fakes import running
 
 from sioactor.runtime.socketio import Socket, SocketIo
-from sioactor.runtime.socketio._extract import Args
+from sioactor.runtime.socketio._extract import Args, Data
 from sioactor.runtime.socketio._handler import never_suspends
 
 pytestmark = pytest.mark.anyio
@@ -105,3 +106,32 @@ async def test_an_idle_socket_handles_an_await_free_event_before_the_delivery_re
         assert conn.take() == ['42["slow done"]', '42["echo",2]']
         io.listener.on_message(conn, '2["echo",3]')  # idle again
         assert conn.take() == ['42["echo",3]']
+
+
+async def test_at_once_extracts_keywords_and_skips_a_payload_that_does_not_convert(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    io = SocketIo()
+    got: list[int] = []
+
+    async def add(socket: Socket, *, value: Data[int]) -> None:
+        got.append(value)
+        socket.emit("added", value)
+
+    async def on_connect(socket: Socket) -> None:
+        socket.on("add", add)
+
+    io.ns("/", on_connect)
+    async with running(io) as h:
+        conn = await h.open()
+        await h.feed(conn, "40")
+        conn.take()
+        io.listener.on_message(conn, '2["add",5]')
+        assert conn.take() == ['42["added",5]']
+        with caplog.at_level(logging.INFO, "sioactor.socketio"):
+            io.listener.on_message(conn, '2["add","five"]')
+        assert conn.take() == []
+        assert "skipped" in caplog.text
+        io.listener.on_message(conn, '2["add",6]')
+        assert got == [5, 6]
+        assert conn.take() == ['42["added",6]']
