@@ -14,7 +14,7 @@ other server, and the embedded one for other apps, works through plain ASGI as b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = ("DIRECT_HTTP", "DirectHttp", "HeldAnswer")
 
@@ -25,7 +25,16 @@ HeldAnswer = Callable[[int, list[tuple[bytes, bytes]], bytes], None]
 
 
 class DirectHttp(Protocol):
-    """The ``sioactor.direct_http`` extension of one request."""
+    """The ``sioactor.direct_http`` extension of one request.
+
+    Attributes:
+        memo: a dict for what the app derives from the request head alone (its parsed query, headers it
+            answers with): every request of this connection with the same head, byte for byte, gets the same
+            dict (the connection remembers its last few heads), so that work is done once per head. Never
+            shared between connections. Keys are the app's own (use an object of yours, not a string).
+    """
+
+    memo: dict[object, Any]
 
     async def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Send the whole response: *status*, *headers* and *body*; Content-Length and the connection's

@@ -189,11 +189,13 @@ class _RequestCycle:
         "_status",
         "disconnected",
         "hold_bound",
+        "memo",
     )
 
     def __init__(self, connection: HttpConnection, request: Request) -> None:
         self._conn = connection
         self._parser = connection._parser
+        self.memo = request.memo  # the direct_http extension's: what an app derives from the head alone
         self._encoder = ResponseEncoder(
             version=request.http_version, keep_alive=request.keep_alive, is_head=request.method == b"HEAD"
         )

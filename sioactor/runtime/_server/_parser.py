@@ -17,8 +17,8 @@ What it refuses, and why (each is a request-smuggling or desync vector, or a bou
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 __all__ = ("END_OF_BODY", "EndOfBody", "HttpError", "Request", "RequestParser")
 
@@ -51,7 +51,8 @@ class HttpError(Exception):
 class Request:
     """A parsed request head. Header names are lower-cased; values keep their bytes, trimmed of OWS.
 
-    Read-only by convention: a parser hands the same object out again for a repeated head.
+    Read-only by convention: a parser hands the same object out again for a repeated head. ``memo`` is
+    for what is derived from the head alone (the server's scope, an app's parsed query): made once per head.
     """
 
     method: bytes
@@ -60,6 +61,7 @@ class Request:
     headers: list[tuple[bytes, bytes]]
     keep_alive: bool
     expect_continue: bool
+    memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class EndOfBody:

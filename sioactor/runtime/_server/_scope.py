@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote
 
 from ._parser import Request
@@ -20,15 +20,36 @@ class ConnectionInfo:
     state: dict[str, Any]
 
 
+# The key of a request's memo under which its scope (minus what is fresh per request) is kept.
+_SCOPE_TEMPLATE: Final = object()
+
+
 def is_websocket_upgrade(request: Request) -> bool:
     """Tell if *request* asks for a WebSocket; the handshake itself is validated on accept."""
-    if request.method != b"GET":
+    if request.method != b"GET" or _SCOPE_TEMPLATE in request.memo:  # an http scope was made for it
         return False
     return any(name == b"upgrade" and value.lower() == b"websocket" for name, value in request.headers)
 
 
 def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
-    """The ASGI scope for *request*; header names arrive lower-cased from the parser."""
+    """The ASGI scope for *request*; header names arrive lower-cased from the parser.
+
+    An ``http`` scope is built once per head (kept in ``request.memo``: a keep-alive client repeats its heads
+    byte for byte, and a head's parsed request object is reused only on its own connection, so *info* is the
+    same); each request then gets a copy with its own header list and lifespan state copy, as ASGI wants.
+    """
+    if websocket:  # once per connection: nothing to reuse
+        return _new_scope(request, info, websocket=True)
+    template: dict[str, Any] | None = request.memo.get(_SCOPE_TEMPLATE)
+    if template is None:
+        template = request.memo[_SCOPE_TEMPLATE] = dict(_new_scope(request, info, websocket=False))
+    scope = template.copy()
+    scope["headers"] = list(request.headers)
+    scope["state"] = dict(info.state)
+    return scope
+
+
+def _new_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
     raw_path, _, query_string = request.target.partition(b"?")
     headers = list(request.headers)
     scope: Scope = {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sioactor.actors._engine_session import EngineSession, PollRefused
 from sioactor.protocol._errors import PayloadTooLarge, ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
-from sioactor.runtime._server._direct_http import HeldAnswer
+from sioactor.runtime._server._direct_http import DirectHttp, HeldAnswer
 from sioactor.runtime.engineio._http import (
     OCTET_STREAM,
     TEXT_PLAIN,
@@ -37,11 +38,12 @@ async def handle_http(server: EngineServer, scope: Scope, receive: Receive, send
     """Answer one HTTP request under the server's path."""
     reply = Responder(scope, send)
     method = scope["method"]
-    cors = cors_headers(server.config.cors, scope, preflight=method == "OPTIONS")
+    head = _head_of(server, scope, reply.direct)
+    cors = head.cors
     if method == "OPTIONS" and server.config.cors is not None:
         await reply(204, b"", extra=cors)
         return
-    query = query_of(scope)
+    query = head.query
     transport = query.get("transport")
     if not server.transport_known(transport):
         await respond_error(reply, EngineError.UNKNOWN_TRANSPORT, cors)
@@ -59,9 +61,30 @@ async def handle_http(server: EngineServer, scope: Scope, receive: Receive, send
     elif method == "GET":
         await _poll(session, query.get("b64"), receive, reply, cors)
     elif method == "POST":
-        await _post(session, scope, receive, reply, cors)
+        await _post(session, head.content_length, receive, reply, cors)
     else:
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
+
+
+class _Head:
+    """What the engine reads from a request's head: made once per head on the embedded server (see
+    ``DirectHttp.memo``: a polling client repeats its two heads byte for byte), per request elsewhere."""
+
+    __slots__ = ("content_length", "cors", "query")
+
+    def __init__(self, server: EngineServer, scope: Scope) -> None:
+        self.cors = cors_headers(server.config.cors, scope, preflight=scope["method"] == "OPTIONS")
+        self.query: Mapping[str, str] = query_of(scope)  # shared by the requests of this head: read only
+        self.content_length = _content_length(scope)
+
+
+def _head_of(server: EngineServer, scope: Scope, direct: DirectHttp | None) -> _Head:
+    if direct is None:
+        return _Head(server, scope)
+    head: _Head | None = direct.memo.get(server)
+    if head is None:
+        head = direct.memo[server] = _Head(server, scope)
+    return head
 
 
 async def _handshake(
@@ -167,7 +190,7 @@ async def _until_disconnect(receive: Receive) -> None:
 
 
 async def _post(
-    session: EngineSession, scope: Scope, receive: Receive, reply: Responder, cors: Headers
+    session: EngineSession, declared: int | None, receive: Receive, reply: Responder, cors: Headers
 ) -> None:
     if not session.connected:
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
@@ -177,17 +200,17 @@ async def _post(
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     try:
-        await _read_and_deliver(session, scope, receive, reply, cors)
+        await _read_and_deliver(session, declared, receive, reply, cors)
     finally:
         session.machine.end_post()
 
 
 async def _read_and_deliver(
-    session: EngineSession, scope: Scope, receive: Receive, reply: Responder, cors: Headers
+    session: EngineSession, declared: int | None, receive: Receive, reply: Responder, cors: Headers
 ) -> None:
     limit = session.config.max_payload
     try:
-        body = await read_body(receive, limit, _content_length(scope))
+        body = await read_body(receive, limit, declared)
         if body is None:
             return
         packets = decode_payload(body, protocol=session.protocol, max_payload=limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import httpx
@@ -157,3 +158,32 @@ async def test_an_app_without_lifespan_support_is_served_anyway() -> None:
         with anyio.fail_after(5):
             response = await client.get(f"http://127.0.0.1:{port}/scope")
     assert response.status_code == 200
+
+
+async def test_a_repeated_head_gets_a_fresh_scope_and_the_same_memo() -> None:
+    seen: list[tuple[dict[str, Any], Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        direct = scope["extensions"]["sioactor.direct_http"]
+        seen.append(({**scope, "headers": list(scope["headers"])}, direct.memo))
+        # An app may change its scope: the next request of the same head must not see it.
+        scope["path"] = "/changed"
+        scope["headers"].append((b"x-added", b"1"))
+        direct.memo.setdefault("count", 0)
+        direct.memo["count"] += 1
+        await direct.respond(200, [], str(direct.memo["count"]).encode())
+
+    head = b"GET /same?q=1 HTTP/1.1\r\nhost: x\r\n\r\n"
+    other = b"GET /other HTTP/1.1\r\nhost: x\r\n\r\n"
+    last = b"GET /same?q=1 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    async with running(app) as port:
+        answer = await raw_exchange(port, head + head + other + last)
+    assert answer.count(b"HTTP/1.1 200") == 4
+    assert [scope["path"] for scope, _ in seen] == ["/same", "/same", "/other", "/same"]
+    assert all((b"x-added", b"1") not in scope["headers"] for scope, _ in seen)
+    assert seen[0][1] is seen[1][1]  # the same head: the same memo (the work done once)
+    assert seen[2][1] is not seen[0][1]  # another head, another memo
+    assert seen[3][1] is not seen[0][1]
+    assert answer.endswith(b"1")  # the last head differs (connection: close): a memo of its own
