@@ -70,8 +70,6 @@ def _not_attached(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: objec
 
 
 M = TypeVar("M")
-
-
 R = TypeVar("R")
 
 
