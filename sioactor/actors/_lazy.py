@@ -33,6 +33,7 @@ import anyio
 import anyio.abc
 
 from sioactor.actors._actor import Actor, logger
+from sioactor.actors._at_once import run_to_completion
 from sioactor.actors._lazy_mailbox import Idlers, LazyMailbox
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._trace import Tracer
@@ -70,19 +71,6 @@ def _not_attached(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: objec
 
 
 M = TypeVar("M")
-R = TypeVar("R")
-
-
-def _run_to_completion(step: Coroutine[Any, Any, R], actor: str) -> R:
-    # Drive a coroutine that handles_now() promised never suspends. A suspension here would be a broken
-    # promise (a bug, not the peer's doing): it is closed and reported rather than left half-run.
-    try:
-        step.send(None)
-    except StopIteration as done:
-        result: R = done.value
-        return result
-    step.close()
-    raise RuntimeError(f"actor {actor}: a message handled at once suspended (handles_now was wrong)")
 
 
 class LazyActor(Actor[M]):
@@ -234,7 +222,7 @@ class LazyActor(Actor[M]):
             self.handle_at_once(message)
         except Exception as exc:
             # Traced as a failure, not as handled (as the drain does).
-            if not _run_to_completion(self._absorbed(exc, message), self.name):
+            if not run_to_completion(self._absorbed(exc, message), f"actor {self.name}: on_failure"):
                 ref.stop(StopReason.FAILED)  # wakes or starts a drain that finds the mailbox closed
             return
         finally:
@@ -245,7 +233,7 @@ class LazyActor(Actor[M]):
     def handle_at_once(self, message: M) -> None:
         """``handle(message)`` run to completion without an event loop turn, for a message that
         ``handles_now`` admitted. A subclass may do the same work more directly."""
-        _run_to_completion(self.handle(message), self.name)
+        run_to_completion(self.handle(message), f"actor {self.name}: a message handled at once")
 
     def queued(self) -> int:
         """How many messages wait in the mailbox now (a cheap ``ref.depth()``; 0 before the start)."""

@@ -106,3 +106,12 @@ class LazyRecorder(Recorder, LazyActor[Msg]):
     """The Recorder on a lazy mailbox (no task while idle)."""
 
     kind = "lazy_recorder"
+
+
+async def hold_busy(ref: object) -> Hold:
+    """Tell *ref*'s actor a ``Hold`` and wait until it is inside it (busy, not waiting for mail)."""
+    hold = Hold()
+    ref.tell(hold)  # type: ignore[attr-defined]
+    with anyio.fail_after(5):
+        await hold.entered.wait()
+    return hold

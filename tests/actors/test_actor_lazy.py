@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Hold, Ignore, LazyRecorder, ListTracer, Note
+from _actor_helpers import Boom, Echo, Ignore, LazyRecorder, ListTracer, Note, hold_busy
 
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import StopReason
@@ -12,14 +12,6 @@ from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind
 
 pytestmark = pytest.mark.anyio
-
-
-async def hold_busy(ref: object) -> Hold:
-    hold = Hold()
-    ref.tell(hold)  # type: ignore[attr-defined]
-    with anyio.fail_after(5):
-        await hold.entered.wait()
-    return hold
 
 
 async def test_idle_lazy_actor_has_no_task() -> None:

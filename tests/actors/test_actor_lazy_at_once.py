@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Hold, ListTracer, Msg, Note, Resilient
+from _actor_helpers import Boom, Echo, Hold, ListTracer, Msg, Note, Resilient, hold_busy
 
 from sioactor.actors._errors import Closed
 from sioactor.actors._lazy import LazyActor
@@ -71,10 +71,7 @@ async def test_a_busy_actor_queues_and_keeps_the_order() -> None:
     actor = AtOnce()
     async with Supervisor() as sup:
         ref = await sup.spawn(actor)
-        hold = Hold()
-        ref.tell(hold)
-        with anyio.fail_after(5):
-            await hold.entered.wait()
+        hold = await hold_busy(ref)
         actor.tell_or_handle(Note(text="second"))
         actor.tell_or_handle(Note(text="third"))
         assert actor.handled == [hold]  # the actor is busy: both wait behind the Hold
@@ -149,7 +146,7 @@ async def test_a_broken_promise_is_a_failure_and_the_actor_goes_on() -> None:
         ref = await sup.spawn(actor)
         actor.tell_or_handle(Hold())  # suspends: closed, reported through the failure policy
         assert [str(e) for e in actor.failures] == [
-            "actor at-once: a message handled at once suspended (handles_now was wrong)"
+            "actor at-once: a message handled at once suspended, although it was to complete at once"
         ]
         assert tracer.kinds("at-once")[-1] is TraceKind.FAILED
         actor.tell_or_handle(Note(text="fine"))

@@ -14,7 +14,6 @@ registry also picks them up lazily from ``sioactor.runtime.socketio`` (names ``S
 
 from __future__ import annotations
 
-import dis
 import importlib
 import inspect
 import logging
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, cast, final, get_origin, get_type_hints
 
+from sioactor.actors._at_once import never_suspends, run_to_completion
 from sioactor.actors._engine_api import RequestInfo
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.runtime.socketio._extract import (
@@ -161,16 +161,11 @@ class CompiledHandler:
                 called = self._fn(*values, **{name: get(ctx) for name, get in self._keywords})
             else:
                 called = self._fn(*values)
-            step = cast(Coroutine[Any, Any, Any], called)  # never_suspends: an async def's coroutine
         except _Skip as skip:
             self._skipped(skip.error)
             return
-        try:
-            step.send(None)
-        except StopIteration:
-            return
-        step.close()
-        raise RuntimeError(f"handler {self.name}() suspended although its body has no await")
+        # never_suspends: an async def's coroutine, whose body has no await.
+        run_to_completion(cast(Coroutine[Any, Any, Any], called), self.name)
 
     def _skipped(self, error: DataError) -> None:
         logger.info("handler %s() skipped: %s", self.name, error)
@@ -317,28 +312,6 @@ def _plan(fn: Callable[..., Any], name: str, kind: HandlerKind, state_types: Col
         else:
             getters.append(getter)
     return tuple(getters), tuple(keywords), never_suspends(fn)
-
-
-# The opcodes by which a coroutine's own frame can suspend (an await, async for, async with all compile to
-# YIELD_VALUE after one of the others; each is listed so that no Python version's spelling slips through).
-_SUSPENDING_OPS: Final = frozenset(
-    ("YIELD_VALUE", "YIELD_FROM", "SEND", "GET_AWAITABLE", "GET_AITER", "GET_ANEXT", "BEFORE_ASYNC_WITH")
-)
-
-
-def never_suspends(fn: Callable[..., Any]) -> bool:
-    """Tell if calling *fn* and awaiting the result certainly completes without suspending: *fn* is an
-    ``async def`` (a plain function or a bound method of one) whose body has no await, async for or async
-    with. A coroutine suspends only at such a point of its own frame, so this is a proof, not a guess; any
-    other callable (a wrapper returning an awaitable, a callable object) is not trusted.
-    """
-    function = fn.__func__ if inspect.ismethod(fn) else fn
-    if not inspect.isfunction(function):
-        return False
-    code = function.__code__
-    if not code.co_flags & inspect.CO_COROUTINE:
-        return False
-    return not any(op.opname in _SUSPENDING_OPS for op in dis.get_instructions(code))
 
 
 def _check_async(fn: Callable[..., Any], name: str) -> None:

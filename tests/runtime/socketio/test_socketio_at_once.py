@@ -9,11 +9,11 @@ from typing import Any
 
 import anyio
 import pytest
-from socketio_fakes import running
+from socketio_fakes import Harness, running
 
+from sioactor.actors._at_once import never_suspends
 from sioactor.runtime.socketio import Socket, SocketIo
 from sioactor.runtime.socketio._extract import Args, Data
-from sioactor.runtime.socketio._handler import never_suspends
 
 pytestmark = pytest.mark.anyio
 
@@ -55,6 +55,14 @@ class Handlers:
         socket.emit("x")
 
 
+async def connected(h: Harness) -> Any:
+    """A fake connection whose client joined ``/`` (the CONNECT answer taken)."""
+    conn = await h.open()
+    await h.feed(conn, "40")
+    conn.take()
+    return conn
+
+
 @pytest.mark.parametrize(
     ("fn", "expected"),
     [
@@ -91,9 +99,7 @@ async def test_an_idle_socket_handles_an_await_free_event_before_the_delivery_re
 
     io.ns("/", on_connect)
     async with running(io) as h:
-        conn = await h.open()
-        await h.feed(conn, "40")
-        conn.take()
+        conn = await connected(h)
         io.listener.on_message(conn, '2["echo",1]')  # no await after it: handled right here
         assert conn.take() == ['42["echo",1]']
         io.listener.on_message(conn, '2["slow"]')
@@ -123,9 +129,7 @@ async def test_at_once_extracts_keywords_and_skips_a_payload_that_does_not_conve
 
     io.ns("/", on_connect)
     async with running(io) as h:
-        conn = await h.open()
-        await h.feed(conn, "40")
-        conn.take()
+        conn = await connected(h)
         io.listener.on_message(conn, '2["add",5]')
         assert conn.take() == ['42["added",5]']
         with caplog.at_level(logging.INFO, "sioactor.socketio"):
