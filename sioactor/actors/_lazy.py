@@ -35,7 +35,7 @@ import anyio.abc
 from sioactor.actors._actor import Actor, logger
 from sioactor.actors._at_once import run_to_completion
 from sioactor.actors._lazy_mailbox import Idlers, LazyMailbox
-from sioactor.actors._ref import ActorRef, StopReason
+from sioactor.actors._ref import ActorRef, Reply, StopReason
 from sioactor.actors._trace import Tracer
 
 __all__ = ("LazyActor",)
@@ -71,6 +71,7 @@ def _not_attached(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: objec
 
 
 M = TypeVar("M")
+R = TypeVar("R")
 
 
 class LazyActor(Actor[M]):
@@ -209,6 +210,15 @@ class LazyActor(Actor[M]):
             self.ref.tell(message)
             return
         self._handle_now(mailbox, message)
+
+    async def ask_or_handle(self, make: Callable[[Reply[R]], M]) -> R:
+        """``ref.ask(make)`` with the message delivered by ``tell_or_handle``: an idle actor that can answer
+        at once does, in this task, and the ask returns without a task switch (or a loop turn) either way.
+
+        Raises:
+            InternalChannelFull, Closed: as ``ref.ask``.
+        """
+        return await self.ref.ask(make, deliver=self.tell_or_handle)
 
     def _handle_now(self, mailbox: LazyMailbox[M], message: M) -> None:
         ref = self.ref

@@ -102,6 +102,9 @@ class Reply(Generic[R]):
     async def wait(self) -> R:
         """Wait for completion; return the value or raise the error it was failed with."""
         await self._event.wait()
+        return self._outcome()
+
+    def _outcome(self) -> R:
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]  # set() ran with an R
@@ -204,8 +207,17 @@ class ActorRef(Generic[M]):
         else:
             self._trace_enqueued(message)
 
-    async def ask(self, make: Callable[[Reply[R]], M], *, timeout: float | None = None) -> R:  # noqa: ASYNC109 (the API's timeout)
+    async def ask(
+        self,
+        make: Callable[[Reply[R]], M],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the API's timeout)
+        deliver: Callable[[M], None] | None = None,
+    ) -> R:
         """Send ``make(reply)`` and wait for the actor to complete *reply*.
+
+        *deliver* sends the message instead of ``tell`` (``LazyActor.ask_or_handle`` passes its
+        ``tell_or_handle``); a reply completed before it returns is returned without waiting.
 
         Raises:
             TimeoutError: no reply within *timeout* seconds (``None``: wait as long as the actor lives).
@@ -219,7 +231,12 @@ class ActorRef(Generic[M]):
         try:
             message = make(reply)
             reply._message = message
-            self.tell(message)
+            if deliver is None:
+                self.tell(message)
+            else:
+                deliver(message)
+                if reply._done:  # handled at once: nothing to wait for
+                    return reply._outcome()
             if timeout is None:
                 # No cancel scope when there is no deadline: anyio's costs ~5-13 us per ask, and a connect
                 # asks once (admission).

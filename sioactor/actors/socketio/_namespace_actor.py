@@ -73,6 +73,12 @@ class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
         self._sockets: dict[str, S] = {}
         self.sockets: Mapping[str, S] = MappingProxyType(self._sockets)
 
+    def handles_now(self, message: NamespaceMessage) -> bool:
+        """Answer at once (in the asker's task, see ``LazyActor.ask_or_handle``) unless handling could wait:
+        only an admission (two tells) or a removal (one) to a room registry without room for them could."""
+        rooms = self._rooms
+        return isinstance(message, FetchSockets) or rooms.closed or rooms.depth() + 2 <= rooms.capacity
+
     async def handle(self, message: NamespaceMessage) -> None:
         """Admit, remove or list sockets. Never awaits."""
         if isinstance(message, Admit):

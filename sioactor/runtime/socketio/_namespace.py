@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.lowlevel
@@ -151,11 +151,11 @@ class Namespace:
 
     async def ask_rooms(self, make: Callable[[Reply[R]], RoomMessage]) -> R:
         """Ask the room registry, waiting a loop turn while its mailbox is full (it never awaits)."""
-        return await self._ask(self.rooms, make)
+        return await self._ask(self.rooms.ask, make)
 
     async def fetch_sockets(self) -> list[Socket]:
         """Ask the namespace actor for its admitted sockets."""
-        return await self._ask(self.ref, lambda reply: FetchSockets(reply=reply))
+        return await self._ask(self._ns_actor().ask_or_handle, lambda reply: FetchSockets(reply=reply))
 
     def _ns_actor(self) -> NamespaceActor[Socket]:
         if self._actor is None:
@@ -168,12 +168,16 @@ class Namespace:
         return self._rooms
 
     @staticmethod
-    async def _ask(ref: ActorRef[M], make: Callable[[Reply[R]], M]) -> R:
+    async def _ask(
+        ask: Callable[[Callable[[Reply[R]], M]], Awaitable[R]], make: Callable[[Reply[R]], M]
+    ) -> R:
         # For messages that must not be lost (admission, removal). These actors never await while handling,
-        # so a full mailbox is emptied by the time they ran once: wait one loop turn and try again.
+        # so a full mailbox is emptied by the time they ran once: wait one loop turn and try again. *ask* is
+        # a ref's ask, or the namespace actor's ask_or_handle (answered at once when it is idle: a connect
+        # then costs no hop to the namespace actor and back).
         while True:
             try:
-                return await ref.ask(make)
+                return await ask(make)
             except InternalChannelFull:
                 await anyio.lowlevel.checkpoint()
 
@@ -216,7 +220,9 @@ class Namespace:
 
     async def _admit(self, socket: Socket) -> bool:
         try:
-            await self._ask(self.ref, lambda reply: Admit(sid=socket.id, socket=socket, reply=reply))
+            await self._ask(
+                self._ns_actor().ask_or_handle, lambda reply: Admit(sid=socket.id, socket=socket, reply=reply)
+            )
         except SendError as exc:  # the server is shutting down, or the room registry is full
             logger.info("%s: socket %s not admitted: %s", self.path, socket.id, exc)
             self._refuse(socket, "Server unavailable", None)
@@ -253,7 +259,10 @@ class Namespace:
     async def remove(self, socket: Socket) -> None:
         """Forget *socket* and its rooms (after its disconnect handler): a message to the namespace actor."""
         try:
-            await self._ask(self.ref, lambda reply: Remove(sid=socket.id, socket=socket, reply=reply))
+            await self._ask(
+                self._ns_actor().ask_or_handle,
+                lambda reply: Remove(sid=socket.id, socket=socket, reply=reply),
+            )
         except SendError:
             pass  # the namespace was deleted or the server is stopping: its state goes with it
         finally:

@@ -179,3 +179,27 @@ async def test_namespace_actor_waits_for_a_full_registry_and_refuses_on_a_closed
             with pytest.raises(Closed):
                 await ref.ask(lambda r: Admit(sid="s4", socket="s4", reply=r))
         assert list(ns.sockets) == ["s1", "s2", "s3"]
+
+
+@pytest.mark.anyio
+async def test_namespace_actor_answers_at_once_only_when_the_registry_has_room() -> None:
+    async with Supervisor() as sup:
+        rooms = await sup.spawn(RoomRegistryActor("rooms:/", mailbox_size=3))
+        ns: NamespaceActor[object] = NamespaceActor("namespace:/", rooms)
+        await sup.spawn(ns)
+        with anyio.fail_after(5):
+            # Idle, with room for the two tells of an admission: answered in this task, no hop.
+            answer = ns.ask_or_handle(lambda r: Admit(sid="s1", socket="one", reply=r))
+            assert "s1" not in ns.sockets  # nothing ran yet: the ask is a coroutine
+            await answer
+            assert dict(ns.sockets) == {"s1": "one"}
+            assert rooms.depth() == 2  # AddSocket and the own-room Join, told from this task
+            # The registry has room for one more message only: an admission could wait, so it is queued.
+            reply: Reply[None] = Reply("test", set())
+            ns.tell_or_handle(Admit(sid="s2", socket="two", reply=reply))
+            assert "s2" not in ns.sockets
+            assert not reply.done
+            await settle()
+            assert reply.done
+            assert dict(ns.sockets) == {"s1": "one", "s2": "two"}
+            assert await ns.ask_or_handle(lambda r: FetchSockets(reply=r)) == ["one", "two"]
