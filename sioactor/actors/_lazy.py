@@ -82,6 +82,9 @@ class LazyActor(Actor[M]):
         linger: seconds the drain task stays parked after the mailbox empties, so that a busy actor does not
             start a task per message; it ends after between one and two of them without mail. ``0``: it
             ends as soon as the mailbox is empty.
+        skip_linger: set by ``handle`` when no mail is expected soon (the socket actor after its connect):
+            the drain then ends as soon as the mailbox is empty, this once, rather than park to be woken
+            only to end.
     """
 
     linger: float = 0.25
@@ -102,6 +105,8 @@ class LazyActor(Actor[M]):
         self._halted = False
         self._final: M | None = None
         self._side: set[anyio.CancelScope] | None = None  # concurrent work, created on first use
+        # Set by a handler: once the mailbox is empty, the drain ends at once instead of lingering (once).
+        self.skip_linger = False
 
     def attach(
         self,
@@ -287,8 +292,13 @@ class LazyActor(Actor[M]):
                 return StopReason.CANCELLED
             if mailbox.closed:
                 return self.ref.stop_reason
-            if self._idlers is None or not await self._linger(mailbox, self._idlers):
+            if self._idlers is None or self._end_now() or not await self._linger(mailbox, self._idlers):
                 return None
+
+    def _end_now(self) -> bool:
+        # A handler asked the drain not to linger this time (see skip_linger); the request is used up.
+        skip, self.skip_linger = self.skip_linger, False
+        return skip
 
     async def _linger(self, mailbox: LazyMailbox[M], idlers: Idlers) -> bool:
         # Parked until mail, a close, a cancellation or the idlers' dismissal. False: dismissed, no mail.

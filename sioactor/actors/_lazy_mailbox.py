@@ -156,7 +156,9 @@ class Idlers:
     @staticmethod
     def of(tg: anyio.abc.TaskGroup, window: float) -> Idlers:
         """The idlers of *tg* for *window* (made on first use)."""
-        by_window = _IDLERS.setdefault(tg, {})
+        by_window = _IDLERS.get(tg)  # a get first: setdefault makes a weak reference per call
+        if by_window is None:
+            by_window = _IDLERS[tg] = {}
         idlers = by_window.get(window)
         if idlers is None:
             idlers = by_window[window] = Idlers(tg, window)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Ignore, LazyRecorder, ListTracer, Note, hold_busy
+from _actor_helpers import Boom, Echo, Ignore, LazyRecorder, ListTracer, Msg, Note, hold_busy
 
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import StopReason
@@ -247,3 +247,25 @@ async def test_cancellation_propagates() -> None:
             await anyio.sleep_forever()
     assert outer.cancelled_caught
     assert actor.ref.closed
+
+
+async def test_skip_linger_ends_the_drain_once_the_mailbox_is_empty_this_time_only() -> None:
+    class Once(LazyRecorder):
+        async def handle(self, message: Msg) -> None:
+            await super().handle(message)
+            if isinstance(message, Note) and message.text == "last for a while":
+                self.skip_linger = True
+
+    actor = Once("once")
+    actor.linger = 30.0
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        ref.tell(Note(text="last for a while"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert drain_tasks("once") == []  # ended at once, not parked for the 30 s window
+        with anyio.fail_after(5):
+            assert await ref.ask(lambda r: Echo(text="again", reply=r)) == "again"
+            await anyio.wait_all_tasks_blocked()
+        assert len(drain_tasks("once")) == 1  # the flag was used up: this drain lingers as usual
+    assert [m.text for m in actor.handled if isinstance(m, Note | Echo)] == ["last for a while", "again"]

@@ -42,8 +42,12 @@ class SocketActor(LazyActor[SocketMessage]):
         """Hand *message* to the socket (an event straight to its dispatch: the per-message path)."""
         if type(message) is EventReceived:
             await self._socket._on_event(message)
-        else:
-            await self._socket._handle(message)
+            return
+        if type(message) is Connect:
+            # Most sockets are idle after connecting, and the events of a busy one are mostly handled at
+            # once: a drain lingering now would only be woken to end.
+            self.skip_linger = True
+        await self._socket._handle(message)
 
     def handles_now(self, message: SocketMessage) -> bool:
         """An event whose handler never awaits (or that has none) is handled in the delivering task when

@@ -139,3 +139,25 @@ async def test_at_once_extracts_keywords_and_skips_a_payload_that_does_not_conve
         io.listener.on_message(conn, '2["add",6]')
         assert got == [5, 6]
         assert conn.take() == ['42["added",6]']
+
+
+async def test_a_socket_holds_no_task_once_connected_and_its_await_free_events_start_none() -> None:
+    io = SocketIo()
+
+    async def echo(socket: Socket, args: Args) -> None:
+        socket.emit("echo", args)
+
+    async def on_connect(socket: Socket) -> None:
+        await anyio.lowlevel.checkpoint()  # a connect handler may await: it runs in the socket's task
+        socket.on("echo", echo)
+
+    io.ns("/", on_connect)
+    async with running(io) as h:
+        conn = await connected(h)
+        await h.settle()
+        assert not [t for t in anyio.get_running_tasks() if t.name.startswith("actor socket:")]
+        for i in range(3):
+            io.listener.on_message(conn, f'2["echo",{i}]')
+        await h.settle()
+        assert conn.take() == [f'42["echo",{i}]' for i in range(3)]
+        assert not [t for t in anyio.get_running_tasks() if t.name.startswith("actor socket:")]
