@@ -37,3 +37,31 @@ async def test_reads_what_comes_then_end_of_stream_and_a_deadline_with_nothing()
                 await client.send_eof()
                 with pytest.raises(anyio.EndOfStream):
                     await server.receive()
+
+
+async def test_the_first_read_takes_what_already_came_without_waiting() -> None:
+    import trio
+
+    from sioactor.runtime._server._trio_stream import adopt_trio
+
+    multi = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    listener = multi.listeners[0]
+    assert isinstance(listener, SocketListener)
+    async with listener:
+        client = await anyio.connect_tcp("127.0.0.1", listener.extra(SocketAttribute.local_port))
+        await client.send(b"GET / HTTP/1.1\r\n\r\n")  # a client speaks first, right after connecting
+        server = adopt_trio(await listener.accept())
+        async with server, client:
+            with anyio.fail_after(5):  # wait (outside the read) until the bytes are there to be read
+                await trio.lowlevel.wait_readable(server.extra(SocketAttribute.raw_socket))
+            # Under a cancelled scope any wait would raise: the first read returns without one.
+            with trio.CancelScope() as scope:
+                scope.cancel()
+                assert await server.receive(100) == b"GET / HTTP/1.1\r\n\r\n"
+            await client.send(b"more")
+            with trio.CancelScope() as scope:
+                scope.cancel()
+                await server.receive(100)  # later reads wait for readability first: cancelled here
+            assert scope.cancelled_caught
+            with anyio.fail_after(5):
+                assert await server.receive(100) == b"more"
