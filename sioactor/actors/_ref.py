@@ -170,7 +170,10 @@ class ActorRef(Generic[M]):
         self._counter = counter
         # The mailbox fill for the counter, per message: a lazy mailbox's list length (a builtin call), not a
         # statistics tuple.
-        self._fill: Callable[[], int] = send.buffer.__len__ if isinstance(send, LazyMailbox) else self.depth
+        # (Made only with a tracer: a method object per actor otherwise unused.)
+        self._fill: Callable[[], int] | None = None
+        if tracer is not None:
+            self._fill = send.buffer.__len__ if isinstance(send, LazyMailbox) else self.depth
         self._closed = False
         self._stop_reason = StopReason.NORMAL
         self._pending: set[Reply[Any]] = set()
@@ -202,8 +205,9 @@ class ActorRef(Generic[M]):
         # The trace of an accepted message (tell, or an idle lazy actor handling it at once).
         counter = self._counter
         # The common traced case first (a console counts, nobody watches this actor one by one).
-        if counter is not None and counter.on and not counter.detail:
-            counter.enqueued(message, self._fill())
+        fill = self._fill
+        if counter is not None and counter.on and not counter.detail and fill is not None:
+            counter.enqueued(message, fill())
         else:
             self._trace_enqueued(message)
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 import anyio
 import anyio.abc
@@ -34,6 +34,10 @@ M = TypeVar("M")
 logger = logging.getLogger("sioactor.actors")
 
 
+class _Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
 class Supervisor:
     """Owns a task group that actors run in. A failing actor is logged, traced, stopped; siblings run on.
 
@@ -46,8 +50,10 @@ class Supervisor:
         self.tracer = tracer
         self._tg: anyio.abc.TaskGroup | None = None
         # Insertion-ordered: the start order, which shutdown walks backwards.
-        # Each live actor with how to cancel it (its cancel scope's cancel, or a lazy actor's cancel).
-        self._actors: dict[Actor[Any], Callable[[], None]] = {}
+        # Each live actor with what cancels it: its cancel scope, or the lazy actor itself (both have
+        # ``cancel()``; kept rather than a bound method, which would be one more object per actor).
+        self._actors: dict[Actor[Any], _Cancellable] = {}
+        self._forget_actor = self._forget  # one bound method for every lazy actor's ``gone``
         self._all_gone: anyio.Event | None = None
         self._closing = False
         self._drains = _DrainTasks()
@@ -127,8 +133,8 @@ class Supervisor:
         self._stop_all(StopReason.SHUTDOWN)
         with anyio.move_on_after(timeout):
             await self._wait_all_gone()
-        for cancel in tuple(self._actors.values()):
-            cancel()
+        for cancellable in tuple(self._actors.values()):
+            cancellable.cancel()
         await self._wait_all_gone()
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -158,8 +164,8 @@ class Supervisor:
     def _cancel_all(self) -> None:
         self._closing = True
         self._stop_all(StopReason.CANCELLED)
-        for cancel in tuple(self._actors.values()):
-            cancel()
+        for cancellable in tuple(self._actors.values()):
+            cancellable.cancel()
 
     def _stop_all(self, reason: StopReason) -> None:
         for actor in reversed(tuple(self._actors)):
@@ -174,18 +180,18 @@ class Supervisor:
         # Open the mailbox and register before the task starts, so shutdown sees (and stops) it at once.
         actor.open(tracer=self.tracer)
         scope = anyio.CancelScope()
-        self._actors[actor] = scope.cancel
+        self._actors[actor] = scope
         return scope
 
     def _attach(self, tg: anyio.abc.TaskGroup, actor: LazyActor[M]) -> ActorRef[M]:
         ref = actor.attach(
             tg,
             tracer=self.tracer,
-            gone=self._forget,
+            gone=self._forget_actor,
             spawn=self._drains.spawn,
             new_scope=self._drains.new_scope,
         )
-        self._actors[actor] = actor.cancel
+        self._actors[actor] = actor
         return ref
 
     async def _run(

@@ -56,6 +56,7 @@ class EngineServer:
         self._listener = listener
         self._tracer = tracer
         self._sessions: dict[str, EngineSession] = {}
+        self._forget_session = self._forget  # one bound method for every session's on_done
         self.sessions: Mapping[str, EngineConnection] = MappingProxyType(self._sessions)
         self._path = config.path.rstrip("/")
         self._session_config = SessionConfig(
@@ -190,7 +191,7 @@ class EngineServer:
             listener=self._listener,
             scheduler=self._scheduler,
             clock=self._clock,
-            on_done=self._forget,
+            on_done=self._forget_session,
             tracer=self._tracer,
             logger=logger,
         )
