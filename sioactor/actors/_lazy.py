@@ -126,7 +126,7 @@ class LazyActor(Actor[M]):
         self._spawn_drain = spawn_in(tg) if spawn is None else spawn
         if new_scope is not None:
             self._new_scope = new_scope
-        self._mailbox = LazyMailbox(self.mailbox_size, self._wake)
+        self._mailbox = LazyMailbox(self.mailbox_size, self)
         if self.linger > 0:
             self._idlers = Idlers.of(tg, self.linger)
             self._idlers.attached()
@@ -258,7 +258,8 @@ class LazyActor(Actor[M]):
         """Not available: a ``LazyActor`` has no task of its own to run; use ``Supervisor.spawn``."""
         raise TypeError(f"{type(self).__name__} is started by Supervisor.spawn, not run()")
 
-    def _wake(self) -> None:
+    def start_drain(self) -> None:
+        """Internal (the mailbox's): start the task that handles the mail."""
         self._spawn_drain(self._drain, name=f"actor {self.name}")
 
     async def _drain(self) -> None:

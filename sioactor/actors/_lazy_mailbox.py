@@ -13,7 +13,7 @@ generation *g* is dismissed at the second swap after it parked, i.e. after betwe
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -25,6 +25,13 @@ from sioactor.actors._signal import Signal, signal_factory
 __all__ = ("Idlers", "LazyMailbox")
 
 M = TypeVar("M")
+
+
+class DrainOwner(Protocol):
+    """What a lazy mailbox starts a drain task through (its ``LazyActor``)."""
+
+    def start_drain(self) -> None:
+        """Start the task that handles the mailbox's messages."""
 
 
 class LazyMailbox(Generic[M]):
@@ -44,17 +51,17 @@ class LazyMailbox(Generic[M]):
         "event",
         "generation",
         "handling",
+        "owner",
         "parked",
         "running",
-        "wake",
     )
 
-    def __init__(self, capacity: int, wake: Callable[[], None]) -> None:
+    def __init__(self, capacity: int, owner: DrainOwner) -> None:
         # A list, not a deque: an empty deque holds a 64-slot block (~620 B per idle actor), a list 56 B;
         # pop(0) moves the rest, which is nothing next to handling a message at these capacities.
         self.buffer: list[M] = []
         self.capacity = capacity
-        self.wake = wake
+        self.owner = owner  # whose drain task the first message starts (the actor, not a bound method of it)
         self.closed = False
         self.handling = False  # inside handle(): the buffer admits capacity, not capacity + 1
         self.running = False  # a drain task exists (started or about to start)
@@ -123,7 +130,7 @@ class LazyMailbox(Generic[M]):
             self._wake_parked()
         elif not self.running:
             self.running = True
-            self.wake()
+            self.owner.start_drain()
 
     def _wake_parked(self) -> None:
         event = self.event

@@ -22,13 +22,15 @@ __all__ = ("AsyncioTaskSet",)
 class AsyncioTaskSet:
     """Tasks of one owner on one asyncio loop; a task that escapes with an error is logged as *what*."""
 
-    __slots__ = ("_loop", "_tasks", "_what", "logger")
+    __slots__ = ("_loop", "_on_done", "_tasks", "_what", "logger")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, what: str, logger: logging.Logger) -> None:
         self._loop = loop
         self._what = what
         self.logger = logger
         self._tasks: set[asyncio.Task[Any]] = set()
+        # One bound method for every task's done callback (each task keeps its callback while it lives).
+        self._on_done = self._done
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -37,7 +39,7 @@ class AsyncioTaskSet:
         """Run *coro* as a task of the set."""
         task = self._loop.create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._done)
+        task.add_done_callback(self._on_done)
 
     def spawn(self, fn: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None:
         """Run ``fn(*args)`` as a task of the set."""
