@@ -135,13 +135,13 @@ class Actor(Generic[M]):
         return self._ref
 
     def _make_ref(self, send: MailboxSender[M], tracer: Tracer | None) -> ActorRef[M]:
-        # The ref, with the tracer's message counter for this actor when the tracer keeps counters.
-        # The trace hooks only with a tracer: each bound method would be one more object per actor.
+        # The ref, with the tracer's message counter for this actor when the tracer keeps counters. The trace
+        # hooks only with a tracer: each bound method would be one more object per actor.
         self._tracer = tracer
-        if tracer is None:
-            return ActorRef(self.name, self.kind, send, self.mailbox_size, None, None, self._counter)
-        describe = self.trace_fields
-        self._counter = message_counter(tracer, self.name, self.kind, self.mailbox_size, describe)
+        describe = None
+        if tracer is not None:
+            describe = self.trace_fields
+            self._counter = message_counter(tracer, self.name, self.kind, self.mailbox_size, describe)
         return ActorRef(self.name, self.kind, send, self.mailbox_size, tracer, describe, self._counter)
 
     async def run(

@@ -169,8 +169,7 @@ class ActorRef(Generic[M]):
         self._describe = describe
         self._counter = counter
         # The mailbox fill for the counter, per message: a lazy mailbox's list length (a builtin call), not a
-        # statistics tuple.
-        # (Made only with a tracer: a method object per actor otherwise unused.)
+        # statistics tuple. Made only with a tracer (a method object per actor otherwise unused).
         self._fill: Callable[[], int] | None = None
         if tracer is not None:
             self._fill = send.buffer.__len__ if isinstance(send, LazyMailbox) else self.depth

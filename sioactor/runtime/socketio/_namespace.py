@@ -155,7 +155,7 @@ class Namespace:
 
     async def fetch_sockets(self) -> list[Socket]:
         """Ask the namespace actor for its admitted sockets."""
-        return await self._ask(self._ns_actor().ask_or_handle, lambda reply: FetchSockets(reply=reply))
+        return await self._ask_ns(lambda reply: FetchSockets(reply=reply))
 
     def _ns_actor(self) -> NamespaceActor[Socket]:
         if self._actor is None:
@@ -167,14 +167,17 @@ class Namespace:
             raise RuntimeError(f"namespace {self.path!r} is not running; serve the SocketIo first")
         return self._rooms
 
+    async def _ask_ns(self, make: Callable[[Reply[R]], NamespaceMessage]) -> R:
+        # The namespace actor, answering at once when it is idle (a connect then costs no hop to it and back).
+        return await self._ask(self._ns_actor().ask_or_handle, make)
+
     @staticmethod
     async def _ask(
         ask: Callable[[Callable[[Reply[R]], M]], Awaitable[R]], make: Callable[[Reply[R]], M]
     ) -> R:
         # For messages that must not be lost (admission, removal). These actors never await while handling,
         # so a full mailbox is emptied by the time they ran once: wait one loop turn and try again. *ask* is
-        # a ref's ask, or the namespace actor's ask_or_handle (answered at once when it is idle: a connect
-        # then costs no hop to the namespace actor and back).
+        # a ref's ask, or the namespace actor's ask_or_handle (see _ask_ns).
         while True:
             try:
                 return await ask(make)
@@ -220,9 +223,7 @@ class Namespace:
 
     async def _admit(self, socket: Socket) -> bool:
         try:
-            await self._ask(
-                self._ns_actor().ask_or_handle, lambda reply: Admit(sid=socket.id, socket=socket, reply=reply)
-            )
+            await self._ask_ns(lambda reply: Admit(sid=socket.id, socket=socket, reply=reply))
         except SendError as exc:  # the server is shutting down, or the room registry is full
             logger.info("%s: socket %s not admitted: %s", self.path, socket.id, exc)
             self._refuse(socket, "Server unavailable", None)
@@ -259,10 +260,7 @@ class Namespace:
     async def remove(self, socket: Socket) -> None:
         """Forget *socket* and its rooms (after its disconnect handler): a message to the namespace actor."""
         try:
-            await self._ask(
-                self._ns_actor().ask_or_handle,
-                lambda reply: Remove(sid=socket.id, socket=socket, reply=reply),
-            )
+            await self._ask_ns(lambda reply: Remove(sid=socket.id, socket=socket, reply=reply))
         except SendError:
             pass  # the namespace was deleted or the server is stopping: its state goes with it
         finally:
