@@ -282,8 +282,24 @@ def machine_section(source: str) -> Iterable[str]:
     )
 
 
+KEPT_HEADING = "## Design measurements"
+
+
+def kept_section(table: Path) -> list[str]:
+    """The hand-written part of *table* (from KEPT_HEADING on), which a regenerated report keeps.
+
+    The design's own figures (what a technique saves, measured once with its method) live there, so that
+    module docstrings and ARCHITECTURE.md can point at them instead of quoting numbers that drift.
+    """
+    if not table.exists():
+        return []
+    text = table.read_text()
+    start = text.find("\n" + KEPT_HEADING + "\n")
+    return [] if start < 0 else ["", *text[start + 1 :].rstrip("\n").splitlines()]
+
+
 def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, str], *, source: str) -> None:
-    """Write the markdown results for *jsonl* to *table*."""
+    """Write the markdown results for *jsonl* to *table*, keeping its hand-written design measurements."""
     rows = load(jsonl)
     present = {server for _, server in rows}
     servers = [name for name in SERVER_NAMES if name in present]
@@ -317,4 +333,5 @@ def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, st
     lines += ["", "## Not measured", "", *(f"- {n}: {why}" for n, why in skipped.items())] if skipped else []
     failures = list(errors_section(rows))
     lines += ["", "## Failed repetitions", "", *failures] if failures else []
+    lines += kept_section(table)
     table.write_text("\n".join(lines) + "\n")

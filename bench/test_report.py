@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import Rows, flags, headline_table, load, median, targets_section
+from report import KEPT_HEADING, Rows, flags, headline_table, kept_section, load, median, targets_section
 
 
 def _line(server: str, scenario: str, **metrics: Any) -> dict[str, Any]:
@@ -79,3 +79,13 @@ def test_headline_ratios_and_targets(tmp_path: Path) -> None:
     assert "| idle_10000 connects/s >= 0.7x node | 0.80x met | 0.67x missed |" in targets
     assert "echo_ack_1" not in targets  # a scenario not measured has no target line
     assert "-20% missed" in targets
+
+
+def test_a_regenerated_report_keeps_the_hand_written_design_measurements(tmp_path: Path) -> None:
+    table = tmp_path / "RESULTS.md"
+    hand_written = f"{KEPT_HEADING}\n\n- a figure, measured by hand\n"
+    table.write_text(f"# Benchmark results\n\n| old | table |\n\n{hand_written}")
+    assert kept_section(table) == ["", KEPT_HEADING, "", "- a figure, measured by hand"]
+    table.write_text("# Benchmark results\n\nno hand-written part\n")
+    assert kept_section(table) == []
+    assert kept_section(tmp_path / "missing.md") == []
