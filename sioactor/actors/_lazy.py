@@ -34,7 +34,7 @@ import anyio.abc
 
 from sioactor.actors._actor import Actor, logger
 from sioactor.actors._at_once import run_to_completion
-from sioactor.actors._lazy_mailbox import Idlers, LazyMailbox
+from sioactor.actors._mailbox import Idlers, LazyMailbox
 from sioactor.actors._ref import ActorRef, Reply, StopReason
 from sioactor.actors._trace import Tracer
 

@@ -25,7 +25,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._lazy_mailbox import LazyMailbox
+from sioactor.actors._mailbox import LazyMailbox
 from sioactor.actors._signal import Signal, signal_factory
 from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages
 

@@ -14,7 +14,7 @@ from typing import Any, final, overload
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from sioactor.actors._engine_api import EngineListener
+from sioactor.actors.engineio._api import EngineListener
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol._reasons import DisconnectReason

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, final, overload
 
-from sioactor.actors._engine_api import EngineConnection, RequestInfo
+from sioactor.actors.engineio._api import EngineConnection, RequestInfo
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import ActorRef
 from sioactor.actors._trace import TraceKind
@@ -35,7 +35,7 @@ from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
-from sioactor.runtime.socketio._socket_actor import SocketActor
+from sioactor.actors.socketio._socket_actor import SocketActor
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._client import Client

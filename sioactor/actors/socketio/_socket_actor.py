@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import StopReason
 from sioactor.actors._trace import TraceKind
-from sioactor.actors.socketio import Connect, EventReceived, SocketMessage
+from sioactor.actors.socketio._messages import Connect, EventReceived, SocketMessage
 from sioactor.protocol._reasons import DisconnectReason
 
 if TYPE_CHECKING:
