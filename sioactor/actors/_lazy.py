@@ -1,84 +1,58 @@
-"""An actor that holds no task while its mailbox is empty: cheap when idle (an actor per connection).
+"""The actor: a bounded mailbox, messages handled one at a time, and no task while there is no mail.
 
-A parked task with its memory stream costs ~10 KB; most connections are idle most of the time. A
-``LazyActor`` keeps its mail in a plain deque and starts a draining task in its supervisor's task group
-only when mail arrives (or it is stopped). The task handles what is queued, one message at a time, then
-lingers parked for a short window (``linger``, so a busy actor does not pay a task per message) and ends
-once that passes with the deque empty -- deciding that, and clearing the "running" flag, with no await in
-between, so a ``tell`` either sees the task running or parked (and its message will be handled by it) or
-starts a new one. See ``_lazy_mailbox.py``.
+Most connections are idle most of the time, and a parked task with a memory stream per connection would be
+most of an idle connection's memory. So an ``Actor`` keeps its mail in a plain list (``_mailbox.py``) and
+starts a drain task in its supervisor's task group only when mail arrives (or it is stopped). The task
+handles what is queued, one message at a time, then lingers parked for a short window (``linger``, so a busy
+actor does not pay a task per message) and ends once that passes with the mailbox empty -- deciding that, and
+clearing the "running" flag, with no await in between, so a ``tell`` either sees the task running or parked
+(and its message will be handled by it) or starts a new one.
 
-Same ``ActorRef``, same hooks, same semantics as ``Actor``, including the bound: a busy actor's mailbox admits
-``n`` messages, an idle one ``n + 1`` (the first is as good as handed over), so at most ``n + 1`` accepted
-messages are unfinished. Capacity 0 therefore admits one message when the actor is idle, none while busy.
-Differences: it is started only by ``Supervisor.spawn`` / ``spawn_soon`` (``run`` is not available), and
-``on_start`` runs in the spawner's task for ``spawn`` or in the first drain for ``spawn_soon``.
+The mailbox bound, exactly: with capacity ``n``, a busy actor (inside ``handle``) admits ``n`` messages and
+refuses the next; an idle one admits ``n + 1`` (the first is as good as handed over, as anyio's
+``send_nowait`` hands an item to a parked receiver). So at most ``n + 1`` accepted messages are unfinished at
+any moment, and capacity 0 admits one message when the actor is idle, none while it is busy.
 
-Two extras for actors that front a connection (the Socket.IO socket actor):
-
-* ``halt(final)``: stop *now* -- queued mail is dropped (``on_unhandled``, traced), the message being handled
-  and any concurrent work are cancelled, then *final* is handled, outside that cancellation, before
-  ``on_stop``. A hung handler must not outlive its connection, but the "you are gone" message must run.
-* ``concurrently(message, work)``: run *work* beside the mailbox (a handler that opted out of ordering), in
-  the same task group, cancelled by ``halt`` and teardown, its failure going through ``on_failure``.
+Teardown. However the actor ends (``stop``, a failure, cancellation), the mailbox is closed, what is still
+queued goes to ``on_unhandled`` (traced as ``DROPPED``, counted in one log line) and every pending ask is
+failed with ``Closed`` -- all without an await in between, so nothing slips in after the drain and nothing is
+lost without a report. Then ``on_stop`` runs shielded from cancellation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
-from types import TracebackType
-from typing import Any, Protocol, TypeVar
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 import anyio.abc
 
-from sioactor.actors._actor import Actor, logger
+from sioactor.actors._actor_trace import ActorTracing
 from sioactor.actors._at_once import run_to_completion
-from sioactor.actors._mailbox import Idlers, LazyMailbox
+from sioactor.actors._mailbox import DrainScope, Idlers, Mailbox, SpawnDrain, not_attached, spawn_in
 from sioactor.actors._ref import ActorRef, Reply, StopReason
-from sioactor.actors._trace import Tracer
+from sioactor.actors._trace import MessageCounter, TraceKind, Tracer
 
-__all__ = ("LazyActor",)
+__all__ = ("Actor",)
 
-
-class DrainScope(Protocol):
-    """The cancel scope a drain runs in: anyio's, or on trio trio's own (anyio's wraps one in another)."""
-
-    def cancel(self) -> None: ...
-    def __enter__(self) -> DrainScope: ...
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool | None: ...
-
-
-class SpawnDrain(Protocol):
-    """How a lazy actor starts its drain task (the supervisor's spawn, or a task group's ``start_soon``)."""
-
-    def __call__(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> object: ...
-
-
-def spawn_in(tg: anyio.abc.TaskGroup) -> SpawnDrain:
-    """*tg*'s ``start_soon`` as a `SpawnDrain`."""
-
-    def spawn(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
-        tg.start_soon(fn, name=name)
-
-    return spawn
-
-
-def _not_attached(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
-    raise RuntimeError("a LazyActor is started by Supervisor.spawn")
-
+logger = logging.getLogger("sioactor.actors")
 
 M = TypeVar("M")
 R = TypeVar("R")
 
 
-class LazyActor(Actor[M]):
-    """An ``Actor`` whose task exists only while it has mail, or for a short while after (``linger``).
-    Start it with ``Supervisor.spawn(_soon)``.
+class Actor(ActorTracing[M]):
+    """Subclass and override the hooks. One bounded mailbox, messages handled one at a time, in order.
+
+    Start it under a ``Supervisor`` (``await supervisor.spawn(actor)`` or ``supervisor.spawn_soon(actor)``);
+    talk to it through its ``ActorRef``. An actor runs once. ``on_start`` runs in the spawner's task for
+    ``spawn``, in the first drain for ``spawn_soon``.
 
     Attributes:
+        kind: a short name of the actor's class, for tracing.
+        mailbox_size: the mailbox capacity (see the module docstring for the exact bound).
+        name: the actor's name, for tracing and errors.
         linger: seconds the drain task stays parked after the mailbox empties, so that a busy actor does not
             start a task per message; it ends after between one and two of them without mail. ``0``: it
             ends as soon as the mailbox is empty.
@@ -87,16 +61,26 @@ class LazyActor(Actor[M]):
             only to end.
     """
 
+    kind: ClassVar[str] = "actor"
+    mailbox_size: int = 64
+    failure_kind: ClassVar[TraceKind] = TraceKind.FAILED  # what a raising ``handle`` is traced as
     linger: float = 0.25
 
     def __init__(self, name: str, *, mailbox_size: int | None = None, linger: float | None = None) -> None:
-        super().__init__(name, mailbox_size=mailbox_size)
+        self.name = name
+        if mailbox_size is not None:
+            self.mailbox_size = mailbox_size
+        if self.mailbox_size < 0:
+            raise ValueError(f"actor {name!r}: mailbox_size must be >= 0, not {self.mailbox_size}")
         if linger is not None:
             self.linger = linger
+        self._ref: ActorRef[M] | None = None
+        self._tracer: Tracer | None = None
+        self._counter: MessageCounter | None = None  # the tracer's counts of this actor's messages
         self._idlers: Idlers | None = None
-        self._mailbox: LazyMailbox[M] | None = None
+        self._mailbox: Mailbox[M] | None = None
         self._tg: anyio.abc.TaskGroup | None = None
-        self._spawn_drain: SpawnDrain = _not_attached
+        self._spawn_drain: SpawnDrain = not_attached
         self._gone: Callable[[Actor[Any]], None] = lambda actor: None
         self._scope: DrainScope | None = None
         self._new_scope: Callable[[], DrainScope] = anyio.CancelScope
@@ -107,6 +91,41 @@ class LazyActor(Actor[M]):
         self._side: set[anyio.CancelScope] | None = None  # concurrent work, created on first use
         # Set by a handler: once the mailbox is empty, the drain ends at once instead of lingering (once).
         self.skip_linger = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- hooks -------------------------------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        """Called before the first message. Raising here makes ``spawn`` raise."""
+
+    async def handle(self, message: M) -> None:
+        """Handle one message. Messages arrive one at a time, in the order they were told."""
+
+    async def on_failure(self, exc: Exception) -> None:
+        """Called when ``handle`` raised *exc*.
+
+        Return to keep the actor running (the failed message counts as handled); raise to stop it with
+        ``StopReason.FAILED``. The default logs the error and re-raises it.
+        """
+        logger.error("actor %s (%s) failed handling a message", self.name, self.kind, exc_info=exc)
+        raise exc
+
+    async def on_stop(self, reason: StopReason) -> None:
+        """Called once, shielded from cancellation, after the mailbox is closed and drained."""
+
+    def on_unhandled(self, message: M) -> None:
+        """Called at teardown for each message still queued, which will never be handled. Must not block."""
+
+    # -- running -----------------------------------------------------------------------------------------
+
+    @property
+    def ref(self) -> ActorRef[M]:
+        """The actor's ref; available once it was spawned."""
+        if self._ref is None:
+            raise RuntimeError(f"actor {self.name!r} has not been started")
+        return self._ref
 
     def attach(
         self,
@@ -126,7 +145,7 @@ class LazyActor(Actor[M]):
         self._spawn_drain = spawn_in(tg) if spawn is None else spawn
         if new_scope is not None:
             self._new_scope = new_scope
-        self._mailbox = LazyMailbox(self.mailbox_size, self)
+        self._mailbox = Mailbox(self.mailbox_size, self)
         if self.linger > 0:
             self._idlers = Idlers.of(tg, self.linger)
             self._idlers.attached()
@@ -192,10 +211,10 @@ class LazyActor(Actor[M]):
         task absent or parked) and ``handles_now(message)``, handle *message* right here in the caller's task.
 
         Why: a message that cannot suspend gains nothing from the actor's task but costs a task switch to
-        reach it (a third of a one-message echo). Nothing the actor promises changes: one message at a time,
-        in the order told (an idle actor has nothing older), the same bound (nothing waits in the mailbox),
-        the same failure policy and trace. What does change: the handler runs in the delivering task (or,
-        on asyncio, a protocol callback), so it must not assume a task of its own; ``handles_now`` admits
+        reach it (a large part of a one-message echo). Nothing the actor promises changes: one message at a
+        time, in the order told (an idle actor has nothing older), the same bound (nothing waits in the
+        mailbox), the same failure policy and trace. What does change: the handler runs in the delivering task
+        (or, on asyncio, a protocol callback), so it must not assume a task of its own; ``handles_now`` admits
         only handling that never awaits, which has no use for one.
 
         Raises:
@@ -225,7 +244,7 @@ class LazyActor(Actor[M]):
         """
         return await self.ref.ask(make, deliver=self.tell_or_handle)
 
-    def _handle_now(self, mailbox: LazyMailbox[M], message: M) -> None:
+    def _handle_now(self, mailbox: Mailbox[M], message: M) -> None:
         ref = self.ref
         clock = None
         if self._tracer is not None:
@@ -253,10 +272,6 @@ class LazyActor(Actor[M]):
     def queued(self) -> int:
         """How many messages wait in the mailbox now (a cheap ``ref.depth()``; 0 before the start)."""
         return 0 if self._mailbox is None else len(self._mailbox.buffer)
-
-    async def run(self, **_: Any) -> None:
-        """Not available: a ``LazyActor`` has no task of its own to run; use ``Supervisor.spawn``."""
-        raise TypeError(f"{type(self).__name__} is started by Supervisor.spawn, not run()")
 
     def start_drain(self) -> None:
         """Internal (the mailbox's): start the task that handles the mail."""
@@ -301,7 +316,7 @@ class LazyActor(Actor[M]):
         skip, self.skip_linger = self.skip_linger, False
         return skip
 
-    async def _linger(self, mailbox: LazyMailbox[M], idlers: Idlers) -> bool:
+    async def _linger(self, mailbox: Mailbox[M], idlers: Idlers) -> bool:
         # Parked until mail, a close, a cancellation or the idlers' dismissal. False: dismissed, no mail.
         event = mailbox.park(idlers)
         try:
@@ -310,7 +325,7 @@ class LazyActor(Actor[M]):
             mailbox.unpark()
         return bool(mailbox.buffer) or mailbox.closed or self._cancel_requested or not mailbox.dismissed
 
-    async def _handle_queued(self, mailbox: LazyMailbox[M]) -> bool:
+    async def _handle_queued(self, mailbox: Mailbox[M]) -> bool:
         # Handle the queued mail in order; True when a failure stopped the actor.
         # Looked up once per batch, not per message: a subscriber that comes or goes mid-batch is seen from
         # the next batch on.
@@ -324,7 +339,7 @@ class LazyActor(Actor[M]):
             except Exception as exc:
                 if not await self._absorbed(exc, message):
                     return True
-                continue  # traced as a failure, not as handled (as Actor does)
+                continue  # traced as a failure, not as handled
             finally:
                 mailbox.handling = False
             if clock is not None:
@@ -392,6 +407,43 @@ class LazyActor(Actor[M]):
             for scope in self._side:
                 scope.cancel()
 
-    def _mailbox_or_fail(self) -> LazyMailbox[M]:
+    def _mailbox_or_fail(self) -> Mailbox[M]:
         assert self._mailbox is not None
         return self._mailbox
+
+    # -- failures, drops and the stop -------------------------------------------------------------------
+
+    async def _absorbed(self, exc: Exception, message: M) -> bool:
+        # handle() raised: trace it, let on_failure decide. True when the actor keeps running.
+        self._trace(self.failure_kind, message=message, detail=repr(exc))
+        try:
+            await self.on_failure(exc)
+        except Exception:
+            return False
+        return True
+
+    def _drop(self, message: M) -> None:
+        # A message left in the mailbox at teardown: traced, then given to on_unhandled (failures logged).
+        self._trace(TraceKind.DROPPED, message=message)
+        try:
+            self.on_unhandled(message)
+        except Exception:
+            logger.exception("actor %s (%s): on_unhandled failed", self.name, self.kind)
+
+    def _log_dropped(self, reason: StopReason, dropped: int) -> None:
+        if dropped:
+            logger.warning(
+                "actor %s (%s) stopped (%s) with %d unhandled messages",
+                self.name,
+                self.kind,
+                reason.value,
+                dropped,
+            )
+
+    async def _stop_hook(self, reason: StopReason) -> None:
+        try:
+            await self.on_stop(reason)
+        except Exception:
+            logger.exception("actor %s (%s): on_stop failed", self.name, self.kind)
+        if self._tracer is not None:
+            self._trace(TraceKind.STOPPED, detail=self.stop_detail(reason))

@@ -24,6 +24,15 @@ from typing import Literal
 
 import anyio
 
+from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor.actors._trace import (
+    MessageCounter,
+    TraceEvent,
+    TraceKind,
+    Tracer,
+    message_counter,
+    wants_messages,
+)
 from sioactor.actors.engineio._api import EngineListener, Outgoing, RequestInfo, TransportName
 from sioactor.actors.engineio._outbox import Outbox
 from sioactor.actors.engineio._scheduler import EngineScheduler
@@ -41,15 +50,6 @@ from sioactor.actors.engineio._session_config import (
     TransportWriter,
 )
 from sioactor.actors.engineio._session_io import SessionWriting
-from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._trace import (
-    MessageCounter,
-    TraceEvent,
-    TraceKind,
-    Tracer,
-    message_counter,
-    wants_messages,
-)
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, Packet, PacketType, SessionEvent, SessionStateMachine

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 import anyio.lowlevel
 
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._lazy import LazyActor
+from sioactor.actors._lazy import Actor
 from sioactor.actors._ref import ActorRef, Reply
 from sioactor.actors.socketio._room_messages import AddSocket, Join, RemoveSocket, RoomMessage
 
@@ -59,7 +59,7 @@ class FetchSockets:
 NamespaceMessage = Admit | Remove | FetchSockets
 
 
-class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
+class NamespaceActor(Actor[NamespaceMessage], Generic[S]):
     """The sockets of one namespace. ``sockets`` is a read-only view as of the last handled message.
 
     Raises nothing to its askers but ``Closed`` (the registry is gone): a full registry makes it wait.
@@ -74,7 +74,7 @@ class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
         self.sockets: Mapping[str, S] = MappingProxyType(self._sockets)
 
     def handles_now(self, message: NamespaceMessage) -> bool:
-        """Answer at once (in the asker's task, see ``LazyActor.ask_or_handle``) unless handling could wait:
+        """Answer at once (in the asker's task, see ``Actor.ask_or_handle``) unless handling could wait:
         only an admission (two tells) or a removal (one) to a room registry without room for them could."""
         rooms = self._rooms
         return isinstance(message, FetchSockets) or rooms.closed or rooms.depth() + 2 <= rooms.capacity

@@ -1,5 +1,5 @@
-"""The socket actor: a core ``LazyActor`` (a bounded list drained by a task started on demand, which lingers
-parked for ``LazyActor.linger`` after the last message, so a chatty socket pays no task per event and an idle
+"""The socket actor: an ``Actor`` (a bounded list drained by a task started on demand, which lingers
+parked for ``Actor.linger`` after the last message, so a chatty socket pays no task per event and an idle
 one holds no task) whose messages are handled by its ``Socket``.
 
 It adds Socket.IO's failure policy (a handler that raises is logged and traced, and the socket goes on with
@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sioactor.actors._lazy import LazyActor
+from sioactor.actors._lazy import Actor
 from sioactor.actors._ref import StopReason
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.socketio._messages import Connect, EventReceived, SocketMessage
@@ -27,7 +27,7 @@ __all__ = ("SocketActor",)
 logger = logging.getLogger("sioactor.socketio")
 
 
-class SocketActor(LazyActor[SocketMessage]):
+class SocketActor(Actor[SocketMessage]):
     """The actor of one socket (``socket:<ns>:<sid>``): ``Connect``, events, then ``Disconnect``."""
 
     kind = "socket"
@@ -51,7 +51,7 @@ class SocketActor(LazyActor[SocketMessage]):
 
     def handles_now(self, message: SocketMessage) -> bool:
         """An event whose handler never awaits (or that has none) is handled in the delivering task when
-        the socket is idle (see ``LazyActor.tell_or_handle``); ``on_failure`` below never suspends."""
+        the socket is idle (see ``Actor.tell_or_handle``); ``on_failure`` below never suspends."""
         return type(message) is EventReceived and self._socket._handles_at_once(message.event)
 
     def handle_at_once(self, message: SocketMessage) -> None:

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, final, overload
 
-from sioactor.actors.engineio._api import EngineConnection, RequestInfo
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import ActorRef
 from sioactor.actors._trace import TraceKind
+from sioactor.actors.engineio._api import EngineConnection, RequestInfo
 from sioactor.actors.socketio import (
     AckTable,
     Connect,
@@ -27,6 +27,7 @@ from sioactor.actors.socketio import (
     RoomsOf,
     SocketMessage,
 )
+from sioactor.actors.socketio._socket_actor import SocketActor
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
@@ -35,7 +36,6 @@ from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
-from sioactor.actors.socketio._socket_actor import SocketActor
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._client import Client
