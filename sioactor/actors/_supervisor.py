@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import anyio
 import anyio.abc
 
+from sioactor.actors._actor import Actor
 from sioactor.actors._backend import running_trio
-from sioactor.actors._lazy import Actor
 from sioactor.actors._mailbox import DrainScope, SpawnDrain, spawn_in
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._task_set import AsyncioTaskSet

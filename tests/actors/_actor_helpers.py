@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from sioactor.actors._lazy import Actor
+from sioactor.actors._actor import Actor
 from sioactor.actors._ref import ActorRef, Reply, StopReason
 from sioactor.actors._trace import TraceEvent, TraceKind
 

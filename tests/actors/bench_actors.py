@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from sioactor.actors._lazy import Actor
+from sioactor.actors._actor import Actor
 from sioactor.actors._supervisor import Supervisor
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from sioactor.actors._lazy import Actor
+from sioactor.actors._actor import Actor
 from sioactor.actors.socketio._room_messages import (
     AddSocket,
     Join,

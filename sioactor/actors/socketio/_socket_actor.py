@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sioactor.actors._lazy import Actor
+from sioactor.actors._actor import Actor
 from sioactor.actors._ref import StopReason
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.socketio._messages import Connect, EventReceived, SocketMessage

@@ -24,7 +24,7 @@ from socketio_fakes import FakeConn
 from sioactor.runtime.socketio import Socket, SocketIo
 
 try:
-    from sioactor.actors._lazy import Actor
+    from sioactor.actors._actor import Actor
 
     LINGER = getattr(Actor, "linger", 0.0)
 except ImportError:  # an older tree

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from sioactor.actors._lazy import Actor
+from sioactor.actors._actor import Actor
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.trace import StatsRecord, TraceHub, TraceRecord, TraceSubscription
