@@ -80,7 +80,8 @@ class NamespaceActor(Actor[NamespaceMessage], Generic[S]):
         return isinstance(message, FetchSockets) or rooms.closed or rooms.depth() + 2 <= rooms.capacity
 
     async def handle(self, message: NamespaceMessage) -> None:
-        """Admit, remove or list sockets. Never awaits."""
+        """Admit, remove or list sockets. Awaits only while the room registry's mailbox is full (see
+        ``_tell_rooms``); ``handles_now`` sends everything else the quick way."""
         if isinstance(message, Admit):
             await self._admit(message)
         elif isinstance(message, Remove):

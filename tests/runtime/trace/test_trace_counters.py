@@ -132,7 +132,7 @@ class Talker(Actor[Chat]):
 
 
 @pytest.mark.anyio
-async def test_a_lazy_actor_under_a_hub_reports_counts_then_stops_after_them() -> None:
+async def test_an_actor_under_a_hub_reports_counts_then_stops_after_them() -> None:
     hub = TraceHub()
     with hub.subscribe(messages=(), summaries=True) as sub:
         sub.receive_nowait()
