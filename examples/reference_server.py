@@ -30,7 +30,7 @@ from typing import Any
 import anyio
 
 from sioactor import AckSender, Args, Auth, ConnectRefused, Socket, SocketIo
-from sioactor.actors._engine_api import EngineConnection
+from sioactor.actors.engineio._api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime._lifespan import ASGIApp, Receive, Send, serve_lifespan
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import anyio
 
 from sioactor.actors import Closed, InternalChannelFull
-from sioactor.actors._engine_api import Outgoing, RequestInfo, TransportName
+from sioactor.actors.engineio._api import Outgoing, RequestInfo, TransportName
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime.socketio import SocketIo
 

@@ -1,52 +1,36 @@
 """The handle to a running actor (``ActorRef``), the reply slot of an ask (``Reply``), and ``StopReason``.
 
-The mailbox is an anyio memory object stream. ``ActorRef`` holds its one send end (never cloned) and is the
-only place where anyio's stream errors are translated into sioactor's: ``WouldBlock`` ->
-``InternalChannelFull``, ``ClosedResourceError`` / ``BrokenResourceError`` -> ``Closed``; both carry the
-message back.
+``ActorRef`` holds the actor's mailbox and is the only place where the mailbox's refusals are translated into
+sioactor's errors: ``WouldBlock`` -> ``InternalChannelFull``, ``ClosedResourceError`` -> ``Closed`` (the
+mailbox raises anyio's exceptions, as a memory object stream would); both carry the message back.
 
-Stopping closes that send end. That is how "stop is a message" holds without a sentinel in the mailbox: the
-actor still receives everything already buffered, in order, and then sees the end of the stream. A stop
-therefore needs no free slot (it works on a full or a 0-size mailbox), and a ``tell`` after ``stop`` fails at
-once with ``Closed`` instead of being accepted and then lost.
+Stopping closes the mailbox. That is how "stop is a message" holds without a sentinel in the mailbox: the
+actor still handles everything already queued, in order, and then tears down. A stop therefore needs no free
+slot (it works on a full or a 0-size mailbox), and a ``tell`` after ``stop`` fails at once with ``Closed``
+instead of being accepted and then lost.
 
 Asks are tracked apart from the mailbox: every ``Reply`` not yet completed is registered with the ref, and the
 actor's teardown fails all of them with ``Closed``. So an ask never hangs on a stopped actor, whether its
-message was still queued, was being handled, or was dropped by a cancellation racing a hand-off.
+message was still queued, was being handled, or was dropped by a halt.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar, final
+from typing import Any, Generic, TypeVar, final
 
 import anyio
-from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._lazy_mailbox import LazyMailbox
+from sioactor.actors._mailbox import Mailbox
 from sioactor.actors._signal import Signal, signal_factory
 from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages
 
-__all__ = ("ActorRef", "MailboxSender", "Reply", "StopReason")
+__all__ = ("ActorRef", "Reply", "StopReason")
 
 M = TypeVar("M")
 R = TypeVar("R")
-M_contra = TypeVar("M_contra", contravariant=True)
-
-
-class MailboxSender(Protocol[M_contra]):
-    """The send end of a mailbox: anyio's ``MemoryObjectSendStream``, or a lazy actor's mailbox."""
-
-    def send_nowait(self, item: M_contra) -> None:
-        """Enqueue or raise ``WouldBlock`` / ``ClosedResourceError`` / ``BrokenResourceError``."""
-
-    def close(self) -> None:
-        """Accept no more items; the receiver gets what is buffered, then the end of the stream."""
-
-    def statistics(self) -> MemoryObjectStreamStatistics:
-        """The buffer's fill, for ``depth()``."""
 
 
 class StopReason(enum.Enum):
@@ -124,7 +108,8 @@ class Reply(Generic[R]):
 
 @final
 class ActorRef(Generic[M]):
-    """The handle to a running actor: tell it, ask it, stop it. Cheap to copy around; made by ``Actor.run``.
+    """The handle to a running actor: tell it, ask it, stop it. Cheap to copy around; made when the actor is
+    spawned.
 
     Attributes:
         name: the actor's name.
@@ -151,13 +136,13 @@ class ActorRef(Generic[M]):
         self,
         name: str,
         kind: str,
-        send: MailboxSender[M],
+        send: Mailbox[M],
         capacity: int,
         tracer: Tracer | None,
         describe: Callable[[M], Mapping[str, Any] | None] | None = None,
         counter: MessageCounter | None = None,
     ) -> None:
-        """Internal: ``Actor.run`` makes the one ref of each actor run. *describe* gives a message's trace
+        """Internal: the actor makes its one ref when it is spawned. *describe* gives a message's trace
         ``fields`` (``Actor.trace_fields``); it is called only while a tracer is attached. *counter* is the
         tracer's counter for this actor, if it keeps one (see ``_trace.py``).
         """
@@ -168,11 +153,11 @@ class ActorRef(Generic[M]):
         self._tracer = tracer
         self._describe = describe
         self._counter = counter
-        # The mailbox fill for the counter, per message: a lazy mailbox's list length (a builtin call), not a
-        # statistics tuple. Made only with a tracer (a method object per actor otherwise unused).
+        # The mailbox fill for the counter, per message: the list's own length (a builtin call). Made only
+        # with a tracer (a method object per actor otherwise unused).
         self._fill: Callable[[], int] | None = None
         if tracer is not None:
-            self._fill = send.buffer.__len__ if isinstance(send, LazyMailbox) else self.depth
+            self._fill = send.buffer.__len__
         self._closed = False
         self._stop_reason = StopReason.NORMAL
         self._pending: set[Reply[Any]] = set()
@@ -194,14 +179,14 @@ class ActorRef(Generic[M]):
         except anyio.WouldBlock:
             self._trace_refused(TraceKind.MAILBOX_FULL, message)
             raise InternalChannelFull(self.name, message) from None
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+        except anyio.ClosedResourceError:
             self._trace_refused(TraceKind.CLOSED, message)
             raise Closed(self.name, message) from None
         if self._tracer is not None:
             self._traced_accept(message)
 
     def _traced_accept(self, message: M) -> None:
-        # The trace of an accepted message (tell, or an idle lazy actor handling it at once).
+        # The trace of an accepted message (tell, or an idle actor handling it at once).
         counter = self._counter
         # The common traced case first (a console counts, nobody watches this actor one by one).
         fill = self._fill
@@ -219,7 +204,7 @@ class ActorRef(Generic[M]):
     ) -> R:
         """Send ``make(reply)`` and wait for the actor to complete *reply*.
 
-        *deliver* sends the message instead of ``tell`` (``LazyActor.ask_or_handle`` passes its
+        *deliver* sends the message instead of ``tell`` (``Actor.ask_or_handle`` passes its
         ``tell_or_handle``); a reply completed before it returns is returned without waiting.
 
         Raises:
@@ -241,8 +226,8 @@ class ActorRef(Generic[M]):
                 if reply._done:  # handled at once: nothing to wait for
                     return reply._outcome()
             if timeout is None:
-                # No cancel scope when there is no deadline: anyio's costs ~5-13 us per ask, and a connect
-                # asks once (admission).
+                # No cancel scope when there is no deadline: anyio's costs more than the rest of an ask,
+                # and a connect asks once (admission).
                 return await reply.wait()
             with anyio.fail_after(timeout):
                 return await reply.wait()
@@ -271,7 +256,7 @@ class ActorRef(Generic[M]):
 
     def depth(self) -> int:
         """The number of messages waiting in the mailbox now."""
-        return self._send.statistics().current_buffer_used
+        return len(self._send.buffer)
 
     def _reject_pending(self) -> None:
         # Teardown: fail every ask that is still waiting, in the same tick the mailbox closes.

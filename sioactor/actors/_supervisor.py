@@ -1,8 +1,8 @@
 """The supervisor: a task group that actors run in, with failure isolation and an orderly shutdown.
 
-A failing actor is logged, traced and stopped by its own ``run`` (``on_failure``); nothing it raises after it
-started reaches the task group, so its siblings keep working. Each actor runs in its own cancel scope, so
-``shutdown`` can cancel the stragglers one by one without cancelling the code that called it.
+A failing actor is logged, traced and stopped by its own drain (``on_failure``); nothing it raises after it
+started reaches the task group, so its siblings keep working. Each actor's drain runs in its own cancel
+scope, so ``shutdown`` can cancel the stragglers one by one without cancelling the code that called it.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import anyio
 import anyio.abc
 
 from sioactor.actors._actor import Actor
 from sioactor.actors._backend import running_trio
-from sioactor.actors._lazy import DrainScope, LazyActor, SpawnDrain, spawn_in
+from sioactor.actors._mailbox import DrainScope, SpawnDrain, spawn_in
 from sioactor.actors._ref import ActorRef, StopReason
 from sioactor.actors._task_set import AsyncioTaskSet
 from sioactor.actors._trace import Tracer
@@ -34,10 +34,6 @@ M = TypeVar("M")
 logger = logging.getLogger("sioactor.actors")
 
 
-class _Cancellable(Protocol):
-    def cancel(self) -> None: ...
-
-
 class Supervisor:
     """Owns a task group that actors run in. A failing actor is logged, traced, stopped; siblings run on.
 
@@ -49,11 +45,9 @@ class Supervisor:
         self.name = name
         self.tracer = tracer
         self._tg: anyio.abc.TaskGroup | None = None
-        # Insertion-ordered: the start order, which shutdown walks backwards.
-        # Each live actor with what cancels it: its cancel scope, or the lazy actor itself (both have
-        # ``cancel()``; kept rather than a bound method, which would be one more object per actor).
-        self._actors: dict[Actor[Any], _Cancellable] = {}
-        self._forget_actor = self._forget  # one bound method for every lazy actor's ``gone``
+        # The live actors, insertion-ordered: the start order, which shutdown walks backwards.
+        self._actors: dict[Actor[Any], None] = {}
+        self._forget_actor = self._forget  # one bound method for every actor's ``gone``
         self._all_gone: anyio.Event | None = None
         self._closing = False
         self._drains = _DrainTasks()
@@ -99,27 +93,17 @@ class Supervisor:
 
     async def spawn(self, actor: Actor[M]) -> ActorRef[M]:
         """Start *actor* and return its ref once ``on_start`` has run. Re-raises what ``on_start`` raised."""
-        tg = self._open_task_group()
-        if isinstance(actor, LazyActor):
-            ref = self._attach(tg, actor)
-            await actor.start()
-            return ref
-        scope = self._register(actor)
-        started: ActorRef[M] = await tg.start(self._run, actor, scope)
-        return started
+        ref = self._attach(self._open_task_group(), actor)
+        await actor.start()
+        return ref
 
     def spawn_soon(self, actor: Actor[M]) -> ActorRef[M]:
-        """Start *actor* without waiting; return its ref at once (mail queues until the task runs).
+        """Start *actor* without waiting; return its ref at once (``on_start`` runs in its first drain).
 
         For hot paths (an actor per connection). If ``on_start`` raises, the actor stops as ``FAILED`` and the
         error is logged, since nobody is waiting to receive it.
         """
-        tg = self._open_task_group()
-        if isinstance(actor, LazyActor):
-            return self._attach(tg, actor)
-        scope = self._register(actor)
-        tg.start_soon(self._run_soon, actor, scope, name=f"actor {actor.name}")
-        return actor.ref
+        return self._attach(self._open_task_group(), actor)
 
     async def shutdown(self, *, timeout: float = 5.0) -> None:  # noqa: ASYNC109 (then cancels)
         """Stop every actor, wait up to *timeout* seconds, then cancel the stragglers.
@@ -133,8 +117,8 @@ class Supervisor:
         self._stop_all(StopReason.SHUTDOWN)
         with anyio.move_on_after(timeout):
             await self._wait_all_gone()
-        for cancellable in tuple(self._actors.values()):
-            cancellable.cancel()
+        for actor in tuple(self._actors):
+            actor.cancel()
         await self._wait_all_gone()
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -164,8 +148,8 @@ class Supervisor:
     def _cancel_all(self) -> None:
         self._closing = True
         self._stop_all(StopReason.CANCELLED)
-        for cancellable in tuple(self._actors.values()):
-            cancellable.cancel()
+        for actor in tuple(self._actors):
+            actor.cancel()
 
     def _stop_all(self, reason: StopReason) -> None:
         for actor in reversed(tuple(self._actors)):
@@ -176,14 +160,7 @@ class Supervisor:
             self._all_gone = anyio.Event()
             await self._all_gone.wait()
 
-    def _register(self, actor: Actor[Any]) -> anyio.CancelScope:
-        # Open the mailbox and register before the task starts, so shutdown sees (and stops) it at once.
-        actor.open(tracer=self.tracer)
-        scope = anyio.CancelScope()
-        self._actors[actor] = scope
-        return scope
-
-    def _attach(self, tg: anyio.abc.TaskGroup, actor: LazyActor[M]) -> ActorRef[M]:
+    def _attach(self, tg: anyio.abc.TaskGroup, actor: Actor[M]) -> ActorRef[M]:
         ref = actor.attach(
             tg,
             tracer=self.tracer,
@@ -191,26 +168,8 @@ class Supervisor:
             spawn=self._drains.spawn,
             new_scope=self._drains.new_scope,
         )
-        self._actors[actor] = actor
+        self._actors[actor] = None
         return ref
-
-    async def _run(
-        self, actor: Actor[M], scope: anyio.CancelScope, *, task_status: anyio.abc.TaskStatus[ActorRef[M]]
-    ) -> None:
-        try:
-            with scope:
-                await actor.run(task_status=task_status)
-        finally:
-            self._forget(actor)
-
-    async def _run_soon(self, actor: Actor[Any], scope: anyio.CancelScope) -> None:
-        try:
-            with scope:
-                await actor.run()
-        except Exception:
-            logger.exception("actor %s (%s) failed to start", actor.name, actor.kind)
-        finally:
-            self._forget(actor)
 
     def _forget(self, actor: Actor[Any]) -> None:
         self._actors.pop(actor, None)
@@ -219,12 +178,12 @@ class Supervisor:
 
 
 class _DrainTasks:
-    """Where lazy actors' drain tasks run: plain ``loop.create_task`` tasks on asyncio, a plain nursery on
+    """Where actors' drain tasks run: plain ``loop.create_task`` tasks on asyncio, a plain nursery on
     trio, the supervisor's task group elsewhere.
 
     anyio 4.16's ``start_soon`` gives every task a handle with its own cancel scope and an event; a drain
     needs neither (it runs in the actor's own cancel scope, catches its failures, and nobody awaits it), and
-    a socket's first message or a connect started one each time (~25 us). The supervisor waits for them all
+    a socket's first message or a connect would pay for both each time. The supervisor waits for them all
     (shielded, never cancelling them: an actor is cancelled through its own scope, so ``on_stop`` still runs
     shielded) before it leaves its task group.
     """
@@ -235,7 +194,7 @@ class _DrainTasks:
         self._tasks: AsyncioTaskSet | None = None
         self._trio_tasks: TrioTaskSet | None = None
         self.spawn: SpawnDrain = self._not_open
-        # The drains' cancel scope: trio's own on trio (anyio's wraps one, ~2 us more per drain).
+        # The drains' cancel scope: trio's own on trio (anyio's wraps one in another).
         self.new_scope: Callable[[], DrainScope] | None = None
 
     async def open(self, tg: anyio.abc.TaskGroup) -> None:

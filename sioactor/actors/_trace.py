@@ -5,7 +5,7 @@ call ``tracer.record(event)`` at each hook point. With no tracer attached the ho
 every hook point is one branch (``if tracer is not None``): no ``TraceEvent`` is ever built.
 
 The per-message hook points (``ENQUEUED``, ``HANDLED``) are the hot ones: a ``TraceEvent`` with its ``fields``
-and two event-loop clock reads cost a few microseconds per message, a third of an echo's handling. So a
+and two event-loop clock reads cost a large part of an echo's handling, on every message. So a
 tracer may hand each actor a ``MessageCounter`` when it opens (``message_counter``): the actor then reports a
 message as two or three attribute updates on it, and builds the ``TraceEvent`` only while the counter's
 ``detail`` is set (somebody watches this actor's messages one by one).
@@ -51,9 +51,9 @@ class TraceKind(enum.Enum):
     HANDLER_FAILED = "handler_failed"
 
 
-# Not frozen, deliberately: a frozen dataclass assigns each field through ``object.__setattr__``, which made
-# building one cost ~1.3 us on every traced message; a plain slotted one costs ~0.5 us. Treat it as immutable:
-# a sink that wants to change an event (redaction) builds a new one with ``dataclasses.replace``.
+# Not frozen, deliberately: a frozen dataclass assigns each field through ``object.__setattr__``, which makes
+# building one, on every traced message, several times dearer than a plain slotted one. Treat it as
+# immutable: a sink that wants to change an event (redaction) builds a new one with ``dataclasses.replace``.
 @dataclass(slots=True, kw_only=True)
 class TraceEvent:
     """One observation about one actor. Do not mutate one after handing it to ``Tracer.record``.

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from sioactor.actors._actor import Actor
-from sioactor.actors._lazy import LazyActor
-from sioactor.actors._ref import Reply, StopReason
+from sioactor.actors._ref import ActorRef, Reply, StopReason
 from sioactor.actors._trace import TraceEvent, TraceKind
 
 
@@ -102,16 +101,10 @@ class Resilient(Recorder):
         self.failures.append(exc)
 
 
-class LazyRecorder(Recorder, LazyActor[Msg]):
-    """The Recorder on a lazy mailbox (no task while idle)."""
-
-    kind = "lazy_recorder"
-
-
-async def hold_busy(ref: object) -> Hold:
+async def hold_busy(ref: ActorRef[Msg]) -> Hold:
     """Tell *ref*'s actor a ``Hold`` and wait until it is inside it (busy, not waiting for mail)."""
     hold = Hold()
-    ref.tell(hold)  # type: ignore[attr-defined]
+    ref.tell(hold)
     with anyio.fail_after(5):
         await hold.entered.wait()
     return hold

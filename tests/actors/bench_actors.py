@@ -1,6 +1,6 @@
 """Measure the actor system: memory per idle actor and the cost of tell(). Not a test; run by hand:
 
-.venv/bin/python tests/actors/bench_actors.py asyncio|trio spawn|soon|lazy|tell|tell-lazy [N]
+.venv/bin/python tests/actors/bench_actors.py asyncio|trio spawn|soon|tell [N]
 """
 
 from __future__ import annotations
@@ -81,14 +81,6 @@ async def tell_cost(rounds: int, make: Any = Idle) -> tuple[float, float]:
 
 async def main(what: str, n: int) -> None:
     make: Any = Idle
-    if what in ("lazy", "tell-lazy"):
-        from sioactor.actors._lazy import LazyActor
-
-        class IdleLazy(LazyActor[int]):
-            async def handle(self, message: int) -> None:
-                pass
-
-        make = IdleLazy
     if what.startswith("tell"):
         best = min([await tell_cost(200_000, make) for _ in range(5)])
         print(f"  {what}(): {best[0]:.0f} ns; bare send_nowait: {best[1]:.0f} ns")
@@ -101,7 +93,7 @@ async def main(what: str, n: int) -> None:
 
 if __name__ == "__main__":
     # One measurement per process, so RSS is not flattered by memory freed by an earlier one.
-    backend, what = sys.argv[1], sys.argv[2]  # asyncio|trio, spawn|soon|lazy|tell|tell-lazy
+    backend, what = sys.argv[1], sys.argv[2]  # asyncio|trio, spawn|soon|tell
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
     print(f"{backend}, {count} actors")
     anyio.run(main, what, count, backend=backend)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Echo, Hold, Ignore, Recorder
+from _actor_helpers import Echo, Ignore, Recorder, hold_busy
 
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._ref import Reply
+from sioactor.actors._ref import Reply, StopReason
+from sioactor.actors._supervisor import Supervisor
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_ask_returns_the_reply() -> None:
-    async with anyio.create_task_group() as tg:
-        ref = await tg.start(Recorder().run)
+    async with Supervisor() as sup:
+        ref = await sup.spawn(Recorder())
         with anyio.fail_after(5):
             assert await ref.ask(lambda r: Echo(text="hi", reply=r)) == "hi"
             assert await ref.ask(lambda r: Echo(text="again", reply=r), timeout=1) == "again"
@@ -22,8 +23,8 @@ async def test_ask_returns_the_reply() -> None:
 
 
 async def test_ask_timeout_raises_timeout_error() -> None:
-    async with anyio.create_task_group() as tg:
-        ref = await tg.start(Recorder().run)
+    async with Supervisor() as sup:
+        ref = await sup.spawn(Recorder())
         with anyio.fail_after(5), pytest.raises(TimeoutError):
             await ref.ask(lambda r: Ignore(reply=r), timeout=0.05)
         assert ref._pending == set()  # the abandoned slot is forgotten
@@ -40,33 +41,27 @@ async def test_pending_asks_are_rejected_with_closed_at_teardown() -> None:
         except Closed as exc:
             outcomes.append(exc)
 
-    async def run_actor(*, task_status: anyio.abc.TaskStatus[anyio.CancelScope]) -> None:
-        actor.open()  # the ref exists before the askers start
-        with anyio.CancelScope() as scope:
-            task_status.started(scope)
-            await actor.run()
-
-    async with anyio.create_task_group() as tg:
-        actor_scope = await tg.start(run_actor)
+    async with anyio.create_task_group() as tg, Supervisor() as sup:
+        await sup.spawn(actor)
         tg.start_soon(asker, lambda r: Ignore(reply=r))  # handled, never answered
-        hold = Hold()
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
-            actor.ref.tell(hold)
-            await hold.entered.wait()
+        hold = await hold_busy(actor.ref)
         tg.start_soon(asker, lambda r: Echo(text="queued", reply=r))  # still queued at teardown
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
         assert actor.ref.depth() == 1
-        actor_scope.cancel()  # the actor is stuck in Hold: cancel it
+        actor.cancel()  # the actor is stuck in Hold: cancel it (a straggler at shutdown)
     assert len(outcomes) == 2
     assert {type(exc.message).__name__ for exc in outcomes if isinstance(exc, Closed)} == {"Ignore", "Echo"}
     assert [type(m).__name__ for m in actor.unhandled] == ["Echo"]
+    assert actor.stopped == [StopReason.CANCELLED]
+    assert not hold.release.is_set()
 
 
 async def test_ask_to_a_stopped_actor_is_closed_at_once() -> None:
-    async with anyio.create_task_group() as tg:
-        ref = await tg.start(Recorder().run)
+    async with Supervisor() as sup:
+        ref = await sup.spawn(Recorder())
         ref.stop()
     with anyio.fail_after(5), pytest.raises(Closed) as info:
         await ref.ask(lambda r: Echo(text="late", reply=r))
@@ -76,13 +71,9 @@ async def test_ask_to_a_stopped_actor_is_closed_at_once() -> None:
 
 async def test_ask_to_a_full_mailbox_is_refused_at_once() -> None:
     actor = Recorder(mailbox_size=0)
-    async with anyio.create_task_group() as tg:
-        await tg.start(actor.run)
-        hold = Hold()
+    async with Supervisor() as sup:
+        hold = await hold_busy(await sup.spawn(actor))
         with anyio.fail_after(5):
-            await anyio.wait_all_tasks_blocked()
-            actor.ref.tell(hold)
-            await hold.entered.wait()
             with pytest.raises(InternalChannelFull):
                 await actor.ref.ask(lambda r: Echo(text="x", reply=r))
         hold.release.set()

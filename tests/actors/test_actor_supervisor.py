@@ -56,9 +56,15 @@ async def test_shutdown_stops_all_and_leaves_no_task() -> None:
         assert len(sup) == 5
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
-        assert task_count() == before + 5
+        assert task_count() == before  # idle actors hold no task
+        for actor in actors:
+            actor.ref.tell(Note(text="wake"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert task_count() > before  # their drain tasks linger, parked
         with anyio.fail_after(5):
             await sup.shutdown()
+            await anyio.wait_all_tasks_blocked()  # the idlers' sweeper, cancelled with the last actor, ends
         assert len(sup) == 0
         assert task_count() == before
     assert all(a.ref.closed for a in actors)
@@ -128,6 +134,8 @@ async def test_on_start_failure_is_raised_by_spawn() -> None:
     async with Supervisor() as sup:
         with pytest.raises(ValueError, match="cannot start"):
             await sup.spawn(BadStart("bad"))
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()  # its teardown runs in a drain task
         assert len(sup) == 0
         ok = await sup.spawn(Recorder())  # the supervisor still works
         ok.tell(Note(text="x"))
@@ -145,18 +153,26 @@ async def test_spawn_soon_queues_mail_before_the_task_runs() -> None:
 
 
 async def test_spawn_soon_failing_on_start_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    unhandled: list[int] = []
+
     class BadStart(Actor[int]):
         async def on_start(self) -> None:
             raise ValueError("cannot start")
 
+        def on_unhandled(self, message: int) -> None:
+            unhandled.append(message)
+
     async with Supervisor() as sup:
         ref = sup.spawn_soon(BadStart("bad"))
+        ref.tell(0)  # the first mail starts the drain, which runs on_start first
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
         assert ref.closed
+        assert len(sup) == 0
         with pytest.raises(Closed):
             ref.tell(1)
     assert "failed to start" in caplog.text
+    assert unhandled == [0]  # never handled, and reported
 
 
 async def test_an_actor_runs_once() -> None:

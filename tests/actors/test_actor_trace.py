@@ -35,7 +35,7 @@ async def test_event_sequence_of_a_normal_life() -> None:
             ref.tell(Note(text="c"))
     assert tracer.kinds() == [
         K.SPAWNED,
-        K.ENQUEUED,  # the hold, handed to the parked actor
+        K.ENQUEUED,  # the hold, queued for the drain task it starts
         K.ENQUEUED,  # a
         K.MAILBOX_FULL,  # b
         K.HANDLED,  # hold
@@ -45,7 +45,7 @@ async def test_event_sequence_of_a_normal_life() -> None:
     ]
     events = tracer.events
     assert {(e.actor, e.actor_kind, e.capacity) for e in events} == {("r", "recorder", 1)}
-    assert [(e.message, e.depth) for e in events[1:4]] == [("Hold", 0), ("Note", 1), ("Note", 1)]
+    assert [(e.message, e.depth) for e in events[1:4]] == [("Hold", 1), ("Note", 1), ("Note", 1)]
     handled = [e for e in events if e.kind is K.HANDLED]
     assert all(e.duration is not None and e.duration >= 0 for e in handled)
     assert [e.message for e in handled] == ["Hold", "Note"]
@@ -99,7 +99,7 @@ async def test_no_tracer_no_events() -> None:
 
     # TraceEvent construction is the cost we promise not to pay: count any construction by patching the class
     # the hook points use.
-    import sioactor.actors._actor as actor_module
+    import sioactor.actors._actor_trace as actor_module
     import sioactor.actors._ref as ref_module
 
     saved = actor_module.TraceEvent, ref_module.TraceEvent

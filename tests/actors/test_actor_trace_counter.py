@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 import pytest
-from _actor_helpers import Hold, LazyRecorder, ListTracer, Note, Recorder
+from _actor_helpers import Hold, ListTracer, Note, Recorder
 
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind
@@ -65,10 +65,9 @@ class CountingTracer(ListTracer):
         return counter
 
 
-@pytest.mark.parametrize("make", [Recorder, LazyRecorder], ids=["actor", "lazy"])
-async def test_messages_go_to_the_counter_not_into_events(make: Callable[..., Recorder]) -> None:
+async def test_messages_go_to_the_counter_not_into_events() -> None:
     tracer = CountingTracer()
-    actor = make("r", mailbox_size=4)
+    actor = Recorder("r", mailbox_size=4)
     async with Supervisor(tracer=tracer) as sup:
         ref = await sup.spawn(actor)
         hold = Hold()
@@ -87,11 +86,10 @@ async def test_messages_go_to_the_counter_not_into_events(make: Callable[..., Re
     assert calls[1:] == [("enqueued", "Note", 1), ("handled", 1.0, 1), ("handled", 1.0, 0)]
 
 
-@pytest.mark.parametrize("make", [Recorder, LazyRecorder], ids=["actor", "lazy"])
-async def test_a_counter_that_wants_detail_gets_events_instead(make: Callable[..., Recorder]) -> None:
+async def test_a_counter_that_wants_detail_gets_events_instead() -> None:
     tracer = CountingTracer(detail=True)
     async with Supervisor(tracer=tracer) as sup:
-        ref = await sup.spawn(make("r"))
+        ref = await sup.spawn(Recorder("r"))
         ref.tell(Note(text="a"))
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
@@ -104,7 +102,7 @@ async def test_a_counter_that_wants_detail_gets_events_instead(make: Callable[..
 async def test_detail_can_change_while_the_actor_runs() -> None:
     tracer = CountingTracer()
     async with Supervisor(tracer=tracer) as sup:
-        ref = await sup.spawn(LazyRecorder("r"))
+        ref = await sup.spawn(Recorder("r"))
         counter = tracer.counters["r"]
         ref.tell(Note(text="counted"))
         with anyio.fail_after(5):
@@ -117,7 +115,7 @@ async def test_detail_can_change_while_the_actor_runs() -> None:
     assert tracer.kinds() == [K.SPAWNED, K.ENQUEUED, K.HANDLED, K.STOPPED]
 
 
-class Described(LazyRecorder):
+class Described(Recorder):
     def trace_fields(self, message: Any) -> Mapping[str, Any] | None:
         return {"event": getattr(message, "text", None)}
 
@@ -134,18 +132,17 @@ async def test_a_counter_gets_the_actors_trace_fields() -> None:
 async def test_a_tracer_without_counters_still_gets_every_event() -> None:
     tracer = ListTracer()
     async with Supervisor(tracer=tracer) as sup:
-        ref = await sup.spawn(LazyRecorder("r"))
+        ref = await sup.spawn(Recorder("r"))
         ref.tell(Note(text="a"))
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
     assert tracer.kinds() == [K.SPAWNED, K.ENQUEUED, K.HANDLED, K.STOPPED]
 
 
-@pytest.mark.parametrize("make", [Recorder, LazyRecorder], ids=["actor", "lazy"])
-async def test_a_counter_that_is_off_gets_nothing_and_no_time_is_read(make: Callable[..., Recorder]) -> None:
+async def test_a_counter_that_is_off_gets_nothing_and_no_time_is_read() -> None:
     tracer = CountingTracer()
     async with Supervisor(tracer=tracer) as sup:
-        ref = await sup.spawn(make("r"))
+        ref = await sup.spawn(Recorder("r"))
         counter = tracer.counters["r"]
         counter.on = False
         ref.tell(Note(text="a"))

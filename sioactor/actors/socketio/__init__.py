@@ -1,9 +1,9 @@
-"""The Socket.IO layer's actors: a namespace's socket set and room registry, the socket actor's messages,
-and the table of acknowledgements a socket awaits.
+"""The Socket.IO layer's actors: a namespace's socket set and room registry, the socket actor and its
+messages, and the table of acknowledgements a socket awaits.
 
 Layer rule: anyio and ``sioactor.protocol`` only (see ``sioactor/actors/__init__.py``). Handlers, the
 ``Socket`` handle and the public API live in ``sioactor.runtime.socketio``; this package only sees them as
-callables or opaque values.
+callables, opaque values, or through ``SocketDispatcher``.
 """
 
 from sioactor.actors.socketio._acks import AckTable, AckWaiter
@@ -31,6 +31,7 @@ from sioactor.actors.socketio._room_messages import (
     Select,
 )
 from sioactor.actors.socketio._rooms import RoomRegistry, RoomRegistryActor
+from sioactor.actors.socketio._socket_actor import SocketActor, SocketDispatcher
 
 __all__ = (
     "AckTable",
@@ -52,6 +53,8 @@ __all__ = (
     "RoomRegistryActor",
     "RoomsOf",
     "Select",
+    "SocketActor",
+    "SocketDispatcher",
     "SocketMessage",
     "event_received",
 )

@@ -35,7 +35,7 @@ class EventReceived:
 
 
 # The connection's constructor of EventReceived, once per inbound event: writing the slots through their
-# descriptors skips the frozen __init__'s keyword parsing and object.__setattr__ calls (~1 us -> ~0.3 us).
+# descriptors skips the frozen __init__'s keyword parsing and object.__setattr__ calls.
 _new_object = object.__new__
 _SLOTS = EventReceived.__dict__
 _set_event, _set_args, _set_ack_id = (_SLOTS[name].__set__ for name in ("event", "args", "ack_id"))

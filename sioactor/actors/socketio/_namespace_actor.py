@@ -19,8 +19,8 @@ from typing import Any, Generic, TypeVar
 
 import anyio.lowlevel
 
+from sioactor.actors._actor import Actor
 from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import ActorRef, Reply
 from sioactor.actors.socketio._room_messages import AddSocket, Join, RemoveSocket, RoomMessage
 
@@ -59,7 +59,7 @@ class FetchSockets:
 NamespaceMessage = Admit | Remove | FetchSockets
 
 
-class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
+class NamespaceActor(Actor[NamespaceMessage], Generic[S]):
     """The sockets of one namespace. ``sockets`` is a read-only view as of the last handled message.
 
     Raises nothing to its askers but ``Closed`` (the registry is gone): a full registry makes it wait.
@@ -74,13 +74,14 @@ class NamespaceActor(LazyActor[NamespaceMessage], Generic[S]):
         self.sockets: Mapping[str, S] = MappingProxyType(self._sockets)
 
     def handles_now(self, message: NamespaceMessage) -> bool:
-        """Answer at once (in the asker's task, see ``LazyActor.ask_or_handle``) unless handling could wait:
+        """Answer at once (in the asker's task, see ``Actor.ask_or_handle``) unless handling could wait:
         only an admission (two tells) or a removal (one) to a room registry without room for them could."""
         rooms = self._rooms
         return isinstance(message, FetchSockets) or rooms.closed or rooms.depth() + 2 <= rooms.capacity
 
     async def handle(self, message: NamespaceMessage) -> None:
-        """Admit, remove or list sockets. Never awaits."""
+        """Admit, remove or list sockets. Awaits only while the room registry's mailbox is full (see
+        ``_tell_rooms``); ``handles_now`` sends everything else the quick way."""
         if isinstance(message, Admit):
             await self._admit(message)
         elif isinstance(message, Remove):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from sioactor.actors._lazy import LazyActor
+from sioactor.actors._actor import Actor
 from sioactor.actors.socketio._room_messages import (
     AddSocket,
     Join,
@@ -104,7 +104,7 @@ class RoomRegistry:
             del self._members[room]
 
 
-class RoomRegistryActor(LazyActor[RoomMessage]):
+class RoomRegistryActor(Actor[RoomMessage]):
     """The actor owning one namespace's ``RoomRegistry``; no task once idle (a namespace per tenant is
     cheap).
 

@@ -22,7 +22,7 @@ __all__ = (
     "Parser",
 )
 
-# What an encoder returns: exactly ``sioactor.actors._engine_api.Outgoing`` (not importable from this layer).
+# What an encoder returns: exactly ``sioactor.actors.engineio._api.Outgoing`` (not importable here).
 Encoded = str | bytes | tuple[str | bytes, ...]
 
 # Event names the official parser refuses from a peer, because its sockets use them for their own life cycle.

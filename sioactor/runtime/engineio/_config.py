@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sioactor.actors._engine_api import RequestInfo, TransportName
-from sioactor.actors._engine_session import SlowConsumerPolicy
+from sioactor.actors.engineio._api import RequestInfo, TransportName
+from sioactor.actors.engineio._session import SlowConsumerPolicy
 
 __all__ = ("AllowRequest", "CorsConfig", "EngineConfig")
 

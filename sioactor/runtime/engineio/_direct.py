@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sioactor.actors._engine_session import EngineSession
+from sioactor.actors.engineio._session import EngineSession
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, decode_packet

@@ -10,11 +10,11 @@ from typing import Literal
 import anyio
 import anyio.abc
 
-from sioactor.actors._engine_api import EngineConnection, EngineListener, RequestInfo, TransportName
-from sioactor.actors._engine_request import RawHeaders, RawQuery
-from sioactor.actors._engine_scheduler import EngineScheduler
-from sioactor.actors._engine_session import EngineSession, SessionConfig
 from sioactor.actors._trace import Tracer
+from sioactor.actors.engineio._api import EngineConnection, EngineListener, RequestInfo, TransportName
+from sioactor.actors.engineio._request import RawHeaders, RawQuery
+from sioactor.actors.engineio._scheduler import EngineScheduler
+from sioactor.actors.engineio._session import EngineSession, SessionConfig
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Handshake, encode_open
 from sioactor.runtime._random_ids import random_id

@@ -15,7 +15,7 @@ from typing import Any, Final, final
 
 import anyio
 
-from sioactor.actors._engine_api import EngineConnection
+from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import AckTable
 from sioactor.protocol.socketio import JSON_PARSER, Parser
 from sioactor.runtime.socketio._errors import AckDecodeError, AckError, AckTimeout

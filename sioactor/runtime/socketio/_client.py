@@ -12,9 +12,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors._errors import SendError
 from sioactor.actors._trace import TraceKind
+from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import Connect, event_received
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason

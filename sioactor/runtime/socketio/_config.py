@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sioactor.actors._engine_api import RequestInfo
+from sioactor.actors.engineio._api import RequestInfo
 from sioactor.runtime.socketio._errors import ConfigError
 
 __all__ = ("SlowConsumerPolicy", "SocketIoConfig")

@@ -32,7 +32,7 @@ from typing import Annotated, Any, NewType, TypeVar, get_args, get_origin
 import cattrs
 from cattrs import cols
 
-from sioactor.actors._engine_api import RequestInfo
+from sioactor.actors.engineio._api import RequestInfo
 from sioactor.protocol._errors import SioactorError
 
 __all__ = (

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, cast, final, get_origin, get_type_hints
 
 from sioactor.actors._at_once import never_suspends, run_to_completion
-from sioactor.actors._engine_api import RequestInfo
+from sioactor.actors.engineio._api import RequestInfo
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.runtime.socketio._extract import (
     Convert,

@@ -14,9 +14,9 @@ from typing import Any, final, overload
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from sioactor.actors._engine_api import EngineListener
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.actors.engineio._api import EngineListener
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Parser, parser_by_name
 from sioactor.runtime._random_ids import random_id

@@ -1,6 +1,6 @@
 """The ``Socket`` handle: one client in one namespace, as handlers see it.
 
-Behind it is the socket actor (``SocketActor``, a core ``LazyActor``) holding the socket's inbound facts
+Behind it is the socket actor (``SocketActor``, an ``Actor``) holding the socket's inbound facts
 (``Connect``, then ``EventReceived``s, then a final ``Disconnect``), handled in arrival order by the methods
 at the bottom. Room changes are tells to the namespace's room registry actor; ``rooms()`` asks it.
 Emitting never goes through that mailbox: ``emit`` encodes once and puts the result straight into the
@@ -13,10 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, final, overload
 
-from sioactor.actors._engine_api import EngineConnection, RequestInfo
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import ActorRef
 from sioactor.actors._trace import TraceKind
+from sioactor.actors.engineio._api import EngineConnection, RequestInfo
 from sioactor.actors.socketio import (
     AckTable,
     Connect,
@@ -25,6 +25,7 @@ from sioactor.actors.socketio import (
     Join,
     Leave,
     RoomsOf,
+    SocketActor,
     SocketMessage,
 )
 from sioactor.protocol._reasons import DisconnectReason
@@ -35,7 +36,6 @@ from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
-from sioactor.runtime.socketio._socket_actor import SocketActor
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._client import Client
@@ -93,8 +93,8 @@ class Socket:
         self._on_disconnect: CompiledHandler | None = None
         self._accepted = False
         self._closing = False
-        self._ctx: CallContext | None = None  # reused by the event handlers run in order (see _on_event)
-        self._actor = SocketActor(self, mailbox_size=ns.io.config.inbox_size)
+        self._ctx: CallContext | None = None  # reused by the event handlers run in order (see dispatch_event)
+        self._actor = SocketActor(self._name, self, mailbox_size=ns.io.config.inbox_size)
         self._ref: ActorRef[SocketMessage] = ns.io.supervisor.spawn_soon(self._actor)
 
     def __repr__(self) -> str:
@@ -322,7 +322,8 @@ class Socket:
     def _tell(self, message: SocketMessage) -> None:
         self._actor.tell_or_handle(message)
 
-    def _handles_at_once(self, event: str) -> bool:
+    def dispatches_at_once(self, event: str) -> bool:
+        """Internal (the socket actor's, see ``SocketDispatcher``)."""
         # The event's handling cannot suspend: no handler, or an in-order one whose body never awaits.
         entry = self._handlers.get(event, self._fallback)
         return entry is None or (not entry[1] and entry[0].never_suspends)
@@ -341,15 +342,17 @@ class Socket:
             **fields,
         )
 
-    async def _handle(self, message: SocketMessage) -> None:
+    async def dispatch(self, message: SocketMessage) -> None:
+        """Internal (the socket actor's, see ``SocketDispatcher``)."""
         if isinstance(message, EventReceived):
-            await self._on_event(message)
+            await self.dispatch_event(message)
         elif isinstance(message, Connect):
             await self._ns.connect(self, message.auth)
         else:
             await self._on_disconnected(message)
 
-    async def _on_event(self, message: EventReceived) -> None:
+    async def dispatch_event(self, message: EventReceived) -> None:
+        """Internal (the socket actor's, see ``SocketDispatcher``)."""
         entry = self._handlers.get(message.event, self._fallback)
         if entry is None:
             logger.debug("%s: no handler for event %r", self._name, message.event)
@@ -362,8 +365,9 @@ class Socket:
             return
         await handler(self._in_order_context(message, ack))
 
-    def _on_event_at_once(self, message: EventReceived) -> None:
-        # _on_event for what _handles_at_once admitted: an in-order handler that never awaits, or none.
+    def dispatch_event_at_once(self, message: EventReceived) -> None:
+        """Internal (the socket actor's, see ``SocketDispatcher``)."""
+        # dispatch_event for what dispatches_at_once admitted: an in-order handler that never awaits, or none.
         entry = self._handlers.get(message.event, self._fallback)
         if entry is None:
             logger.debug("%s: no handler for event %r", self._name, message.event)

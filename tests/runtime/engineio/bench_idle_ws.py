@@ -15,7 +15,7 @@ from pathlib import Path
 
 import anyio
 
-from sioactor.actors._engine_api import EngineConnection
+from sioactor.actors.engineio._api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime._server import ServerConfig, serve_asgi
 from sioactor.runtime.engineio import EngineConfig, EngineServer, engine_asgi_app

@@ -13,8 +13,8 @@ import anyio
 from raw_ws_client import RawWsClient
 from websockets.frames import Close, Frame, Opcode
 
-from sioactor.actors._engine_api import EngineConnection
 from sioactor.actors._trace import TraceEvent, TraceKind
+from sioactor.actors.engineio._api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime._server import ServerConfig, serve_asgi
 from sioactor.runtime.engineio import EngineConfig, EngineServer, engine_asgi_app

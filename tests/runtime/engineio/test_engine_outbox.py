@@ -7,7 +7,7 @@ from collections.abc import Callable
 import anyio
 import pytest
 
-from sioactor.actors._engine_outbox import Outbox
+from sioactor.actors.engineio._outbox import Outbox
 from sioactor.protocol.engineio import Packet, PacketType
 
 pytestmark = pytest.mark.anyio

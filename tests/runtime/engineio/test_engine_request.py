@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sioactor.actors._engine_api import RequestInfo
-from sioactor.actors._engine_request import RawHeaders, RawQuery
+from sioactor.actors.engineio._api import RequestInfo
+from sioactor.actors.engineio._request import RawHeaders, RawQuery
 
 SCOPE_HEADERS = [(b"Host", b"127.0.0.1:1"), (b"X-Name", b"caf\xe9"), (b"x-name", b""), (b"Cookie", b"a=1; b")]
 DECODED = [("host", "127.0.0.1:1"), ("x-name", "café"), ("x-name", ""), ("cookie", "a=1; b")]

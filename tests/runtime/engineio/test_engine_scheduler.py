@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 import anyio
 import pytest
 
-from sioactor.actors._engine_api import EngineConnection, RequestInfo
-from sioactor.actors._engine_scheduler import EngineScheduler
-from sioactor.actors._engine_session import EngineSession, SessionConfig
 from sioactor.actors._trace import TraceKind
+from sioactor.actors.engineio._api import EngineConnection, RequestInfo
+from sioactor.actors.engineio._scheduler import EngineScheduler
+from sioactor.actors.engineio._session import EngineSession, SessionConfig
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
 from sioactor.runtime.trace import StatsRecord, TraceHub, TraceRecord

@@ -24,9 +24,9 @@ from socketio_fakes import FakeConn
 from sioactor.runtime.socketio import Socket, SocketIo
 
 try:
-    from sioactor.actors._lazy import LazyActor
+    from sioactor.actors._actor import Actor
 
-    LINGER = getattr(LazyActor, "linger", 0.0)
+    LINGER = getattr(Actor, "linger", 0.0)
 except ImportError:  # an older tree
     LINGER = 0.0
 

@@ -12,7 +12,7 @@ import anyio
 import attrs
 import pytest
 
-from sioactor.actors._engine_api import RequestInfo
+from sioactor.actors.engineio._api import RequestInfo
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.runtime.socketio._extract import (
     Args,

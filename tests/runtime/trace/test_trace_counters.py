@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from sioactor.actors._lazy import LazyActor
+from sioactor.actors._actor import Actor
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.trace import StatsRecord, TraceHub, TraceRecord, TraceSubscription
@@ -124,7 +124,7 @@ def test_counters_are_bounded_and_an_evicted_one_is_off() -> None:
         assert not first.detail
 
 
-class Talker(LazyActor[Chat]):
+class Talker(Actor[Chat]):
     kind = "socket"
 
     def trace_fields(self, message: Chat) -> Mapping[str, Any] | None:
@@ -132,7 +132,7 @@ class Talker(LazyActor[Chat]):
 
 
 @pytest.mark.anyio
-async def test_a_lazy_actor_under_a_hub_reports_counts_then_stops_after_them() -> None:
+async def test_an_actor_under_a_hub_reports_counts_then_stops_after_them() -> None:
     hub = TraceHub()
     with hub.subscribe(messages=(), summaries=True) as sub:
         sub.receive_nowait()

@@ -106,7 +106,7 @@ async def test_scripted_session_traces_exactly_the_expected_events_in_order() ->
         (K.ENQUEUED, "EventReceived", "chat", None),
         (K.HANDLED, "EventReceived", "chat", None),
         (K.ENQUEUED, "EventReceived", "hold", None),
-        (K.ENQUEUED, "EventReceived", "boom", None),  # an idle lazy actor admits capacity + 1
+        (K.ENQUEUED, "EventReceived", "boom", None),  # an idle actor admits capacity + 1
         (K.MAILBOX_FULL, "EventReceived", "chat", None),
         (K.HANDLED, "EventReceived", "hold", None),
         (K.HANDLER_FAILED, "EventReceived", "boom", "ValueError('boom')"),

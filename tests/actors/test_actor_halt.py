@@ -1,13 +1,13 @@
-"""LazyActor extras for connection actors: ``halt(final)`` and ``concurrently(message, work)``."""
+"""Actor extras for connection actors: ``halt(final)`` and ``concurrently(message, work)``."""
 
 from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Hold, LazyRecorder, ListTracer, Note
+from _actor_helpers import Boom, Hold, ListTracer, Note, Recorder
 
+from sioactor.actors._actor import Actor
 from sioactor.actors._errors import Closed
-from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import StopReason
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind
@@ -22,7 +22,7 @@ async def settle() -> None:
 
 async def test_halt_drops_queue_cancels_running_then_handles_final() -> None:
     tracer = ListTracer()
-    actor = LazyRecorder(mailbox_size=8)
+    actor = Recorder(mailbox_size=8)
     async with Supervisor(tracer=tracer) as sup:
         ref = await sup.spawn(actor)
         hold = Hold()
@@ -45,7 +45,7 @@ async def test_halt_drops_queue_cancels_running_then_handles_final() -> None:
 
 
 async def test_halt_of_idle_actor_wakes_it_for_the_final_message() -> None:
-    actor = LazyRecorder()
+    actor = Recorder()
     async with Supervisor() as sup:
         await sup.spawn(actor)
         await settle()
@@ -56,7 +56,7 @@ async def test_halt_of_idle_actor_wakes_it_for_the_final_message() -> None:
 
 
 async def test_halt_from_inside_handle_stops_after_it() -> None:
-    class SelfStopper(LazyRecorder):
+    class SelfStopper(Recorder):
         async def handle(self, message: Note | Boom | Hold) -> None:  # type: ignore[override]
             await super().handle(message)
             if isinstance(message, Note) and message.text == "stop":
@@ -73,7 +73,7 @@ async def test_halt_from_inside_handle_stops_after_it() -> None:
     assert actor.stopped == [StopReason.NORMAL]
 
 
-class Side(LazyActor[str]):
+class Side(Actor[str]):
     """Runs messages starting with 'c' concurrently; 'c-hang' hangs, 'c-boom' raises."""
 
     def __init__(self) -> None:

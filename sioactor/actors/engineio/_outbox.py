@@ -1,8 +1,8 @@
 """The engine session's outbox: a list of entries, and an event that exists only while a reader waits.
 
 An anyio memory stream would do the same job, but an idle WebSocket session keeps its reader parked on it,
-and a parked receive costs about 3 KB; ten thousand idle sessions make that 30 MB. Here an empty outbox is
-an empty list (56 bytes) and a flag; the event is created by the waiting reader and dropped when it wakes.
+and a parked receive, times every idle session, would be most of a server's memory. Here an empty outbox is
+an empty list and a flag; the event is created by the waiting reader and dropped when it wakes.
 The bound (``max_buffer_size`` plus slack for control packets) is the session's to enforce: ``put`` never
 refuses, so a control packet can always be queued behind the messages it must follow.
 """
@@ -99,7 +99,7 @@ class Outbox:
         A long-poll waits this way for its client to leave: one cancel scope instead of a second task. The
         scope is cancelled through *outside_tasks* when given (the scheduler's, see
         ``EngineScheduler.outside_tasks``): anyio's asyncio ``CancelScope.cancel`` formats ``repr()`` of the
-        calling task into its reason, ~15 us that a put from a task would pay on every polling message.
+        calling task into its reason, which a put from a task would otherwise pay on every polling message.
         """
         if self._entries or self.closed:
             return True

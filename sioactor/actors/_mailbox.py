@@ -1,45 +1,75 @@
-"""A ``LazyActor``'s mailbox (a bounded deque that starts or wakes the drain task) and the ``Idlers`` that
-end drain tasks which stayed parked for a whole linger window.
+"""An actor's mailbox (a bounded list that starts or wakes the drain task), how a drain task is started,
+and the ``Idlers`` that end drain tasks which stayed parked for a whole linger window.
 
-Why linger: starting a task (with anyio's handle, cancel scope and event) costs ~20 us; waking a parked one
-costs a fresh `Signal` and a loop turn. An actor that gets a message every few milliseconds (a chatty
-socket) would otherwise pay a task per message. An actor idle for longer than the window holds no task again.
+Why linger: starting a task (with anyio's handle, cancel scope and event) costs far more than handling a
+small message, and waking a parked one costs a fresh ``Signal`` and a loop turn. An actor that gets a message
+every few milliseconds (a chatty socket) would otherwise pay a task per message. An actor idle for longer
+than the window holds no task again.
 
-Why a sweeper rather than a timeout per park: a cancel scope with a deadline costs ~3-5 us per park on
-asyncio; two generation sets swapped once per window cost a set insert and a discard. A drain parked in
+Why a sweeper rather than a timeout per park: a cancel scope with a deadline per park costs more than the
+park itself; two generation sets swapped once per window cost a set insert and a discard. A drain parked in
 generation *g* is dismissed at the second swap after it parked, i.e. after between one and two windows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any, Generic, Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.abc
-from anyio.streams.memory import MemoryObjectStreamStatistics
 
 from sioactor.actors._signal import Signal, signal_factory
 
-__all__ = ("Idlers", "LazyMailbox")
+__all__ = ("DrainOwner", "DrainScope", "Idlers", "Mailbox", "SpawnDrain", "not_attached", "spawn_in")
 
 M = TypeVar("M")
 
 
 class DrainOwner(Protocol):
-    """What a lazy mailbox starts a drain task through (its ``LazyActor``)."""
+    """What a mailbox starts a drain task through (its ``Actor``)."""
 
     def start_drain(self) -> None:
         """Start the task that handles the mailbox's messages."""
 
 
-class LazyMailbox(Generic[M]):
-    """A bounded deque whose first message starts its actor's drain task, or wakes it while it lingers.
+class DrainScope(Protocol):
+    """The cancel scope a drain runs in: anyio's, or on trio trio's own (anyio's wraps one in another)."""
+
+    def cancel(self) -> None: ...
+    def __enter__(self) -> DrainScope: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
+
+
+class SpawnDrain(Protocol):
+    """How an actor starts its drain task (the supervisor's spawn, or a task group's ``start_soon``)."""
+
+    def __call__(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> object: ...
+
+
+def spawn_in(tg: anyio.abc.TaskGroup) -> SpawnDrain:
+    """*tg*'s ``start_soon`` as a `SpawnDrain`."""
+
+    def spawn(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
+        tg.start_soon(fn, name=name)
+
+    return spawn
+
+
+def not_attached(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
+    raise RuntimeError("an actor is started by Supervisor.spawn")
+
+
+class Mailbox(Generic[M]):
+    """A bounded list whose first message starts its actor's drain task, or wakes it while it lingers.
 
     States: no task (``running`` false); a task handling mail (``running``); a task parked waiting for mail
     (``running`` and ``parked``). A ``send_nowait`` either sees a task that will handle its message, wakes
-    the parked one, or starts one -- the task decides to end only with an empty deque and no await between
+    the parked one, or starts one -- the task decides to end only with an empty list and no await between
     that check and clearing ``running``.
     """
 
@@ -57,8 +87,9 @@ class LazyMailbox(Generic[M]):
     )
 
     def __init__(self, capacity: int, owner: DrainOwner) -> None:
-        # A list, not a deque: an empty deque holds a 64-slot block (~620 B per idle actor), a list 56 B;
-        # pop(0) moves the rest, which is nothing next to handling a message at these capacities.
+        # A list, not a deque: an empty deque already holds a whole block of slots, an empty list almost
+        # nothing, and most actors are idle; pop(0) moves the rest, which is nothing next to handling a
+        # message at these capacities.
         self.buffer: list[M] = []
         self.capacity = capacity
         self.owner = owner  # whose drain task the first message starts (the actor, not a bound method of it)
@@ -68,7 +99,7 @@ class LazyMailbox(Generic[M]):
         self.parked = False  # the drain task waits on ``event`` for mail
         self.dismissed = False  # the idlers woke it: its linger window passed
         self.event: Signal | None = None
-        self.generation: set[LazyMailbox[M]] | None = None  # the idlers' set it is parked in
+        self.generation: set[Mailbox[M]] | None = None  # the idlers' set it is parked in
 
     def __len__(self) -> int:
         """How many messages wait in the buffer."""
@@ -94,13 +125,6 @@ class LazyMailbox(Generic[M]):
     def rouse(self) -> None:
         """Make sure a drain task runs (a cancellation or teardown must be acted on by one)."""
         self._rouse()
-
-    def statistics(self) -> MemoryObjectStreamStatistics:
-        """The deque's fill, in the shape of anyio's stream statistics (for ``ActorRef.depth``)."""
-        waiting = 1 if self.parked or not self.running else 0
-        return MemoryObjectStreamStatistics(
-            len(self.buffer), self.capacity, int(not self.closed), 1, 0, waiting
-        )
 
     def park(self, idlers: Idlers) -> Signal:
         """The drain task is about to wait for mail: return the event that a message, a close or the
@@ -151,11 +175,11 @@ class Idlers:
     def __init__(self, tg: anyio.abc.TaskGroup, window: float) -> None:
         self._tg = tg
         self.window = window
-        # Made once for the running backend (see _signal.py); looking the backend up per park was a
-        # third of its cost.
+        # Made once for the running backend (see _signal.py): looking the backend up per park would cost
+        # more than the park.
         self.new_event: Callable[[], Signal] = signal_factory()
-        self._current: set[LazyMailbox[object]] = set()
-        self._previous: set[LazyMailbox[object]] = set()
+        self._current: set[Mailbox[object]] = set()
+        self._previous: set[Mailbox[object]] = set()
         self._live = 0
         self._sweeping = False
         self._scope: anyio.CancelScope | None = None
@@ -183,14 +207,14 @@ class Idlers:
         if self._live <= 0 and self._scope is not None:
             self._scope.cancel()
 
-    def add(self, mailbox: LazyMailbox[M]) -> None:
+    def add(self, mailbox: Mailbox[M]) -> None:
         """Register a parked mailbox in the current generation; start the sweeper if it is not running."""
-        generation: set[LazyMailbox[M]] = self._current  # type: ignore[assignment]  # invariant set, any M
+        generation: set[Mailbox[M]] = self._current  # type: ignore[assignment]  # invariant set, any M
         generation.add(mailbox)
         mailbox.generation = generation
         if not self._sweeping:
             self._sweeping = True
-            self._tg.start_soon(self._sweep, name=f"lazy actor idlers ({self.window} s)")
+            self._tg.start_soon(self._sweep, name=f"actor idlers ({self.window} s)")
 
     async def _sweep(self) -> None:
         try:

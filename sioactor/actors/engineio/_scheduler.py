@@ -1,7 +1,7 @@
 """Two tasks per Engine.IO server that keep every session's heartbeat, writes, and closes.
 
-An idle session has no task of its own: a parked task with its waits costs about 8 KB, and ten thousand idle
-WebSockets made that most of their memory. Instead the server's ``EngineScheduler`` holds
+An idle session has no task of its own: a parked task with its waits, times every idle WebSocket, would be
+most of their memory. Instead the server's ``EngineScheduler`` holds
 
 - one deadline heap for every session's next timer (a ping to send, a pong overdue, an upgrade timed out, a v3
   client's liveness). Entries are never removed: a session records the deadline it is scheduled for, a later
@@ -158,10 +158,10 @@ class EngineScheduler:
         """Serve timers, flushes and closes until cancelled.
 
         The timers have a task of their own, sleeping to the earliest deadline (a sleep with a deadline
-        needs a cancel scope, ~4 us on asyncio and ~7 on trio, paid only when a deadline passes or an earlier
-        one arrives). Flushes and closes run in a tick: through *soon* (asyncio's ``loop.call_soon``, given
-        by the runtime) when there is one, a callback being several times cheaper than waking a task, which
-        a one-message echo pays per message; otherwise in a second task that waits on a plain event.
+        needs a cancel scope, paid only when a deadline passes or an earlier one arrives). Flushes and closes
+        run in a tick: through *soon* (asyncio's ``loop.call_soon``, given by the runtime) when there is one,
+        a callback being several times cheaper than waking a task, which a one-message echo pays per message;
+        otherwise in a second task that waits on a plain event.
         """
         self.new_signal = signal_factory()
         async with anyio.create_task_group() as tg:

@@ -1,6 +1,6 @@
 """What an engine session is configured with and offers its transports: config, policies, the writer protocol.
 
-Split from ``_engine_session.py`` (the actor itself) so the vocabulary can be read, and imported, on its own.
+Split from ``_session.py`` (the actor itself) so the vocabulary can be read, and imported, on its own.
 """
 
 from __future__ import annotations

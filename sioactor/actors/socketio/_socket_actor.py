@@ -1,63 +1,91 @@
-"""The socket actor: a core ``LazyActor`` (a bounded list drained by a task started on demand, which lingers
-parked for ``LazyActor.linger`` after the last message, so a chatty socket pays no task per event and an idle
-one holds no task) whose messages are handled by its ``Socket``.
+"""The socket actor: one ``Actor`` per socket, whose messages (``Connect``, events, then ``Disconnect``) are
+dispatched to the runtime's ``Socket`` through ``SocketDispatcher``.
 
 It adds Socket.IO's failure policy (a handler that raises is logged and traced, and the socket goes on with
 its next event: one bad event must not disconnect a client) and what its trace says: the event name of each
 message, the engine session, transport and protocol at spawn, and the disconnect reason at stop.
+
+``SocketDispatcher`` is the seam: the ``Socket`` (and its handlers, extractors and contexts) lives in
+``sioactor.runtime.socketio``, which this layer may not import; the actor sees only these few methods.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sioactor.actors._lazy import LazyActor
+from sioactor.actors._actor import Actor
 from sioactor.actors._ref import StopReason
 from sioactor.actors._trace import TraceKind
-from sioactor.actors.socketio import Connect, EventReceived, SocketMessage
+from sioactor.actors.engineio._api import EngineConnection
+from sioactor.actors.socketio._messages import Connect, EventReceived, SocketMessage
 from sioactor.protocol._reasons import DisconnectReason
 
-if TYPE_CHECKING:
-    from sioactor.runtime.socketio._socket import Socket
-
-__all__ = ("SocketActor",)
+__all__ = ("SocketActor", "SocketDispatcher")
 
 logger = logging.getLogger("sioactor.socketio")
 
 
-class SocketActor(LazyActor[SocketMessage]):
+class SocketDispatcher(Protocol):
+    """What the socket actor hands its messages to: the runtime's ``Socket``, which holds the handlers."""
+
+    @property
+    def ns(self) -> str:
+        """The namespace path, for the trace."""
+
+    @property
+    def conn(self) -> EngineConnection:
+        """The engine connection, for the trace (its sid and transport)."""
+
+    @property
+    def protocol(self) -> int:
+        """The Socket.IO protocol revision, for the trace."""
+
+    async def dispatch(self, message: SocketMessage) -> None:
+        """Handle a ``Connect``, an ``EventReceived`` or the final ``Disconnect``."""
+
+    async def dispatch_event(self, message: EventReceived) -> None:
+        """Run the event's handler (in order, or beside the mailbox for a concurrent one)."""
+
+    def dispatches_at_once(self, event: str) -> bool:
+        """Whether handling *event* certainly completes without suspending (``Actor.handles_now``)."""
+
+    def dispatch_event_at_once(self, message: EventReceived) -> None:
+        """``dispatch_event`` for an event that ``dispatches_at_once`` admitted, run to its end here."""
+
+
+class SocketActor(Actor[SocketMessage]):
     """The actor of one socket (``socket:<ns>:<sid>``): ``Connect``, events, then ``Disconnect``."""
 
     kind = "socket"
     failure_kind = TraceKind.HANDLER_FAILED  # one event per failed handler, with the event's name
 
-    def __init__(self, socket: Socket, *, mailbox_size: int) -> None:
-        super().__init__(socket._name, mailbox_size=mailbox_size)
+    def __init__(self, name: str, socket: SocketDispatcher, *, mailbox_size: int) -> None:
+        super().__init__(name, mailbox_size=mailbox_size)
         self._socket = socket
         self.disconnect_reason: DisconnectReason | None = None  # set by Socket._close, for the trace
 
     async def handle(self, message: SocketMessage) -> None:
         """Hand *message* to the socket (an event straight to its dispatch: the per-message path)."""
         if type(message) is EventReceived:
-            await self._socket._on_event(message)
+            await self._socket.dispatch_event(message)
             return
         if type(message) is Connect:
             # Most sockets are idle after connecting, and the events of a busy one are mostly handled at
             # once: a drain lingering now would only be woken to end.
             self.skip_linger = True
-        await self._socket._handle(message)
+        await self._socket.dispatch(message)
 
     def handles_now(self, message: SocketMessage) -> bool:
         """An event whose handler never awaits (or that has none) is handled in the delivering task when
-        the socket is idle (see ``LazyActor.tell_or_handle``); ``on_failure`` below never suspends."""
-        return type(message) is EventReceived and self._socket._handles_at_once(message.event)
+        the socket is idle (see ``Actor.tell_or_handle``); ``on_failure`` below never suspends."""
+        return type(message) is EventReceived and self._socket.dispatches_at_once(message.event)
 
     def handle_at_once(self, message: SocketMessage) -> None:
         """The event straight to the socket's synchronous dispatch (``handles_now`` admitted only events)."""
         assert type(message) is EventReceived
-        self._socket._on_event_at_once(message)
+        self._socket.dispatch_event_at_once(message)
 
     async def on_failure(self, exc: Exception) -> None:
         """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running."""

@@ -1,6 +1,6 @@
 """The engine session actor: one per Engine.IO client connection, with no task of its own while idle.
 
-Its mailbox *is* the session's outbox (``_engine_outbox.Outbox``, a list plus an event that exists only while
+Its mailbox *is* the session's outbox (``_outbox.Outbox``, a list plus an event that exists only while
 a reader waits) into which ``send`` puts message payloads without waiting (no extra hop for an emit), and from
 which the transport in use reads: a long-poll GET takes everything queued; an ASGI WebSocket's writer
 task (``pump``) takes entries one batch at a time; a direct WebSocket (``attach_writer``) is written by the
@@ -24,10 +24,19 @@ from typing import Literal
 
 import anyio
 
-from sioactor.actors._engine_api import EngineListener, Outgoing, RequestInfo, TransportName
-from sioactor.actors._engine_outbox import Outbox
-from sioactor.actors._engine_scheduler import EngineScheduler
-from sioactor.actors._engine_session_config import (
+from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor.actors._trace import (
+    MessageCounter,
+    TraceEvent,
+    TraceKind,
+    Tracer,
+    message_counter,
+    wants_messages,
+)
+from sioactor.actors.engineio._api import EngineListener, Outgoing, RequestInfo, TransportName
+from sioactor.actors.engineio._outbox import Outbox
+from sioactor.actors.engineio._scheduler import EngineScheduler
+from sioactor.actors.engineio._session_config import (
     CLIENT_CLOSE,
     CLOSE,
     CONTROL_SLACK,
@@ -40,16 +49,7 @@ from sioactor.actors._engine_session_config import (
     SlowConsumerPolicy,
     TransportWriter,
 )
-from sioactor.actors._engine_session_io import SessionWriting
-from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._trace import (
-    MessageCounter,
-    TraceEvent,
-    TraceKind,
-    Tracer,
-    message_counter,
-    wants_messages,
-)
+from sioactor.actors.engineio._session_io import SessionWriting
 from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, Packet, PacketType, SessionEvent, SessionStateMachine

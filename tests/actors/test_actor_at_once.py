@@ -1,4 +1,4 @@
-"""LazyActor.tell_or_handle: an idle actor handles a message that cannot suspend in the caller's task."""
+"""Actor.tell_or_handle: an idle actor handles a message that cannot suspend in the caller's task."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 from _actor_helpers import Boom, Echo, Hold, ListTracer, Msg, Note, Resilient, hold_busy
 
 from sioactor.actors._errors import Closed
-from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import StopReason
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind
@@ -15,7 +14,7 @@ from sioactor.actors._trace import TraceKind
 pytestmark = pytest.mark.anyio
 
 
-class AtOnce(Resilient, LazyActor[Msg]):
+class AtOnce(Resilient):
     """Notes and Booms never suspend (Resilient's on_failure neither): they may be handled at once."""
 
     kind = "at_once"

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from sioactor.actors._engine_outbox import Outbox
-from sioactor.actors._engine_scheduler import EngineScheduler, Flushable
-from sioactor.actors._engine_session_config import (
+from sioactor.actors.engineio._outbox import Outbox
+from sioactor.actors.engineio._scheduler import EngineScheduler, Flushable
+from sioactor.actors.engineio._session_config import (
     CLOSE,
     NOOP,
     DirectWriter,

@@ -1,7 +1,7 @@
 """The handshake request's headers and query, kept as the raw bytes they arrived in until someone reads them.
 
 A session holds its handshake request for its whole life, and most sessions never look at it again; decoded
-eagerly, a dozen headers are a list, a dozen tuples and two dozen strings (about 1.5 KB per connection). Here
+eagerly, a dozen headers are a list, a dozen tuples and two dozen strings per connection. Here
 they are one ``bytes`` each, decoded on each read (the query once, then kept). Behaviour is that of a list of
 ``(name, value)`` pairs and of a dict: ``RequestInfo`` compares, iterates and looks up the same either way.
 """

@@ -1,12 +1,12 @@
-"""LazyActor: the same mailbox facts as Actor, with no task while idle (after lingering, by default)."""
+"""The drain task: none while idle, started by mail, lingering for a window, ending with the mailbox empty."""
 
 from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Ignore, LazyRecorder, ListTracer, Msg, Note, hold_busy
+from _actor_helpers import Boom, Echo, Ignore, ListTracer, Msg, Note, Recorder, hold_busy
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor.actors._errors import Closed
 from sioactor.actors._ref import StopReason
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind
@@ -14,12 +14,12 @@ from sioactor.actors._trace import TraceKind
 pytestmark = pytest.mark.anyio
 
 
-async def test_idle_lazy_actor_has_no_task() -> None:
+async def test_idle_actor_has_no_task() -> None:
     async with Supervisor() as sup:
         with anyio.fail_after(5):
             await anyio.wait_all_tasks_blocked()
         before = len(anyio.get_running_tasks())
-        actors = [LazyRecorder(f"l{i}") for i in range(10)]
+        actors = [Recorder(f"l{i}") for i in range(10)]
         for actor in actors:
             actor.linger = 0
         refs = [await sup.spawn(actor) for actor in actors]
@@ -38,7 +38,7 @@ def drain_tasks(name: str) -> list[int]:
 
 
 async def test_drain_task_lingers_then_ends() -> None:
-    actor = LazyRecorder("lingering")
+    actor = Recorder("lingering")
     actor.linger = 0.05
     async with Supervisor() as sup:
         ref = await sup.spawn(actor)
@@ -57,7 +57,7 @@ async def test_drain_task_lingers_then_ends() -> None:
             while drain_tasks("lingering"):  # noqa: ASYNC110 (no event marks a task's end; poll)
                 await anyio.sleep(0.01)
         assert anyio.current_time() - started >= 0.04  # about a window without mail (timer slack)
-        assert not any(t.name.startswith("lazy actor idlers") for t in anyio.get_running_tasks())
+        assert not any(t.name.startswith("actor idlers") for t in anyio.get_running_tasks())
         with anyio.fail_after(5):
             assert await ref.ask(lambda r: Echo(text="three", reply=r)) == "three"  # a new drain
     assert [m.text for m in actor.handled if isinstance(m, Echo)] == ["one", "two", "three"]
@@ -65,7 +65,7 @@ async def test_drain_task_lingers_then_ends() -> None:
 
 
 async def test_lingering_actor_stops_and_supervisor_exits_without_waiting_a_window() -> None:
-    actor = LazyRecorder("parked")
+    actor = Recorder("parked")
     actor.linger = 30.0
     with anyio.fail_after(5):
         async with Supervisor() as sup:
@@ -80,7 +80,7 @@ async def test_lingering_actor_stops_and_supervisor_exits_without_waiting_a_wind
 
 
 async def test_mail_arriving_as_the_window_ends_is_handled_by_the_dismissed_task() -> None:
-    actor = LazyRecorder("edge")
+    actor = Recorder("edge")
     actor.linger = 30.0
     async with Supervisor() as sup:
         ref = await sup.spawn(actor)
@@ -98,7 +98,7 @@ async def test_mail_arriving_as_the_window_ends_is_handled_by_the_dismissed_task
 
 
 async def test_cancelled_while_lingering() -> None:
-    actor = LazyRecorder("parked")
+    actor = Recorder("parked")
     async with Supervisor() as sup:
         ref = await sup.spawn(actor)
         ref.tell(Note(text="a"))
@@ -112,71 +112,9 @@ async def test_cancelled_while_lingering() -> None:
     assert actor.stopped == [StopReason.CANCELLED]
 
 
-async def test_busy_admits_n_idle_admits_n_plus_one() -> None:
-    actor = LazyRecorder(mailbox_size=2)
-    async with Supervisor() as sup:
-        ref = await sup.spawn(actor)
-        for i in range(3):
-            ref.tell(Note(text=f"idle{i}"))
-        with pytest.raises(InternalChannelFull):
-            ref.tell(Note(text="idle3"))
-        with anyio.fail_after(5):
-            await anyio.wait_all_tasks_blocked()
-        hold = await hold_busy(ref)
-        ref.tell(Note(text="b0"))
-        ref.tell(Note(text="b1"))
-        refused = Note(text="b2")
-        with pytest.raises(InternalChannelFull) as info:
-            ref.tell(refused)
-        assert info.value.message is refused
-        hold.release.set()
-    texts = [m.text for m in actor.handled if isinstance(m, Note)]
-    assert texts == ["idle0", "idle1", "idle2", "b0", "b1"]
-
-
-async def test_zero_size_admits_one_when_idle() -> None:
-    actor = LazyRecorder(mailbox_size=0)
-    async with Supervisor() as sup:
-        ref = await sup.spawn(actor)
-        hold = await hold_busy(ref)
-        with pytest.raises(InternalChannelFull):
-            ref.tell(Note(text="busy"))
-        hold.release.set()
-        with anyio.fail_after(5):
-            await anyio.wait_all_tasks_blocked()
-        ref.tell(Note(text="idle"))
-    assert [m.text for m in actor.handled if isinstance(m, Note)] == ["idle"]
-
-
-async def test_stop_after_earlier_mail_then_closed() -> None:
-    actor = LazyRecorder()
-    async with Supervisor() as sup:
-        ref = await sup.spawn(actor)
-        for i in range(4):
-            ref.tell(Note(text=str(i)))
-        ref.stop()
-        with pytest.raises(Closed):
-            ref.tell(Note(text="late"))
-        with anyio.fail_after(5):
-            await anyio.wait_all_tasks_blocked()
-        assert len(sup) == 0
-    assert [m.text for m in actor.handled if isinstance(m, Note)] == ["0", "1", "2", "3"]
-    assert actor.stopped == [StopReason.NORMAL]
-
-
-async def test_stop_of_an_idle_actor_runs_on_stop() -> None:
-    actor = LazyRecorder()
-    async with Supervisor() as sup:
-        ref = await sup.spawn(actor)
-        ref.stop()
-        with anyio.fail_after(5):
-            await anyio.wait_all_tasks_blocked()
-        assert actor.stopped == [StopReason.NORMAL]
-
-
 async def test_failure_is_isolated_and_reported() -> None:
     tracer = ListTracer()
-    bad, good = LazyRecorder("bad"), LazyRecorder("good")
+    bad, good = Recorder("bad"), Recorder("good")
     async with Supervisor(tracer=tracer) as sup:
         bad_ref = await sup.spawn(bad)
         good_ref = await sup.spawn(good)
@@ -194,8 +132,8 @@ async def test_failure_is_isolated_and_reported() -> None:
     assert tracer.kinds("good")[0] is TraceKind.SPAWNED
 
 
-async def test_shutdown_cancels_a_stuck_lazy_actor_and_rejects_its_asks() -> None:
-    actor = LazyRecorder()
+async def test_shutdown_cancels_a_stuck_actor_and_rejects_its_asks() -> None:
+    actor = Recorder()
     rejected: list[Closed] = []
 
     async def asker() -> None:
@@ -220,7 +158,7 @@ async def test_shutdown_cancels_a_stuck_lazy_actor_and_rejects_its_asks() -> Non
 async def test_spawn_soon_runs_on_start_in_the_first_drain() -> None:
     started: list[str] = []
 
-    class Starting(LazyRecorder):
+    class Starting(Recorder):
         async def on_start(self) -> None:
             started.append(self.name)
 
@@ -232,13 +170,8 @@ async def test_spawn_soon_runs_on_start_in_the_first_drain() -> None:
     assert started == ["s"]
 
 
-async def test_lazy_actor_cannot_run_alone() -> None:
-    with pytest.raises(TypeError, match=r"Supervisor\.spawn"):
-        await LazyRecorder().run()
-
-
 async def test_cancellation_propagates() -> None:
-    actor = LazyRecorder()
+    actor = Recorder()
     with anyio.move_on_after(5) as outer:
         async with Supervisor() as sup:
             ref = await sup.spawn(actor)
@@ -250,7 +183,7 @@ async def test_cancellation_propagates() -> None:
 
 
 async def test_skip_linger_ends_the_drain_once_the_mailbox_is_empty_this_time_only() -> None:
-    class Once(LazyRecorder):
+    class Once(Recorder):
         async def handle(self, message: Msg) -> None:
             await super().handle(message)
             if isinstance(message, Note) and message.text == "last for a while":
