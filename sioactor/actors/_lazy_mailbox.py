@@ -20,7 +20,7 @@ import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
-from sioactor.actors._signal import Signal, signal_factory
+from sioactor._lowlevel import Signal, signal_factory
 
 __all__ = ("Idlers", "LazyMailbox")
 
@@ -151,7 +151,7 @@ class Idlers:
     def __init__(self, tg: anyio.abc.TaskGroup, window: float) -> None:
         self._tg = tg
         self.window = window
-        # Made once for the running backend (see _signal.py); looking the backend up per park was a
+        # Made once for the running backend (see sioactor._lowlevel); looking the backend up per park was a
         # third of its cost.
         self.new_event: Callable[[], Signal] = signal_factory()
         self._current: set[LazyMailbox[object]] = set()

@@ -24,9 +24,9 @@ from typing import Any, Generic, Protocol, TypeVar, final
 import anyio
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
+from sioactor._lowlevel import Signal, signal_factory
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._lazy_mailbox import LazyMailbox
-from sioactor.actors._signal import Signal, signal_factory
 from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages
 
 __all__ = ("ActorRef", "MailboxSender", "Reply", "StopReason")
