@@ -186,7 +186,9 @@ async def _serve_embedded(app: Any, host: str, port: int) -> None:
     from sioactor.runtime._server import ServerConfig, serve_asgi
 
     async with anyio.create_task_group() as tg:
-        bound = await tg.start(serve_asgi, app, ServerConfig(host=host, port=port))
+        # Thousands of connections: the collector's cadence for a long-running server (opt-in, process-wide).
+        config = ServerConfig(host=host, port=port, gc_thresholds=(20_000, 20, 50))
+        bound = await tg.start(serve_asgi, app, config)
         _announce(host, bound)
 
 

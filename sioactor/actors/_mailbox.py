@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 import anyio
 import anyio.abc
 
-from sioactor.actors._signal import Signal, signal_factory
+from sioactor._lowlevel import Signal, signal_factory
 
 __all__ = ("DrainOwner", "DrainScope", "Idlers", "Mailbox", "SpawnDrain", "not_attached", "spawn_in")
 
@@ -175,8 +175,8 @@ class Idlers:
     def __init__(self, tg: anyio.abc.TaskGroup, window: float) -> None:
         self._tg = tg
         self.window = window
-        # Made once for the running backend (see _signal.py): looking the backend up per park would cost
-        # more than the park.
+        # Made once for the running backend (see sioactor._lowlevel): looking the backend up per park would
+        # cost more than the park.
         self.new_event: Callable[[], Signal] = signal_factory()
         self._current: set[Mailbox[object]] = set()
         self._previous: set[Mailbox[object]] = set()

@@ -22,9 +22,9 @@ from typing import Any, Generic, TypeVar, final
 
 import anyio
 
+from sioactor._lowlevel import Signal, signal_factory
 from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._mailbox import Mailbox
-from sioactor.actors._signal import Signal, signal_factory
 from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages
 
 __all__ = ("ActorRef", "Reply", "StopReason")

@@ -7,25 +7,20 @@ scope, so ``shutdown`` can cancel the stragglers one by one without cancelling t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio
 import anyio.abc
 
+from sioactor._lowlevel import TaskSet, current_backend
 from sioactor.actors._actor import Actor
-from sioactor.actors._backend import running_trio
-from sioactor.actors._mailbox import DrainScope, SpawnDrain, spawn_in
+from sioactor.actors._mailbox import DrainScope, SpawnDrain
 from sioactor.actors._ref import ActorRef, StopReason
-from sioactor.actors._task_set import AsyncioTaskSet
 from sioactor.actors._trace import Tracer
-
-if TYPE_CHECKING:
-    from sioactor.actors._trio_task_set import TrioTaskSet
 
 __all__ = ("Supervisor",)
 
@@ -178,61 +173,42 @@ class Supervisor:
 
 
 class _DrainTasks:
-    """Where actors' drain tasks run: plain ``loop.create_task`` tasks on asyncio, a plain nursery on
-    trio, the supervisor's task group elsewhere.
+    """Where actors' drain tasks run: the running backend's task set (``sioactor._lowlevel``).
 
     anyio 4.16's ``start_soon`` gives every task a handle with its own cancel scope and an event; a drain
     needs neither (it runs in the actor's own cancel scope, catches its failures, and nobody awaits it), and
-    a socket's first message or a connect would pay for both each time. The supervisor waits for them all
-    (shielded, never cancelling them: an actor is cancelled through its own scope, so ``on_stop`` still runs
-    shielded) before it leaves its task group.
+    a socket's first message or a connect started one each time. The supervisor waits for them all
+    (shielded on asyncio, never cancelling them: an actor is cancelled through its own scope, so ``on_stop``
+    still runs shielded) before it leaves its task group.
     """
 
-    __slots__ = ("_tasks", "_trio_tasks", "new_scope", "spawn")
+    __slots__ = ("_tasks", "new_scope", "spawn")
 
     def __init__(self) -> None:
-        self._tasks: AsyncioTaskSet | None = None
-        self._trio_tasks: TrioTaskSet | None = None
+        self._tasks: TaskSet | None = None
         self.spawn: SpawnDrain = self._not_open
-        # The drains' cancel scope: trio's own on trio (anyio's wraps one in another).
+        # The drains' cancel scope: the backend's cheapest (on trio trio's own; anyio's wraps one in another).
         self.new_scope: Callable[[], DrainScope] | None = None
 
     async def open(self, tg: anyio.abc.TaskGroup) -> None:
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is not None:
-            self._tasks = AsyncioTaskSet(loop, "actor drain task", logger)
-            self.spawn = self._create
-        elif running_trio():
-            import trio  # an optional dependency: imported only on trio
-
-            from sioactor.actors._trio_task_set import TrioTaskSet
-
-            self._trio_tasks = TrioTaskSet("actor drain task", logger)
-            await self._trio_tasks.open()
-            self.spawn = self._create_trio
-            self.new_scope = trio.CancelScope
-        else:
-            self.spawn = spawn_in(tg)
+        backend = current_backend()
+        self._tasks = await backend.open_task_set("actor drain task", logger)
+        self.spawn = self._create
+        self.new_scope = backend.new_cancel_scope
 
     def _create(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
         assert self._tasks is not None
-        self._tasks.start(fn(), None if name is None else str(name))
-
-    def _create_trio(self, fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
-        assert self._trio_tasks is not None
-        self._trio_tasks.start(fn, None if name is None else str(name))
+        self._tasks.start(fn, None if name is None else str(name))
 
     @staticmethod
     def _not_open(fn: Callable[[], Coroutine[Any, Any, None]], /, *, name: object = None) -> None:
         raise RuntimeError("the supervisor is not running")
 
     async def wait(self) -> None:
-        if self._tasks is not None:
-            await self._tasks.wait()
-        elif self._trio_tasks is not None:
-            trio_tasks, self._trio_tasks = self._trio_tasks, None
-            self.spawn = self._not_open
-            await trio_tasks.wait()
+        tasks = self._tasks
+        if tasks is not None:
+            try:
+                await tasks.wait()
+            finally:
+                self._tasks = None
+                self.spawn = self._not_open

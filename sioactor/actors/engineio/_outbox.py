@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
-from sioactor.actors._signal import Signal
+from sioactor._lowlevel import Signal
 from sioactor.protocol.engineio import OutboxEntry
 
 __all__ = ("Outbox",)

@@ -30,7 +30,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from sioactor.actors._signal import Signal, signal_factory
+from sioactor._lowlevel import Signal, signal_factory
 
 logger = logging.getLogger("sioactor.engineio")
 

@@ -37,23 +37,12 @@ from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 __all__ = (
     "accept_on_loop",
     "addresses",
-    "clock_of",
     "receive_by",
-    "running_asyncio",
     "stop_waiting",
     "take_over_reading",
     "transport_of",
     "wait_for_end",
 )
-
-
-def running_asyncio() -> bool:
-    """Tell if an asyncio loop runs this thread (``accept_on_loop`` is for it)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 async def accept_on_loop(
@@ -84,15 +73,6 @@ def addresses(stream: SocketStream) -> tuple[object, object] | None:
         pair: tuple[object, object] = own()
         return pair
     return None
-
-
-def clock_of(stream: SocketStream) -> Callable[[], float]:
-    """``anyio.current_time`` for *stream*: its loop's ``time`` for a read-ahead stream (the same clock,
-    without looking the backend up on each call), else anyio's."""
-    if isinstance(stream, _ReadAheadStream):
-        return stream._loop.time
-    own: Callable[[], float] | None = getattr(stream, "clock", None)  # trio's stream: trio.current_time
-    return anyio.current_time if own is None else own
 
 
 def transport_of(stream: SocketStream) -> asyncio.WriteTransport | None:

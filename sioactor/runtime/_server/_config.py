@@ -27,8 +27,9 @@ class ServerConfig:
         lifespan: run the ASGI lifespan protocol (startup before accepting, shutdown after); apps that
             do not support it are served anyway.
         lifespan_timeout: seconds allowed for startup and for shutdown each (30 s).
-        gc_thresholds: the garbage collector's thresholds while serving, after freezing what the started
-            app holds (see ``_gc.py``); ``None`` leaves the collector as it is. (20,000, 20, 50).
+        gc_thresholds: opt-in, process-wide: the garbage collector's thresholds while serving, after
+            freezing what the started app holds (see ``_gc.py``); ``(20_000, 20, 50)`` suits a server with
+            thousands of connections. ``None`` (the default) leaves the collector as it is.
     """
 
     host: str = "127.0.0.1"
@@ -45,4 +46,4 @@ class ServerConfig:
     ws_close_timeout: float = 5.0
     lifespan: bool = True
     lifespan_timeout: float = 30.0
-    gc_thresholds: tuple[int, int, int] | None = (20_000, 20, 50)
+    gc_thresholds: tuple[int, int, int] | None = None

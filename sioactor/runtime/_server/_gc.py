@@ -1,19 +1,20 @@
-"""The garbage collector's settings while the embedded server runs.
+"""The garbage collector's settings while the embedded server runs, when ``ServerConfig`` asks for them.
 
+The collector is process-wide, so the server leaves it alone unless ``ServerConfig.gc_thresholds`` is set.
 CPython's defaults (a young-generation collection every 700 net allocations, a full one whenever the
 long-lived objects grew by a quarter) are tuned for short scripts. A server holding thousands of
-connections pays for them in full collections that walk every object of every connection: with 4,000
-WebSockets each one took ~160 ms, and collections were ~27 % of the CPU spent connecting them (and each
-one a latency spike). So while `serve_asgi` runs:
+connections pays for them in full collections that walk every object of every connection, each one also
+a latency spike. With ``gc_thresholds`` set, while `serve_asgi` runs:
 
 - everything alive once the app has started (modules, the app, its handlers) is frozen (``gc.freeze``):
   it is never garbage, and no collection walks it again;
 - the young generation is collected every ``thresholds[0]`` net allocations instead of 700, the older ones
-  less often; a young collection then walks at most that many objects (about a millisecond).
+  less often; a young collection then walks at most that many objects.
 
 Reference cycles are still collected; only the cadence changes. The first server to start in a process
-applies the settings and the last one to stop restores the previous ones (tests run several at once).
-``ServerConfig.gc_thresholds = None`` leaves the collector alone.
+applies the settings and the last one to stop restores the previous thresholds (tests run several at once).
+It never calls ``gc.unfreeze``, which cannot tell whose objects it unfreezes and would undo a freeze the
+host application made: what the server froze (alive once the app had started) stays frozen after it stops.
 """
 
 from __future__ import annotations
@@ -47,5 +48,4 @@ def tuned_gc(thresholds: tuple[int, int, int] | None) -> Iterator[None]:
         _users -= 1
         if _users == 0 and _previous is not None:
             gc.set_threshold(*_previous)
-            gc.unfreeze()
             _previous = None

@@ -16,7 +16,7 @@ from http import HTTPStatus
 import anyio
 from anyio.abc import SocketStream
 
-from ._aio_stream import clock_of, receive_by
+from ._aio_stream import receive_by
 from ._config import ServerConfig
 from ._direct import ByteSink, make_sink
 from ._direct_http import DIRECT_HTTP, HeldAnswer
@@ -56,7 +56,7 @@ class HttpConnection:
         self._parser = RequestParser(config.max_header_size)
         self._writer = make_writer(stream)
         self._sink: ByteSink | None = None  # for answers written outside this task (held responses)
-        self._clock = clock_of(stream)
+        self._clock = info.backend.clock
 
     async def run(self) -> WebSocketConnection | None:
         """Serve requests until the connection is done or upgrades; never raises for the peer's mistakes.
@@ -80,7 +80,9 @@ class HttpConnection:
             if is_websocket_upgrade(request):
                 scope = build_scope(request, self._info, websocket=True)
                 trailing = self._parser.take_trailing()
-                return WebSocketConnection(self._stream, self._config, request, trailing, scope, self._spawn)
+                return WebSocketConnection(
+                    self._stream, self._config, request, trailing, scope, self._spawn, self._info.backend
+                )
             if not await self._serve(request):
                 return None
         return None

@@ -6,18 +6,22 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote
 
+from sioactor._lowlevel import Backend
+
 from ._parser import Request
 from ._types import ASGI_VERSION, Scope
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectionInfo:
-    """What a connection's scopes share: addresses, the mount prefix, the lifespan state."""
+    """What a connection's scopes share: addresses, the mount prefix, the lifespan state; and the running
+    backend's primitives, for the connection's clock and cancel scope."""
 
     client: tuple[str, int] | None
     server: tuple[str, int] | None
     root_path: str
     state: dict[str, Any]
+    backend: Backend
 
 
 # The key of a request's memo under which its scope (minus what is fresh per request) is kept.

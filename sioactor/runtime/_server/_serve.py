@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
 
-from ._aio_stream import accept_on_loop, addresses, running_asyncio
+from sioactor._lowlevel import Backend, current_backend
+
+from ._aio_stream import accept_on_loop, addresses
 from ._config import ServerConfig
 from ._gc import tuned_gc
 from ._http import HttpConnection
@@ -64,13 +66,14 @@ async def _listen(
     listener = await anyio.create_tcp_listener(
         local_host=config.host, local_port=config.port, backlog=config.backlog
     )
-    async with listener, connection_tasks() as spawn, anyio.create_task_group() as accepting:
+    backend = current_backend()
+    async with listener, connection_tasks(backend) as spawn, anyio.create_task_group() as accepting:
         task_status.started(int(listener.extra(SocketAttribute.local_port)))
-        trio_helpers = None if running_asyncio() else _trio_helpers(config, spawn)
+        trio_helpers = None if backend.name == "asyncio" else _trio_helpers(config, spawn)
         for one in listener.listeners:
             # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
             accepting.start_soon(
-                _accept_loop, cast(SocketListener, one), app, config, state, spawn, trio_helpers
+                _accept_loop, cast(SocketListener, one), app, config, state, spawn, backend, trio_helpers
             )
 
 
@@ -93,12 +96,13 @@ async def _accept_loop(
     config: ServerConfig,
     state: dict[str, Any],
     spawn: Spawn,
+    backend: Backend,
     trio_helpers: tuple[TrioReactor | None, ReadDeadlines] | None,
 ) -> None:
     def serve(stream: SocketStream) -> None:
-        spawn(_serve_connection, stream, app, config, state, spawn)
+        spawn(_serve_connection, stream, app, config, state, spawn, backend)
 
-    if running_asyncio():
+    if backend.name == "asyncio":
         raw = listener.extra(SocketAttribute.raw_socket)
         await accept_on_loop(raw, config.max_body_buffer, config.backlog, serve)
         return
@@ -119,7 +123,12 @@ async def _accept_loop(
 
 
 async def _serve_connection(
-    stream: SocketStream, app: ASGIApp, config: ServerConfig, state: dict[str, Any], spawn: Spawn
+    stream: SocketStream,
+    app: ASGIApp,
+    config: ServerConfig,
+    state: dict[str, Any],
+    spawn: Spawn,
+    backend: Backend,
 ) -> None:
     async with stream:
         try:
@@ -132,6 +141,7 @@ async def _serve_connection(
                 server=_address(local),
                 root_path=config.root_path,
                 state=state,
+                backend=backend,
             )
             upgrade = await HttpConnection(stream, app, config, info, spawn).run()
             if upgrade is not None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import trio
 
-from sioactor.actors._trio_signal import TrioSignal
+from sioactor._lowlevel._trio import TrioSignal
 
 __all__ = ("TrioReactor", "Watch", "make_reactor")
 

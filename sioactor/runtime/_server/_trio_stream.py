@@ -78,11 +78,6 @@ class TrioStream(SocketStream):
                 raise anyio.EndOfStream
             return data
 
-    # trio's clock, which anyio's current_time is (without its backend look-up): for clock_of().
-    clock = staticmethod(trio.current_time)
-    # trio's own cancel scope, for the WebSocket's reading (anyio's wraps one in another).
-    cancel_scope = trio.CancelScope
-
     async def receive_by(self, max_bytes: int, deadline: float) -> bytes | None:
         """`receive`, or ``None`` if nothing came by *deadline* (trio's clock; with the server's
         `ReadDeadlines`, up to its resolution later, after which the socket is only good for closing)."""

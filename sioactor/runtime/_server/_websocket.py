@@ -25,6 +25,8 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from sioactor._lowlevel import Backend
+
 from ._aio_stream import stop_waiting, take_over_reading, wait_for_end
 from ._config import ServerConfig
 from ._direct import DIRECT_WEBSOCKET, DirectHandler, DirectSocket, encode_frames, make_sink
@@ -71,6 +73,7 @@ class WebSocketConnection(WebSocketOutgoing):
         "_inbox",
         "_inbox_drained",
         "_inbox_wake",
+        "_new_scope",
         "_open",
         "_protocol",
         "_read_scope",
@@ -91,9 +94,11 @@ class WebSocketConnection(WebSocketOutgoing):
         trailing: bytes,
         scope: Scope,
         spawn: Spawn,
+        backend: Backend,
     ) -> None:
         self._stream = stream
         self._spawn = spawn
+        self._new_scope: Callable[..., DeadlineScope] = backend.new_cancel_scope
         self._config = config
         # Both are let go once used: an idle connection keeps neither (~2 KB with their headers).
         self._request: Request | None = request
@@ -314,10 +319,9 @@ class WebSocketConnection(WebSocketOutgoing):
             self._feed(trailing)
         # One cancel scope for the connection's whole reading, not one per read: a scope costs ~4 us on
         # asyncio and ~7 us on trio, which a one-message read would pay every time. Its deadline is set when
-        # the close handshake starts (``_expect_close``); when it passes, reading ends where it waits. On
-        # trio the stream offers trio's own scope (anyio's wraps one in another).
-        new_scope: Callable[..., DeadlineScope] = getattr(self._stream, "cancel_scope", anyio.CancelScope)
-        with new_scope(deadline=self._close_deadline) as scope:
+        # the close handshake starts (``_expect_close``); when it passes, reading ends where it waits. The
+        # backend's own scope (on trio trio's: anyio's wraps one in another).
+        with self._new_scope(deadline=self._close_deadline) as scope:
             self._read_scope = scope
             if self._direct is not None and self._state() is not State.CLOSED:
                 # A direct handler is synchronous: on asyncio the bytes reach it in the protocol's own

@@ -10,6 +10,7 @@ from typing import Literal
 import anyio
 import anyio.abc
 
+from sioactor._lowlevel import current_backend
 from sioactor.actors._trace import Tracer
 from sioactor.actors.engineio._api import EngineConnection, EngineListener, RequestInfo, TransportName
 from sioactor.actors.engineio._request import RawHeaders, RawQuery
@@ -22,7 +23,6 @@ from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
 from sioactor.runtime.engineio._config import EngineConfig
 from sioactor.runtime.engineio._direct import handle_direct_websocket
 from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send
-from sioactor.runtime.engineio._loop import loop_call_soon, loop_clock
 from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._websocket import handle_websocket
 
@@ -83,8 +83,9 @@ class EngineServer:
         """Serve sessions until cancelled or ``close()``; every session actor lives and dies inside it."""
         try:
             async with anyio.create_task_group() as tg:
-                self._clock = loop_clock()
-                await tg.start(self._scheduler.run, loop_call_soon())
+                backend = current_backend()
+                self._clock = backend.clock
+                await tg.start(self._scheduler.run, backend.call_soon)
                 self._task_group = tg
                 task_status.started()
                 await self._stop.wait()

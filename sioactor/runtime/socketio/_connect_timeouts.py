@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from sioactor.runtime.engineio._loop import loop_clock
+from sioactor._lowlevel import current_backend
 
 __all__ = ("SLACK", "ConnectTimeouts", "Expiring")
 
@@ -59,7 +59,7 @@ class ConnectTimeouts:
     def arm(self, client: Expiring) -> None:
         """Start *client*'s timeout now."""
         if self._clock is None:
-            self._clock = loop_clock()
+            self._clock = current_backend().clock
         self._pending.append((self._clock() + self.timeout, weakref.ref(client)))
         if not self._running:
             self._spawn(self._run)

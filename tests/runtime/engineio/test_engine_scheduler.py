@@ -110,10 +110,10 @@ async def test_on_asyncio_flushes_run_in_a_loop_callback_one_per_burst_and_a_fai
     backend_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     if backend_name != "asyncio":
-        pytest.skip("loop_call_soon is asyncio's; trio keeps the flushing task")
+        pytest.skip("call_soon is asyncio's; trio keeps the flushing task")
     import asyncio
 
-    from sioactor.runtime.engineio._loop import loop_call_soon
+    from sioactor._lowlevel import current_backend
 
     loop = asyncio.get_running_loop()
     queued: list[object] = []
@@ -125,7 +125,7 @@ async def test_on_asyncio_flushes_run_in_a_loop_callback_one_per_burst_and_a_fai
     log: list[str] = []
     first, second = FakeSession("a", log), FakeSession("b", log)
     scheduler = EngineScheduler()
-    assert loop_call_soon() is not None
+    assert current_backend().call_soon is not None
     async with anyio.create_task_group() as tg:
         await tg.start(scheduler.run, counting_soon)
         scheduler.flush_soon(first)

@@ -15,10 +15,10 @@ import anyio
 import pytest
 from anyio.abc import SocketAttribute, SocketListener, SocketStream
 
+from sioactor._lowlevel import current_backend
 from sioactor.runtime._server._aio_stream import (
     accept_on_loop,
     receive_by,
-    running_asyncio,
     stop_waiting,
     take_over_reading,
     wait_for_end,
@@ -57,7 +57,7 @@ async def accepted(listener: SocketListener, limit: int = 65_536) -> AsyncIterat
         found.add(adopt_trio(await listener.accept()))
 
     async with anyio.create_task_group() as tg:
-        if running_asyncio():
+        if current_backend().name == "asyncio":
             tg.start_soon(accept_on_loop, listener.extra(SocketAttribute.raw_socket), limit, 16, found.add)
         else:
             tg.start_soon(accept_with_anyio)

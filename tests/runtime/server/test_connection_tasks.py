@@ -7,6 +7,7 @@ import logging
 import anyio
 import pytest
 
+from sioactor._lowlevel import current_backend
 from sioactor.runtime._server._tasks import connection_tasks
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +31,7 @@ async def test_leaving_the_block_cancels_running_tasks_and_waits_for_their_clean
                 await anyio.sleep(0.01)
             cleaned.append(name)
 
-    async with connection_tasks() as spawn:
+    async with connection_tasks(current_backend()) as spawn:
         spawn(forever, "a")
         spawn(forever, "b")
         await both_started.wait()
@@ -47,7 +48,7 @@ async def test_an_outer_cancellation_ends_the_tasks_too() -> None:
             ended.append("task")
 
     with anyio.move_on_after(0.05) as outer:
-        async with connection_tasks() as spawn:
+        async with connection_tasks(current_backend()) as spawn:
             spawn(forever)
             await anyio.sleep_forever()
     assert outer.cancelled_caught
@@ -64,7 +65,7 @@ async def test_anyio_cancel_scopes_and_deadlines_work_inside_a_task() -> None:
         outcome.append(scope.cancelled_caught)
         done.set()
 
-    async with connection_tasks() as spawn:
+    async with connection_tasks(current_backend()) as spawn:
         spawn(with_deadline)
         with anyio.fail_after(5):
             await done.wait()
@@ -74,7 +75,7 @@ async def test_anyio_cancel_scopes_and_deadlines_work_inside_a_task() -> None:
 async def test_finished_tasks_are_not_kept(backend_name: str) -> None:
     if backend_name != "asyncio":
         pytest.skip("the task set is asyncio's; trio's nursery forgets finished tasks itself")
-    async with connection_tasks() as spawn:
+    async with connection_tasks(current_backend()) as spawn:
         owner = spawn.__self__  # type: ignore[attr-defined]
         for _ in range(100):
             spawn(anyio.sleep, 0)
@@ -98,7 +99,7 @@ async def test_a_task_that_escapes_with_an_error_is_logged_on_asyncio(
         survivor_done.append(True)
 
     with caplog.at_level(logging.ERROR, logger="sioactor.server"):
-        async with connection_tasks() as spawn:
+        async with connection_tasks(current_backend()) as spawn:
             spawn(broken)
             spawn(survivor)
             await anyio.sleep(0.05)

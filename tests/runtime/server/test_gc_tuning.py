@@ -1,4 +1,5 @@
-"""The embedded server's collector settings: applied while serving, restored by the last server to stop."""
+"""The embedded server's collector settings: off unless asked for; applied while serving, restored by the last
+server to stop; a freeze the host application made is never undone."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import weakref
 
 import pytest
 
+from sioactor.runtime._server import ServerConfig
 from sioactor.runtime._server._gc import tuned_gc
 
 
@@ -27,7 +29,23 @@ def test_thresholds_apply_while_any_server_runs_and_the_previous_ones_come_back(
             pass
         assert gc.get_threshold() == (20_000, 20, 50)  # another server still runs
     assert gc.get_threshold() == (700, 10, 10)
-    assert gc.get_freeze_count() == 0
+
+
+def test_the_collector_is_left_alone_unless_the_config_asks() -> None:
+    assert ServerConfig().gc_thresholds is None
+
+
+def test_a_freeze_the_host_made_is_never_undone() -> None:
+    # gc.unfreeze() would empty the permanent generation; frozen objects that die leave it one by one.
+    gc.freeze()  # the host application's own
+    frozen = gc.get_freeze_count()
+    with tuned_gc((20_000, 20, 50)):
+        pass
+    assert gc.get_freeze_count() > frozen // 2
+    with tuned_gc((20_000, 20, 50)):
+        gc.freeze()  # and again, while a server runs
+        frozen = gc.get_freeze_count()
+    assert gc.get_freeze_count() > frozen // 2
 
 
 def test_none_leaves_the_collector_alone() -> None:

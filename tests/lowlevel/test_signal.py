@@ -6,7 +6,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from sioactor.actors._signal import signal_factory
+from sioactor._lowlevel import signal_factory
 
 pytestmark = pytest.mark.anyio
 
