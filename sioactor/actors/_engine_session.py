@@ -24,6 +24,7 @@ from typing import Literal
 
 import anyio
 
+from sioactor._errors import Closed, InternalChannelFull, ProtocolError
 from sioactor.actors._engine_api import EngineListener, Outgoing, RequestInfo, TransportName
 from sioactor.actors._engine_outbox import Outbox
 from sioactor.actors._engine_scheduler import EngineScheduler
@@ -41,7 +42,6 @@ from sioactor.actors._engine_session_config import (
     TransportWriter,
 )
 from sioactor.actors._engine_session_io import SessionWriting
-from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._trace import (
     MessageCounter,
     TraceEvent,
@@ -50,7 +50,6 @@ from sioactor.actors._trace import (
     message_counter,
     wants_messages,
 )
-from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, Packet, PacketType, SessionEvent, SessionStateMachine
 

@@ -24,7 +24,7 @@ from typing import Any, Generic, Protocol, TypeVar, final
 import anyio
 from anyio.streams.memory import MemoryObjectStreamStatistics
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._lazy_mailbox import LazyMailbox
 from sioactor.actors._signal import Signal, signal_factory
 from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages

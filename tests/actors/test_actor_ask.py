@@ -6,7 +6,7 @@ import anyio
 import pytest
 from _actor_helpers import Echo, Hold, Ignore, Recorder
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import Reply
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ import anyio
 import pytest
 from _actor_helpers import Boom, Hold, LazyRecorder, ListTracer, Note
 
-from sioactor.actors._errors import Closed
+from sioactor._errors import Closed
 from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import StopReason
 from sioactor.actors._supervisor import Supervisor

@@ -6,7 +6,7 @@ import anyio
 import pytest
 from _actor_helpers import Hold, Note, Recorder
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import StopReason
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ import anyio
 import pytest
 from _actor_helpers import Boom, Hold, ListTracer, Note, Recorder, Resilient
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind
 

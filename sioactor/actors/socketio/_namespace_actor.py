@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import anyio.lowlevel
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._lazy import LazyActor
 from sioactor.actors._ref import ActorRef, Reply
 from sioactor.actors.socketio._room_messages import AddSocket, Join, RemoveSocket, RoomMessage

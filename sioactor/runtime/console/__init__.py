@@ -6,10 +6,11 @@ Layer rule: runtime code; it may import ``sioactor.actors`` and ``sioactor.proto
 ``_keys.py`` do the I/O.
 """
 
+from sioactor._errors import FilterError, TokenRefused
 from sioactor.runtime.console._app import ConsoleApp, Source, live_source, replay_source
-from sioactor.runtime.console._filters import FilterError, LogFilter
+from sioactor.runtime.console._filters import LogFilter
 from sioactor.runtime.console._model import ConsoleModel
-from sioactor.runtime.console._sources import ReplayControl, TokenRefused, follow_endpoint, replay_file
+from sioactor.runtime.console._sources import ReplayControl, follow_endpoint, replay_file
 from sioactor.runtime.console._views import ViewState, screen
 
 __all__ = (

@@ -11,8 +11,8 @@ from typing import Any
 import anyio
 import pytest
 
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._engine_api import EngineConnection, RequestInfo
-from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer

@@ -6,6 +6,7 @@ import anyio
 import pytest
 from socketio_fakes import running
 
+from sioactor import EngineConfig, SocketIoConfig
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.socketio import AckTimeout, ConfigError, Socket, SocketIo
 
@@ -103,12 +104,18 @@ async def test_delete_ns_disconnects_its_sockets() -> None:
 
 
 def test_config_errors_teach_the_fix() -> None:
-    with pytest.raises(ConfigError, match="unknown SocketIo option"):
-        SocketIo(ping_intervall=3)
+    with pytest.raises(TypeError, match="ping_intervall"):
+        SocketIoConfig(ping_intervall=3)  # type: ignore[call-arg]
     with pytest.raises(ConfigError, match="parser"):
-        SocketIo(parser="xml")
+        SocketIoConfig(parser="xml")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="ack_timeout"):
-        SocketIo(ack_timeout=0)
+        SocketIoConfig(ack_timeout=0)
+    with pytest.raises(ConfigError, match="ping_interval"):
+        EngineConfig(ping_interval=0)
+    with pytest.raises(ConfigError, match="transports"):
+        EngineConfig(transports=())
+    with pytest.raises(ConfigError, match="EngineConfig"):
+        SocketIoConfig(engine={"ping_interval": 3})  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="starts with '/'"):
         SocketIo().ns("chat", test_delete_ns_disconnects_its_sockets)
     with pytest.raises(ConfigError, match="default namespace"):
