@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Ignore, LazyRecorder, ListTracer, Msg, Note, hold_busy
+from _actor_helpers import Boom, Echo, Ignore, LazyRecorder, Msg, Note, hold_busy
+from trace_fakes import ListTracer
 
 from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import StopReason

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Hold, ListTracer, Msg, Note, Resilient, hold_busy
+from _actor_helpers import Boom, Echo, Hold, Msg, Note, Resilient, hold_busy
+from trace_fakes import ListTracer
 
 from sioactor._errors import Closed
 from sioactor.actors._lazy import LazyActor

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Hold, LazyRecorder, ListTracer, Note
+from _actor_helpers import Boom, Hold, LazyRecorder, Note
+from trace_fakes import ListTracer
 
 from sioactor._errors import Closed
 from sioactor.actors._lazy import LazyActor

@@ -6,7 +6,8 @@ import gc
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Hold, ListTracer, Note, Recorder
+from _actor_helpers import Boom, Echo, Hold, Note, Recorder
+from trace_fakes import ListTracer
 
 from sioactor._errors import Closed
 from sioactor.actors._actor import Actor

@@ -5,23 +5,13 @@ from __future__ import annotations
 import anyio
 import pytest
 from socketio_fakes import running
+from trace_fakes import ListTracer
 
 from sioactor import EngineConfig, SocketIoConfig
-from sioactor.actors._trace import TraceEvent, TraceKind
+from sioactor.actors._trace import TraceKind
 from sioactor.runtime.socketio import AckTimeout, ConfigError, Socket, SocketIo
 
 pytestmark = pytest.mark.anyio
-
-
-class ListTracer:
-    def __init__(self) -> None:
-        self.events: list[TraceEvent] = []
-
-    def record(self, event: TraceEvent) -> None:
-        self.events.append(event)
-
-    def kinds(self) -> list[TraceKind]:
-        return [e.kind for e in self.events]
 
 
 async def test_bad_input_and_failures_are_traced() -> None:

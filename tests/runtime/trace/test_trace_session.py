@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import pytest
 from socketio_fakes import FakeConn
+from trace_fakes import ListTracer
 
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.socketio import Socket, SocketIo, SocketIoConfig
@@ -20,14 +21,6 @@ from sioactor.runtime.trace import TraceHub
 pytestmark = pytest.mark.anyio
 
 K = TraceKind
-
-
-class ListTracer:
-    def __init__(self) -> None:
-        self.events: list[TraceEvent] = []
-
-    def record(self, event: TraceEvent) -> None:
-        self.events.append(event)
 
 
 def chat_server(tracer: Any, release: anyio.Event) -> SocketIo:
