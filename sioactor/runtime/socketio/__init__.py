@@ -1,6 +1,8 @@
 """The Socket.IO server: ``SocketIo``, the ``Socket`` handle, operators, acks, adapters, errors, extractors.
 
-Layer rule: runtime code; it may import ``sioactor.actors`` and ``sioactor.protocol``.
+Layer rule: the top of the runtime; it may import ``sioactor.actors``, ``sioactor.protocol``,
+``runtime.engineio``, the embedded server and ``runtime.trace``; nothing below imports it.
+``tests/test_layering.py`` enforces it.
 """
 
 from sioactor._errors import (
