@@ -7,9 +7,11 @@ import pytest
 from socketio_fakes import running
 from trace_fakes import ListTracer
 
-from sioactor import EngineConfig, SocketIoConfig
+from sioactor import Adapter, BroadcastOptions, EngineConfig, LocalAdapter, SocketIoConfig
 from sioactor.actors._trace import TraceKind
+from sioactor.protocol.socketio import Packet
 from sioactor.runtime.socketio import AckTimeout, ConfigError, Socket, SocketIo
+from sioactor.runtime.socketio._namespace import Namespace
 
 pytestmark = pytest.mark.anyio
 
@@ -110,3 +112,35 @@ def test_config_errors_teach_the_fix() -> None:
         SocketIo().ns("chat", test_delete_ns_disconnects_its_sockets)
     with pytest.raises(ConfigError, match="default namespace"):
         SocketIo().to("room")
+
+
+async def test_the_adapter_factory_builds_each_namespace_s_adapter() -> None:
+    built: list[str] = []
+    broadcasts: list[tuple[str, BroadcastOptions]] = []
+
+    class CountingAdapter(LocalAdapter):
+        """A local adapter that notes what it is asked to broadcast, as a cluster adapter would forward it."""
+
+        async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
+            broadcasts.append((packet.nsp, opts))
+            await super().broadcast(packet, opts)
+
+    def factory(ns: Namespace) -> Adapter:
+        built.append(ns.path)
+        return CountingAdapter(ns)
+
+    async def on_connect(socket: Socket) -> None:
+        pass
+
+    io = SocketIo(adapter=factory)
+    io.ns("/", on_connect)
+    io.ns("/chat", on_connect)
+    assert built == ["/", "/chat"]
+    async with running(io) as h:
+        conn = await h.open()
+        await h.feed(conn, "40")
+        await io.to("lobby").emit("hi")
+        await io.emit("hello")
+        await h.settle()
+        assert conn.take()[1:] == ['42["hello"]']  # the CONNECT reply first; not in lobby, no "hi"
+    assert [(nsp, sorted(opts.rooms)) for nsp, opts in broadcasts] == [("/", ["lobby"]), ("/", [])]

@@ -1,4 +1,4 @@
-"""Tracing turned on with options: ``SocketIo(trace_endpoint=..., trace_file=...)``, served for real."""
+"""Tracing turned on with options: ``SocketIoConfig(trace_endpoint=..., trace_file=...)``, served for real."""
 
 from __future__ import annotations
 
