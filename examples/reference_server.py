@@ -29,11 +29,28 @@ from typing import Any
 
 import anyio
 
-from sioactor import AckSender, Args, Auth, ConnectRefused, Socket, SocketIo
-from sioactor.actors.engineio._api import EngineConnection
-from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.runtime._lifespan import ASGIApp, Receive, Send, serve_lifespan
-from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
+from sioactor import (
+    AckSender,
+    Args,
+    ASGIApp,
+    Auth,
+    ConnectRefused,
+    CorsConfig,
+    EngineCloseReason,
+    EngineConfig,
+    EngineConnection,
+    EngineServer,
+    Receive,
+    Scope,
+    Send,
+    ServerConfig,
+    Socket,
+    SocketIo,
+    SocketIoConfig,
+    engine_asgi_app,
+    serve_asgi,
+    serve_lifespan,
+)
 
 
 class EchoListener:
@@ -78,16 +95,20 @@ def build_socketio_server(
 ) -> SocketIo:
     """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
     the actor trace there, for ``sioactor console`` and the tracing-cost bench)."""
-    io = SocketIo(
-        trace_endpoint=trace_endpoint,
+    engine = EngineConfig(
         ping_interval=ping_interval_ms / 1000,
         ping_timeout=ping_timeout_ms / 1000,
-        connect_timeout=connect_timeout_ms / 1000,
         max_payload=1_000_000,
-        cors="*",
-        parser=parser,
+        cors=CorsConfig(origins="*"),
         allow_eio3=allow_eio3,
     )
+    config = SocketIoConfig(
+        engine=engine,
+        connect_timeout=connect_timeout_ms / 1000,
+        parser="msgpack" if parser == "msgpack" else "json",
+        trace_endpoint=trace_endpoint,
+    )
+    io = SocketIo(config)
 
     async def on_connect(socket: Socket, auth: Auth[Any]) -> None:
         socket.emit("auth", {} if auth is None else auth)
@@ -164,7 +185,7 @@ def reference_app(io: SocketIo, echo_engine: EngineServer) -> ASGIApp:
     socketio_app = io.asgi()
     engine_app = engine_asgi_app(echo_engine)
 
-    async def app(scope: Any, receive: Receive, send: Send) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await serve_lifespan(scope, receive, send, [engine_app, socketio_app])
         elif echo_engine.handles(scope.get("path", "")):
@@ -183,8 +204,6 @@ def _announce(host: str, port: int) -> None:
 
 
 async def _serve_embedded(app: Any, host: str, port: int) -> None:
-    from sioactor.runtime._server import ServerConfig, serve_asgi
-
     async with anyio.create_task_group() as tg:
         # Thousands of connections: the collector's cadence for a long-running server (opt-in, process-wide).
         config = ServerConfig(host=host, port=port, gc_thresholds=(20_000, 20, 50))

@@ -20,13 +20,15 @@ import random
 import anyio
 import socketio
 
-from sioactor.runtime.socketio import AckSender, Socket, SocketIo
-from sioactor.runtime.socketio._extract import Data
+from sioactor import AckSender, Data, Socket, SocketIo, SocketIoConfig
 
 
 def build_server(trace_port: int, record: str | None, trace_payloads: bool) -> SocketIo:
     """The demo server, traced: lobby chat, an acknowledged ping, a failing handler."""
-    io = SocketIo(trace_endpoint=f"127.0.0.1:{trace_port}", trace_file=record, trace_payloads=trace_payloads)
+    config = SocketIoConfig(
+        trace_endpoint=f"127.0.0.1:{trace_port}", trace_file=record, trace_payloads=trace_payloads
+    )
+    io = SocketIo(config)
 
     async def on_connect(socket: Socket) -> None:
         socket.join("lobby")

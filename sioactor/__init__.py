@@ -13,30 +13,53 @@
 
     anyio.run(io.serve)   # or mount io.asgi() under uvicorn / hypercorn / Starlette
 
-Error tree: ``SioactorError`` is the root; see ``sioactor.protocol._errors`` for the whole picture.
+Options: ``SocketIo(SocketIoConfig(..., engine=EngineConfig(...)))``; the two config classes' docstrings list
+every limit and default. Errors: ``SioactorError`` is the root of every error sioactor raises on purpose; the
+tree is drawn in ``sioactor._errors`` and every error a caller can meet is exported here.
+
+Everything here is public; modules whose names start with ``_`` are not, and may change without notice.
 """
 
-from sioactor.actors import Closed, InternalChannelFull, SendError
-from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
-from sioactor.protocol import DecodeError, PayloadTooLarge, ProtocolError, SioactorError
-from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
-from sioactor.runtime._server import ServerConfig, serve_asgi
-from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
-from sioactor.runtime.socketio import (
-    NO_DATA,
+from sioactor._errors import (
     AckClosed,
     AckDecodeError,
     AckError,
+    AckTimeout,
+    BroadcastError,
+    ClientDisconnected,
+    Closed,
+    ConfigError,
+    ConnectRefused,
+    DataError,
+    DecodeError,
+    FilterError,
+    HandlerSignatureError,
+    HttpError,
+    InternalChannelFull,
+    LifespanFailed,
+    PayloadTooLarge,
+    ProtocolError,
+    SendError,
+    SioactorError,
+    TokenRefused,
+)
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.actors.engineio._api import EngineConnection, EngineListener, RequestInfo, TransportName
+from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
+from sioactor.runtime._lifespan import ASGIApp, Receive, Scope, Send, serve_lifespan
+from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime.engineio import AllowRequest, CorsConfig, EngineConfig, EngineServer, engine_asgi_app
+from sioactor.runtime.socketio import (
+    NO_DATA,
     AckSender,
     AckStream,
     Adapter,
-    BroadcastError,
+    AdapterFactory,
     BroadcastOperators,
     BroadcastOptions,
-    ConfigError,
-    ConnectRefused,
     LocalAdapter,
     Socket,
+    SocketEmitter,
     SocketIo,
     SocketIoConfig,
 )
@@ -44,9 +67,7 @@ from sioactor.runtime.socketio._extract import (
     Args,
     Auth,
     Data,
-    DataError,
     Event,
-    HandlerSignatureError,
     NsParams,
     ProtocolVersion,
     Request,
@@ -57,17 +78,22 @@ from sioactor.runtime.socketio._extract import (
 
 __all__ = (
     "NO_DATA",
+    "ASGIApp",
     "AckClosed",
     "AckDecodeError",
     "AckError",
     "AckSender",
     "AckStream",
+    "AckTimeout",
     "Adapter",
+    "AdapterFactory",
+    "AllowRequest",
     "Args",
     "Auth",
     "BroadcastError",
     "BroadcastOperators",
     "BroadcastOptions",
+    "ClientDisconnected",
     "Closed",
     "ConfigError",
     "ConnectRefused",
@@ -78,28 +104,41 @@ __all__ = (
     "DisconnectReason",
     "EngineCloseReason",
     "EngineConfig",
+    "EngineConnection",
+    "EngineListener",
     "EngineServer",
     "Event",
+    "FilterError",
     "HandlerSignatureError",
+    "HttpError",
     "InternalChannelFull",
+    "LifespanFailed",
     "LocalAdapter",
     "NsParams",
     "PayloadTooLarge",
     "ProtocolError",
     "ProtocolVersion",
+    "Receive",
     "Request",
+    "RequestInfo",
+    "Scope",
+    "Send",
     "SendError",
     "ServerConfig",
     "SioactorError",
     "Socket",
+    "SocketEmitter",
     "SocketIo",
     "SocketIoConfig",
     "State",
+    "TokenRefused",
     "TraceEvent",
     "TraceKind",
     "Tracer",
+    "TransportName",
     "TransportType",
     "TryData",
     "engine_asgi_app",
     "serve_asgi",
+    "serve_lifespan",
 )

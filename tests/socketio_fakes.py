@@ -70,7 +70,7 @@ class Harness:
 
     async def open(self, sid: str = "e" * 20, **kwargs: Any) -> FakeConn:
         conn = FakeConn(sid, **kwargs)
-        self.io.listener.on_open(conn)
+        self.io._listener.on_open(conn)
         await self.settle()
         return conn
 
@@ -78,14 +78,14 @@ class Harness:
         for message in messages:
             # Text is given in wire form, ``4`` (Engine.IO MESSAGE) first; the listener gets the payload.
             payload = message[1:] if isinstance(message, str) else message
-            self.io.listener.on_message(conn, payload)
+            self.io._listener.on_message(conn, payload)
         await self.settle()
 
     async def drop(
         self, conn: FakeConn, reason: EngineCloseReason = EngineCloseReason.TRANSPORT_CLOSE
     ) -> None:
         conn.close(reason)
-        self.io.listener.on_close(conn, reason)
+        self.io._listener.on_close(conn, reason)
         await self.settle()
 
     async def settle(self) -> None:

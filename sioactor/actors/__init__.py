@@ -4,6 +4,6 @@ Layer rule: this package may import anyio and ``sioactor.protocol``; never ``sio
 WebSocket libraries. ``tests/test_layering.py`` enforces it.
 """
 
-from sioactor.actors._errors import Closed, InternalChannelFull, SendError
+from sioactor._errors import Closed, InternalChannelFull, SendError
 
 __all__ = ("Closed", "InternalChannelFull", "SendError")

@@ -22,8 +22,8 @@ from typing import Any, Generic, TypeVar, final
 
 import anyio
 
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor._lowlevel import Signal, signal_factory
-from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._mailbox import Mailbox
 from sioactor.actors._trace import MessageCounter, TraceEvent, TraceKind, Tracer, wants_messages
 

@@ -5,6 +5,6 @@ trio or sockets, no clock (callers pass times in), and nothing from ``sioactor.a
 ``sioactor.runtime``. ``tests/test_layering.py`` enforces it.
 """
 
-from sioactor.protocol._errors import DecodeError, PayloadTooLarge, ProtocolError, SioactorError
+from sioactor._errors import DecodeError, PayloadTooLarge, ProtocolError, SioactorError
 
 __all__ = ("DecodeError", "PayloadTooLarge", "ProtocolError", "SioactorError")

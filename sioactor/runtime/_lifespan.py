@@ -17,21 +17,29 @@ from typing import Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-__all__ = ("LifespanStartupFailed", "inner_lifespan", "serve_contexts", "serve_lifespan")
+from sioactor._errors import LifespanFailed
+
+__all__ = (
+    "ASGIApp",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "inner_lifespan",
+    "serve_contexts",
+    "serve_lifespan",
+)
 
 logger = logging.getLogger("sioactor.runtime")
 
+Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # How long an inner app may take to answer shutdown before it is cancelled.
 SHUTDOWN_TIMEOUT = 30.0
-
-
-class LifespanStartupFailed(RuntimeError):
-    """An inner app answered ``lifespan.startup.failed``."""
 
 
 @asynccontextmanager
@@ -39,7 +47,7 @@ async def inner_lifespan(app: ASGIApp, state: MutableMapping[str, Any] | None = 
     """Run *app*'s lifespan: its startup on entry, its shutdown on exit.
 
     Raises:
-        LifespanStartupFailed: the app reported that its startup failed.
+        LifespanFailed: the app reported that its startup failed.
     """
     to_app_send, to_app = anyio.create_memory_object_stream[Message](1)
     from_app_send, from_app = anyio.create_memory_object_stream[Message](1)
@@ -72,7 +80,7 @@ async def inner_lifespan(app: ASGIApp, state: MutableMapping[str, Any] | None = 
                 tg.cancel_scope.cancel()
     # Raised outside the task group, so the caller sees this error and not an exception group.
     if refused is not None:
-        raise LifespanStartupFailed(refused)
+        raise LifespanFailed(refused)
 
 
 async def _ask(
@@ -100,7 +108,7 @@ async def serve_contexts(
 ) -> None:
     """Answer a lifespan scope with *contexts*: entered in order on startup, exited in reverse on shutdown.
 
-    A context raising ``LifespanStartupFailed`` on entry is reported as ``lifespan.startup.failed`` (the ones
+    A context raising ``LifespanFailed`` on entry is reported as ``lifespan.startup.failed`` (the ones
     entered before it are exited).
     """
     message = await receive()
@@ -110,7 +118,7 @@ async def serve_contexts(
         try:
             for context in contexts:
                 await stack.enter_async_context(context)
-        except LifespanStartupFailed as exc:
+        except LifespanFailed as exc:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return
         await send({"type": "lifespan.startup.complete"})

@@ -8,20 +8,6 @@ import anyio
 
 from sioactor.actors._actor import Actor
 from sioactor.actors._ref import ActorRef, Reply, StopReason
-from sioactor.actors._trace import TraceEvent, TraceKind
-
-
-class ListTracer:
-    """A tracer fake: keeps every event."""
-
-    def __init__(self) -> None:
-        self.events: list[TraceEvent] = []
-
-    def record(self, event: TraceEvent) -> None:
-        self.events.append(event)
-
-    def kinds(self, actor: str | None = None) -> list[TraceKind]:
-        return [e.kind for e in self.events if actor is None or e.actor == actor]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

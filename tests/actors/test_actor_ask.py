@@ -6,7 +6,7 @@ import anyio
 import pytest
 from _actor_helpers import Echo, Ignore, Recorder, hold_busy
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import Reply, StopReason
 from sioactor.actors._supervisor import Supervisor
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Hold, ListTracer, Msg, Note, Resilient, hold_busy
+from _actor_helpers import Boom, Echo, Hold, Msg, Note, Resilient, hold_busy
+from trace_fakes import ListTracer
 
-from sioactor.actors._errors import Closed
+from sioactor._errors import Closed
 from sioactor.actors._ref import StopReason
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind

@@ -6,10 +6,11 @@ import gc
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Echo, Hold, ListTracer, Note, Recorder
+from _actor_helpers import Boom, Echo, Hold, Note, Recorder
+from trace_fakes import ListTracer
 
+from sioactor._errors import Closed
 from sioactor.actors._actor import Actor
-from sioactor.actors._errors import Closed
 from sioactor.actors._ref import StopReason
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from _actor_helpers import Boom, Hold, ListTracer, Note, Recorder, Resilient
+from _actor_helpers import Boom, Hold, Note, Recorder, Resilient
+from trace_fakes import ListTracer
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import anyio
 import pytest
-from _actor_helpers import Hold, ListTracer, Note, Recorder
+from _actor_helpers import Hold, Note, Recorder
+from trace_fakes import ListTracer
 
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind

@@ -7,7 +7,8 @@ from typing import Any
 import anyio
 import pytest
 
-from sioactor.runtime._lifespan import LifespanStartupFailed, inner_lifespan, serve_lifespan
+from sioactor import LifespanFailed
+from sioactor.runtime._lifespan import inner_lifespan, serve_lifespan
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +57,7 @@ async def test_an_app_without_lifespan_is_served_without_one(app: Any) -> None:
 
 
 async def test_a_failed_startup_is_raised() -> None:
-    with anyio.fail_after(5), pytest.raises(LifespanStartupFailed, match="no database"):
+    with anyio.fail_after(5), pytest.raises(LifespanFailed, match="no database"):
         async with inner_lifespan(RecordingApp(fail=True)):
             pytest.fail("the block must not run")
 

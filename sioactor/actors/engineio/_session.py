@@ -24,7 +24,7 @@ from typing import Literal
 
 import anyio
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, InternalChannelFull, ProtocolError
 from sioactor.actors._trace import (
     MessageCounter,
     TraceEvent,
@@ -50,7 +50,6 @@ from sioactor.actors.engineio._session_config import (
     TransportWriter,
 )
 from sioactor.actors.engineio._session_io import SessionWriting
-from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, Packet, PacketType, SessionEvent, SessionStateMachine
 

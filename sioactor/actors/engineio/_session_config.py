@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from sioactor.protocol._errors import ProtocolError
+from sioactor._errors import PollRefused
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
 
@@ -30,15 +30,17 @@ FLUSHING_CLOSE = frozenset({EngineCloseReason.FORCED_CLOSE, EngineCloseReason.SE
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionConfig:
-    """What one engine session needs of the server's configuration (seconds, entries, bytes)."""
+    """What one engine session needs of the server's configuration (seconds, packets, bytes); the runtime's
+    ``EngineConfig`` documents each field and its default.
+    """
 
-    ping_interval: float = 25.0
-    ping_timeout: float = 20.0
-    upgrade_timeout: float = 10.0
-    max_buffer_size: int = 128
-    max_payload: int = 1_000_000
-    slow_consumer: SlowConsumerPolicy = "error"
-    flush_timeout: float = 5.0
+    ping_interval: float
+    ping_timeout: float
+    upgrade_timeout: float
+    max_buffer_size: int
+    max_payload: int
+    slow_consumer: SlowConsumerPolicy
+    flush_timeout: float
 
 
 class TransportWriter(Protocol):
@@ -67,7 +69,3 @@ class DirectWriter(Protocol):
 
     def end(self) -> None:
         """The session is done with the socket: close it. Called once, last."""
-
-
-class PollRefused(ProtocolError):
-    """A long-poll GET the session will not serve (it is closed or a second GET was already pending)."""

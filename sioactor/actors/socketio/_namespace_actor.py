@@ -19,8 +19,8 @@ from typing import Any, Generic, TypeVar
 
 import anyio.lowlevel
 
+from sioactor._errors import Closed, InternalChannelFull
 from sioactor.actors._actor import Actor
-from sioactor.actors._errors import Closed, InternalChannelFull
 from sioactor.actors._ref import ActorRef, Reply
 from sioactor.actors.socketio._room_messages import AddSocket, Join, RemoveSocket, RoomMessage
 

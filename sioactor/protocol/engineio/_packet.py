@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-from sioactor.protocol._errors import DecodeError
+from sioactor._errors import DecodeError
 
 __all__ = (
     "EngineProtocol",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sioactor.protocol._errors import DecodeError, PayloadTooLarge
+from sioactor._errors import DecodeError, PayloadTooLarge
 from sioactor.protocol.engineio._packet import (
     EngineProtocol,
     Packet,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sioactor.protocol._errors import DecodeError
+from sioactor._errors import DecodeError
 from sioactor.protocol.engineio._packet import Packet, b64encode, decode_packet, decode_text_packet, js_length
 
 __all__ = ("decode_v3_binary", "decode_v3_text", "encode_v3_binary", "encode_v3_text")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import math
 
-from sioactor.protocol._errors import ProtocolError
+from sioactor._errors import ProtocolError
 
 __all__ = ("Due", "SessionEvent", "SessionState", "SessionStateMachine")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sioactor.protocol._errors import DecodeError
+from sioactor._errors import DecodeError
 
 __all__ = ("Attachments", "reconstruct")
 

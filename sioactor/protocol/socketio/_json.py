@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import orjson
 
-from sioactor.protocol._errors import DecodeError, PayloadTooLarge
+from sioactor._errors import DecodeError, PayloadTooLarge
 from sioactor.protocol.socketio._binary import Attachments, reconstruct
 from sioactor.protocol.socketio._packet import RESERVED_EVENTS, Encoded, Packet, PacketType, make_packet
 

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import msgpack
 
-from sioactor.protocol._errors import DecodeError, PayloadTooLarge
+from sioactor._errors import DecodeError, PayloadTooLarge
 from sioactor.protocol.socketio._packet import (
     RESERVED_EVENTS,
     Encoded,

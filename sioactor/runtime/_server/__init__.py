@@ -5,9 +5,10 @@ Runs on asyncio and trio. Public names: `serve_asgi`, `ServerConfig`, `ClientDis
 
 from __future__ import annotations
 
+from sioactor._errors import ClientDisconnected, LifespanFailed
+
 from ._config import ServerConfig
-from ._lifespan import LifespanFailed
 from ._serve import serve_asgi
-from ._types import ASGIApp, ClientDisconnected
+from ._types import ASGIApp
 
 __all__ = ("ASGIApp", "ClientDisconnected", "LifespanFailed", "ServerConfig", "serve_asgi")

@@ -15,13 +15,11 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
+from sioactor._errors import LifespanFailed
+
 from ._types import ASGI_VERSION, ASGIApp, Message
 
 logger = logging.getLogger("sioactor.server")
-
-
-class LifespanFailed(RuntimeError):
-    """The app answered ``lifespan.startup.failed`` or ``lifespan.shutdown.failed``; see the message."""
 
 
 class _Lifespan:

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sioactor._errors import HttpError
+
 __all__ = ("END_OF_BODY", "EndOfBody", "HttpError", "Request", "RequestParser")
 
 _TCHAR: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -36,14 +38,6 @@ _FRAMING_FIELDS: Final = frozenset(
 )
 _MAX_CHUNK_LINE: Final = 1024
 _MAX_LENGTH_DIGITS: Final = 18
-
-
-class HttpError(Exception):
-    """The peer sent something this server will not parse; answer ``status`` and close."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__ (~0.6 us more per request).

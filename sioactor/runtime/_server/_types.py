@@ -12,10 +12,3 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
-
-
-class ClientDisconnected(OSError):
-    """A ``websocket.send`` arrived after the connection closed.
-
-    The peer went away (or the close handshake finished); the app should stop sending and return.
-    """

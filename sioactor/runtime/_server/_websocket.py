@@ -25,6 +25,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from sioactor._errors import ClientDisconnected
 from sioactor._lowlevel import Backend
 
 from ._aio_stream import stop_waiting, take_over_reading, wait_for_end
@@ -32,7 +33,7 @@ from ._config import ServerConfig
 from ._direct import DIRECT_WEBSOCKET, DirectHandler, DirectSocket, encode_frames, make_sink
 from ._parser import Request
 from ._tasks import Spawn
-from ._types import ASGIApp, ClientDisconnected, Message, Scope
+from ._types import ASGIApp, Message, Scope
 from ._ws_frames import RAW, TEXT, FrameSplitter
 from ._ws_handshake import answer_by_websockets, switching_protocols
 from ._ws_outgoing import STREAM_GONE, WebSocketOutgoing, wake

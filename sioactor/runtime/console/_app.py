@@ -14,7 +14,8 @@ import anyio
 from rich.console import Console
 from rich.live import Live
 
-from sioactor.runtime.console._filters import FilterError, LogFilter
+from sioactor._errors import FilterError
+from sioactor.runtime.console._filters import LogFilter
 from sioactor.runtime.console._keys import raw_terminal, read_keys
 from sioactor.runtime.console._model import ConsoleModel
 from sioactor.runtime.console._sources import MessageRequest, ReplayControl, follow_endpoint, replay_file

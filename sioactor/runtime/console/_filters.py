@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from sioactor._errors import FilterError
 from sioactor.runtime.console._model import ConsoleModel, LogEntry
 
-__all__ = ("FilterError", "LogFilter")
+__all__ = ("LogFilter",)
 
 _KEYS = {"sid": "sid", "ns": "namespace", "namespace": "namespace", "room": "room", "event": "event"}
 _KEYS |= {"kind": "actor_kind", "actor_kind": "actor_kind", "trace": "trace"}
-
-
-class FilterError(ValueError):
-    """A filter word the console does not understand; the message lists the ones it does."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

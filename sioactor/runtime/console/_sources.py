@@ -14,10 +14,10 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from sioactor.protocol._errors import SioactorError
+from sioactor._errors import TokenRefused
 from sioactor.runtime.trace._record import StatsRecord, TraceRecord, decode_line, encode_control
 
-__all__ = ("Feed", "MessageRequest", "ReplayControl", "TokenRefused", "follow_endpoint", "replay_file")
+__all__ = ("Feed", "MessageRequest", "ReplayControl", "follow_endpoint", "replay_file")
 
 _MAX_LINE = 1 << 24
 _MAX_GAP = 2.0
@@ -29,10 +29,6 @@ _STREAM_ERRORS = (
     anyio.DelimiterNotFound,
     OSError,
 )
-
-
-class TokenRefused(SioactorError):
-    """The trace endpoint refused the token: pass the one the server printed at start-up (``--token``)."""
 
 
 class Feed(Protocol):

@@ -1,6 +1,10 @@
 """The Engine.IO server as ASGI: polling and WebSocket transports, the upgrade, and ``engine_asgi_app``.
 
 Public names: ``EngineServer``, ``EngineConfig``, ``CorsConfig``, ``engine_asgi_app``, ``EngineError``.
+
+Layer rule: it may import ``sioactor.actors``, ``sioactor.protocol`` and the embedded server
+(``runtime._server``); never ``runtime.socketio`` (which sits on top of it) or the console.
+``tests/test_layering.py`` enforces it.
 """
 
 from __future__ import annotations

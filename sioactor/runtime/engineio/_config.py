@@ -1,14 +1,20 @@
-"""The Engine.IO server's configuration. Every default matches Node's engine.io 6 (and socketioxide)."""
+"""The Engine.IO server's configuration: ``EngineConfig`` (``SocketIoConfig.engine``) and ``CorsConfig``.
+
+These docstrings are where every Engine.IO limit and default is written down; the session actors receive
+the values through ``session_config``, never defaults of their own. Every default matches Node's engine.io 6
+(and socketioxide).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from sioactor._errors import ConfigError
 from sioactor.actors.engineio._api import RequestInfo, TransportName
-from sioactor.actors.engineio._session import SlowConsumerPolicy
+from sioactor.actors.engineio._session import SessionConfig, SlowConsumerPolicy
 
-__all__ = ("AllowRequest", "CorsConfig", "EngineConfig")
+__all__ = ("AllowRequest", "CorsConfig", "EngineConfig", "session_config")
 
 # Decides whether a handshake may proceed: True, or False / a message string to refuse it (403, code 4).
 AllowRequest = Callable[[RequestInfo], Awaitable[bool | str]]
@@ -34,27 +40,34 @@ class CorsConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineConfig:
-    """How an ``EngineServer`` behaves. Times are in seconds.
+    """How an ``EngineServer`` (or the Engine.IO half of a ``SocketIo``) behaves. Times are in seconds.
 
     Attributes:
-        path: the URL path the server answers under (with or without trailing slash); ``/engine.io``.
+        path: the URL path the server answers under (with or without trailing slash); ``None`` (the default)
+            means ``/engine.io`` for an ``EngineServer`` and ``/socket.io`` under a ``SocketIo``.
         ping_interval: seconds between heartbeats (25, Node's ``pingInterval``).
         ping_timeout: seconds to wait for the heartbeat's answer before closing (20, ``pingTimeout``).
         upgrade_timeout: seconds a polling → WebSocket upgrade may take (10, ``upgradeTimeout``).
         max_payload: the largest polling body or WebSocket message accepted, in bytes (1 000 000,
             ``maxHttpBufferSize``); advertised to v4 clients as ``maxPayload``.
-        max_buffer_size: the outbox bound per session, in entries (128, socketioxide's ``max_buffer_size``).
+        max_buffer_size: the outbox bound per session, in packets (128, socketioxide's ``max_buffer_size``);
+            a full one fails sends at once, as *slow_consumer* says.
         transports: the transports offered, among ``"polling"`` and ``"websocket"`` (both).
-        allow_eio3: accept Engine.IO v3 clients (socket.io-client 2.x); off, as in Node.
+        allow_eio3: accept Engine.IO v3 clients (socket.io-client 1.x / 2.x); off, as in Node.
         cors: CORS answers for the HTTP endpoints, ``None`` (Node's default: no CORS headers).
-        allow_request: an async hook deciding whether a handshake may proceed, ``None`` (all may).
-        slow_consumer: what ``EngineConnection.send`` does on a full outbox: ``"error"`` raises
-            ``InternalChannelFull`` (default), ``"drop_oldest"`` drops the oldest entry, ``"disconnect"``
-            closes the session with ``SLOW_CONSUMER``.
+        allow_request: an async hook deciding whether a handshake may proceed: True, or False / a reason
+            to refuse it (403); ``None`` (all may).
+        slow_consumer: what a send to a full outbox does: ``"error"`` raises ``InternalChannelFull``
+            (default), ``"drop_oldest"`` drops the oldest queued packet, ``"disconnect"`` closes the session
+            with ``SLOW_CONSUMER``.
         flush_timeout: seconds a server-initiated close waits for queued messages to reach the client (5).
+
+    Raises:
+        ConfigError: a time that is not positive, a size under 1, no transport or an unknown one, a path
+            that does not start with ``/``, an unknown *slow_consumer*.
     """
 
-    path: str = "/engine.io"
+    path: str | None = None
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
     upgrade_timeout: float = 10.0
@@ -66,3 +79,34 @@ class EngineConfig:
     allow_request: AllowRequest | None = None
     slow_consumer: SlowConsumerPolicy = "error"
     flush_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("ping_interval", "ping_timeout", "upgrade_timeout", "flush_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be a positive number of seconds, got {getattr(self, name)!r}")
+        for name in ("max_payload", "max_buffer_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.slow_consumer not in ("error", "drop_oldest", "disconnect"):
+            raise ConfigError(
+                f"slow_consumer must be 'error', 'drop_oldest' or 'disconnect', got {self.slow_consumer!r}"
+            )
+        if not self.transports or not set(self.transports) <= {"polling", "websocket"}:
+            raise ConfigError(
+                f"transports must be a non-empty subset of polling, websocket: {self.transports!r}"
+            )
+        if self.path is not None and not self.path.startswith("/"):
+            raise ConfigError(f"path must start with '/', got {self.path!r}")
+
+
+def session_config(config: EngineConfig) -> SessionConfig:
+    """What each engine session needs of *config*."""
+    return SessionConfig(
+        ping_interval=config.ping_interval,
+        ping_timeout=config.ping_timeout,
+        upgrade_timeout=config.upgrade_timeout,
+        max_buffer_size=config.max_buffer_size,
+        max_payload=config.max_payload,
+        slow_consumer=config.slow_consumer,
+        flush_timeout=config.flush_timeout,
+    )

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from sioactor._errors import ProtocolError
 from sioactor.actors.engineio._session import EngineSession
-from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, decode_packet
 from sioactor.runtime._server._direct import DirectOffer, DirectSocket

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from sioactor.protocol._errors import PayloadTooLarge
+from sioactor._errors import PayloadTooLarge
 from sioactor.runtime._server._direct_http import DIRECT_HTTP, DirectHttp
 from sioactor.runtime.engineio._config import CorsConfig
 

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from sioactor._errors import PayloadTooLarge, ProtocolError
 from sioactor.actors.engineio._session import EngineSession, PollRefused
-from sioactor.protocol._errors import PayloadTooLarge, ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
 from sioactor.runtime._server._direct_http import DirectHttp, HeldAnswer

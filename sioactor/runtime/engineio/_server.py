@@ -15,12 +15,12 @@ from sioactor.actors._trace import Tracer
 from sioactor.actors.engineio._api import EngineConnection, EngineListener, RequestInfo, TransportName
 from sioactor.actors.engineio._request import RawHeaders, RawQuery
 from sioactor.actors.engineio._scheduler import EngineScheduler
-from sioactor.actors.engineio._session import EngineSession, SessionConfig
+from sioactor.actors.engineio._session import EngineSession
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Handshake, encode_open
 from sioactor.runtime._random_ids import random_id
 from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
-from sioactor.runtime.engineio._config import EngineConfig
+from sioactor.runtime.engineio._config import EngineConfig, session_config
 from sioactor.runtime.engineio._direct import handle_direct_websocket
 from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send
 from sioactor.runtime.engineio._polling import handle_http
@@ -58,16 +58,8 @@ class EngineServer:
         self._sessions: dict[str, EngineSession] = {}
         self._forget_session = self._forget  # one bound method for every session's on_done
         self.sessions: Mapping[str, EngineConnection] = MappingProxyType(self._sessions)
-        self._path = config.path.rstrip("/")
-        self._session_config = SessionConfig(
-            ping_interval=config.ping_interval,
-            ping_timeout=config.ping_timeout,
-            upgrade_timeout=config.upgrade_timeout,
-            max_buffer_size=config.max_buffer_size,
-            max_payload=config.max_payload,
-            slow_consumer=config.slow_consumer,
-            flush_timeout=config.flush_timeout,
-        )
+        self._path = (config.path or "/engine.io").rstrip("/")
+        self._session_config = session_config(config)
         self._scheduler = EngineScheduler()
         self._clock: Callable[[], float] = anyio.current_time  # the loop's own clock once running
         self._task_group: anyio.abc.TaskGroup | None = None

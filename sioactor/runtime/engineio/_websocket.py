@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from sioactor._errors import ProtocolError
 from sioactor.actors.engineio._session import EngineSession
-from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import (
     EngineProtocol,

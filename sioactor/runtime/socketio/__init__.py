@@ -1,12 +1,11 @@
 """The Socket.IO server: ``SocketIo``, the ``Socket`` handle, operators, acks, adapters, errors, extractors.
 
-Layer rule: runtime code; it may import ``sioactor.actors`` and ``sioactor.protocol``.
+Layer rule: the top of the runtime; it may import ``sioactor.actors``, ``sioactor.protocol``,
+``runtime.engineio``, the embedded server and ``runtime.trace``; nothing below imports it.
+``tests/test_layering.py`` enforces it.
 """
 
-from sioactor.runtime.socketio._ack import NO_DATA, AckSender, AckStream
-from sioactor.runtime.socketio._adapter import Adapter, BroadcastOptions, LocalAdapter
-from sioactor.runtime.socketio._config import SocketIoConfig
-from sioactor.runtime.socketio._errors import (
+from sioactor._errors import (
     AckClosed,
     AckDecodeError,
     AckError,
@@ -15,6 +14,9 @@ from sioactor.runtime.socketio._errors import (
     ConfigError,
     ConnectRefused,
 )
+from sioactor.runtime.socketio._ack import NO_DATA, AckSender, AckStream
+from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory, BroadcastOptions, LocalAdapter
+from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.socketio._io import SocketIo
 from sioactor.runtime.socketio._operators import BroadcastOperators, SocketEmitter
 from sioactor.runtime.socketio._socket import Socket
@@ -28,6 +30,7 @@ __all__ = (
     "AckStream",
     "AckTimeout",
     "Adapter",
+    "AdapterFactory",
     "BroadcastError",
     "BroadcastOperators",
     "BroadcastOptions",

@@ -15,10 +15,10 @@ from typing import Any, Final, final
 
 import anyio
 
+from sioactor._errors import AckDecodeError, AckError, AckTimeout
 from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import AckTable
 from sioactor.protocol.socketio import JSON_PARSER, Parser
-from sioactor.runtime.socketio._errors import AckDecodeError, AckError, AckTimeout
 
 __all__ = ("NO_ACK", "NO_DATA", "AckSender", "AckStream", "from_args", "to_args")
 

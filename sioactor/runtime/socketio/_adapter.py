@@ -12,22 +12,21 @@ A full or closed receiver is recorded and skipped; the others are served; ``Broa
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from sioactor.actors._errors import SendError
+from sioactor._errors import BroadcastError, SendError
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.socketio import Join, Leave, Select
 from sioactor.protocol.socketio import Packet
-from sioactor.runtime.socketio._errors import BroadcastError
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._ack import AckStream
     from sioactor.runtime.socketio._namespace import Namespace
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("Adapter", "BroadcastOptions", "LocalAdapter")
+__all__ = ("Adapter", "AdapterFactory", "BroadcastOptions", "LocalAdapter")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +49,13 @@ class BroadcastOptions:
 
 
 class Adapter(Protocol):
-    """How one namespace's operators reach the sockets they select, on this node and others."""
+    """How one namespace's operators reach the sockets they select, on this node and others.
+
+    ``SocketIo(adapter=factory)`` calls ``factory(namespace)`` once per namespace, when the namespace is
+    created; the default factory is ``LocalAdapter``. A cluster adapter wraps a ``LocalAdapter`` of the same
+    namespace for the sockets of this node and forwards each operation (unless ``opts.local``) to the
+    other nodes, which run it on their own local adapter.
+    """
 
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """Send *packet* to every selected socket.
@@ -80,6 +85,10 @@ class Adapter(Protocol):
 
     def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
         """The selected sockets of this node only; never waits, so it reads a snapshot (see the adapter)."""
+
+
+AdapterFactory = Callable[["Namespace"], Adapter]
+"""What ``SocketIo(adapter=...)`` takes: builds the ``Adapter`` of one namespace (``LocalAdapter`` is one)."""
 
 
 class LocalAdapter:
@@ -150,7 +159,7 @@ class LocalAdapter:
         event = packet.data[0] if isinstance(packet.data, list) and packet.data else None
         rooms = sorted(opts.rooms)
         target = ", ".join(rooms) if rooms else "every socket"
-        io.trace(
+        io._trace(
             TraceKind.BROADCAST,
             f"namespace:{self._ns.path}",
             detail=f"to {target}: {receivers} sent, {failed} failed",
@@ -162,14 +171,14 @@ class LocalAdapter:
         joined = tuple(rooms)
         for socket in await self._select(opts):
             self._ns.rooms.tell(Join(sid=socket.id, rooms=joined))
-            self._ns.io.trace_rooms(TraceKind.ROOM_JOIN, socket._name, joined)
+            self._ns.io._trace_rooms(TraceKind.ROOM_JOIN, socket._name, joined)
 
     async def del_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
         """See ``Adapter.del_sockets``."""
         left = tuple(rooms)
         for socket in await self._select(opts):
             self._ns.rooms.tell(Leave(sid=socket.id, rooms=left))
-            self._ns.io.trace_rooms(TraceKind.ROOM_LEAVE, socket._name, left)
+            self._ns.io._trace_rooms(TraceKind.ROOM_LEAVE, socket._name, left)
 
     async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
         """See ``Adapter.disconnect_sockets``."""

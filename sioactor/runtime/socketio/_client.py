@@ -12,11 +12,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from sioactor.actors._errors import SendError
+from sioactor._errors import ProtocolError, SendError
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import Connect, event_received
-from sioactor.protocol._errors import ProtocolError
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.protocol.socketio import Packet, PacketType
 from sioactor.runtime.socketio._socket import Socket
@@ -39,14 +38,16 @@ class Client:
         self.conn = conn
         self._name = f"client:{conn.sid}"
         config = io.config
-        self._decoder = io.parser.decoder(max_attachments=config.max_attachments, max_size=config.max_payload)
+        self._decoder = io._parser.decoder(
+            max_attachments=config.max_attachments, max_size=config.engine.max_payload
+        )
         self.sockets: dict[str, Socket] = {}
         # The connect timeout no longer applies: a namespace was joined, or the session ended.
         self.connected = False
 
     def start(self) -> None:
         """Arm the connect timeout; an Engine.IO v3 client is connected to ``/`` implicitly."""
-        self._io.connect_timeouts.arm(self)
+        self._io._connect_timeouts.arm(self)
         if self.conn.protocol == 3:
             self._connect("/", None)
 
@@ -114,7 +115,7 @@ class Client:
         if socket is None or packet.id is None or not socket.acks.resolve(packet.id, args):
             self._ignore(f"ACK with unknown id {packet.id!r} on namespace {packet.nsp!r}")
             return
-        self._io.trace(TraceKind.ACK_RECEIVED, socket._name, detail=str(packet.id))
+        self._io._trace(TraceKind.ACK_RECEIVED, socket._name, detail=str(packet.id))
 
     def _connect(self, nsp: str, auth: Any) -> None:
         if nsp in self.sockets:
@@ -129,7 +130,7 @@ class Client:
             payload: Any = {"message": message} if self.conn.protocol == 4 else message
             self._send(Packet(type=PacketType.CONNECT_ERROR, nsp=nsp, data=payload))
             return
-        socket = Socket(self, ns, self._io.new_sid())
+        socket = Socket(self, ns, self._io._new_sid())
         self.sockets[nsp] = socket
         socket._tell(Connect(auth=auth))
 
@@ -140,17 +141,17 @@ class Client:
 
     def _send(self, packet: Packet) -> None:
         try:
-            self.conn.send(self._io.parser.encode(packet))
+            self.conn.send(self._io._parser.encode(packet))
         except SendError as exc:
             logger.info("%s: could not answer %s: %s", self._name, packet.type.name, exc)
 
     def _ignore(self, what: str) -> None:
         logger.info("%s: ignored %s", self._name, what)
-        self._io.trace(TraceKind.DROPPED, self._name, detail=what)
+        self._io._trace(TraceKind.DROPPED, self._name, detail=what)
 
     def _protocol_error(self, reason: str) -> None:
         logger.warning("%s: protocol error, closing the connection: %s", self._name, reason)
-        self._io.trace(TraceKind.PROTOCOL_ERROR, self._name, detail=reason)
+        self._io._trace(TraceKind.PROTOCOL_ERROR, self._name, detail=reason)
         self.conn.close(EngineCloseReason.PARSE_ERROR)
 
 

@@ -32,16 +32,14 @@ from typing import Annotated, Any, NewType, TypeVar, get_args, get_origin
 import cattrs
 from cattrs import cols
 
+from sioactor._errors import DataError
 from sioactor.actors.engineio._api import RequestInfo
-from sioactor.protocol._errors import SioactorError
 
 __all__ = (
     "Args",
     "Auth",
     "Data",
-    "DataError",
     "Event",
-    "HandlerSignatureError",
     "NsParams",
     "ProtocolVersion",
     "Request",
@@ -51,30 +49,6 @@ __all__ = (
 )
 
 T = TypeVar("T")
-
-
-class HandlerSignatureError(SioactorError, TypeError):
-    """A handler's signature cannot be served: raised when the handler is registered, never per message.
-
-    The programmer's fault; the message names the handler and the parameter and says how to fix it.
-    """
-
-
-class DataError(SioactorError):
-    """A payload did not convert to the type a ``Data[T]``, ``TryData[T]`` or ``Auth[T]`` parameter asked for.
-
-    The peer's fault (or a type that is stricter than the clients). ``TryData`` handlers receive it as a
-    value; ``Data`` handlers are skipped and it is logged.
-
-    Attributes:
-        target: the type asked for.
-        payload: the value that did not convert.
-    """
-
-    def __init__(self, target: Any, payload: Any, detail: str) -> None:
-        super().__init__(f"cannot convert {_short_repr(payload)} to {type_name(target)}: {detail}")
-        self.target = target
-        self.payload = payload
 
 
 class _Marker:
@@ -245,7 +219,8 @@ def make_converter(target: Any) -> Convert:
         try:
             return hook(payload, target)
         except Exception as exc:  # cattrs reports with many exception types; all mean "did not convert"
-            raise DataError(target, payload, _describe(exc)) from exc
+            detail = f"cannot convert {_short_repr(payload)} to {type_name(target)}: {_describe(exc)}"
+            raise DataError(detail, target=target, payload=payload) from exc
 
     return convert
 

@@ -23,14 +23,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, cast, final, get_origin, get_type_hints
 
+from sioactor._errors import DataError, HandlerSignatureError
 from sioactor.actors._at_once import never_suspends, run_to_completion
 from sioactor.actors.engineio._api import RequestInfo
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.runtime.socketio._extract import (
     Convert,
-    DataError,
     Event,
-    HandlerSignatureError,
     ProtocolVersion,
     TransportType,
     is_tuple_type,

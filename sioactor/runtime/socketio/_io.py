@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import fields
+from dataclasses import replace
 from types import FunctionType
 from typing import Any, final, overload
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from sioactor._errors import ConfigError
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.actors.engineio._api import EngineListener
@@ -24,11 +25,10 @@ from sioactor.runtime._server import ServerConfig, serve_asgi
 from sioactor.runtime.engineio import EngineServer
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream
-from sioactor.runtime.socketio._adapter import BroadcastOptions
+from sioactor.runtime.socketio._adapter import AdapterFactory, BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._client import SocketIoListener
 from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
-from sioactor.runtime.socketio._errors import ConfigError
 from sioactor.runtime.socketio._handler import (
     CompiledHandler,
     HandlerKind,
@@ -37,7 +37,7 @@ from sioactor.runtime.socketio._handler import (
 )
 from sioactor.runtime.socketio._namespace import Namespace, NamespaceSpec
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
-from sioactor.runtime.socketio._serving import engine_config, running, socketio_asgi_app
+from sioactor.runtime.socketio._serving import running, socketio_asgi_app
 from sioactor.runtime.socketio._socket import Handler, Socket
 from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
 
@@ -45,7 +45,6 @@ __all__ = ("SocketIo",)
 
 logger = logging.getLogger("sioactor.socketio")
 
-_CONFIG_FIELDS = frozenset(f.name for f in fields(SocketIoConfig))
 # Bounds the shared event handlers (``SocketIo.event_handler``); past it the table starts over.
 _MAX_SHARED_HANDLERS = 4096
 EventHandler = tuple[CompiledHandler, bool]
@@ -53,36 +52,49 @@ EventHandler = tuple[CompiledHandler, bool]
 
 @final
 class SocketIo:
-    """A Socket.IO server. ``SocketIo(**options)`` takes the fields of ``SocketIoConfig`` (see it for every
-    default); register namespaces with ``ns``, then serve ``asgi()`` or ``serve()``.
+    """A Socket.IO server: register namespaces with ``ns``, then serve ``asgi()`` or ``serve()``.
+
+    Args:
+        config: the options, the Engine.IO ones nested (``SocketIoConfig(engine=EngineConfig(...))``); its
+            docstring lists every limit and default.
+        adapter: builds each namespace's ``Adapter`` from the namespace (``LocalAdapter``: this process
+            only); a cluster adapter reaches the other nodes.
+        state: an object (or a list or tuple of them) handlers receive through ``State[T]``, by type.
+        tracer: a ``Tracer`` that receives the actors' trace events. With ``config.trace_endpoint`` or
+            ``config.trace_file`` set, the server traces into a ``TraceHub`` (its own unless *tracer* is
+            one) and serving it starts the endpoint (``trace_endpoint``, whose ``console_command`` is also
+            logged) and the recorder.
 
     The io-level operators (``to``, ``emit``, ``sockets`` ...) act on the default namespace ``/``; use
     ``of(path)`` for another.
 
-    Tracing: pass a ``Tracer`` as *tracer*, or turn on the options ``trace_endpoint`` / ``trace_file``
-    (``trace_payloads``): the server then traces into a ``TraceHub`` (``tracer``) and serving it starts the
-    endpoint (``trace_endpoint``, whose ``console_command`` is also logged) and the recorder.
+    Raises:
+        ConfigError: the tracing options need a ``TraceHub`` but *tracer* is another kind.
     """
 
-    def __init__(self, *, tracer: Tracer | None = None, **options: Any) -> None:
-        unknown = set(options) - _CONFIG_FIELDS
-        if unknown:
-            raise ConfigError(
-                f"unknown SocketIo option(s) {sorted(unknown)}; see SocketIoConfig for the options"
-            )
-        self.config = SocketIoConfig(**options)
-        self.parser: Parser = parser_by_name(self.config.parser)
-        self.state = _state_map(self.config.state)
+    def __init__(
+        self,
+        config: SocketIoConfig | None = None,
+        *,
+        adapter: AdapterFactory = LocalAdapter,
+        state: Any = None,
+        tracer: Tracer | None = None,
+    ) -> None:
+        self.config = SocketIoConfig() if config is None else config
+        self._adapter_factory = adapter
+        self._parser: Parser = parser_by_name(self.config.parser)
+        self._state = _state_map(state)
         self.tracer, self.trace_endpoint = _tracing(self.config, tracer)
-        self.listener: EngineListener = SocketIoListener(self)
-        self.engine = EngineServer(engine_config(self.config), self.listener, tracer=self.tracer)
+        self._listener: EngineListener = SocketIoListener(self)
+        engine_config = replace(self.config.engine, path=self.config.engine_path)
+        self._engine = EngineServer(engine_config, self._listener, tracer=self.tracer)
         self._specs: dict[str, NamespaceSpec] = {}
         self._event_handlers: dict[tuple[Handler, bool], EventHandler] = {}
         self._namespaces: dict[str, Namespace] = {}
         self._task_group: TaskGroup | None = None
         self._supervisor: Supervisor | None = None
         self._stopped = False
-        self.connect_timeouts = ConnectTimeouts(self.config.connect_timeout, self.spawn)
+        self._connect_timeouts = ConnectTimeouts(self.config.connect_timeout, self._spawn)
         self._close_requested = anyio.Event()
         self._emptied = anyio.Event()
 
@@ -237,7 +249,7 @@ class SocketIo:
         (uvicorn, hypercorn and ``serve`` do by default). To mount sioactor *inside* another framework
         instead, run ``io.lifespan()`` from that framework's lifespan.
         """
-        return socketio_asgi_app(self, self.engine, other_app)
+        return socketio_asgi_app(self, self._engine, other_app)
 
     def lifespan(self) -> AbstractAsyncContextManager[None]:
         """Run the server for the duration of an ``async with`` block, for hosts that own the lifespan.
@@ -246,7 +258,7 @@ class SocketIo:
         the Engine.IO server and the trace sinks start on entry; on exit every socket is told ``server
         shutting down`` and the sessions are flushed and closed.
         """
-        return running(self, self.engine)
+        return running(self, self._engine)
 
     async def serve(
         self,
@@ -281,7 +293,7 @@ class SocketIo:
                 self._stopped = True
                 tg.cancel_scope.cancel()  # connect timers
 
-    async def run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+    async def _run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Serve ``trace_endpoint`` and record ``trace_file`` (the options) until cancelled; returns at once
         when neither is set. Started by ``asgi()``'s lifespan before ``run``, cancelled after ``close``.
         """
@@ -297,7 +309,7 @@ class SocketIo:
         return self._supervisor is not None
 
     @property
-    def supervisor(self) -> Supervisor:
+    def _running_supervisor(self) -> Supervisor:
         """The supervisor the server's actors run under.
 
         Raises:
@@ -322,7 +334,7 @@ class SocketIo:
 
     # --- internals shared by the package ----------------------------------------------------------------
 
-    def spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    def _spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Start *fn* in the server's task group (the connect timeouts' task)."""
         if self._task_group is not None:
             self._task_group.start_soon(fn)
@@ -331,13 +343,13 @@ class SocketIo:
         else:
             raise RuntimeError("SocketIo is not running: serve it with asgi()/serve(), or start io.run()")
 
-    def socket_removed(self) -> None:
+    def _socket_removed(self) -> None:
         """A socket left its namespace for good (wakes ``close()``, which waits for them all)."""
         self._emptied.set()
 
     def compile(self, fn: Handler, kind: HandlerKind) -> CompiledHandler:
         """Compile handler *fn* for *kind*, checking ``State[T]`` against this server's state objects."""
-        return compile_handler(fn, kind=kind, state_types=tuple(self.state))
+        return compile_handler(fn, kind=kind, state_types=tuple(self._state))
 
     def event_handler(self, fn: Handler, concurrent: bool) -> EventHandler:
         """The compiled event handler *fn* as a socket's handler table holds it, with its ``concurrent`` flag.
@@ -358,22 +370,22 @@ class SocketIo:
             self._event_handlers[key] = entry
         return entry
 
-    def new_sid(self) -> str:
+    def _new_sid(self) -> str:
         """A fresh socket id: 20 URL-safe base64 characters, as Node's."""
         return random_id()
 
-    def trace(self, kind: TraceKind, actor: str, **details: Any) -> None:
+    def _trace(self, kind: TraceKind, actor: str, **details: Any) -> None:
         """Report to the tracer, if one listens (one branch otherwise)."""
         if self.tracer is not None:
             self.tracer.record(
                 TraceEvent(kind=kind, actor=actor, actor_kind=actor.split(":", 1)[0], **details)
             )
 
-    def trace_rooms(self, kind: TraceKind, actor: str, rooms: Sequence[str] | None) -> None:
+    def _trace_rooms(self, kind: TraceKind, actor: str, rooms: Sequence[str] | None) -> None:
         """Report a join or leave of *rooms* (``None``: every room, the socket's own included)."""
         if self.tracer is not None:
             detail = "*" if rooms is None else ", ".join(rooms)
-            self.trace(kind, actor, detail=detail, fields={"rooms": None if rooms is None else list(rooms)})
+            self._trace(kind, actor, detail=detail, fields={"rooms": None if rooms is None else list(rooms)})
 
 
 def _tracing(config: SocketIoConfig, tracer: Tracer | None) -> tuple[Tracer | None, TraceEndpoint | None]:

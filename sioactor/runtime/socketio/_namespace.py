@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.lowlevel
 
-from sioactor.actors._errors import InternalChannelFull, SendError
+from sioactor._errors import ConfigError, ConnectRefused, InternalChannelFull, SendError
 from sioactor.actors._ref import ActorRef, Reply
 from sioactor.actors._supervisor import Supervisor
 from sioactor.actors._trace import TraceKind
@@ -33,8 +33,7 @@ from sioactor.actors.socketio import (
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType, Parser
 from sioactor.runtime.socketio._ack import AckStream
-from sioactor.runtime.socketio._adapter import Adapter, LocalAdapter
-from sioactor.runtime.socketio._errors import ConfigError, ConnectRefused
+from sioactor.runtime.socketio._adapter import Adapter
 from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler
 
 if TYPE_CHECKING:
@@ -94,8 +93,8 @@ class Namespace:
         self.path = path
         self.params = params
         self.spec = spec
-        self.parser: Parser = io.parser
-        self.adapter: Adapter = LocalAdapter(self)
+        self.parser: Parser = io._parser
+        self.adapter: Adapter = io._adapter_factory(self)
         self._ack_id = 0
         self._actor: NamespaceActor[Socket] | None = None
         self._rooms: RoomRegistryActor | None = None
@@ -201,10 +200,10 @@ class Namespace:
 
     def _ack_timed_out(self, sid: str, ack_id: int) -> None:
         logger.debug("%s: socket %s did not answer ack %d in time", self.path, sid, ack_id)
-        self.io.trace(TraceKind.ACK_TIMEOUT, f"socket:{self.path}:{sid}", detail=str(ack_id))
+        self.io._trace(TraceKind.ACK_TIMEOUT, f"socket:{self.path}:{sid}", detail=str(ack_id))
 
     def _ack_requested(self, sid: str, ack_id: int) -> None:
-        self.io.trace(TraceKind.ACK_REQUESTED, f"socket:{self.path}:{sid}", detail=str(ack_id))
+        self.io._trace(TraceKind.ACK_REQUESTED, f"socket:{self.path}:{sid}", detail=str(ack_id))
 
     async def connect(self, socket: Socket, auth: Any) -> None:
         """Run the middleware chain, then accept (CONNECT reply, connect handler) or refuse the socket."""
@@ -264,4 +263,4 @@ class Namespace:
         except SendError:
             pass  # the namespace was deleted or the server is stopping: its state goes with it
         finally:
-            self.io.socket_removed()
+            self.io._socket_removed()

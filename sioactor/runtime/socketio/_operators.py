@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, final
 
+from sioactor._errors import BroadcastError
 from sioactor.protocol.socketio import Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
-from sioactor.runtime.socketio._errors import BroadcastError
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._namespace import Namespace

@@ -1,4 +1,4 @@
-"""Serving a ``SocketIo``: its Engine.IO configuration, and the ASGI app whose lifespan runs both halves."""
+"""Serving a ``SocketIo``: the ASGI app whose lifespan runs both halves, and ``running``."""
 
 from __future__ import annotations
 
@@ -10,33 +10,14 @@ import anyio
 from anyio.abc import TaskStatus
 
 from sioactor.runtime._lifespan import inner_lifespan, serve_contexts
-from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
+from sioactor.runtime.engineio import EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
-from sioactor.runtime.socketio._config import SocketIoConfig
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._io import SocketIo
 
-__all__ = ("engine_config", "running", "socketio_asgi_app")
-
-
-def engine_config(config: SocketIoConfig) -> EngineConfig:
-    """The Engine.IO half of a Socket.IO configuration."""
-    cors = None if config.cors is None else CorsConfig(origins=config.cors)
-    return EngineConfig(
-        path=config.path,
-        ping_interval=config.ping_interval,
-        ping_timeout=config.ping_timeout,
-        upgrade_timeout=config.upgrade_timeout,
-        max_payload=config.max_payload,
-        max_buffer_size=config.max_buffer_size,
-        transports=tuple(config.transports),
-        allow_eio3=config.allow_eio3,
-        cors=cors,
-        allow_request=config.allow_request,
-        slow_consumer=config.slow_consumer,
-    )
+__all__ = ("running", "socketio_asgi_app")
 
 
 def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
@@ -87,4 +68,4 @@ async def _run_sinks(
     io: SocketIo, scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     with scope:
-        await io.run_trace_sinks(task_status=task_status)
+        await io._run_trace_sinks(task_status=task_status)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, final, overload
 
-from sioactor.actors._errors import Closed, InternalChannelFull
+from sioactor._errors import AckClosed, Closed, InternalChannelFull
 from sioactor.actors._ref import ActorRef
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection, RequestInfo
@@ -32,7 +32,6 @@ from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
-from sioactor.runtime.socketio._errors import AckClosed
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
@@ -95,7 +94,7 @@ class Socket:
         self._closing = False
         self._ctx: CallContext | None = None  # reused by the event handlers run in order (see dispatch_event)
         self._actor = SocketActor(self._name, self, mailbox_size=ns.io.config.inbox_size)
-        self._ref: ActorRef[SocketMessage] = ns.io.supervisor.spawn_soon(self._actor)
+        self._ref: ActorRef[SocketMessage] = ns.io._running_supervisor.spawn_soon(self._actor)
 
     def __repr__(self) -> str:
         return f"<Socket {self.id} ns={self._ns.path!r} connected={self.connected}>"
@@ -259,18 +258,18 @@ class Socket:
             return
         joined = room_list(rooms)
         self._ns.rooms.tell(Join(sid=self.id, rooms=joined))
-        self._ns.io.trace_rooms(TraceKind.ROOM_JOIN, self._name, joined)
+        self._ns.io._trace_rooms(TraceKind.ROOM_JOIN, self._name, joined)
 
     def leave(self, rooms: Rooms) -> None:
         """Leave *rooms* (a message, as ``join``)."""
         left = room_list(rooms)
         self._ns.rooms.tell(Leave(sid=self.id, rooms=left))
-        self._ns.io.trace_rooms(TraceKind.ROOM_LEAVE, self._name, left)
+        self._ns.io._trace_rooms(TraceKind.ROOM_LEAVE, self._name, left)
 
     def leave_all(self) -> None:
         """Leave every room (the socket's own-id room included, as socket.io does)."""
         self._ns.rooms.tell(Leave(sid=self.id, rooms=None))
-        self._ns.io.trace_rooms(TraceKind.ROOM_LEAVE, self._name, None)
+        self._ns.io._trace_rooms(TraceKind.ROOM_LEAVE, self._name, None)
 
     async def rooms(self) -> list[str]:
         """The rooms this socket is in (its own id is one), after every join and leave it told before.
@@ -334,7 +333,7 @@ class Socket:
             socket=self,
             io=self._ns.io,
             auth=self.auth,
-            state=self._ns.io.state,
+            state=self._ns.io._state,
             transport=_TRANSPORTS[conn.transport],
             protocol=self.protocol,
             request=conn.request,
@@ -390,7 +389,7 @@ class Socket:
         return AckSender(self.conn, self._ns.parser, self._ns.path, ack_id, on_sent)
 
     def _trace_ack_sent(self, ack_id: int) -> None:
-        self._ns.io.trace(TraceKind.ACK_SENT, self._name, detail=str(ack_id))
+        self._ns.io._trace(TraceKind.ACK_SENT, self._name, detail=str(ack_id))
 
     def _accept(self) -> None:
         self._accepted = True

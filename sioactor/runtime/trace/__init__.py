@@ -1,8 +1,9 @@
 """The actor-trace stream: the hub a server traces into, and its sinks (subscribers, a JSON-lines recorder,
 the local endpoint a ``sioactor console`` attaches to).
 
-Layer rule: runtime code; it may import ``sioactor.actors`` and ``sioactor.protocol``. It reads the wall
-clock (records are stamped here, not in the actors).
+Layer rule: runtime code; it may import ``sioactor.actors`` and ``sioactor.protocol``, never
+``runtime.socketio``, ``runtime.engineio``, the embedded server or the console (they trace into it, it
+knows none of them). It reads the wall clock (records are stamped here, not in the actors).
 """
 
 from sioactor.runtime.trace._endpoint import TraceEndpoint

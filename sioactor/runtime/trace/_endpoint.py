@@ -30,7 +30,7 @@ import anyio.abc
 import orjson
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from sioactor.runtime.socketio._errors import ConfigError
+from sioactor._errors import ConfigError
 from sioactor.runtime.trace._hub import STATS_INTERVAL, TraceHub, TraceSubscription
 from sioactor.runtime.trace._record import encode_control, encode_item, encode_record
 

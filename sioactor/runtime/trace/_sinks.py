@@ -10,7 +10,7 @@ from functools import partial
 import anyio
 import anyio.abc
 
-from sioactor.runtime.socketio._errors import ConfigError
+from sioactor._errors import ConfigError
 from sioactor.runtime.trace._endpoint import TraceEndpoint
 from sioactor.runtime.trace._hub import TraceHub
 from sioactor.runtime.trace._recorder import run_recorder

@@ -23,7 +23,7 @@ from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.trace._record import ActorStats
 
 if TYPE_CHECKING:
-    from sioactor.runtime.trace._hub import TraceSubscription
+    from sioactor.runtime.trace._subscription import TraceSubscription
 
 __all__ = ("ALL_MESSAGES", "Counters", "selects")
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sioactor.protocol._errors import ProtocolError
+from sioactor._errors import ProtocolError
 from sioactor.protocol.engineio._state import Due, SessionEvent, SessionState, SessionStateMachine
 
 

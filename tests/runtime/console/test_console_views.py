@@ -11,6 +11,7 @@ import anyio
 import pytest
 from rich.console import Console
 
+from sioactor import FilterError
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.console import (
     ConsoleApp,
@@ -21,7 +22,6 @@ from sioactor.runtime.console import (
     replay_file,
     screen,
 )
-from sioactor.runtime.console._filters import FilterError
 from sioactor.runtime.console._keys import decode_keys
 from sioactor.runtime.trace import (
     ActorStats,

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from raw_ws_client import RawWsClient
+from trace_fakes import ListTracer
 from websockets.frames import Close, Frame, Opcode
 
-from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.actors.engineio._api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime._server import ServerConfig, serve_asgi
@@ -40,22 +40,11 @@ class EchoListener:
 
 
 @dataclass
-class Tracer:
-    events: list[TraceEvent] = field(default_factory=list)
-
-    def record(self, event: TraceEvent) -> None:
-        self.events.append(event)
-
-    def of(self, kind: TraceKind) -> list[TraceEvent]:
-        return [e for e in self.events if e.kind is kind]
-
-
-@dataclass
 class Running:
     port: int
     engine: EngineServer
     listener: EchoListener
-    tracer: Tracer
+    tracer: ListTracer
 
     @property
     def base(self) -> str:
@@ -65,7 +54,7 @@ class Running:
 @asynccontextmanager
 async def running(**config: Any) -> AsyncIterator[Running]:
     """An echo EngineServer at ``/engine.io/`` on the embedded server, on an ephemeral loopback port."""
-    listener, tracer = EchoListener(), Tracer()
+    listener, tracer = EchoListener(), ListTracer()
     engine = EngineServer(EngineConfig(**config), listener, tracer=tracer)
     async with anyio.create_task_group() as tg:
         port = await tg.start(serve_asgi, engine_asgi_app(engine), ServerConfig(host="127.0.0.1", port=0))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import pytest
+from trace_fakes import ListTracer
 
-from sioactor.actors._errors import Closed, InternalChannelFull
-from sioactor.actors._trace import TraceEvent, TraceKind
+from sioactor._errors import Closed, InternalChannelFull
+from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection, RequestInfo
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer
@@ -32,17 +33,6 @@ class Listener:
 
     def on_close(self, conn: EngineConnection, reason: EngineCloseReason) -> None:
         self.closed.append(reason)
-
-
-@dataclass
-class Tracer:
-    events: list[TraceEvent] = field(default_factory=list)
-
-    def record(self, event: TraceEvent) -> None:
-        self.events.append(event)
-
-    def kinds(self) -> list[TraceKind]:
-        return [e.kind for e in self.events]
 
 
 @dataclass
@@ -93,8 +83,8 @@ async def call(
 
 
 @asynccontextmanager
-async def running(**config: Any) -> AsyncIterator[tuple[EngineServer, Listener, Tracer]]:
-    listener, tracer = Listener(), Tracer()
+async def running(**config: Any) -> AsyncIterator[tuple[EngineServer, Listener, ListTracer]]:
+    listener, tracer = Listener(), ListTracer()
     server = EngineServer(EngineConfig(**config), listener, tracer=tracer)
     async with anyio.create_task_group() as tg:
         await tg.start(server.run)

@@ -12,9 +12,11 @@ import pytest
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection, RequestInfo
 from sioactor.actors.engineio._scheduler import EngineScheduler
-from sioactor.actors.engineio._session import EngineSession, SessionConfig
+from sioactor.actors.engineio._session import EngineSession
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
+from sioactor.runtime.engineio import EngineConfig
+from sioactor.runtime.engineio._config import session_config
 from sioactor.runtime.trace import StatsRecord, TraceHub, TraceRecord
 
 pytestmark = pytest.mark.anyio
@@ -195,7 +197,7 @@ def new_session(scheduler: EngineScheduler, listener: Listener, **config: float)
         protocol=4,
         transport="websocket",
         request=RequestInfo(path="/engine.io/"),
-        config=SessionConfig(**config),  # type: ignore[arg-type]
+        config=session_config(EngineConfig(**config)),  # type: ignore[arg-type]
         listener=listener,
         scheduler=scheduler,
     )
@@ -285,7 +287,7 @@ async def test_outbound_messages_are_counted_not_traced_unless_selected() -> Non
             protocol=4,
             transport="websocket",
             request=RequestInfo(path="/engine.io/"),
-            config=SessionConfig(),
+            config=session_config(EngineConfig()),
             listener=listener,
             scheduler=scheduler,
             tracer=hub,

@@ -50,8 +50,8 @@ async def connect(io: SocketIo, n: int) -> list[Sink]:
     conns = []
     for i in range(n):
         conn = Sink(f"{i:020d}")
-        io.listener.on_open(conn)
-        io.listener.on_message(conn, "0")
+        io._listener.on_open(conn)
+        io._listener.on_message(conn, "0")
         conns.append(conn)
         if i % 500 == 499:
             await settle()  # clients arrive over time, not all in one loop turn
@@ -112,7 +112,7 @@ async def rates(n: int, rounds: int) -> dict[str, float]:
         out["socket.emit/s"] = total / (time.perf_counter() - started)
         started = time.perf_counter()
         for i in range(total):
-            io.listener.on_message(conns[i % len(conns)], '2["ping"]')
+            io._listener.on_message(conns[i % len(conns)], '2["ping"]')
             if i % 10_000 == 9_999:
                 await settle()  # round robin over >= 1000 sockets: each inbox stays far under its bound
         await settle()
@@ -128,7 +128,7 @@ async def one_in_flight(io: SocketIo, conns: list[Sink], received: list[int]) ->
     total, before = 20_000, received[0]
     started = time.perf_counter()
     for i in range(total):
-        io.listener.on_message(conns[i % len(conns)], '2["ping"]')
+        io._listener.on_message(conns[i % len(conns)], '2["ping"]')
         while received[0] == before + i:
             await anyio.lowlevel.checkpoint()
     rate = total / (time.perf_counter() - started)

@@ -12,15 +12,14 @@ import anyio
 import attrs
 import pytest
 
+from sioactor._errors import DataError, HandlerSignatureError
 from sioactor.actors.engineio._api import RequestInfo
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.runtime.socketio._extract import (
     Args,
     Auth,
     Data,
-    DataError,
     Event,
-    HandlerSignatureError,
     NsParams,
     ProtocolVersion,
     Request,

@@ -100,17 +100,17 @@ async def test_an_idle_socket_handles_an_await_free_event_before_the_delivery_re
     io.ns("/", on_connect)
     async with running(io) as h:
         conn = await connected(h)
-        io.listener.on_message(conn, '2["echo",1]')  # no await after it: handled right here
+        io._listener.on_message(conn, '2["echo",1]')  # no await after it: handled right here
         assert conn.take() == ['42["echo",1]']
-        io.listener.on_message(conn, '2["slow"]')
-        io.listener.on_message(conn, '2["echo",2]')
+        io._listener.on_message(conn, '2["slow"]')
+        io._listener.on_message(conn, '2["echo",2]')
         assert conn.take() == []  # "slow" is queued for the socket's task; "echo" waits behind it
         await h.settle()
         assert conn.take() == []
         gate.set()
         await h.settle()
         assert conn.take() == ['42["slow done"]', '42["echo",2]']
-        io.listener.on_message(conn, '2["echo",3]')  # idle again
+        io._listener.on_message(conn, '2["echo",3]')  # idle again
         assert conn.take() == ['42["echo",3]']
 
 
@@ -130,13 +130,13 @@ async def test_at_once_extracts_keywords_and_skips_a_payload_that_does_not_conve
     io.ns("/", on_connect)
     async with running(io) as h:
         conn = await connected(h)
-        io.listener.on_message(conn, '2["add",5]')
+        io._listener.on_message(conn, '2["add",5]')
         assert conn.take() == ['42["added",5]']
         with caplog.at_level(logging.INFO, "sioactor.socketio"):
-            io.listener.on_message(conn, '2["add","five"]')
+            io._listener.on_message(conn, '2["add","five"]')
         assert conn.take() == []
         assert "skipped" in caplog.text
-        io.listener.on_message(conn, '2["add",6]')
+        io._listener.on_message(conn, '2["add",6]')
         assert got == [5, 6]
         assert conn.take() == ['42["added",6]']
 
@@ -157,7 +157,7 @@ async def test_a_socket_holds_no_task_once_connected_and_its_await_free_events_s
         await h.settle()
         assert not [t for t in anyio.get_running_tasks() if t.name.startswith("actor socket:")]
         for i in range(3):
-            io.listener.on_message(conn, f'2["echo",{i}]')
+            io._listener.on_message(conn, f'2["echo",{i}]')
         await h.settle()
         assert conn.take() == [f'42["echo",{i}]' for i in range(3)]
         assert not [t for t in anyio.get_running_tasks() if t.name.startswith("actor socket:")]

@@ -10,6 +10,7 @@ import anyio
 import pytest
 from socketio_fakes import FakeConn, running
 
+from sioactor import EngineConfig, SocketIoConfig
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.runtime.socketio import ConnectRefused, Socket, SocketIo
 from sioactor.runtime.socketio._extract import Auth, NsParams
@@ -17,8 +18,8 @@ from sioactor.runtime.socketio._extract import Auth, NsParams
 pytestmark = pytest.mark.anyio
 
 
-def make_io(**options: object) -> SocketIo:
-    io = SocketIo(**options)
+def make_io(config: SocketIoConfig | None = None) -> SocketIo:
+    io = SocketIo(config)
 
     async def on_connect(socket: Socket, auth: Auth[dict[str, Any] | None]) -> None:
         socket.emit("auth", auth or {})
@@ -108,14 +109,14 @@ async def test_dynamic_namespace_params_reach_handlers() -> None:
 
 
 async def test_connect_timeout_closes_a_session_that_joins_nothing() -> None:
-    io = make_io(connect_timeout=0.05)
+    io = make_io(SocketIoConfig(connect_timeout=0.05))
     async with running(io) as h:
         idle = await h.open("i" * 20)
         joined = await h.open("j" * 20)
         await h.feed(joined, "40")
         early = FakeConn("k" * 20)  # joins before its timer task first ran
-        io.listener.on_open(early)
-        io.listener.on_message(early, "0")
+        io._listener.on_open(early)
+        io._listener.on_message(early, "0")
         await anyio.sleep(0.2)
         assert idle.close_reason is EngineCloseReason.FORCED_CLOSE
         assert joined.connected
@@ -123,7 +124,7 @@ async def test_connect_timeout_closes_a_session_that_joins_nothing() -> None:
 
 
 async def test_eio3_client_is_connected_to_root_implicitly() -> None:
-    io = make_io(allow_eio3=True)
+    io = make_io(SocketIoConfig(engine=EngineConfig(allow_eio3=True)))
     async with running(io) as h:
         conn = await h.open(protocol=3)
         assert conn.take() == ["40", '42["auth",{}]']
@@ -164,7 +165,7 @@ async def test_close_disconnects_every_socket_with_closing_server() -> None:
 
 
 async def test_eio3_namespace_query_is_the_auth_payload() -> None:
-    io = make_io(allow_eio3=True)
+    io = make_io(SocketIoConfig(engine=EngineConfig(allow_eio3=True)))
     async with running(io) as h:
         conn = await h.open(protocol=3)
         conn.take()

@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from sioactor.protocol._reasons import DisconnectReason
-from sioactor.runtime.socketio import AckSender, ConnectRefused, Socket, SocketIo
+from sioactor.runtime.socketio import AckSender, ConnectRefused, Socket, SocketIo, SocketIoConfig
 from sioactor.runtime.socketio._extract import Args, Auth, Data
 
 CLIENT = Path(__file__).with_name("sio_e2e_client.js")
@@ -24,7 +24,7 @@ pytestmark = [
 
 
 def make_server(parser: str, reasons: list[DisconnectReason]) -> SocketIo:
-    io = SocketIo(parser=parser)
+    io = SocketIo(SocketIoConfig(parser=parser))
 
     async def authorize(auth: Auth[dict[str, Any]]) -> None:
         if auth.get("token") != "good":

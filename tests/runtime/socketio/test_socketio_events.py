@@ -17,9 +17,9 @@ from sioactor.runtime.socketio._extract import Args, Event
 pytestmark = pytest.mark.anyio
 
 
-def echo_io(**options: Any) -> tuple[SocketIo, list[Any]]:
+def echo_io() -> tuple[SocketIo, list[Any]]:
     """A server whose ``/`` echoes ``message`` and acks ``message-with-ack``; *log* records calls."""
-    io = SocketIo(**options)
+    io = SocketIo()
     log: list[Any] = []
 
     async def message(socket: Socket, args: Args) -> None:

@@ -5,22 +5,15 @@ from __future__ import annotations
 import anyio
 import pytest
 from socketio_fakes import running
+from trace_fakes import ListTracer
 
-from sioactor.actors._trace import TraceEvent, TraceKind
+from sioactor import Adapter, BroadcastOptions, EngineConfig, LocalAdapter, SocketIoConfig
+from sioactor.actors._trace import TraceKind
+from sioactor.protocol.socketio import Packet
 from sioactor.runtime.socketio import AckTimeout, ConfigError, Socket, SocketIo
+from sioactor.runtime.socketio._namespace import Namespace
 
 pytestmark = pytest.mark.anyio
-
-
-class ListTracer:
-    def __init__(self) -> None:
-        self.events: list[TraceEvent] = []
-
-    def record(self, event: TraceEvent) -> None:
-        self.events.append(event)
-
-    def kinds(self) -> list[TraceKind]:
-        return [e.kind for e in self.events]
 
 
 async def test_bad_input_and_failures_are_traced() -> None:
@@ -103,13 +96,51 @@ async def test_delete_ns_disconnects_its_sockets() -> None:
 
 
 def test_config_errors_teach_the_fix() -> None:
-    with pytest.raises(ConfigError, match="unknown SocketIo option"):
-        SocketIo(ping_intervall=3)
+    with pytest.raises(TypeError, match="ping_intervall"):
+        SocketIoConfig(ping_intervall=3)  # type: ignore[call-arg]
     with pytest.raises(ConfigError, match="parser"):
-        SocketIo(parser="xml")
+        SocketIoConfig(parser="xml")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="ack_timeout"):
-        SocketIo(ack_timeout=0)
+        SocketIoConfig(ack_timeout=0)
+    with pytest.raises(ConfigError, match="ping_interval"):
+        EngineConfig(ping_interval=0)
+    with pytest.raises(ConfigError, match="transports"):
+        EngineConfig(transports=())
+    with pytest.raises(ConfigError, match="EngineConfig"):
+        SocketIoConfig(engine={"ping_interval": 3})  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="starts with '/'"):
         SocketIo().ns("chat", test_delete_ns_disconnects_its_sockets)
     with pytest.raises(ConfigError, match="default namespace"):
         SocketIo().to("room")
+
+
+async def test_the_adapter_factory_builds_each_namespace_s_adapter() -> None:
+    built: list[str] = []
+    broadcasts: list[tuple[str, BroadcastOptions]] = []
+
+    class CountingAdapter(LocalAdapter):
+        """A local adapter that notes what it is asked to broadcast, as a cluster adapter would forward it."""
+
+        async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
+            broadcasts.append((packet.nsp, opts))
+            await super().broadcast(packet, opts)
+
+    def factory(ns: Namespace) -> Adapter:
+        built.append(ns.path)
+        return CountingAdapter(ns)
+
+    async def on_connect(socket: Socket) -> None:
+        pass
+
+    io = SocketIo(adapter=factory)
+    io.ns("/", on_connect)
+    io.ns("/chat", on_connect)
+    assert built == ["/", "/chat"]
+    async with running(io) as h:
+        conn = await h.open()
+        await h.feed(conn, "40")
+        await io.to("lobby").emit("hi")
+        await io.emit("hello")
+        await h.settle()
+        assert conn.take()[1:] == ['42["hello"]']  # the CONNECT reply first; not in lobby, no "hi"
+    assert [(nsp, sorted(opts.rooms)) for nsp, opts in broadcasts] == [("/", ["lobby"]), ("/", [])]

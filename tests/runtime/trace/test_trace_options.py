@@ -1,4 +1,4 @@
-"""Tracing turned on with options: ``SocketIo(trace_endpoint=..., trace_file=...)``, served for real."""
+"""Tracing turned on with options: ``SocketIoConfig(trace_endpoint=..., trace_file=...)``, served for real."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from sioactor.actors._trace import TraceKind
-from sioactor.runtime.socketio import ConfigError, Socket, SocketIo
+from sioactor.runtime.socketio import ConfigError, Socket, SocketIo, SocketIoConfig
 from sioactor.runtime.trace import TraceHub, TraceRecord, decode_line
 
 pytestmark = pytest.mark.anyio
 
 
-def server(**options: object) -> SocketIo:
-    io = SocketIo(**options)
+def server(config: SocketIoConfig) -> SocketIo:
+    io = SocketIo(config)
 
     async def on_connect(socket: Socket) -> None:
         socket.join("lobby")
@@ -41,7 +41,7 @@ async def test_options_start_the_endpoint_and_the_recorder_and_log_the_command(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "trace.jsonl"
-    io = server(trace_endpoint="127.0.0.1:0", trace_file=str(path))
+    io = server(SocketIoConfig(trace_endpoint="127.0.0.1:0", trace_file=str(path)))
     assert isinstance(io.tracer, TraceHub)
     assert io.trace_endpoint is not None
     caplog.set_level(logging.WARNING, "sioactor.trace")
@@ -77,10 +77,10 @@ async def test_options_start_the_endpoint_and_the_recorder_and_log_the_command(
 
 def test_bad_trace_options_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="HOST:PORT"):
-        SocketIo(trace_endpoint="localhost")
+        SocketIo(SocketIoConfig(trace_endpoint="localhost"))
     with pytest.raises(ConfigError, match="loopback"):
-        SocketIo(trace_endpoint="0.0.0.0:9000")
+        SocketIo(SocketIoConfig(trace_endpoint="0.0.0.0:9000"))
     with pytest.raises(ConfigError, match="TraceHub"):
-        SocketIo(tracer=lambda event: None, trace_file="x.jsonl")  # type: ignore[arg-type]
+        SocketIo(SocketIoConfig(trace_file="x.jsonl"), tracer=lambda event: None)  # type: ignore[arg-type]
     assert SocketIo().tracer is None
-    assert SocketIo(trace_endpoint="unix:/tmp/x.sock").trace_endpoint is not None
+    assert SocketIo(SocketIoConfig(trace_endpoint="unix:/tmp/x.sock")).trace_endpoint is not None

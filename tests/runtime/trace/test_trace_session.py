@@ -11,9 +11,10 @@ from typing import Any
 import anyio
 import pytest
 from socketio_fakes import FakeConn
+from trace_fakes import ListTracer
 
 from sioactor.actors._trace import TraceEvent, TraceKind
-from sioactor.runtime.socketio import Socket, SocketIo
+from sioactor.runtime.socketio import Socket, SocketIo, SocketIoConfig
 from sioactor.runtime.socketio._extract import Data
 from sioactor.runtime.trace import TraceHub
 
@@ -22,16 +23,8 @@ pytestmark = pytest.mark.anyio
 K = TraceKind
 
 
-class ListTracer:
-    def __init__(self) -> None:
-        self.events: list[TraceEvent] = []
-
-    def record(self, event: TraceEvent) -> None:
-        self.events.append(event)
-
-
 def chat_server(tracer: Any, release: anyio.Event) -> SocketIo:
-    io = SocketIo(tracer=tracer, inbox_size=1)
+    io = SocketIo(SocketIoConfig(inbox_size=1), tracer=tracer)
 
     async def on_connect(socket: Socket) -> None:
         socket.join("lobby")
@@ -59,7 +52,7 @@ async def settle() -> None:
 
 async def feed(io: SocketIo, conn: FakeConn, *packets: str) -> None:
     for packet in packets:
-        io.listener.on_message(conn, packet)
+        io._listener.on_message(conn, packet)
     await settle()
 
 
@@ -72,7 +65,7 @@ async def scripted_session(tracer: Any) -> tuple[str, str]:
     async with anyio.create_task_group() as tg:
         await tg.start(io.run)
         for conn in (a, b):
-            io.listener.on_open(conn)
+            io._listener.on_open(conn)
             await feed(io, conn, "0")
         names = [f"socket:/:{s.id}" for s in sorted(io.sockets(), key=lambda s: s.conn.sid)]
         await feed(io, a, '2["chat","hi"]')
