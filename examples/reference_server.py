@@ -10,8 +10,9 @@ One process serves:
   suite expects (connectTimeout 1000 ms; on connect it emits ``auth`` with the handshake auth, ``{}`` if none,
   after the CONNECT reply; ``message`` → ``message-back`` with the same arguments; ``message-with-ack`` → ack
   with the same arguments), plus the handlers the interop tests and benchmarks use on ``/`` (``echo``,
-  ``echo_ack``, ``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``, ``ask_client``) and
-  ``/private``, whose middleware refuses a socket unless ``auth.token == "ok"``.
+  ``echo_ack``, ``echo_async`` -- an ``async def`` that awaits one checkpoint, then emits ``echo_async`` back
+  with the same arguments --, ``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``,
+  ``ask_client``) and ``/private``, whose middleware refuses a socket unless ``auth.token == "ok"``.
 
 Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
 maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from sioactor import (
     AckSender,
@@ -110,42 +112,49 @@ def build_socketio_server(
     )
     io = SocketIo(config)
 
-    async def on_connect(socket: Socket, auth: Auth[Any]) -> None:
+    def on_connect(socket: Socket, auth: Auth[Any]) -> None:
         socket.emit("auth", {} if auth is None else auth)
-        socket.on("message", message)
-        socket.on("message-with-ack", ack_same)
 
-    async def on_root_connect(socket: Socket, auth: Auth[Any]) -> None:
-        await on_connect(socket, auth)
-        socket.on("echo", echo)
-        socket.on("echo_ack", ack_same)
-        socket.on("join", join)
-        socket.on("leave", leave)
-        socket.on("to_room", to_room)
-        socket.on("server_disconnect", server_disconnect)
-        socket.on("ask_client", ask_client)
+    async def bcast(args: Args) -> None:
+        await io.emit("bcast", args)
 
-        async def bcast(args: Args) -> None:
-            await io.emit("bcast", args)
-
-        socket.on("bcast", bcast)
-
-    io.ns("/", on_root_connect)
+    io.ns("/", on_connect)
     io.ns("/custom", on_connect)
     io.ns("/private", on_connect, middleware=[require_token])
+    for path in ("/", "/custom", "/private"):
+        io.on("message", message, namespace=path)
+        io.on("message-with-ack", ack_same, namespace=path)
+    io.on("echo", echo)
+    io.on("echo_ack", ack_same)
+    io.on("echo_async", echo_async)
+    io.on("join", join)
+    io.on("leave", leave)
+    io.on("to_room", to_room)
+    io.on("server_disconnect", server_disconnect)
+    io.on("ask_client", ask_client)
+    io.on("bcast", bcast)
     return io
 
 
-async def message(socket: Socket, args: Args) -> None:
+# Handlers that never wait are plain functions: they run at once in the task that read the event (the bench's
+# echo and echo_ack take this path); those that await are async def and run in the socket's task.
+
+
+def message(socket: Socket, args: Args) -> None:
     socket.emit("message-back", args)
 
 
-async def ack_same(args: Args, ack: AckSender) -> None:
+def ack_same(args: Args, ack: AckSender) -> None:
     ack.send(args)
 
 
-async def echo(socket: Socket, args: Args) -> None:
+def echo(socket: Socket, args: Args) -> None:
     socket.emit("echo", args)
+
+
+async def echo_async(socket: Socket, args: Args) -> None:
+    await anyio.lowlevel.checkpoint()  # an async handler, in the socket's task: after one loop turn
+    socket.emit("echo_async", args)
 
 
 async def join(socket: Socket, args: Args, ack: AckSender) -> None:
@@ -163,7 +172,7 @@ async def to_room(socket: Socket, args: Args) -> None:
         await socket.to(str(args[0])).emit(str(args[1]), tuple(args[2:]))
 
 
-async def server_disconnect(socket: Socket) -> None:
+def server_disconnect(socket: Socket) -> None:
     socket.disconnect()
 
 
@@ -175,7 +184,7 @@ async def ask_client(socket: Socket, args: Args, ack: AckSender) -> None:
     ack.send(answer if isinstance(answer, tuple) else (answer,))
 
 
-async def require_token(auth: Auth[Any]) -> None:
+def require_token(auth: Auth[Any]) -> None:
     if not isinstance(auth, dict) or auth.get("token") != "ok":
         raise ConnectRefused("not authorized", {"reason": "token"})
 

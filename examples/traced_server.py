@@ -30,22 +30,22 @@ def build_server(trace_port: int, record: str | None, trace_payloads: bool) -> S
     )
     io = SocketIo(config)
 
-    async def on_connect(socket: Socket) -> None:
+    @io.ns("/")
+    def on_connect(socket: Socket) -> None:
         socket.join("lobby")
-        socket.on("chat", chat)
-        socket.on("ping", ping)
-        socket.on("boom", boom)
 
-    async def chat(socket: Socket, text: Data[str]) -> None:
+    @io.on("chat")
+    async def chat(socket: Socket, text: Data[str]) -> None:  # a broadcast is awaited: async def
         await socket.to("lobby").emit("chat", {"from": socket.id, "text": text})
 
-    async def ping(ack: AckSender) -> None:
+    @io.on("ping")
+    def ping(ack: AckSender) -> None:  # never waits: a plain def, run at once
         ack.send("pong")
 
-    async def boom(socket: Socket) -> None:
+    @io.on("boom")
+    def boom(socket: Socket) -> None:
         raise ValueError(f"boom from {socket.id}")
 
-    io.ns("/", on_connect)
     return io
 
 

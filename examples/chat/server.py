@@ -54,15 +54,15 @@ def build_chat(state: ChatState | None = None) -> SocketIo:
     """The chat's Socket.IO server; its handlers are below."""
     io = SocketIo(state=state or ChatState())
     io.ns("/", on_connect)
+    io.on("nickname", set_nickname)
+    io.on("join", join_room)
+    io.on("message", send_message)
+    io.on("typing", typing)
     return io
 
 
-async def on_connect(socket: Socket, chat: State[ChatState]) -> None:
+def on_connect(socket: Socket, chat: State[ChatState]) -> None:
     chat.nicknames[socket.id] = f"guest-{socket.id[:4]}"
-    socket.on("nickname", set_nickname)
-    socket.on("join", join_room)
-    socket.on("message", send_message)
-    socket.on("typing", typing)
     socket.on_disconnect(on_disconnect)
     socket.emit("welcome", {"nickname": chat.nicknames[socket.id], "rooms": chat.rooms()})
 

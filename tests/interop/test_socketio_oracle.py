@@ -5,10 +5,10 @@
 It exists to prove the interop tests themselves (set ``SIOACTOR_INTEROP_ORACLE=1`` to point them at it instead
 of ``examples/reference_server.py``); it prints ``listening on http://HOST:PORT`` like the reference server.
 python-socketio speaks no Engine.IO v3, so the socket.io-client 2.x tests cannot run against it.
-The contract (namespace ``/`` unless said): ``echo``, ``echo_ack``, ``bcast``, ``join``, ``leave``,
-``to_room``, ``server_disconnect``, ``ask_client``; ``/custom`` emits ``auth`` after connecting and answers
-``message`` / ``message-with-ack``; ``/private`` refuses a CONNECT unless ``auth.token == "ok"``, with message
-``"not authorized"`` and data ``{"reason": "token"}``.
+The contract (namespace ``/`` unless said): ``echo``, ``echo_ack``, ``echo_async`` (after a loop turn),
+``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``, ``ask_client``; ``/custom`` emits
+``auth`` after connecting and answers ``message`` / ``message-with-ack``; ``/private`` refuses a CONNECT
+unless ``auth.token == "ok"``, with message ``"not authorized"`` and data ``{"reason": "token"}``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ def build(parser: str) -> Any:
     @sio.on("echo_ack")
     async def echo_ack(sid: str, *args: Any) -> Any:
         return args
+
+    @sio.on("echo_async")
+    async def echo_async(sid: str, *args: Any) -> None:
+        await asyncio.sleep(0)
+        await sio.emit("echo_async", args, to=sid)
 
     @sio.on("bcast")
     async def bcast(sid: str, *args: Any) -> None:

@@ -7,11 +7,13 @@ of ``test_socketio_clients.py`` (JSON and msgpack; python-socketio speaks no Eng
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
-from test_socketio_clients import Server
+from test_socketio_clients import REFERENCE, ROOT, USE_ORACLE, Server, free_port, wait_for_listening
 from test_socketio_clients import server as server  # the fixture
 
 pytestmark = pytest.mark.interop
@@ -76,3 +78,54 @@ def test_custom_namespace(server: Server) -> None:
         assert await client.call("message-with-ack", ("x", b"\x09"), namespace="/custom") == ("x", b"\x09")
 
     run(server, scenario, ["websocket"])
+
+
+@pytest.fixture(scope="module", params=["asyncio", "trio"])
+def backend_server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The reference server (JSON) on each anyio backend."""
+    argv = [sys.executable, str(REFERENCE), "--host", "127.0.0.1", "--port", str(free_port())]
+    proc = subprocess.Popen(
+        [*argv, "--backend", str(request.param)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield Server(url=wait_for_listening(proc, timeout=15), parser="json", eio3=False)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=5)
+
+
+@pytest.mark.skipif(
+    USE_ORACLE, reason="python-socketio runs each event in a task of its own: no per-socket order"
+)
+@pytest.mark.parametrize("transports", [["websocket"], ["polling"]], ids=["websocket", "polling"])
+def test_def_and_async_handlers_answer_in_the_order_the_events_were_sent(
+    backend_server: Server, transports: list[str]
+) -> None:
+    # echo is a plain def (run at once when the socket is idle), echo_async an async def that awaits a
+    # checkpoint (run in the socket's task): an echo sent behind a busy echo_async must wait for it.
+    async def scenario(client: Any) -> None:
+        got: list[tuple[str, Any]] = []
+        done = asyncio.Event()
+        # Twelve: a polling POST of twenty events is a burst, whose replies are lost today (issue 18).
+        expected = [("echo_async" if i % 3 else "echo", i) for i in range(12)]
+
+        def recorder(event: str) -> Callable[..., Awaitable[None]]:
+            async def record(n: Any) -> None:
+                got.append((event, n))
+                if len(got) == len(expected):
+                    done.set()
+
+            return record
+
+        client.on("echo", recorder("echo"))
+        client.on("echo_async", recorder("echo_async"))
+        for event, n in expected:
+            await client.emit(event, n)
+        await done.wait()
+        assert got == expected
+
+    run(backend_server, scenario, transports)

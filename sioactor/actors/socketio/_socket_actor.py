@@ -78,8 +78,8 @@ class SocketActor(Actor[SocketMessage]):
         await self._socket.dispatch(message)
 
     def handles_now(self, message: SocketMessage) -> bool:
-        """An event whose handler never awaits (or that has none) is handled in the delivering task when
-        the socket is idle (see ``Actor.tell_or_handle``); ``on_failure`` below never suspends."""
+        """An event whose handler is a plain ``def`` (or that has none) is handled in the delivering task
+        when the socket is idle (see ``Actor.tell_or_handle``); ``on_failure`` below never suspends."""
         return type(message) is EventReceived and self._socket.dispatches_at_once(message.event)
 
     def handle_at_once(self, message: SocketMessage) -> None:

@@ -6,6 +6,10 @@ handler. Any problem is a ``HandlerSignatureError`` raised there and then, with 
 fix it. Per call, only the plan runs: one getter per parameter (``operator.attrgetter`` for context fields,
 a precompiled cattrs hook for payloads), then the call — no ``inspect`` or ``typing`` work per message.
 
+A handler is a plain ``def`` or an ``async def``, and the declaration alone says which
+(``CompiledHandler.synchronous``): a plain ``def`` is called and never waits, so the socket may run it at once
+in the task that read the event; an ``async def`` is awaited in the socket's own task. Nothing reads the body.
+
 The socket handle, ``AckSender`` and ``SocketIo`` classes live in sibling modules that import this one, so
 they are matched through a registry instead of an import: ``register_context_type(Socket, "socket")``. The
 registry also picks them up lazily from ``sioactor.runtime.socketio`` (names ``Socket``, ``AckSender``,
@@ -18,13 +22,12 @@ import importlib
 import inspect
 import logging
 import operator
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final, Literal, cast, final, get_origin, get_type_hints
+from typing import Any, Final, Literal, final, get_origin, get_type_hints
 
 from sioactor._errors import DataError, HandlerSignatureError
-from sioactor.actors._at_once import never_suspends, run_to_completion
 from sioactor.actors.engineio._api import RequestInfo
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.runtime.socketio._extract import (
@@ -42,6 +45,8 @@ __all__ = (
     "SKIPPED",
     "CallContext",
     "CompiledHandler",
+    "EventHandler",
+    "Handler",
     "HandlerKind",
     "compile_handler",
     "register_context_type",
@@ -50,6 +55,8 @@ __all__ = (
 logger = logging.getLogger("sioactor.socketio")
 
 HandlerKind = Literal["connect", "event", "disconnect", "middleware"]
+Handler = Callable[..., Any]
+"""A handler: a plain ``def`` (called, never awaited) or an ``async def`` (awaited)."""
 ALL_KINDS: Final[frozenset[HandlerKind]] = frozenset(("connect", "event", "disconnect", "middleware"))
 _EMPTY: Final[Mapping[Any, Any]] = MappingProxyType({})
 
@@ -114,24 +121,28 @@ class _Skip(Exception):
 @final
 class CompiledHandler:
     """A handler with its extraction plan. Call it with a ``CallContext``; it returns the handler's result,
-    or ``SKIPPED`` when a ``Data``/``Auth`` payload did not convert."""
+    or ``SKIPPED`` when a ``Data``/``Auth`` payload did not convert.
 
-    __slots__ = ("_fn", "_getters", "_keywords", "_on_skip", "fn", "kind", "name", "never_suspends")
+    Attributes:
+        synchronous: the handler is a plain ``def``: a call never waits, so ``call_now`` may run it in the
+            task that read the event. An ``async def`` is awaited, in the socket's own task.
+    """
+
+    __slots__ = ("_fn", "_getters", "_keywords", "_on_skip", "fn", "kind", "name", "synchronous")
 
     def __init__(
         self,
-        fn: Callable[..., Awaitable[Any]],
+        fn: Handler,
         *,
         name: str,
         kind: HandlerKind,
         getters: tuple[Getter, ...],
         keywords: tuple[tuple[str, Getter], ...],
         on_skip: SkipHook | None,
-        never_suspends: bool = False,
+        synchronous: bool,
     ) -> None:
         self.fn = fn
-        # A call completes without suspending (the handler's body has no await): see never_suspends().
-        self.never_suspends = never_suspends
+        self.synchronous = synchronous
         self.name = name
         self.kind = kind
         self._fn = fn
@@ -140,7 +151,9 @@ class CompiledHandler:
         self._on_skip = on_skip
 
     async def __call__(self, ctx: CallContext) -> Any:
-        """Extract every parameter from *ctx* and await the handler."""
+        """Extract every parameter from *ctx* and call the handler, awaiting an ``async def``'s result."""
+        if self.synchronous:
+            return self.call_now(ctx)
         try:
             values = [get(ctx) for get in self._getters]
             if self._keywords:
@@ -151,20 +164,29 @@ class CompiledHandler:
             return SKIPPED
         return await self._fn(*values)
 
-    def call_at_once(self, ctx: CallContext) -> None:
-        """``__call__`` for a handler that ``never_suspends``: the handler's coroutine is run to its end here,
-        without an event loop turn (a suspension would contradict the proof: it is closed, RuntimeError)."""
+    def call_now(self, ctx: CallContext) -> Any:
+        """Call a ``synchronous`` handler here and return its result (``SKIPPED`` as ``__call__``).
+
+        Raises:
+            TypeError: the plain ``def`` returned an awaitable (a wrapper around an ``async def``): it is
+                closed unrun; declare the handler ``async def``.
+        """
         try:
             values = [get(ctx) for get in self._getters]
             if self._keywords:
-                called = self._fn(*values, **{name: get(ctx) for name, get in self._keywords})
+                result = self._fn(*values, **{name: get(ctx) for name, get in self._keywords})
             else:
-                called = self._fn(*values)
+                result = self._fn(*values)
         except _Skip as skip:
             self._skipped(skip.error)
-            return
-        # never_suspends: an async def's coroutine, whose body has no await.
-        run_to_completion(cast(Coroutine[Any, Any, Any], called), self.name)
+            return SKIPPED
+        if result is not None and inspect.isawaitable(result):
+            _discard(result)
+            raise TypeError(
+                f"handler {self.name}() is a plain def but returned an awaitable, which would never run; "
+                "declare it `async def` (a plain def is called and never awaited)"
+            )
+        return result
 
     def _skipped(self, error: DataError) -> None:
         logger.info("handler %s() skipped: %s", self.name, error)
@@ -173,6 +195,17 @@ class CompiledHandler:
 
     def __repr__(self) -> str:
         return f"<CompiledHandler {self.kind} {self.name}()>"
+
+
+def _discard(awaitable: Awaitable[Any]) -> None:
+    # Close a coroutine that will never be awaited, so that it does not warn "never awaited" later.
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()
+
+
+EventHandler = tuple[CompiledHandler, bool]
+"""An event handler as a handler table holds it: compiled, with its ``concurrent`` flag."""
 
 
 # --- the registry of context types ----------------------------------------------------------------------
@@ -234,7 +267,7 @@ _KIND_HINTS: Final[Mapping[str, str]] = {
 
 
 def compile_handler(
-    fn: Callable[..., Awaitable[Any]],
+    fn: Handler,
     *,
     kind: HandlerKind,
     state_types: Collection[type] | None = None,
@@ -243,63 +276,23 @@ def compile_handler(
     """Read *fn*'s signature once and return the handler with its extraction plan.
 
     Args:
-        fn: an ``async def`` whose parameters are each annotated with an extractor.
+        fn: a plain ``def`` or an ``async def`` whose parameters are each annotated with an extractor. A
+            plain ``def`` never waits, so an event handler of that kind runs at once, in the task that read
+            the event, when its socket is idle; an ``async def`` runs in the socket's own task.
         kind: which handler it is; some extractors only make sense in some kinds.
         state_types: the types of the server's state objects; when given, ``State[T]`` for any other ``T`` is
             refused here rather than failing per call.
         on_skip: called (after the log line) when a call is skipped because a payload did not convert.
 
     Raises:
-        HandlerSignatureError: *fn* is not async, or a parameter has no annotation, an annotation no
+        HandlerSignatureError: *fn* is not callable, or a parameter has no annotation, an annotation no
             extractor understands, or an extractor not valid for *kind*.
     """
     if kind not in ALL_KINDS:
         raise ValueError(f"unknown handler kind {kind!r}; expected one of {sorted(ALL_KINDS)}")
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    _check_async(fn, name)
-    key = _plan_key(fn, kind, state_types)
-    plan = None if key is None else _plans.get(key)
-    if plan is None:
-        plan = _plan(fn, name, kind, state_types)
-        if key is not None:
-            if len(_plans) >= _MAX_PLANS:
-                _plans.clear()
-            _plans[key] = plan
-    getters, keywords, at_once = plan
-    return CompiledHandler(
-        fn, name=name, kind=kind, getters=getters, keywords=keywords, on_skip=on_skip, never_suspends=at_once
-    )
-
-
-Plan = tuple[tuple[Getter, ...], tuple[tuple[str, Getter], ...], bool]
-
-# Plans by the handler's code, kind, state types and annotations. A handler defined inside a connect handler
-# is a new function object per connection with the same code: without this, every connection paid for
-# get_type_hints and inspect.signature on each of its handlers (a third of a connect's CPU time).
-_plans: dict[Hashable, Plan] = {}
-_MAX_PLANS = 4096
-
-
-def _plan_key(
-    fn: Callable[..., Any], kind: HandlerKind, state_types: Collection[type] | None
-) -> Hashable | None:
-    # None when *fn* is not a plain function or its annotations are not hashable: then no cache.
-    if not inspect.isfunction(fn):
-        return None
-    key = (
-        fn.__code__,
-        kind,
-        None if state_types is None else tuple(state_types),
-        *fn.__annotations__.items(),
-    )
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
-def _plan(fn: Callable[..., Any], name: str, kind: HandlerKind, state_types: Collection[type] | None) -> Plan:
+    if not callable(fn):
+        raise HandlerSignatureError(f"handler {name} is not callable; pass a function (def or async def)")
     _load_peers()
     hints = _hints(fn, name)
     getters: list[Getter] = []
@@ -310,16 +303,15 @@ def _plan(fn: Callable[..., Any], name: str, kind: HandlerKind, state_types: Col
             keywords.append((param.name, getter))
         else:
             getters.append(getter)
-    return tuple(getters), tuple(keywords), never_suspends(fn)
-
-
-def _check_async(fn: Callable[..., Any], name: str) -> None:
-    call = fn if inspect.isfunction(fn) or inspect.ismethod(fn) else getattr(fn, "__call__", fn)  # noqa: B004
-    if not (inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)):
-        raise HandlerSignatureError(
-            f"handler {name}() is not a coroutine function; declare it with `async def` "
-            "(handlers run on the event loop and must not block it)"
-        )
+    return CompiledHandler(
+        fn,
+        name=name,
+        kind=kind,
+        getters=tuple(getters),
+        keywords=tuple(keywords),
+        on_skip=on_skip,
+        synchronous=not inspect.iscoroutinefunction(fn),  # an async def, or a method of one
+    )
 
 
 def _hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from types import FunctionType
-from typing import Any, final, overload
+from typing import Any, TypeVar, final, overload
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
@@ -31,14 +31,16 @@ from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
 from sioactor.runtime.socketio._handler import (
     CompiledHandler,
+    EventHandler,
+    Handler,
     HandlerKind,
     compile_handler,
     register_context_type,
 )
-from sioactor.runtime.socketio._namespace import Namespace, NamespaceSpec
+from sioactor.runtime.socketio._namespace import Namespace, NamespaceOperators, NamespaceSpec
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
 from sioactor.runtime.socketio._serving import running, socketio_asgi_app
-from sioactor.runtime.socketio._socket import Handler, Socket
+from sioactor.runtime.socketio._socket import Socket
 from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
 
 __all__ = ("SocketIo",)
@@ -47,7 +49,7 @@ logger = logging.getLogger("sioactor.socketio")
 
 # Bounds the shared event handlers (``SocketIo.event_handler``); past it the table starts over.
 _MAX_SHARED_HANDLERS = 4096
-EventHandler = tuple[CompiledHandler, bool]
+H = TypeVar("H", bound=Handler)
 
 
 @final
@@ -130,13 +132,58 @@ class SocketIo:
 
     def _register(self, path: str, on_connect: Handler, middleware: Sequence[Handler]) -> None:
         chain = [self.compile(m, "middleware") for m in middleware]
-        spec = NamespaceSpec(path, self.compile(on_connect, "connect"), chain)
+        self._add_spec(NamespaceSpec(path, self.compile(on_connect, "connect"), chain))
+
+    def _add_spec(self, spec: NamespaceSpec) -> Namespace | None:
+        # Registers *spec* (keeping the event handlers io.on gave an earlier spec of that path); returns the
+        # live namespace of a static path.
+        path = spec.pattern
+        old_spec = self._specs.get(path)
+        if old_spec is not None:
+            spec.handlers = old_spec.handlers
         self._specs[path] = spec
         old = self._namespaces.pop(path, None)
         if old is not None:
             old.stop()
-        if not spec.dynamic:
-            self._namespaces[path] = self._live(Namespace(self, path, {}, spec))
+        if spec.dynamic:
+            return None
+        ns = self._namespaces[path] = self._live(Namespace(self, path, {}, spec))
+        return ns
+
+    @overload
+    def on(self, event: str, handler: H, *, namespace: str = "/", concurrent: bool = False) -> H: ...
+    @overload
+    def on(
+        self, event: str, handler: None = None, *, namespace: str = "/", concurrent: bool = False
+    ) -> Callable[[H], H]: ...
+
+    def on(
+        self, event: str, handler: H | None = None, *, namespace: str = "/", concurrent: bool = False
+    ) -> H | Callable[[H], H]:
+        """Handle *event* on every socket of *namespace* (a path, or a dynamic pattern such as
+        ``/tenant/{id}``), or use as ``@io.on("event")``; ``io.of(path).on(...)`` is the same. Registered
+        once for all sockets, compiled once; a socket's own ``socket.on`` for the same event overrides it
+        for that socket. A namespace not registered yet is registered, with no connect handler.
+
+        How it runs is read from the declaration: a plain ``def`` runs at once in the task that read the
+        event when the socket is idle, else after the socket's earlier events; an ``async def`` runs in the
+        socket's own task. Either way each socket handles its events one at a time, in order, unless
+        *concurrent* lets an ``async def`` run beside them (see ``Socket.on``).
+
+        Raises:
+            ConfigError: *namespace* does not start with ``/``.
+            HandlerSignatureError: a parameter of *handler* has no extractor an event handler understands.
+        """
+
+        def register(fn: H) -> H:
+            spec = self._specs.get(namespace)
+            if spec is None:
+                spec = NamespaceSpec(namespace, None, ())
+                self._add_spec(spec)
+            spec.handlers[event] = self.event_handler(fn, concurrent)
+            return fn
+
+        return register if handler is None else register(handler)
 
     def _live(self, ns: Namespace) -> Namespace:
         if self._supervisor is not None:
@@ -164,16 +211,32 @@ class SocketIo:
                 return ns
         return None
 
-    def of(self, path: str) -> BroadcastOperators | None:
-        """The operators of namespace *path*, or ``None`` if no such namespace is live."""
+    def of(self, path: str) -> NamespaceOperators:
+        """The operators of namespace *path* (``io.of("/chat").emit(...)``), and ``on`` to register its
+        event handlers. As Node's ``io.of``, a path not registered yet is registered, with no connect handler
+        (register one with ``ns``); a path of a dynamic pattern (``/tenant/7``) is that pattern's namespace.
+
+        Raises:
+            ConfigError: *path* does not start with ``/``, or is a dynamic pattern itself (``/tenant/{id}``,
+                which has no sockets of its own; ``io.on(..., namespace=pattern)`` registers its handlers).
+        """
         ns = self._namespaces.get(path)
-        return None if ns is None else BroadcastOperators(ns, BroadcastOptions())
+        if ns is None:
+            spec = self._specs.get(path) or NamespaceSpec(path, None, ())
+            if spec.dynamic:
+                raise ConfigError(
+                    f"{path!r} is a dynamic pattern, not a namespace; register its handlers with "
+                    f"io.on(event, handler, namespace={path!r}), reach one of its namespaces with io.of(path)"
+                )
+            ns = self._namespace_for(path) or self._add_spec(spec)
+            assert ns is not None  # a static spec has a live namespace
+        return NamespaceOperators(ns, BroadcastOptions())
 
     def _root(self) -> BroadcastOperators:
-        ops = self.of("/")
-        if ops is None:
+        ns = self._namespaces.get("/")
+        if ns is None:
             raise ConfigError("the default namespace '/' is not registered; use io.of(path) instead")
-        return ops
+        return BroadcastOperators(ns, BroadcastOptions())
 
     # --- io-level operators (default namespace) ---------------------------------------------------------
 
@@ -355,15 +418,16 @@ class SocketIo:
         """The compiled event handler *fn* as a socket's handler table holds it, with its ``concurrent`` flag.
 
         Shared by every socket that registers the same module-level function: a connect handler registering
-        ten of them would otherwise give each connection ten compiled handlers and ten tuples (~1.4 KB an
-        idle connection keeps). A closure is a new function per connection and is compiled each time (its
-        plan, the costly part, is cached by code in ``compile_handler``).
+        ten of them would otherwise give each connection ten compiled handlers and ten tuples. A closure is
+        a new function per connection and is compiled each time: register it once with ``on`` instead.
+        ``concurrent`` means nothing to a plain ``def``, which never waits: it is dropped.
         """
         key = (fn, concurrent)
         entry = self._event_handlers.get(key) if type(fn) is FunctionType else None
         if entry is not None:  # only shareable functions are ever stored
             return entry
-        entry = (self.compile(fn, "event"), concurrent)
+        compiled = self.compile(fn, "event")
+        entry = (compiled, concurrent and not compiled.synchronous)
         if type(fn) is FunctionType and fn.__closure__ is None:
             if len(self._event_handlers) >= _MAX_SHARED_HANDLERS:
                 self._event_handlers.clear()

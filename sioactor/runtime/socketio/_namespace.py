@@ -1,6 +1,8 @@
 """Namespaces: the registered pattern (``NamespaceSpec``: static ``/chat`` or dynamic ``/tenant/{id}``, its
-connect handler and middleware chain) and the live ``Namespace``: its two actors (``NamespaceActor``, the
-admitted sockets; ``RoomRegistryActor``, who is in which room), its adapter and its ack-id counter.
+connect handler, middleware chain and the event handlers of all its sockets) and the live ``Namespace``:
+its two actors (``NamespaceActor``, the admitted sockets; ``RoomRegistryActor``, who is in which room), its
+adapter and its ack-id counter. ``NamespaceOperators`` is what ``io.of(path)`` returns: the namespace's
+broadcast operators, and ``on`` to register a handler for every socket of it.
 
 The actors start with the server (``start``): a namespace registered before ``run`` waits for it.
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 import anyio.lowlevel
 
@@ -34,26 +36,33 @@ from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType, Parser
 from sioactor.runtime.socketio._ack import AckStream
 from sioactor.runtime.socketio._adapter import Adapter
-from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler
+from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler, EventHandler, Handler
+from sioactor.runtime.socketio._operators import BroadcastOperators
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._io import SocketIo
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("Namespace", "NamespaceSpec")
+__all__ = ("Namespace", "NamespaceOperators", "NamespaceSpec")
 
 logger = logging.getLogger("sioactor.socketio")
 
 M = TypeVar("M")
 R = TypeVar("R")
+H = TypeVar("H", bound=Handler)
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class NamespaceSpec:
-    """A registered namespace pattern with its connect handler and middleware chain."""
+    """A registered namespace pattern with its connect handler, middleware chain and event handlers.
 
-    __slots__ = ("middleware", "on_connect", "pattern", "regex")
+    Attributes:
+        handlers: the event handlers of every socket of the namespace (``io.on``), by event name; a socket's
+            own (``socket.on``) take precedence.
+    """
+
+    __slots__ = ("handlers", "middleware", "on_connect", "pattern", "regex")
 
     def __init__(
         self, pattern: str, on_connect: CompiledHandler | None, middleware: Sequence[CompiledHandler]
@@ -63,6 +72,7 @@ class NamespaceSpec:
         self.pattern = pattern
         self.on_connect = on_connect
         self.middleware = list(middleware)
+        self.handlers: dict[str, EventHandler] = {}
         self.regex: re.Pattern[str] | None = None
         if _PARAM.search(pattern):
             parts = _PARAM.split(pattern)
@@ -81,6 +91,36 @@ class NamespaceSpec:
             return {} if path == self.pattern else None
         found = self.regex.match(path)
         return found.groupdict() if found else None
+
+
+@final
+class NamespaceOperators(BroadcastOperators):
+    """Every socket of one namespace, as ``io.of(path)`` returns it: the broadcast operators (``emit``,
+    ``to`` ...) and ``on``, which registers an event handler for every socket of the namespace.
+    """
+
+    __slots__ = ()
+
+    @overload
+    def on(self, event: str, handler: H, *, concurrent: bool = False) -> H: ...
+    @overload
+    def on(self, event: str, handler: None = None, *, concurrent: bool = False) -> Callable[[H], H]: ...
+
+    def on(self, event: str, handler: H | None = None, *, concurrent: bool = False) -> H | Callable[[H], H]:
+        """Handle *event* on every socket of this namespace (or use as ``@io.of("/chat").on("event")``):
+        ``io.on(event, handler, namespace=path)``, which says how handlers run.
+
+        Raises:
+            ConfigError: this is one namespace of a dynamic pattern; register on the pattern instead.
+            HandlerSignatureError: a parameter of *handler* has no extractor an event handler understands.
+        """
+        ns = self._ns
+        if ns.spec.dynamic:
+            raise ConfigError(
+                f"namespace {ns.path!r} belongs to the dynamic pattern {ns.spec.pattern!r}, whose handlers "
+                f"serve all its namespaces: use io.on({event!r}, handler, namespace={ns.spec.pattern!r})"
+            )
+        return ns.io.on(event, handler, namespace=ns.path, concurrent=concurrent)
 
 
 class Namespace:

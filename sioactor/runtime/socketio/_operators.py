@@ -37,10 +37,10 @@ def room_set(rooms: Rooms) -> frozenset[str]:
     return frozenset(rooms)
 
 
-@final
 class BroadcastOperators:
     """A selection of sockets in one namespace, with emit flags. Each operator returns a new selection;
-    emits and room operations are ``async`` (an adapter may talk to other nodes).
+    emits and room operations are ``async`` (an adapter may talk to other nodes). Not subclassed by users
+    (``NamespaceOperators``, what ``io.of`` returns, adds handler registration).
     """
 
     __slots__ = ("_ns", "_opts", "_timeout")

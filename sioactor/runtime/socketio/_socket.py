@@ -10,8 +10,8 @@ engine session's bounded outbox (``EngineConnection.send``), which *is* the sock
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, final, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from sioactor._errors import AckClosed, Closed, InternalChannelFull
 from sioactor.actors._ref import ActorRef
@@ -33,7 +33,13 @@ from sioactor.protocol.socketio import Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
-from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, register_context_type
+from sioactor.runtime.socketio._handler import (
+    CallContext,
+    CompiledHandler,
+    EventHandler,
+    Handler,
+    register_context_type,
+)
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
 
 if TYPE_CHECKING:
@@ -44,7 +50,7 @@ __all__ = ("Handler", "Socket")
 
 logger = logging.getLogger("sioactor.socketio")
 
-Handler = Callable[..., Awaitable[Any]]
+H = TypeVar("H", bound=Handler)
 
 _TRANSPORTS: dict[str, TransportType] = {t.value: t for t in TransportType}  # a dict beats calling the enum
 
@@ -87,8 +93,8 @@ class Socket:
         self._client = client
         self._ns = ns
         self._name = f"socket:{ns.path}:{sid}"
-        self._handlers: dict[str, tuple[CompiledHandler, bool]] = {}
-        self._fallback: tuple[CompiledHandler, bool] | None = None
+        self._handlers: dict[str, EventHandler] = {}  # this socket's own; the namespace's are in its spec
+        self._fallback: EventHandler | None = None
         self._on_disconnect: CompiledHandler | None = None
         self._accepted = False
         self._closing = False
@@ -149,37 +155,36 @@ class Socket:
     # --- handlers ---------------------------------------------------------------------------------------
 
     @overload
-    def on(self, event: str, handler: Handler, *, concurrent: bool = False) -> None: ...
+    def on(self, event: str, handler: H, *, concurrent: bool = False) -> H: ...
     @overload
-    def on(
-        self, event: str, handler: None = None, *, concurrent: bool = False
-    ) -> Callable[[Handler], Handler]: ...
+    def on(self, event: str, handler: None = None, *, concurrent: bool = False) -> Callable[[H], H]: ...
 
-    def on(
-        self, event: str, handler: Handler | None = None, *, concurrent: bool = False
-    ) -> Callable[[Handler], Handler] | None:
-        """Handle *event* with *handler* (or use as ``@socket.on("event")``). Events of one socket are
-        handled one at a time in arrival order; ``concurrent=True`` lets this handler run beside others.
+    def on(self, event: str, handler: H | None = None, *, concurrent: bool = False) -> H | Callable[[H], H]:
+        """Handle *event* on this socket with *handler* (or use as ``@socket.on("event")``), overriding the
+        namespace's handler for it (``io.on``), which is the way to register a handler for every socket.
 
-        A handler whose body never awaits runs at once in the task that delivered the event when the socket
-        has nothing else to do (no task switch, as in Node); one that awaits runs in the socket's own task.
+        Each socket handles its events one at a time, in arrival order, and the declaration says where:
+
+        - a plain ``def`` never waits: it runs at once in the task that read the event (as Node runs its
+          handlers) when the socket is idle; when the socket is busy (an earlier ``async def`` still running
+          or events queued) it runs after them, in order. It may emit, join, leave and answer acks (all
+          plain functions); to await anything, declare it ``async def``.
+        - an ``async def`` runs in the socket's own task, in order; ``concurrent=True`` lets it run beside
+          the socket's other events instead (it means nothing to a plain ``def``).
 
         Raises:
-            HandlerSignatureError: a parameter of *handler* has no extractor this handler kind understands.
+            HandlerSignatureError: a parameter of *handler* has no extractor an event handler understands.
         """
 
-        if handler is not None:  # the direct call, registering per connection: no decorator closure
-            self._handlers[event] = self._ns.io.event_handler(handler, concurrent)
-            return None
-
-        def register(fn: Handler) -> Handler:
+        def register(fn: H) -> H:
             self._handlers[event] = self._ns.io.event_handler(fn, concurrent)
             return fn
 
-        return register
+        return register if handler is None else register(handler)
 
     def on_fallback(self, handler: Handler, *, concurrent: bool = False) -> None:
-        """Handle every event that has no handler of its own (the last registered fallback wins)."""
+        """Handle every event that has no handler, neither this socket's nor its namespace's (the last
+        registered fallback wins); it runs as ``on`` says."""
         self._fallback = self._ns.io.event_handler(handler, concurrent)
 
     def on_disconnect(self, handler: Handler) -> None:
@@ -321,11 +326,15 @@ class Socket:
     def _tell(self, message: SocketMessage) -> None:
         self._actor.tell_or_handle(message)
 
+    def _handler_for(self, event: str) -> EventHandler | None:
+        # This socket's own handler, else its namespace's, else the socket's fallback.
+        return self._handlers.get(event) or self._ns.spec.handlers.get(event, self._fallback)
+
     def dispatches_at_once(self, event: str) -> bool:
         """Internal (the socket actor's, see ``SocketDispatcher``)."""
-        # The event's handling cannot suspend: no handler, or an in-order one whose body never awaits.
-        entry = self._handlers.get(event, self._fallback)
-        return entry is None or (not entry[1] and entry[0].never_suspends)
+        # The event's handling never waits: no handler, or a plain def.
+        entry = self._handler_for(event)
+        return entry is None or entry[0].synchronous
 
     def _context(self, **fields: Any) -> CallContext:
         conn = self.conn
@@ -352,7 +361,7 @@ class Socket:
 
     async def dispatch_event(self, message: EventReceived) -> None:
         """Internal (the socket actor's, see ``SocketDispatcher``)."""
-        entry = self._handlers.get(message.event, self._fallback)
+        entry = self._handler_for(message.event)
         if entry is None:
             logger.debug("%s: no handler for event %r", self._name, message.event)
             return
@@ -366,13 +375,13 @@ class Socket:
 
     def dispatch_event_at_once(self, message: EventReceived) -> None:
         """Internal (the socket actor's, see ``SocketDispatcher``)."""
-        # dispatch_event for what dispatches_at_once admitted: an in-order handler that never awaits, or none.
-        entry = self._handlers.get(message.event, self._fallback)
+        # dispatch_event for what dispatches_at_once admitted: a plain def handler, or none.
+        entry = self._handler_for(message.event)
         if entry is None:
             logger.debug("%s: no handler for event %r", self._name, message.event)
             return
         ack = NO_ACK if message.ack_id is None else self._ack_sender(message.ack_id)
-        entry[0].call_at_once(self._in_order_context(message, ack))
+        entry[0].call_now(self._in_order_context(message, ack))
 
     def _in_order_context(self, message: EventReceived, ack: AckSender) -> CallContext:
         # Handlers in order share one context: a CompiledHandler reads every value it needs from it before

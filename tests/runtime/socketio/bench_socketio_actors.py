@@ -21,7 +21,7 @@ import anyio.lowlevel
 sys.path.insert(0, str(Path(__file__).parents[2]))  # tests/, where socketio_fakes.py lives
 from socketio_fakes import FakeConn
 
-from sioactor.runtime.socketio import Socket, SocketIo
+from sioactor.runtime.socketio import SocketIo
 
 try:
     from sioactor.actors._actor import Actor
@@ -89,13 +89,10 @@ async def rates(n: int, rounds: int) -> dict[str, float]:
     io = SocketIo()
     received = [0]
 
-    async def on_connect(socket: Socket) -> None:
-        async def ping() -> None:
-            received[0] += 1
+    @io.on("ping")
+    def ping() -> None:
+        received[0] += 1
 
-        socket.on("ping", ping)
-
-    io.ns("/", on_connect)
     out: dict[str, float] = {}
     async with anyio.create_task_group() as tg:
         await tg.start(io.run)

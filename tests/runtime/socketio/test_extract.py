@@ -332,8 +332,7 @@ def test_state_checked_at_registration_when_types_known() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_handler_defined_per_connection_is_planned_once_and_calls_its_own_closure() -> None:
-    # The common shape: handlers defined inside the connect handler, a new function object per connection.
+async def test_a_handler_defined_per_connection_calls_its_own_closure() -> None:
     def connect(tag: str) -> CompiledHandler:
         async def handler(msg: Data[str], name: Event) -> str:
             return f"{tag}:{name}:{msg}"
@@ -342,7 +341,6 @@ async def test_a_handler_defined_per_connection_is_planned_once_and_calls_its_ow
 
     first, second = connect("a"), connect("b")
     assert first.fn is not second.fn
-    assert first._getters is second._getters  # one plan, read from the signature once
     assert await call(first, event="chat", args=["hi"]) == "a:chat:hi"
     assert await call(second, event="chat", args=["yo"]) == "b:chat:yo"
 
@@ -395,12 +393,49 @@ def test_missing_annotation() -> None:
         event(chat)
 
 
-def test_plain_def_is_refused() -> None:
-    def chat(s: FakeSocket) -> None:
+@pytest.mark.anyio
+async def test_the_declaration_says_whether_a_handler_is_awaited() -> None:
+    class Handlers:
+        def method(self, msg: Data[str]) -> str:
+            return f"method:{msg}"
+
+        async def awaited(self, msg: Data[str]) -> str:
+            return f"awaited method:{msg}"
+
+    def plain(msg: Data[str]) -> str:
+        return f"plain:{msg}"
+
+    async def awaited(msg: Data[str]) -> str:
+        return f"awaited:{msg}"
+
+    cases: list[tuple[Any, bool, str]] = [
+        (plain, True, "plain:hi"),
+        (Handlers().method, True, "method:hi"),
+        (awaited, False, "awaited:hi"),
+        (Handlers().awaited, False, "awaited method:hi"),
+    ]
+    for fn, synchronous, answer in cases:
+        compiled = event(fn)
+        assert compiled.synchronous is synchronous, fn
+        assert await call(compiled, event="chat", args=["hi"]) == answer
+    assert event(plain).call_now(CallContext(event="chat", args=("now",))) == "plain:now"
+
+
+def test_a_plain_def_returning_an_awaitable_fails_clearly_and_leaves_nothing_unawaited() -> None:
+    async def inner(msg: Data[str]) -> None:
         pass
 
-    with pytest.raises(HandlerSignatureError, match=r"chat\(\) is not a coroutine function.*async def"):
-        event(chat)  # type: ignore[arg-type]
+    def wrapper(msg: Data[str]) -> Any:  # a decorator that forgot to be async
+        return inner(msg)
+
+    compiled = event(wrapper)
+    with pytest.raises(TypeError, match=r"wrapper\(\) is a plain def but returned an awaitable.*async def"):
+        compiled.call_now(CallContext(event="chat", args=("hi",)))
+
+
+def test_a_non_callable_is_refused() -> None:
+    with pytest.raises(HandlerSignatureError, match="not callable"):
+        event(42)
 
 
 def test_variadic_parameters_are_refused() -> None:

@@ -207,7 +207,6 @@ async def test_failing_and_hanging_handlers(caplog: pytest.LogCaptureFixture) ->
         assert cancelled == [True]
         assert reasons == [DisconnectReason.HEARTBEAT_TIMEOUT]
         ns = io.of("/")
-        assert ns is not None
         assert len(ns.sockets()) == 1
         assert ns.to("r").sockets()[0].conn is other
         await h.feed(other, '42["ping"]')
