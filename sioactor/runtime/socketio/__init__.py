@@ -14,6 +14,7 @@ from sioactor.runtime.socketio._errors import (
     BroadcastError,
     ConfigError,
     ConnectRefused,
+    ReservedEventError,
 )
 from sioactor.runtime.socketio._io import SocketIo
 from sioactor.runtime.socketio._operators import BroadcastOperators, SocketEmitter
@@ -34,6 +35,7 @@ __all__ = (
     "ConfigError",
     "ConnectRefused",
     "LocalAdapter",
+    "ReservedEventError",
     "Socket",
     "SocketEmitter",
     "SocketIo",

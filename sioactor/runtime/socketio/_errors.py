@@ -7,7 +7,8 @@ SioactorError
 │   └── AckClosed       the socket disconnected before it answered
 ├── BroadcastError      some receivers of a broadcast could not be reached (sid → error)
 ├── ConnectRefused      raised by a connect middleware to refuse a socket (→ CONNECT_ERROR)
-└── ConfigError         a ``SocketIo`` option or namespace path is invalid
+├── ConfigError         a ``SocketIo`` option or namespace path is invalid
+└── ReservedEventError  an emit used an event name the client keeps for itself (``"disconnect"`` ...)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = (
     "BroadcastError",
     "ConfigError",
     "ConnectRefused",
+    "ReservedEventError",
 )
 
 
@@ -93,3 +95,15 @@ class ConnectRefused(SioactorError):
 
 class ConfigError(SioactorError, ValueError):
     """An option given to ``SocketIo`` (or a namespace path) is invalid; the message says which and why."""
+
+
+class ReservedEventError(SioactorError, ValueError):
+    """An emit named an event the client reserves for its own life cycle (``connect``, ``connect_error``,
+    ``disconnect``, ``disconnecting``, ``newListener``, ``removeListener``); the client would drop the whole
+    connection as a parse error, so the emit is refused before anything is sent, as Node's ``emit`` does.
+    Rename the event.
+    """
+
+    def __init__(self, event: str) -> None:
+        super().__init__(f"{event!r} is a reserved event name; emit another name")
+        self.event = event
