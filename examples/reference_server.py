@@ -10,8 +10,9 @@ One process serves:
   suite expects (connectTimeout 1000 ms; on connect it emits ``auth`` with the handshake auth, ``{}`` if none,
   after the CONNECT reply; ``message`` → ``message-back`` with the same arguments; ``message-with-ack`` → ack
   with the same arguments), plus the handlers the interop tests and benchmarks use on ``/`` (``echo``,
-  ``echo_ack``, ``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``, ``ask_client``) and
-  ``/private``, whose middleware refuses a socket unless ``auth.token == "ok"``.
+  ``echo_ack``, ``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``, ``ask_client``,
+  ``emit_reserved``, ``local_bcast``) and ``/private``, whose middleware refuses a socket unless
+  ``auth.token == "ok"``.
 
 Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
 maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
@@ -29,7 +30,7 @@ from typing import Any
 
 import anyio
 
-from sioactor import AckSender, Args, Auth, ConnectRefused, Socket, SocketIo
+from sioactor import AckSender, Args, Auth, ConnectRefused, ReservedEventError, Socket, SocketIo
 from sioactor.actors._engine_api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.runtime._lifespan import ASGIApp, Receive, Send, serve_lifespan
@@ -103,6 +104,8 @@ def build_socketio_server(
         socket.on("to_room", to_room)
         socket.on("server_disconnect", server_disconnect)
         socket.on("ask_client", ask_client)
+        socket.on("emit_reserved", emit_reserved)
+        socket.on("local_bcast", local_bcast)
 
         async def bcast(args: Args) -> None:
             await io.emit("bcast", args)
@@ -152,6 +155,20 @@ async def ask_client(socket: Socket, args: Args, ack: AckSender) -> None:
     answer = await socket.emit_with_ack(str(args[0]), tuple(args[1:]))
     # The stream folds one answer argument into a value and several into a tuple: unfold it again.
     ack.send(answer if isinstance(answer, tuple) else (answer,))
+
+
+async def emit_reserved(socket: Socket, ack: AckSender) -> None:
+    # A reserved name is refused at the emit, as in Node: nothing reaches the client, which stays connected.
+    try:
+        socket.emit("disconnect")
+    except ReservedEventError:
+        ack.send({"refused": True})
+        return
+    ack.send({"refused": False})
+
+
+async def local_bcast(socket: Socket) -> None:
+    await socket.local().emit("local_bcast")
 
 
 async def require_token(auth: Auth[Any]) -> None:
