@@ -72,7 +72,8 @@ class BroadcastError(SioactorError):
     was served (one slow client never blocks the others).
 
     Attributes:
-        errors: sid → the ``SendError`` (``InternalChannelFull`` or ``Closed``) that receiver raised.
+        errors: socket id → the ``SendError`` (``InternalChannelFull`` or ``Closed``) that receiver raised,
+            naming the socket and handing back the data given to the emit, as ``Socket.emit``'s errors do.
         stream: for ``emit_with_ack``, the ``AckStream`` of the receivers that were reached; else ``None``.
     """
 

@@ -266,7 +266,7 @@ class SocketIo:
 
     async def _stop_serving_when_closed(self, serving: anyio.CancelScope) -> None:
         await self._close_requested.wait()
-        await self.engine.close()  # as close() does next: its sessions flush before the listener goes
+        await self.engine.close()  # close() does so too; waiting here lets sessions flush first
         serving.cancel()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:

@@ -320,7 +320,8 @@ class Socket:
 
     def disconnect(self) -> None:
         """Leave the namespace (``server namespace disconnect``): the client is told, the disconnect handler
-        runs, rooms are cleaned. Idempotent. Handlers of this socket still running are cancelled.
+        runs, rooms are cleaned. Idempotent. Handlers of this socket still running are cancelled. When the
+        outbox is full the session is closed instead of telling the client (see ``_send_control``).
         """
         self._close(DisconnectReason.SERVER_NS_DISCONNECT, notify=True)
 
@@ -406,9 +407,10 @@ class Socket:
             await self._ns.remove(self)
 
     def _send_control(self, packet: Packet) -> None:
-        """Queue a packet that ends this socket's life (DISCONNECT, CONNECT_ERROR) past no emit: if the outbox
-        is full, close the whole session instead, so the client sees its transport close rather than stay
-        connected to a socket the server forgot (other namespaces of that session go with it).
+        """Queue a packet that ends this socket (DISCONNECT, CONNECT_ERROR), which must never lose to a full
+        outbox: then the whole session is closed instead (its queue flushed first), so the client sees its
+        transport close rather than stay connected to a socket the server forgot. Other namespaces of that
+        session go with it; the client's reconnection, if on, then starts over.
         """
         conn = self.conn
         if not conn.send_volatile(self._ns.parser.encode(packet)) and conn.connected:
