@@ -12,7 +12,8 @@ One process serves:
   with the same arguments), plus the handlers the interop tests and benchmarks use on ``/`` (``echo``,
   ``echo_ack``, ``echo_async`` -- an ``async def`` that awaits one checkpoint, then emits ``echo_async`` back
   with the same arguments --, ``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``,
-  ``ask_client``) and ``/private``, whose middleware refuses a socket unless ``auth.token == "ok"``.
+  ``ask_client``, ``emit_reserved``, ``local_bcast``) and ``/private``, whose middleware refuses a socket
+  unless ``auth.token == "ok"``.
 
 Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
 maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
@@ -43,6 +44,7 @@ from sioactor import (
     EngineConnection,
     EngineServer,
     Receive,
+    ReservedEventError,
     Scope,
     Send,
     ServerConfig,
@@ -133,6 +135,8 @@ def build_socketio_server(
     io.on("server_disconnect", server_disconnect)
     io.on("ask_client", ask_client)
     io.on("bcast", bcast)
+    io.on("emit_reserved", emit_reserved)
+    io.on("local_bcast", local_bcast)
     return io
 
 
@@ -182,6 +186,20 @@ async def ask_client(socket: Socket, args: Args, ack: AckSender) -> None:
     answer = await socket.emit_with_ack(str(args[0]), tuple(args[1:]))
     # The stream folds one answer argument into a value and several into a tuple: unfold it again.
     ack.send(answer if isinstance(answer, tuple) else (answer,))
+
+
+def emit_reserved(socket: Socket, ack: AckSender) -> None:
+    # A reserved name is refused at the emit, as in Node: nothing reaches the client, which stays connected.
+    try:
+        socket.emit("disconnect")
+    except ReservedEventError:
+        ack.send({"refused": True})
+        return
+    ack.send({"refused": False})
+
+
+async def local_bcast(socket: Socket) -> None:
+    await socket.local().emit("local_bcast")
 
 
 def require_token(auth: Auth[Any]) -> None:

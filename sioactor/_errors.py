@@ -18,6 +18,7 @@
     ├── DataError                  a payload did not convert to the type a handler parameter asked for
     ├── HandlerSignatureError      a handler's signature cannot be served (also a TypeError)
     ├── ConfigError                an option or a namespace path is invalid (also a ValueError)
+    ├── ReservedEventError         an emit named an event the client keeps for itself (also a ValueError)
     ├── LifespanFailed             an ASGI app answered ``lifespan.startup.failed`` / ``shutdown.failed``
     ├── ClientDisconnected         an ASGI ``websocket.send`` after the peer left (also an OSError)
     ├── TokenRefused               the trace endpoint refused the console's token
@@ -52,6 +53,7 @@ __all__ = (
     "PayloadTooLarge",
     "PollRefused",
     "ProtocolError",
+    "ReservedEventError",
     "SendError",
     "SioactorError",
     "TokenRefused",
@@ -194,7 +196,8 @@ class BroadcastError(SioactorError):
     was served (one slow client never blocks the others).
 
     Attributes:
-        errors: sid → the ``SendError`` (``InternalChannelFull`` or ``Closed``) that receiver raised.
+        errors: socket id → the ``SendError`` (``InternalChannelFull`` or ``Closed``) that receiver raised,
+            naming the socket and handing back the data given to the emit, as ``Socket.emit``'s errors do.
         stream: for ``emit_with_ack``, the ``AckStream`` of the receivers that were reached; else ``None``.
     """
 
@@ -271,3 +274,15 @@ class TokenRefused(SioactorError):
 
 class FilterError(SioactorError, ValueError):
     """A filter word the console does not understand; the message lists the ones it does."""
+
+
+class ReservedEventError(SioactorError, ValueError):
+    """An emit named an event the client reserves for its own life cycle (``connect``, ``connect_error``,
+    ``disconnect``, ``disconnecting``, ``newListener``, ``removeListener``); the client would drop the whole
+    connection as a parse error, so the emit is refused before anything is sent, as Node's ``emit`` does.
+    Rename the event.
+    """
+
+    def __init__(self, event: str) -> None:
+        super().__init__(f"{event!r} is a reserved event name; emit another name")
+        self.event = event

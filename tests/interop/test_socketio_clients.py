@@ -232,3 +232,23 @@ def test_upgrade_from_polling(server: Server) -> None:
     steps = run_node(server, "upgrade", None)
     assert steps["upgrade"] == {"step": "upgrade", "first": "polling", "now": "websocket"}
     assert steps["echo_ack"]["args"] == ["after upgrade"]
+
+
+def not_in_oracle() -> None:
+    if USE_ORACLE:
+        pytest.skip("sioactor's own contract (issue 15): the python-socketio oracle has no such handler")
+
+
+@needs_node
+def test_emit_of_a_reserved_name_is_refused(server: Server) -> None:
+    not_in_oracle()
+    steps = run_node(server, "emit_reserved", ["websocket"])
+    assert steps["emit_reserved"]["args"] == [{"refused": True}]
+    assert steps["still_connected"]["args"] == ["alive"]
+
+
+@needs_node
+def test_local_broadcast_leaves_the_sender_out(server: Server) -> None:
+    not_in_oracle()
+    steps = run_node(server, "local_bcast", ["websocket"])
+    assert steps["received"]["got"] == ["other"]

@@ -207,6 +207,74 @@ const scenarios = {
     log({ step: "echo_ack", args: await emitAck(s, "echo_ack", "after upgrade") });
     closeAll(s);
   },
+
+  async disconnect_when_full() {
+    // The server fills this socket's outbox, then disconnects it the way cfg.trigger names: the client must
+    // see the end (the DISCONNECT packet or its transport closing), never stay connected to a forgotten socket.
+    const s = await connected(connect(cfg.nsp || "/"));
+    let fillers = 0;
+    s.on("filler", () => fillers++);
+    if (cfg.room) await emitAck(s, "join", cfg.room);
+    const gone = once(s, "disconnect");
+    s.emit(cfg.trigger);
+    const [reason] = await gone;
+    log({ step: "disconnect", reason, fillers: fillers > 0 });
+    closeAll(s);
+  },
+
+  async emit_reserved() {
+    // The server tries socket.emit("disconnect"): refused at the call, so this connection lives on.
+    const s = await connected(connect());
+    log({ step: "emit_reserved", args: await emitAck(s, "emit_reserved") });
+    log({ step: "still_connected", args: await emitAck(s, "echo_ack", "alive") });
+    closeAll(s);
+  },
+
+  async local_bcast() {
+    // socket.local().emit(...) reaches the other sockets of this node, not the sender (Node's rule).
+    const sender = await connected(connect());
+    const other = await connected(connect());
+    const got = [];
+    sender.on("local_bcast", () => got.push("sender"));
+    const arrived = once(other, "local_bcast").then(() => got.push("other"));
+    sender.emit("local_bcast");
+    await arrived;
+    await emitAck(sender, "echo_ack"); // a round trip on each to let a stray packet arrive
+    await emitAck(other, "echo_ack");
+    log({ step: "received", got });
+    closeAll(sender, other);
+  },
+
+  async within_to() {
+    // socket.within("r1").to("r2"): both rooms, the sender (in r1) left out, as socketioxide does.
+    const sender = await connected(connect());
+    const other = await connected(connect());
+    await emitAck(sender, "join", "r1");
+    await emitAck(other, "join", "r2");
+    const got = [];
+    sender.on("wt", () => got.push("sender"));
+    const arrived = once(other, "wt").then(() => got.push("other"));
+    sender.emit("within_to", "r1", "r2");
+    await arrived;
+    await emitAck(sender, "echo_ack");
+    await emitAck(other, "echo_ack");
+    log({ step: "received", got });
+    closeAll(sender, other);
+  },
+
+  async server_closes() {
+    // Connected when the server closes: told so; a new client is then refused, never left hanging.
+    const pending = connect();
+    const gone = once(pending, "disconnect"); // before connecting: both packets may come in one payload
+    const s = await connected(pending);
+    s.emit("ready"); // the server closes on this, when the client is surely connected
+    const [reason] = await gone;
+    log({ step: "disconnect", reason });
+    const late = connect();
+    const [err] = await once(late, "connect_error");
+    log({ step: "late_refused", message: err.message });
+    closeAll(s, late);
+  },
 };
 
 function transportOf(socket) {

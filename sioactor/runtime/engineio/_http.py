@@ -14,6 +14,7 @@ from sioactor.runtime._server._direct_http import DIRECT_HTTP, DirectHttp
 from sioactor.runtime.engineio._config import CorsConfig
 
 __all__ = (
+    "NOT_RUNNING",
     "OCTET_STREAM",
     "TEXT_PLAIN",
     "EngineError",
@@ -38,6 +39,9 @@ Headers = list[tuple[bytes, bytes]]
 
 TEXT_PLAIN = b"text/plain; charset=UTF-8"
 OCTET_STREAM = b"application/octet-stream"
+
+# Why a handshake is refused before ``run`` or after ``close`` (Node's closed server takes none either).
+NOT_RUNNING = "Server is not running"
 
 
 class EngineError(enum.IntEnum):

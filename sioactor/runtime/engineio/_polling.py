@@ -12,6 +12,7 @@ from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
 from sioactor.runtime._server._direct_http import DirectHttp, HeldAnswer
 from sioactor.runtime.engineio._http import (
+    NOT_RUNNING,
     OCTET_STREAM,
     TEXT_PLAIN,
     EngineError,
@@ -99,6 +100,9 @@ async def _handshake(
     refusal = await server.allowed(request)
     if refusal is not None:
         await respond_error(reply, EngineError.FORBIDDEN, cors, refusal)
+        return
+    if not server.running:
+        await respond_error(reply, EngineError.BAD_REQUEST, cors, NOT_RUNNING)
         return
     protocol = server.protocol_of(query)
     assert protocol is not None

@@ -40,9 +40,10 @@ class EngineServer:
     """An Engine.IO server for one path: answers handshakes, keeps one session actor per client.
 
     Sessions have no tasks of their own: ``run`` runs the server's ``EngineScheduler`` (every session's
-    heartbeat, direct WebSocket writes and closes, in one task); requests arriving before it started, or after
-    ``close``, are answered 503. Serve it with ``engine_asgi_app`` (which runs ``run`` under the ASGI
-    lifespan) or mount ``__call__`` yourself while ``run`` is running.
+    heartbeat, direct WebSocket writes and closes, in one task); handshakes arriving before it started, or
+    after ``close``, are refused (Engine.IO's error answer, ``Server is not running``; a WebSocket is closed).
+    Serve it with ``engine_asgi_app`` (which runs ``run`` under the ASGI lifespan) or mount ``__call__``
+    yourself while ``run`` is running.
 
     Attributes:
         config: the configuration.

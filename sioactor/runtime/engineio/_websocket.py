@@ -27,7 +27,7 @@ from sioactor.protocol.engineio import (
     decode_packet,
     encode_ws_frames,
 )
-from sioactor.runtime.engineio._http import Receive, Scope, Send, query_of
+from sioactor.runtime.engineio._http import NOT_RUNNING, Receive, Scope, Send, query_of
 
 if TYPE_CHECKING:
     from sioactor.runtime.engineio._server import EngineServer
@@ -99,6 +99,9 @@ async def open_or_refuse(server: EngineServer, scope: Scope, send: Send) -> Engi
     request = server.request_info(scope)
     if await server.allowed(request) is not None:
         await refuse(send, "forbidden by allow_request")
+        return None
+    if not server.running:
+        await refuse(send, NOT_RUNNING)
         return None
     return await server.open_session(protocol, "websocket", request)
 

@@ -13,6 +13,7 @@ from sioactor._errors import (
     BroadcastError,
     ConfigError,
     ConnectRefused,
+    ReservedEventError,
 )
 from sioactor.runtime.socketio._ack import NO_DATA, AckSender, AckStream
 from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory, BroadcastOptions, LocalAdapter
@@ -37,6 +38,7 @@ __all__ = (
     "ConfigError",
     "ConnectRefused",
     "LocalAdapter",
+    "ReservedEventError",
     "Socket",
     "SocketEmitter",
     "SocketIo",

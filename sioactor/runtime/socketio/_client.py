@@ -121,8 +121,9 @@ class Client:
         if nsp in self.sockets:
             self._ignore(f"second CONNECT to namespace {nsp!r}")
             return
-        if not self._io.running:
+        if not self._io.running:  # closing or closed: end the session rather than leave the client waiting
             self._ignore(f"CONNECT to {nsp!r} while the server is not running")
+            self.conn.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
             return
         ns = self._io._namespace_for(nsp)
         if ns is None:
@@ -168,7 +169,10 @@ class SocketIoListener:
         return len(self._clients)
 
     def on_open(self, conn: EngineConnection) -> None:
-        """A session finished its handshake."""
+        """A session finished its handshake (closed at once if it slipped in while the server closes)."""
+        if not self._io.running:
+            conn.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
+            return
         client = Client(self._io, conn)
         self._clients[conn.sid] = client
         client.start()

@@ -96,6 +96,7 @@ class SocketIo:
         self._task_group: TaskGroup | None = None
         self._supervisor: Supervisor | None = None
         self._stopped = False
+        self._closing = False
         self._connect_timeouts = ConnectTimeouts(self.config.connect_timeout, self._spawn)
         self._close_requested = anyio.Event()
         self._emptied = anyio.Event()
@@ -330,10 +331,18 @@ class SocketIo:
         *,
         task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Serve on ``host:port`` with the embedded server until cancelled; ``task_status`` gets the bound
-        port (``port=0`` picks a free one).
+        """Serve on ``host:port`` with the embedded server until cancelled or ``close()``d (then the listener
+        closes, as Node's ``io.close()`` closes its HTTP server, and this returns); ``task_status`` gets the
+        bound port (``port=0`` picks a free one).
         """
-        await serve_asgi(self.asgi(), ServerConfig(host=host, port=port), task_status=task_status)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._stop_serving_when_closed, tg.cancel_scope)
+            await serve_asgi(self.asgi(), ServerConfig(host=host, port=port), task_status=task_status)
+
+    async def _stop_serving_when_closed(self, serving: anyio.CancelScope) -> None:
+        await self._close_requested.wait()
+        await self._engine.close()  # close() does so too; waiting here lets sessions flush first
+        serving.cancel()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Host the socket actors until ``close()`` (or cancellation). Started by ``asgi()``'s lifespan or
@@ -368,8 +377,8 @@ class SocketIo:
 
     @property
     def running(self) -> bool:
-        """True while ``run`` hosts the actors (and ``close`` has not begun)."""
-        return self._supervisor is not None
+        """True while ``run`` hosts the actors and ``close`` has not begun."""
+        return self._supervisor is not None and not self._closing
 
     @property
     def _running_supervisor(self) -> Supervisor:
@@ -384,8 +393,14 @@ class SocketIo:
 
     async def close(self) -> None:
         """Disconnect every socket (``server shutting down``: the client is told), let their disconnect
-        handlers run, then stop the actors.
+        handlers run, stop the actors, then close the Engine.IO server (sessions flushed and closed).
+
+        The server stays closed, as Node's: ``running`` is false from the first line, a session opened
+        meanwhile is closed at once, and new handshakes are answered with Engine.IO's error (``400``,
+        ``{"code": 3, ...}``; a WebSocket is refused). ``serve()`` returns; under another ASGI server the
+        app keeps answering so until that server stops.
         """
+        self._closing = True
         for ns in list(self._namespaces.values()):
             for socket in list(ns.sockets().values()):
                 socket._close(DisconnectReason.CLOSING_SERVER, notify=True)
@@ -394,6 +409,7 @@ class SocketIo:
                 self._emptied = anyio.Event()
                 await self._emptied.wait()
         self._close_requested.set()
+        await self._engine.close()
 
     # --- internals shared by the package ----------------------------------------------------------------
 

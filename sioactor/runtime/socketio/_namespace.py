@@ -293,7 +293,7 @@ class Namespace:
         else:
             payload = message
         packet = Packet(type=PacketType.CONNECT_ERROR, nsp=self.path, data=payload)
-        socket.conn.send_volatile(self.parser.encode(packet))
+        socket._send_control(packet)
         socket._close(DisconnectReason.SERVER_NS_DISCONNECT, notify=False)
 
     async def remove(self, socket: Socket) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, final
 
-from sioactor._errors import BroadcastError
-from sioactor.protocol.socketio import Packet, PacketType
+from sioactor._errors import BroadcastError, Closed, InternalChannelFull, ReservedEventError
+from sioactor.protocol.socketio import RESERVED_EVENTS, Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
 
@@ -41,29 +41,49 @@ class BroadcastOperators:
     """A selection of sockets in one namespace, with emit flags. Each operator returns a new selection;
     emits and room operations are ``async`` (an adapter may talk to other nodes). Not subclassed by users
     (``NamespaceOperators``, what ``io.of`` returns, adds handler registration).
+
+    Made from a socket (``socket.within(...)``), it knows that socket as its *sender*: ``to`` and ``except_``
+    leave the sender out, ``within`` does not (socketioxide's rule; from the io, the two are the same).
     """
 
-    __slots__ = ("_ns", "_opts", "_timeout")
+    __slots__ = ("_ns", "_opts", "_sender", "_timeout")
 
-    def __init__(self, ns: Namespace, opts: BroadcastOptions, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        ns: Namespace,
+        opts: BroadcastOptions,
+        timeout: float | None = None,
+        *,
+        sender: str | None = None,
+    ) -> None:
         self._ns = ns
         self._opts = opts
         self._timeout = timeout
+        self._sender = sender
 
     def _with(self, **changes: Any) -> BroadcastOperators:
-        return BroadcastOperators(self._ns, replace(self._opts, **changes), self._timeout)
+        return BroadcastOperators(
+            self._ns, replace(self._opts, **changes), self._timeout, sender=self._sender
+        )
+
+    def _without_sender(self) -> frozenset[str]:
+        if self._sender is None:
+            return self._opts.except_sids
+        return self._opts.except_sids | {self._sender}
 
     def to(self, rooms: Rooms) -> BroadcastOperators:
-        """Also select the sockets in *rooms*."""
-        return self._with(rooms=self._opts.rooms | room_set(rooms))
+        """Also select the sockets in *rooms*; the sender, if any, is left out."""
+        return self._with(rooms=self._opts.rooms | room_set(rooms), except_sids=self._without_sender())
 
     def within(self, rooms: Rooms) -> BroadcastOperators:
-        """Same as ``to`` (at this level the emitting socket is already chosen or not)."""
-        return self.to(rooms)
+        """Also select the sockets in *rooms*, the sender included if it is in them."""
+        return self._with(rooms=self._opts.rooms | room_set(rooms))
 
     def except_(self, rooms: Rooms) -> BroadcastOperators:
-        """Leave out the sockets in *rooms*."""
-        return self._with(except_rooms=self._opts.except_rooms | room_set(rooms))
+        """Leave out the sockets in *rooms*, and the sender, if any."""
+        return self._with(
+            except_rooms=self._opts.except_rooms | room_set(rooms), except_sids=self._without_sender()
+        )
 
     def local(self) -> BroadcastOperators:
         """This node only (a no-op with the local adapter)."""
@@ -75,16 +95,23 @@ class BroadcastOperators:
 
     def timeout(self, seconds: float) -> BroadcastOperators:
         """The ack timeout of ``emit_with_ack`` (default: the server's ``ack_timeout``)."""
-        return BroadcastOperators(self._ns, self._opts, seconds)
+        return BroadcastOperators(self._ns, self._opts, seconds, sender=self._sender)
 
     async def emit(self, event: str, data: Any = NO_DATA) -> None:
         """Send *event* to every selected socket, encoded once.
 
         Raises:
-            BroadcastError: some receivers were full or closed (listed by sid); all others were served.
+            ReservedEventError: *event* is one the client reserves (``"disconnect"`` ...), as in Node.
+            BroadcastError: some receivers were full or closed (listed by socket id, each error carrying
+                *data*); all others were served.
         """
+        if event in RESERVED_EVENTS:
+            raise ReservedEventError(event)
         packet = Packet(type=PacketType.EVENT, nsp=self._ns.path, data=[event, *to_args(data)])
-        await self._ns.adapter.broadcast(packet, self._opts)
+        try:
+            await self._ns.adapter.broadcast(packet, self._opts)
+        except BroadcastError as exc:
+            raise self._restated(exc, data) from None
 
     async def emit_with_ack(
         self, event: str, data: Any = NO_DATA, *, convert: Callable[[Any], Any] | None = None
@@ -92,18 +119,30 @@ class BroadcastOperators:
         """Send *event* to every selected socket and return the stream of their answers.
 
         Raises:
-            BroadcastError: some receivers were full or closed; the stream awaits only the others. The
-                stream is on the error's ``stream`` attribute.
+            ReservedEventError: as ``emit``.
+            BroadcastError: some receivers were full or closed (as ``emit``); the stream awaits only the
+                others. The stream is on the error's ``stream`` attribute.
         """
+        if event in RESERVED_EVENTS:
+            raise ReservedEventError(event)
         stream = self._ns.ack_stream(self._timeout, convert)
         ack_id = self._ns.next_ack_id()
         packet = Packet(type=PacketType.EVENT, nsp=self._ns.path, data=[event, *to_args(data)], id=ack_id)
         try:
             await self._ns.adapter.broadcast_with_ack(packet, self._opts, stream)
         except BroadcastError as exc:
-            exc.stream = stream
-            raise
+            raise self._restated(exc, data, stream) from None
         return stream
+
+    def _restated(self, exc: BroadcastError, data: Any, stream: AckStream | None = None) -> BroadcastError:
+        # The adapter saw engine sessions and wire text; the caller wants its sockets and its data back, as
+        # Socket.emit's errors give them (an adapter's other errors pass as they are).
+        errors: dict[str, Exception] = {}
+        for sid, error in exc.errors.items():
+            if isinstance(error, InternalChannelFull | Closed):
+                error = type(error)(f"socket:{self._ns.path}:{sid}", data)
+            errors[sid] = error
+        return BroadcastError(errors, stream)
 
     def sockets(self) -> list[Socket]:
         """The selected sockets of this node, from a snapshot of the room registry (joins still queued are

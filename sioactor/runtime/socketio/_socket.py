@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
-from sioactor._errors import AckClosed, Closed, InternalChannelFull
+from sioactor._errors import AckClosed, Closed, InternalChannelFull, ReservedEventError
 from sioactor.actors._ref import ActorRef
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection, RequestInfo
@@ -28,8 +28,8 @@ from sioactor.actors.socketio import (
     SocketActor,
     SocketMessage,
 )
-from sioactor.protocol._reasons import DisconnectReason
-from sioactor.protocol.socketio import Packet, PacketType
+from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
+from sioactor.protocol.socketio import RESERVED_EVENTS, Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
@@ -200,10 +200,13 @@ class Socket:
         none when omitted; ``bytes`` anywhere travel as binary.
 
         Raises:
+            ReservedEventError: *event* is one the client reserves (``"disconnect"`` ...), as in Node.
             InternalChannelFull: the connection's outbox is full (``data`` handed back on ``.message``).
             Closed: the socket is disconnected (``data`` handed back).
             TypeError: *data* holds something the parser cannot encode.
         """
+        if event in RESERVED_EVENTS:
+            raise ReservedEventError(event)
         if not self.connected:
             raise Closed(self._name, data)
         encoded = self._ns.parser.encode_event(self._ns.path, event, to_args(data), None)
@@ -232,8 +235,10 @@ class Socket:
             convert: applied to the answer; an exception in it yields ``AckDecodeError``.
 
         Raises:
-            InternalChannelFull, Closed: as ``emit``; nothing is awaited then.
+            ReservedEventError, InternalChannelFull, Closed: as ``emit``; nothing is awaited then.
         """
+        if event in RESERVED_EVENTS:
+            raise ReservedEventError(event)
         if not self.connected:
             raise Closed(self._name, data)
         ack_id = self._ns.next_ack_id()
@@ -285,27 +290,29 @@ class Socket:
 
     def _ops(self, *, exclude_self: bool) -> BroadcastOperators:
         excluded = frozenset((self.id,)) if exclude_self else frozenset()
-        return BroadcastOperators(self._ns, BroadcastOptions(except_sids=excluded))
+        return BroadcastOperators(self._ns, BroadcastOptions(except_sids=excluded), sender=self.id)
 
     def to(self, rooms: Rooms) -> BroadcastOperators:
-        """The sockets in *rooms*, this one excluded."""
+        """The sockets in *rooms*, this one excluded (Node's ``socket.to``)."""
         return self._ops(exclude_self=True).to(rooms)
 
     def within(self, rooms: Rooms) -> BroadcastOperators:
-        """The sockets in *rooms*, this one included if it is in them."""
-        return self._ops(exclude_self=False).to(rooms)
+        """The sockets in *rooms*, this one included if it is in them (socketioxide's ``within``); a ``to``
+        or ``except_`` chained after it leaves this one out again, as in socketioxide.
+        """
+        return self._ops(exclude_self=False).within(rooms)
 
     def except_(self, rooms: Rooms) -> BroadcastOperators:
-        """Every socket of the namespace but those in *rooms* and this one."""
+        """Every socket of the namespace but those in *rooms* and this one (Node's ``socket.except``)."""
         return self._ops(exclude_self=True).except_(rooms)
 
     def broadcast(self) -> BroadcastOperators:
-        """Every socket of the namespace but this one."""
+        """Every socket of the namespace but this one (Node's ``socket.broadcast``)."""
         return self._ops(exclude_self=True)
 
     def local(self) -> BroadcastOperators:
-        """Every socket of the namespace on this node (this one included)."""
-        return self._ops(exclude_self=False).local()
+        """Every socket of the namespace on this node but this one (Node's ``socket.local``)."""
+        return self._ops(exclude_self=True).local()
 
     def timeout(self, seconds: float) -> SocketEmitter:
         """This socket, with an ack timeout for ``emit_with_ack``."""
@@ -317,7 +324,8 @@ class Socket:
 
     def disconnect(self) -> None:
         """Leave the namespace (``server namespace disconnect``): the client is told, the disconnect handler
-        runs, rooms are cleaned. Idempotent. Handlers of this socket still running are cancelled.
+        runs, rooms are cleaned. Idempotent. Handlers of this socket still running are cancelled. When the
+        outbox is full the session is closed instead of telling the client (see ``_send_control``).
         """
         self._close(DisconnectReason.SERVER_NS_DISCONNECT, notify=True)
 
@@ -410,6 +418,17 @@ class Socket:
         finally:
             await self._ns.remove(self)
 
+    def _send_control(self, packet: Packet) -> None:
+        """Queue a packet that ends this socket (DISCONNECT, CONNECT_ERROR), which must never lose to a full
+        outbox: then the whole session is closed instead (its queue flushed first), so the client sees its
+        transport close rather than stay connected to a socket the server forgot. Other namespaces of that
+        session go with it; the client's reconnection, if on, then starts over.
+        """
+        conn = self.conn
+        if not conn.send_volatile(self._ns.parser.encode(packet)) and conn.connected:
+            logger.info("%s: outbox full, closing the session to end the socket", self._name)
+            conn.close(EngineCloseReason.FORCED_CLOSE)
+
     def _close(self, reason: DisconnectReason, *, notify: bool) -> None:
         """Disconnect from the namespace: answer pending acks, tell the client if *notify*, stop the actor
         (dropping queued events, cancelling running handlers), then run the disconnect handler and clean up.
@@ -421,7 +440,7 @@ class Socket:
         self._client.forget(self)
         self.acks.fail_all(AckClosed(self.id))
         if notify and self._accepted:
-            self.conn.send_volatile(self._ns.parser.encode(Packet(type=PacketType.DISCONNECT, nsp=self.ns)))
+            self._send_control(Packet(type=PacketType.DISCONNECT, nsp=self.ns))
         dropped = self._actor.halt(Disconnect(reason=reason))
         if dropped:
             logger.info("%s: %d queued events dropped on disconnect (%s)", self._name, dropped, reason.value)
