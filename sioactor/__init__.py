@@ -21,6 +21,7 @@ from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
 from sioactor.protocol import DecodeError, PayloadTooLarge, ProtocolError, SioactorError
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime.cluster import RedisEmitter, RedisUnavailable, SyncRedisEmitter
 from sioactor.runtime.engineio import CorsConfig, EngineConfig, EngineServer, engine_asgi_app
 from sioactor.runtime.socketio import (
     NO_DATA,
@@ -87,6 +88,8 @@ __all__ = (
     "PayloadTooLarge",
     "ProtocolError",
     "ProtocolVersion",
+    "RedisEmitter",
+    "RedisUnavailable",
     "Request",
     "SendError",
     "ServerConfig",
@@ -95,6 +98,7 @@ __all__ = (
     "SocketIo",
     "SocketIoConfig",
     "State",
+    "SyncRedisEmitter",
     "TraceEvent",
     "TraceKind",
     "Tracer",
