@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from node_cluster import NODE, NODE_MISSING, NodeCluster
 from redis_server import MISSING_REASON, REDIS_SERVER, RedisServer
 
 
@@ -39,3 +41,21 @@ def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def cluster_key() -> str:
+    """A key prefix of this test alone, so that tests sharing the redis-server never hear each other."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def node_cluster(redis_url: str, cluster_key: str) -> Iterator[NodeCluster]:
+    """A Node socket.io server with @socket.io/redis-adapter on the session's Redis, and its clients."""
+    if NODE is None:
+        pytest.skip(NODE_MISSING)
+    cluster = NodeCluster(redis_url, cluster_key)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
