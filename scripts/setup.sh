@@ -9,6 +9,7 @@ if [ "${1:-}" = "--test-tools" ]; then
   need_apt=()
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+  command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
   if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

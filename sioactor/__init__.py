@@ -48,6 +48,7 @@ from sioactor.actors.engineio._api import EngineConnection, EngineListener, Requ
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.runtime._lifespan import ASGIApp, Receive, Scope, Send, serve_lifespan
 from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime.cluster import RedisEmitter, RedisUnavailable, SyncRedisEmitter
 from sioactor.runtime.engineio import AllowRequest, CorsConfig, EngineConfig, EngineServer, engine_asgi_app
 from sioactor.runtime.socketio import (
     NO_DATA,
@@ -120,6 +121,8 @@ __all__ = (
     "ProtocolError",
     "ProtocolVersion",
     "Receive",
+    "RedisEmitter",
+    "RedisUnavailable",
     "Request",
     "RequestInfo",
     "ReservedEventError",
@@ -133,6 +136,7 @@ __all__ = (
     "SocketIo",
     "SocketIoConfig",
     "State",
+    "SyncRedisEmitter",
     "TokenRefused",
     "TraceEvent",
     "TraceKind",

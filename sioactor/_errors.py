@@ -19,6 +19,7 @@
     ├── HandlerSignatureError      a handler's signature cannot be served (also a TypeError)
     ├── ConfigError                an option or a namespace path is invalid (also a ValueError)
     ├── ReservedEventError         an emit named an event the client keeps for itself (also a ValueError)
+    ├── RedisUnavailable           Redis could not be reached or stopped answering (cluster, emitter)
     ├── LifespanFailed             an ASGI app answered ``lifespan.startup.failed`` / ``shutdown.failed``
     ├── ClientDisconnected         an ASGI ``websocket.send`` after the peer left (also an OSError)
     ├── TokenRefused               the trace endpoint refused the console's token
@@ -53,6 +54,7 @@ __all__ = (
     "PayloadTooLarge",
     "PollRefused",
     "ProtocolError",
+    "RedisUnavailable",
     "ReservedEventError",
     "SendError",
     "SioactorError",
@@ -286,3 +288,19 @@ class ReservedEventError(SioactorError, ValueError):
     def __init__(self, event: str) -> None:
         super().__init__(f"{event!r} is a reserved event name; emit another name")
         self.event = event
+
+
+class RedisUnavailable(SioactorError):
+    """Redis at ``url`` could not be reached, refused the connection, or did not answer in time.
+
+    Check the URL, that the server runs and accepts this client (password, TLS), and the network between.
+
+    Attributes:
+        url: the Redis URL, without its password.
+        reason: what went wrong, from the Redis client.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"Redis at {url} is unavailable: {reason}")
+        self.url = url
+        self.reason = reason

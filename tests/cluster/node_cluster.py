@@ -1,0 +1,102 @@
+"""Driving ``tests/node/cluster_server.js`` (a Node socket.io server in a Redis cluster, with clients) from
+pytest: start it, read its JSON lines on a thread, wait (bounded) for the lines a test expects, stop it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE = shutil.which("node")
+NODE_MISSING = "node is not installed"
+Line = dict[str, Any]
+
+
+def from_printable(value: Any) -> Any:
+    """Undo the Node side's ``{"$bin": base64}`` spelling of binary values."""
+    if isinstance(value, dict):
+        if set(value) == {"$bin"}:
+            return base64.b64decode(value["$bin"])
+        return {k: from_printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_printable(v) for v in value]
+    return value
+
+
+class NodeCluster:
+    """One ``cluster_server.js`` process; ``ids`` maps client names (c1, c2, c3) to their socket ids."""
+
+    def __init__(self, redis_url: str, key: str) -> None:
+        assert NODE is not None
+        config = json.dumps({"redis": redis_url, "key": key})
+        self._proc = subprocess.Popen(
+            [NODE, str(ROOT / "tests/node/cluster_server.js"), config],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[Line | None] = queue.Queue()
+        self.seen: list[Line] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        ready = self.wait_for(lambda line: bool(line.get("ready")), timeout=20)
+        self.ids: dict[str, str] = ready["ids"]
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for raw in self._proc.stdout:
+            self._lines.put(from_printable(json.loads(raw)))
+        self._lines.put(None)
+
+    def wait_for(self, predicate: Callable[[Line], bool], *, count: int = 1, timeout: float = 10) -> Line:
+        """The last of the first *count* lines (among those read so far, or still to come) that satisfy
+        *predicate*; every line read is kept in ``seen``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matching = [line for line in self.seen if predicate(line)]
+            if len(matching) >= count:
+                return matching[count - 1]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"no such line from the Node server within {timeout} s; seen: {self.seen}"
+                )
+            try:
+                line = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(f"the Node server exited (code {self._proc.poll()}); seen: {self.seen}")
+            if "error" in line:
+                raise AssertionError(f"the Node server failed: {line['error']}")
+            self.seen.append(line)
+
+    def events(self, client: str) -> list[tuple[str, list[Any]]]:
+        """The events *client* received so far, in order, as ``(event, args)``."""
+        return [
+            (line["event"], line["args"])
+            for line in self.seen
+            if line.get("client") == client and "event" in line
+        ]
+
+    def stop(self) -> None:
+        """Close its stdin (it closes its clients and Redis connections), then make sure it is gone."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(timeout=5)
+        self._reader.join(timeout=5)  # it ends at the end of stdout, which the exit brought
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
