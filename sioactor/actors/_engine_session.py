@@ -26,7 +26,7 @@ import anyio
 
 from sioactor.actors._engine_api import EngineListener, Outgoing, RequestInfo, TransportName
 from sioactor.actors._engine_outbox import Outbox
-from sioactor.actors._engine_scheduler import EngineScheduler
+from sioactor.actors._engine_scheduler import EngineScheduler, Flushable
 from sioactor.actors._engine_session_config import (
     CLIENT_CLOSE,
     CLOSE,
@@ -146,6 +146,10 @@ class EngineSession(SessionWriting):
         self._write_scope: anyio.CancelScope | None = None
         self._drain_scope: anyio.CancelScope | None = None
         self._done = False
+        # Back-pressure on the client's input (see _engine_session_io).
+        self._held_poll: Flushable | None = None
+        self._input_holds = 0
+        self._room_waiters: list[Flushable] = []
 
     def __repr__(self) -> str:
         return f"<EngineSession {self.sid} {self.transport} {self.machine.state.value}>"
@@ -161,12 +165,13 @@ class EngineSession(SessionWriting):
         """Queue *message* for the client; never waits.
 
         Raises:
-            InternalChannelFull: the outbox holds ``max_buffer_size`` entries (policy ``"error"``).
+            InternalChannelFull: the outbox holds ``max_buffer_size`` entries that the transport cannot
+                take now (policy ``"error"``).
             Closed: the session is closing or closed (or policy ``"disconnect"`` just closed it).
         """
         if self.close_reason is not None:
             raise Closed(self.sid, message)
-        if len(self._outbox) >= self.config.max_buffer_size:
+        if len(self._outbox) >= self.config.max_buffer_size and not self.make_room():
             self._overflow(message)
         self._outbox.put(message)
         if self._tracer is not None:
@@ -187,7 +192,7 @@ class EngineSession(SessionWriting):
         """Queue *message* if the session is open and the outbox has room; return whether it was queued."""
         if self.close_reason is not None:
             return False
-        if len(self._outbox) >= self.config.max_buffer_size:
+        if len(self._outbox) >= self.config.max_buffer_size and not self.make_room():
             self._trace(TraceKind.DROPPED, message=type(message).__name__)
             return False
         self._outbox.put(message)
@@ -217,6 +222,7 @@ class EngineSession(SessionWriting):
                 self._control(NOOP if reason in CLIENT_CLOSE else CLOSE)
             self._mark_drained()
         self._outbox.close()
+        self._wake_room_waiters()  # input waiting for room goes on, to find the session closed
         self._scheduler.forget(self)
         self._scheduler.finish_soon(self)
 

@@ -320,7 +320,12 @@ class Socket:
     # --- the socket actor -------------------------------------------------------------------------------
 
     def _tell(self, message: SocketMessage) -> None:
-        self._actor.tell_or_handle(message)
+        # What the client sent; a full inbox stops reading the client until a queued event is taken (the
+        # engine session's back-pressure), so the next one is never refused.
+        actor = self._actor
+        actor.tell_or_handle(message)
+        if actor.full() and actor.notify_room(self.conn.release_input):
+            self.conn.hold_input()
 
     def _handles_at_once(self, event: str) -> bool:
         # The event's handling cannot suspend: no handler, or an in-order one whose body never awaits.
