@@ -254,7 +254,9 @@ class SessionWriting:
     def accepts_input(self) -> bool:
         """Whether the client's next message may be handled now: the outbox is below ``max_buffer_size``
         and no mailbox this session's input feeds is full. When False the transport stops reading."""
-        return not self._input_holds and len(self._outbox) < self.config.max_buffer_size
+        if self._input_holds:
+            return False
+        return len(self._outbox) < self.config.max_buffer_size or self.make_room()
 
     def when_accepting(self, resume: Flushable) -> None:
         """Call *resume*'s ``flush`` once, in the scheduler's next wake, after room is made (an outbox take,

@@ -17,7 +17,7 @@ const N = cfg.n || 1000;
 const K = cfg.k || 20;
 const TIMEOUT_MS = cfg.timeout_ms || 20000;
 // A burst is over when everything came back, or nothing more came for this long.
-const QUIET_MS = cfg.quiet_ms || 1500;
+const QUIET_MS = cfg.quiet_ms || 5000;
 
 function connect(extra = {}) {
   const opts = { forceNew: true, reconnection: false, ...extra };
@@ -46,6 +46,7 @@ function collector(socket, event) {
   return {
     got,
     done(count) {
+      last = Math.max(last, Date.now()); // the quiet period starts once the burst was sent
       return new Promise((resolve) => {
         const timer = setInterval(() => {
           if (got.length >= count || Date.now() - last > QUIET_MS) {
@@ -56,6 +57,17 @@ function collector(socket, event) {
       });
     },
   };
+}
+
+function until(condition) {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (condition()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
 }
 
 function inOrder(values) {
@@ -101,10 +113,13 @@ const scenarios = {
   async clients() {
     const sockets = await Promise.all(Array.from({ length: K }, () => connected(connect())));
     const all = sockets.map((s) => collector(s, "echo"));
+    const started = Date.now();
     for (let i = 0; i < N; i++) for (const s of sockets) s.emit("echo", i);
+    const sent = Date.now();
     const results = await Promise.all(all.map((c) => c.done(N)));
+    const seconds = (Date.now() - started) / 1000;
     sockets.forEach((s) => s.close());
-    return { received: results.map((got) => got.length), in_order: results.every(inOrder) };
+    return { received: results.map((got) => got.length), in_order: results.every(inOrder), seconds, sending: (sent - started) / 1000 };
   },
 
   async acks() {
@@ -156,7 +171,9 @@ const scenarios = {
     raw.resume();
     const got = await replies.done(N);
     [stuck, other].forEach((s) => s.close());
-    return { ...summary(got), during, unsent, max_rtt_ms: Math.max(...rtts), round_trips: rtts.length };
+    rtts.sort((a, b) => a - b);
+    const median = rtts[Math.floor(rtts.length / 2)];
+    return { ...summary(got), during, unsent, median_rtt_ms: median, round_trips: rtts.length };
   },
 
   async slow_listener() {
@@ -171,7 +188,12 @@ const scenarios = {
     slow.on("disconnect", (reason) => (disconnected = reason));
     rawSocketOf(slow).pause();
     const pad = "x".repeat(size);
-    for (let i = 0; i < N; i++) sender.emit("bcast", i, pad);
+    for (let i = 0; i < N; i++) {
+      sender.emit("bcast", i, pad);
+      // Paced by the healthy listener (this one node process reads for it and the sender alike): it keeps
+      // up, the paused one cannot.
+      if (i % 100 === 99) await until(() => healthyGot.got.length >= i - 200);
+    }
     const healthyValues = await healthyGot.done(N);
     rawSocketOf(slow).resume();
     const slowValues = await slowGot.done(N);
