@@ -25,7 +25,9 @@ class SocketIoConfig:
         upgrade_timeout: how long a polling → WebSocket upgrade may take (10 s).
         connect_timeout: how long an Engine.IO session may stay without joining a namespace (45 s).
         max_payload: the largest HTTP body / WebSocket message accepted, bytes (1 MB).
-        max_buffer_size: a connection's outbox, in packets (128); a full one fails emits fast.
+        max_buffer_size: a connection's outbox, in packets (128): what its transport cannot take now. While
+            it is full the client's own events wait (its connection stops being read); an emit from
+            elsewhere (a broadcast, another socket, a server task) meets ``slow_consumer``.
         ack_timeout: the default wait for an acknowledgement (5 s).
         transports: the transports offered (polling and websocket).
         allow_eio3: accept Engine.IO v3 clients (socket.io-client 1.x/2.x) (off).
@@ -34,8 +36,8 @@ class SocketIoConfig:
         slow_consumer: what a full outbox does: ``"error"`` raise ``InternalChannelFull`` (default),
             ``"drop_oldest"`` drop the oldest queued packet, ``"disconnect"`` drop the client.
         max_attachments: binary attachments one packet may announce (10).
-        inbox_size: events one socket may have waiting for its handlers (128); beyond, events are dropped with
-            a log line and a trace event.
+        inbox_size: events one socket may have waiting for its handlers (128); while it is full, the
+            connection stops being read, so the client is slowed down and nothing it sent is dropped.
         namespace_mailbox_size: the mailbox of each namespace actor and room registry actor (4096):
             admissions, removals and joins of a namespace's sockets waiting to be handled.
         allow_request: an async check of each handshake's request; return False (or a reason) to refuse.
