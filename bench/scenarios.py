@@ -1,7 +1,7 @@
 """The bench's scenarios, as load-generator invocations grouped by the server process they share.
 
-A group runs against one fresh server process: the echo variants share one, broadcast, idle and polling
-get their own, so the idle RSS baseline is a server that has served nothing else.
+A group runs against one fresh server process: the echo variants share one, broadcast, idle, polling and
+burst get their own, so the idle RSS baseline is a server that has served nothing else.
 """
 
 from __future__ import annotations
@@ -69,9 +69,14 @@ def groups(timing: Timing) -> tuple[Group, ...]:
         args=_timed(timing, "--scenario", "polling", "--clients", "50", "--inflight", "1"),
         deadline_s=window,
     )
+    burst = Invocation(
+        args=_timed(timing, "--scenario", "burst", "--clients", "10", "--burst", "1000"),
+        deadline_s=window,
+    )
     return (
         Group(name="echo", invocations=echo),
         Group(name="bcast", invocations=(bcast,)),
         Group(name="idle", invocations=(idle,)),
         Group(name="polling", invocations=(polling,)),
+        Group(name="burst", invocations=(burst,)),
     )

@@ -49,7 +49,14 @@ from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.runtime._lifespan import ASGIApp, Receive, Scope, Send, serve_lifespan
 from sioactor.runtime._server import ServerConfig, serve_asgi
 from sioactor.runtime.cluster import RedisEmitter, RedisUnavailable, SyncRedisEmitter
-from sioactor.runtime.engineio import AllowRequest, CorsConfig, EngineConfig, EngineServer, engine_asgi_app
+from sioactor.runtime.engineio import (
+    AllowRequest,
+    CorsConfig,
+    EngineConfig,
+    EngineServer,
+    SlowConsumerPolicy,
+    engine_asgi_app,
+)
 from sioactor.runtime.socketio import (
     NO_DATA,
     AckSender,
@@ -131,6 +138,7 @@ __all__ = (
     "SendError",
     "ServerConfig",
     "SioactorError",
+    "SlowConsumerPolicy",
     "Socket",
     "SocketEmitter",
     "SocketIo",

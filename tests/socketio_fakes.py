@@ -25,6 +25,7 @@ class FakeConn:
         self.capacity = capacity
         self.sent: list[Outgoing] = []
         self.close_reason: EngineCloseReason | None = None
+        self.input_holds = 0  # a real session stops reading the client while this is above 0
 
     @property
     def connected(self) -> bool:
@@ -46,6 +47,15 @@ class FakeConn:
     def close(self, reason: EngineCloseReason = EngineCloseReason.FORCED_CLOSE) -> None:
         if self.close_reason is None:
             self.close_reason = reason
+
+    def hold_input(self) -> None:
+        self.input_holds += 1
+
+    def release_input(self) -> None:
+        self.input_holds -= 1
+
+    async def until_room(self) -> None:
+        pass
 
     def take(self) -> list[Outgoing]:
         """What was sent since the last call, text in wire form (with Engine.IO's ``4`` MESSAGE prefix)."""

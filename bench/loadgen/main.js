@@ -4,15 +4,17 @@
 //   node bench/loadgen/main.js --url ... --scenario bcast --clients 1000 --inflight 10
 //   node bench/loadgen/main.js --url ... --scenario idle --levels 1000,5000,10000 --server-pid 1234
 //   node bench/loadgen/main.js --url ... --scenario polling --clients 50
+//   node bench/loadgen/main.js --url ... --scenario burst --clients 10 --burst 1000
 //
 // Options: --warmup S, --duration S (measured window), --size BYTES (echo frame size, default 100),
 // --settle S (idle: wait before reading RSS), --server-pid PID (CPU share and RSS from /proc),
 // --label NAME (copied into every line), --deadline S (hard stop for the whole run),
-// --connect-concurrency N (idle: handshakes in flight, default 50).
+// --connect-concurrency N (idle: handshakes in flight, default 50), --burst N (burst: events per burst).
 "use strict";
 
 const { echo, broadcast, idle } = require("./scenarios_ws");
 const { pollingEcho } = require("./polling");
+const { burst } = require("./scenarios_burst");
 
 const DEFAULTS = {
   url: "http://127.0.0.1:3000",
@@ -29,6 +31,7 @@ const DEFAULTS = {
   // CONNECT comes later than 1 s after the Engine.IO open (the protocol suite's connectTimeout), so a
   // deep queue of handshakes on a saturated server would fail connects that Node (45 s) would accept.
   "connect-concurrency": 50,
+  burst: 1000,
   "server-pid": 0,
   label: "",
   deadline: 120,
@@ -61,6 +64,7 @@ async function main() {
   else if (opts.scenario === "bcast") emit(await broadcast(opts));
   else if (opts.scenario === "idle") await idle(opts, emit);
   else if (opts.scenario === "polling") emit(await pollingEcho(opts));
+  else if (opts.scenario === "burst") emit(await burst(opts));
   else throw new Error(`unknown scenario ${opts.scenario}`);
 }
 

@@ -273,6 +273,21 @@ class Actor(ActorTracing[M]):
         """How many messages wait in the mailbox now (a cheap ``ref.depth()``; 0 before the start)."""
         return 0 if self._mailbox is None else len(self._mailbox.buffer)
 
+    def full(self) -> bool:
+        """Whether the mailbox holds ``mailbox_size`` messages: the next tell may be refused."""
+        mailbox = self._mailbox
+        return mailbox is not None and len(mailbox.buffer) >= mailbox.capacity
+
+    def notify_room(self, callback: Callable[[], object]) -> bool:
+        """Call *callback* once, when a queued message is next taken for handling or dropped (the actor
+        stopped): how a producer that paused on a ``full`` mailbox learns it may go on. One at a time:
+        False (and *callback* is not kept) while an earlier one waits."""
+        mailbox = self._mailbox_or_fail()
+        if mailbox.on_room is not None:
+            return False
+        mailbox.on_room = callback
+        return True
+
     def start_drain(self) -> None:
         """Internal (the mailbox's): start the task that handles the mail."""
         self._spawn_drain(self._drain, name=f"actor {self.name}")
@@ -332,6 +347,8 @@ class Actor(ActorTracing[M]):
         clock = None if self._tracer is None else self._message_clock()
         while mailbox.buffer and not self._cancel_requested:
             message = mailbox.buffer.pop(0)
+            if mailbox.on_room is not None:
+                mailbox.room_made()
             started = 0.0 if clock is None else clock()
             mailbox.handling = True
             try:
@@ -400,6 +417,7 @@ class Actor(ActorTracing[M]):
         for message in buffer:
             self._drop(message)
         buffer.clear()
+        self._mailbox_or_fail().room_made()
         return dropped
 
     def _cancel_side(self) -> None:

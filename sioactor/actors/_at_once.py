@@ -1,7 +1,7 @@
 """Running a coroutine that its caller declared will not suspend, to its end, without an event loop turn.
 
 An idle actor handles a message whose handling cannot suspend in the caller's task (see
-``LazyActor.tell_or_handle``): a task switch saved per message. The actor's ``handles_now`` is the promise
+``Actor.tell_or_handle``): a task switch saved per message. The actor's ``handles_now`` is the promise
 (it admits only handling written not to wait); ``run_to_completion`` enforces it: a coroutine that suspends
 after all is closed and reported as the bug it is.
 """

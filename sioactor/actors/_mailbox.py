@@ -81,6 +81,7 @@ class Mailbox(Generic[M]):
         "event",
         "generation",
         "handling",
+        "on_room",
         "owner",
         "parked",
         "running",
@@ -100,6 +101,13 @@ class Mailbox(Generic[M]):
         self.dismissed = False  # the idlers woke it: its linger window passed
         self.event: Signal | None = None
         self.generation: set[Mailbox[M]] | None = None  # the idlers' set it is parked in
+        self.on_room: Callable[[], object] | None = None  # see Actor.notify_room
+
+    def room_made(self) -> None:
+        """A queued message was taken, or dropped: call ``on_room`` once, if set."""
+        on_room, self.on_room = self.on_room, None
+        if on_room is not None:
+            on_room()
 
     def __len__(self) -> int:
         """How many messages wait in the buffer."""

@@ -203,3 +203,32 @@ async def test_skip_linger_ends_the_drain_once_the_mailbox_is_empty_this_time_on
             await anyio.wait_all_tasks_blocked()
         assert len(drain_tasks("once")) == 1  # the flag was used up: this drain lingers as usual
     assert [m.text for m in actor.handled if isinstance(m, Note | Echo)] == ["last for a while", "again"]
+
+
+async def test_a_full_mailbox_notifies_room_once_when_a_message_is_taken_or_dropped() -> None:
+    # How a producer that must not lose mail (a client's connection) pauses on a full mailbox and goes on.
+    actor = Recorder("bounded", mailbox_size=2)
+    calls: list[str] = []
+    async with Supervisor() as sup:
+        ref = await sup.spawn(actor)
+        hold = await hold_busy(ref)
+        ref.tell(Note(text="a"))
+        assert not actor.full()
+        ref.tell(Note(text="b"))
+        assert actor.full()
+        assert actor.notify_room(lambda: calls.append("room"))
+        assert not actor.notify_room(lambda: calls.append("second"))  # one at a time
+        hold.release.set()
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert calls == ["room"]  # once, when "a" was taken
+        assert not actor.full()
+        hold = await hold_busy(ref)
+        ref.tell(Note(text="c"))
+        ref.tell(Note(text="d"))
+        assert actor.notify_room(lambda: calls.append("stopped"))
+        actor.halt()  # the queued mail is dropped: room too
+        hold.release.set()
+        with anyio.fail_after(5):
+            await anyio.wait_all_tasks_blocked()
+        assert calls == ["room", "stopped"]

@@ -80,7 +80,8 @@ class EngineConnection(Protocol):
         """Queue one message (or an indivisible group of frames) for the client; never waits.
 
         Raises:
-            InternalChannelFull: the outbox holds ``max_buffer_size`` entries (the client reads too slowly).
+            InternalChannelFull: the outbox holds ``max_buffer_size`` entries that the transport cannot take
+                now (the client reads too slowly).
             Closed: the session is closing or closed.
         """
 
@@ -89,6 +90,16 @@ class EngineConnection(Protocol):
 
     def close(self, reason: EngineCloseReason = EngineCloseReason.FORCED_CLOSE) -> None:
         """Start closing the session: queued messages are flushed where the transport allows, then it ends."""
+
+    def hold_input(self) -> None:
+        """A mailbox fed by this client's messages is full: read no more of them until ``release_input``
+        (the connection stops being read; nothing the client sent is dropped)."""
+
+    def release_input(self) -> None:
+        """The mailbox of a ``hold_input`` has room again."""
+
+    async def until_room(self) -> None:
+        """Wait until the outbox is below ``max_buffer_size`` or the session closes (a handler's pace)."""
 
 
 class EngineListener(Protocol):

@@ -22,7 +22,7 @@ __all__ = ("Outbox",)
 class Outbox:
     """Entries waiting for the transport, in order; one reader at a time (a poll or the WebSocket writer)."""
 
-    __slots__ = ("_end", "_ends", "_entries", "_new_signal", "_ready", "closed", "on_put")
+    __slots__ = ("_end", "_ends", "_entries", "_new_signal", "_ready", "closed", "on_put", "on_take")
 
     def __init__(self, end: OutboxEntry, new_signal: Callable[[], Signal] | None = None) -> None:
         self._entries: list[OutboxEntry] = []
@@ -39,6 +39,8 @@ class Outbox:
         self.closed = False
         # Called on every put when no reader waits: how a session without a reading task asks to be flushed.
         self.on_put: Callable[[], object] | None = None
+        # Called after entries were taken or dropped, while someone waits for room (see the session's input).
+        self.on_take: Callable[[], object] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -66,6 +68,8 @@ class Outbox:
         """Forget every entry."""
         self._entries.clear()
         self._ends = 0
+        if self.on_take is not None:
+            self.on_take()
 
     def close(self) -> None:
         """No more entries will come; a waiting reader wakes (and finds what is left, then the end)."""
@@ -120,6 +124,12 @@ class Outbox:
 
     def take(self, *, first_only: bool) -> list[OutboxEntry]:
         """Take the first entry, or all up to and including the first end entry; ``[]`` if empty."""
+        batch = self._take(first_only=first_only)
+        if self.on_take is not None:
+            self.on_take()
+        return batch
+
+    def _take(self, *, first_only: bool) -> list[OutboxEntry]:
         entries = self._entries
         if not entries:
             return []

@@ -35,7 +35,7 @@ from sioactor.actors._trace import (
 )
 from sioactor.actors.engineio._api import EngineListener, Outgoing, RequestInfo, TransportName
 from sioactor.actors.engineio._outbox import Outbox
-from sioactor.actors.engineio._scheduler import EngineScheduler
+from sioactor.actors.engineio._scheduler import EngineScheduler, Flushable
 from sioactor.actors.engineio._session_config import (
     CLIENT_CLOSE,
     CLOSE,
@@ -145,6 +145,10 @@ class EngineSession(SessionWriting):
         self._write_scope: anyio.CancelScope | None = None
         self._drain_scope: anyio.CancelScope | None = None
         self._done = False
+        # Back-pressure on the client's input (see _session_io).
+        self._held_poll: Flushable | None = None
+        self._input_holds = 0
+        self._room_waiters: list[Flushable] = []
 
     def __repr__(self) -> str:
         return f"<EngineSession {self.sid} {self.transport} {self.machine.state.value}>"
@@ -160,12 +164,13 @@ class EngineSession(SessionWriting):
         """Queue *message* for the client; never waits.
 
         Raises:
-            InternalChannelFull: the outbox holds ``max_buffer_size`` entries (policy ``"error"``).
+            InternalChannelFull: the outbox holds ``max_buffer_size`` entries that the transport cannot
+                take now (policy ``"error"``).
             Closed: the session is closing or closed (or policy ``"disconnect"`` just closed it).
         """
         if self.close_reason is not None:
             raise Closed(self.sid, message)
-        if len(self._outbox) >= self.config.max_buffer_size:
+        if len(self._outbox) >= self.config.max_buffer_size and not self.make_room():
             self._overflow(message)
         self._outbox.put(message)
         if self._tracer is not None:
@@ -186,7 +191,7 @@ class EngineSession(SessionWriting):
         """Queue *message* if the session is open and the outbox has room; return whether it was queued."""
         if self.close_reason is not None:
             return False
-        if len(self._outbox) >= self.config.max_buffer_size:
+        if len(self._outbox) >= self.config.max_buffer_size and not self.make_room():
             self._trace(TraceKind.DROPPED, message=type(message).__name__)
             return False
         self._outbox.put(message)
@@ -216,6 +221,7 @@ class EngineSession(SessionWriting):
                 self._control(NOOP if reason in CLIENT_CLOSE else CLOSE)
             self._mark_drained()
         self._outbox.close()
+        self._wake_room_waiters()  # input waiting for room goes on, to find the session closed
         self._scheduler.forget(self)
         self._scheduler.finish_soon(self)
 

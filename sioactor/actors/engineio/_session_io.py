@@ -1,9 +1,29 @@
-"""The engine session's reading side for its transports: long-polls, an ASGI writer task, a direct WebSocket.
+"""The engine session's side for its transports: who takes the outbox, and when the client's input waits.
 
 ``EngineSession`` inherits it; it is split out only so each file reads on its own. Three kinds of reader take
 the outbox: a long-poll GET (``poll``), the ASGI WebSocket's writer task (``pump``), and, for the embedded
 server's direct WebSocket, the server's scheduler (``attach_writer`` then ``flush`` once per wake, with a
 short-lived task only while the client leaves too much unread).
+
+Back-pressure on the client's input. A client may send faster than its answers can be written, or than its
+socket's handlers run: a burst of a thousand emits arrives in a few reads. Nothing it sent may be lost, and
+the server's memory must stay bounded, so its input waits instead, where it costs nothing: in the kernel.
+
+- The outbox bound counts only what the transport cannot take now. A ``send`` that finds the outbox at
+  ``max_buffer_size`` first hands it to a transport that can take it at once (``make_room``: a direct
+  WebSocket the kernel still accepts, a held long-poll); only if that leaves it full does the slow-consumer
+  policy apply. So a reply, an ack or a broadcast into a healthy receiver never fails for lack of a writer
+  turn: the events of one read are handled back to back, before any scheduler tick.
+- Before each message from the client the transport asks ``accepts_input``: False while the outbox is at its
+  bound or a mailbox the listener feeds is full (``hold_input`` .. ``release_input``, the socket's inbox).
+  The transport then stops reading (a direct WebSocket keeps the rest of its read and pauses the socket, so
+  TCP flow control throttles the client; a POST or an ASGI WebSocket reader awaits ``until_accepting``)
+  and goes on once room is made (``when_accepting``: a take from the outbox, a release, or the close).
+- A handler running in its socket's actor awaits ``until_room`` before each event while its outbox is full,
+  so the actor, its inbox and then the connection slow down to the client's pace.
+
+Only what others send a session (broadcasts, emits from other sockets, server tasks) can still find its
+outbox full: the slow-consumer policy is for that receiver, which truly cannot keep up.
 """
 
 from __future__ import annotations
@@ -35,12 +55,23 @@ class SessionWriting:
     """How the transports take a session's outbox; the state it uses is ``EngineSession``'s."""
 
     # Set by EngineSession.__init__; they exist while a write waits for the client (the wait's cancel scope).
-    __slots__ = ("_drain_scope", "_flush_listed", "_write_scope", "_writer")
+    __slots__ = (
+        "_drain_scope",
+        "_flush_listed",
+        "_held_poll",
+        "_input_holds",
+        "_room_waiters",
+        "_write_scope",
+        "_writer",
+    )
 
     _writer: DirectWriter | None
     _flush_listed: bool
     _drain_scope: anyio.CancelScope | None
     _write_scope: anyio.CancelScope | None
+    _held_poll: Flushable | None  # a long-poll held with no task (hold_poll), until answered or gone
+    _input_holds: int  # mailboxes fed by this session's input that are full (hold_input)
+    _room_waiters: list[Flushable]  # woken in the scheduler's next wake once room is made
 
     if TYPE_CHECKING:
         sid: str
@@ -102,11 +133,13 @@ class SessionWriting:
             self._scheduler.flush_soon(held)
 
         outbox.notify(ready)
+        self._held_poll = held
         return None
 
     def take_held(self) -> list[OutboxEntry]:
         """The held poll's answer (``[CLOSE]`` if the outbox closed empty); the poll ends."""
         self._outbox.notify(None)
+        self._held_poll = None
         try:
             return self._take_ready(polling=True)
         finally:
@@ -115,6 +148,7 @@ class SessionWriting:
     def release_held(self) -> None:
         """The held poll's client left before an answer: the poll ends, taking nothing."""
         self._outbox.notify(None)
+        self._held_poll = None
         self.machine.end_poll()
 
     def _start_poll(self) -> None:
@@ -203,6 +237,72 @@ class SessionWriting:
         elif not self._flush_listed:
             self.flush()
 
+    # -- back-pressure: room in the outbox, and the client's input (see the module's docstring) --------------
+
+    def make_room(self) -> bool:
+        """The outbox is at ``max_buffer_size``: hand it to a transport that takes it now (a direct WebSocket
+        whose kernel buffer has room, a held long-poll); True if that made room."""
+        writer = self._writer
+        if writer is not None:
+            writable = self.close_reason is None and self._drain_scope is None and not writer.blocked
+            if writable and self._write_out(writer):
+                self._scheduler.start_soon(self._wait_writable)
+        elif self._held_poll is not None:
+            self._held_poll.flush()  # answers at once (take_held), not in the scheduler's next wake
+        return len(self._outbox) < self.config.max_buffer_size
+
+    def accepts_input(self) -> bool:
+        """Whether the client's next message may be handled now: the outbox is below ``max_buffer_size``
+        and no mailbox this session's input feeds is full. When False the transport stops reading."""
+        if self._input_holds:
+            return False
+        return len(self._outbox) < self.config.max_buffer_size or self.make_room()
+
+    def when_accepting(self, resume: Flushable) -> None:
+        """Call *resume*'s ``flush`` once, in the scheduler's next wake, after room is made (an outbox take,
+        a ``release_input``) or the session closes; it checks ``accepts_input`` again and may wait anew."""
+        self._room_waiters.append(resume)
+        self._outbox.on_take = self._room_made
+        if self.close_reason is not None:
+            self._wake_room_waiters()
+
+    async def until_accepting(self) -> None:
+        """Wait until ``accepts_input`` or the session closes (a transport that reads in a task)."""
+        while self.close_reason is None and not self.accepts_input():
+            await self._room_change()
+
+    async def until_room(self) -> None:
+        """Wait until the outbox is below ``max_buffer_size`` or the session closes: a handler in its socket's
+        actor waits here before each event, so the actor slows down to its client's pace."""
+        while self.close_reason is None and len(self._outbox) >= self.config.max_buffer_size:
+            await self._room_change()
+
+    def hold_input(self) -> None:
+        """A mailbox this session's input feeds is full: handle no more input until ``release_input``."""
+        self._input_holds += 1
+
+    def release_input(self) -> None:
+        """The mailbox of a ``hold_input`` has room again."""
+        self._input_holds -= 1
+        if not self._input_holds:
+            self._wake_room_waiters()
+
+    async def _room_change(self) -> None:
+        woken = _Woken()
+        self.when_accepting(woken)
+        await woken.event.wait()
+
+    def _room_made(self) -> None:
+        # The outbox's on_take, set only while someone waits for room.
+        if len(self._outbox) < self.config.max_buffer_size:
+            self._wake_room_waiters()
+
+    def _wake_room_waiters(self) -> None:
+        waiters, self._room_waiters = self._room_waiters, []
+        self._outbox.on_take = None
+        for waiter in waiters:
+            self._scheduler.flush_soon(waiter)
+
     # -- writing to an ASGI WebSocket (from the transport's writer task) ------------------------------------
 
     async def pump(self, writer: TransportWriter) -> None:
@@ -228,3 +328,15 @@ class SessionWriting:
 
     def _delay(self, deadline: float) -> float:
         return deadline - self._clock() if deadline != math.inf else math.inf
+
+
+class _Woken:
+    """A room waiter that sets an event (for the waits of a task)."""
+
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+
+    def flush(self) -> None:
+        self.event.set()

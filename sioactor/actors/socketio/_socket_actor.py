@@ -67,8 +67,13 @@ class SocketActor(Actor[SocketMessage]):
         self.disconnect_reason: DisconnectReason | None = None  # set by Socket._close, for the trace
 
     async def handle(self, message: SocketMessage) -> None:
-        """Hand *message* to the socket (an event straight to its dispatch: the per-message path)."""
+        """Hand *message* to the socket (an event straight to its dispatch: the per-message path).
+
+        An event waits while its connection's outbox is full: its replies would not fit, and waiting here
+        fills the inbox, which stops reading the client (see ``Socket._tell``).
+        """
         if type(message) is EventReceived:
+            await self._socket.conn.until_room()
             await self._socket.dispatch_event(message)
             return
         if type(message) is Connect:

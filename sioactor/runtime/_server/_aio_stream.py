@@ -37,6 +37,7 @@ from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 __all__ = (
     "accept_on_loop",
     "addresses",
+    "pause_reading",
     "receive_by",
     "stop_waiting",
     "take_over_reading",
@@ -108,6 +109,24 @@ def take_over_reading(stream: SocketStream, on_data: Callable[[bytes], None]) ->
         stream._transport.resume_reading()
     protocol.on_data = on_data
     return buffered
+
+
+def pause_reading(stream: SocketStream, paused: bool) -> bool:
+    """After `take_over_reading`: stop (or resume) reading the socket, so that unread bytes wait in the kernel
+    and TCP flow control throttles the peer. False when the stream was not taken over (its reader task
+    must then stop reading itself)."""
+    if isinstance(stream, _ReadAheadStream):
+        if stream._protocol.on_data is None:
+            return False
+        transport = stream._transport
+        if not transport.is_closing():
+            if paused:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
+        return True
+    own = getattr(stream, "pause_reading", None)  # trio's stream, with the server's reactor
+    return own is not None and bool(own(paused))
 
 
 async def wait_for_end(stream: SocketStream) -> bool:

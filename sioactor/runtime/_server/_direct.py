@@ -84,13 +84,29 @@ class DirectOffer(Protocol):
 class DirectSocket:
     """An open WebSocket the app writes to without awaiting; owned by the embedded server's connection."""
 
-    __slots__ = ("_close", "_limit", "_sink", "closed")
+    __slots__ = ("_close", "_limit", "_pause", "_sink", "closed")
 
-    def __init__(self, sink: ByteSink, close: Callable[[int, str], None], limit: int) -> None:
+    def __init__(
+        self,
+        sink: ByteSink,
+        close: Callable[[int, str], None],
+        limit: int,
+        pause: Callable[[bool], None] = lambda paused: None,
+    ) -> None:
         self._sink = sink
         self._close = close
         self._limit = limit
+        self._pause = pause
         self.closed = False
+
+    def pause_reading(self) -> None:
+        """Read no more of the client until ``resume_reading``: what it sends waits in the kernel, whose full
+        buffer throttles it (TCP flow control). The messages of the read in progress are still delivered."""
+        self._pause(True)
+
+    def resume_reading(self) -> None:
+        """Read the client again after ``pause_reading``."""
+        self._pause(False)
 
     def write(self, messages: Iterable[str | bytes]) -> None:
         """Frame *messages* and send them now (one system call for all); never waits. No-op once closed."""

@@ -51,6 +51,17 @@ class TrioReactor:
         self._watches[fd] = watch
         return watch
 
+    def pause(self, watch: Watch, paused: bool) -> None:
+        """Stop (or resume) reading *watch*'s socket; unread bytes wait in the kernel, whose full buffer
+        then throttles the peer (TCP flow control). Not even a hang-up is reported while paused."""
+        if self._watches.get(watch.fd) is not watch:
+            return
+        with contextlib.suppress(OSError, ValueError):  # closed meanwhile: the reader sees it on resume
+            if paused:
+                self._epoll.unregister(watch.fd)
+            else:
+                self._epoll.register(watch.fd, select.EPOLLIN)
+
     def forget(self, watch: Watch) -> None:
         """Stop reading *watch*'s socket (before it is closed); idempotent."""
         fd = watch.fd

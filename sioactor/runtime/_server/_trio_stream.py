@@ -116,6 +116,14 @@ class TrioStream(SocketStream):
         self._watch = self._reactor.watch(self._sock, on_data)
         return b""
 
+    def pause_reading(self, paused: bool) -> bool:
+        """After ``take_over_reading``: stop or resume the reactor's reading; False without a watch."""
+        if self._watch is None or self._reactor is None:
+            return False
+        if not self._watch.ended:
+            self._reactor.pause(self._watch, paused)
+        return True
+
     async def wait_for_end(self) -> bool:
         """After ``take_over_reading``: the peer closed (True) or ``stop_waiting`` was called (False)."""
         assert self._watch is not None, "only after take_over_reading"

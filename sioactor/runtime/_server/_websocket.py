@@ -28,7 +28,7 @@ from websockets.server import ServerProtocol
 from sioactor._errors import ClientDisconnected
 from sioactor._lowlevel import Backend
 
-from ._aio_stream import stop_waiting, take_over_reading, wait_for_end
+from ._aio_stream import pause_reading, stop_waiting, take_over_reading, wait_for_end
 from ._config import ServerConfig
 from ._direct import DIRECT_WEBSOCKET, DirectHandler, DirectSocket, encode_frames, make_sink
 from ._parser import Request
@@ -77,6 +77,7 @@ class WebSocketConnection(WebSocketOutgoing):
         "_new_scope",
         "_open",
         "_protocol",
+        "_read_resumed",
         "_read_scope",
         "_reader_done",
         "_reader_running",
@@ -128,6 +129,8 @@ class WebSocketConnection(WebSocketOutgoing):
         self._fragment_text = False
         self._close_deadline = math.inf
         self._read_scope: DeadlineScope | None = None
+        # Exists while a direct handler paused reading and this task does the reading (no take-over).
+        self._read_resumed: anyio.Event | None = None
         self._direct: DirectHandler | None = None
         self._direct_socket: DirectSocket | None = None
         self._init_outgoing()
@@ -185,7 +188,9 @@ class WebSocketConnection(WebSocketOutgoing):
         if self._decided:
             raise RuntimeError("direct accept after the handshake was decided")
         sink = make_sink(self._stream, self._spawn)
-        self._direct_socket = DirectSocket(sink, self._close, self._config.ws_write_buffer)
+        self._direct_socket = DirectSocket(
+            sink, self._close, self._config.ws_write_buffer, self._pause_reading
+        )
         self._direct = handler
         self._out_sink = sink
         self._accept({"type": "websocket.accept"}, encode_frames(first))
@@ -338,6 +343,9 @@ class WebSocketConnection(WebSocketOutgoing):
     async def _receive_loop(self) -> None:
         read_size = self._config.read_size
         while self._state() is not State.CLOSED:
+            if self._read_resumed is not None:
+                await self._read_resumed.wait()
+                continue
             if len(self._inbox) >= self._config.ws_inbox_size and not self._app_returned:
                 if self._inbox_drained is None:
                     self._inbox_drained = anyio.Event()
@@ -359,6 +367,17 @@ class WebSocketConnection(WebSocketOutgoing):
             if await wait_for_end(self._stream):
                 self._feed(b"")  # the peer closed or the connection is gone
                 return
+
+    def _pause_reading(self, paused: bool) -> None:
+        # The direct handler's back-pressure: the reading stops where it happens (the asyncio protocol, the
+        # trio reactor), or else in this task's receive loop.
+        if pause_reading(self._stream, paused):
+            return
+        if paused:
+            if self._read_resumed is None:
+                self._read_resumed = anyio.Event()
+        else:
+            self._read_resumed = wake(self._read_resumed)
 
     def _on_bytes(self, data: bytes) -> None:
         # Called by the asyncio protocol with each chunk (see take_over_reading); must not raise.

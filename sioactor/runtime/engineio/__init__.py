@@ -9,6 +9,7 @@ Layer rule: it may import ``sioactor.actors``, ``sioactor.protocol`` and the emb
 
 from __future__ import annotations
 
+from sioactor.actors.engineio._session import SlowConsumerPolicy
 from sioactor.runtime.engineio._app import engine_asgi_app
 from sioactor.runtime.engineio._config import AllowRequest, CorsConfig, EngineConfig
 from sioactor.runtime.engineio._http import EngineError
@@ -20,6 +21,7 @@ __all__ = (
     "EngineConfig",
     "EngineError",
     "EngineServer",
+    "SlowConsumerPolicy",
     "engine_asgi_app",
     "new_sid",
 )

@@ -50,8 +50,10 @@ class EngineConfig:
         upgrade_timeout: seconds a polling → WebSocket upgrade may take (10, ``upgradeTimeout``).
         max_payload: the largest polling body or WebSocket message accepted, in bytes (1 000 000,
             ``maxHttpBufferSize``); advertised to v4 clients as ``maxPayload``.
-        max_buffer_size: the outbox bound per session, in packets (128, socketioxide's ``max_buffer_size``);
-            a full one fails sends at once, as *slow_consumer* says.
+        max_buffer_size: the outbox bound per session, in packets (128, socketioxide's ``max_buffer_size``):
+            what its transport cannot take now. While it is full the client's own events wait (its
+            connection stops being read); an emit from elsewhere (a broadcast, another socket, a server
+            task) meets *slow_consumer*.
         transports: the transports offered, among ``"polling"`` and ``"websocket"`` (both).
         allow_eio3: accept Engine.IO v3 clients (socket.io-client 1.x / 2.x); off, as in Node.
         cors: CORS answers for the HTTP endpoints, ``None`` (Node's default: no CORS headers).

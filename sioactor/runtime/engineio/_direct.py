@@ -12,6 +12,7 @@ a short-lived task waits for the client to read, until its heartbeat fails or th
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 
 from sioactor._errors import ProtocolError
@@ -72,11 +73,13 @@ async def _upgrade(found: EngineSession | None, send: Send, offer: DirectOffer) 
 class DirectTransport:
     """One direct WebSocket of a session: the reader's handler and the session's ``TransportWriter``."""
 
-    __slots__ = ("attached", "close_code", "close_reason", "session", "socket", "upgrading")
+    __slots__ = ("_held", "attached", "close_code", "close_reason", "session", "socket", "upgrading")
 
     def __init__(self, session: EngineSession, *, upgrading: bool) -> None:
         self.session = session
         self.upgrading = upgrading
+        # While the session accepts no input: the rest of the read in progress, in order (reading is paused).
+        self._held: deque[str | bytes] | None = None
         # Whether the session writes through this socket (direct open, or a completed upgrade).
         self.attached = False
         self.socket: DirectSocket | None = None
@@ -86,21 +89,52 @@ class DirectTransport:
     # -- DirectHandler: called by the embedded server's reader task ----------------------------------------
 
     def on_message(self, data: str | bytes) -> None:
-        """Decode one frame and hand it to the session (or run the probe exchange while upgrading)."""
-        session = self.session
-        if self.upgrading:
+        """Decode one frame and hand it to the session (or run the probe exchange while upgrading).
+
+        While the session accepts no input (its outbox or a socket's inbox is full), the frame is held and
+        reading stops: the client's next frames wait in the kernel, and TCP throttles it. The session's
+        ``when_accepting`` calls ``flush`` once room is made.
+        """
+        held = self._held
+        if held is not None:
+            held.append(data)
+        elif self.upgrading:
             self._probe(data)
-        elif not session.connected:
-            return
-        elif too_big(data, session.config.max_payload):
-            self._too_big(data)
+        elif not self.session.accepts_input():
+            self._held = deque((data,))
+            if self.socket is not None:
+                self.socket.pause_reading()
+            self.session.when_accepting(self)
         else:
-            try:
-                packet = decode_packet(data, protocol=session.protocol)
-            except ProtocolError as exc:
-                session.protocol_error(exc.reason)
+            self._deliver(data)
+
+    def flush(self) -> None:
+        """The session's call once room is made (or it closed): hand it the held frames, then read on."""
+        held, session = self._held, self.session
+        if held is None:
+            return
+        while held:
+            if session.connected and not session.accepts_input():
+                session.when_accepting(self)
                 return
-            session.receive(packet)
+            self._deliver(held.popleft())
+        self._held = None
+        if self.socket is not None:
+            self.socket.resume_reading()
+
+    def _deliver(self, data: str | bytes) -> None:
+        session = self.session
+        if not session.connected:
+            return
+        if too_big(data, session.config.max_payload):
+            self._too_big(data)
+            return
+        try:
+            packet = decode_packet(data, protocol=session.protocol)
+        except ProtocolError as exc:
+            session.protocol_error(exc.reason)
+            return
+        session.receive(packet)
 
     def on_close(self, code: int) -> None:
         """The connection ended: a failed upgrade, or the client went away."""

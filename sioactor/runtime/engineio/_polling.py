@@ -227,6 +227,12 @@ async def _read_and_deliver(
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     for packet in packets:
+        # Back-pressure: the POST is answered only once its packets are accepted; pending GETs drain the
+        # outbox meanwhile, and the client sends no next POST before this answer.
+        if not session.accepts_input():
+            await session.until_accepting()
+            if not session.connected:
+                break
         session.receive(packet)
     if session.close_reason is EngineCloseReason.PARSE_ERROR:
         await respond_error(reply, EngineError.BAD_REQUEST, cors)

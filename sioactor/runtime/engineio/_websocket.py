@@ -247,6 +247,11 @@ async def _read_loop(writer: _WsWriter, receive: Receive) -> None:
         except ProtocolError as exc:
             session.protocol_error(exc.reason)
             return
+        if not session.accepts_input():
+            # Back-pressure: no receive() meanwhile, so the server stops reading the client.
+            await session.until_accepting()
+            if not session.connected:
+                return
         session.receive(packet)
 
 

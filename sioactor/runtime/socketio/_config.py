@@ -26,8 +26,8 @@ class SocketIoConfig:
         ack_timeout: the default wait for an acknowledgement (5 s).
         parser: ``"json"`` or ``"msgpack"`` (``"json"``).
         max_attachments: binary attachments one packet may announce (10).
-        inbox_size: events one socket may have waiting for its handlers (128); beyond, events are dropped
-            with a log line and a trace event.
+        inbox_size: events one socket may have waiting for its handlers (128); while it is full, the
+            connection stops being read, so the client is slowed down and nothing it sent is dropped.
         namespace_mailbox_size: the mailbox of each namespace actor and room registry actor (4096):
             admissions, removals and joins of a namespace's sockets waiting to be handled.
         trace_endpoint: serve the actor trace to ``sioactor console`` at ``HOST:PORT`` (loopback; port 0

@@ -332,7 +332,12 @@ class Socket:
     # --- the socket actor -------------------------------------------------------------------------------
 
     def _tell(self, message: SocketMessage) -> None:
-        self._actor.tell_or_handle(message)
+        # What the client sent; a full inbox stops reading the client until a queued event is taken (the
+        # engine session's back-pressure), so the next one is never refused.
+        actor = self._actor
+        actor.tell_or_handle(message)
+        if actor.full() and actor.notify_room(self.conn.release_input):
+            self.conn.hold_input()
 
     def _handler_for(self, event: str) -> EventHandler | None:
         # This socket's own handler, else its namespace's, else the socket's fallback.

@@ -1,5 +1,5 @@
 """The WebSocket transport over real loopback sockets on both backends: upgrade timeout, oversize messages,
-and a client that sends faster than its session can forward the answers.
+and a client that sends faster than it reads its answers (throttled, never answered with loss).
 """
 
 from __future__ import annotations
@@ -68,34 +68,38 @@ async def test_oversize_websocket_message_closes_cleanly_with_a_reason(
 
 
 @pytest.mark.anyio
-async def test_client_flooding_a_slow_websocket_is_disconnected_with_bounded_outbox() -> None:
+async def test_client_flooding_a_websocket_it_does_not_read_is_throttled_and_loses_nothing() -> None:
     # The client sends echo requests and reads nothing: the socket's buffers fill, the session's writer
-    # blocks, the outbox reaches max_buffer_size, and the "disconnect" policy ends the session.
+    # blocks, the outbox reaches max_buffer_size, and the server stops reading the client, so its sends
+    # block in TCP. Its own echoes never meet the slow-consumer policy: once it reads, every one arrives.
     payload = "4" + "y" * 20_000
+    total = 3000  # 60 MB: more than the kernel's buffers on both sides hold
     async with running(max_buffer_size=16, slow_consumer="disconnect", ping_interval=30) as srv:
         async with WsClient.connect(srv.port, "EIO=4&transport=websocket") as ws:
             assert (await ws.next_text()).startswith("0{")
             sent = 0
-            with anyio.move_on_after(10) as scope:
+            with anyio.fail_after(30):
                 async with anyio.create_task_group() as tg:
 
                     async def flood() -> None:
                         nonlocal sent
-                        while True:
+                        while sent < total:
                             await ws.send_text(payload)
                             sent += 1
 
                     tg.start_soon(flood)
-                    await srv.listener.any_closed.wait()
-                    tg.cancel_scope.cancel()
-            assert not scope.cancelled_caught
-            close, echoed = await ws.until_close()
-        assert srv.listener.closed == [EngineCloseReason.SLOW_CONSUMER]
-        assert echoed < sent
-        assert close.code == 1000
+                    await anyio.sleep(1.0)
+                    throttled = sent
+                    await anyio.sleep(0.3)
+                    assert sent == throttled < total  # the server reads no more of the client
+                    assert srv.listener.closed == []
+                    echoed = 0
+                    while echoed < total:
+                        assert await ws.next_text() == payload
+                        echoed += 1
+        assert not srv.tracer.of(TraceKind.MAILBOX_FULL)
         depths = [e.depth for e in srv.tracer.events if e.depth is not None]
-        assert max(depths) <= 16 + 4
-        assert srv.tracer.of(TraceKind.MAILBOX_FULL)
+        assert max(depths, default=0) <= 16 + 4
 
 
 @pytest.mark.anyio

@@ -41,11 +41,16 @@ pytestmark = [
 FILLER_DATA = {"n": 1}
 
 
+FILLER_PADDING = "x" * 65_536
+
+
 def fill(socket: Socket) -> None:
-    """Emit until the socket's outbox is full (no await: the transport cannot drain it meanwhile)."""
+    """Emit until the socket's outbox is full. What the transport can take now moves through (the outbox
+    counts only the rest), so the fillers are large enough to fill the connection's write buffer first; no
+    await, so nothing drains meanwhile."""
     with contextlib.suppress(InternalChannelFull):
         for i in range(10_000):
-            socket.emit("filler", i)
+            socket.emit("filler", (i, FILLER_PADDING))
 
 
 def make_server(broadcast_errors: list[BroadcastError] | None = None) -> SocketIo:
