@@ -39,7 +39,7 @@ _unpackb = msgpack.unpackb
 _TYPES = tuple(PacketType)
 
 
-# msgpack.packb() builds a Packer per call, and a Packer mallocs and frees a 256 KiB buffer: ~40 % of the
+# msgpack.packb() builds a Packer per call, and a Packer mallocs and frees a 256 KiB buffer: much of the
 # cost of packing a small event. Packers are reused from a pool instead. Not one shared Packer: it is not
 # thread-safe, nor reentrant (a finalizer run by the garbage collector mid-pack could encode too), and this
 # layer may not import threading. list.pop() and append() are atomic, so a packer is only ever in one
@@ -135,7 +135,7 @@ class MsgpackDecoder:
                     "text message received, but the msgpack parser takes binary messages only"
                 ) from None
             raise DecodeError(f"invalid msgpack in Socket.IO packet: {exc}") from None
-        # The common cases in one pass, inline (each call or method lookup saved is ~5 % of a small packet's
+        # The common cases in one pass, inline (a call or method lookup is a visible share of a small packet's
         # decode): a valid EVENT or ACK without a query. Anything else, valid or not, including a top level
         # that is not a map (its subscript raises TypeError), goes through the general checks of _general().
         try:

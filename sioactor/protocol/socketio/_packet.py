@@ -115,12 +115,12 @@ class Parser(Protocol):
 
 
 # The decoders' constructor. A frozen dataclass's generated ``__init__`` goes through ``object.__setattr__``
-# once per field, by keyword (~0.9-1.3 us a packet, as much as parsing a small event), and even calling the
-# slots' descriptors by hand costs ~0.33 us. Plain attribute stores on a class without ``__setattr__`` are
+# once per field, by keyword (as much as parsing a small event), and even calling the slots' descriptors
+# by hand is slower than plain stores. Plain attribute stores on a class without ``__setattr__`` are
 # specialized by the interpreter, so the decoders (this function, and its copy inlined in the msgpack
 # decoder's hot path) fill a mutable twin with ``Packet``'s exact slot layout and
 # then re-label it: assigning ``__class__`` between two classes of identical layout is a checked CPython
-# feature (a ``TypeError`` if the layouts ever differ, which the tests would hit at once). ~0.15 us a packet.
+# feature (a ``TypeError`` if the layouts ever differ, which the tests would hit at once).
 class _PacketSlots:
     """Mutable twin of ``Packet``'s layout, for the decoders only: set all five fields, then re-label."""
 

@@ -2,12 +2,12 @@
 
 anyio's asyncio ``SocketStream`` pauses the transport's reading whenever nobody waits in ``receive`` and
 resumes it around each waiting read: two ``epoll_ctl`` calls per read, about three reads per polling echo.
-Its protocol also keeps two ``asyncio.Event`` objects and a ``deque`` per connection (~2.2 KB together),
+Its protocol also keeps two ``asyncio.Event`` objects and a ``deque`` per connection ,
 which an idle WebSocket pays for as long as it stays open.
 
 It is also a ``BufferedProtocol``: asyncio's plain ``Protocol`` path calls ``recv(256 KiB)``, and a bytes
 object that large comes from ``mmap`` (then ``mremap`` to its size, then ``munmap``): three system calls per
-read, about 30 us of kernel time per one-message read. Reading into one buffer per thread, shared by every
+read, a large share of a one-message echo's kernel time. Reading into one buffer per thread, shared by every
 connection (asyncio calls ``get_buffer``, ``recv_into`` and ``buffer_updated`` back to back, so no two
 reads overlap), costs one ``recv`` and a copy of the bytes that came.
 
@@ -337,7 +337,7 @@ class _ReadAheadStream(SocketStream):
 
     async def receive_by(self, max_bytes: int, deadline: float) -> bytes | None:
         """`receive`, or ``None`` once the loop's clock passes *deadline* with nothing received; a timer
-        handle instead of a cancel scope (a scope costs a keep-alive wait ~4 µs more). After a wait the
+        handle instead of a cancel scope (cheaper per keep-alive wait). After a wait the
         bytes are returned at once: the wait was the checkpoint (another would cost a loop iteration)."""
         protocol = self._protocol
         if protocol.chunks or protocol.eof or protocol.lost:

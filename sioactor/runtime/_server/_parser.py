@@ -1,9 +1,9 @@
 """A strict HTTP/1.1 request parser (RFC 9112), sans-IO: bytes in, request heads and body pieces out.
 
-h11 cost about 40 % of a long-polling server's CPU (its event machinery and per-header validation in
+h11 took a large share of a long-polling server's CPU (its event machinery and per-header validation in
 Python); a polling echo is two requests, so the head parse is on the hot path. This parser does the same
 checks in C-level passes over the whole head: one ``translate`` for the bytes allowed, CR/LF counts, and
-one anchored regex ``findall`` for the field lines: with the response, about a quarter of h11's CPU.
+one anchored regex ``findall`` for the field lines (figures: bench/RESULTS.md, design measurements).
 
 What it refuses, and why (each is a request-smuggling or desync vector, or a bound):
 - a head over ``max_header_size`` → 431; bare CR or LF, obs-fold, whitespace before a colon, bad tokens,
@@ -40,7 +40,7 @@ _MAX_CHUNK_LINE: Final = 1024
 _MAX_LENGTH_DIGITS: Final = 18
 
 
-# Not frozen: a frozen dataclass sets each field through object.__setattr__ (~0.6 us more per request).
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, slower per request.
 @dataclass(slots=True, kw_only=True)
 class Request:
     """A parsed request head. Header names are lower-cased; values keep their bytes, trimmed of OWS.
@@ -167,7 +167,7 @@ class RequestParser:
         self._remaining = 0
         # The last few heads parsed on this connection, with their result: a client on a keep-alive
         # connection repeats itself (a long-polling client alternates two heads, byte for byte), and a head's
-        # parse is a pure function of its bytes (~5 us of the ~7 us a request's parse costs).
+        # parse is a pure function of its bytes (most of a request's parse is the head).
         self._recent: dict[bytes, tuple[Request, _Framing]] = {}
 
     def feed(self, data: bytes) -> None:

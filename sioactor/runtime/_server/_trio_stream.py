@@ -49,7 +49,7 @@ class TrioStream(SocketStream):
         self._watch: Watch | None = None
         self._fresh = True  # nothing read yet: the first read tries before it waits
         # anyio's trio stream knows its socket; extra() would build its attribute table for it (a
-        # getpeername system call and ~8 us per connection).
+        # getpeername system call per connection).
         sock = getattr(inner, "_raw_socket", None)
         self._sock: socket.socket = (
             sock if isinstance(sock, socket.socket) else inner.extra(SocketAttribute.raw_socket)
@@ -143,9 +143,9 @@ class TrioStream(SocketStream):
 
     @property
     def extra_attributes(self) -> Mapping[Any, Callable[[], Any]]:
-        # anyio builds its attribute table (a dict of functions) on every ``extra`` call, ~40 us under
-        # cProfile on trio, and the server asks for the raw socket on every connection; keeping the table
-        # would cost an idle connection ~1.5 KB. This view answers the raw socket itself, the rest via anyio.
+        # anyio builds its attribute table (a dict of functions) on every ``extra`` call, and the server asks
+        # for the raw socket on every connection; keeping the table would cost every idle connection its
+        # memory. This view answers the raw socket itself, the rest via anyio.
         return _Extras(self)
 
     def peer_and_local(self) -> tuple[object, object]:

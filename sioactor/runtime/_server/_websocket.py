@@ -58,7 +58,7 @@ class DeadlineScope(Protocol):
 class WebSocketConnection(WebSocketOutgoing):
     """Run the app's ``websocket`` scope on *stream*, from handshake to TCP close."""
 
-    # Slots: an instance dict of this many attributes is ~1.6 KB, which every idle connection would keep.
+    # Slots: an instance dict of this many attributes is large, and every idle connection would keep it.
     __slots__ = (
         "_app_returned",
         "_close_deadline",
@@ -102,24 +102,24 @@ class WebSocketConnection(WebSocketOutgoing):
         self._spawn = spawn
         self._new_scope: Callable[..., DeadlineScope] = backend.new_cancel_scope
         self._config = config
-        # Both are let go once used: an idle connection keeps neither (~2 KB with their headers).
+        # Both are let go once used: an idle connection keeps neither (nor their headers).
         self._request: Request | None = request
         self._scope: Scope | None = scope
         self._trailing = trailing
         # websockets' protocol is made on first need (a control or fragmented frame, the end, an ASGI send):
         # plain data frames are read and written without it, and an idle connection need not keep one
-        # (~1 KB, and a uuid4 per connect). Until then the connection is OPEN once accepted.
+        # (nor make a uuid4 per connect). Until then the connection is OPEN once accepted.
         self._open = False
         self._protocol: ServerProtocol | None = None
         # Every event below exists only while something waits on it and is dropped when set: an idle
-        # direct connection holds none (each costs ~0.8 KB on asyncio; ten thousand idle connections count).
+        # direct connection holds none (ten thousand idle connections count).
         self._decided = False
         self._app_returned = False
         # A plain ASGI app's connection reads in a task of its own (see run()).
         self._reader_running = False
         self._reader_done: anyio.Event | None = None
         self._connect_sent = False
-        # A list, not a deque: an empty deque costs ~0.7 KB and the inbox holds at most ws_inbox_size (64).
+        # A list, not a deque: an empty deque is far larger, and the inbox holds at most ws_inbox_size.
         self._inbox: list[Message] = []
         self._inbox_wake: anyio.Event | None = None
         self._inbox_drained: anyio.Event | None = None
@@ -142,7 +142,7 @@ class WebSocketConnection(WebSocketOutgoing):
         returns at once; this task then reads, with no second task and no hand-over per connect. A plain
         ASGI app runs for as long as its connection, so when it decides the handshake its reader (and the
         writer) start as tasks of their own, spawned beside this one rather than in a task group of the
-        connection's (a task group would cost an idle connection ~1 KB). Server shutdown cancels them all;
+        connection's (an idle connection would keep the task group). Server shutdown cancels them all;
         this method waits for them otherwise.
         """
         scope, self._scope = self._scope, None
@@ -323,8 +323,8 @@ class WebSocketConnection(WebSocketOutgoing):
         if self._trailing:
             trailing, self._trailing = self._trailing, b""
             self._feed(trailing)
-        # One cancel scope for the connection's whole reading, not one per read: a scope costs ~4 us on
-        # asyncio and ~7 us on trio, which a one-message read would pay every time. Its deadline is set when
+        # One cancel scope for the connection's whole reading, not one per read: a scope's cost
+        # would be paid by every one-message read. Its deadline is set when
         # the close handshake starts (``_expect_close``); when it passes, reading ends where it waits. The
         # backend's own scope (on trio trio's: anyio's wraps one in another).
         with self._new_scope(deadline=self._close_deadline) as scope:
@@ -351,7 +351,7 @@ class WebSocketConnection(WebSocketOutgoing):
                     self._inbox_drained = anyio.Event()
                 await self._inbox_drained.wait()
                 continue
-            # Inline, not a helper coroutine: an idle connection would keep its suspended frame (~0.2 KB).
+            # Inline, not a helper coroutine: an idle connection would keep its suspended frame.
             try:
                 data = await self._stream.receive(read_size)
             except STREAM_GONE:
