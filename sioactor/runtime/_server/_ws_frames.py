@@ -5,7 +5,8 @@ a visible share of a one-message echo (bench/RESULTS.md, design measurements). A
 Socket.IO client sends is the simple case -- final, text or binary, masked, no reserved bits, within the
 size limit -- so `FrameSplitter` reads those itself (a header, an unmask with websockets' own C helper)
 and hands every other frame (control frames, fragments, anything malformed or oversized) to websockets
-whole, or as it arrives, so websockets' parser is only ever fed from a frame boundary and keeps its full checking.
+whole, or as it arrives, so websockets' parser is only ever fed from a frame boundary and keeps its full
+checking.
 
 Once a frame of a read goes to websockets, the rest of that read goes there too: that frame may start a
 fragmented message or close the connection, which changes what a following text frame means, and only the
