@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final, overload
 
 from sioactor._errors import AckClosed, Closed, InternalChannelFull, ReservedEventError
 from sioactor.actors._ref import ActorRef
@@ -43,16 +43,29 @@ from sioactor.runtime.socketio._handler import (
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
 
 if TYPE_CHECKING:
-    from sioactor.runtime.socketio._client import Client
     from sioactor.runtime.socketio._namespace import Namespace
 
-__all__ = ("Handler", "Socket")
+__all__ = ("Handler", "Socket", "SocketClient")
 
 logger = logging.getLogger("sioactor.socketio")
 
 H = TypeVar("H", bound=Handler)
 
 _TRANSPORTS: dict[str, TransportType] = {t.value: t for t in TransportType}  # a dict beats calling the enum
+
+
+class SocketClient(Protocol):
+    """What a socket needs from its client (``Client``: the Engine.IO session's Socket.IO side)."""
+
+    @property
+    def conn(self) -> EngineConnection:
+        """The Engine.IO session."""
+
+    def accepted(self, socket: Socket) -> None:
+        """*socket* joined its namespace."""
+
+    def forget(self, socket: Socket) -> None:
+        """*socket* left its namespace."""
 
 
 @final
@@ -84,7 +97,7 @@ class Socket:
         "id",
     )
 
-    def __init__(self, client: Client, ns: Namespace, sid: str) -> None:
+    def __init__(self, client: SocketClient, ns: Namespace, sid: str) -> None:
         self.id = sid
         self.conn: EngineConnection = client.conn
         self.acks = AckTable(sid)
