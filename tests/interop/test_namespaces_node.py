@@ -38,7 +38,7 @@ pytestmark = [
 
 
 class Classy(NamespaceHandlers):
-    """A class-based namespace: a plain def and an async def event handler, connect and disconnect."""
+    """A class-based namespace: plain def and async def event handlers, connect and disconnect."""
 
     def __init__(self) -> None:
         super().__init__("/classy")
@@ -54,6 +54,9 @@ class Classy(NamespaceHandlers):
     async def on_slow(self, socket: Socket, text: Data[str], ack: AckSender) -> None:
         await anyio.sleep(0.01)
         ack.send(f"slow {text} on {socket.ns} of {len(self.io.of('/classy').sockets())}")
+
+    def on_bye(self, socket: Socket) -> None:
+        socket.disconnect()
 
     def on_disconnect(self, socket: Socket, reason: DisconnectReason) -> None:
         self.disconnects.append((socket.id, reason))
@@ -92,6 +95,9 @@ def make_server(room_log: RoomLog, classy: Classy) -> SocketIo:
         io.on("whoami", whoami, namespace=pattern)
         io.on("join", join, namespace=pattern)
 
+    def bye(socket: Socket) -> None:
+        socket.disconnect()
+
     def send_room_log(ack: AckSender) -> None:
         ack.send(room_log.entries)
 
@@ -99,6 +105,7 @@ def make_server(room_log: RoomLog, classy: Classy) -> SocketIo:
     rooms.on("join", join)
     rooms.on("leave", leave)
     rooms.on("room_log", send_room_log)
+    rooms.on("bye", bye)
     rooms.on_room_event("create-room", lambda room: room_log.add("create-room", room))
     rooms.on_room_event("delete-room", lambda room: room_log.add("delete-room", room))
     rooms.on_room_event("join-room", lambda room, sid: room_log.add("join-room", room, sid))
@@ -189,6 +196,7 @@ async def test_room_events_reach_their_listeners(transport: str) -> None:
                 ["delete-room", "r1"],
             ]
         ]
+        assert steps["bye"]["reason"] == "io server disconnect"
         await room_log.wait_for(8)
         assert room_log.entries[6:] == [["leave-room", sid, sid], ["delete-room", sid]]
 
@@ -201,4 +209,5 @@ async def test_a_class_based_namespace(transport: str) -> None:
         assert steps["slow"]["args"] == ["slow async on /classy of 1"]
         with anyio.fail_after(5):
             await classy.gone.wait()
-        assert classy.disconnects == [(steps["welcome"]["id"], DisconnectReason.CLIENT_NS_DISCONNECT)]
+        assert steps["bye"]["reason"] == "io server disconnect"
+        assert classy.disconnects == [(steps["welcome"]["id"], DisconnectReason.SERVER_NS_DISCONNECT)]

@@ -204,12 +204,16 @@ const scenarios = {
   },
 
   async room_events() {
-    // The server records its room events; joining a room twice changes nothing the second time.
+    // The server records its room events; joining a room twice changes nothing the second time. The server
+    // ends the socket (not the client: a polling client's last request may not leave before the process does).
     const s = await connected(connect("/rooms"));
     await emitAck(s, "join", "r1");
     await emitAck(s, "join", "r1");
     await emitAck(s, "leave", "r1");
     log({ step: "log", id: s.id, args: await emitAck(s, "room_log") });
+    const gone = once(s, "disconnect");
+    s.emit("bye"); // the server disconnects the socket: its own room goes too
+    log({ step: "bye", reason: (await gone)[0] });
     closeAll(s);
   },
 
@@ -221,6 +225,9 @@ const scenarios = {
     log({ step: "welcome", id: s.id, args: await welcome });
     log({ step: "hello", args: await emitAck(s, "hello", "sync") });
     log({ step: "slow", args: await emitAck(s, "slow", "async") });
+    const gone = once(s, "disconnect");
+    s.emit("bye"); // on_bye disconnects the socket; on_disconnect runs
+    log({ step: "bye", reason: (await gone)[0] });
     closeAll(s);
   },
 

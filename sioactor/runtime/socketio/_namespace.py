@@ -248,9 +248,9 @@ def add_room_listener(io: SocketIo, spec: NamespaceSpec, kind: str, listener: Ca
             f"room listener {getattr(listener, '__qualname__', listener)}() is an async def; declare it def "
             "(it runs in the room registry, which never waits) and hand the change to a task to await"
         )
-    spec.room_listeners.setdefault(kind, []).append(listener)
+    spec.room_listeners.setdefault(kind, []).append(listener)  # shared by the specs io.ns puts in its place
     for ns in io._namespaces.values():
-        if ns.spec is spec:
+        if ns.spec.pattern == spec.pattern:
             ns.watch_rooms()
 
 

@@ -192,11 +192,11 @@ async def test_the_parent_emits_to_every_child_and_their_rooms() -> None:
         assert root.take() == []
         assert one.take() == ['42/tenant-1,["news","all"]', '42/tenant-1,["news","plain"]']
         assert two.take() == ['42/tenant-2,["news","all"]', '42/tenant-2,["news","vip"]']
-        assert sorted(s.id for s in parent.sockets()) == ["a" * 20, "b" * 20]
+        assert sorted(s.ns for s in parent.sockets()) == ["/tenant-1", "/tenant-2"]
         await parent.to("vip").disconnect()
         await h.settle()
         assert two.take() == ["41/tenant-2,"]
-        assert [s.id for s in parent.sockets()] == ["a" * 20]
+        assert [s.ns for s in parent.sockets()] == ["/tenant-1"]
 
 
 async def test_a_template_has_a_parent_too_and_a_path_has_none() -> None:
