@@ -134,16 +134,23 @@ class RoomRegistry:
 
     def _drop_member(self, room: str, sid: str) -> None:
         members = self._members.get(room)
-        if members is None or sid not in members:
+        if members is None:
             return
-        del members[sid]
-        observer = self.observer
-        if observer is not None:
-            observer(RoomChange.LEFT, room, sid)
+        if self.observer is not None:
+            self._drop_observed(room, sid, members, self.observer)
+            return
+        members.pop(sid, None)
         if not members:
             del self._members[room]
-            if observer is not None:
-                observer(RoomChange.DELETED, room, None)
+
+    def _drop_observed(self, room: str, sid: str, members: dict[str, None], observer: RoomObserver) -> None:
+        if sid not in members:
+            return
+        del members[sid]
+        observer(RoomChange.LEFT, room, sid)
+        if not members:
+            del self._members[room]
+            observer(RoomChange.DELETED, room, None)
 
 
 class RoomRegistryActor(Actor[RoomMessage]):
