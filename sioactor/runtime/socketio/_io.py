@@ -164,9 +164,8 @@ class SocketIo:
         return ns
 
     def register_namespace(self, handlers: NamespaceHandlers, *, middleware: Sequence[Handler] = ()) -> None:
-        """Register a class-based namespace: its ``on_connect``, ``on_disconnect`` and ``on_<event>``
-        methods serve ``handlers.namespace`` (see ``NamespaceHandlers``); *middleware* as ``ns`` takes it.
-        """
+        """Register a class-based namespace (``NamespaceHandlers``: its ``on_connect``, ``on_disconnect`` and
+        ``on_<event>`` methods); *middleware* as ``ns`` takes it."""
         register_namespace(self, handlers, middleware)
 
     @overload
@@ -247,12 +246,11 @@ class SocketIo:
     def of(self, path: NamespacePattern) -> NamespaceOperators | ParentNamespace:
         """The operators of namespace *path* (``io.of("/chat").emit(...)``), and ``on`` to register its
         event handlers. As Node's ``io.of``, a path not registered yet is registered, with no connect handler
-        (register one with ``ns``); a path of a dynamic pattern (``/tenant/7``) is that pattern's namespace.
-        A regex or a predicate gives its ``ParentNamespace``, as ``parent``.
+        (register one with ``ns``); a path of a dynamic pattern (``/tenant/7``) is that pattern's namespace; a
+        regex or a predicate gives its ``ParentNamespace`` (as ``parent``).
 
         Raises:
-            ConfigError: *path* does not start with ``/``, or is a template (``/tenant/{id}``, which has no
-                sockets of its own; ``io.parent(pattern)`` reaches them all).
+            ConfigError: *path* does not start with ``/``, or is a template (``/t/{id}``: use ``parent``).
         """
         if not isinstance(path, str):
             return self.parent(path)
@@ -269,12 +267,8 @@ class SocketIo:
         return NamespaceOperators(ns, BroadcastOptions())
 
     def parent(self, pattern: NamespacePattern) -> ParentNamespace:
-        """Every namespace of dynamic *pattern* (registered now, with no connect handler, if it is not):
-        ``on`` for all of them, ``emit`` to every one on this node, as Node's parent namespace.
-
-        Raises:
-            ConfigError: *pattern* is a plain path (``io.of(path)``), or none of the pattern kinds.
-        """
+        """Every namespace of dynamic *pattern*, registered now if it is not (``ParentNamespace``, as Node's).
+        Raises ``ConfigError`` for a plain path (use ``of``) or what is no pattern at all."""
         return parent_namespace(self, pattern)
 
     def _root(self) -> BroadcastOperators:
