@@ -223,8 +223,14 @@ SOCKET_HANDLES = [
 ]
 
 
+# A namespace class (python-socketio's habit) is a public base class whose ``io`` is the public ``SocketIo``,
+# and ``SocketIo.register_namespace`` takes one: the two name each other in their signatures for the same
+# reason.
+NAMESPACE_CLASSES = ["sioactor.runtime.socketio._io", "sioactor.runtime.socketio._namespace_class"]
+
+
 def test_no_import_cycle_within_a_package() -> None:
-    assert import_cycles() == [SOCKET_HANDLES]
+    assert sorted(import_cycles()) == sorted([SOCKET_HANDLES, NAMESPACE_CLASSES])
 
 
 def test_checker_catches_a_violation(tmp_path: Path) -> None:

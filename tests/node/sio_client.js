@@ -165,6 +165,72 @@ const scenarios = {
     closeAll(s);
   },
 
+  async dynamic_namespaces() {
+    // A regex namespace (/tenant-<digits>), a predicate one (/org-*, admitted when auth.token is "ok"; once it
+    // exists, later clients join it without asking), and names nobody admits.
+    const regex = await connected(connect("/tenant-7"));
+    log({ step: "regex", args: await emitAck(regex, "whoami") });
+    const admitted = await connected(connect("/org-acme", { auth: { token: "ok" } }));
+    log({ step: "predicate", args: await emitAck(admitted, "whoami") });
+    const again = await connected(connect("/org-acme", { auth: { token: "no" } }));
+    log({ step: "existing", args: await emitAck(again, "whoami") });
+    const errors = {};
+    for (const [name, auth] of [["/org-evil", { token: "no" }], ["/tenant-x", {}], ["/tenant-7/x", {}]]) {
+      const s = connect(name, { auth });
+      const [err] = await once(s, "connect_error");
+      errors[name] = err.message;
+      s.close();
+    }
+    log({ step: "refused", errors });
+    closeAll(regex, admitted, again);
+  },
+
+  async parent_broadcast() {
+    // The server emits to the parent of /tenant-<digits> (every child), then to its room "vip" only.
+    const root = await connected(connect());
+    const t1 = await connected(connect("/tenant-1"));
+    const t2 = await connected(connect("/tenant-2"));
+    await emitAck(t2, "join", "vip");
+    const got = [];
+    for (const [who, s] of [["root", root], ["t1", t1], ["t2", t2]]) {
+      s.on("news", (...args) => got.push({ who, args }));
+    }
+    log({ step: "parent_emit", args: await emitAck(root, "parent_emit") });
+    await emitAck(t1, "whoami"); // a round trip on each to let every packet arrive
+    await emitAck(t2, "whoami");
+    await emitAck(root, "echo_ack");
+    log({ step: "received", got });
+    closeAll(root, t1, t2);
+  },
+
+  async room_events() {
+    // The server records its room events; joining a room twice changes nothing the second time. The server
+    // ends the socket (not the client: a polling client's last request may not leave before the process does).
+    const s = await connected(connect("/rooms"));
+    await emitAck(s, "join", "r1");
+    await emitAck(s, "join", "r1");
+    await emitAck(s, "leave", "r1");
+    log({ step: "log", id: s.id, args: await emitAck(s, "room_log") });
+    const gone = once(s, "disconnect");
+    s.emit("bye"); // the server disconnects the socket: its own room goes too
+    log({ step: "bye", reason: (await gone)[0] });
+    closeAll(s);
+  },
+
+  async namespace_class() {
+    // A namespace served by a class: on_connect greets, on_hello (def) and on_slow (async def) answer.
+    const s = connect("/classy");
+    const welcome = once(s, "welcome");
+    await connected(s);
+    log({ step: "welcome", id: s.id, args: await welcome });
+    log({ step: "hello", args: await emitAck(s, "hello", "sync") });
+    log({ step: "slow", args: await emitAck(s, "slow", "async") });
+    const gone = once(s, "disconnect");
+    s.emit("bye"); // on_bye disconnects the socket; on_disconnect runs
+    log({ step: "bye", reason: (await gone)[0] });
+    closeAll(s);
+  },
+
   async refused() {
     // A namespace whose connect middleware refuses unless auth.token == "ok", with data.
     const bad = connect("/private", { auth: { token: "nope" } });

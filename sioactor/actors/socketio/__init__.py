@@ -30,7 +30,7 @@ from sioactor.actors.socketio._room_messages import (
     RoomsOf,
     Select,
 )
-from sioactor.actors.socketio._rooms import RoomRegistry, RoomRegistryActor
+from sioactor.actors.socketio._rooms import RoomChange, RoomObserver, RoomRegistry, RoomRegistryActor
 from sioactor.actors.socketio._socket_actor import SocketActor, SocketDispatcher
 
 __all__ = (
@@ -48,7 +48,9 @@ __all__ = (
     "NamespaceMessage",
     "Remove",
     "RemoveSocket",
+    "RoomChange",
     "RoomMessage",
+    "RoomObserver",
     "RoomRegistry",
     "RoomRegistryActor",
     "RoomsOf",

@@ -7,11 +7,17 @@ drains its mailbox in one go each time it runs.
 
 Rooms and members keep insertion order (dicts used as ordered sets), so broadcasts reach sockets in the
 order they joined, which keeps behaviour and tests deterministic.
+
+Room changes can be observed (``RoomRegistry.observer``), as Node's in-memory adapter emits ``create-room``,
+``join-room``, ``leave-room`` and ``delete-room``: a room's first member creates it, its last leaving deletes
+it, and only a real change is reported (a second join of the same room is not). Without an observer, joins
+take the path they always took; the check is one attribute read per message, not per room.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import enum
+from collections.abc import Callable, Collection, Iterable
 
 from sioactor.actors._actor import Actor
 from sioactor.actors.socketio._room_messages import (
@@ -23,17 +29,32 @@ from sioactor.actors.socketio._room_messages import (
     Select,
 )
 
-__all__ = ("RoomRegistry", "RoomRegistryActor")
+__all__ = ("RoomChange", "RoomObserver", "RoomRegistry", "RoomRegistryActor")
+
+
+class RoomChange(enum.Enum):
+    """A change of the room registry, valued by the name Node's adapter emits it under."""
+
+    CREATED = "create-room"
+    DELETED = "delete-room"
+    JOINED = "join-room"
+    LEFT = "leave-room"
+
+
+RoomObserver = Callable[[RoomChange, str, str | None], None]
+"""Called with each change, the room and the socket id (``None`` for ``CREATED`` and ``DELETED``), in the
+registry actor's task while it handles the message: it must not raise, and never waits."""
 
 
 class RoomRegistry:
     """Which sockets are in which rooms, for one namespace."""
 
-    __slots__ = ("_members", "_rooms_of")
+    __slots__ = ("_members", "_rooms_of", "observer")
 
     def __init__(self) -> None:
         self._members: dict[str, dict[str, None]] = {}
         self._rooms_of: dict[str, dict[str, None]] = {}
+        self.observer: RoomObserver | None = None
 
     def add_socket(self, sid: str) -> None:
         """Register *sid* in the namespace, in no room yet."""
@@ -42,9 +63,25 @@ class RoomRegistry:
     def join(self, sid: str, rooms: Iterable[str]) -> None:
         """Put socket *sid* in each of *rooms* (joining a room twice is harmless)."""
         own = self._rooms_of.setdefault(sid, {})
+        if self.observer is not None:
+            self._join_observed(sid, rooms, own, self.observer)
+            return
         for room in rooms:
             own[room] = None
             self._members.setdefault(room, {})[sid] = None
+
+    def _join_observed(
+        self, sid: str, rooms: Iterable[str], own: dict[str, None], observer: RoomObserver
+    ) -> None:
+        for room in rooms:
+            own[room] = None
+            members = self._members.get(room)
+            if members is None:
+                members = self._members[room] = {}
+                observer(RoomChange.CREATED, room, None)
+            if sid not in members:
+                members[sid] = None
+                observer(RoomChange.JOINED, room, sid)
 
     def leave(self, sid: str, rooms: Iterable[str]) -> None:
         """Take socket *sid* out of each of *rooms*; an empty room disappears."""
@@ -99,9 +136,21 @@ class RoomRegistry:
         members = self._members.get(room)
         if members is None:
             return
+        if self.observer is not None:
+            self._drop_observed(room, sid, members, self.observer)
+            return
         members.pop(sid, None)
         if not members:
             del self._members[room]
+
+    def _drop_observed(self, room: str, sid: str, members: dict[str, None], observer: RoomObserver) -> None:
+        if sid not in members:
+            return
+        del members[sid]
+        observer(RoomChange.LEFT, room, sid)
+        if not members:
+            del self._members[room]
+            observer(RoomChange.DELETED, room, None)
 
 
 class RoomRegistryActor(Actor[RoomMessage]):
@@ -117,6 +166,10 @@ class RoomRegistryActor(Actor[RoomMessage]):
     def __init__(self, name: str, *, mailbox_size: int | None = None) -> None:
         super().__init__(name, mailbox_size=mailbox_size)
         self.registry = RoomRegistry()
+
+    def observe(self, observer: RoomObserver | None) -> None:
+        """Report every later change to *observer* (``None``: stop reporting); see ``RoomObserver``."""
+        self.registry.observer = observer
 
     def peek_select(
         self, rooms: Collection[str], except_rooms: Collection[str] = (), except_sids: Collection[str] = ()

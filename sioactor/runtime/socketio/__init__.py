@@ -19,7 +19,15 @@ from sioactor.runtime.socketio._ack import NO_DATA, AckSender, AckStream
 from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory, BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.socketio._io import SocketIo
+from sioactor.runtime.socketio._namespace import (
+    NamespaceOperators,
+    NamespacePattern,
+    NamespacePredicate,
+    RoomEventName,
+)
+from sioactor.runtime.socketio._namespace_class import NamespaceHandlers
 from sioactor.runtime.socketio._operators import BroadcastOperators, SocketEmitter
+from sioactor.runtime.socketio._parent import ParentNamespace
 from sioactor.runtime.socketio._socket import Socket
 
 __all__ = (
@@ -38,7 +46,13 @@ __all__ = (
     "ConfigError",
     "ConnectRefused",
     "LocalAdapter",
+    "NamespaceHandlers",
+    "NamespaceOperators",
+    "NamespacePattern",
+    "NamespacePredicate",
+    "ParentNamespace",
     "ReservedEventError",
+    "RoomEventName",
     "Socket",
     "SocketEmitter",
     "SocketIo",

@@ -9,6 +9,7 @@ and everything else is told to the socket actor of its namespace.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -18,6 +19,7 @@ from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import Connect, event_received
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.protocol.socketio import Packet, PacketType, Parser
+from sioactor.runtime.socketio._parent import ParentHost, decide_namespace
 from sioactor.runtime.socketio._socket import Socket
 
 if TYPE_CHECKING:
@@ -29,9 +31,16 @@ __all__ = ("Client", "ClientHost", "SocketIoListener")
 
 logger = logging.getLogger("sioactor.socketio")
 
+# Namespaces one client may have a predicate asked about at once: each question is a task, bounded in time
+# by the connect timeout, and a client sending CONNECT after CONNECT must not multiply them without end.
+MAX_PENDING_DECISIONS = 16
 
-class ClientHost(Protocol):
+
+class ClientHost(ParentHost, Protocol):
     """What the clients need from their server (``SocketIo``)."""
+
+    def _spawn(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run *fn* under the server's supervision."""
 
     @property
     def config(self) -> SocketIoConfig:
@@ -62,7 +71,7 @@ class ClientHost(Protocol):
 class Client:
     """One Engine.IO session's Socket.IO state: its packet decoder and its socket per namespace."""
 
-    __slots__ = ("__weakref__", "_decoder", "_io", "_name", "conn", "connected", "sockets")
+    __slots__ = ("__weakref__", "_deciding", "_decoder", "_io", "_name", "conn", "connected", "sockets")
 
     def __init__(self, io: ClientHost, conn: EngineConnection) -> None:
         self._io = io
@@ -73,6 +82,7 @@ class Client:
             max_attachments=config.max_attachments, max_size=config.engine.max_payload
         )
         self.sockets: dict[str, Socket] = {}
+        self._deciding: set[str] = set()  # namespaces a predicate is being asked about (see _decide)
         # The connect timeout no longer applies: a namespace was joined, or the session ended.
         self.connected = False
 
@@ -149,7 +159,7 @@ class Client:
         self._io._trace(TraceKind.ACK_RECEIVED, socket._name, detail=str(packet.id))
 
     def _connect(self, nsp: str, auth: Any) -> None:
-        if nsp in self.sockets:
+        if nsp in self.sockets or nsp in self._deciding:
             self._ignore(f"second CONNECT to namespace {nsp!r}")
             return
         if not self._io.running:  # closing or closed: end the session rather than leave the client waiting
@@ -157,11 +167,36 @@ class Client:
             self.conn.close(EngineCloseReason.SERVER_SHUTTING_DOWN)
             return
         ns = self._io._namespace_for(nsp)
-        if ns is None:
-            message = "Invalid namespace"
-            payload: Any = {"message": message} if self.conn.protocol == 4 else message
-            self._send(Packet(type=PacketType.CONNECT_ERROR, nsp=nsp, data=payload))
+        if ns is not None:
+            self._join(ns, nsp, auth)
+        elif len(self._deciding) >= MAX_PENDING_DECISIONS:
+            self._ignore(f"CONNECT to {nsp!r}: {len(self._deciding)} namespaces are being decided already")
+            self._invalid_namespace(nsp)
+        elif any(spec.predicate is not None for spec in self._io._specs.values()):
+            self._deciding.add(nsp)
+            self._io._spawn(lambda: self._decide(nsp, auth))
+        else:
+            self._invalid_namespace(nsp)
+
+    async def _decide(self, nsp: str, auth: Any) -> None:
+        # A predicate decides whether *nsp* exists (see _parent.py); the client is answered when it did.
+        try:
+            ns = await decide_namespace(self._io, nsp, auth)
+        finally:
+            self._deciding.discard(nsp)
+        if not self.conn.connected or not self._io.running:
             return
+        if ns is None:
+            self._invalid_namespace(nsp)
+        else:
+            self._join(ns, nsp, auth)
+
+    def _invalid_namespace(self, nsp: str) -> None:
+        message = "Invalid namespace"
+        payload: Any = {"message": message} if self.conn.protocol == 4 else message
+        self._send(Packet(type=PacketType.CONNECT_ERROR, nsp=nsp, data=payload))
+
+    def _join(self, ns: Namespace, nsp: str, auth: Any) -> None:
         socket = Socket(self, ns, self._io._new_sid())
         self.sockets[nsp] = socket
         socket._tell(Connect(auth=auth))

@@ -6,12 +6,12 @@ The docstrings of ``SocketIoConfig`` and ``EngineConfig`` are where every limit 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sioactor._errors import ConfigError
 from sioactor.runtime.engineio import EngineConfig
 
-__all__ = ("SocketIoConfig",)
+__all__ = ("SocketIoConfig", "state_by_type")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,3 +69,11 @@ class SocketIoConfig:
     def engine_path(self) -> str:
         """Where the server answers: ``engine.path``, or ``/socket.io`` when it is not set."""
         return self.engine.path or "/socket.io"
+
+
+def state_by_type(state: Any) -> dict[type, Any]:
+    """``SocketIo(state=...)``'s objects (one, or a list or tuple of them) by type, for ``State[T]``."""
+    if state is None:
+        return {}
+    objects = state if isinstance(state, list | tuple) else (state,)
+    return {type(obj): obj for obj in objects}

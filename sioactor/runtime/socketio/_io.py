@@ -5,7 +5,8 @@ the ``Supervisor`` its actors (namespaces, room registries, sockets) run under w
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+import re
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from types import FunctionType
@@ -27,7 +28,7 @@ from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream
 from sioactor.runtime.socketio._adapter import AdapterFactory, BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._client import SocketIoListener
-from sioactor.runtime.socketio._config import SocketIoConfig
+from sioactor.runtime.socketio._config import SocketIoConfig, state_by_type
 from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
 from sioactor.runtime.socketio._handler import (
     CompiledHandler,
@@ -37,11 +38,18 @@ from sioactor.runtime.socketio._handler import (
     compile_handler,
     register_context_type,
 )
-from sioactor.runtime.socketio._namespace import Namespace, NamespaceOperators, NamespaceSpec
+from sioactor.runtime.socketio._namespace import (
+    Namespace,
+    NamespaceOperators,
+    NamespacePattern,
+    NamespacePredicate,
+    NamespaceSpec,
+)
+from sioactor.runtime.socketio._namespace_class import NamespaceHandlers, register_namespace
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
-from sioactor.runtime.socketio._serving import running, socketio_asgi_app
+from sioactor.runtime.socketio._parent import ParentNamespace, parent_namespace
+from sioactor.runtime.socketio._serving import running, socketio_asgi_app, tracing_for
 from sioactor.runtime.socketio._socket import Socket
-from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
 
 __all__ = ("SocketIo",)
 
@@ -85,12 +93,12 @@ class SocketIo:
         self.config = SocketIoConfig() if config is None else config
         self._adapter_factory = adapter
         self._parser: Parser = parser_by_name(self.config.parser)
-        self._state = _state_map(state)
-        self.tracer, self.trace_endpoint = _tracing(self.config, tracer)
+        self._state = state_by_type(state)
+        self.tracer, self.trace_endpoint = tracing_for(self.config, tracer)
         self._listener: EngineListener = SocketIoListener(self)
         engine_config = replace(self.config.engine, path=self.config.engine_path)
         self._engine = EngineServer(engine_config, self._listener, tracer=self.tracer)
-        self._specs: dict[str, NamespaceSpec] = {}
+        self._specs: dict[NamespacePattern, NamespaceSpec] = {}
         self._event_handlers: dict[tuple[Handler, bool], EventHandler] = {}
         self._namespaces: dict[str, Namespace] = {}
         self._task_group: TaskGroup | None = None
@@ -104,21 +112,24 @@ class SocketIo:
     # --- namespaces -------------------------------------------------------------------------------------
 
     @overload
-    def ns(self, path: str, on_connect: Handler, *, middleware: Sequence[Handler] = ()) -> None: ...
+    def ns(
+        self, path: NamespacePattern, on_connect: Handler, *, middleware: Sequence[Handler] = ()
+    ) -> None: ...
     @overload
     def ns(
-        self, path: str, on_connect: None = None, *, middleware: Sequence[Handler] = ()
+        self, path: NamespacePattern, on_connect: None = None, *, middleware: Sequence[Handler] = ()
     ) -> Callable[[Handler], Handler]: ...
 
     def ns(
-        self, path: str, on_connect: Handler | None = None, *, middleware: Sequence[Handler] = ()
+        self, path: NamespacePattern, on_connect: Handler | None = None, *, middleware: Sequence[Handler] = ()
     ) -> Callable[[Handler], Handler] | None:
-        """Register namespace *path* (``/chat``, or dynamic ``/tenant/{id}``) with its connect handler (or use
-        as ``@io.ns("/chat")``). *middleware* run in order before the socket is accepted; one raising
+        """Register namespace *path* (``/chat``; or dynamic: ``/tenant/{id}``, ``re.compile(r"/t-\\d+")``, a
+        predicate ``(name, auth) -> bool``, see ``NamespacePattern``) with its connect handler (or use as
+        ``@io.ns("/chat")``). *middleware* run in order before the socket is accepted; one raising
         ``ConnectRefused`` (or any exception) refuses it with a CONNECT_ERROR.
 
         Raises:
-            ConfigError: *path* does not start with ``/``.
+            ConfigError: *path* does not start with ``/``, or is none of the pattern kinds.
             HandlerSignatureError: a handler's parameters have no matching extractor.
         """
 
@@ -131,7 +142,7 @@ class SocketIo:
         register(on_connect)
         return None
 
-    def _register(self, path: str, on_connect: Handler, middleware: Sequence[Handler]) -> None:
+    def _register(self, path: NamespacePattern, on_connect: Handler, middleware: Sequence[Handler]) -> None:
         chain = [self.compile(m, "middleware") for m in middleware]
         self._add_spec(NamespaceSpec(path, self.compile(on_connect, "connect"), chain))
 
@@ -141,25 +152,38 @@ class SocketIo:
         path = spec.pattern
         old_spec = self._specs.get(path)
         if old_spec is not None:
-            spec.handlers = old_spec.handlers
+            spec.handlers, spec.room_listeners = old_spec.handlers, old_spec.room_listeners
+            spec.on_disconnect = spec.on_disconnect or old_spec.on_disconnect
         self._specs[path] = spec
+        if spec.dynamic or not isinstance(path, str):
+            return None
         old = self._namespaces.pop(path, None)
         if old is not None:
             old.stop()
-        if spec.dynamic:
-            return None
         ns = self._namespaces[path] = self._live(Namespace(self, path, {}, spec))
         return ns
 
-    @overload
-    def on(self, event: str, handler: H, *, namespace: str = "/", concurrent: bool = False) -> H: ...
+    def register_namespace(self, handlers: NamespaceHandlers, *, middleware: Sequence[Handler] = ()) -> None:
+        """Register a class-based namespace (``NamespaceHandlers``: its ``on_connect``, ``on_disconnect`` and
+        ``on_<event>`` methods); *middleware* as ``ns`` takes it."""
+        register_namespace(self, handlers, middleware)
+
     @overload
     def on(
-        self, event: str, handler: None = None, *, namespace: str = "/", concurrent: bool = False
+        self, event: str, handler: H, *, namespace: NamespacePattern = "/", concurrent: bool = False
+    ) -> H: ...
+    @overload
+    def on(
+        self, event: str, handler: None = None, *, namespace: NamespacePattern = "/", concurrent: bool = False
     ) -> Callable[[H], H]: ...
 
     def on(
-        self, event: str, handler: H | None = None, *, namespace: str = "/", concurrent: bool = False
+        self,
+        event: str,
+        handler: H | None = None,
+        *,
+        namespace: NamespacePattern = "/",
+        concurrent: bool = False,
     ) -> H | Callable[[H], H]:
         """Handle *event* on every socket of *namespace* (a path, or a dynamic pattern such as
         ``/tenant/{id}``), or use as ``@io.on("event")``; ``io.of(path).on(...)`` is the same. Registered
@@ -191,7 +215,7 @@ class SocketIo:
             ns.start(self._supervisor)
         return ns
 
-    def delete_ns(self, path: str) -> None:
+    def delete_ns(self, path: NamespacePattern) -> None:
         """Remove namespace *path* (a pattern, or one concrete namespace): its sockets are disconnected."""
         self._specs.pop(path, None)
         doomed = [ns for ns in self._namespaces.values() if ns.path == path or ns.spec.pattern == path]
@@ -206,32 +230,46 @@ class SocketIo:
         if ns is not None:
             return ns
         for spec in self._specs.values():
-            params = spec.match(path) if spec.dynamic else None
-            if params is not None:
-                ns = self._namespaces[path] = self._live(Namespace(self, path, params, spec))
-                return ns
+            if spec.regex is not None and (params := spec.match(path)) is not None:
+                return self._child(path, spec, params)
         return None
 
-    def of(self, path: str) -> NamespaceOperators:
+    def _child(self, path: str, spec: NamespaceSpec, params: Mapping[str, str]) -> Namespace:
+        ns = self._namespaces[path] = self._live(Namespace(self, path, params, spec))
+        return ns
+
+    @overload
+    def of(self, path: str) -> NamespaceOperators: ...
+    @overload
+    def of(self, path: re.Pattern[str] | NamespacePredicate) -> ParentNamespace: ...
+
+    def of(self, path: NamespacePattern) -> NamespaceOperators | ParentNamespace:
         """The operators of namespace *path* (``io.of("/chat").emit(...)``), and ``on`` to register its
         event handlers. As Node's ``io.of``, a path not registered yet is registered, with no connect handler
-        (register one with ``ns``); a path of a dynamic pattern (``/tenant/7``) is that pattern's namespace.
+        (register one with ``ns``); a path of a dynamic pattern (``/tenant/7``) is that pattern's namespace; a
+        regex or a predicate gives its ``ParentNamespace`` (as ``parent``).
 
         Raises:
-            ConfigError: *path* does not start with ``/``, or is a dynamic pattern itself (``/tenant/{id}``,
-                which has no sockets of its own; ``io.on(..., namespace=pattern)`` registers its handlers).
+            ConfigError: *path* does not start with ``/``, or is a template (``/t/{id}``: use ``parent``).
         """
+        if not isinstance(path, str):
+            return self.parent(path)
         ns = self._namespaces.get(path)
         if ns is None:
             spec = self._specs.get(path) or NamespaceSpec(path, None, ())
             if spec.dynamic:
                 raise ConfigError(
-                    f"{path!r} is a dynamic pattern, not a namespace; register its handlers with "
-                    f"io.on(event, handler, namespace={path!r}), reach one of its namespaces with io.of(path)"
+                    f"{path!r} is a dynamic pattern, not a namespace: io.parent({path!r}) reaches all its "
+                    f"namespaces, io.on(event, handler, namespace={path!r}) registers handlers for them"
                 )
             ns = self._namespace_for(path) or self._add_spec(spec)
             assert ns is not None  # a static spec has a live namespace
         return NamespaceOperators(ns, BroadcastOptions())
+
+    def parent(self, pattern: NamespacePattern) -> ParentNamespace:
+        """Every namespace of dynamic *pattern*, registered now if it is not (``ParentNamespace``, as Node's).
+        Raises ``ConfigError`` for a plain path (use ``of``) or what is no pattern at all."""
+        return parent_namespace(self, pattern)
 
     def _root(self) -> BroadcastOperators:
         ns = self._namespaces.get("/")
@@ -365,16 +403,6 @@ class SocketIo:
                 self._stopped = True
                 tg.cancel_scope.cancel()  # connect timers
 
-    async def _run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Serve ``trace_endpoint`` and record ``trace_file`` (the options) until cancelled; returns at once
-        when neither is set. Started by ``asgi()``'s lifespan before ``run``, cancelled after ``close``.
-        """
-        path = self.config.trace_file
-        if not isinstance(self.tracer, TraceHub) or (self.trace_endpoint is None and path is None):
-            task_status.started()
-            return
-        await run_trace_sinks(self.trace_endpoint, self.tracer, path, task_status=task_status)
-
     @property
     def running(self) -> bool:
         """True while ``run`` hosts the actors and ``close`` has not begun."""
@@ -466,27 +494,6 @@ class SocketIo:
         if self.tracer is not None:
             detail = "*" if rooms is None else ", ".join(rooms)
             self._trace(kind, actor, detail=detail, fields={"rooms": None if rooms is None else list(rooms)})
-
-
-def _tracing(config: SocketIoConfig, tracer: Tracer | None) -> tuple[Tracer | None, TraceEndpoint | None]:
-    # The tracer the options ask for: a TraceHub of their own unless one was given.
-    if config.trace_endpoint is None and config.trace_file is None:
-        return tracer, None
-    if tracer is None:
-        tracer = TraceHub(trace_payloads=config.trace_payloads)
-    elif not isinstance(tracer, TraceHub):
-        raise ConfigError(
-            "trace_endpoint / trace_file need the tracer to be a TraceHub (or no tracer at all)"
-        )
-    endpoint = None if config.trace_endpoint is None else endpoint_at(tracer, config.trace_endpoint)
-    return tracer, endpoint
-
-
-def _state_map(state: Any) -> dict[type, Any]:
-    if state is None:
-        return {}
-    objects = state if isinstance(state, list | tuple) else (state,)
-    return {type(obj): obj for obj in objects}
 
 
 register_context_type(SocketIo, "io")

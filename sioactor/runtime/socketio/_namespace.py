@@ -6,16 +6,21 @@ broadcast operators, and ``on`` to register a handler for every socket of it.
 
 The actors start with the server (``start``): a namespace registered before ``run`` waits for it.
 
-A dynamic pattern creates one live namespace per concrete path a client connects to, as Node's parent
-namespaces do; its parameters reach handlers through ``NsParams`` and ``socket.ns_params``.
+A dynamic pattern (a template, a regex, a predicate) creates one live namespace per concrete path a client
+connects to, as Node's parent namespaces do; its parameters reach handlers through ``NsParams`` and
+``socket.ns_params``. ``_parent.py`` holds the predicates' decision and the parent's operators.
+
+Room events (``on_room_event``) are the room registry's changes (``RoomObserver``), handed to the spec's
+listeners in the registry's task; the observer is installed only while the spec has listeners.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, final, overload
 
 import anyio.lowlevel
 
@@ -29,6 +34,7 @@ from sioactor.actors.socketio import (
     NamespaceActor,
     NamespaceMessage,
     Remove,
+    RoomChange,
     RoomMessage,
     RoomRegistryActor,
 )
@@ -44,7 +50,17 @@ if TYPE_CHECKING:
     from sioactor.runtime.socketio._config import SocketIoConfig
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("Namespace", "NamespaceHost", "NamespaceOperators", "NamespaceSpec")
+__all__ = (
+    "Namespace",
+    "NamespaceHost",
+    "NamespaceOperators",
+    "NamespacePattern",
+    "NamespacePredicate",
+    "NamespaceSpec",
+    "RoomEventName",
+    "add_room_listener",
+    "describe",
+)
 
 logger = logging.getLogger("sioactor.socketio")
 
@@ -54,9 +70,27 @@ H = TypeVar("H", bound=Handler)
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
+NamespacePredicate = Callable[[str, Any], bool | Awaitable[bool]]
+"""Decides whether a namespace name a client connects to exists: ``(name, auth) -> bool``, a plain ``def``
+or an ``async def`` (Node's ``io.of((name, auth, next) => ...)``)."""
+
+NamespacePattern = str | re.Pattern[str] | NamespacePredicate
+"""What ``io.ns`` and ``io.on(..., namespace=...)`` take: a path (``/chat``), a template (``/tenant/{id}``,
+its parameters reach handlers through ``NsParams``), a compiled regex matching the whole name (its named
+groups are the parameters), or a ``NamespacePredicate``."""
+
+RoomEventName = Literal["create-room", "delete-room", "join-room", "leave-room"]
+"""The room events of a namespace's adapter, named as Node's."""
+
+_ROOM_EVENTS = frozenset(change.value for change in RoomChange)
+
 
 class NamespaceHost(Protocol):
     """What a namespace, its sockets and its adapter need from their server (``SocketIo``)."""
+
+    @property
+    def _namespaces(self) -> Mapping[str, Namespace]:
+        """The live namespaces by name."""
 
     @property
     def config(self) -> SocketIoConfig:
@@ -112,40 +146,90 @@ class NamespaceHost(Protocol):
 class NamespaceSpec:
     """A registered namespace pattern with its connect handler, middleware chain and event handlers.
 
+    The pattern is a path (``/chat``), a template (``/tenant/{id}``), a compiled regex that must match the
+    whole name, or a predicate asked on a client's CONNECT (see ``NamespacePattern``); all but a path are
+    dynamic: each name they admit becomes a live namespace of its own, sharing this spec.
+
     Attributes:
         handlers: the event handlers of every socket of the namespace (``io.on``), by event name; a socket's
             own (``socket.on``) take precedence.
+        on_disconnect: the disconnect handler of every socket (a namespace class's ``on_disconnect``); a
+            socket's own (``socket.on_disconnect``) takes precedence.
+        room_listeners: the room event listeners (``on_room_event``), by Node's event name.
     """
 
-    __slots__ = ("handlers", "middleware", "on_connect", "pattern", "regex")
+    __slots__ = (
+        "handlers",
+        "middleware",
+        "on_connect",
+        "on_disconnect",
+        "pattern",
+        "predicate",
+        "regex",
+        "room_listeners",
+    )
 
     def __init__(
-        self, pattern: str, on_connect: CompiledHandler | None, middleware: Sequence[CompiledHandler]
+        self,
+        pattern: NamespacePattern,
+        on_connect: CompiledHandler | None,
+        middleware: Sequence[CompiledHandler],
     ) -> None:
-        if not pattern.startswith("/"):
-            raise ConfigError(f"a namespace path starts with '/': got {pattern!r}")
         self.pattern = pattern
         self.on_connect = on_connect
         self.middleware = list(middleware)
         self.handlers: dict[str, EventHandler] = {}
+        self.on_disconnect: CompiledHandler | None = None
+        self.room_listeners: dict[str, list[Callable[..., Any]]] = {}
         self.regex: re.Pattern[str] | None = None
-        if _PARAM.search(pattern):
-            parts = _PARAM.split(pattern)
-            # Even indexes are literal text, odd ones parameter names: "/t/{id}" -> ["/t/", "id", ""].
-            source = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/?#]+)" for i, p in enumerate(parts))
-            self.regex = re.compile(source + r"\Z")
+        self.predicate: NamespacePredicate | None = None
+        if isinstance(pattern, re.Pattern):
+            self.regex = pattern
+        elif isinstance(pattern, str):
+            if not pattern.startswith("/"):
+                raise ConfigError(f"a namespace path starts with '/': got {pattern!r}")
+            self.regex = _template_regex(pattern)
+        elif callable(pattern):
+            self.predicate = pattern
+        else:
+            raise ConfigError(
+                f"a namespace is a path, a template such as '/tenant/{{id}}', a compiled regex or a function "
+                f"(name, auth) -> bool: got {pattern!r}"
+            )
 
     @property
     def dynamic(self) -> bool:
-        """True for a pattern with ``{param}`` parts."""
-        return self.regex is not None
+        """True for a template, a regex or a predicate: the spec of many namespaces."""
+        return self.regex is not None or self.predicate is not None
 
     def match(self, path: str) -> Mapping[str, str] | None:
-        """The parameters if *path* matches this pattern, else ``None`` (``{}`` for a static match)."""
+        """The parameters if *path* matches this path, template or regex (its named groups), else ``None``
+        (``{}`` for a static match). A predicate matches nothing here: it is asked on CONNECT
+        (``decide_namespace``).
+        """
         if self.regex is None:
             return {} if path == self.pattern else None
-        found = self.regex.match(path)
-        return found.groupdict() if found else None
+        found = self.regex.fullmatch(path)
+        return None if found is None else {k: v for k, v in found.groupdict().items() if v is not None}
+
+
+def _template_regex(pattern: str) -> re.Pattern[str] | None:
+    # "/t/{id}" -> ["/t/", "id", ""]: even indexes are literal text, odd ones parameter names.
+    if not _PARAM.search(pattern):
+        return None
+    parts = _PARAM.split(pattern)
+    return re.compile(
+        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/?#]+)" for i, p in enumerate(parts))
+    )
+
+
+def describe(pattern: NamespacePattern) -> str:
+    """*pattern* as error messages and logs name it."""
+    if isinstance(pattern, str):
+        return repr(pattern)
+    if isinstance(pattern, re.Pattern):
+        return f"re.compile({pattern.pattern!r})"
+    return f"{getattr(pattern, '__qualname__', repr(pattern))}()"
 
 
 @final
@@ -171,11 +255,65 @@ class NamespaceOperators(BroadcastOperators):
         """
         ns = self._ns
         if ns.spec.dynamic:
+            pattern = describe(ns.spec.pattern)
             raise ConfigError(
-                f"namespace {ns.path!r} belongs to the dynamic pattern {ns.spec.pattern!r}, whose handlers "
-                f"serve all its namespaces: use io.on({event!r}, handler, namespace={ns.spec.pattern!r})"
+                f"namespace {ns.path!r} belongs to the dynamic pattern {pattern}, whose handlers "
+                f"serve all its namespaces: use io.on({event!r}, handler, namespace={pattern})"
             )
         return ns.io.on(event, handler, namespace=ns.path, concurrent=concurrent)
+
+    @overload
+    def on_room_event(
+        self, kind: Literal["create-room", "delete-room"], listener: Callable[[str], object]
+    ) -> None: ...
+    @overload
+    def on_room_event(
+        self, kind: Literal["join-room", "leave-room"], listener: Callable[[str, str], object]
+    ) -> None: ...
+
+    def on_room_event(self, kind: RoomEventName, listener: Callable[..., object]) -> None:
+        """Call *listener* on each room change of this namespace, as Node's ``adapter.on(kind, ...)``:
+        ``create-room`` (room) when a room gets its first member, ``join-room`` (room, sid) when a socket
+        enters a room it was not in, ``leave-room`` (room, sid), ``delete-room`` (room) when the last member
+        left. A socket's own room counts (its connect creates and joins it). Changes on other nodes of a
+        cluster are not seen.
+
+        *listener* is a plain ``def``, called at once in the room registry's task: it may emit, join and
+        leave (plain calls), and must not block; an exception in it is logged. To await, hand the change to a
+        task of your own (a memory object stream, whose size and overflow are then your choice).
+
+        Raises:
+            ConfigError: *kind* is not a room event, *listener* is an ``async def``, or this is one namespace
+                of a dynamic pattern (register on ``io.parent(pattern)``).
+        """
+        ns = self._ns
+        if ns.spec.dynamic:
+            raise ConfigError(
+                f"namespace {ns.path!r} belongs to the dynamic pattern {describe(ns.spec.pattern)}: "
+                "register its room listeners on io.parent(pattern), for all its namespaces"
+            )
+        add_room_listener(ns.io, ns.spec, kind, listener)
+
+
+def add_room_listener(
+    io: NamespaceHost, spec: NamespaceSpec, kind: str, listener: Callable[..., object]
+) -> None:
+    """Add *listener* for room event *kind* to every namespace of *spec*, live or to come.
+
+    Raises:
+        ConfigError: *kind* is not a room event, or *listener* is an ``async def``.
+    """
+    if kind not in _ROOM_EVENTS:
+        raise ConfigError(f"{kind!r} is not a room event; use one of {sorted(_ROOM_EVENTS)}")
+    if inspect.iscoroutinefunction(listener):
+        raise ConfigError(
+            f"room listener {getattr(listener, '__qualname__', listener)}() is an async def; declare it def "
+            "(it runs in the room registry, which never waits) and hand the change to a task to await"
+        )
+    spec.room_listeners.setdefault(kind, []).append(listener)  # shared by the specs io.ns puts in its place
+    for ns in io._namespaces.values():
+        if ns.spec.pattern == spec.pattern:
+            ns.watch_rooms()
 
 
 class Namespace:
@@ -198,6 +336,7 @@ class Namespace:
         """Spawn the namespace's actors under *supervisor* (idle ones hold no task)."""
         size = self.io.config.namespace_mailbox_size
         self._rooms = RoomRegistryActor(f"rooms:{self.path}", mailbox_size=size)
+        self.watch_rooms()
         rooms = supervisor.spawn_soon(self._rooms)
         self._actor = NamespaceActor(f"namespace:{self.path}", rooms, mailbox_size=size)
         supervisor.spawn_soon(self._actor)
@@ -207,6 +346,30 @@ class Namespace:
         if self._actor is not None and self._rooms is not None:
             self._actor.ref.stop()
             self._rooms.ref.stop()
+
+    def watch_rooms(self) -> None:
+        """Have the room registry report its changes when the spec has room listeners (else nothing: joins
+        and leaves then cost nothing more)."""
+        if self._rooms is not None:
+            self._rooms.observe(self._room_changed if self.spec.room_listeners else None)
+
+    def _room_changed(self, change: RoomChange, room: str, sid: str | None) -> None:
+        # The room registry's RoomObserver: runs the listeners of the change, never raising into the actor.
+        for listener in self.spec.room_listeners.get(change.value, ()):
+            try:
+                result = listener(room) if sid is None else listener(room, sid)
+            except Exception as exc:
+                logger.exception("%s: %s listener %r failed", self.path, change.value, listener)
+                self.io._trace(TraceKind.HANDLER_FAILED, f"rooms:{self.path}", detail=repr(exc))
+                continue
+            if inspect.isawaitable(result):
+                getattr(result, "close", lambda: None)()  # an unawaited coroutine would warn
+                logger.error(
+                    "%s: %s listener %r returned an awaitable, which never runs",
+                    self.path,
+                    change.value,
+                    listener,
+                )
 
     @property
     def rooms(self) -> ActorRef[RoomMessage]:

@@ -1,4 +1,5 @@
-"""Serving a ``SocketIo``: the ASGI app whose lifespan runs both halves, and ``running``."""
+"""Serving a ``SocketIo``: the ASGI app whose lifespan runs both halves, ``running``, and the tracer and trace
+sinks the options ask for."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from typing import Protocol
 import anyio
 from anyio.abc import TaskStatus
 
+from sioactor._errors import ConfigError
+from sioactor.actors._trace import Tracer
 from sioactor.runtime._lifespan import inner_lifespan, serve_contexts
 from sioactor.runtime.engineio import EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
+from sioactor.runtime.socketio._config import SocketIoConfig
+from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
 
-__all__ = ("Served", "running", "socketio_asgi_app")
+__all__ = ("Served", "running", "socketio_asgi_app", "tracing_for")
 
 
 class Served(Protocol):
@@ -26,8 +31,17 @@ class Served(Protocol):
     async def close(self) -> None:
         """Disconnect every socket and stop."""
 
-    async def _run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Serve the trace endpoint and recorder until cancelled."""
+    @property
+    def config(self) -> SocketIoConfig:
+        """The server's options."""
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """The tracer the actors report to."""
+
+    @property
+    def trace_endpoint(self) -> TraceEndpoint | None:
+        """The endpoint consoles attach to, if configured."""
 
 
 def socketio_asgi_app(io: Served, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
@@ -77,5 +91,28 @@ async def _lifespan(
 async def _run_sinks(
     io: Served, scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
+    # Serves ``trace_endpoint`` and records ``trace_file`` until cancelled; returns at once without them.
     with scope:
-        await io._run_trace_sinks(task_status=task_status)
+        path = io.config.trace_file
+        if not isinstance(io.tracer, TraceHub) or (io.trace_endpoint is None and path is None):
+            task_status.started()
+            return
+        await run_trace_sinks(io.trace_endpoint, io.tracer, path, task_status=task_status)
+
+
+def tracing_for(config: SocketIoConfig, tracer: Tracer | None) -> tuple[Tracer | None, TraceEndpoint | None]:
+    """The tracer *config* asks for (a ``TraceHub`` of its own unless *tracer* is one) and its endpoint.
+
+    Raises:
+        ConfigError: the tracing options need a ``TraceHub`` but *tracer* is another kind.
+    """
+    if config.trace_endpoint is None and config.trace_file is None:
+        return tracer, None
+    if tracer is None:
+        tracer = TraceHub(trace_payloads=config.trace_payloads)
+    elif not isinstance(tracer, TraceHub):
+        raise ConfigError(
+            "trace_endpoint / trace_file need the tracer to be a TraceHub (or no tracer at all)"
+        )
+    endpoint = None if config.trace_endpoint is None else endpoint_at(tracer, config.trace_endpoint)
+    return tracer, endpoint

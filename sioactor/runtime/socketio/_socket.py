@@ -430,9 +430,10 @@ class Socket:
         self._accepted = True
 
     async def _on_disconnected(self, message: Disconnect) -> None:
+        handler = self._on_disconnect or self._ns.spec.on_disconnect  # its own, else its namespace's
         try:
-            if self._accepted and self._on_disconnect is not None:
-                await self._on_disconnect(self._context(reason=message.reason))
+            if self._accepted and handler is not None:
+                await handler(self._context(reason=message.reason))
         finally:
             await self._ns.remove(self)
 
