@@ -13,6 +13,7 @@ from sioactor.runtime._lifespan import inner_lifespan, serve_contexts
 from sioactor.runtime.engineio import EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
+from sioactor.runtime.socketio._client_bundle import client_bundle_app
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._io import SocketIo
@@ -21,7 +22,8 @@ __all__ = ("running", "socketio_asgi_app")
 
 
 def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
-    """The ASGI app of *io*: Engine.IO requests to *engine*, the rest to *other_app* (or 404).
+    """The ASGI app of *io*: Engine.IO requests to *engine*, the rest to *other_app* (or 404); the client
+    bundle first, when ``serve_client`` is set.
 
     Its lifespan runs *io* (``running``) and then *other_app*'s own lifespan, if it has one, so a wrapped
     Starlette or FastAPI app still gets its startup and shutdown; shutdown goes in reverse order.
@@ -30,7 +32,10 @@ def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | N
     async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
         await _lifespan(io, engine, other_app, scope, receive, send)
 
-    return engine_asgi_app(engine, fallback=other_app, lifespan=lifespan)
+    app = engine_asgi_app(engine, fallback=other_app, lifespan=lifespan)
+    if io.config.serve_client is None:
+        return app
+    return client_bundle_app(io.config.serve_client, io.config.engine_path, engine.config.cors, app)
 
 
 @asynccontextmanager
