@@ -69,6 +69,7 @@ def _failure(server: str, scenario: str, detail: str) -> dict[str, Any]:
 
 def run_group(spec: ServerSpec, group: Group, log_dir: Path) -> list[dict[str, Any]]:
     """Start a fresh server for *group*, run its invocations, stop the server."""
+    spec = dataclasses.replace(spec, argv=(*spec.argv, *group.server_args))
     with RunningServer(spec, SERVER_CPU, log_dir) as server:
         try:
             server.wait_ready()
