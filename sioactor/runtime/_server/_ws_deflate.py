@@ -90,8 +90,8 @@ def negotiate(headers: Iterable[tuple[bytes, bytes]], threshold: int) -> Deflate
     """
     offers: list[ExtensionHeader] = []
     try:
-        for name, value in headers:
-            if name == b"sec-websocket-extensions":
+        for field, value in headers:
+            if field == b"sec-websocket-extensions":
                 offers += parse_extension(value.decode("latin-1"))
     except InvalidHeader:
         return None

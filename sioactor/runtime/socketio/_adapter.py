@@ -194,6 +194,6 @@ class LocalAdapter:
         return await self._select(opts)
 
 
-def _marked(encoded: Outgoing, opts: BroadcastOptions) -> Outgoing:
+def _marked(encoded: str | bytes | tuple[str | bytes, ...], opts: BroadcastOptions) -> Outgoing:
     # Encoded once for every receiver; compress(False) marks it once too.
     return encoded if opts.compress else Uncompressed(encoded)
