@@ -35,7 +35,13 @@ socket.on("connect", async () => {
   out({ step: "connected", extensions: ws ? ws.extensions : null });
   if (pmd) {
     const decompress = pmd.decompress.bind(pmd);
-    pmd.decompress = (data, fin, cb) => { inflated += 1; return decompress(data, fin, cb); };
+    // Counted when the inflated message is handed on (ws then emits it at once), not when inflating starts:
+    // ws may start on the next frame before the previous message reaches the handlers.
+    pmd.decompress = (data, fin, cb) =>
+      decompress(data, fin, (err, result) => {
+        if (!err && fin) inflated += 1;
+        cb(err, result);
+      });
   }
   const events = [];
   for (const name of ["big", "big_plain", "small", "bcast_big", "bcast_plain"]) {
