@@ -86,7 +86,8 @@ async def test_python_socketio_client_compression_both_ways(transport: str) -> N
 async def _python_client(port: int, transport: str) -> tuple[bool, Any, Any, dict[str, Any]]:
     import socketio
 
-    client = socketio.AsyncClient(reconnection=False)
+    # aiohttp offers permessage-deflate only when asked (compress=15, its window bits).
+    client = socketio.AsyncClient(reconnection=False, websocket_extra_options={"compress": 15})
     events: dict[str, Any] = {}
     for name in ("big", "big_plain", "small", "bcast_big", "bcast_plain"):
         client.on(name, lambda data, name=name: events.__setitem__(name, data))
