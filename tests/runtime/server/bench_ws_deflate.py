@@ -3,8 +3,9 @@ sioactor's), against compressing once and sharing the bytes (possible only witho
 
     .venv/bin/python tests/runtime/server/bench_ws_deflate.py [--size 10240] [--receivers 200]
 
-Prints CPU microseconds (process time) per receiver for: framing only (no compression), compressing per receiver with context
-takeover, compressing once with no context takeover, and the frames' sizes. Figures go to bench/RESULTS.md.
+Prints CPU microseconds (process time) per receiver for: framing only (no compression), compressing per
+receiver with context takeover, compressing once with no context takeover, and the frames' sizes. Figures
+go to bench/RESULTS.md.
 """
 
 from __future__ import annotations
