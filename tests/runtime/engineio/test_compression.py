@@ -160,6 +160,21 @@ async def test_uncompressed_entries_are_never_compressed_even_in_a_mixed_batch()
         assert got == [(LARGE, True), ("4" + plain, False), (LARGE, True)]
 
 
+async def test_a_deflate_bomb_is_refused_with_1009_not_inflated_whole() -> None:
+    # 4 MB of zeros deflate to a few kilobytes; the server inflates no further than its size limit.
+    async with (
+        running(per_message_deflate=True, ping_interval=30) as srv,
+        SpyingClient.deflating(srv.port, "EIO=4&transport=websocket") as (ws, _),
+    ):
+        await ws.next_data()
+        ws.protocol.send_text(b"4" + b"0" * 4_000_000)
+        await ws.flush()
+        close, frames = await ws.until_close()
+    assert (close.code, frames) == (1009, 0)
+    with anyio.fail_after(5):
+        await srv.listener.any_closed.wait()
+
+
 async def test_a_malformed_extension_offer_negotiates_nothing() -> None:
     async with running(per_message_deflate=True, ping_interval=30) as srv:
         request = (
