@@ -32,6 +32,7 @@ HEADLINE = {
     "bcast": "deliveries_per_s",
     "idle": "kib_per_conn",
     "burst": "msgs_per_s",
+    "echo10k": "msgs_per_s",
 }
 SIOACTOR = ("sioactor-asyncio", "sioactor-trio")
 RATIO_BASES = ("node", "python-socketio")
@@ -87,7 +88,7 @@ def _ratio(top: float | None, bottom: float | None) -> str:
 
 def _scenarios(rows: Rows) -> list[str]:
     """Scenario names in the bench's order: family, then variant, then size (numerically)."""
-    order = ("echo", "bcast", "idle", "polling", "burst")
+    order = ("echo", "bcast", "idle", "polling", "burst", "echo10k")
 
     def key(name: str) -> tuple[int, str, int]:
         family, _, rest = name.partition("_")

@@ -77,6 +77,7 @@ def _failure(server: str, scenario: str, detail: str) -> dict[str, Any]:
 
 def run_group(spec: ServerSpec, group: Group, log_dir: Path) -> list[dict[str, Any]]:
     """Start a fresh server for *group*, run its invocations, stop the server."""
+    spec = dataclasses.replace(spec, argv=(*spec.argv, *group.server_args))
     with RunningServer(spec, SERVER_CPU, log_dir) as server:
         try:
             server.wait_ready()
@@ -100,9 +101,12 @@ def probe(spec: ServerSpec, log_dir: Path) -> str | None:
     return None
 
 
-def run_all(specs: list[ServerSpec], timing: Timing, out: Path, log_dir: Path) -> None:
-    """Every repetition, group and server (rotated), appending each result line to *out* as it arrives."""
-    plan = groups(timing)
+def run_all(
+    specs: list[ServerSpec], timing: Timing, out: Path, log_dir: Path, only: set[str] | None = None
+) -> None:
+    """Every repetition, group (those named in *only*, if given) and server (rotated), appending each result
+    line to *out* as it arrives."""
+    plan = [group for group in groups(timing) if only is None or group.name in only]
     with out.open("a") as sink:
         for rep in range(timing.reps):
             for index, group in enumerate(plan):
@@ -149,6 +153,7 @@ def main() -> int:
     )
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3, quick 1)")
     parser.add_argument("--report-only", type=Path, default=None, help="regenerate the table from a .jsonl")
+    parser.add_argument("--groups", default=None, help="comma-separated scenario groups (default: all)")
     args = parser.parse_args()
     timing = QUICK if args.quick else FULL
     if args.reps is not None:
@@ -177,7 +182,7 @@ def main() -> int:
     # that others run in the shared tree (stash, checkout) would otherwise swap a tracked file mid-run.
     partial = log_dir / f"{out.stem}-{time.strftime('%Y%m%dT%H%M%S')}.jsonl"
     log_dir.mkdir(parents=True, exist_ok=True)
-    run_all(specs, timing, partial, log_dir)
+    run_all(specs, timing, partial, log_dir, set(args.groups.split(",")) if args.groups else None)
     os.replace(shutil.copy(partial, out.with_suffix(".tmp")), out)
     write_report(out, table, timing, skipped, source=source)
     print(f"results: {out}\ntable:   {table}")

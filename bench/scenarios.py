@@ -1,7 +1,9 @@
 """The bench's scenarios, as load-generator invocations grouped by the server process they share.
 
 A group runs against one fresh server process: the echo variants share one, broadcast, idle, polling and
-burst get their own, so the idle RSS baseline is a server that has served nothing else.
+burst get their own, so the idle RSS baseline is a server that has served nothing else. The ``deflate``
+group's servers run with compression on (``--compress``: permessage-deflate, and HTTP compression where
+it is a separate switch): 10 KiB JSON echoes, without and then with the clients offering permessage-deflate.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Group:
 
     name: str
     invocations: tuple[Invocation, ...]
+    server_args: tuple[str, ...] = ()  # appended to every server's command line for this group
 
 
 def _timed(timing: Timing, *args: str) -> tuple[str, ...]:
@@ -73,10 +76,32 @@ def groups(timing: Timing) -> tuple[Group, ...]:
         args=_timed(timing, "--scenario", "burst", "--clients", "10", "--burst", "1000"),
         deadline_s=window,
     )
+    deflate = tuple(
+        Invocation(
+            args=_timed(
+                timing,
+                "--scenario",
+                "echo",
+                "--mode",
+                "emit",
+                "--clients",
+                "50",
+                "--inflight",
+                "1",
+                "--size",
+                "10240",
+                "--compress",
+                compress,
+            ),
+            deadline_s=window,
+        )
+        for compress in ("0", "1")
+    )
     return (
         Group(name="echo", invocations=echo),
         Group(name="bcast", invocations=(bcast,)),
         Group(name="idle", invocations=(idle,)),
         Group(name="polling", invocations=(polling,)),
         Group(name="burst", invocations=(burst,)),
+        Group(name="deflate", invocations=deflate, server_args=("--compress",)),
     )

@@ -96,6 +96,7 @@ def build_socketio_server(
     ping_timeout_ms: int = 200,
     connect_timeout_ms: int = 1000,
     trace_endpoint: str | None = None,
+    per_message_deflate: bool = False,
 ) -> SocketIo:
     """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
     the actor trace there, for ``sioactor console`` and the tracing-cost bench)."""
@@ -105,6 +106,7 @@ def build_socketio_server(
         max_payload=1_000_000,
         cors=CorsConfig(origins="*"),
         allow_eio3=allow_eio3,
+        per_message_deflate=per_message_deflate,
     )
     config = SocketIoConfig(
         engine=engine,
@@ -306,6 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--trace-endpoint", metavar="ADDR", help="serve the actor trace (HOST:PORT, unix:/PATH)"
     )
+    parser.add_argument("--compress", action="store_true", help="WebSocket permessage-deflate on")
     args = parser.parse_args(argv)
     if args.server == "uvicorn" and args.backend == "trio":
         parser.error("uvicorn runs on asyncio only")
@@ -320,6 +323,7 @@ def main(argv: list[str] | None = None) -> None:
         ping_timeout_ms=args.ping_timeout,
         connect_timeout_ms=args.connect_timeout,
         trace_endpoint=args.trace_endpoint,
+        per_message_deflate=args.compress,
     )
     app = reference_app(io, engine)
     with contextlib.suppress(KeyboardInterrupt):

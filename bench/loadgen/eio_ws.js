@@ -23,6 +23,8 @@ class SioWsClient {
     this.url = origin.replace(/^http/, "ws") + "/socket.io/?EIO=4&transport=websocket";
     this.onEvent = handlers.onEvent || (() => {});
     this.onAck = handlers.onAck || (() => {});
+    // Offer permessage-deflate (ws then compresses every message it sends, as socket.io-client does).
+    this.deflate = Boolean(handlers.deflate);
     this.ws = null;
     this.sid = null;
     this.corked = false;
@@ -38,7 +40,7 @@ class SioWsClient {
         if (this.ws) this.ws.terminate();
         reject(err);
       };
-      const ws = new WebSocket(this.url, { perMessageDeflate: false });
+      const ws = new WebSocket(this.url, { perMessageDeflate: this.deflate });
       this.ws = ws;
       ws.on("error", fail);
       ws.on("close", (code, reason) => {
@@ -166,9 +168,28 @@ function payload(seq, pad) {
   return `{"s":${seq},"p":"${pad}"}`;
 }
 
+// Padding for frames of 1 KiB and more (the compression scenarios): words and numbers from a fixed
+// pseudo-random sequence, which deflate shrinks about as much as it shrinks real JSON (a run of one
+// letter would shrink to nearly nothing and flatter compression).
+const WORDS = ["id", "name", "item", "price", "user", "status", "active", "created", "total", "tags", "note"];
+
+function variedText(length) {
+  let seed = 12345;
+  const parts = [];
+  let size = 0;
+  while (size < length) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const part = `${WORDS[seed % WORDS.length]}:${seed % 100000} `;
+    parts.push(part);
+    size += part.length;
+  }
+  return parts.join("").slice(0, length);
+}
+
 function padFor(size, event) {
   const overhead = `42["${event}",${payload(0, "")}]`.length + 6; // ~6 digits of sequence number
-  return "x".repeat(Math.max(0, size - overhead));
+  const length = Math.max(0, size - overhead);
+  return size >= 1024 ? variedText(length) : "x".repeat(length);
 }
 
 module.exports = { SioWsClient, connectMany, readSeq, readAckId, payload, padFor };

@@ -9,7 +9,8 @@
 // Options: --warmup S, --duration S (measured window), --size BYTES (echo frame size, default 100),
 // --settle S (idle: wait before reading RSS), --server-pid PID (CPU share and RSS from /proc),
 // --label NAME (copied into every line), --deadline S (hard stop for the whole run),
-// --connect-concurrency N (idle: handshakes in flight, default 50), --burst N (burst: events per burst).
+// --connect-concurrency N (idle: handshakes in flight, default 50), --burst N (burst: events per burst),
+// --compress 1 (echo: the clients offer permessage-deflate).
 "use strict";
 
 const { echo, broadcast, idle } = require("./scenarios_ws");
@@ -32,6 +33,7 @@ const DEFAULTS = {
   // deep queue of handshakes on a saturated server would fail connects that Node (45 s) would accept.
   "connect-concurrency": 50,
   burst: 1000,
+  compress: 0,
   "server-pid": 0,
   label: "",
   deadline: 120,

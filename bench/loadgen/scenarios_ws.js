@@ -44,6 +44,12 @@ async function drain(isDrained, maxMs) {
   for (let waited = 0; waited < maxMs && !isDrained(); waited += 10) await sleep(10);
 }
 
+/** `echo_emit_1`; with a payload size other than the default, `echo10k_emit_1`; offering deflate, `_deflate`. */
+function echoName(opts) {
+  const size = opts.size === 100 ? "" : `${Math.round(opts.size / 1024)}k`;
+  return `echo${size}_${opts.mode}_${opts.inflight}${opts.compress > 0 ? "_deflate" : ""}`;
+}
+
 /** Echo: each of `clients` sockets keeps `inflight` messages outstanding; `mode` "emit" or "ack". */
 async function echo(opts) {
   const event = opts.mode === "ack" ? "echo_ack" : "echo";
@@ -65,10 +71,15 @@ async function echo(opts) {
     }
     if (state.running) send(i);
   };
+  const deflate = opts.compress > 0;
   const handlers = (i) =>
     opts.mode === "ack"
-      ? { onAck: (buf) => onReply(i, readAckId(buf), () => JSON.parse(buf.toString().slice(buf.indexOf("[")))[0]) }
+      ? {
+          deflate,
+          onAck: (buf) => onReply(i, readAckId(buf), () => JSON.parse(buf.toString().slice(buf.indexOf("[")))[0]),
+        }
       : {
+          deflate,
           onEvent: (buf) => {
             const seq = readSeq(buf);
             // Events that are not the bench's (sioactor's reference server emits `auth` on connect) are skipped.
@@ -92,7 +103,7 @@ async function echo(opts) {
   const closed = clients.filter((c) => !c.open).length;
   clients.forEach((c) => c.close());
   return {
-    scenario: `echo_${opts.mode}_${opts.inflight}`,
+    scenario: echoName(opts),
     clients: opts.clients,
     inflight: opts.inflight,
     msgs_per_s: round(state.count / seconds, 1),

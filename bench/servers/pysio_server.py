@@ -4,7 +4,9 @@ Handlers on "/" are the bench's three: ``echo`` emits ``echo`` back to the sende
 acks with the payload, ``bcast`` emits ``bcast`` to every socket of "/". Prints
 ``listening on http://HOST:PORT`` once uvicorn accepts connections.
 
-Usage: python pysio_server.py [--host 127.0.0.1] [--port 3001]
+Usage: python pysio_server.py [--host 127.0.0.1] [--port 3001] [--compress]
+
+``--compress``: HTTP compression and uvicorn's permessage-deflate on; off otherwise.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import socketio  # type: ignore[import-untyped]
 import uvicorn
 
 
-def build_app() -> socketio.ASGIApp:
+def build_app(compress: bool = False) -> socketio.ASGIApp:
     """The AsyncServer with the bench's handlers, wrapped as an ASGI app serving /socket.io/."""
     sio = socketio.AsyncServer(
         async_mode="asgi",
         ping_interval=25,
         ping_timeout=20,
-        http_compression=False,
+        http_compression=compress,
         cors_allowed_origins="*",
     )
 
@@ -54,9 +56,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3001)
+    parser.add_argument("--compress", action="store_true")
     args = parser.parse_args()
     config = uvicorn.Config(
-        build_app(),
+        build_app(args.compress),
         host=args.host,
         port=args.port,
         loop="uvloop",
@@ -64,7 +67,7 @@ def main() -> None:
         ws="websockets-sansio",
         log_level="warning",
         access_log=False,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=args.compress,
     )
     _AnnouncingServer(config).run()
 

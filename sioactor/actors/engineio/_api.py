@@ -6,7 +6,8 @@ Neither side knows the other's classes, so each can be tested alone with a fake 
 
 What travels through ``send`` is the *payload* of Engine.IO MESSAGE packets: a ``str`` for a text message, a
 ``bytes`` for a binary one, or a tuple of them for a packet that must stay together (a Socket.IO binary event:
-its text part and its attachments). The engine session adds the Engine.IO framing (``4`` prefix, payload
+its text part and its attachments), any of them wrapped in ``Uncompressed`` to be sent as it is
+(``compress(False)``). The engine session adds the Engine.IO framing (``4`` prefix, payload
 separators, base64 for polling) when it writes to the transport, so a broadcast can hand the *same* objects to
 every receiver: it is encoded once, never per receiver.
 """
@@ -18,13 +19,14 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.protocol.engineio import Uncompressed
 
 __all__ = ("EngineConnection", "EngineListener", "Outgoing", "RequestInfo", "TransportName")
 
 TransportName = Literal["polling", "websocket"]
 
 # One entry of a session's outbox: counts as one packet against ``max_buffer_size``, whatever its frame count.
-Outgoing = str | bytes | tuple[str | bytes, ...]
+Outgoing = str | bytes | tuple[str | bytes, ...] | Uncompressed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

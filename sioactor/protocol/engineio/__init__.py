@@ -15,6 +15,7 @@ from sioactor.protocol.engineio._packet import (
 )
 from sioactor.protocol.engineio._payload import (
     OutboxEntry,
+    Uncompressed,
     decode_payload,
     encode_outbox_payload,
     encode_payload,
@@ -32,6 +33,7 @@ __all__ = (
     "SessionEvent",
     "SessionState",
     "SessionStateMachine",
+    "Uncompressed",
     "decode_packet",
     "decode_payload",
     "encode_open",

@@ -9,6 +9,7 @@ path: they frame outbox entries (message payloads as the Socket.IO layer queued 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sioactor._errors import DecodeError, PayloadTooLarge
 from sioactor.protocol.engineio._packet import (
@@ -28,15 +29,25 @@ from sioactor.protocol.engineio._payload_v3 import (
 
 __all__ = (
     "OutboxEntry",
+    "Uncompressed",
     "decode_payload",
     "encode_outbox_payload",
     "encode_payload",
     "encode_ws_frames",
 )
 
+
+@dataclass(frozen=True, slots=True)
+class Uncompressed:
+    """A message (or a group of messages) the transport must send as it is, never compressed: Node's
+    ``socket.compress(false).emit(...)``. Framed exactly as *message* would be."""
+
+    message: str | bytes | tuple[str | bytes, ...]
+
+
 # One entry of an engine session's outbox: a text message, a binary message, a group of messages that must
-# travel together, or a control packet (ping, noop, close...).
-OutboxEntry = str | bytes | Packet | tuple[str | bytes, ...]
+# travel together (any of these possibly marked ``Uncompressed``), or a control packet (ping, close...).
+OutboxEntry = str | bytes | Packet | tuple[str | bytes, ...] | Uncompressed
 
 _SEPARATOR = "\x1e"
 _MESSAGE = "4"
@@ -74,6 +85,10 @@ def encode_outbox_payload(
                 parts += [
                     _MESSAGE + item if isinstance(item, str) else "b" + b64encode(item) for item in entry
                 ]
+            elif isinstance(entry, Uncompressed):
+                text = encode_outbox_payload((entry.message,))
+                assert isinstance(text, str), "a v4 payload is text"
+                parts.append(text)
             else:
                 parts.append(_v4_text(entry))
         return _SEPARATOR.join(parts)
@@ -91,6 +106,8 @@ def encode_ws_frames(entry: OutboxEntry, *, protocol: EngineProtocol = 4) -> lis
         return [entry if protocol == 4 else _V3_BINARY_MESSAGE + entry]
     if isinstance(entry, tuple):
         return [_ws_message(item, protocol) for item in entry]
+    if isinstance(entry, Uncompressed):
+        return encode_ws_frames(entry.message, protocol=protocol)
     return [encode_packet(entry, protocol=protocol)]
 
 
@@ -156,6 +173,8 @@ def _add_v3_items(items: list[str | bytes], entry: OutboxEntry) -> None:
         items.append(entry)
     elif isinstance(entry, tuple):
         items += [_MESSAGE + item if isinstance(item, str) else item for item in entry]
+    elif isinstance(entry, Uncompressed):
+        _add_v3_items(items, entry.message)
     else:
         items.append(_item(entry))
 

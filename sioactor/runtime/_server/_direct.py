@@ -22,7 +22,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 from anyio.abc import SocketAttribute, SocketStream
@@ -30,36 +30,16 @@ from anyio.abc import SocketAttribute, SocketStream
 from ._aio_stream import transport_of
 from ._tasks import Spawn
 
-__all__ = ("DIRECT_WEBSOCKET", "ByteSink", "DirectHandler", "DirectOffer", "DirectSocket", "frame_header")
+if TYPE_CHECKING:
+    from ._ws_deflate import Deflate
+
+from ._ws_encode import encode_frames
+
+__all__ = ("DIRECT_WEBSOCKET", "ByteSink", "DirectHandler", "DirectOffer", "DirectSocket")
 
 logger = logging.getLogger("sioactor.server")
 
 DIRECT_WEBSOCKET = "sioactor.direct_websocket"
-_TEXT = 0x81
-_BINARY = 0x82
-
-
-def frame_header(opcode_byte: int, size: int) -> bytes:
-    """The header of one final, unmasked server frame carrying *size* payload bytes (RFC 6455 §5.2)."""
-    if size < 126:
-        return bytes((opcode_byte, size))
-    if size < 65_536:
-        return bytes((opcode_byte, 126)) + size.to_bytes(2, "big")
-    return bytes((opcode_byte, 127)) + size.to_bytes(8, "big")
-
-
-def encode_frames(messages: Iterable[str | bytes]) -> bytes:
-    """Whole WebSocket frames for *messages*: text frames for ``str``, binary frames for ``bytes``."""
-    out = bytearray()
-    for message in messages:
-        if isinstance(message, str):
-            data = message.encode()
-            out += frame_header(_TEXT, len(data))
-        else:
-            data = message
-            out += frame_header(_BINARY, len(data))
-        out += data
-    return bytes(out)
 
 
 class DirectHandler(Protocol):
@@ -75,16 +55,20 @@ class DirectHandler(Protocol):
 class DirectOffer(Protocol):
     """The ASGI extension object: take this WebSocket directly instead of through ASGI messages."""
 
-    def accept(self, handler: DirectHandler, first: Iterable[str | bytes] = ()) -> DirectSocket:
+    def accept(
+        self, handler: DirectHandler, first: Iterable[str | bytes] = (), *, deflate: int | None = None
+    ) -> DirectSocket:
         """Complete the handshake (101) and route every message to *handler*; the app may then return
         (the connection stays open until either side closes it). *first*: messages sent in the same write
-        as the 101 (the Engine.IO open packet), a system call less per connect."""
+        as the 101 (the Engine.IO open packet), a system call less per connect. *deflate*: negotiate
+        permessage-deflate if the client offers it, compressing messages of at least this many bytes
+        (``_ws_deflate.py``); ``None``, never."""
 
 
 class DirectSocket:
     """An open WebSocket the app writes to without awaiting; owned by the embedded server's connection."""
 
-    __slots__ = ("_close", "_limit", "_pause", "_sink", "closed")
+    __slots__ = ("_close", "_limit", "_pause", "_sink", "closed", "deflate")
 
     def __init__(
         self,
@@ -98,6 +82,8 @@ class DirectSocket:
         self._limit = limit
         self._pause = pause
         self.closed = False
+        # The negotiated permessage-deflate, if any: then ``write`` compresses large messages.
+        self.deflate: Deflate | None = None
 
     def pause_reading(self) -> None:
         """Read no more of the client until ``resume_reading``: what it sends waits in the kernel, whose full
@@ -108,10 +94,27 @@ class DirectSocket:
         """Read the client again after ``pause_reading``."""
         self._pause(False)
 
-    def write(self, messages: Iterable[str | bytes]) -> None:
-        """Frame *messages* and send them now (one system call for all); never waits. No-op once closed."""
+    def write(self, messages: Iterable[str | bytes], *, compress: bool = True) -> None:
+        """Frame *messages* and send them now (one system call for all); never waits. No-op once closed.
+        With permessage-deflate negotiated, those large enough are compressed unless *compress* is False."""
         if not self.closed:
-            self._sink.write(encode_frames(messages))
+            deflate = self.deflate
+            if deflate is None or not compress:
+                self._sink.write(encode_frames(messages))
+            else:
+                self._sink.write(deflate.encode_frames(messages))
+
+    def frames(self, messages: Iterable[str | bytes], *, compress: bool = True) -> bytes:
+        """The frames ``write`` would send for *messages* (for a caller joining several into one write)."""
+        deflate = self.deflate
+        if deflate is None or not compress:
+            return encode_frames(messages)
+        return deflate.encode_frames(messages)
+
+    def write_frames(self, frames: bytes) -> None:
+        """Send frames made by ``frames`` now; never waits. No-op once closed."""
+        if not self.closed:
+            self._sink.write(frames)
 
     @property
     def buffered(self) -> int:

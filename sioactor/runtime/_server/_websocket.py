@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Protocol
 
 import anyio
 from anyio.abc import SocketStream
@@ -30,10 +28,11 @@ from sioactor._lowlevel import Backend
 
 from ._aio_stream import pause_reading, stop_waiting, take_over_reading, wait_for_end
 from ._config import ServerConfig
-from ._direct import DIRECT_WEBSOCKET, DirectHandler, DirectSocket, encode_frames, make_sink
+from ._direct import DIRECT_WEBSOCKET, DirectHandler, DirectSocket, make_sink
 from ._parser import Request
 from ._tasks import Spawn
-from ._types import ASGIApp, Message, Scope
+from ._types import ASGIApp, DeadlineScope, Message, Scope
+from ._ws_deflate import EXTENSIONS_HEADER, negotiate
 from ._ws_frames import RAW, TEXT, FrameSplitter
 from ._ws_handshake import answer_by_websockets, switching_protocols
 from ._ws_outgoing import STREAM_GONE, WebSocketOutgoing, wake
@@ -42,17 +41,6 @@ logger = logging.getLogger("sioactor.server")
 
 _REJECTION = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _FAILURE = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-
-
-class DeadlineScope(Protocol):
-    """The reading's cancel scope (anyio's, or trio's own): entered once, its deadline moved later."""
-
-    deadline: float
-
-    def __enter__(self) -> DeadlineScope: ...
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool | None: ...
 
 
 class WebSocketConnection(WebSocketOutgoing):
@@ -181,20 +169,26 @@ class WebSocketConnection(WebSocketOutgoing):
             self._reader_running = False
             self._reader_done = wake(self._reader_done)
 
-    def accept(self, handler: DirectHandler, first: Iterable[str | bytes] = ()) -> DirectSocket:
+    def accept(
+        self, handler: DirectHandler, first: Iterable[str | bytes] = (), *, deflate: int | None = None
+    ) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
         *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``).
-        *first* goes out in the 101's write. Reading starts when the app returns, which it must do soon."""
-        if self._decided:
+        *first* goes out in the 101's write. Reading starts when the app returns, which it must do soon.
+        *deflate*: see ``DirectOffer.accept``."""
+        if self._decided or self._request is None:
             raise RuntimeError("direct accept after the handshake was decided")
         sink = make_sink(self._stream, self._spawn)
-        self._direct_socket = DirectSocket(
+        socket = self._direct_socket = DirectSocket(
             sink, self._close, self._config.ws_write_buffer, self._pause_reading
         )
         self._direct = handler
         self._out_sink = sink
-        self._accept({"type": "websocket.accept"}, encode_frames(first))
-        return self._direct_socket
+        if deflate is not None:
+            socket.deflate = negotiate(self._request.headers, deflate)
+        answer = [] if socket.deflate is None else [(EXTENSIONS_HEADER, socket.deflate.header)]
+        self._accept({"type": "websocket.accept", "headers": answer}, socket.frames(first))
+        return socket
 
     # The app's side -------------------------------------------------------------------------------------
 
@@ -313,6 +307,9 @@ class WebSocketConnection(WebSocketOutgoing):
             protocol = self._protocol = ServerProtocol(
                 state=State.OPEN, max_size=self._config.ws_max_message_size
             )
+            socket = self._direct_socket
+            if socket is not None and socket.deflate is not None:  # it inflates the compressed frames
+                protocol.extensions = [socket.deflate.extension]
         return protocol
 
     def _state(self) -> State:

@@ -6,7 +6,8 @@ Socket.IO client sends is the simple case -- final, text or binary, masked, no r
 size limit -- so `FrameSplitter` reads those itself (a header, an unmask with websockets' own C helper)
 and hands every other frame (control frames, fragments, anything malformed or oversized) to websockets
 whole, or as it arrives, so websockets' parser is only ever fed from a frame boundary and keeps its full
-checking.
+checking. A compressed frame (permessage-deflate sets RSV1) is never plain: websockets inflates it, with
+the connection's negotiated extension (``_ws_deflate.py``).
 
 Once a frame of a read goes to websockets, the rest of that read goes there too: that frame may start a
 fragmented message or close the connection, which changes what a following text frame means, and only the

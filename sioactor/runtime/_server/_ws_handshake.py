@@ -6,7 +6,8 @@ connection. `switching_protocols` answers the well-formed request (GET over HTTP
 websocket``, ``Connection`` naming ``upgrade``, version 13, one key of 16 bytes) itself, with the same
 headers websockets sends minus ``Date`` (optional in a 1xx answer, RFC 9110 §6.6.1); anything else returns
 ``None`` and goes to websockets, whose error answers (400, 405, 426, 505 with their explanations) are
-kept as they are. No extension is negotiated either way, as websockets does without one configured.
+kept as they are. No extension is negotiated here, as websockets does without one configured; the app's
+direct accept may add permessage-deflate's answer as one more header (``_ws_deflate.py``).
 """
 
 from __future__ import annotations

@@ -63,10 +63,23 @@ class EngineConfig:
             (default), ``"drop_oldest"`` drops the oldest queued packet, ``"disconnect"`` closes the session
             with ``SLOW_CONSUMER``.
         flush_timeout: seconds a server-initiated close waits for queued messages to reach the client (5).
+        per_message_deflate: negotiate WebSocket compression (RFC 7692 permessage-deflate) when the client
+            offers it; off, as Node's ``perMessageDeflate`` (``false`` since engine.io 4: a deflate context
+            per connection costs memory and CPU). Only the embedded server compresses (``io.serve()``,
+            ``serve_asgi``); under uvicorn or hypercorn the host server negotiates WebSocket compression
+            itself (uvicorn's ``--ws-per-message-deflate``, on by default there) and this option does not
+            apply. With context takeover unless the client asks otherwise, as Node's ``ws`` (whose threshold
+            holds only without context takeover: it compresses every message otherwise; here the threshold
+            always holds, since a small message gains little and costs a deflate call).
+        http_compression: gzip or deflate polling responses when the request's ``Accept-Encoding``
+            allows it; on, as Node's ``httpCompression``.
+        compression_threshold: messages (WebSocket) and response bodies (polling) under this many bytes are
+            sent uncompressed (1024, Node's ``threshold`` of both). An emit made with ``compress(False)``
+            is never compressed.
 
     Raises:
-        ConfigError: a time that is not positive, a size under 1, no transport or an unknown one, a path
-            that does not start with ``/``, an unknown *slow_consumer*.
+        ConfigError: a time that is not positive, a size under 1 (a threshold under 0), no transport or an
+            unknown one, a path that does not start with ``/``, an unknown *slow_consumer*.
     """
 
     path: str | None = None
@@ -81,6 +94,9 @@ class EngineConfig:
     allow_request: AllowRequest | None = None
     slow_consumer: SlowConsumerPolicy = "error"
     flush_timeout: float = 5.0
+    per_message_deflate: bool = False
+    http_compression: bool = True
+    compression_threshold: int = 1024
 
     def __post_init__(self) -> None:
         for name in ("ping_interval", "ping_timeout", "upgrade_timeout", "flush_timeout"):
@@ -89,6 +105,8 @@ class EngineConfig:
         for name in ("max_payload", "max_buffer_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.compression_threshold < 0:
+            raise ConfigError(f"compression_threshold must be at least 0, got {self.compression_threshold!r}")
         if self.slow_consumer not in ("error", "drop_oldest", "disconnect"):
             raise ConfigError(
                 f"slow_consumer must be 'error', 'drop_oldest' or 'disconnect', got {self.slow_consumer!r}"

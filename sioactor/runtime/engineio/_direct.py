@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sioactor._errors import ProtocolError
 from sioactor.actors.engineio._session import EngineSession
 from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.protocol.engineio import OutboxEntry, decode_packet
+from sioactor.protocol.engineio import OutboxEntry, Uncompressed, decode_packet
 from sioactor.runtime._server._direct import DirectOffer, DirectSocket
 from sioactor.runtime.engineio._http import Receive, Scope, Send
 from sioactor.runtime.engineio._websocket import (
@@ -47,7 +47,7 @@ async def handle_direct_websocket(
     if route is None:
         return
     if route.sid is not None:
-        await _upgrade(server.lookup(route.sid), send, offer)
+        await _upgrade(server, server.lookup(route.sid), send, offer)
     else:
         await _open(server, scope, send, offer)
 
@@ -57,17 +57,25 @@ async def _open(server: TransportHost, scope: Scope, send: Send, offer: DirectOf
     if session is None:
         return
     transport = DirectTransport(session, upgrading=False)
-    transport.socket = offer.accept(transport, (server.open_packet(session),))
+    transport.socket = offer.accept(transport, (server.open_packet(session),), deflate=_deflate(server))
     transport.attach()
 
 
-async def _upgrade(found: EngineSession | None, send: Send, offer: DirectOffer) -> None:
+async def _upgrade(
+    server: TransportHost, found: EngineSession | None, send: Send, offer: DirectOffer
+) -> None:
     session = await attach_or_refuse(found, send)
     if session is None:
         return
     transport = DirectTransport(session, upgrading=True)
-    transport.socket = offer.accept(transport)
+    transport.socket = offer.accept(transport, deflate=_deflate(server))
     session.upgrade_abort = transport.abort_upgrade
+
+
+def _deflate(server: TransportHost) -> int | None:
+    # The compression threshold the server's direct accept negotiates permessage-deflate with, if it does.
+    config = server.config
+    return config.compression_threshold if config.per_message_deflate else None
 
 
 class DirectTransport:
@@ -188,10 +196,25 @@ class DirectTransport:
 
     def write_now(self, batch: list[OutboxEntry]) -> bool:
         """Frame *batch* and write it at once; False once it held the close packet or the socket closed."""
-        frames, more = batch_frames(batch, self.session.protocol)
-        self._write(frames)
         socket = self.socket
+        if socket is not None and socket.deflate is not None and _any_uncompressed(batch):
+            more = self._write_mixed(socket, batch)
+        else:
+            frames, more = batch_frames(batch, self.session.protocol)
+            self._write(frames)
         return more and not (socket is None or socket.closed)
+
+    def _write_mixed(self, socket: DirectSocket, batch: list[OutboxEntry]) -> bool:
+        # Entries sent with compress(False) among others, on a compressing connection: one write still.
+        out = bytearray()
+        more = True
+        for entry in batch:
+            frames, more = batch_frames([entry], self.session.protocol)
+            out += socket.frames(frames, compress=not isinstance(entry, Uncompressed))
+            if not more:
+                break
+        socket.write_frames(bytes(out))
+        return more
 
     @property
     def blocked(self) -> bool:
@@ -207,3 +230,7 @@ class DirectTransport:
         """The session is done: close the WebSocket with the code its end called for."""
         if self.socket is not None:
             self.socket.close(self.close_code, self.close_reason)
+
+
+def _any_uncompressed(batch: list[OutboxEntry]) -> bool:
+    return any(isinstance(entry, Uncompressed) for entry in batch)

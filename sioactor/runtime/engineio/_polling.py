@@ -11,6 +11,7 @@ from sioactor.actors.engineio._session import EngineSession, PollRefused
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
 from sioactor.runtime._server._direct_http import DirectHttp, HeldAnswer
+from sioactor.runtime.engineio._compression import PayloadCompression, wants_compression
 from sioactor.runtime.engineio._http import (
     NOT_RUNNING,
     OCTET_STREAM,
@@ -60,7 +61,7 @@ async def handle_http(server: TransportHost, scope: Scope, receive: Receive, sen
     if session is None:
         await respond_error(reply, EngineError.UNKNOWN_SID, cors)
     elif method == "GET":
-        await _poll(session, query.get("b64"), receive, reply, cors)
+        await _poll(session, query.get("b64"), receive, reply, cors, head.compression)
     elif method == "POST":
         await _post(session, head.content_length, receive, reply, cors)
     else:
@@ -71,12 +72,14 @@ class _Head:
     """What the engine reads from a request's head: made once per head on the embedded server (see
     ``DirectHttp.memo``: a polling client repeats its two heads byte for byte), per request elsewhere."""
 
-    __slots__ = ("content_length", "cors", "query")
+    __slots__ = ("compression", "content_length", "cors", "query")
 
     def __init__(self, server: TransportHost, scope: Scope) -> None:
-        self.cors = cors_headers(server.config.cors, scope, preflight=scope["method"] == "OPTIONS")
+        config = server.config
+        self.cors = cors_headers(config.cors, scope, preflight=scope["method"] == "OPTIONS")
         self.query: Mapping[str, str] = query_of(scope)  # shared by the requests of this head: read only
         self.content_length = _content_length(scope)
+        self.compression = PayloadCompression.for_request(scope, config)
 
 
 def _head_of(server: TransportHost, scope: Scope, direct: DirectHttp | None) -> _Head:
@@ -116,7 +119,12 @@ async def _handshake(
 
 
 async def _poll(
-    session: EngineSession, b64: str | None, receive: Receive, reply: Responder, cors: Headers
+    session: EngineSession,
+    b64: str | None,
+    receive: Receive,
+    reply: Responder,
+    cors: Headers,
+    compression: PayloadCompression | None,
 ) -> None:
     # The embedded server holds the poll: the scheduler answers it once the session has something to send,
     # and the server's connection, reading for the client's next request, sees a client that leaves. Under
@@ -125,7 +133,7 @@ async def _poll(
     direct = reply.direct
     try:
         if direct is not None and direct.can_hold:
-            held = _HeldPoll(session, bool(b64), cors)
+            held = _HeldPoll(session, bool(b64), cors, compression)
             entries = session.hold_poll(held)
             if entries is None:
                 held.answer = direct.hold(held.gone, _hold_bound(session))
@@ -141,19 +149,24 @@ async def _poll(
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     body = encode_outbox_payload(entries, protocol=session.protocol, b64=bool(b64))
-    await _respond_payload(reply, body, cors)
+    if compression is not None and not wants_compression(entries):
+        compression = None
+    await _respond_payload(reply, body, cors, compression)
 
 
 class _HeldPoll:
     """A long-poll GET held by the embedded server (``DirectHttp.hold``): answered from the engine
     scheduler's flush once the session has something to send, with no task waiting for it."""
 
-    __slots__ = ("answer", "b64", "cors", "done", "session")
+    __slots__ = ("answer", "b64", "compression", "cors", "done", "session")
 
-    def __init__(self, session: EngineSession, b64: bool, cors: Headers) -> None:
+    def __init__(
+        self, session: EngineSession, b64: bool, cors: Headers, compression: PayloadCompression | None
+    ) -> None:
         self.session = session
         self.b64 = b64
         self.cors = cors
+        self.compression = compression
         self.answer: HeldAnswer | None = None
         self.done = False
 
@@ -163,10 +176,14 @@ class _HeldPoll:
             return
         self.done = True
         session = self.session
-        body = encode_outbox_payload(session.take_held(), protocol=session.protocol, b64=self.b64)
+        entries = session.take_held()
+        body = encode_outbox_payload(entries, protocol=session.protocol, b64=self.b64)
         assert self.answer is not None, "set right after the hold"
         data, content_type = _payload_body(body)
-        self.answer(200, [(b"content-type", content_type), *self.cors], data)
+        headers = self.cors
+        if self.compression is not None and wants_compression(entries):
+            data, headers = self.compression.apply(data, headers)
+        self.answer(200, [(b"content-type", content_type), *headers], data)
 
     def gone(self) -> None:
         """The server's call: the client left (or the bound passed) before the answer."""
@@ -240,8 +257,12 @@ async def _read_and_deliver(
         await reply(200, b"ok", extra=cors)
 
 
-async def _respond_payload(reply: Responder, body: str | bytes, cors: Headers) -> None:
+async def _respond_payload(
+    reply: Responder, body: str | bytes, cors: Headers, compression: PayloadCompression | None = None
+) -> None:
     data, content_type = _payload_body(body)
+    if compression is not None:
+        data, cors = compression.apply(data, cors)
     await reply(200, data, content_type, cors)
 
 

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from sioactor._errors import BroadcastError, SendError
 from sioactor.actors._trace import TraceKind
+from sioactor.actors.engineio._api import Outgoing
 from sioactor.actors.socketio import Join, Leave, Select
+from sioactor.protocol.engineio import Uncompressed
 from sioactor.protocol.socketio import Packet
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class BroadcastOptions:
         except_sids: minus these sockets (the emitting socket, for ``socket.to(...)``).
         local: this node only (a no-op for the local adapter).
         volatile: drop the packet for a receiver whose outbox is full instead of reporting it.
+        compress: the packet may be compressed (``compress(False)``: never).
     """
 
     rooms: frozenset[str] = frozenset()
@@ -46,6 +49,7 @@ class BroadcastOptions:
     except_sids: frozenset[str] = frozenset()
     local: bool = False
     volatile: bool = False
+    compress: bool = True
 
 
 class Adapter(Protocol):
@@ -120,7 +124,7 @@ class LocalAdapter:
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """See ``Adapter.broadcast``."""
         targets = await self._select(opts)
-        encoded = self._ns.parser.encode(packet)
+        encoded = _marked(self._ns.parser.encode(packet), opts)
         errors: dict[str, Exception] = {}
         for socket in targets:
             conn = socket.conn
@@ -139,7 +143,7 @@ class LocalAdapter:
         """See ``Adapter.broadcast_with_ack``."""
         assert packet.id is not None, "broadcast_with_ack needs a packet with an ack id"
         targets = await self._select(opts)
-        encoded = self._ns.parser.encode(packet)
+        encoded = _marked(self._ns.parser.encode(packet), opts)
         errors: dict[str, Exception] = {}
         for socket in targets:
             stream.expect(socket.acks, packet.id)
@@ -188,3 +192,8 @@ class LocalAdapter:
     async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket]:
         """See ``Adapter.fetch_sockets``."""
         return await self._select(opts)
+
+
+def _marked(encoded: str | bytes | tuple[str | bytes, ...], opts: BroadcastOptions) -> Outgoing:
+    # Encoded once for every receiver; compress(False) marks it once too.
+    return encoded if opts.compress else Uncompressed(encoded)

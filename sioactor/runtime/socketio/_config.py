@@ -35,6 +35,10 @@ class SocketIoConfig:
             (off).
         trace_file: record the actor trace to this JSON-lines file (``sioactor console --replay``) (off).
         trace_payloads: keep event arguments in the trace (never auth) (off).
+        serve_client: serve socket.io-client's browser bundle at ``<path>/socket.io.js`` (and the ``.min``,
+            ``.esm.min``, ``.msgpack.min`` variants and their ``.map`` that exist there), with Node's ETag and
+            304: a path to socket.io-client's package directory (``node_modules/socket.io-client``), its
+            ``dist/``, or its ``socket.io.js``. None is bundled with sioactor (off).
 
     Raises:
         ConfigError: a time that is not positive, a size under 1, an unknown parser.
@@ -50,6 +54,7 @@ class SocketIoConfig:
     trace_endpoint: str | None = None
     trace_file: str | None = None
     trace_payloads: bool = False
+    serve_client: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "ack_timeout"):

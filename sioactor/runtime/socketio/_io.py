@@ -299,6 +299,10 @@ class SocketIo:
         """The sockets of ``/``, volatile emits."""
         return self._root().volatile()
 
+    def compress(self, compress: bool) -> BroadcastOperators:
+        """The sockets of ``/``, emits compressed or not (Node's ``io.compress(false)``)."""
+        return self._root().compress(compress)
+
     def timeout(self, seconds: float) -> BroadcastOperators:
         """The sockets of ``/``, with an ack timeout."""
         return self._root().timeout(seconds)

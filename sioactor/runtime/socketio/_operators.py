@@ -93,6 +93,11 @@ class BroadcastOperators:
         """Skip receivers whose outbox is full instead of reporting them."""
         return self._with(volatile=True)
 
+    def compress(self, compress: bool) -> BroadcastOperators:
+        """Whether the emits may be compressed (Node's ``compress(false)``: never, whatever their size).
+        The packet is still encoded once; each receiver's connection compresses it with its own context."""
+        return self._with(compress=compress)
+
     def timeout(self, seconds: float) -> BroadcastOperators:
         """The ack timeout of ``emit_with_ack`` (default: the server's ``ack_timeout``)."""
         return BroadcastOperators(self._ns, self._opts, seconds, sender=self._sender)
@@ -169,29 +174,38 @@ class BroadcastOperators:
 
 @final
 class SocketEmitter:
-    """A socket with emit settings (``socket.timeout(2)``, ``socket.volatile()``)."""
+    """A socket with emit settings (``socket.timeout(2)``, ``.volatile()``, ``.compress(False)``)."""
 
-    __slots__ = ("_socket", "_timeout", "_volatile")
+    __slots__ = ("_compress", "_socket", "_timeout", "_volatile")
 
-    def __init__(self, socket: Socket, *, timeout: float | None, volatile: bool) -> None:
+    def __init__(
+        self, socket: Socket, *, timeout: float | None, volatile: bool, compress: bool = True
+    ) -> None:
         self._socket = socket
         self._timeout = timeout
         self._volatile = volatile
+        self._compress = compress
 
     def timeout(self, seconds: float) -> SocketEmitter:
         """Set the ack timeout."""
-        return SocketEmitter(self._socket, timeout=seconds, volatile=self._volatile)
+        return SocketEmitter(self._socket, timeout=seconds, volatile=self._volatile, compress=self._compress)
 
     def volatile(self) -> SocketEmitter:
         """Drop emits rather than fail when the outbox is full."""
-        return SocketEmitter(self._socket, timeout=self._timeout, volatile=True)
+        return SocketEmitter(self._socket, timeout=self._timeout, volatile=True, compress=self._compress)
+
+    def compress(self, compress: bool) -> SocketEmitter:
+        """Whether the emits may be compressed (``False``: never, whatever their size)."""
+        return SocketEmitter(self._socket, timeout=self._timeout, volatile=self._volatile, compress=compress)
 
     def emit(self, event: str, data: Any = NO_DATA) -> None:
         """``Socket.emit`` with these settings."""
-        self._socket.emit(event, data, volatile=self._volatile)
+        self._socket.emit(event, data, volatile=self._volatile, compress=self._compress)
 
     def emit_with_ack(
         self, event: str, data: Any = NO_DATA, *, convert: Callable[[Any], Any] | None = None
     ) -> AckStream:
         """``Socket.emit_with_ack`` with these settings."""
-        return self._socket.emit_with_ack(event, data, timeout=self._timeout, convert=convert)
+        return self._socket.emit_with_ack(
+            event, data, timeout=self._timeout, convert=convert, compress=self._compress
+        )

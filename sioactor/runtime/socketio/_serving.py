@@ -16,6 +16,7 @@ from sioactor.runtime._lifespan import inner_lifespan, serve_contexts
 from sioactor.runtime.engineio import EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
+from sioactor.runtime.socketio._client_bundle import client_bundle_app
 from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
 
@@ -45,7 +46,8 @@ class Served(Protocol):
 
 
 def socketio_asgi_app(io: Served, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
-    """The ASGI app of *io*: Engine.IO requests to *engine*, the rest to *other_app* (or 404).
+    """The ASGI app of *io*: Engine.IO requests to *engine*, the rest to *other_app* (or 404); the client
+    bundle first, when ``serve_client`` is set.
 
     Its lifespan runs *io* (``running``) and then *other_app*'s own lifespan, if it has one, so a wrapped
     Starlette or FastAPI app still gets its startup and shutdown; shutdown goes in reverse order.
@@ -54,7 +56,10 @@ def socketio_asgi_app(io: Served, engine: EngineServer, other_app: ASGIApp | Non
     async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
         await _lifespan(io, engine, other_app, scope, receive, send)
 
-    return engine_asgi_app(engine, fallback=other_app, lifespan=lifespan)
+    app = engine_asgi_app(engine, fallback=other_app, lifespan=lifespan)
+    if io.config.serve_client is None:
+        return app
+    return client_bundle_app(io.config.serve_client, io.config.engine_path, engine.config.cors, app)
 
 
 @asynccontextmanager

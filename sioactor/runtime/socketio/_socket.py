@@ -29,6 +29,7 @@ from sioactor.actors.socketio import (
     SocketMessage,
 )
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
+from sioactor.protocol.engineio import Uncompressed
 from sioactor.protocol.socketio import RESERVED_EVENTS, Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
@@ -208,9 +209,10 @@ class Socket:
 
     # --- emitting ---------------------------------------------------------------------------------------
 
-    def emit(self, event: str, data: Any = NO_DATA, *, volatile: bool = False) -> None:
+    def emit(self, event: str, data: Any = NO_DATA, *, volatile: bool = False, compress: bool = True) -> None:
         """Send *event* to this client; never waits. A tuple *data* is several arguments, anything else one,
-        none when omitted; ``bytes`` anywhere travel as binary.
+        none when omitted; ``bytes`` anywhere travel as binary. ``compress=False`` (Node's
+        ``socket.compress(false)``): never compressed, whatever its size.
 
         Raises:
             ReservedEventError: *event* is one the client reserves (``"disconnect"`` ...), as in Node.
@@ -223,11 +225,12 @@ class Socket:
         if not self.connected:
             raise Closed(self._name, data)
         encoded = self._ns.parser.encode_event(self._ns.path, event, to_args(data), None)
+        message = encoded if compress else Uncompressed(encoded)
         if volatile:
-            self.conn.send_volatile(encoded)
+            self.conn.send_volatile(message)
             return
         try:
-            self.conn.send(encoded)
+            self.conn.send(message)
         except InternalChannelFull:
             raise InternalChannelFull(self._name, data) from None
         except Closed:
@@ -240,12 +243,14 @@ class Socket:
         *,
         timeout: float | None = None,
         convert: Callable[[Any], Any] | None = None,
+        compress: bool = True,
     ) -> AckStream:
         """Send *event* asking for an acknowledgement; ``await`` the returned stream for the answer.
 
         Args:
             timeout: seconds to wait for the answer (default: the server's ``ack_timeout``).
             convert: applied to the answer; an exception in it yields ``AckDecodeError``.
+            compress: as ``emit``.
 
         Raises:
             ReservedEventError, InternalChannelFull, Closed: as ``emit``; nothing is awaited then.
@@ -259,7 +264,7 @@ class Socket:
         stream = self._ns.ack_stream(timeout, convert)
         stream.expect(self.acks, ack_id)
         try:
-            self.conn.send(encoded)
+            self.conn.send(encoded if compress else Uncompressed(encoded))
         except InternalChannelFull:
             stream.abandon(self.id)
             raise InternalChannelFull(self._name, data) from None
@@ -334,6 +339,10 @@ class Socket:
     def volatile(self) -> SocketEmitter:
         """This socket, with emits dropped rather than failing when the outbox is full."""
         return SocketEmitter(self, timeout=None, volatile=True)
+
+    def compress(self, compress: bool) -> SocketEmitter:
+        """This socket, its emits compressed or not (Node's ``socket.compress(false).emit(...)``)."""
+        return SocketEmitter(self, timeout=None, volatile=False, compress=compress)
 
     def disconnect(self) -> None:
         """Leave the namespace (``server namespace disconnect``): the client is told, the disconnect handler

@@ -52,9 +52,10 @@ class Running:
 
 
 @asynccontextmanager
-async def running(**config: Any) -> AsyncIterator[Running]:
-    """An echo EngineServer at ``/engine.io/`` on the embedded server, on an ephemeral loopback port."""
-    listener, tracer = EchoListener(), ListTracer()
+async def running(listener: EchoListener | None = None, **config: Any) -> AsyncIterator[Running]:
+    """An echo EngineServer (or *listener*'s) at ``/engine.io/`` on the embedded server, on an ephemeral
+    loopback port."""
+    listener, tracer = listener or EchoListener(), ListTracer()
     engine = EngineServer(EngineConfig(**config), listener, tracer=tracer)
     async with anyio.create_task_group() as tg:
         port = await tg.start(serve_asgi, engine_asgi_app(engine), ServerConfig(host="127.0.0.1", port=0))

@@ -11,7 +11,8 @@ import pytest
 from server_kit import WsClient, running
 from websockets.frames import Close, Frame, Opcode
 
-from sioactor.runtime._server._direct import DIRECT_WEBSOCKET, DirectSocket, encode_frames, frame_header
+from sioactor.runtime._server._direct import DIRECT_WEBSOCKET, DirectSocket
+from sioactor.runtime._server._ws_encode import encode_frames, frame_header
 
 pytestmark = pytest.mark.anyio
 

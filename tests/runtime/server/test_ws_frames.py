@@ -1,5 +1,6 @@
 """`FrameSplitter`: the same messages and the same protocol errors as websockets' own parser, however the
-bytes are cut, with plain frames read by the splitter and every other frame by websockets."""
+bytes are cut, with plain frames read by the splitter and every other frame by websockets; with
+permessage-deflate negotiated too, where a compressed frame (RSV1) must always go to websockets."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.server import ServerProtocol
@@ -37,8 +39,10 @@ def client_frame(first_byte: int, payload: bytes, *, masked: bool = True) -> byt
 class Reader:
     """What the server's connection does with client bytes: messages and the protocol's state."""
 
-    def __init__(self, *, split: bool) -> None:
+    def __init__(self, *, split: bool, deflate: bool = False) -> None:
         self.protocol = ServerProtocol(state=State.OPEN, max_size=MAX_SIZE)
+        if deflate:  # as _websocket.py gives it the negotiated extension: it inflates RSV1 frames
+            self.protocol.extensions = [PerMessageDeflate(False, False, 15, 15)]
         self.splitter = FrameSplitter(MAX_SIZE) if split else None
         self.messages: list[tuple[bool, bytes]] = []
         self.fragments: list[bytes] = []
@@ -80,8 +84,8 @@ class Reader:
         return self.messages, self.protocol.state, None if close is None else int(close.code), self.pongs
 
 
-def both(stream: bytes, cuts: list[int]) -> tuple[Reader, Reader]:
-    alone, split = Reader(split=False), Reader(split=True)
+def both(stream: bytes, cuts: list[int], *, deflate: bool = False) -> tuple[Reader, Reader]:
+    alone, split = Reader(split=False, deflate=deflate), Reader(split=True, deflate=deflate)
     bounds = sorted({c % (len(stream) + 1) for c in cuts} | {0, len(stream)})
     for start, end in itertools.pairwise(bounds):
         alone.feed(stream[start:end])
@@ -124,6 +128,43 @@ def test_any_frame_sequence_cut_anywhere_reads_as_websockets_reads_it(
     alone, split = both(stream, cuts)
     assert split.outcome == alone.outcome
     assert len(alone.messages) == sum(kind in ("text", "binary", "fragmented") for kind, _ in sequence)
+
+
+def deflated(kind: str, body: bytes, client: PerMessageDeflate) -> bytes:
+    """A client's compressed message (RSV1 set), its deflate context carried over from the last one."""
+    opcode = Opcode.TEXT if kind == "deflated_text" else Opcode.BINARY
+    frame = client.encode(Frame(opcode, body))
+    return client_frame((0xC1 if opcode is Opcode.TEXT else 0xC2), bytes(frame.data))
+
+
+compressible = st.one_of(
+    st.tuples(st.sampled_from(["deflated_text"]), st.text(max_size=300).map(str.encode)),
+    st.tuples(st.sampled_from(["deflated_binary"]), payloads),
+    st.tuples(st.just("text"), st.text(max_size=200).map(str.encode)),
+    st.tuples(st.just("binary"), payloads),
+    st.tuples(st.just("ping"), st.binary(max_size=20)),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(compressible, max_size=8), st.lists(st.integers(min_value=0, max_value=1 << 20), max_size=12))
+def test_compressed_and_plain_frames_cut_anywhere_read_as_websockets_reads_them(
+    sequence: list[tuple[str, bytes]], cuts: list[int]
+) -> None:
+    client = PerMessageDeflate(False, False, 15, 15)
+    stream = b"".join(
+        deflated(kind, body, client) if kind.startswith("deflated") else encode(kind, body)
+        for kind, body in sequence
+    )
+    alone, split = both(stream, cuts, deflate=True)
+    assert split.outcome == alone.outcome
+    assert [body for _, body in split.messages] == [body for kind, body in sequence if kind != "ping"]
+
+
+def test_a_compressed_frame_never_takes_the_plain_path() -> None:
+    client = PerMessageDeflate(False, False, 15, 15)
+    frame = deflated("deflated_text", b'42["big","' + b"a" * 2000 + b'"]', client)
+    assert [kind for kind, _ in FrameSplitter(MAX_SIZE).split(frame, plain_ok=True)] == [RAW]
 
 
 def test_plain_frames_are_read_without_websockets() -> None:
