@@ -68,13 +68,14 @@ def reference(backend: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
                 stream.close()
 
 
-def raw_websocket(port: int) -> ClientConnection:
-    ws = connect(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", open_timeout=5)
-    assert ws.recv(timeout=5).startswith("0{")
-    ws.send("40")
-    assert ws.recv(timeout=5).startswith('40{"sid":')
-    assert ws.recv(timeout=5) == '42["auth",{}]'
-    return ws
+@contextmanager
+def raw_websocket(port: int) -> Iterator[ClientConnection]:
+    with connect(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", open_timeout=5) as ws:
+        assert ws.recv(timeout=5).startswith("0{")
+        ws.send("40")
+        assert ws.recv(timeout=5).startswith('40{"sid":')
+        assert ws.recv(timeout=5) == '42["auth",{}]'
+        yield ws
 
 
 class HeldPoll:
@@ -120,18 +121,18 @@ def test_a_signal_tells_every_client_and_the_server_exits_0(backend: str, signum
             assert node.stdout is not None
             connected = json.loads(read_line(node.stdout, 10))
             assert connected == {"step": "connected", "transports": ["websocket", "polling"]}
-            ws = raw_websocket(port)
-            poll = HeldPoll(port)
-            time.sleep(0.3)  # the poll is held by now
+            with raw_websocket(port) as ws:
+                poll = HeldPoll(port)
+                time.sleep(0.3)  # the poll is held by now
 
-            started = time.monotonic()
-            proc.send_signal(signum)
+                started = time.monotonic()
+                proc.send_signal(signum)
 
-            assert ws.recv(timeout=5) == "41"  # DISCONNECT from "/", then the close frame
-            with pytest.raises(ConnectionClosedOK) as closed:
-                ws.recv(timeout=5)
-            assert closed.value.rcvd is not None
-            assert closed.value.rcvd.code == 1000
+                assert ws.recv(timeout=5) == "41"  # DISCONNECT from "/", then the close frame
+                with pytest.raises(ConnectionClosedOK) as closed:
+                    ws.recv(timeout=5)
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 1000
             answer = poll.result()
             assert answer.status_code == 200
             assert answer.text in ("41", "41\x1e1")  # the close packet too if it was queued before the answer

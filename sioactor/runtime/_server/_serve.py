@@ -59,7 +59,7 @@ async def serve_asgi(
     """
     shutdown = Shutdown()
     async with anyio.create_task_group() as tg, AsyncExitStack() as stack:
-        cycle = None
+        cycle: Lifespan | None = None
         if config.lifespan:
             cycle = await stack.enter_async_context(lifespan(app, config.lifespan_timeout, tg))
         stack.enter_context(tuned_gc(config.gc_thresholds))

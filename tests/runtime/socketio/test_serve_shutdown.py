@@ -15,13 +15,18 @@ import httpx
 import pytest
 from sio_ws_kit import connected
 
-from sioactor.runtime.socketio import SocketIo
+from sioactor.runtime.socketio import Socket, SocketIo
 
 pytestmark = pytest.mark.anyio
 
 
+def welcome(socket: Socket) -> None:
+    pass
+
+
 async def test_cancelling_serve_tells_every_client_before_closing() -> None:
     io = SocketIo()
+    io.ns("/", welcome)
     serving = anyio.CancelScope()
 
     async def serve(*, task_status: anyio.abc.TaskStatus[int]) -> None:
