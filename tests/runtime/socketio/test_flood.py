@@ -62,9 +62,13 @@ async def serving(tracer: FailureCounter) -> AsyncIterator[int]:
 
 
 async def slowest_echo_while(flood: Callable[[], Awaitable[None]], healthy: Client) -> float:
-    """Run *flood*; meanwhile time the healthy client's echoes, one at a time; the slowest one's seconds."""
+    """Run *flood*; meanwhile time the healthy client's echoes, one at a time. Returns the slowest echo's
+    seconds, after checking it against the flood's: handled in one go, the flood held the loop for as long
+    as it lasted; a step at a time, an echo waits for a step (tens of milliseconds here, so the absolute
+    bounds below are loose, for a busy machine and the garbage collections of a long test session)."""
     slowest = 0.0
     done = anyio.Event()
+    started = anyio.current_time()
 
     async def flooding() -> None:
         try:
@@ -76,11 +80,13 @@ async def slowest_echo_while(flood: Callable[[], Awaitable[None]], healthy: Clie
         tg.start_soon(flooding)
         sent = 0
         while not done.is_set() or sent < 3:
-            started = anyio.current_time()
+            sent_at = anyio.current_time()
             await healthy.send_text(f'42["echo",{sent}]')
             assert await healthy.next_text() == f'42["echo",{sent}]'
-            slowest = max(slowest, anyio.current_time() - started)
+            slowest = max(slowest, anyio.current_time() - sent_at)
             sent += 1
+    lasted = anyio.current_time() - started
+    assert slowest < lasted / 4, (slowest, lasted)
     return slowest
 
 
@@ -106,7 +112,7 @@ async def test_a_post_of_failing_events_leaves_the_others_served(caplog: pytest.
 
         slowest = await slowest_echo_while(post_flood, healthy)
         assert (answers[0].status_code, answers[0].text) == (200, "ok")
-    assert slowest < 0.5
+    assert slowest < 1.0
     check_counted(caplog, tracer)
 
 
@@ -115,14 +121,16 @@ async def test_a_websocket_write_of_failing_events_leaves_the_others_served(
 ) -> None:
     tracer = FailureCounter()
     async with serving(tracer) as port, connected(port) as healthy, connected(port) as flooder:
+        # Framed before the clock starts: masking 30,000 frames is the test's own work, in the same loop.
+        for _ in range(FLOOD):
+            flooder.protocol.send_text(EVENT.encode())
+        frames = b"".join(flooder.protocol.data_to_send())
 
         async def write_flood() -> None:
-            for _ in range(FLOOD):
-                flooder.protocol.send_text(EVENT.encode())
-            await flooder.stream.send(b"".join(flooder.protocol.data_to_send()))
+            await flooder.stream.send(frames)
             with anyio.fail_after(30):
                 await tracer.all_failed.wait()
 
         slowest = await slowest_echo_while(write_flood, healthy)
-    assert slowest < 0.5
+    assert slowest < 1.0
     check_counted(caplog, tracer)
