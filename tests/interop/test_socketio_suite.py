@@ -223,6 +223,7 @@ async def test_after_upgrade_http_requests_are_refused(base_url: str) -> None:
             assert await recv(ws) == "3probe"
             await anyio.sleep(0.02)
             assert (await client.get(url)).status_code == 400
+            assert (await client.post(url, content="40")).status_code == 400
 
 
 @pytest.mark.anyio
@@ -235,8 +236,9 @@ async def test_after_upgrade_a_second_websocket_is_refused(base_url: str) -> Non
             await ws.send("5")
             assert await recv(ws) == "3probe"
             await anyio.sleep(0.02)
-            with pytest.raises((InvalidStatus, ConnectionClosed)):
-                async with connect(ws_url) as ws2:
+            # Accepted (101), then closed at once, as Node's engine.io does (see the engine.io suite's case).
+            async with connect(ws_url) as ws2:
+                with pytest.raises(ConnectionClosed):
                     await recv(ws2)
 
 

@@ -341,6 +341,18 @@ const scenarios = {
     log({ step: "late_refused", message: err.message });
     closeAll(s, late);
   },
+
+  async shutdown() {
+    // One client per transport, connected when the server is sent SIGINT or SIGTERM: each must be told
+    // (DISCONNECT, "io server disconnect"), not cut off ("transport close").
+    const clients = ["websocket", "polling"].map((t) => connect("/", { transports: [t] }));
+    const gone = clients.map((c) => once(c, "disconnect"));
+    await Promise.all(clients.map(connected));
+    log({ step: "connected", transports: clients.map(transportOf) });
+    const reasons = (await Promise.all(gone)).map(([reason]) => reason);
+    log({ step: "disconnect", reasons });
+    closeAll(...clients);
+  },
 };
 
 function transportOf(socket) {

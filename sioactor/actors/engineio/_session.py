@@ -25,6 +25,7 @@ from typing import Literal
 import anyio
 
 from sioactor._errors import Closed, InternalChannelFull, ProtocolError
+from sioactor.actors._failure_log import FailureLog
 from sioactor.actors._trace import (
     MessageCounter,
     TraceEvent,
@@ -42,6 +43,7 @@ from sioactor.actors.engineio._session_config import (
     CONTROL_SLACK,
     FLUSHING_CLOSE,
     NOOP,
+    PACKETS_PER_STEP,
     PING,
     DirectWriter,
     PollRefused,
@@ -54,6 +56,7 @@ from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Due, Packet, PacketType, SessionEvent, SessionStateMachine
 
 __all__ = (
+    "PACKETS_PER_STEP",
     "DirectWriter",
     "EngineSession",
     "PollRefused",
@@ -72,6 +75,7 @@ class EngineSession(SessionWriting):
         "_done",
         "_drained",
         "_drained_event",
+        "_failures",
         "_listener",
         "_log",
         "_on_done",
@@ -135,6 +139,7 @@ class EngineSession(SessionWriting):
             else message_counter(tracer, sid, "engine_session", config.max_buffer_size, None)
         )
         self._log = logger or logging.getLogger("sioactor.engineio")
+        self._failures: FailureLog | None = None  # made on the listener's first failure
         # Whether the outbox's last entry was taken; the event exists only while someone waits for it.
         self._drained = False
         self._drained_event: anyio.Event | None = None
@@ -300,6 +305,8 @@ class EngineSession(SessionWriting):
             self._listener.on_close(self, reason)
         except Exception:
             self._log.exception("engine.io session %s: listener.on_close failed", self.sid)
+        if self._failures is not None:
+            self._failures.close()
         self._trace(TraceKind.STOPPED, detail=reason.value)
 
     # -- what the transports call ----------------------------------------------------------------------------
@@ -391,9 +398,13 @@ class EngineSession(SessionWriting):
     def _deliver(self, data: str | bytes) -> None:
         try:
             self._listener.on_message(self, data)
-        except Exception:
-            self._log.exception("engine.io session %s: listener.on_message failed", self.sid)
-            self._trace(TraceKind.HANDLER_FAILED)
+        except Exception as exc:
+            # Repeats counted, not logged each: one request can carry a hundred thousand messages.
+            if self._failures is None:
+                subject = f"engine.io session {self.sid}: listener.on_message failed"
+                self._failures = FailureLog(self._log, subject)
+            self._failures.failed(exc)
+            self._trace(TraceKind.HANDLER_FAILED, detail=repr(exc))
 
     def _overflow(self, message: Outgoing) -> None:
         policy = self.config.slow_consumer

@@ -12,10 +12,20 @@ from sioactor._errors import PollRefused
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, Packet, PacketType
 
-__all__ = ("DirectWriter", "PollRefused", "SessionConfig", "SlowConsumerPolicy", "TransportWriter")
+__all__ = (
+    "PACKETS_PER_STEP",
+    "DirectWriter",
+    "PollRefused",
+    "SessionConfig",
+    "SlowConsumerPolicy",
+    "TransportWriter",
+)
 
 SlowConsumerPolicy = Literal["error", "drop_oldest", "disconnect"]
 
+# The packets of one client a transport hands its session before it lets the event loop turn: one polling body
+# or one read holds up to a megabyte of tiny packets, whose handlers must not keep every other client waiting.
+PACKETS_PER_STEP = 128
 # Room for control packets beyond max_buffer_size: a ping, a pong, a noop and the close at most are in flight.
 CONTROL_SLACK = 4
 NOOP = Packet(PacketType.NOOP)

@@ -258,6 +258,12 @@ class SessionWriting:
             return False
         return len(self._outbox) < self.config.max_buffer_size or self.make_room()
 
+    def next_turn(self, resume: Flushable) -> None:
+        """Call *resume*'s ``flush`` once, in the scheduler's next wake: after the event loop has turned. A
+        transport that handed the session ``PACKETS_PER_STEP`` packets of one read waits for it, so that the
+        others are served in between."""
+        self._scheduler.flush_soon(resume)
+
     def when_accepting(self, resume: Flushable) -> None:
         """Call *resume*'s ``flush`` once, in the scheduler's next wake, after room is made (an outbox take,
         a ``release_input``) or the session closes; it checks ``accepts_input`` again and may wait anew."""

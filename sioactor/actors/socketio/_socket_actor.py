@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sioactor.actors._actor import Actor
+from sioactor.actors._failure_log import FailureLog
 from sioactor.actors._ref import StopReason
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection
@@ -65,6 +66,7 @@ class SocketActor(Actor[SocketMessage]):
         super().__init__(name, mailbox_size=mailbox_size)
         self._socket = socket
         self.disconnect_reason: DisconnectReason | None = None  # set by Socket._close, for the trace
+        self._failures: FailureLog | None = None  # made on the first failure
 
     async def handle(self, message: SocketMessage) -> None:
         """Hand *message* to the socket (an event straight to its dispatch: the per-message path).
@@ -93,8 +95,20 @@ class SocketActor(Actor[SocketMessage]):
         self._socket.dispatch_event_at_once(message)
 
     async def on_failure(self, exc: Exception) -> None:
-        """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running."""
-        logger.error("%s: a handler failed", self.name, exc_info=exc)
+        """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running.
+
+        Repeats are counted, not logged each (``FailureLog``): one client can make a handler fail a hundred
+        thousand times with one request, and a traceback each would stall every other client.
+        """
+        failures = self._failures
+        if failures is None:
+            failures = self._failures = FailureLog(logger, f"{self.name}: a handler failed")
+        failures.failed(exc)
+
+    async def on_stop(self, reason: StopReason) -> None:
+        """Log how many failures were only counted (see ``on_failure``)."""
+        if self._failures is not None:
+            self._failures.close()
 
     def trace_fields(self, message: SocketMessage) -> Mapping[str, Any] | None:
         """An event's name, ack id and arguments (the tracer drops ``args`` unless payloads are traced);

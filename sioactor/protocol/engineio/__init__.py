@@ -20,6 +20,7 @@ from sioactor.protocol.engineio._payload import (
     encode_outbox_payload,
     encode_payload,
     encode_ws_frames,
+    payload_packets,
 )
 from sioactor.protocol.engineio._state import Due, SessionEvent, SessionState, SessionStateMachine
 
@@ -42,4 +43,5 @@ __all__ = (
     "encode_payload",
     "encode_ws_frames",
     "js_length",
+    "payload_packets",
 )

@@ -8,7 +8,7 @@ path: they frame outbox entries (message payloads as the Socket.IO layer queued 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sioactor._errors import DecodeError, PayloadTooLarge
@@ -34,6 +34,7 @@ __all__ = (
     "encode_outbox_payload",
     "encode_payload",
     "encode_ws_frames",
+    "payload_packets",
 )
 
 
@@ -121,6 +122,20 @@ def decode_payload(
             parsed.
         DecodeError: the body is empty, not UTF-8 where it must be text, or holds a malformed packet.
     """
+    return list(payload_packets(body, protocol=protocol, max_payload=max_payload))
+
+
+def payload_packets(
+    body: str | bytes, *, protocol: EngineProtocol = 4, max_payload: int = 1_000_000
+) -> Iterator[Packet]:
+    """``decode_payload`` one packet at a time, for a caller that hands each on before decoding the next (a
+    body of a megabyte may hold a hundred thousand packets). The size and the encoding are checked now; a v4
+    packet is decoded when it is reached, so the packets before a malformed one are delivered, as Node does.
+
+    Raises:
+        PayloadTooLarge: as ``decode_payload``, now.
+        DecodeError: as ``decode_payload``; from the iterator for a malformed v4 packet.
+    """
     if len(body) > max_payload:
         raise PayloadTooLarge(
             f"payload of {len(body)} exceeds maxPayload {max_payload}", size=len(body), limit=max_payload
@@ -128,13 +143,13 @@ def decode_payload(
     if not isinstance(body, str):
         # A v3 XHR2 body starts with its kind byte, 0 or 1; every text body starts with a printable character.
         if protocol == 3 and body[:1] in (b"\x00", b"\x01"):
-            return decode_v3_binary(bytes(body))
+            return iter(decode_v3_binary(bytes(body)))
         body = _utf8(body)
     if protocol == 3:
-        return decode_v3_text(body)
+        return iter(decode_v3_text(body))
     if not body:
         raise DecodeError("empty payload")
-    return [decode_text_packet(part, 4) for part in body.split(_SEPARATOR)]
+    return (decode_text_packet(part, 4) for part in body.split(_SEPARATOR))
 
 
 def _utf8(body: bytes) -> str:

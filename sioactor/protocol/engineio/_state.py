@@ -9,10 +9,14 @@ Why one table. A session moves through few states, but they are reached from sev
 one is upgrading) is refused in exactly one place, with a ``ProtocolError`` whose reason says what happened,
 instead of silently confusing two transports.
 
+                                                          ┌─2probe─┐
+                                                          ▼        │
     POLLING ──ws attached──▶ UPGRADE_PENDING ──2probe──▶ UPGRADE_PROBED ──5──▶ WEBSOCKET
        ▲                          │                          │
        └──────upgrade failed──────┴──────────────────────────┘
     any state but CLOSED ──close──▶ CLOSED
+
+A repeated ``2probe`` is answered again, as Node's engine.io answers every probe of an upgrading WebSocket.
 
 Heartbeat, as Node's engine.io does it. Protocol 4: the server pings ``ping_interval`` after the open (and
 after each pong); the client must pong within ``ping_timeout`` of the ping. Protocol 3: the client pings; the
@@ -64,6 +68,7 @@ _E = SessionEvent
 _TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     (_S.POLLING, _E.WS_ATTACHED): _S.UPGRADE_PENDING,
     (_S.UPGRADE_PENDING, _E.PROBED): _S.UPGRADE_PROBED,
+    (_S.UPGRADE_PROBED, _E.PROBED): _S.UPGRADE_PROBED,
     (_S.UPGRADE_PROBED, _E.UPGRADED): _S.WEBSOCKET,
     (_S.UPGRADE_PENDING, _E.UPGRADE_FAILED): _S.POLLING,
     (_S.UPGRADE_PROBED, _E.UPGRADE_FAILED): _S.POLLING,

@@ -27,6 +27,11 @@ class ServerConfig:
         lifespan: run the ASGI lifespan protocol (startup before accepting, shutdown after); apps that
             do not support it are served anyway.
         lifespan_timeout: seconds allowed for startup and for shutdown each (30 s).
+        shutdown_timeout: the grace period of a shutdown (a signal, or a cancellation of ``serve_asgi``),
+            in seconds (10 s): the app's lifespan shutdown, which tells the clients, then the WebSockets'
+            close handshakes; the connections still open after it are closed.
+        handle_signals: SIGINT and SIGTERM shut the server down gracefully and ``serve_asgi`` returns (a
+            second signal ends the grace period at once); only in the main thread, where signals arrive.
         gc_thresholds: opt-in, process-wide: the garbage collector's thresholds while serving, after
             freezing what the started app holds (see ``_gc.py``); ``(20_000, 20, 50)`` suits a server with
             thousands of connections. ``None`` (the default) leaves the collector as it is.
@@ -46,4 +51,6 @@ class ServerConfig:
     ws_close_timeout: float = 5.0
     lifespan: bool = True
     lifespan_timeout: float = 30.0
+    shutdown_timeout: float = 10.0
+    handle_signals: bool = True
     gc_thresholds: tuple[int, int, int] | None = None

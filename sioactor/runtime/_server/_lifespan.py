@@ -1,8 +1,11 @@
-"""The ASGI lifespan protocol: startup before the server accepts, shutdown after it stops.
+"""The ASGI lifespan protocol: startup before the server accepts, shutdown once it stops accepting.
 
 The app runs in its own task for the server's whole life. An app that raises before answering startup
 does not support lifespan (plain ASGI apps usually raise on an unknown scope type); the server then
 serves it without. An app that answers ``lifespan.startup.failed`` stops the server from starting.
+
+Shutdown runs while the connections are still open (``Lifespan.shut_down``, called by ``serve_asgi``), so
+an app can still tell its clients goodbye; leaving the ``lifespan`` block runs it if nobody did.
 """
 
 from __future__ import annotations
@@ -22,12 +25,15 @@ from ._types import ASGI_VERSION, ASGIApp, Message
 logger = logging.getLogger("sioactor.server")
 
 
-class _Lifespan:
+class Lifespan:
+    """One app's lifespan cycle (made by ``lifespan``): its ``state``, and ``shut_down``."""
+
     def __init__(self, app: ASGIApp, timeout: float) -> None:
         self.app = app
         self.timeout = timeout
         self.state: dict[str, Any] = {}
         self.supported = True
+        self._shut_down = False
         self.scope = anyio.CancelScope(shield=True)
         self._to_app, self._app_inbox = anyio.create_memory_object_stream[Message](2)
         self._answer: Message | None = None
@@ -65,6 +71,21 @@ class _Lifespan:
         self._to_app.close()
         self.scope.cancel()
 
+    async def shut_down(self) -> None:
+        """Run the app's shutdown, once (later calls return at once), within ``timeout``; not shielded, so
+        the caller's deadline bounds it too (the app's own task goes on until ``close``). A failed or late
+        shutdown is logged: the server stops all the same.
+        """
+        if self._shut_down or not self.supported:
+            return
+        self._shut_down = True
+        try:
+            await self.exchange("shutdown")
+        except TimeoutError:
+            logger.warning("the app's lifespan shutdown did not finish within %s s", self.timeout)
+        except LifespanFailed as exc:
+            logger.error("%s", exc)  # noqa: TRY400 (the app's message says it all; our traceback would not)
+
     async def exchange(self, phase: str) -> None:
         """Send ``lifespan.<phase>`` and wait for the app's answer."""
         self._answered = anyio.Event()
@@ -82,20 +103,20 @@ class _Lifespan:
 
 
 @asynccontextmanager
-async def lifespan(app: ASGIApp, time_limit: float, task_group: TaskGroup) -> AsyncIterator[dict[str, Any]]:
-    """Run startup on entry, shutdown on exit (shielded, so a cancelled server still shuts down).
+async def lifespan(app: ASGIApp, time_limit: float, task_group: TaskGroup) -> AsyncIterator[Lifespan]:
+    """Run startup on entry; on exit, shutdown unless ``shut_down`` ran already (shielded, so a cancelled
+    server still shuts down).
 
-    Yields the lifespan ``state`` dict that request scopes get a shallow copy of.
+    Yields the cycle, whose ``state`` dict request scopes get a shallow copy of.
     """
-    cycle = _Lifespan(app, time_limit)
+    cycle = Lifespan(app, time_limit)
     task_group.start_soon(cycle.run)
     try:
         await cycle.exchange("startup")
         try:
-            yield cycle.state
+            yield cycle
         finally:
             with anyio.CancelScope(shield=True):
-                if cycle.supported:
-                    await cycle.exchange("shutdown")
+                await cycle.shut_down()
     finally:
         cycle.close()

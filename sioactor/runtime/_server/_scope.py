@@ -29,8 +29,9 @@ _SCOPE_TEMPLATE: Final = object()
 
 
 def is_websocket_upgrade(request: Request) -> bool:
-    """Tell if *request* asks for a WebSocket; the handshake itself is validated on accept."""
-    if request.method != b"GET" or _SCOPE_TEMPLATE in request.memo:  # an http scope was made for it
+    """Tell if *request* asks for a WebSocket; the handshake itself is validated on accept. An HTTP/1.0
+    request's ``Upgrade`` is ignored (RFC 9110 §7.8; RFC 6455 needs 1.1): it is served as plain HTTP."""
+    if request.method != b"GET" or _SCOPE_TEMPLATE in request.memo or request.http_version != b"1.1":
         return False
     return any(name == b"upgrade" and value.lower() == b"websocket" for name, value in request.headers)
 

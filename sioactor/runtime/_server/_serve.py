@@ -1,4 +1,5 @@
-"""`serve_asgi`: the listener, accept loops, one task per connection (`_tasks`), lifespan around it all."""
+"""`serve_asgi`: the listener, accept loops, one task per connection (`_tasks`), lifespan around it all, and
+the orderly shutdown (`_shutdown`)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from ._aio_stream import accept_on_loop, addresses
 from ._config import ServerConfig
 from ._gc import tuned_gc
 from ._http import HttpConnection
-from ._lifespan import lifespan
+from ._lifespan import Lifespan, lifespan
 from ._scope import ConnectionInfo
+from ._shutdown import OpenWebSockets, Shutdown
 from ._tasks import Spawn, connection_tasks
 from ._types import ASGIApp
 
@@ -37,44 +39,68 @@ async def serve_asgi(
     *,
     task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve *app* over HTTP/1.1 and WebSocket on ``config.host:config.port`` until cancelled.
+    """Serve *app* over HTTP/1.1 and WebSocket on ``config.host:config.port`` until a shutdown.
 
     Runs on asyncio and trio alike. With ``config.lifespan`` the app's lifespan startup completes before
-    the first connection is accepted, and its shutdown runs after the last one closed (shielded, so it
-    runs even when the server is cancelled). ``task_status.started()`` reports the bound port, which is
-    how a caller learns the ephemeral port chosen for ``port=0``.
+    the first connection is accepted. ``task_status.started()`` reports the bound port, which is how a
+    caller learns the ephemeral port chosen for ``port=0``.
 
-    Cancelling the calling scope is the graceful shutdown: the listener closes first, then every
-    connection is cancelled and its socket closed; no task outlives this call.
+    Shutdown, on SIGINT or SIGTERM (``config.handle_signals``) or when the caller's scope is cancelled: the
+    listener closes; the app's lifespan shutdown runs while every connection is still open, so the app can
+    tell its clients (sioactor disconnects each socket with ``server shutting down``, flushes the outboxes,
+    answers held polls and sends the WebSockets' close frames); the WebSockets the app left open are closed
+    (1001) and finish their close handshakes; whatever is still open when ``config.shutdown_timeout`` has
+    passed is closed. After a signal this returns normally; a cancellation is re-raised once all of it is
+    done. No task outlives this call.
 
     Raises:
         LifespanFailed: the app answered ``lifespan.startup.failed``.
         OSError: the address could not be bound.
     """
+    shutdown = Shutdown()
     async with anyio.create_task_group() as tg, AsyncExitStack() as stack:
-        state: dict[str, Any] = {}
+        cycle: Lifespan | None = None
         if config.lifespan:
-            state = await stack.enter_async_context(lifespan(app, config.lifespan_timeout, tg))
+            cycle = await stack.enter_async_context(lifespan(app, config.lifespan_timeout, tg))
         stack.enter_context(tuned_gc(config.gc_thresholds))
-        await _listen(app, config, state, task_status)
-    # Unreachable unless cancelled; the lifespan task, if it is still waiting, goes with the group.
+        tg.start_soon(shutdown.on_cancel)
+        if config.handle_signals:
+            tg.start_soon(shutdown.on_signals)
+        # Shielded: a cancelled caller gets the same orderly shutdown (see _shutdown.py).
+        with anyio.CancelScope(shield=True):
+            await _serve(app, config, cycle, shutdown, task_status)
+        tg.cancel_scope.cancel()  # the watchers; the lifespan task ends when the stack closes it
 
 
-async def _listen(
-    app: ASGIApp, config: ServerConfig, state: dict[str, Any], task_status: TaskStatus[int]
+async def _serve(
+    app: ASGIApp,
+    config: ServerConfig,
+    cycle: Lifespan | None,
+    shutdown: Shutdown,
+    task_status: TaskStatus[int],
 ) -> None:
     listener = await anyio.create_tcp_listener(
         local_host=config.host, local_port=config.port, backlog=config.backlog
     )
     backend = current_backend()
-    async with listener, connection_tasks(backend) as spawn, anyio.create_task_group() as accepting:
-        task_status.started(int(listener.extra(SocketAttribute.local_port)))
-        trio_helpers = None if backend.name == "asyncio" else _trio_helpers(config, spawn)
-        for one in listener.listeners:
-            # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
-            accepting.start_soon(
-                _accept_loop, cast(SocketListener, one), app, config, state, spawn, backend, trio_helpers
-            )
+    state: dict[str, Any] = {} if cycle is None else cycle.state
+    websockets = OpenWebSockets()
+    async with connection_tasks(backend) as spawn:  # leaving it closes every connection still open
+        async with listener, anyio.create_task_group() as accepting:
+            task_status.started(int(listener.extra(SocketAttribute.local_port)))
+            trio_helpers = None if backend.name == "asyncio" else _trio_helpers(config, spawn)
+            connection = _Connection(app, config, state, spawn, backend, websockets)
+            for one in listener.listeners:
+                # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
+                accepting.start_soon(_accept_loop, cast(SocketListener, one), connection, trio_helpers)
+            await shutdown.requested()
+            accepting.cancel_scope.cancel()
+        with shutdown.grace(config.shutdown_timeout) as grace:
+            if cycle is not None:
+                await cycle.shut_down()
+            await websockets.close_all()
+        if grace.cancelled_caught:
+            logger.warning("shutdown: closing what is still open after the grace period")
 
 
 def _trio_helpers(config: ServerConfig, spawn: Spawn) -> tuple[TrioReactor | None, ReadDeadlines]:
@@ -90,21 +116,65 @@ def _trio_helpers(config: ServerConfig, spawn: Spawn) -> tuple[TrioReactor | Non
     return reactor, deadlines
 
 
+class _Connection:
+    """What every connection is served with; ``serve`` starts one connection's task."""
+
+    __slots__ = ("app", "backend", "config", "spawn", "state", "websockets")
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        config: ServerConfig,
+        state: dict[str, Any],
+        spawn: Spawn,
+        backend: Backend,
+        websockets: OpenWebSockets,
+    ) -> None:
+        self.app = app
+        self.config = config
+        self.state = state
+        self.spawn = spawn
+        self.backend = backend
+        self.websockets = websockets
+
+    def serve(self, stream: SocketStream) -> None:
+        self.spawn(self._run, stream)
+
+    async def _run(self, stream: SocketStream) -> None:
+        async with stream:
+            try:
+                peer, local = addresses(stream) or (
+                    stream.extra(SocketAttribute.remote_address, None),
+                    stream.extra(SocketAttribute.local_address, None),
+                )
+                info = ConnectionInfo(
+                    client=_address(peer),
+                    server=_address(local),
+                    root_path=self.config.root_path,
+                    state=self.state,
+                    backend=self.backend,
+                )
+                upgrade = await HttpConnection(stream, self.app, self.config, info, self.spawn).run()
+                if upgrade is not None:
+                    self.websockets.opened(upgrade)
+                    try:
+                        await upgrade.run(self.app)
+                    finally:
+                        self.websockets.closed(upgrade)
+            except Exception:
+                # One connection's failure is logged and closes that connection only.
+                logger.exception("connection failed")
+
+
 async def _accept_loop(
     listener: SocketListener,
-    app: ASGIApp,
-    config: ServerConfig,
-    state: dict[str, Any],
-    spawn: Spawn,
-    backend: Backend,
+    connection: _Connection,
     trio_helpers: tuple[TrioReactor | None, ReadDeadlines] | None,
 ) -> None:
-    def serve(stream: SocketStream) -> None:
-        spawn(_serve_connection, stream, app, config, state, spawn, backend)
-
-    if backend.name == "asyncio":
+    serve = connection.serve
+    if connection.backend.name == "asyncio":
         raw = listener.extra(SocketAttribute.raw_socket)
-        await accept_on_loop(raw, config.max_body_buffer, config.backlog, serve)
+        await accept_on_loop(raw, connection.config.max_body_buffer, connection.config.backlog, serve)
         return
     from ._trio_stream import adopt_trio  # trio is an optional dependency: imported only when it runs
 
@@ -120,35 +190,6 @@ async def _accept_loop(
             await anyio.sleep(0.1)
             continue
         serve(adopt_trio(stream, reactor, deadlines))
-
-
-async def _serve_connection(
-    stream: SocketStream,
-    app: ASGIApp,
-    config: ServerConfig,
-    state: dict[str, Any],
-    spawn: Spawn,
-    backend: Backend,
-) -> None:
-    async with stream:
-        try:
-            peer, local = addresses(stream) or (
-                stream.extra(SocketAttribute.remote_address, None),
-                stream.extra(SocketAttribute.local_address, None),
-            )
-            info = ConnectionInfo(
-                client=_address(peer),
-                server=_address(local),
-                root_path=config.root_path,
-                state=state,
-                backend=backend,
-            )
-            upgrade = await HttpConnection(stream, app, config, info, spawn).run()
-            if upgrade is not None:
-                await upgrade.run(app)
-        except Exception:
-            # One connection's failure is logged and closes that connection only.
-            logger.exception("connection failed")
 
 
 def _address(address: object) -> tuple[str, int] | None:

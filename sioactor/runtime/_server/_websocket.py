@@ -287,6 +287,11 @@ class WebSocketConnection(WebSocketOutgoing):
                 self._reader_running = True
                 self._spawn(self._read_beside)
 
+    def going_away(self) -> None:
+        """The server shuts down and the app left this WebSocket open: close it (1001, RFC 6455 §7.4.1)."""
+        if self._decided:
+            self._close(1001, "server shutting down")
+
     def _close(self, code: int, reason: str) -> None:
         if not self._decided:
             self._queue([_REJECTION, b""])

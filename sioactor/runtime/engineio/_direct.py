@@ -16,7 +16,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from sioactor._errors import ProtocolError
-from sioactor.actors.engineio._session import EngineSession
+from sioactor.actors.engineio._session import PACKETS_PER_STEP, EngineSession
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import OutboxEntry, Uncompressed, decode_packet
 from sioactor.runtime._server._direct import DirectOffer, DirectSocket
@@ -24,9 +24,10 @@ from sioactor.runtime.engineio._http import Receive, Scope, Send
 from sioactor.runtime.engineio._websocket import (
     NORMAL_CLOSE,
     TOO_BIG_CLOSE,
-    attach_or_refuse,
+    attached,
     batch_frames,
     open_or_refuse,
+    refuse,
     route_websocket,
     too_big,
 )
@@ -62,10 +63,13 @@ async def _open(server: TransportHost, scope: Scope, send: Send, offer: DirectOf
 
 
 async def _upgrade(
-    server: TransportHost, found: EngineSession | None, send: Send, offer: DirectOffer
+    server: TransportHost, session: EngineSession | None, send: Send, offer: DirectOffer
 ) -> None:
-    session = await attach_or_refuse(found, send)
     if session is None:
+        await refuse(send, "unknown sid")
+        return
+    if not attached(session):
+        offer.accept(_IGNORED).close(NORMAL_CLOSE)
         return
     transport = DirectTransport(session, upgrading=True)
     transport.socket = offer.accept(transport, deflate=_deflate(server))
@@ -78,16 +82,45 @@ def _deflate(server: TransportHost) -> int | None:
     return config.compression_threshold if config.per_message_deflate else None
 
 
+class _Ignored:
+    """The handler of a WebSocket accepted only to be closed (see ``attached``): what it sends is dropped."""
+
+    def on_message(self, data: str | bytes) -> None:
+        pass
+
+    def on_close(self, code: int) -> None:
+        pass
+
+
+_IGNORED = _Ignored()
+
+
 class DirectTransport:
     """One direct WebSocket of a session: the reader's handler and the session's ``TransportWriter``."""
 
-    __slots__ = ("_held", "attached", "close_code", "close_reason", "session", "socket", "upgrading")
+    __slots__ = (
+        "_budget",
+        "_close_held",
+        "_held",
+        "_paused",
+        "attached",
+        "close_code",
+        "close_reason",
+        "session",
+        "socket",
+        "upgrading",
+    )
 
     def __init__(self, session: EngineSession, *, upgrading: bool) -> None:
         self.session = session
         self.upgrading = upgrading
-        # While the session accepts no input: the rest of the read in progress, in order (reading is paused).
+        # While the session accepts no input, or waits for its next turn: the rest of the read in progress,
+        # in order (reading is paused once something is held).
         self._held: deque[str | bytes] | None = None
+        self._paused = False
+        self._close_held = False  # the connection ended while messages were held: on_close after them
+        # Messages this step may still hand the session before the event loop must turn (next_turn).
+        self._budget = PACKETS_PER_STEP
         # Whether the session writes through this socket (direct open, or a completed upgrade).
         self.attached = False
         self.socket: DirectSocket | None = None
@@ -101,34 +134,57 @@ class DirectTransport:
 
         While the session accepts no input (its outbox or a socket's inbox is full), the frame is held and
         reading stops: the client's next frames wait in the kernel, and TCP throttles it. The session's
-        ``when_accepting`` calls ``flush`` once room is made.
+        ``when_accepting`` calls ``flush`` once room is made. Likewise after ``PACKETS_PER_STEP`` messages:
+        one read may hold thousands of tiny ones, so the rest waits for the loop's next turn
+        (``next_turn``), and every other client is served in between.
         """
         held = self._held
         if held is not None:
             held.append(data)
+            if not self._paused:
+                self._pause()
         elif self.upgrading:
             self._probe(data)
         elif not self.session.accepts_input():
             self._held = deque((data,))
-            if self.socket is not None:
-                self.socket.pause_reading()
+            self._pause()
             self.session.when_accepting(self)
         else:
             self._deliver(data)
+            self._budget -= 1
+            if not self._budget:
+                # Reading goes on for now: a client sending a message at a time is not paused for nothing.
+                self._held = deque()
+                self.session.next_turn(self)
 
     def flush(self) -> None:
-        """The session's call once room is made (or it closed): hand it the held frames, then read on."""
+        """The session's call on the loop's next turn, or once room is made (or it closed): hand it the held
+        frames, a step's worth at a time, then read on."""
         held, session = self._held, self.session
         if held is None:
             return
+        self._budget = PACKETS_PER_STEP
         while held:
             if session.connected and not session.accepts_input():
                 session.when_accepting(self)
                 return
+            if not self._budget:
+                session.next_turn(self)
+                return
             self._deliver(held.popleft())
+            self._budget -= 1
         self._held = None
+        if self._close_held:
+            self._closed()
+        elif self._paused:
+            self._paused = False
+            if self.socket is not None:
+                self.socket.resume_reading()
+
+    def _pause(self) -> None:
+        self._paused = True
         if self.socket is not None:
-            self.socket.resume_reading()
+            self.socket.pause_reading()
 
     def _deliver(self, data: str | bytes) -> None:
         session = self.session
@@ -145,7 +201,14 @@ class DirectTransport:
         session.receive(packet)
 
     def on_close(self, code: int) -> None:
-        """The connection ended: a failed upgrade, or the client went away."""
+        """The connection ended: a failed upgrade, or the client went away (after the messages it sent
+        before, which may still be held for their turn)."""
+        if self._held is not None:
+            self._close_held = True
+            return
+        self._closed()
+
+    def _closed(self) -> None:
         if self.attached:
             self.session.close(EngineCloseReason.TRANSPORT_CLOSE)
         elif self.upgrading:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+import anyio.lowlevel
+
 from sioactor._errors import PayloadTooLarge, ProtocolError
-from sioactor.actors.engineio._session import EngineSession, PollRefused
+from sioactor.actors.engineio._session import PACKETS_PER_STEP, EngineSession, PollRefused
 from sioactor.protocol._reasons import EngineCloseReason
-from sioactor.protocol.engineio import Packet, PacketType, decode_payload, encode_outbox_payload
+from sioactor.protocol.engineio import Packet, PacketType, encode_outbox_payload, payload_packets
 from sioactor.runtime._server._direct_http import DirectHttp, HeldAnswer
 from sioactor.runtime.engineio._compression import PayloadCompression, wants_compression
 from sioactor.runtime.engineio._http import (
@@ -213,7 +215,9 @@ async def _until_disconnect(receive: Receive) -> None:
 async def _post(
     session: EngineSession, declared: int | None, receive: Receive, reply: Responder, cors: Headers
 ) -> None:
-    if not session.connected:
+    if not session.connected or session.transport != "polling":
+        # As Node: a session carried by a WebSocket takes no polling request (TRANSPORT_MISMATCH), a POST
+        # no more than a GET.
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
     if not session.machine.start_post():
@@ -234,7 +238,7 @@ async def _read_and_deliver(
         body = await read_body(receive, limit, declared)
         if body is None:
             return
-        packets = decode_payload(body, protocol=session.protocol, max_payload=limit)
+        await _deliver(session, payload_packets(body, protocol=session.protocol, max_payload=limit))
     except PayloadTooLarge as exc:
         session.protocol_error(exc.reason)
         await reply(413, b"Payload Too Large", extra=cors)
@@ -243,18 +247,28 @@ async def _read_and_deliver(
         session.protocol_error(exc.reason)
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
-    for packet in packets:
-        # Back-pressure: the POST is answered only once its packets are accepted; pending GETs drain the
-        # outbox meanwhile, and the client sends no next POST before this answer.
-        if not session.accepts_input():
-            await session.until_accepting()
-            if not session.connected:
-                break
-        session.receive(packet)
     if session.close_reason is EngineCloseReason.PARSE_ERROR:
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
     else:
         await reply(200, b"ok", extra=cors)
+
+
+async def _deliver(session: EngineSession, packets: Iterator[Packet]) -> None:
+    # Decoded as they are delivered, and the loop turns every PACKETS_PER_STEP: a body of a megabyte may hold
+    # a hundred thousand tiny packets, whose handlers must not keep every other client waiting.
+    budget = PACKETS_PER_STEP
+    for packet in packets:
+        budget -= 1
+        if not budget:
+            budget = PACKETS_PER_STEP
+            await anyio.lowlevel.checkpoint()
+        # Back-pressure: the POST is answered only once its packets are accepted; pending GETs drain the
+        # outbox meanwhile, and the client sends no next POST before this answer.
+        if not session.accepts_input():
+            await session.until_accepting()
+        if not session.connected:
+            return  # as Node: what follows a close (or a bad packet) is not delivered
+        session.receive(packet)
 
 
 async def _respond_payload(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from sioactor._errors import ProtocolError, SendError
+from sioactor.actors._failure_log import FailureLog
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import Connect, event_received
@@ -71,7 +72,17 @@ class ClientHost(ParentHost, Protocol):
 class Client:
     """One Engine.IO session's Socket.IO state: its packet decoder and its socket per namespace."""
 
-    __slots__ = ("__weakref__", "_deciding", "_decoder", "_io", "_name", "conn", "connected", "sockets")
+    __slots__ = (
+        "__weakref__",
+        "_deciding",
+        "_decoder",
+        "_failures",
+        "_io",
+        "_name",
+        "conn",
+        "connected",
+        "sockets",
+    )
 
     def __init__(self, io: ClientHost, conn: EngineConnection) -> None:
         self._io = io
@@ -85,6 +96,7 @@ class Client:
         self._deciding: set[str] = set()  # namespaces a predicate is being asked about (see _decide)
         # The connect timeout no longer applies: a namespace was joined, or the session ended.
         self.connected = False
+        self._failures: FailureLog | None = None  # made on the first dropped event
 
     def start(self) -> None:
         """Arm the connect timeout; an Engine.IO v3 client is connected to ``/`` implicitly."""
@@ -132,6 +144,8 @@ class Client:
     def on_close(self, reason: EngineCloseReason) -> None:
         """The session ended: every socket of it disconnects with the matching reason."""
         self.connected = True  # the connect timeout no longer applies
+        if self._failures is not None:
+            self._failures.close()
         disconnect_reason = DisconnectReason.from_engine(reason)
         for socket in list(self.sockets.values()):
             socket._close(disconnect_reason, notify=False)
@@ -148,7 +162,11 @@ class Client:
         try:
             socket._tell(event_received(data[0], tuple(data[1:]), packet.id))
         except SendError as exc:  # the actor's ref traced MAILBOX_FULL (or CLOSED) already
-            logger.warning("%s: event %r dropped: %s", socket._name, data[0], exc)
+            # Counted, not logged each: a client may send a hundred thousand events in one request.
+            if self._failures is None:
+                subject = f"{self._name}: an event was dropped"
+                self._failures = FailureLog(logger, subject, level=logging.WARNING)
+            self._failures.failed(exc, what=f"event {data[0]!r}", traceback=False)
 
     def _ack(self, packet: Packet) -> None:
         socket = self.sockets.get(packet.nsp)

@@ -371,15 +371,23 @@ class SocketIo:
         host: str = "127.0.0.1",
         port: int = 3000,
         *,
+        shutdown_timeout: float = 10.0,
         task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Serve on ``host:port`` with the embedded server until cancelled or ``close()``d (then the listener
-        closes, as Node's ``io.close()`` closes its HTTP server, and this returns); ``task_status`` gets the
-        bound port (``port=0`` picks a free one).
+        """Serve on ``host:port`` with the embedded server until SIGINT, SIGTERM, a cancellation or
+        ``close()`` (then the listener closes, as Node's ``io.close()`` closes its HTTP server, and this
+        returns); ``task_status`` gets the bound port (``port=0`` picks a free one).
+
+        A signal or a cancellation stops the server gracefully: no new connections, then ``close()`` runs
+        while the clients are still connected (each socket is disconnected with ``server shutting down``,
+        outboxes are flushed, held polls answered, WebSockets closed with a close frame), and what is still
+        open after *shutdown_timeout* seconds is closed. A second signal closes everything at once.
         """
+        config = ServerConfig(host=host, port=port, shutdown_timeout=shutdown_timeout)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._stop_serving_when_closed, tg.cancel_scope)
-            await serve_asgi(self.asgi(), ServerConfig(host=host, port=port), task_status=task_status)
+            await serve_asgi(self.asgi(), config, task_status=task_status)
+            tg.cancel_scope.cancel()  # stopped by a signal: the watcher of close() is done too
 
     async def _stop_serving_when_closed(self, serving: anyio.CancelScope) -> None:
         await self._close_requested.wait()

@@ -34,6 +34,21 @@ def test_upgrade_path_reaches_websocket() -> None:
     assert not m.accepts_polling
 
 
+def test_a_repeated_probe_is_answered_again_and_keeps_the_upgrade_timer() -> None:
+    # Node's engine.io answers every "2probe" of an upgrading WebSocket with "3probe".
+    m = machine()
+    m.websocket_attached(1.0)
+    m.handle(SessionEvent.PROBED)
+    assert m.handle(SessionEvent.PROBED) is SessionState.UPGRADE_PROBED
+    assert m.next_deadline() == pytest.approx(0.3)  # the first ping; the upgrade is due at 11.0
+    m.ping_sent(0.3)
+    m.pong_received(0.35)
+    m.ping_sent(10.0)
+    m.pong_received(10.1)
+    assert m.next_deadline() == pytest.approx(10.4)
+    assert m.due(11.0) is Due.UPGRADE_TIMEOUT
+
+
 @pytest.mark.parametrize(
     ("start", "event"),
     [

@@ -146,7 +146,7 @@ async def test_put_delete_on_a_session_and_garbage_payloads() -> None:
             assert res.status == 400, garbage
             assert (await call(server, "GET", f"EIO=4&transport=polling&sid={sid}")).status == 400
         await anyio.wait_all_tasks_blocked()  # the last session's task runs its teardown (on_close)
-        assert listener.messages == []
+        assert listener.messages == ["ok"]  # as Node: the packets before a bad one are delivered
         assert listener.closed.count(EngineCloseReason.PARSE_ERROR) == 7
         assert TraceKind.PROTOCOL_ERROR in tracer.kinds()
 

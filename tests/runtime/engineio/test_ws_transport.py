@@ -126,3 +126,81 @@ async def test_v3_open_and_upgrade_match_node() -> None:
             await ws.send_text("2")
             assert await ws.next_text() == "3"
             assert srv.engine.sessions[sid].transport == "websocket"
+
+
+async def upgrade(ws: WsClient) -> None:
+    await ws.send_text("2probe")
+    assert await ws.next_text() == "3probe"
+    await ws.send_text("5")
+    await ws.send_text("4upgraded")
+    assert await ws.next_text() == "4upgraded"
+
+
+@pytest.mark.anyio
+async def test_after_the_upgrade_a_post_gets_400_as_a_get_does_and_nothing_is_delivered() -> None:
+    async with running(ping_interval=30) as srv, httpx.AsyncClient() as http:
+        sid = await handshake(http, srv.base)
+        url = f"{srv.base}?EIO=4&transport=polling&sid={sid}"
+        async with WsClient.connect(srv.port, f"EIO=4&transport=websocket&sid={sid}") as ws:
+            await upgrade(ws)
+            for response in (await http.post(url, content="4polled"), await http.get(url)):
+                assert response.status_code == 400
+                assert response.json() == {"code": 3, "message": "Bad request"}
+            await ws.send_text("4after")
+            assert await ws.next_text() == "4after"  # "4polled" was never echoed
+            assert srv.engine.sessions[sid].connected
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("when", ["upgraded", "upgrading"])
+async def test_a_second_websocket_for_the_session_is_accepted_then_closed(when: str) -> None:
+    # As Node's engine.io: a 101, then a close frame at once (a refused handshake makes the ws client fail).
+    async with running(ping_interval=30) as srv, httpx.AsyncClient() as http:
+        sid = await handshake(http, srv.base)
+        query = f"EIO=4&transport=websocket&sid={sid}"
+        async with WsClient.connect(srv.port, query) as ws:
+            if when == "upgraded":
+                await upgrade(ws)
+            async with WsClient.connect(srv.port, query) as second:  # asserts the 101
+                close, frames = await second.until_close()
+            assert (close.code, frames) == (1000, 0)
+            if when == "upgrading":
+                await upgrade(ws)
+            await ws.send_text("4still")
+            assert await ws.next_text() == "4still"
+            assert srv.engine.sessions[sid].transport == "websocket"
+
+
+@pytest.mark.anyio
+async def test_a_repeated_probe_is_answered_again_and_the_upgrade_completes() -> None:
+    async with running(ping_interval=30) as srv, httpx.AsyncClient() as http:
+        sid = await handshake(http, srv.base)
+        async with WsClient.connect(srv.port, f"EIO=4&transport=websocket&sid={sid}") as ws:
+            for _ in range(3):
+                await ws.send_text("2probe")
+                assert await ws.next_text() == "3probe"
+            await ws.send_text("5")
+            await ws.send_text("4hello")
+            assert await ws.next_text() == "4hello"
+        assert srv.listener.closed in ([], [EngineCloseReason.TRANSPORT_CLOSE])
+
+
+@pytest.mark.anyio
+async def test_a_websocket_upgrade_over_http_1_0_is_refused() -> None:
+    # RFC 6455 needs HTTP/1.1, and an HTTP/1.0 request's Upgrade is ignored: it is a plain GET, which the
+    # engine refuses for the websocket transport.
+    request = (
+        b"GET /engine.io/?EIO=4&transport=websocket HTTP/1.0\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+        b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
+    )
+    async with running(ping_interval=30) as srv, await anyio.connect_tcp("127.0.0.1", srv.port) as stream:
+        await stream.send(request)
+        answer = b""
+        with anyio.fail_after(5):
+            while True:
+                try:
+                    answer += await stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    break
+        assert answer.split(b" ", 2)[1] == b"400", answer
+        assert not srv.engine.sessions
