@@ -181,10 +181,16 @@ class WebSocketConnection(WebSocketOutgoing):
             self._reader_running = False
             self._reader_done = wake(self._reader_done)
 
-    def accept(self, handler: DirectHandler, first: Iterable[str | bytes] = ()) -> DirectSocket:
+    def accept(
+        self,
+        handler: DirectHandler,
+        first: Iterable[str | bytes] = (),
+        headers: Iterable[tuple[bytes, bytes]] = (),
+    ) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
         *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``).
-        *first* goes out in the 101's write. Reading starts when the app returns, which it must do soon."""
+        *first* goes out in the 101's write, *headers* in the 101. Reading starts when the app returns,
+        which it must do soon."""
         if self._decided:
             raise RuntimeError("direct accept after the handshake was decided")
         sink = make_sink(self._stream, self._spawn)
@@ -193,7 +199,7 @@ class WebSocketConnection(WebSocketOutgoing):
         )
         self._direct = handler
         self._out_sink = sink
-        self._accept({"type": "websocket.accept"}, encode_frames(first))
+        self._accept({"type": "websocket.accept", "headers": headers}, encode_frames(first))
         return self._direct_socket
 
     # The app's side -------------------------------------------------------------------------------------

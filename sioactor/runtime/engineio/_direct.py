@@ -47,7 +47,7 @@ async def handle_direct_websocket(
     if route is None:
         return
     if route.sid is not None:
-        await _upgrade(server.lookup(route.sid), send, offer)
+        await _upgrade(server.lookup_upgrade(route.sid, scope), send, offer)
     else:
         await _open(server, scope, send, offer)
 
@@ -57,7 +57,8 @@ async def _open(server: EngineServer, scope: Scope, send: Send, offer: DirectOff
     if session is None:
         return
     transport = DirectTransport(session, upgrading=False)
-    transport.socket = offer.accept(transport, (server.open_packet(session),))
+    headers = server.handshake_headers(session)
+    transport.socket = offer.accept(transport, (server.open_packet(session),), headers)
     transport.attach()
 
 

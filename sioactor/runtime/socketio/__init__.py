@@ -18,6 +18,7 @@ from sioactor._errors import (
 from sioactor.runtime.socketio._ack import NO_DATA, AckSender, AckStream
 from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory, BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._config import SocketIoConfig
+from sioactor.runtime.socketio._handshake import Handshake
 from sioactor.runtime.socketio._io import SocketIo
 from sioactor.runtime.socketio._operators import BroadcastOperators, SocketEmitter
 from sioactor.runtime.socketio._socket import Socket
@@ -37,6 +38,7 @@ __all__ = (
     "BroadcastOptions",
     "ConfigError",
     "ConnectRefused",
+    "Handshake",
     "LocalAdapter",
     "ReservedEventError",
     "Socket",

@@ -20,6 +20,7 @@ from sioactor._errors import BroadcastError, SendError
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.socketio import Join, Leave, Select
 from sioactor.protocol.socketio import Packet
+from sioactor.runtime.socketio._event_hooks import notify_broadcast
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._ack import AckStream
@@ -120,6 +121,8 @@ class LocalAdapter:
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """See ``Adapter.broadcast``."""
         targets = await self._select(opts)
+        if self._ns.outgoing_listened:
+            notify_broadcast(targets, packet)
         encoded = self._ns.parser.encode(packet)
         errors: dict[str, Exception] = {}
         for socket in targets:
@@ -139,6 +142,8 @@ class LocalAdapter:
         """See ``Adapter.broadcast_with_ack``."""
         assert packet.id is not None, "broadcast_with_ack needs a packet with an ack id"
         targets = await self._select(opts)
+        if self._ns.outgoing_listened:
+            notify_broadcast(targets, packet)
         encoded = self._ns.parser.encode(packet)
         errors: dict[str, Exception] = {}
         for socket in targets:

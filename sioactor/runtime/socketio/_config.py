@@ -35,6 +35,9 @@ class SocketIoConfig:
             (off).
         trace_file: record the actor trace to this JSON-lines file (``sioactor console --replay``) (off).
         trace_payloads: keep event arguments in the trace (never auth) (off).
+        trust_proxy: every request comes through a reverse proxy that sets ``cf-connecting-ip`` or
+            ``x-forwarded-for``: ``socket.handshake.address`` is read from them (off: the peer's address;
+            a client could forge them otherwise).
 
     Raises:
         ConfigError: a time that is not positive, a size under 1, an unknown parser.
@@ -50,6 +53,7 @@ class SocketIoConfig:
     trace_endpoint: str | None = None
     trace_file: str | None = None
     trace_payloads: bool = False
+    trust_proxy: bool = False
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "ack_timeout"):

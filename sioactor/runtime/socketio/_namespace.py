@@ -126,7 +126,18 @@ class NamespaceOperators(BroadcastOperators):
 class Namespace:
     """A live namespace: its actors (sockets, rooms), adapter and the ack-id counter of its emits."""
 
-    __slots__ = ("_ack_id", "_actor", "_rooms", "adapter", "io", "params", "parser", "path", "spec")
+    __slots__ = (
+        "_ack_id",
+        "_actor",
+        "_rooms",
+        "adapter",
+        "io",
+        "outgoing_listened",
+        "params",
+        "parser",
+        "path",
+        "spec",
+    )
 
     def __init__(self, io: SocketIo, path: str, params: Mapping[str, str], spec: NamespaceSpec) -> None:
         self.io = io
@@ -136,6 +147,7 @@ class Namespace:
         self.parser: Parser = io._parser
         self.adapter: Adapter = io._adapter_factory(self)
         self._ack_id = 0
+        self.outgoing_listened = 0  # sockets with outgoing listeners (see _event_hooks.py)
         self._actor: NamespaceActor[Socket] | None = None
         self._rooms: RoomRegistryActor | None = None
 
