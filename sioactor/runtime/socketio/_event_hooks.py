@@ -207,6 +207,7 @@ class SocketHooks:
 
     if TYPE_CHECKING:
         _ns: Namespace
+        _closing: bool
 
         def _redirect(self, hooks: EventHooks) -> None: ...
 
@@ -315,7 +316,7 @@ class SocketHooks:
         hooks = self._hooks_to_change()
         had = bool(hooks.outgoing)
         change(hooks.outgoing)
-        if had != bool(hooks.outgoing):
+        if had != bool(hooks.outgoing) and not self._closing:  # a closing socket was counted out already
             self._ns.outgoing_listened += 1 if hooks.outgoing else -1
 
     def _release_hooks(self) -> None:
