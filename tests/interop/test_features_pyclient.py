@@ -63,7 +63,9 @@ def with_client(server: Server, transports: list[str], scenario: Any) -> Any:
 
 
 @pytest.mark.parametrize("transports", [["websocket"], ["polling"]], ids=["websocket", "polling"])
-def test_pyclient_handshake_cookie_any_count_and_refusal(cookie_server: Server, transports: list[str]) -> None:
+def test_pyclient_handshake_cookie_any_count_and_refusal(
+    cookie_server: Server, transports: list[str]
+) -> None:
     async def scenario(client: Any) -> dict[str, Any]:
         refused: asyncio.Queue[Any] = asyncio.Queue()
         client.on("refused", refused.put)
@@ -98,7 +100,8 @@ def test_node_client_against_the_contract(cookie_server: Server, transports: lis
             ["node", str(DRIVER), json.dumps(config)], cwd=ROOT, capture_output=True, text=True, timeout=20
         )
         lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-        assert lines and lines[-1] == {"done": True}, (lines, done.stderr)
+        assert lines, done.stderr
+        assert lines[-1] == {"done": True}, (lines, done.stderr)
         return {line["step"]: line for line in lines if "step" in line}
 
     steps = run("any_and_middleware", transports=transports)
@@ -106,9 +109,12 @@ def test_node_client_against_the_contract(cookie_server: Server, transports: lis
     assert steps["echo_after"]["args"] == ["after"]
     assert steps["any_count"]["args"] == [4]
     shake = run("handshake", transports=transports)["handshake"]["args"][0]
-    assert sorted(shake) == sorted(["headers", "time", "address", "xdomain", "secure", "issued", "url", "query", "auth"])
+    assert sorted(shake) == sorted(
+        ["headers", "time", "address", "xdomain", "secure", "issued", "url", "query", "auth"]
+    )
     assert shake["auth"] == {"token": "t1"}
     cookie = run("cookie")
     assert cookie["polling"]["cookies"] == {"srv": cookie["polling"]["engine"]}
     [set_cookie] = cookie["websocket"]["setCookie"]
-    assert set_cookie.startswith("srv=") and set_cookie.endswith("; Path=/; HttpOnly; SameSite=Lax")
+    assert set_cookie.startswith("srv=")
+    assert set_cookie.endswith("; Path=/; HttpOnly; SameSite=Lax")

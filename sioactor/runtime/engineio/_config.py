@@ -7,8 +7,8 @@ the values through ``session_config``, never defaults of their own. Every defaul
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -65,12 +65,16 @@ class CookieConfig:
 
     def __post_init__(self) -> None:
         if not self.name or not _TOKEN.fullmatch(self.name):
-            raise ConfigError(f"cookie name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~): {self.name!r}")
+            raise ConfigError(
+                f"cookie name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~): {self.name!r}"
+            )
         for label, value in (("path", self.path), ("domain", self.domain)):
             if value is not None and not _COOKIE_ATTRIBUTE.fullmatch(value):
                 raise ConfigError(f"cookie {label} holds a character a cookie cannot carry: {value!r}")
         if self.same_site not in ("lax", "strict", "none", None):
-            raise ConfigError(f"cookie same_site must be 'lax', 'strict', 'none' or None, got {self.same_site!r}")
+            raise ConfigError(
+                f"cookie same_site must be 'lax', 'strict', 'none' or None, got {self.same_site!r}"
+            )
 
     def header(self, sid: str) -> tuple[bytes, bytes]:
         """The ``Set-Cookie`` header for session *sid*, attributes in the order Node's ``cookie`` writes."""
@@ -160,7 +164,9 @@ class EngineConfig:
         if self.path is not None and not self.path.startswith("/"):
             raise ConfigError(f"path must start with '/', got {self.path!r}")
         if self.cookie is not None and not isinstance(self.cookie, CookieConfig):
-            raise ConfigError(f"cookie must be a CookieConfig (CookieConfig() for Node's defaults): {self.cookie!r}")
+            raise ConfigError(
+                f"cookie must be a CookieConfig (CookieConfig() for Node's defaults): {self.cookie!r}"
+            )
 
 
 def session_config(config: EngineConfig) -> SessionConfig:

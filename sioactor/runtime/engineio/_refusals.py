@@ -12,7 +12,7 @@ from typing import Any, final
 from sioactor.actors.engineio._api import RequestInfo
 from sioactor.runtime.engineio._http import EngineError
 
-__all__ = ("ConnectionErrorListener", "RequestRefused", "RefusalListeners")
+__all__ = ("ConnectionErrorListener", "RefusalListeners", "RequestRefused")
 
 logger = logging.getLogger("sioactor.engineio")
 

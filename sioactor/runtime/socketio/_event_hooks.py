@@ -107,7 +107,9 @@ class EventHooks:
 
 
 def _unheard(ctx: CallContext, exc: Exception) -> None:
-    logger.info("socket %s: event %r refused by a middleware (no error handler): %r", _sid(ctx), ctx.event, exc)
+    logger.info(
+        "socket %s: event %r refused by a middleware (no error handler): %r", _sid(ctx), ctx.event, exc
+    )
 
 
 def _sid(ctx: CallContext) -> str:

@@ -57,7 +57,9 @@ logger = logging.getLogger("sioactor.socketio")
 HandlerKind = Literal["connect", "event", "disconnect", "middleware", "error"]
 Handler = Callable[..., Any]
 """A handler: a plain ``def`` (called, never awaited) or an ``async def`` (awaited)."""
-ALL_KINDS: Final[frozenset[HandlerKind]] = frozenset(("connect", "event", "disconnect", "middleware", "error"))
+ALL_KINDS: Final[frozenset[HandlerKind]] = frozenset(
+    ("connect", "event", "disconnect", "middleware", "error")
+)
 # An error handler (``Socket.on_error``) sees the refused event as an event handler would, and the exception.
 _EVENT_KINDS: Final[frozenset[HandlerKind]] = frozenset(("event", "error"))
 _EMPTY: Final[Mapping[Any, Any]] = MappingProxyType({})

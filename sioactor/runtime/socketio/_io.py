@@ -29,7 +29,6 @@ from sioactor.runtime.socketio._adapter import AdapterFactory, BroadcastOptions,
 from sioactor.runtime.socketio._client import SocketIoListener
 from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
-from sioactor.runtime.socketio._io_services import IoServices
 from sioactor.runtime.socketio._handler import (
     CompiledHandler,
     EventHandler,
@@ -38,6 +37,7 @@ from sioactor.runtime.socketio._handler import (
     compile_handler,
     register_context_type,
 )
+from sioactor.runtime.socketio._io_services import IoServices
 from sioactor.runtime.socketio._namespace import Namespace, NamespaceOperators, NamespaceSpec
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
 from sioactor.runtime.socketio._serving import running, socketio_asgi_app

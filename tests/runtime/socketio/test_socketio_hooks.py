@@ -127,9 +127,7 @@ async def test_listeners_see_every_event_and_middleware_refuses_to_the_error_han
     asynchronous: bool, transport: str
 ) -> None:
     io, seen = hooked_server(asynchronous)
-    steps = await run_scenario(
-        io, "any_and_middleware", transports=[transport], outgoing=True, burst=20
-    )
+    steps = await run_scenario(io, "any_and_middleware", transports=[transport], outgoing=True, burst=20)
     assert steps["echo_ack"]["args"] == ["before"]
     assert steps["refused"]["args"] == ["forbidden", "forbidden with [1, 2]"]
     assert steps["echo_after"]["args"] == ["after"]
@@ -139,7 +137,14 @@ async def test_listeners_see_every_event_and_middleware_refuses_to_the_error_han
     assert steps["outgoing"]["args"] == [["refused", "news"]]
     assert seen.outgoing[:2] == [("refused", ["forbidden", "forbidden with [1, 2]"]), ("news", [1])]
     assert steps["burst"]["got"] == list(range(20))
-    assert seen.incoming[:6] == ["echo_ack", "forbidden", "echo_ack", "any_count", "bcast_self", "outgoing_seen"]
+    assert seen.incoming[:6] == [
+        "echo_ack",
+        "forbidden",
+        "echo_ack",
+        "any_count",
+        "bcast_self",
+        "outgoing_seen",
+    ]
     assert seen.incoming[6:] == ["seq"] * 20
 
 
