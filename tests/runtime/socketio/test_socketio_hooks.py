@@ -194,6 +194,11 @@ async def test_an_async_outgoing_listener_is_refused_at_registration() -> None:
     async def outgoing(event: Event) -> None:
         pass
 
+    def echo(socket: Socket, args: Args) -> None:
+        socket.emit("echo", args)
+
+    io.on("echo", echo)
+
     @io.ns("/")
     def on_connect(socket: Socket) -> None:
         try:
