@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from raw_ws_client import RawWsClient
 from test_socketio_hooks import run_driver, run_scenario
 
 from sioactor import (
@@ -172,6 +173,26 @@ async def test_connection_error_reports_what_node_reports(caplog: pytest.LogCapt
     ]
     assert [r.message for r in refusals][:2] == ["Session ID unknown", "Transport unknown"]
     assert sum("listener" in r.getMessage() and "failed" in r.getMessage() for r in caplog.records) == 4
+
+
+async def test_connection_error_reports_refused_websockets() -> None:
+    io, refusals = await refusing_server()
+    async with anyio.create_task_group() as tg:
+        port = await tg.start(io.serve, "127.0.0.1", 0)
+        for path in (
+            "/socket.io/?EIO=4&transport=websocket&sid=nope",
+            "/socket.io/?EIO=5&transport=websocket",
+            "/socket.io/?EIO=4&transport=websocket&refuse=1",
+        ):
+            async with RawWsClient.opened(port, path) as (_, response):
+                assert response.status_code != 101
+        tg.cancel_scope.cancel()
+    assert [(r.code, dict(r.context)) for r in refusals] == [
+        (EngineError.UNKNOWN_SID, {"sid": "nope"}),
+        (EngineError.UNSUPPORTED_PROTOCOL_VERSION, {"protocol": "5"}),
+        (EngineError.FORBIDDEN, {"message": "go away"}),
+    ]
+    assert refusals[0].request.query["sid"] == "nope"
 
 
 async def test_background_tasks_run_under_the_server(caplog: pytest.LogCaptureFixture) -> None:
