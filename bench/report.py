@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios import Timing
-from serverctl import BENCH, ROOT, SERVER_NAMES
+from serverctl import BASELINE_NAMES, BASELINE_SUFFIX, BENCH, ROOT, SERVER_NAMES
 
 SPREAD_LIMIT = 0.15
 OTHER_CPU_LIMIT = 0.25
@@ -216,6 +216,35 @@ def detail_table(rows: Rows, servers: list[str]) -> Iterable[str]:
             )
 
 
+def baseline_section(rows: Rows) -> Iterable[str]:
+    """Each sioactor server's headline medians over its baseline's (``--baseline-tree``), scenario by
+    scenario: a change is within its budget when no ratio falls more than 5 % (for memory: rises)."""
+    present = {server for _, server in rows}
+    pairs = [(s, s + BASELINE_SUFFIX) for s in SIOACTOR if s in present and s + BASELINE_SUFFIX in present]
+    if not pairs:
+        return
+    yield (
+        "| scenario | metric | "
+        + " | ".join(f"{s.removeprefix('sioactor-')} / base" for s, _ in pairs)
+        + " |"
+    )
+    yield "|---|---|" + "---|" * len(pairs)
+    for scenario in _scenarios(rows):
+        key = HEADLINE.get(scenario.split("_")[0])
+        if key is None:
+            continue
+        cells = []
+        for now, base in pairs:
+            a, b = median(rows.get((scenario, now), []), key), median(rows.get((scenario, base), []), key)
+            if a is None or not b:
+                cells.append("—")
+                continue
+            ratio = a / b
+            within = ratio <= 1.05 if key == "kib_per_conn" else ratio >= 0.95
+            cells.append(f"{ratio:.2f}x{'' if within else ' (over 5 %)'}")
+        yield f"| {scenario} | {key} | " + " | ".join(cells) + " |"
+
+
 def errors_section(rows: Rows) -> Iterable[str]:
     """One line per failed repetition, with the load generator's explanation."""
     for (scenario, server), results in sorted(rows.items()):
@@ -303,7 +332,7 @@ def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, st
     """Write the markdown results for *jsonl* to *table*, keeping its hand-written design measurements."""
     rows = load(jsonl)
     present = {server for _, server in rows}
-    servers = [name for name in SERVER_NAMES if name in present]
+    servers = [name for name in (*SERVER_NAMES, *BASELINE_NAMES) if name in present]
     lines = [
         "# Benchmark results",
         "",
@@ -331,6 +360,12 @@ def write_report(jsonl: Path, table: Path, timing: Timing, skipped: dict[str, st
         "",
         *machine_section(source),
     ]
+    against_baseline = list(baseline_section(rows))
+    lines += (
+        ["", "## Against the baseline tree (same run, interleaved)", "", *against_baseline]
+        if against_baseline
+        else []
+    )
     lines += ["", "## Not measured", "", *(f"- {n}: {why}" for n, why in skipped.items())] if skipped else []
     failures = list(errors_section(rows))
     lines += ["", "## Failed repetitions", "", *failures] if failures else []

@@ -23,7 +23,15 @@ from typing import Any
 
 from report import write_report
 from scenarios import FULL, QUICK, Group, Invocation, Timing, groups
-from serverctl import BENCH, SERVER_NAMES, RunningServer, ServerSpec, all_servers, snapshot_head
+from serverctl import (
+    BASELINE_SUFFIX,
+    BENCH,
+    SERVER_NAMES,
+    RunningServer,
+    ServerSpec,
+    all_servers,
+    snapshot_head,
+)
 
 SERVER_CPU = 0
 LOADGEN_CPU = 1
@@ -132,6 +140,13 @@ def main() -> int:
         default=None,
         help="run sioactor from this tree (e.g. `.` for the working tree); default: a snapshot of HEAD",
     )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        default=None,
+        help="also run sioactor from this tree (e.g. a worktree of the commit before a change) as "
+        "sioactor-<backend>-base, interleaved with the rest; the report compares the two",
+    )
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3, quick 1)")
     parser.add_argument("--report-only", type=Path, default=None, help="regenerate the table from a .jsonl")
     args = parser.parse_args()
@@ -148,7 +163,11 @@ def main() -> int:
         tree, source = snapshot_head(RESULTS / "sioactor-snapshot"), "a snapshot of HEAD"
     else:
         tree, source = args.sioactor_tree.resolve(), f"the tree at {args.sioactor_tree}"
-    servers = [spec for spec in all_servers(tree) if spec.name in wanted]
+    baseline = None if args.baseline_tree is None else args.baseline_tree.resolve()
+    if baseline is not None:
+        wanted += [f"{name}{BASELINE_SUFFIX}" for name in wanted if name.startswith("sioactor-")]
+        source += f", against the baseline tree at {args.baseline_tree}"
+    servers = [spec for spec in all_servers(tree, baseline) if spec.name in wanted]
     skipped = {spec.name: why for spec in servers if (why := probe(spec, log_dir))}
     specs = [spec for spec in servers if spec.name not in skipped]
     for name, why in skipped.items():

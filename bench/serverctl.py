@@ -53,10 +53,10 @@ def snapshot_head(dest: Path) -> Path:
     return dest
 
 
-def sioactor_server(backend: str, tree: Path) -> ServerSpec:
+def sioactor_server(backend: str, tree: Path, suffix: str = "") -> ServerSpec:
     """sioactor's reference server from *tree* (a snapshot or the working tree) on *backend*."""
     return ServerSpec(
-        name=f"sioactor-{backend}",
+        name=f"sioactor-{backend}{suffix}",
         pythonpath=tree,
         argv=(
             PYTHON,
@@ -80,14 +80,23 @@ REFERENCE_SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec(name="python-socketio", argv=(PYTHON, str(BENCH / "servers" / "pysio_server.py"))),
 )
 SERVER_NAMES = ("node", "python-socketio", "sioactor-asyncio", "sioactor-trio")
+BASELINE_SUFFIX = "-base"
+BASELINE_NAMES = tuple(f"sioactor-{b}{BASELINE_SUFFIX}" for b in ("asyncio", "trio"))
 
 
-def all_servers(sioactor_tree: Path) -> tuple[ServerSpec, ...]:
-    """Every server under test, in the table's column order."""
+def all_servers(sioactor_tree: Path, baseline_tree: Path | None = None) -> tuple[ServerSpec, ...]:
+    """Every server under test, in the table's column order; with *baseline_tree*, sioactor from that tree
+    too (``sioactor-<backend>-base``), interleaved with the others, for a before/after comparison."""
+    baseline = (
+        ()
+        if baseline_tree is None
+        else tuple(sioactor_server(b, baseline_tree, BASELINE_SUFFIX) for b in ("asyncio", "trio"))
+    )
     return (
         *REFERENCE_SERVERS,
         sioactor_server("asyncio", sioactor_tree),
         sioactor_server("trio", sioactor_tree),
+        *baseline,
     )
 
 

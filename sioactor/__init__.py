@@ -1,15 +1,17 @@
 """sioactor: a Socket.IO server for Python, built on anyio as an actor system.
 
-    from sioactor import SocketIo, Socket, Data, AckSender
+    import anyio
+    from sioactor import AckSender, Data, Socket, SocketIo
 
     io = SocketIo()
 
-    @io.ns("/")
-    async def on_connect(socket: Socket) -> None:
-        async def echo(socket: Socket, text: Data[str], ack: AckSender) -> None:
-            ack.send(text)
+    @io.on("echo")                      # every socket of "/"; a plain def runs at once
+    def echo(text: Data[str], ack: AckSender) -> None:
+        ack.send(text)
 
-        socket.on("echo", echo)
+    @io.on("shout")                     # an async def runs in the socket's actor, in order
+    async def shout(socket: Socket, text: Data[str]) -> None:
+        await socket.broadcast().emit("shout", text)
 
     anyio.run(io.serve)   # or mount io.asgi() under uvicorn / hypercorn / Starlette
 

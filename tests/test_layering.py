@@ -8,8 +8,9 @@
     protocol/          sans-IO: stdlib, msgpack, orjson
     _errors.py         the error tree, imports no other sioactor module
 
-Imports point downward only, and the modules of one package import each other without a cycle (imports
-under ``if TYPE_CHECKING:`` and inside functions are not counted: they do not run at import time).
+Imports point downward only, and the modules of one package import each other without a cycle. The cycle
+check counts every module-level import, those under ``if TYPE_CHECKING:`` included (an annotation's import is
+a dependency all the same); imports inside functions are not counted (a backend loaded on demand).
 """
 
 from __future__ import annotations
@@ -70,21 +71,13 @@ CONSOLE_MAY_IMPORT = {
 }
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _import_nodes(body: list[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
-    """The imports that run when the module is imported: module level, TYPE_CHECKING blocks skipped."""
+    """The module-level imports, under ``if`` (``TYPE_CHECKING`` too) and ``try``; none inside functions."""
     for node in body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
         elif isinstance(node, ast.If):
-            if not _is_type_checking(node):
-                yield from _import_nodes(node.body)
+            yield from _import_nodes(node.body)
             yield from _import_nodes(node.orelse)
         elif isinstance(node, ast.Try):
             for block in (node.body, node.orelse, node.finalbody, *(h.body for h in node.handlers)):
@@ -96,13 +89,13 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported_modules(path: Path, *, runtime_only: bool = False) -> set[str]:
+def imported_modules(path: Path, *, module_level: bool = False) -> set[str]:
     """Every module *path* imports (absolute names; ``from m import x`` yields ``m`` and ``m.x``).
 
-    *runtime_only*: only the imports that run at import time (see ``_import_nodes``); otherwise all.
+    *module_level*: only the imports at module level (see ``_import_nodes``); otherwise all.
     """
     tree = ast.parse(path.read_text(), filename=str(path))
-    nodes = _import_nodes(tree.body) if runtime_only else ast.walk(tree)
+    nodes = _import_nodes(tree.body) if module_level else ast.walk(tree)
     found: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.Import):
@@ -171,10 +164,10 @@ def test_the_console_reads_only_the_trace_stream() -> None:
 
 
 def import_cycles() -> list[list[str]]:
-    """The cycles among the modules of each package (its ``__init__`` included), as import runs them."""
+    """The cycles among the modules of each package (its ``__init__`` included), by module-level imports."""
     modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
     graph = {
-        name: {m for m in imported_modules(path, runtime_only=True) if m in modules and m != name}
+        name: {m for m in imported_modules(path, module_level=True) if m in modules and m != name}
         for name, path in modules.items()
     }
     cycles = []
@@ -217,8 +210,21 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     return components
 
 
+# The one cycle left, on purpose. ``Socket.to()`` returns a ``BroadcastOperators`` whose ``sockets()`` returns
+# ``Socket``s; the ``Adapter`` interface returns ``Socket``s too and is built from the ``Namespace`` that
+# holds them all. These public types name each other in their signatures: ordering their modules one way
+# would need a protocol in place of one of them in a public signature (users would lose the exact type), or
+# one module holding them all. Everything else of the package is layered above them.
+SOCKET_HANDLES = [
+    "sioactor.runtime.socketio._adapter",
+    "sioactor.runtime.socketio._namespace",
+    "sioactor.runtime.socketio._operators",
+    "sioactor.runtime.socketio._socket",
+]
+
+
 def test_no_import_cycle_within_a_package() -> None:
-    assert import_cycles() == []
+    assert import_cycles() == [SOCKET_HANDLES]
 
 
 def test_checker_catches_a_violation(tmp_path: Path) -> None:
@@ -227,14 +233,14 @@ def test_checker_catches_a_violation(tmp_path: Path) -> None:
     assert imported_modules(sample) == {"anyio", "sioactor.runtime", "sioactor.runtime.x"}
 
 
-def test_checker_skips_type_checking_imports(tmp_path: Path) -> None:
+def test_checker_counts_type_checking_imports_not_function_ones(tmp_path: Path) -> None:
     sample = tmp_path / "typed.py"
     sample.write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import anyio\nelse:\n    import trio\n"
         "def f() -> None:\n    import sniffio\n"
     )
-    assert imported_modules(sample, runtime_only=True) == {"typing", "typing.TYPE_CHECKING", "trio"}
-    assert {"anyio", "sniffio"} <= imported_modules(sample)
+    assert imported_modules(sample, module_level=True) == {"typing", "typing.TYPE_CHECKING", "anyio", "trio"}
+    assert "sniffio" in imported_modules(sample)
 
 
 def test_cycle_finder_finds_a_cycle() -> None:

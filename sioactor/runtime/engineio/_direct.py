@@ -32,7 +32,7 @@ from sioactor.runtime.engineio._websocket import (
 )
 
 if TYPE_CHECKING:
-    from sioactor.runtime.engineio._server import EngineServer
+    from sioactor.runtime.engineio._host import TransportHost
 
 __all__ = ("DirectTransport", "handle_direct_websocket")
 
@@ -40,7 +40,7 @@ logger = logging.getLogger("sioactor.engineio")
 
 
 async def handle_direct_websocket(
-    server: EngineServer, scope: Scope, receive: Receive, send: Send, offer: DirectOffer
+    server: TransportHost, scope: Scope, receive: Receive, send: Send, offer: DirectOffer
 ) -> None:
     """Serve one WebSocket through the embedded server's direct path; returns once it is taken or refused."""
     route = await route_websocket(server, scope, receive, send)
@@ -52,7 +52,7 @@ async def handle_direct_websocket(
         await _open(server, scope, send, offer)
 
 
-async def _open(server: EngineServer, scope: Scope, send: Send, offer: DirectOffer) -> None:
+async def _open(server: TransportHost, scope: Scope, send: Send, offer: DirectOffer) -> None:
     session = await open_or_refuse(server, scope, send)
     if session is None:
         return

@@ -28,14 +28,14 @@ from sioactor.runtime.engineio._http import (
 )
 
 if TYPE_CHECKING:
-    from sioactor.runtime.engineio._server import EngineServer
+    from sioactor.runtime.engineio._host import TransportHost
 
 __all__ = ("handle_http",)
 
 logger = logging.getLogger("sioactor.engineio")
 
 
-async def handle_http(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+async def handle_http(server: TransportHost, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer one HTTP request under the server's path."""
     reply = Responder(scope, send)
     method = scope["method"]
@@ -78,13 +78,13 @@ class _Head:
 
     __slots__ = ("content_length", "cors", "query")
 
-    def __init__(self, server: EngineServer, scope: Scope) -> None:
+    def __init__(self, server: TransportHost, scope: Scope) -> None:
         self.cors = cors_headers(server.config.cors, scope, preflight=scope["method"] == "OPTIONS")
         self.query: Mapping[str, str] = query_of(scope)  # shared by the requests of this head: read only
         self.content_length = _content_length(scope)
 
 
-def _head_of(server: EngineServer, scope: Scope, direct: DirectHttp | None) -> _Head:
+def _head_of(server: TransportHost, scope: Scope, direct: DirectHttp | None) -> _Head:
     if direct is None:
         return _Head(server, scope)
     head: _Head | None = direct.memo.get(server)
@@ -94,7 +94,7 @@ def _head_of(server: EngineServer, scope: Scope, direct: DirectHttp | None) -> _
 
 
 async def _handshake(
-    server: EngineServer, scope: Scope, method: str, reply: Responder, cors: Headers
+    server: TransportHost, scope: Scope, method: str, reply: Responder, cors: Headers
 ) -> None:
     query = query_of(scope)
     error = server.check_handshake(query, method)

@@ -30,7 +30,7 @@ from sioactor.protocol.engineio import (
 from sioactor.runtime.engineio._http import NOT_RUNNING, EngineError, Receive, Scope, Send, query_of
 
 if TYPE_CHECKING:
-    from sioactor.runtime.engineio._server import EngineServer
+    from sioactor.runtime.engineio._host import TransportHost
 
 __all__ = (
     "NORMAL_CLOSE",
@@ -59,7 +59,7 @@ class WebSocketRoute:
 
 
 async def route_websocket(
-    server: EngineServer, scope: Scope, receive: Receive, send: Send
+    server: TransportHost, scope: Scope, receive: Receive, send: Send
 ) -> WebSocketRoute | None:
     """Take the connect event and check the transport; ``None`` when the connection ended here (no connect
     event, or refused). Shared by the ASGI and the direct transports."""
@@ -73,7 +73,7 @@ async def route_websocket(
     return WebSocketRoute(query.get("sid"))
 
 
-async def handle_websocket(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+async def handle_websocket(server: TransportHost, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one WebSocket connection under the server's path."""
     route = await route_websocket(server, scope, receive, send)
     if route is None:
@@ -89,7 +89,7 @@ async def refuse(send: Send, why: str) -> None:
     await send({"type": "websocket.close", "code": _REFUSED})
 
 
-async def open_or_refuse(server: EngineServer, scope: Scope, send: Send) -> EngineSession | None:
+async def open_or_refuse(server: TransportHost, scope: Scope, send: Send) -> EngineSession | None:
     """The checks of a WebSocket handshake without ``sid`` (protocol version, ``allow_request``), then the new
     session; a refusal is sent and ``None`` returned. Shared by the ASGI and the direct transports."""
     query = query_of(scope)
@@ -125,7 +125,7 @@ async def attach_or_refuse(session: EngineSession | None, send: Send) -> EngineS
     return session
 
 
-async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Send) -> None:
+async def _direct(server: TransportHost, scope: Scope, receive: Receive, send: Send) -> None:
     session = await open_or_refuse(server, scope, send)
     if session is None:
         return
@@ -138,7 +138,7 @@ async def _direct(server: EngineServer, scope: Scope, receive: Receive, send: Se
     await _serve(session, receive, send)
 
 
-async def _upgrade(server: EngineServer, found: EngineSession | None, receive: Receive, send: Send) -> None:
+async def _upgrade(server: TransportHost, found: EngineSession | None, receive: Receive, send: Send) -> None:
     session = await attach_or_refuse(found, send)
     if session is None:
         return

@@ -9,7 +9,7 @@ and everything else is told to the socket actor of its namespace.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from sioactor._errors import ProtocolError, SendError
@@ -17,15 +17,46 @@ from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import Connect, event_received
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
-from sioactor.protocol.socketio import Packet, PacketType
+from sioactor.protocol.socketio import Packet, PacketType, Parser
 from sioactor.runtime.socketio._socket import Socket
 
 if TYPE_CHECKING:
-    from sioactor.runtime.socketio._io import SocketIo
+    from sioactor.runtime.socketio._config import SocketIoConfig
+    from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
+    from sioactor.runtime.socketio._namespace import Namespace
 
-__all__ = ("Client", "SocketIoListener")
+__all__ = ("Client", "ClientHost", "SocketIoListener")
 
 logger = logging.getLogger("sioactor.socketio")
+
+
+class ClientHost(Protocol):
+    """What the clients need from their server (``SocketIo``)."""
+
+    @property
+    def config(self) -> SocketIoConfig:
+        """The server's options."""
+
+    @property
+    def running(self) -> bool:
+        """Whether the server accepts connections."""
+
+    @property
+    def _parser(self) -> Parser:
+        """The packet parser."""
+
+    @property
+    def _connect_timeouts(self) -> ConnectTimeouts:
+        """The connect timeout of every client."""
+
+    def _namespace_for(self, path: str) -> Namespace | None:
+        """The live namespace *path* (made for a dynamic pattern), or ``None``."""
+
+    def _new_sid(self) -> str:
+        """A fresh socket id."""
+
+    def _trace(self, kind: TraceKind, actor: str, **details: Any) -> None:
+        """Report to the tracer, if one listens."""
 
 
 class Client:
@@ -33,7 +64,7 @@ class Client:
 
     __slots__ = ("__weakref__", "_decoder", "_io", "_name", "conn", "connected", "sockets")
 
-    def __init__(self, io: SocketIo, conn: EngineConnection) -> None:
+    def __init__(self, io: ClientHost, conn: EngineConnection) -> None:
         self._io = io
         self.conn = conn
         self._name = f"client:{conn.sid}"
@@ -161,7 +192,7 @@ class SocketIoListener:
 
     __slots__ = ("_clients", "_io")
 
-    def __init__(self, io: SocketIo) -> None:
+    def __init__(self, io: ClientHost) -> None:
         self._io = io
         self._clients: dict[str, Client] = {}
 

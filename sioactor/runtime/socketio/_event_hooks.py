@@ -22,26 +22,49 @@ namespace counts its sockets that have some, so a broadcast elsewhere pays one i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar, final
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final
 
 from sioactor._errors import HandlerSignatureError
 from sioactor.actors.engineio._api import EngineConnection
-from sioactor.actors.socketio import EventReceived, SocketMessage
+from sioactor.actors.socketio import EventReceived, SocketActor, SocketMessage
 from sioactor.protocol.socketio import Packet
-from sioactor.runtime.socketio._ack import NO_ACK
-from sioactor.runtime.socketio._handler import CallContext, CompiledHandler, Handler, HandlerKind
+from sioactor.runtime.socketio._ack import NO_ACK, AckSender
+from sioactor.runtime.socketio._handler import (
+    CallContext,
+    CompiledHandler,
+    EventHandler,
+    Handler,
+    HandlerKind,
+)
 
-if TYPE_CHECKING:
-    from sioactor.runtime.socketio._namespace import Namespace
-    from sioactor.runtime.socketio._socket import Socket
-
-__all__ = ("EventHooks", "HookedDispatcher", "SocketHooks", "notify_broadcast")
+__all__ = ("EventHooks", "HookedDispatcher", "HookedSocket", "SocketHooks", "notify_broadcast")
 
 logger = logging.getLogger("sioactor.socketio")
 
 H = TypeVar("H", bound=Handler)
+
+
+class HookedSocket(Protocol):
+    """The ``Socket`` as its hooks see it (a protocol, so that this module sits below the socket's)."""
+
+    _hooks: EventHooks | None
+    _name: str
+    _actor: SocketActor
+
+    @property
+    def ns(self) -> str: ...
+    @property
+    def conn(self) -> EngineConnection: ...
+    @property
+    def protocol(self) -> int: ...
+    async def dispatch(self, message: SocketMessage) -> None: ...
+    def dispatches_at_once(self, event: str) -> bool: ...
+    def _context(self, **fields: Any) -> CallContext: ...
+    def _in_order_context(self, message: EventReceived, ack: AckSender) -> CallContext: ...
+    def _handler_for(self, event: str) -> EventHandler | None: ...
+    def _ack_sender(self, ack_id: int) -> AckSender: ...
 
 
 @final
@@ -96,7 +119,7 @@ class EventHooks:
                 return False
         return True
 
-    def sent(self, socket: Socket, event: str, args: tuple[Any, ...]) -> None:
+    def sent(self, socket: HookedSocket, event: str, args: tuple[Any, ...]) -> None:
         """Tell the outgoing listeners that *event* goes to *socket*'s client; a failing one is logged."""
         ctx = socket._context(event=event, args=args)  # its own: an emit may happen inside a handler
         for listener in tuple(self.outgoing):
@@ -116,7 +139,7 @@ def _sid(ctx: CallContext) -> str:
     return str(getattr(ctx.socket, "id", "?"))
 
 
-def notify_broadcast(targets: list[Socket], packet: Packet) -> None:
+def notify_broadcast(targets: Sequence[HookedSocket], packet: Packet) -> None:
     """Tell the outgoing listeners of the *targets* that have some about *packet* (an EVENT)."""
     data = packet.data
     if not isinstance(data, list) or not data:
@@ -134,7 +157,7 @@ class HookedDispatcher:
 
     __slots__ = ("_hooks", "_socket")
 
-    def __init__(self, socket: Socket, hooks: EventHooks) -> None:
+    def __init__(self, socket: HookedSocket, hooks: EventHooks) -> None:
         self._socket = socket
         self._hooks = hooks
 
@@ -192,7 +215,7 @@ class HookedDispatcher:
             return
         await handler(ctx)
 
-    def _ack(self, message: EventReceived) -> Any:
+    def _ack(self, message: EventReceived) -> AckSender:
         return NO_ACK if message.ack_id is None else self._socket._ack_sender(message.ack_id)
 
 
@@ -207,11 +230,12 @@ class SocketHooks:
 
     _hooks: EventHooks | None  # None until the first hook (set by the socket)
 
-    if TYPE_CHECKING:
-        _ns: Namespace
+    if TYPE_CHECKING:  # what the socket provides
         _closing: bool
 
         def _redirect(self, hooks: EventHooks) -> None: ...
+        def _event_handler(self, fn: Handler, kind: HandlerKind) -> EventHandler: ...
+        def _count_outgoing(self, delta: int) -> None: ...
 
     def _hooks_to_change(self) -> EventHooks:
         hooks = self._hooks
@@ -221,7 +245,7 @@ class SocketHooks:
         return hooks
 
     def _compiled(self, fn: Handler, kind: HandlerKind = "event") -> CompiledHandler:
-        return self._ns.io.event_handler(fn, False, kind=kind)[0]
+        return self._event_handler(fn, kind)[0]
 
     def on_any(self, listener: H) -> H:
         """Call *listener* for every event the client sends on this socket, before its handler and before
@@ -319,14 +343,14 @@ class SocketHooks:
         had = bool(hooks.outgoing)
         change(hooks.outgoing)
         if had != bool(hooks.outgoing) and not self._closing:  # a closing socket was counted out already
-            self._ns.outgoing_listened += 1 if hooks.outgoing else -1
+            self._count_outgoing(1 if hooks.outgoing else -1)
 
     def _release_hooks(self) -> None:
         # The socket left: its namespace no longer counts it.
         hooks = self._hooks
         if hooks is not None and hooks.outgoing:
             hooks.outgoing = []
-            self._ns.outgoing_listened -= 1
+            self._count_outgoing(-1)
 
 
 def _remove(handlers: list[CompiledHandler], fn: Handler | None) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final, overload
 
 import anyio.lowlevel
 
@@ -35,15 +35,16 @@ from sioactor.actors.socketio import (
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType, Parser
 from sioactor.runtime.socketio._ack import AckStream
-from sioactor.runtime.socketio._adapter import Adapter
-from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler, EventHandler, Handler
+from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory
+from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler, EventHandler, Handler, HandlerKind
 from sioactor.runtime.socketio._operators import BroadcastOperators
 
 if TYPE_CHECKING:
-    from sioactor.runtime.socketio._io import SocketIo
+    from sioactor.actors._trace import Tracer
+    from sioactor.runtime.socketio._config import SocketIoConfig
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("Namespace", "NamespaceOperators", "NamespaceSpec")
+__all__ = ("Namespace", "NamespaceHost", "NamespaceOperators", "NamespaceSpec")
 
 logger = logging.getLogger("sioactor.socketio")
 
@@ -52,6 +53,60 @@ R = TypeVar("R")
 H = TypeVar("H", bound=Handler)
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class NamespaceHost(Protocol):
+    """What a namespace, its sockets and its adapter need from their server (``SocketIo``)."""
+
+    @property
+    def config(self) -> SocketIoConfig:
+        """The server's options."""
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """The tracer, if one listens."""
+
+    @property
+    def _parser(self) -> Parser:
+        """The packet parser."""
+
+    @property
+    def _adapter_factory(self) -> AdapterFactory:
+        """Builds each namespace's adapter."""
+
+    @property
+    def _state(self) -> Mapping[type, Any]:
+        """The objects handlers receive through ``State[T]``, by type."""
+
+    @property
+    def _running_supervisor(self) -> Supervisor:
+        """The supervisor the server's actors run under."""
+
+    @overload
+    def on(self, event: str, handler: H, *, namespace: str = "/", concurrent: bool = False) -> H: ...
+    @overload
+    def on(
+        self, event: str, handler: None = None, *, namespace: str = "/", concurrent: bool = False
+    ) -> Callable[[H], H]: ...
+    def on(
+        self, event: str, handler: H | None = None, *, namespace: str = "/", concurrent: bool = False
+    ) -> H | Callable[[H], H]:
+        """Handle *event* on every socket of *namespace*."""
+
+    def compile(self, fn: Handler, kind: HandlerKind) -> CompiledHandler:
+        """Compile a handler."""
+
+    def event_handler(self, fn: Handler, concurrent: bool, *, kind: HandlerKind = "event") -> EventHandler:
+        """A compiled event handler as a socket's handler table holds it."""
+
+    def _socket_removed(self) -> None:
+        """A socket left its namespace for good."""
+
+    def _trace(self, kind: TraceKind, actor: str, **details: Any) -> None:
+        """Report to the tracer, if one listens."""
+
+    def _trace_rooms(self, kind: TraceKind, actor: str, rooms: Sequence[str] | None) -> None:
+        """Report a join or leave of *rooms*."""
 
 
 class NamespaceSpec:
@@ -139,7 +194,7 @@ class Namespace:
         "spec",
     )
 
-    def __init__(self, io: SocketIo, path: str, params: Mapping[str, str], spec: NamespaceSpec) -> None:
+    def __init__(self, io: NamespaceHost, path: str, params: Mapping[str, str], spec: NamespaceSpec) -> None:
         self.io = io
         self.path = path
         self.params = params

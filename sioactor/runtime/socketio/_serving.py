@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import anyio
 from anyio.abc import TaskStatus
@@ -14,13 +14,23 @@ from sioactor.runtime.engineio import EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from sioactor.runtime.socketio._io import SocketIo
-
-__all__ = ("running", "socketio_asgi_app")
+__all__ = ("Served", "running", "socketio_asgi_app")
 
 
-def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
+class Served(Protocol):
+    """What serving needs from the ``SocketIo`` it serves: its run, its close and its trace sinks."""
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Host the socket actors until closed."""
+
+    async def close(self) -> None:
+        """Disconnect every socket and stop."""
+
+    async def _run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Serve the trace endpoint and recorder until cancelled."""
+
+
+def socketio_asgi_app(io: Served, engine: EngineServer, other_app: ASGIApp | None) -> ASGIApp:
     """The ASGI app of *io*: Engine.IO requests to *engine*, the rest to *other_app* (or 404).
 
     Its lifespan runs *io* (``running``) and then *other_app*'s own lifespan, if it has one, so a wrapped
@@ -34,7 +44,7 @@ def socketio_asgi_app(io: SocketIo, engine: EngineServer, other_app: ASGIApp | N
 
 
 @asynccontextmanager
-async def running(io: SocketIo, engine: EngineServer) -> AsyncIterator[None]:
+async def running(io: Served, engine: EngineServer) -> AsyncIterator[None]:
     """Run *io* for the duration of the block: trace sinks, the socket actors' host and the engine server.
 
     On exit the sockets are closed first (clients are told ``server shutting down``, disconnect handlers
@@ -56,7 +66,7 @@ async def running(io: SocketIo, engine: EngineServer) -> AsyncIterator[None]:
 
 
 async def _lifespan(
-    io: SocketIo, engine: EngineServer, other_app: ASGIApp | None, scope: Scope, receive: Receive, send: Send
+    io: Served, engine: EngineServer, other_app: ASGIApp | None, scope: Scope, receive: Receive, send: Send
 ) -> None:
     contexts: list[AbstractAsyncContextManager[object]] = [running(io, engine)]
     if other_app is not None:
@@ -65,7 +75,7 @@ async def _lifespan(
 
 
 async def _run_sinks(
-    io: SocketIo, scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    io: Served, scope: anyio.CancelScope, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     with scope:
         await io._run_trace_sinks(task_status=task_status)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final, overload
 
 from sioactor._errors import AckClosed, Closed, InternalChannelFull, ReservedEventError
 from sioactor.actors._ref import ActorRef
@@ -40,22 +40,36 @@ from sioactor.runtime.socketio._handler import (
     CompiledHandler,
     EventHandler,
     Handler,
+    HandlerKind,
     register_context_type,
 )
 from sioactor.runtime.socketio._handshake import Handshake, build_handshake
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
 
 if TYPE_CHECKING:
-    from sioactor.runtime.socketio._client import Client
     from sioactor.runtime.socketio._namespace import Namespace
 
-__all__ = ("Handler", "Socket")
+__all__ = ("Handler", "Socket", "SocketClient")
 
 logger = logging.getLogger("sioactor.socketio")
 
 H = TypeVar("H", bound=Handler)
 
 _TRANSPORTS: dict[str, TransportType] = {t.value: t for t in TransportType}  # a dict beats calling the enum
+
+
+class SocketClient(Protocol):
+    """What a socket needs from its client (``Client``: the Engine.IO session's Socket.IO side)."""
+
+    @property
+    def conn(self) -> EngineConnection:
+        """The Engine.IO session."""
+
+    def accepted(self, socket: Socket) -> None:
+        """*socket* joined its namespace."""
+
+    def forget(self, socket: Socket) -> None:
+        """*socket* left its namespace."""
 
 
 @final
@@ -91,7 +105,7 @@ class Socket(SocketHooks):
         "id",
     )
 
-    def __init__(self, client: Client, ns: Namespace, sid: str) -> None:
+    def __init__(self, client: SocketClient, ns: Namespace, sid: str) -> None:
         self.id = sid
         self.conn: EngineConnection = client.conn
         self.acks = AckTable(sid)
@@ -441,6 +455,12 @@ class Socket(SocketHooks):
     def _redirect(self, hooks: EventHooks) -> None:
         # The first hook: the actor's events go through them from now on (see _event_hooks.py).
         self._actor.use_dispatcher(HookedDispatcher(self, hooks))
+
+    def _event_handler(self, fn: Handler, kind: HandlerKind) -> EventHandler:
+        return self._ns.io.event_handler(fn, False, kind=kind)
+
+    def _count_outgoing(self, delta: int) -> None:
+        self._ns.outgoing_listened += delta
 
     async def _on_disconnected(self, message: Disconnect) -> None:
         try:

@@ -20,8 +20,8 @@ from sioactor.runtime.trace._record import (
     encode_stats,
 )
 from sioactor.runtime.trace._recorder import record_trace, run_recorder
+from sioactor.runtime.trace._selection import ALL_MESSAGES, selects
 from sioactor.runtime.trace._sinks import endpoint_at, run_trace_sinks
-from sioactor.runtime.trace._stats import ALL_MESSAGES, selects
 from sioactor.runtime.trace._subscription import TraceSubscription
 
 __all__ = (

@@ -30,7 +30,8 @@ import anyio
 
 from sioactor.actors._trace import TraceEvent, TraceKind
 from sioactor.runtime.trace._record import ActorStats, StatsRecord, TraceRecord
-from sioactor.runtime.trace._stats import ALL_MESSAGES, Counters, Describe
+from sioactor.runtime.trace._selection import ALL_MESSAGES
+from sioactor.runtime.trace._stats import Counters, Describe
 from sioactor.runtime.trace._subscription import TraceSubscription
 
 __all__ = ("PAYLOAD_FIELDS", "SECRET_FIELDS", "STATS_INTERVAL", "TraceHub", "TraceSubscription")
@@ -105,7 +106,7 @@ class TraceHub:
         Args:
             buffer: the subscription's bound, in items.
             messages: patterns selecting the actors whose ``ENQUEUED`` / ``HANDLED`` records it gets
-                (``("*",)``: all; ``()``: none; see ``_stats.py``); it can change them with ``select``.
+                (``("*",)``: all; ``()``: none; see ``_selection.py``); it can change them with ``select``.
             summaries: also get the counters of every busy actor as ``StatsRecord``s (while something runs
                 ``run_stats``). The first item is then an empty ``StatsRecord``: counts come as stats.
         """

@@ -20,7 +20,7 @@ import anyio.abc
 
 from sioactor.runtime.trace._hub import TraceHub
 from sioactor.runtime.trace._record import TraceItem, encode_control, encode_item
-from sioactor.runtime.trace._stats import ALL_MESSAGES
+from sioactor.runtime.trace._selection import ALL_MESSAGES
 from sioactor.runtime.trace._subscription import TraceSubscription
 
 __all__ = ("record_trace", "run_recorder")

@@ -6,17 +6,13 @@ event into its actor's ``Counters`` (a few integer and float updates on an objec
 flushes the busy actors' counters as one ``StatsRecord`` a few times a second. Per-message records are still
 built for the subscribers that asked for them, per actor: ``Counters.detail`` lists those subscribers,
 matched once when the actor is first counted (and again whenever a subscriber's selection changes), so the
-hot path tests one tuple, not a pattern.
-
-Selections are glob patterns (``fnmatch``, case-sensitive) on actor names (``socket:/chat:*``, an engine
-sid), ``kind:KIND`` for every actor of a kind (``kind:engine_session``), and ``*`` for everything.
+hot path tests one tuple, not a pattern (the patterns are in ``_selection.py``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
-from fnmatch import fnmatchcase
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sioactor.actors._trace import TraceEvent, TraceKind
@@ -25,24 +21,10 @@ from sioactor.runtime.trace._record import ActorStats
 if TYPE_CHECKING:
     from sioactor.runtime.trace._subscription import TraceSubscription
 
-__all__ = ("ALL_MESSAGES", "Counters", "selects")
+__all__ = ("Counters",)
 
-ALL_MESSAGES = ("*",)
 _ENQUEUED = TraceKind.ENQUEUED
 Describe = Callable[[Any], Mapping[str, Any] | None]
-MAX_PATTERNS = 256
-MAX_PATTERN_LENGTH = 512
-
-
-def selects(patterns: Iterable[str], actor: str, actor_kind: str) -> bool:
-    """Whether any of *patterns* selects the actor *actor* of kind *actor_kind*."""
-    for pattern in patterns:
-        if pattern.startswith("kind:"):
-            if pattern[len("kind:") :] == actor_kind:
-                return True
-        elif fnmatchcase(actor, pattern):
-            return True
-    return False
 
 
 class Counters:

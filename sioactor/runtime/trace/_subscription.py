@@ -11,18 +11,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 from types import TracebackType
-from typing import TYPE_CHECKING, Self, final
+from typing import Protocol, Self, final
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from sioactor.runtime.trace._record import TraceItem
-from sioactor.runtime.trace._stats import MAX_PATTERN_LENGTH, MAX_PATTERNS, selects
+from sioactor.runtime.trace._selection import MAX_PATTERN_LENGTH, MAX_PATTERNS, selects
 
-if TYPE_CHECKING:
-    from sioactor.runtime.trace._hub import TraceHub
+__all__ = ("SubscriptionHub", "TraceSubscription")
 
-__all__ = ("TraceSubscription",)
+
+class SubscriptionHub(Protocol):
+    """What a subscription needs from the hub that made it (``TraceHub``): to be told of its changes."""
+
+    def _reroute(self) -> None:
+        """The subscription's selection changed: recompute who gets which actor's records."""
+
+    def _unsubscribe(self, subscription: TraceSubscription) -> None:
+        """Stop offering records to *subscription*."""
 
 
 @final
@@ -39,7 +46,7 @@ class TraceSubscription:
 
     __slots__ = ("_hub", "_receive", "_send", "_unreported", "dropped", "messages", "summaries")
 
-    def __init__(self, hub: TraceHub, buffer: int, messages: Iterable[str], summaries: bool) -> None:
+    def __init__(self, hub: SubscriptionHub, buffer: int, messages: Iterable[str], summaries: bool) -> None:
         self._hub = hub
         self._send: MemoryObjectSendStream[TraceItem]
         self._receive: MemoryObjectReceiveStream[TraceItem]
