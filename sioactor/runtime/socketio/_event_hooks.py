@@ -74,9 +74,11 @@ class EventHooks:
     __slots__ = ("incoming", "middleware", "on_error", "outgoing", "synchronous")
 
     def __init__(self) -> None:
-        self.incoming: list[CompiledHandler] = []
-        self.outgoing: list[CompiledHandler] = []
-        self.middleware: list[CompiledHandler] = []
+        # Tuples, replaced on change: a listener may remove itself while they run (as in Node), and the
+        # per-event loops need no copy.
+        self.incoming: tuple[CompiledHandler, ...] = ()
+        self.outgoing: tuple[CompiledHandler, ...] = ()
+        self.middleware: tuple[CompiledHandler, ...] = ()
         self.on_error: CompiledHandler | None = None
         self.synchronous = True
 
@@ -89,9 +91,9 @@ class EventHooks:
 
     def admit_now(self, ctx: CallContext) -> bool:
         """Run the incoming listeners and the middleware here (all plain ``def``); False when refused."""
-        for listener in tuple(self.incoming):  # a copy: a listener may remove itself, as in Node
+        for listener in self.incoming:
             listener.call_now(ctx)
-        for middleware in tuple(self.middleware):
+        for middleware in self.middleware:
             try:
                 middleware.call_now(ctx)
             except Exception as exc:
@@ -105,9 +107,9 @@ class EventHooks:
 
     async def admit(self, ctx: CallContext) -> bool:
         """``admit_now`` for hooks among which some are ``async def``, awaited in the socket's task."""
-        for listener in tuple(self.incoming):
+        for listener in self.incoming:
             await listener(ctx)
-        for middleware in tuple(self.middleware):
+        for middleware in self.middleware:
             try:
                 await middleware(ctx)
             except Exception as exc:
@@ -122,7 +124,7 @@ class EventHooks:
     def sent(self, socket: HookedSocket, event: str, args: tuple[Any, ...]) -> None:
         """Tell the outgoing listeners that *event* goes to *socket*'s client; a failing one is logged."""
         ctx = socket._context(event=event, args=args)  # its own: an emit may happen inside a handler
-        for listener in tuple(self.outgoing):
+        for listener in self.outgoing:
             try:
                 listener.call_now(ctx)
             except Exception:
@@ -255,14 +257,14 @@ class SocketHooks:
         An exception in it fails the event like a failing handler: logged, and the handler does not run.
         """
         hooks = self._hooks_to_change()
-        hooks.incoming.append(self._compiled(listener))
+        hooks.incoming = (*hooks.incoming, self._compiled(listener))
         hooks.changed()
         return listener
 
     def prepend_any(self, listener: H) -> H:
         """``on_any``, but *listener* runs before the catch-all listeners already added."""
         hooks = self._hooks_to_change()
-        hooks.incoming.insert(0, self._compiled(listener))
+        hooks.incoming = (self._compiled(listener), *hooks.incoming)
         hooks.changed()
         return listener
 
@@ -270,7 +272,7 @@ class SocketHooks:
         """Remove *listener* (every catch-all listener when ``None``), as Node's ``socket.offAny``."""
         hooks = self._hooks
         if hooks is not None:
-            hooks.incoming[:] = _without(hooks.incoming, listener)
+            hooks.incoming = _without(hooks.incoming, listener)
             hooks.changed()
 
     def listeners_any(self) -> list[Handler]:
@@ -286,18 +288,18 @@ class SocketHooks:
         Raises:
             HandlerSignatureError: *listener* is an ``async def``, or its parameters have no extractor.
         """
-        self._outgoing_changed(lambda outgoing: outgoing.append(self._outgoing(listener)))
+        self._outgoing_changed(lambda outgoing: (*outgoing, self._outgoing(listener)))
         return listener
 
     def prepend_any_outgoing(self, listener: H) -> H:
         """``on_any_outgoing``, but *listener* runs before the outgoing listeners already added."""
-        self._outgoing_changed(lambda outgoing: outgoing.insert(0, self._outgoing(listener)))
+        self._outgoing_changed(lambda outgoing: (self._outgoing(listener), *outgoing))
         return listener
 
     def off_any_outgoing(self, listener: Handler | None = None) -> None:
         """Remove outgoing *listener* (every one when ``None``), as Node's ``socket.offAnyOutgoing``."""
         if self._hooks is not None:
-            self._outgoing_changed(lambda outgoing: _remove(outgoing, listener))
+            self._outgoing_changed(lambda outgoing: _without(outgoing, listener))
 
     def listeners_any_outgoing(self) -> list[Handler]:
         """The catch-all listeners of outgoing events, in the order they run."""
@@ -313,7 +315,7 @@ class SocketHooks:
         not convert skips the middleware, which then lets the event through.
         """
         hooks = self._hooks_to_change()
-        hooks.middleware.append(self._compiled(middleware))
+        hooks.middleware = (*hooks.middleware, self._compiled(middleware))
         hooks.changed()
         return middleware
 
@@ -337,11 +339,13 @@ class SocketHooks:
             )
         return compiled
 
-    def _outgoing_changed(self, change: Callable[[list[CompiledHandler]], object]) -> None:
+    def _outgoing_changed(
+        self, change: Callable[[tuple[CompiledHandler, ...]], tuple[CompiledHandler, ...]]
+    ) -> None:
         # Keeps the namespace's count of sockets with outgoing listeners (see notify_broadcast).
         hooks = self._hooks_to_change()
         had = bool(hooks.outgoing)
-        change(hooks.outgoing)
+        hooks.outgoing = change(hooks.outgoing)
         if had != bool(hooks.outgoing) and not self._closing:  # a closing socket was counted out already
             self._count_outgoing(1 if hooks.outgoing else -1)
 
@@ -349,15 +353,11 @@ class SocketHooks:
         # The socket left: its namespace no longer counts it.
         hooks = self._hooks
         if hooks is not None and hooks.outgoing:
-            hooks.outgoing = []
+            hooks.outgoing = ()
             self._count_outgoing(-1)
 
 
-def _remove(handlers: list[CompiledHandler], fn: Handler | None) -> None:
-    handlers[:] = _without(handlers, fn)
-
-
-def _without(handlers: list[CompiledHandler], fn: Handler | None) -> list[CompiledHandler]:
+def _without(handlers: tuple[CompiledHandler, ...], fn: Handler | None) -> tuple[CompiledHandler, ...]:
     if fn is None:
-        return []
-    return [handler for handler in handlers if handler.fn is not fn]
+        return ()
+    return tuple(handler for handler in handlers if handler.fn is not fn)
