@@ -74,10 +74,8 @@ class SocketClient(Protocol):
 
 @final
 class Socket(SocketHooks):
-    """One client connected to one namespace. Given to handlers; never constructed by user code.
-
-    Its catch-all listeners (``on_any``, ``on_any_outgoing`` ...), per-packet middleware (``use``) and error
-    handler (``on_error``) come from ``SocketHooks``.
+    """One client connected to one namespace. Given to handlers; never constructed by user code. Its hooks
+    (``on_any``, ``on_any_outgoing``, ``use``, ``on_error`` ...) come from ``SocketHooks``.
 
     Attributes:
         id: the socket id, 20 URL-safe characters (distinct from the Engine.IO session id).
