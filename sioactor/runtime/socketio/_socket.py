@@ -165,8 +165,7 @@ class Socket(SocketHooks):
 
     @property
     def handshake(self) -> Handshake:
-        """The handshake in Node's shape: headers, time, address, xdomain, secure, issued, url, query, auth
-        (see ``Handshake``), read from the request that opened the connection."""
+        """The handshake in Node's shape (``Handshake``), read from the request that opened the connection."""
         trust_proxy = self._ns.io.config.trust_proxy
         return build_handshake(self.conn.request, self.auth, self._issued, trust_proxy=trust_proxy)
 
