@@ -12,8 +12,13 @@ One process serves:
   with the same arguments), plus the handlers the interop tests and benchmarks use on ``/`` (``echo``,
   ``echo_ack``, ``echo_async`` -- an ``async def`` that awaits one checkpoint, then emits ``echo_async`` back
   with the same arguments --, ``bcast``, ``join``, ``leave``, ``to_room``, ``server_disconnect``,
-  ``ask_client``, ``emit_reserved``, ``local_bcast``) and ``/private``, whose middleware refuses a socket
-  unless ``auth.token == "ok"``.
+  ``ask_client``, ``emit_reserved``, ``local_bcast``, ``handshake`` -- acks ``socket.handshake`` in Node's
+  shape --, ``any_count`` -- acks how many events this socket's catch-all listener has seen, itself
+  included) and ``/private``, whose middleware refuses a socket unless ``auth.token == "ok"``. Every socket
+  of ``/`` has a catch-all listener (``on_any``) and a per-packet middleware that refuses events named
+  ``forbidden``; its error handler then emits ``refused`` with the refused event's name to that client.
+
+``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name.
 
 Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
 maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
@@ -24,6 +29,7 @@ down``) and the process exits 0.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import logging
 import sys
@@ -39,11 +45,13 @@ from sioactor import (
     ASGIApp,
     Auth,
     ConnectRefused,
+    CookieConfig,
     CorsConfig,
     EngineCloseReason,
     EngineConfig,
     EngineConnection,
     EngineServer,
+    Event,
     Receive,
     ReservedEventError,
     Scope,
@@ -98,9 +106,11 @@ def build_socketio_server(
     connect_timeout_ms: int = 1000,
     trace_endpoint: str | None = None,
     per_message_deflate: bool = False,
+    cookie: str | None = None,
 ) -> SocketIo:
     """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
-    the actor trace there, for ``sioactor console`` and the tracing-cost bench)."""
+    the actor trace there, for ``sioactor console`` and the tracing-cost bench; *cookie*: the name of the
+    handshake cookie, none when ``None``)."""
     engine = EngineConfig(
         ping_interval=ping_interval_ms / 1000,
         ping_timeout=ping_timeout_ms / 1000,
@@ -108,6 +118,7 @@ def build_socketio_server(
         cors=CorsConfig(origins="*"),
         allow_eio3=allow_eio3,
         per_message_deflate=per_message_deflate,
+        cookie=None if cookie is None else CookieConfig(name=cookie),
     )
     config = SocketIoConfig(
         engine=engine,
@@ -123,7 +134,13 @@ def build_socketio_server(
     async def bcast(args: Args) -> None:
         await io.emit("bcast", args)
 
-    io.ns("/", on_connect)
+    def on_connect_root(socket: Socket, auth: Auth[Any]) -> None:
+        socket.on_any(count_event)
+        socket.use(refuse_forbidden)
+        socket.on_error(tell_refused)
+        on_connect(socket, auth)
+
+    io.ns("/", on_connect_root)
     io.ns("/custom", on_connect)
     io.ns("/private", on_connect, middleware=[require_token])
     for path in ("/", "/custom", "/private"):
@@ -140,6 +157,8 @@ def build_socketio_server(
     io.on("bcast", bcast)
     io.on("emit_reserved", emit_reserved)
     io.on("local_bcast", local_bcast)
+    io.on("handshake", handshake)
+    io.on("any_count", any_count)
     return io
 
 
@@ -203,6 +222,27 @@ def emit_reserved(socket: Socket, ack: AckSender) -> None:
 
 async def local_bcast(socket: Socket) -> None:
     await socket.local().emit("local_bcast")
+
+
+def handshake(socket: Socket, ack: AckSender) -> None:
+    ack.send(dataclasses.asdict(socket.handshake))
+
+
+def count_event(socket: Socket) -> None:
+    socket.extensions["any_count"] = socket.extensions.get("any_count", 0) + 1
+
+
+def any_count(socket: Socket, ack: AckSender) -> None:
+    ack.send(socket.extensions.get("any_count", 0))
+
+
+def refuse_forbidden(event: Event) -> None:
+    if event == "forbidden":
+        raise PermissionError(f"event {event!r} is not allowed")
+
+
+def tell_refused(socket: Socket, event: Event) -> None:
+    socket.emit("refused", event)
 
 
 def require_token(auth: Auth[Any]) -> None:
@@ -310,6 +350,7 @@ def main(argv: list[str] | None = None) -> None:
         "--trace-endpoint", metavar="ADDR", help="serve the actor trace (HOST:PORT, unix:/PATH)"
     )
     parser.add_argument("--compress", action="store_true", help="WebSocket permessage-deflate on")
+    parser.add_argument("--cookie", metavar="NAME", help="set the handshake cookie with this name")
     args = parser.parse_args(argv)
     if args.server == "uvicorn" and args.backend == "trio":
         parser.error("uvicorn runs on asyncio only")
@@ -325,6 +366,7 @@ def main(argv: list[str] | None = None) -> None:
         connect_timeout_ms=args.connect_timeout,
         trace_endpoint=args.trace_endpoint,
         per_message_deflate=args.compress,
+        cookie=args.cookie,
     )
     app = reference_app(io, engine)
     try:

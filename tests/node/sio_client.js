@@ -355,6 +355,8 @@ const scenarios = {
   },
 };
 
+Object.assign(scenarios, require("./sio_features.js")({ cfg, connect, connected, once, emitAck, log, closeAll }));
+
 function transportOf(socket) {
   return socket.io.engine.transport.name;
 }

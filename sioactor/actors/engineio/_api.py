@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+from urllib.parse import urlencode
 
+from sioactor.actors.engineio._request import RawQuery
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Uncompressed
 
@@ -38,12 +40,21 @@ class RequestInfo:
         query: the decoded query string; a key given several times keeps its last value.
         headers: header names lower-cased, values decoded as latin-1, in order (a name may repeat).
         remote_address: the peer's ``(host, port)``, or ``None`` when the server does not know it.
+        secure: the connection is TLS (an ``https``/``wss`` scheme).
     """
 
     path: str
     query: Mapping[str, str] = field(default_factory=dict)
     headers: Sequence[tuple[str, str]] = ()
     remote_address: tuple[str, int] | None = None
+    secure: bool = False
+
+    @property
+    def url(self) -> str:
+        """The request target as the client sent it, path and query string (Node's ``req.url``)."""
+        query = self.query
+        text = query.raw if isinstance(query, RawQuery) else urlencode(query)
+        return f"{self.path}?{text}" if text else self.path
 
     def header(self, name: str) -> str | None:
         """The last value of header *name* (case-insensitive), or ``None``."""

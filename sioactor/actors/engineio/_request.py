@@ -74,6 +74,11 @@ class RawQuery(Mapping[str, str]):
         self._raw = raw
         self._parsed: dict[str, str] | None = None
 
+    @property
+    def raw(self) -> str:
+        """The query string as it arrived (undecoded)."""
+        return self._raw.decode("latin-1")
+
     def _dict(self) -> dict[str, str]:
         if self._parsed is None:
             self._parsed = dict(parse_qsl(self._raw.decode("latin-1"), keep_blank_values=True))

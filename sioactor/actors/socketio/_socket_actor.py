@@ -68,6 +68,11 @@ class SocketActor(Actor[SocketMessage]):
         self.disconnect_reason: DisconnectReason | None = None  # set by Socket._close, for the trace
         self._failures: FailureLog | None = None  # made on the first failure
 
+    def use_dispatcher(self, dispatcher: SocketDispatcher) -> None:
+        """Hand the next messages to *dispatcher* instead (a wrapper of the socket that runs its hooks
+        first); the message being handled, if any, finishes where it started."""
+        self._socket = dispatcher
+
     async def handle(self, message: SocketMessage) -> None:
         """Hand *message* to the socket (an event straight to its dispatch: the per-message path).
 

@@ -56,13 +56,18 @@ class DirectOffer(Protocol):
     """The ASGI extension object: take this WebSocket directly instead of through ASGI messages."""
 
     def accept(
-        self, handler: DirectHandler, first: Iterable[str | bytes] = (), *, deflate: int | None = None
+        self,
+        handler: DirectHandler,
+        first: Iterable[str | bytes] = (),
+        headers: Iterable[tuple[bytes, bytes]] = (),
+        *,
+        deflate: int | None = None,
     ) -> DirectSocket:
         """Complete the handshake (101) and route every message to *handler*; the app may then return
         (the connection stays open until either side closes it). *first*: messages sent in the same write
-        as the 101 (the Engine.IO open packet), a system call less per connect. *deflate*: negotiate
-        permessage-deflate if the client offers it, compressing messages of at least this many bytes
-        (``_ws_deflate.py``); ``None``, never."""
+        as the 101 (the Engine.IO open packet), a system call less per connect; *headers*: extra headers of
+        the 101, as ``websocket.accept``'s. *deflate*: negotiate permessage-deflate if the client offers it,
+        compressing messages of at least this many bytes (``_ws_deflate.py``); ``None``, never."""
 
 
 class DirectSocket:

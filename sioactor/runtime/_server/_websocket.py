@@ -170,12 +170,17 @@ class WebSocketConnection(WebSocketOutgoing):
             self._reader_done = wake(self._reader_done)
 
     def accept(
-        self, handler: DirectHandler, first: Iterable[str | bytes] = (), *, deflate: int | None = None
+        self,
+        handler: DirectHandler,
+        first: Iterable[str | bytes] = (),
+        headers: Iterable[tuple[bytes, bytes]] = (),
+        *,
+        deflate: int | None = None,
     ) -> DirectSocket:
         """The ``sioactor.direct_websocket`` extension: complete the handshake and hand every message to
         *handler* from the reader task; the app writes through the returned socket (see ``_direct.py``).
-        *first* goes out in the 101's write. Reading starts when the app returns, which it must do soon.
-        *deflate*: see ``DirectOffer.accept``."""
+        *first* goes out in the 101's write, *headers* in the 101. Reading starts when the app returns,
+        which it must do soon. *deflate*: see ``DirectOffer.accept``."""
         if self._decided or self._request is None:
             raise RuntimeError("direct accept after the handshake was decided")
         sink = make_sink(self._stream, self._spawn)
@@ -186,7 +191,9 @@ class WebSocketConnection(WebSocketOutgoing):
         self._out_sink = sink
         if deflate is not None:
             socket.deflate = negotiate(self._request.headers, deflate)
-        answer = [] if socket.deflate is None else [(EXTENSIONS_HEADER, socket.deflate.header)]
+        answer = (
+            [*headers] if socket.deflate is None else [*headers, (EXTENSIONS_HEADER, socket.deflate.header)]
+        )
         self._accept({"type": "websocket.accept", "headers": answer}, socket.frames(first))
         return socket
 

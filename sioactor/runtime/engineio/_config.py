@@ -7,14 +7,16 @@ the values through ``session_config``, never defaults of their own. Every defaul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sioactor._errors import ConfigError
 from sioactor.actors.engineio._api import RequestInfo, TransportName
 from sioactor.actors.engineio._session import SessionConfig, SlowConsumerPolicy
 
-__all__ = ("AllowRequest", "CorsConfig", "EngineConfig", "session_config")
+__all__ = ("AllowRequest", "CookieConfig", "CorsConfig", "EngineConfig", "session_config")
 
 # Decides whether a handshake may proceed: True, or False / a message string to refuse it (403, code 4).
 AllowRequest = Callable[[RequestInfo], Awaitable[bool | str]]
@@ -36,6 +38,64 @@ class CorsConfig:
     credentials: bool = False
     methods: Sequence[str] = ("GET", "POST", "OPTIONS")
     max_age: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CookieConfig:
+    """The cookie set on the handshake's answer (Node's ``cookie`` option), for load balancers that route
+    a client's requests by cookie. Its value is the Engine.IO session id. The defaults are Node's.
+
+    Attributes:
+        name: the cookie's name (``"io"``).
+        path: its ``Path`` (``"/"``); ``None`` sends none.
+        http_only: send ``HttpOnly``: scripts in the page cannot read it (true).
+        same_site: its ``SameSite``: ``"lax"``, ``"strict"``, ``"none"``, or ``None`` for none (``"lax"``).
+        secure: send ``Secure``: browsers return it over TLS only (false).
+        domain: its ``Domain`` (``None``: none).
+        max_age: its ``Max-Age`` in seconds (``None``: a session cookie).
+    """
+
+    name: str = "io"
+    path: str | None = "/"
+    http_only: bool = True
+    same_site: Literal["lax", "strict", "none"] | None = "lax"
+    secure: bool = False
+    domain: str | None = None
+    max_age: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or not _TOKEN.fullmatch(self.name):
+            raise ConfigError(
+                f"cookie name must be an HTTP token (letters, digits, !#$%&'*+-.^_`|~): {self.name!r}"
+            )
+        for label, value in (("path", self.path), ("domain", self.domain)):
+            if value is not None and not _COOKIE_ATTRIBUTE.fullmatch(value):
+                raise ConfigError(f"cookie {label} holds a character a cookie cannot carry: {value!r}")
+        if self.same_site not in ("lax", "strict", "none", None):
+            raise ConfigError(
+                f"cookie same_site must be 'lax', 'strict', 'none' or None, got {self.same_site!r}"
+            )
+
+    def header(self, sid: str) -> tuple[bytes, bytes]:
+        """The ``Set-Cookie`` header for session *sid*, attributes in the order Node's ``cookie`` writes."""
+        parts = [f"{self.name}={sid}"]
+        if self.max_age is not None:
+            parts.append(f"Max-Age={self.max_age}")
+        if self.domain is not None:
+            parts.append(f"Domain={self.domain}")
+        if self.path is not None:
+            parts.append(f"Path={self.path}")
+        if self.http_only:
+            parts.append("HttpOnly")
+        if self.secure:
+            parts.append("Secure")
+        if self.same_site is not None:
+            parts.append(f"SameSite={self.same_site.capitalize()}")
+        return (b"set-cookie", "; ".join(parts).encode())
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COOKIE_ATTRIBUTE = re.compile(r"[\x21-\x3a\x3c-\x7e]+")  # visible ASCII but ';'
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +136,9 @@ class EngineConfig:
         compression_threshold: messages (WebSocket) and response bodies (polling) under this many bytes are
             sent uncompressed (1024, Node's ``threshold`` of both). An emit made with ``compress(False)``
             is never compressed.
+        cookie: set a cookie holding the session id on the handshake's answer (polling, or the WebSocket's
+            101) for load balancers that route by cookie: ``CookieConfig()`` for Node's ``cookie: true``
+            (``io``, ``Path=/``, ``HttpOnly``, ``SameSite=Lax``); ``None`` (off, as in Node).
 
     Raises:
         ConfigError: a time that is not positive, a size under 1 (a threshold under 0), no transport or an
@@ -97,6 +160,7 @@ class EngineConfig:
     per_message_deflate: bool = False
     http_compression: bool = True
     compression_threshold: int = 1024
+    cookie: CookieConfig | None = None
 
     def __post_init__(self) -> None:
         for name in ("ping_interval", "ping_timeout", "upgrade_timeout", "flush_timeout"):
@@ -117,6 +181,10 @@ class EngineConfig:
             )
         if self.path is not None and not self.path.startswith("/"):
             raise ConfigError(f"path must start with '/', got {self.path!r}")
+        if self.cookie is not None and not isinstance(self.cookie, CookieConfig):
+            raise ConfigError(
+                f"cookie must be a CookieConfig (CookieConfig() for Node's defaults): {self.cookie!r}"
+            )
 
 
 def session_config(config: EngineConfig) -> SessionConfig:

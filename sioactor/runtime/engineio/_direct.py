@@ -48,7 +48,7 @@ async def handle_direct_websocket(
     if route is None:
         return
     if route.sid is not None:
-        await _upgrade(server, server.lookup(route.sid), send, offer)
+        await _upgrade(server, server.lookup_upgrade(route.sid, scope), send, offer)
     else:
         await _open(server, scope, send, offer)
 
@@ -58,7 +58,10 @@ async def _open(server: TransportHost, scope: Scope, send: Send, offer: DirectOf
     if session is None:
         return
     transport = DirectTransport(session, upgrading=False)
-    transport.socket = offer.accept(transport, (server.open_packet(session),), deflate=_deflate(server))
+    headers = server.handshake_headers(session)
+    transport.socket = offer.accept(
+        transport, (server.open_packet(session),), headers, deflate=_deflate(server)
+    )
     transport.attach()
 
 

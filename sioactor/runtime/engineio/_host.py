@@ -8,7 +8,7 @@ the session registry; typing them against this protocol, not the server class, k
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from sioactor.actors.engineio._api import RequestInfo, TransportName
@@ -32,6 +32,15 @@ class TransportHost(Protocol):
 
     def lookup(self, sid: str) -> EngineSession | None:
         """The session *sid*, or ``None``."""
+
+    def lookup_upgrade(self, sid: str, scope: Scope) -> EngineSession | None:
+        """``lookup`` for a WebSocket upgrade, reporting an unknown *sid* as a connection error."""
+
+    def refused(self, scope: Scope, code: EngineError, message: str = "", /, **context: Any) -> None:
+        """Tell the ``connection_error`` listeners that this request is refused."""
+
+    def handshake_headers(self, session: EngineSession) -> list[tuple[bytes, bytes]]:
+        """The extra headers of the answer that opens *session* (the cookie option's)."""
 
     def check_handshake(self, query: Mapping[str, str], method: str) -> EngineError | None:
         """Why a handshake must be refused, or ``None``."""

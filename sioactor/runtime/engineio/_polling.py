@@ -49,18 +49,23 @@ async def handle_http(server: TransportHost, scope: Scope, receive: Receive, sen
         return
     query = head.query
     transport = query.get("transport")
+    sid = query.get("sid")
     if not server.transport_known(transport):
+        server.refused(scope, EngineError.UNKNOWN_TRANSPORT, transport=transport)
         await respond_error(reply, EngineError.UNKNOWN_TRANSPORT, cors)
         return
     if transport != "polling":
+        # A WebSocket handshake or upgrade made as a plain HTTP request (Node's names for both).
+        mismatch = "TRANSPORT_HANDSHAKE_ERROR" if sid is None else "TRANSPORT_MISMATCH"
+        server.refused(scope, EngineError.BAD_REQUEST, name=mismatch, transport=transport)
         await respond_error(reply, EngineError.BAD_REQUEST, cors)
         return
-    sid = query.get("sid")
     if sid is None:
         await _handshake(server, scope, method, reply, cors)
         return
     session = server.lookup(sid)
     if session is None:
+        server.refused(scope, EngineError.UNKNOWN_SID, sid=sid)
         await respond_error(reply, EngineError.UNKNOWN_SID, cors)
     elif method == "GET":
         await _poll(session, query.get("b64"), receive, reply, cors, head.compression)
@@ -99,25 +104,32 @@ async def _handshake(
     query = query_of(scope)
     error = server.check_handshake(query, method)
     if error is not None:
+        if error is EngineError.BAD_HANDSHAKE_METHOD:
+            server.refused(scope, error, method=method)
+        else:
+            server.refused(scope, error, protocol=query.get("EIO"))
         await respond_error(reply, error, cors)
         return
     request = server.request_info(scope)
     refusal = await server.allowed(request)
     if refusal is not None:
+        server.refused(scope, EngineError.FORBIDDEN, refusal, message=refusal)
         await respond_error(reply, EngineError.FORBIDDEN, cors, refusal)
         return
     if not server.running:
+        server.refused(scope, EngineError.BAD_REQUEST, NOT_RUNNING)
         await respond_error(reply, EngineError.BAD_REQUEST, cors, NOT_RUNNING)
         return
     protocol = server.protocol_of(query)
     assert protocol is not None
     session = await server.open_session(protocol, "polling", request)
     open_text = server.open_packet(session)
+    headers = cors + server.handshake_headers(session)
     if protocol == 4:
-        await reply(200, open_text.encode(), extra=cors)
+        await reply(200, open_text.encode(), extra=headers)
         return
     body = encode_outbox_payload([Packet(PacketType.OPEN, open_text[1:])], protocol=3, b64=True)
-    await _respond_payload(reply, body, cors)
+    await _respond_payload(reply, body, headers)
 
 
 async def _poll(

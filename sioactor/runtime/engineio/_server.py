@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 import anyio.abc
@@ -24,6 +24,7 @@ from sioactor.runtime.engineio._config import EngineConfig, session_config
 from sioactor.runtime.engineio._direct import handle_direct_websocket
 from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send
 from sioactor.runtime.engineio._polling import handle_http
+from sioactor.runtime.engineio._refusals import ConnectionErrorListener, RefusalListeners, RequestRefused
 from sioactor.runtime.engineio._websocket import handle_websocket
 
 __all__ = ("EngineServer", "new_sid")
@@ -67,6 +68,7 @@ class EngineServer:
         self._stop = anyio.Event()
         self._stopped = anyio.Event()
         self._emptied = anyio.Event()
+        self._refusal_listeners = RefusalListeners()
 
     def handles(self, path: str) -> bool:
         """Whether a request for *path* belongs to this server (its path, with or without what follows)."""
@@ -116,7 +118,34 @@ class EngineServer:
             else:
                 await handle_websocket(self, scope, receive, send)
 
+    def on_connection_error(self, listener: ConnectionErrorListener) -> ConnectionErrorListener:
+        """Call *listener* (a plain function) with a ``RequestRefused`` for every request the engine refuses
+        before it reaches a session (Node's ``io.engine.on("connection_error")``), for logging or metrics;
+        usable as a decorator. A listener that raises is logged; the request is refused all the same.
+        """
+        self._refusal_listeners.add(listener)
+        return listener
+
     # -- what the transports call -------------------------------------------------------------------------
+
+    def refused(self, scope: Scope, code: EngineError, message: str = "", /, **context: Any) -> None:
+        """Tell the ``connection_error`` listeners that the request of *scope* is refused with *code* (and
+        *message*, when not Node's text for the code); *context* says why, with Node's keys."""
+        if self._refusal_listeners:
+            refusal = RequestRefused(
+                request=self.request_info(scope),
+                code=code,
+                message=message or code.message,
+                context=MappingProxyType(context),
+            )
+            self._refusal_listeners.tell(refusal)
+
+    def lookup_upgrade(self, sid: str, scope: Scope) -> EngineSession | None:
+        """``lookup`` for a WebSocket upgrade; an unknown *sid* is reported (see ``refused``)."""
+        session = self.lookup(sid)
+        if session is None:
+            self.refused(scope, EngineError.UNKNOWN_SID, sid=sid)
+        return session
 
     @property
     def running(self) -> bool:
@@ -169,6 +198,7 @@ class EngineServer:
             query=RawQuery(scope.get("query_string", b"")),
             headers=RawHeaders.of(scope.get("headers", ())),
             remote_address=(str(client[0]), int(client[1])) if client else None,
+            secure=scope.get("scheme") in ("https", "wss"),
         )
 
     async def open_session(
@@ -192,6 +222,11 @@ class EngineServer:
         self._sessions[session.sid] = session
         session.open()
         return session
+
+    def handshake_headers(self, session: EngineSession) -> list[tuple[bytes, bytes]]:
+        """The extra headers of the answer that opens *session*: the ``cookie`` option's, if set."""
+        cookie = self.config.cookie
+        return [] if cookie is None else [cookie.header(session.sid)]
 
     def open_packet(self, session: EngineSession) -> str:
         """The OPEN packet text (``0{...}``) for *session*."""

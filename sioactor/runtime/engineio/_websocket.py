@@ -28,7 +28,7 @@ from sioactor.protocol.engineio import (
     decode_packet,
     encode_ws_frames,
 )
-from sioactor.runtime.engineio._http import NOT_RUNNING, Receive, Scope, Send, query_of
+from sioactor.runtime.engineio._http import NOT_RUNNING, EngineError, Receive, Scope, Send, query_of
 
 if TYPE_CHECKING:
     from sioactor.runtime.engineio._host import TransportHost
@@ -68,6 +68,7 @@ async def route_websocket(
         return None
     query = query_of(scope)
     if query.get("transport") != "websocket" or not server.transport_known("websocket"):
+        server.refused(scope, EngineError.UNKNOWN_TRANSPORT, transport=query.get("transport"))
         await refuse(send, "unknown transport")
         return None
     return WebSocketRoute(query.get("sid"))
@@ -79,7 +80,7 @@ async def handle_websocket(server: TransportHost, scope: Scope, receive: Receive
     if route is None:
         return
     if route.sid is not None:
-        await _upgrade(server, server.lookup(route.sid), receive, send)
+        await _upgrade(server, server.lookup_upgrade(route.sid, scope), receive, send)
     else:
         await _direct(server, scope, receive, send)
 
@@ -95,13 +96,17 @@ async def open_or_refuse(server: TransportHost, scope: Scope, send: Send) -> Eng
     query = query_of(scope)
     protocol = server.protocol_of(query)
     if protocol is None:
+        server.refused(scope, EngineError.UNSUPPORTED_PROTOCOL_VERSION, protocol=query.get("EIO"))
         await refuse(send, f"unsupported protocol version {query.get('EIO')!r}")
         return None
     request = server.request_info(scope)
-    if await server.allowed(request) is not None:
+    refusal = await server.allowed(request)
+    if refusal is not None:
+        server.refused(scope, EngineError.FORBIDDEN, refusal, message=refusal)
         await refuse(send, "forbidden by allow_request")
         return None
     if not server.running:
+        server.refused(scope, EngineError.BAD_REQUEST, NOT_RUNNING)
         await refuse(send, NOT_RUNNING)
         return None
     return await server.open_session(protocol, "websocket", request)
@@ -130,7 +135,7 @@ async def _direct(server: TransportHost, scope: Scope, receive: Receive, send: S
     if session is None:
         return
     try:
-        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.accept", "headers": server.handshake_headers(session)})
         await send({"type": "websocket.send", "text": server.open_packet(session)})
     except OSError:
         session.close(EngineCloseReason.TRANSPORT_CLOSE)

@@ -18,6 +18,7 @@ from sioactor._errors import (
 from sioactor.runtime.socketio._ack import NO_DATA, AckSender, AckStream
 from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory, BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._config import SocketIoConfig
+from sioactor.runtime.socketio._handshake import Handshake
 from sioactor.runtime.socketio._io import SocketIo
 from sioactor.runtime.socketio._namespace import (
     NamespaceOperators,
@@ -45,6 +46,7 @@ __all__ = (
     "BroadcastOptions",
     "ConfigError",
     "ConnectRefused",
+    "Handshake",
     "LocalAdapter",
     "NamespaceHandlers",
     "NamespaceOperators",

@@ -22,6 +22,7 @@ from sioactor.actors.engineio._api import Outgoing
 from sioactor.actors.socketio import Join, Leave, Select
 from sioactor.protocol.engineio import Uncompressed
 from sioactor.protocol.socketio import Packet
+from sioactor.runtime.socketio._event_hooks import notify_broadcast
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._ack import AckStream
@@ -124,6 +125,8 @@ class LocalAdapter:
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """See ``Adapter.broadcast``."""
         targets = await self._select(opts)
+        if self._ns.outgoing_listened:
+            notify_broadcast(targets, packet)
         encoded = _marked(self._ns.parser.encode(packet), opts)
         errors: dict[str, Exception] = {}
         for socket in targets:
@@ -143,6 +146,8 @@ class LocalAdapter:
         """See ``Adapter.broadcast_with_ack``."""
         assert packet.id is not None, "broadcast_with_ack needs a packet with an ack id"
         targets = await self._select(opts)
+        if self._ns.outgoing_listened:
+            notify_broadcast(targets, packet)
         encoded = _marked(self._ns.parser.encode(packet), opts)
         errors: dict[str, Exception] = {}
         for socket in targets:

@@ -39,6 +39,9 @@ class SocketIoConfig:
             ``.esm.min``, ``.msgpack.min`` variants and their ``.map`` that exist there), with Node's ETag and
             304: a path to socket.io-client's package directory (``node_modules/socket.io-client``), its
             ``dist/``, or its ``socket.io.js``. None is bundled with sioactor (off).
+        trust_proxy: every request comes through a reverse proxy that sets ``cf-connecting-ip`` or
+            ``x-forwarded-for``: ``socket.handshake.address`` is read from them (off: the peer's address;
+            a client could forge them otherwise).
 
     Raises:
         ConfigError: a time that is not positive, a size under 1, an unknown parser.
@@ -55,6 +58,7 @@ class SocketIoConfig:
     trace_file: str | None = None
     trace_payloads: bool = False
     serve_client: str | None = None
+    trust_proxy: bool = False
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "ack_timeout"):

@@ -54,10 +54,14 @@ __all__ = (
 
 logger = logging.getLogger("sioactor.socketio")
 
-HandlerKind = Literal["connect", "event", "disconnect", "middleware"]
+HandlerKind = Literal["connect", "event", "disconnect", "middleware", "error"]
 Handler = Callable[..., Any]
 """A handler: a plain ``def`` (called, never awaited) or an ``async def`` (awaited)."""
-ALL_KINDS: Final[frozenset[HandlerKind]] = frozenset(("connect", "event", "disconnect", "middleware"))
+ALL_KINDS: Final[frozenset[HandlerKind]] = frozenset(
+    ("connect", "event", "disconnect", "middleware", "error")
+)
+# An error handler (``Socket.on_error``) sees the refused event as an event handler would, and the exception.
+_EVENT_KINDS: Final[frozenset[HandlerKind]] = frozenset(("event", "error"))
 _EMPTY: Final[Mapping[Any, Any]] = MappingProxyType({})
 
 
@@ -90,6 +94,7 @@ class CallContext:
         protocol: the client's Socket.IO protocol revision.
         request: the handshake HTTP request.
         ns_params: the parameters of a dynamic namespace (empty for a static one).
+        error: why a middleware refused the event (error handlers), else ``None``.
     """
 
     socket: Any = None
@@ -104,6 +109,7 @@ class CallContext:
     protocol: ProtocolVersion = ProtocolVersion.V5
     request: RequestInfo | None = None
     ns_params: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    error: Exception | None = None
 
 
 Getter = Callable[[CallContext], Any]
@@ -215,9 +221,10 @@ _CONTEXT_TYPES: dict[Any, tuple[str, frozenset[str]]] = {
     TransportType: ("transport", ALL_KINDS),
     ProtocolVersion: ("protocol", ALL_KINDS),
     DisconnectReason: ("reason", frozenset(("disconnect",))),
-    Event: ("event", frozenset(("event",))),
+    Event: ("event", _EVENT_KINDS),
+    Exception: ("error", frozenset(("error",))),
 }
-_PEERS = (("Socket", "socket", ALL_KINDS), ("SocketIo", "io", ALL_KINDS), ("AckSender", "ack", {"event"}))
+_PEERS = (("Socket", "socket", ALL_KINDS), ("SocketIo", "io", ALL_KINDS), ("AckSender", "ack", _EVENT_KINDS))
 _peers_loaded = False
 
 
@@ -249,9 +256,9 @@ def _load_peers() -> None:
 # --- compilation ----------------------------------------------------------------------------------------
 
 _EXTRACTOR_KINDS: Final[Mapping[str, frozenset[str]]] = {
-    "Data": frozenset(("event",)),
-    "TryData": frozenset(("event",)),
-    "Args": frozenset(("event",)),
+    "Data": _EVENT_KINDS,
+    "TryData": _EVENT_KINDS,
+    "Args": _EVENT_KINDS,
     "Auth": ALL_KINDS,
     "State": ALL_KINDS,
     "NsParams": ALL_KINDS,
@@ -263,6 +270,7 @@ _KIND_HINTS: Final[Mapping[str, str]] = {
     "DisconnectReason": "only disconnect handlers have a reason",
     "Event": "only event handlers have an event name",
     "AckSender": "only event handlers can answer an ack",
+    "Exception": "only error handlers (socket.on_error) receive an exception",
 }
 
 
@@ -374,7 +382,7 @@ def _unknown_message(where: str, hint: Any) -> str:
         f"{where} is annotated {type_name(hint)}, which no extractor understands; use Data[T] "
         "(or TryData[T]) for the event's payload, Args for all its arguments, State[T] for a state object, "
         "Auth[T] for the CONNECT payload, or one of Socket, AckSender, Event, SocketIo, Request, NsParams, "
-        "TransportType, ProtocolVersion, DisconnectReason"
+        "TransportType, ProtocolVersion, DisconnectReason (Exception in an error handler)"
     )
 
 

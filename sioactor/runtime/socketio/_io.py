@@ -38,6 +38,7 @@ from sioactor.runtime.socketio._handler import (
     compile_handler,
     register_context_type,
 )
+from sioactor.runtime.socketio._io_services import IoServices
 from sioactor.runtime.socketio._namespace import (
     Namespace,
     NamespaceOperators,
@@ -61,8 +62,9 @@ H = TypeVar("H", bound=Handler)
 
 
 @final
-class SocketIo:
-    """A Socket.IO server: register namespaces with ``ns``, then serve ``asgi()`` or ``serve()``.
+class SocketIo(IoServices):
+    """A Socket.IO server: register namespaces with ``ns``, then serve ``asgi()`` or ``serve()``; run tasks
+    beside it with ``start_background_task``, watch refused requests with ``on_connection_error``.
 
     Args:
         config: the options, the Engine.IO ones nested (``SocketIoConfig(engine=EngineConfig(...))``); its
@@ -99,7 +101,7 @@ class SocketIo:
         engine_config = replace(self.config.engine, path=self.config.engine_path)
         self._engine = EngineServer(engine_config, self._listener, tracer=self.tracer)
         self._specs: dict[NamespacePattern, NamespaceSpec] = {}
-        self._event_handlers: dict[tuple[Handler, bool], EventHandler] = {}
+        self._event_handlers: dict[tuple[Handler, bool, HandlerKind], EventHandler] = {}
         self._namespaces: dict[str, Namespace] = {}
         self._task_group: TaskGroup | None = None
         self._supervisor: Supervisor | None = None
@@ -470,19 +472,20 @@ class SocketIo:
         """Compile handler *fn* for *kind*, checking ``State[T]`` against this server's state objects."""
         return compile_handler(fn, kind=kind, state_types=tuple(self._state))
 
-    def event_handler(self, fn: Handler, concurrent: bool) -> EventHandler:
-        """The compiled event handler *fn* as a socket's handler table holds it, with its ``concurrent`` flag.
+    def event_handler(self, fn: Handler, concurrent: bool, *, kind: HandlerKind = "event") -> EventHandler:
+        """The compiled event handler *fn* as a socket's handler table holds it, with its ``concurrent`` flag
+        (*kind* ``"error"`` for an error handler, which a socket's hooks hold the same way).
 
         Shared by every socket that registers the same module-level function: a connect handler registering
         ten of them would otherwise give each connection ten compiled handlers and ten tuples. A closure is
         a new function per connection and is compiled each time: register it once with ``on`` instead.
         ``concurrent`` means nothing to a plain ``def``, which never waits: it is dropped.
         """
-        key = (fn, concurrent)
+        key = (fn, concurrent, kind)
         entry = self._event_handlers.get(key) if type(fn) is FunctionType else None
         if entry is not None:  # only shareable functions are ever stored
             return entry
-        compiled = self.compile(fn, "event")
+        compiled = self.compile(fn, kind)
         entry = (compiled, concurrent and not compiled.synchronous)
         if type(fn) is FunctionType and fn.__closure__ is None:
             if len(self._event_handlers) >= _MAX_SHARED_HANDLERS:

@@ -130,7 +130,7 @@ class NamespaceHost(Protocol):
     def compile(self, fn: Handler, kind: HandlerKind) -> CompiledHandler:
         """Compile a handler."""
 
-    def event_handler(self, fn: Handler, concurrent: bool) -> EventHandler:
+    def event_handler(self, fn: Handler, concurrent: bool, *, kind: HandlerKind = "event") -> EventHandler:
         """A compiled event handler as a socket's handler table holds it."""
 
     def _socket_removed(self) -> None:
@@ -319,7 +319,18 @@ def add_room_listener(
 class Namespace:
     """A live namespace: its actors (sockets, rooms), adapter and the ack-id counter of its emits."""
 
-    __slots__ = ("_ack_id", "_actor", "_rooms", "adapter", "io", "params", "parser", "path", "spec")
+    __slots__ = (
+        "_ack_id",
+        "_actor",
+        "_rooms",
+        "adapter",
+        "io",
+        "outgoing_listened",
+        "params",
+        "parser",
+        "path",
+        "spec",
+    )
 
     def __init__(self, io: NamespaceHost, path: str, params: Mapping[str, str], spec: NamespaceSpec) -> None:
         self.io = io
@@ -329,6 +340,7 @@ class Namespace:
         self.parser: Parser = io._parser
         self.adapter: Adapter = io._adapter_factory(self)
         self._ack_id = 0
+        self.outgoing_listened = 0  # sockets with outgoing listeners (see _event_hooks.py)
         self._actor: NamespaceActor[Socket] | None = None
         self._rooms: RoomRegistryActor | None = None
 

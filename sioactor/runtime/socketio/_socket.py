@@ -10,6 +10,7 @@ engine session's bounded outbox (``EngineConnection.send``), which *is* the sock
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final, overload
 
@@ -33,14 +34,17 @@ from sioactor.protocol.engineio import Uncompressed
 from sioactor.protocol.socketio import RESERVED_EVENTS, Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
+from sioactor.runtime.socketio._event_hooks import EventHooks, HookedDispatcher, SocketHooks
 from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
 from sioactor.runtime.socketio._handler import (
     CallContext,
     CompiledHandler,
     EventHandler,
     Handler,
+    HandlerKind,
     register_context_type,
 )
+from sioactor.runtime.socketio._handshake import Handshake, build_handshake
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
 
 if TYPE_CHECKING:
@@ -70,8 +74,9 @@ class SocketClient(Protocol):
 
 
 @final
-class Socket:
-    """One client connected to one namespace. Given to handlers; never constructed by user code.
+class Socket(SocketHooks):
+    """One client connected to one namespace. Given to handlers; never constructed by user code. Its hooks
+    (``on_any``, ``on_any_outgoing``, ``use``, ``on_error`` ...) come from ``SocketHooks``.
 
     Attributes:
         id: the socket id, 20 URL-safe characters (distinct from the Engine.IO session id).
@@ -87,6 +92,7 @@ class Socket:
         "_ctx",
         "_fallback",
         "_handlers",
+        "_issued",
         "_name",
         "_ns",
         "_on_disconnect",
@@ -112,6 +118,8 @@ class Socket:
         self._on_disconnect: CompiledHandler | None = None
         self._accepted = False
         self._closing = False
+        self._hooks = None  # see SocketHooks: None until the first hook
+        self._issued = time.time()  # the handshake's time
         self._ctx: CallContext | None = None  # reused by the event handlers run in order (see dispatch_event)
         self._actor = SocketActor(self._name, self, mailbox_size=ns.io.config.inbox_size)
         self._ref: ActorRef[SocketMessage] = ns.io._running_supervisor.spawn_soon(self._actor)
@@ -155,6 +163,12 @@ class Socket:
     def remote_address(self) -> tuple[str, int] | None:
         """The client's ``(host, port)``, when known."""
         return self.conn.request.remote_address
+
+    @property
+    def handshake(self) -> Handshake:
+        """The handshake in Node's shape (``Handshake``), read from the request that opened the connection."""
+        trust_proxy = self._ns.io.config.trust_proxy
+        return build_handshake(self.conn.request, self.auth, self._issued, trust_proxy=trust_proxy)
 
     @property
     def transport_type(self) -> TransportType:
@@ -224,7 +238,10 @@ class Socket:
             raise ReservedEventError(event)
         if not self.connected:
             raise Closed(self._name, data)
-        encoded = self._ns.parser.encode_event(self._ns.path, event, to_args(data), None)
+        args = to_args(data)
+        if self._hooks is not None and self._hooks.outgoing:
+            self._hooks.sent(self, event, args)
+        encoded = self._ns.parser.encode_event(self._ns.path, event, args, None)
         message = encoded if compress else Uncompressed(encoded)
         if volatile:
             self.conn.send_volatile(message)
@@ -260,7 +277,10 @@ class Socket:
         if not self.connected:
             raise Closed(self._name, data)
         ack_id = self._ns.next_ack_id()
-        encoded = self._ns.parser.encode_event(self._ns.path, event, to_args(data), ack_id)
+        args = to_args(data)
+        if self._hooks is not None and self._hooks.outgoing:
+            self._hooks.sent(self, event, args)
+        encoded = self._ns.parser.encode_event(self._ns.path, event, args, ack_id)
         stream = self._ns.ack_stream(timeout, convert)
         stream.expect(self.acks, ack_id)
         try:
@@ -438,6 +458,16 @@ class Socket:
     def _accept(self) -> None:
         self._accepted = True
 
+    def _redirect(self, hooks: EventHooks) -> None:
+        # The first hook: the actor's events go through them from now on (see _event_hooks.py).
+        self._actor.use_dispatcher(HookedDispatcher(self, hooks))
+
+    def _event_handler(self, fn: Handler, kind: HandlerKind) -> EventHandler:
+        return self._ns.io.event_handler(fn, False, kind=kind)
+
+    def _count_outgoing(self, delta: int) -> None:
+        self._ns.outgoing_listened += delta
+
     async def _on_disconnected(self, message: Disconnect) -> None:
         handler = self._on_disconnect or self._ns.spec.on_disconnect  # its own, else its namespace's
         try:
@@ -466,6 +496,7 @@ class Socket:
         self._closing = True
         self._actor.disconnect_reason = reason
         self._client.forget(self)
+        self._release_hooks()
         self.acks.fail_all(AckClosed(self.id))
         if notify and self._accepted:
             self._send_control(Packet(type=PacketType.DISCONNECT, nsp=self.ns))
