@@ -22,6 +22,7 @@ from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Parser, parser_by_name
 from sioactor.runtime._random_ids import random_id
 from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime._watchdog import watch_loop
 from sioactor.runtime.engineio import EngineServer
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream
@@ -350,6 +351,8 @@ class SocketIo:
         """
         async with anyio.create_task_group() as tg:
             self._task_group = tg
+            if self.config.stall_threshold is not None:
+                tg.start_soon(watch_loop, self.config.stall_threshold, self.tracer)
             try:
                 async with Supervisor(tracer=self.tracer, name="socketio") as supervisor:
                     self._supervisor = supervisor
@@ -478,7 +481,11 @@ def _tracing(config: SocketIoConfig, tracer: Tracer | None) -> tuple[Tracer | No
         raise ConfigError(
             "trace_endpoint / trace_file need the tracer to be a TraceHub (or no tracer at all)"
         )
-    endpoint = None if config.trace_endpoint is None else endpoint_at(tracer, config.trace_endpoint)
+    endpoint = (
+        None
+        if config.trace_endpoint is None
+        else endpoint_at(tracer, config.trace_endpoint, token=config.trace_token)
+    )
     return tracer, endpoint
 
 
