@@ -35,6 +35,11 @@ class SocketIoConfig:
             (off).
         trace_file: record the actor trace to this JSON-lines file (``sioactor console --replay``) (off).
         trace_payloads: keep event arguments in the trace (never auth) (off).
+        trace_token: the token consoles attach to ``trace_endpoint`` with; a fixed one lets consoles
+            reconnect across restarts of the server (a random one per start).
+        stall_threshold: a watchdog logs (``sioactor.watchdog``) and traces every stall of the event loop
+            longer than this, naming the handler that held it (0.5 s); ``None`` turns it off. Run blocking
+            work with ``anyio.to_thread.run_sync`` instead.
 
     Raises:
         ConfigError: a time that is not positive, a size under 1, an unknown parser.
@@ -50,11 +55,19 @@ class SocketIoConfig:
     trace_endpoint: str | None = None
     trace_file: str | None = None
     trace_payloads: bool = False
+    trace_token: str | None = None
+    stall_threshold: float | None = 0.5
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "ack_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {getattr(self, name)!r}")
+        if self.stall_threshold is not None and not self.stall_threshold > 0:
+            raise ConfigError(
+                f"stall_threshold must be positive seconds or None, got {self.stall_threshold!r}"
+            )
+        if self.trace_token is not None and not self.trace_token.strip():
+            raise ConfigError("trace_token must not be empty (leave it None for a random token)")
         for name in ("inbox_size", "namespace_mailbox_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")
