@@ -94,7 +94,9 @@ class SocketActor(Actor[SocketMessage]):
 
     async def on_failure(self, exc: Exception) -> None:
         """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running."""
-        logger.error("%s: a handler failed", self.name, exc_info=exc)
+        failing = self.failing
+        event = failing.event if isinstance(failing, EventReceived) else type(failing).__name__
+        logger.error("%s: the handler of %r failed: %s", self.name, event, type(exc).__name__, exc_info=exc)
 
     def trace_fields(self, message: SocketMessage) -> Mapping[str, Any] | None:
         """An event's name, ack id and arguments (the tracer drops ``args`` unless payloads are traced);
