@@ -349,13 +349,14 @@ class Actor(ActorTracing[M]):
         # Looked up once per batch, not per message: a subscriber that comes or goes mid-batch is seen from
         # the next batch on.
         clock = None if self._tracer is None else self._message_clock()
+        handling = HANDLING  # the watchdog's slot: one store per message, from a local
         while mailbox.buffer and not self._cancel_requested:
             message = mailbox.buffer.pop(0)
             if mailbox.on_room is not None:
                 mailbox.room_made()
             started = 0.0 if clock is None else clock()
             mailbox.handling = True
-            HANDLING.actor = self
+            handling.actor = self
             try:
                 await self.handle(message)
             except Exception as exc:
@@ -381,6 +382,8 @@ class Actor(ActorTracing[M]):
                 await self._stop_hook(reason)
             if self._idlers is not None:
                 self._idlers.detached()
+            if HANDLING.actor is self:
+                HANDLING.actor = None  # the watchdog's slot does not keep a stopped actor alive
             self._gone(self)
 
     async def _handle_final(self) -> None:
