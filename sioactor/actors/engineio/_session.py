@@ -64,9 +64,9 @@ __all__ = (
 
 # What a full outbox led to, per slow-consumer policy: the detail of its MAILBOX_FULL trace event.
 _OVERFLOW_OUTCOME = {
-    "error": "InternalChannelFull raised to the sender",
-    "drop_oldest": "the oldest packet dropped",
-    "disconnect": "the slow consumer disconnected",
+    "error": "InternalChannelFull",
+    "drop_oldest": "oldest dropped",
+    "disconnect": "slow consumer closed",
 }
 
 

@@ -389,10 +389,15 @@ class ConsoleModel:
             namespace=None if socket is None else socket.namespace,
             sid=_sid_of(event.actor, event.actor_kind, socket),
             event=None if name is None else str(name),
-            text=describe(record),
+            text=(self._owners(event.actor) if error and socket is None else "") + describe(record),
             error=error,
             group=f"{event.kind.value} {name} {_error_type(event.detail)}" if error else "",
         )
+
+    def _owners(self, engine: str) -> str:
+        # An engine session's error names the sockets whose client it is (a slow consumer's outbox).
+        sids = [name.rpartition(":")[2] for name in self.engine_sockets.get(engine, ())]
+        return f"socket {', '.join(sids)}: " if sids else ""
 
     # --- queries ----------------------------------------------------------------------------------------
 

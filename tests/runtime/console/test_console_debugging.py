@@ -37,11 +37,13 @@ def stop(t: float, sid: str) -> TraceRecord:
     return rec(t, TraceKind.STOPPED, f"socket:/:{sid}", "socket", detail="transport close")
 
 
-def render(app_or_model: ConsoleApp | ConsoleModel, state: ViewState | None = None, **kw: int) -> str:
+def render(
+    app_or_model: ConsoleApp | ConsoleModel, state: ViewState | None = None, *, width: int = 160, **kw: int
+) -> str:
     model = app_or_model.model if isinstance(app_or_model, ConsoleApp) else app_or_model
     if state is None:
         state = app_or_model.state if isinstance(app_or_model, ConsoleApp) else ViewState()
-    console = Console(record=True, width=160, height=40, color_system=None, file=io.StringIO())
+    console = Console(record=True, width=width, height=40, color_system=None, file=io.StringIO())
     console.print(screen(model, state, **kw))  # type: ignore[arg-type]
     return console.export_text()
 
@@ -89,7 +91,7 @@ def test_a_slow_consumer_shows_on_its_socket_with_identical_errors_grouped() -> 
                 message="str",
                 depth=128,
                 capacity=128,
-                detail="InternalChannelFull raised to the sender",
+                detail="InternalChannelFull",
             )
         )
     model.apply(
@@ -105,14 +107,14 @@ def test_a_slow_consumer_shows_on_its_socket_with_identical_errors_grouped() -> 
     )
     text = render(model, ViewState(drilled=True))
     assert re.search(r"outbox +██████████ 128/128  full x420", text)
-    assert "engine: mailbox_full str 128/128 InternalChannelFull raised to the sender" in text
-    assert "engine: [x420 in 21 s] mailbox_full str 128/128 InternalChannelFull raised" in text
+    assert "engine: socket AAA: mailbox_full str 128/128 InternalChannelFull" in text
+    assert "engine: [x420 in 21 s] socket AAA: mailbox_full str 128/128 InternalChannelFull" in text
     assert "handler_failed 'chat' EventReceived InternalChannelFull(" in text
     from sioactor.runtime.console import LogFilter
 
-    errors = render(model, ViewState(log_filter=LogFilter.parse("errors")))
+    errors = render(model, ViewState(log_filter=LogFilter.parse("errors")), width=300)
     assert errors.count("mailbox_full") == 1
-    assert "[x420 in 21 s] mailbox_full" in errors
+    assert "[x420 in 21 s] socket AAA: mailbox_full str 128/128 InternalChannelFull" in errors
 
 
 def test_the_tree_scrolls_with_the_cursor() -> None:
