@@ -304,6 +304,10 @@ async def _serve_hypercorn(app: Any, host: str, port: int) -> None:
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.loglevel = "WARNING"
+    # hypercorn listens with a backlog of 100: a burst of clients overflows it, and the kernel drops their
+    # connections (the clients retry after a second). A polling client opens a connection per request
+    # (Node's client does), so a crowd of them does that at once; uvicorn and the embedded server use 2048.
+    config.backlog = 2048
     async with anyio.create_task_group() as tg:
         tg.start_soon(serve, app, config)
         await _wait_port(host, port)

@@ -23,10 +23,15 @@ import socketio
 from sioactor import AckSender, Data, Socket, SocketIo, SocketIoConfig
 
 
-def build_server(trace_port: int, record: str | None, trace_payloads: bool) -> SocketIo:
+def build_server(
+    trace_port: int, record: str | None, trace_payloads: bool, trace_token: str | None = None
+) -> SocketIo:
     """The demo server, traced: lobby chat, an acknowledged ping, a failing handler."""
     config = SocketIoConfig(
-        trace_endpoint=f"127.0.0.1:{trace_port}", trace_file=record, trace_payloads=trace_payloads
+        trace_endpoint=f"127.0.0.1:{trace_port}",
+        trace_file=record,
+        trace_payloads=trace_payloads,
+        trace_token=trace_token,
     )
     io = SocketIo(config)
 
@@ -67,7 +72,7 @@ async def chatter(port: int, interval: float) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    io = build_server(args.trace_port, args.record, args.trace_payloads)
+    io = build_server(args.trace_port, args.record, args.trace_payloads, args.trace_token)
     assert io.trace_endpoint is not None
     async with anyio.create_task_group() as tg:
         port = await tg.start(io.serve, "127.0.0.1", args.port)
@@ -87,6 +92,10 @@ if __name__ == "__main__":
     parser.add_argument("--load", type=int, default=5, help="clients chatting in this process")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between a client's messages")
     parser.add_argument("--record", help="also record the trace to this JSON-lines file")
+    parser.add_argument(
+        "--trace-token",
+        help="a fixed console token (consoles then reconnect across restarts); random if unset",
+    )
     parser.add_argument("--trace-payloads", action="store_true", help="include payloads in the trace")
     parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: never)")
     with contextlib.suppress(KeyboardInterrupt):

@@ -22,6 +22,7 @@ from sioactor.runtime.console import (
     live_source,
     replay_source,
 )
+from sioactor.runtime.console._sources import check_address, check_replay
 
 __all__ = ("main",)
 
@@ -59,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_filter = LogFilter.parse(args.filter)
     except FilterError as exc:
         parser.error(str(exc))
+    problem = check_address(args.connect) if args.connect else check_replay(args.replay)
+    if problem is not None:
+        parser.error(problem)
     control = ReplayControl(args.speed) if args.replay else None
     app = ConsoleApp(Console(), replay=control, log_filter=log_filter, messages=tuple(args.messages))
     if control is not None:
@@ -72,15 +76,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(app: ConsoleApp, source: Source, backend: str) -> int:
-    refused: list[BaseException] = []
+    refused: list[TokenRefused] = []
     try:
         anyio.run(app.run, source, backend=backend)
     except* TokenRefused as group:
-        refused.extend(group.exceptions)
+        refused.extend(_leaves(group))
     if refused:
         print(f"sioactor console: {refused[0]}", file=sys.stderr)
         return 2
     return 0
+
+
+def _leaves(group: BaseExceptionGroup[TokenRefused]) -> list[TokenRefused]:
+    # except* keeps the task groups' nesting: the refusal is a leaf, the groups around it say nothing.
+    found: list[TokenRefused] = []
+    for exc in group.exceptions:
+        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return found
 
 
 if __name__ == "__main__":

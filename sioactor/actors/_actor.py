@@ -30,6 +30,7 @@ import anyio.abc
 
 from sioactor.actors._actor_trace import ActorTracing
 from sioactor.actors._at_once import run_to_completion
+from sioactor.actors._handling import HANDLING
 from sioactor.actors._mailbox import DrainScope, Idlers, Mailbox, SpawnDrain, not_attached, spawn_in
 from sioactor.actors._ref import ActorRef, Reply, StopReason
 from sioactor.actors._trace import MessageCounter, TraceKind, Tracer
@@ -91,6 +92,7 @@ class Actor(ActorTracing[M]):
         self._side: set[anyio.CancelScope] | None = None  # concurrent work, created on first use
         # Set by a handler: once the mailbox is empty, the drain ends at once instead of lingering (once).
         self.skip_linger = False
+        self.failing: M | None = None  # the message whose handling raised, while on_failure runs
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -107,7 +109,8 @@ class Actor(ActorTracing[M]):
         """Called when ``handle`` raised *exc*.
 
         Return to keep the actor running (the failed message counts as handled); raise to stop it with
-        ``StopReason.FAILED``. The default logs the error and re-raises it.
+        ``StopReason.FAILED``. ``self.failing`` is the message meanwhile. The default logs the error and
+        re-raises it.
         """
         logger.error("actor %s (%s) failed handling a message", self.name, self.kind, exc_info=exc)
         raise exc
@@ -252,6 +255,7 @@ class Actor(ActorTracing[M]):
             clock = self._message_clock()
         started = 0.0 if clock is None else clock()
         mailbox.handling = True  # a tell from inside the handler queues behind this message
+        HANDLING.actor = self
         try:
             self.handle_at_once(message)
         except Exception as exc:
@@ -345,12 +349,14 @@ class Actor(ActorTracing[M]):
         # Looked up once per batch, not per message: a subscriber that comes or goes mid-batch is seen from
         # the next batch on.
         clock = None if self._tracer is None else self._message_clock()
+        handling = HANDLING  # the watchdog's slot: one store per message, from a local
         while mailbox.buffer and not self._cancel_requested:
             message = mailbox.buffer.pop(0)
             if mailbox.on_room is not None:
                 mailbox.room_made()
             started = 0.0 if clock is None else clock()
             mailbox.handling = True
+            handling.actor = self
             try:
                 await self.handle(message)
             except Exception as exc:
@@ -376,6 +382,8 @@ class Actor(ActorTracing[M]):
                 await self._stop_hook(reason)
             if self._idlers is not None:
                 self._idlers.detached()
+            if HANDLING.actor is self:
+                HANDLING.actor = None  # the watchdog's slot does not keep a stopped actor alive
             self._gone(self)
 
     async def _handle_final(self) -> None:
@@ -388,6 +396,7 @@ class Actor(ActorTracing[M]):
         with self._new_scope() as self._scope:
             if self._cancel_requested:
                 self._scope.cancel()
+            HANDLING.actor = self
             try:
                 await self.handle(final)
             except Exception as exc:
@@ -400,6 +409,7 @@ class Actor(ActorTracing[M]):
     async def _run_side(
         self, message: M, work: Callable[[], Awaitable[None]], scope: anyio.CancelScope
     ) -> None:
+        HANDLING.actor = self
         try:
             with scope:
                 await work()
@@ -434,10 +444,13 @@ class Actor(ActorTracing[M]):
     async def _absorbed(self, exc: Exception, message: M) -> bool:
         # handle() raised: trace it, let on_failure decide. True when the actor keeps running.
         self._trace(self.failure_kind, message=message, detail=repr(exc))
+        self.failing = message
         try:
             await self.on_failure(exc)
         except Exception:
             return False
+        finally:
+            self.failing = None
         return True
 
     def _drop(self, message: M) -> None:

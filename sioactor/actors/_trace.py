@@ -49,6 +49,8 @@ class TraceKind(enum.Enum):
     HEARTBEAT_TIMEOUT = "heartbeat_timeout"
     PROTOCOL_ERROR = "protocol_error"
     HANDLER_FAILED = "handler_failed"
+    # The runtime's loop watchdog: a handler of this actor held the event loop for ``duration`` seconds.
+    LOOP_STALL = "loop_stall"
 
 
 # Not frozen, deliberately: a frozen dataclass assigns each field through ``object.__setattr__``, which makes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,13 +19,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def reference_server(server: str, backend: str) -> Iterator[int]:
-    """Run the reference server on *server* (embedded, uvicorn, hypercorn) and *backend*; yields its port once
-    it has said it is listening, and stops it (by its PID) afterwards."""
+def reference_server(server: str, backend: str, extra: Sequence[str] = ()) -> Iterator[int]:
+    """Run the reference server on *server* (embedded, uvicorn, hypercorn) and *backend*, with the *extra*
+    command-line options; yields its port once it has said it is listening, and stops it (by its PID)
+    afterwards."""
     port = free_port()
     script = str(ROOT / "examples/reference_server.py")
     proc = subprocess.Popen(
-        [sys.executable, script, "--port", str(port), "--server", server, "--backend", backend],
+        [sys.executable, script, "--port", str(port), "--server", server, "--backend", backend, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

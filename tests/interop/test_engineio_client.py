@@ -1,12 +1,13 @@
 """The real npm engine.io-client 6.6.3 against EngineServer over loopback: polling, WebSocket, upgrade,
-text and binary both ways, client close and server close, on both backends, embedded server and uvicorn
-(and hypercorn on trio for the upgrade).
+text and binary both ways, client close and server close, on both backends, embedded server, uvicorn and
+hypercorn.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -15,6 +16,7 @@ from typing import Any
 
 import anyio
 import pytest
+import sniffio
 
 from sioactor.actors.engineio._api import EngineConnection
 from sioactor.protocol._reasons import EngineCloseReason
@@ -76,32 +78,58 @@ async def uvicorn_server(app: Any) -> AsyncIterator[int]:
 
 
 @asynccontextmanager
-async def hypercorn_trio(app: Any) -> AsyncIterator[int]:
+async def hypercorn_server(app: Any) -> AsyncIterator[int]:
     from hypercorn.config import Config
-    from hypercorn.trio import serve
 
     config = Config()
-    config.bind = ["127.0.0.1:0"]
     config.loglevel = "WARNING"
     stop = anyio.Event()
     async with anyio.create_task_group() as tg:
-        binds = await tg.start(partial(serve, app, config, shutdown_trigger=stop.wait))
-        yield int(binds[0].rsplit(":", 1)[1])
+        if sniffio.current_async_library() == "trio":
+            from hypercorn.trio import serve
+
+            config.bind = ["127.0.0.1:0"]
+            binds = await tg.start(partial(serve, app, config, shutdown_trigger=stop.wait))
+            yield int(binds[0].rsplit(":", 1)[1])
+        else:
+            from hypercorn.asyncio import serve as serve_asyncio
+
+            port = free_port()  # hypercorn's asyncio serve reports no bound address
+            config.bind = [f"127.0.0.1:{port}"]
+            tg.start_soon(partial(serve_asyncio, app, config, shutdown_trigger=stop.wait))
+            await until_listening(port)
+            yield port
         stop.set()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def until_listening(port: int) -> None:
+    with anyio.fail_after(5):
+        while True:
+            try:
+                stream = await anyio.connect_tcp("127.0.0.1", port)
+            except OSError:
+                await anyio.sleep(0.02)
+            else:
+                await stream.aclose()
+                return
 
 
 SERVERS: dict[str, Callable[[Any], Any]] = {
     "embedded": embedded,
     "uvicorn": uvicorn_server,
-    "hypercorn": hypercorn_trio,
+    "hypercorn": hypercorn_server,
 }
 
 
 async def drive(scenario: str, server: str, anyio_backend: str) -> tuple[list[dict[str, Any]], Recorder]:
     if server == "uvicorn" and anyio_backend != "asyncio":
         pytest.skip("uvicorn runs on asyncio only")
-    if server == "hypercorn" and anyio_backend != "trio":
-        pytest.skip("hypercorn is run on trio here (uvicorn covers asyncio)")
     recorder = Recorder()
     engine = EngineServer(EngineConfig(ping_interval=0.3, ping_timeout=0.2), recorder)
     async with SERVERS[server](engine_asgi_app(engine)) as port:
@@ -120,7 +148,7 @@ def echoes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("server", ["embedded", "uvicorn"])
+@pytest.mark.parametrize("server", ["embedded", "uvicorn", "hypercorn"])
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
 async def test_single_transport_echo_then_client_close(
     transport: str, server: str, anyio_backend: str

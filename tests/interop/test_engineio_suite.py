@@ -2,7 +2,7 @@
 
 Each test mirrors one of the suite's 24 cases (written here from PROTOCOL-NOTES, not copied), over real
 loopback sockets with httpx and the ``websockets`` client, against the server run as a subprocess on every
-stack it supports: the embedded server on asyncio and trio, uvicorn, and hypercorn on trio.
+stack it supports: the embedded server on asyncio and trio, uvicorn, and hypercorn on both backends.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 pytestmark = pytest.mark.interop
 
-STACKS = [("embedded", "asyncio"), ("embedded", "trio"), ("uvicorn", "asyncio"), ("hypercorn", "trio")]
+STACKS = [
+    ("embedded", "asyncio"),
+    ("embedded", "trio"),
+    ("uvicorn", "asyncio"),
+    ("hypercorn", "asyncio"),
+    ("hypercorn", "trio"),
+]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ Written from what the suite checks (PROTOCOL-NOTES: frames compared as exact str
 16 Engine.IO cases (handshake, heartbeat, close, upgrade) and 16 Socket.IO cases (connect, disconnect,
 messages, acks, binary, malformed packets), over real loopback sockets with httpx and the ``websockets``
 client. The server runs as a subprocess with the suite's settings (pingInterval 300 ms, pingTimeout 200 ms,
-connectTimeout 1000 ms) on the embedded server for both backends and on uvicorn.
+connectTimeout 1000 ms) on the embedded server and hypercorn for both backends and on uvicorn.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 pytestmark = pytest.mark.interop
 
-STACKS = [("embedded", "asyncio"), ("embedded", "trio"), ("uvicorn", "asyncio")]
+STACKS = [
+    ("embedded", "asyncio"),
+    ("embedded", "trio"),
+    ("uvicorn", "asyncio"),
+    ("hypercorn", "asyncio"),
+    ("hypercorn", "trio"),
+]
 PING = "2"
 PLACEHOLDERS = '{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}'
 

@@ -77,6 +77,18 @@ const BINARY = () => ({
 });
 
 const scenarios = {
+  // cfg.count clients connect at once, then each asks for an acknowledged echo of its own index.
+  async crowd() {
+    const count = cfg.count || 100;
+    const started = Date.now();
+    const sockets = Array.from({ length: count }, () => connect());
+    await Promise.all(sockets.map(connected));
+    log({ step: "connected", count, ms: Date.now() - started });
+    const replies = await Promise.all(sockets.map((s, i) => emitAck(s, "echo_ack", i)));
+    log({ step: "echoed", count: replies.filter((reply, i) => reply[0] === i).length });
+    closeAll(...sockets);
+  },
+
   async echo() {
     const s = await connected(connect());
     log({ step: "connected", id: s.id, transport: transportOf(s) });

@@ -65,6 +65,13 @@ __all__ = (
     "TransportWriter",
 )
 
+# What a full outbox led to, per slow-consumer policy: the detail of its MAILBOX_FULL trace event.
+_OVERFLOW_OUTCOME = {
+    "error": "InternalChannelFull",
+    "drop_oldest": "oldest dropped",
+    "disconnect": "slow consumer closed",
+}
+
 
 class EngineSession(SessionWriting):
     """One Engine.IO session: implements ``EngineConnection`` for the layer above, serves the transports."""
@@ -408,7 +415,7 @@ class EngineSession(SessionWriting):
 
     def _overflow(self, message: Outgoing) -> None:
         policy = self.config.slow_consumer
-        self._trace(TraceKind.MAILBOX_FULL, message=type(message).__name__)
+        self._trace(TraceKind.MAILBOX_FULL, message=type(message).__name__, detail=_OVERFLOW_OUTCOME[policy])
         if policy == "drop_oldest":
             self._outbox.drop_oldest()
             self._trace(TraceKind.DROPPED)

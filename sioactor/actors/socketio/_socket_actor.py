@@ -100,15 +100,18 @@ class SocketActor(Actor[SocketMessage]):
         self._socket.dispatch_event_at_once(message)
 
     async def on_failure(self, exc: Exception) -> None:
-        """Log a failed handler (the actor traced it as ``HANDLER_FAILED``); keep the socket running.
+        """Log a failed handler (the actor traced it as ``HANDLER_FAILED``), naming its event; keep the socket
+        running.
 
         Repeats are counted, not logged each (``FailureLog``): one client can make a handler fail a hundred
         thousand times with one request, and a traceback each would stall every other client.
         """
+        failing = self.failing
+        event = failing.event if isinstance(failing, EventReceived) else type(failing).__name__
         failures = self._failures
         if failures is None:
             failures = self._failures = FailureLog(logger, f"{self.name}: a handler failed")
-        failures.failed(exc)
+        failures.failed(exc, what=f"the handler of {event!r}")
 
     async def on_stop(self, reason: StopReason) -> None:
         """Log how many failures were only counted (see ``on_failure``)."""

@@ -1,6 +1,10 @@
 """``ConsoleApp``: the running console: a source feeding the model, the keyboard, and rich ``Live`` redrawing
 the views a few times a second. Pausing freezes the display of a live server (the model keeps up, so
-resuming shows the present) and halts a replay.
+resuming shows the present; a key press still redraws, so the user can move and drill down meanwhile) and
+halts a replay; either way the screen says PAUSED.
+
+The cursor follows a socket, not a position: ``ViewState.focus`` names it, and each frame puts the cursor
+back on it while it lives, so sockets that come and go above it do not move the user to another one.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class ConsoleApp:
         self.replay = replay
         self.done = anyio.Event()
         self._dirty = True
+        self._keyed = False  # a key was pressed since the last frame: a paused display redraws once
         self._messages = messages
         self.request = MessageRequest()
         self._update_request()
@@ -64,8 +69,9 @@ class ConsoleApp:
     # --- Feed -------------------------------------------------------------------------------------------
 
     def connected(self, hello: dict[str, Any]) -> None:
-        """A new connection: forget the previous server's actors."""
+        """A new connection: forget the previous server's actors; take its totals since start."""
         self.model.reset()
+        self.model.apply_totals(hello.get("totals"))
         where = hello.get("replay") or f"server pid {hello.get('pid', '?')}"
         self.state.status = f"replaying {where}" if "replay" in hello else f"attached to {where}"
         self._dirty = True
@@ -93,15 +99,26 @@ class ConsoleApp:
 
     def key(self, key: str) -> None:
         """React to one key press."""
-        self._dirty = True
+        self._dirty = self._keyed = True
         self._key(key)
         self._update_request()
 
-    def _update_request(self) -> None:
-        patterns = [*self._messages, *self.state.log_filter.actor_patterns(self.model)]
+    def _follow_focus(self) -> None:
+        # Keep the cursor on the focused socket while it lives; else stay at the position, on its new socket.
         sockets = self.model.live_sockets()
-        if self.state.drilled and sockets:
-            socket = sockets[min(self.state.selected, len(sockets) - 1)]
+        names = [s.name for s in sockets]
+        state = self.state
+        if state.focus in names:
+            state.selected = names.index(state.focus)
+        elif sockets and not state.drilled:
+            state.selected = max(0, min(state.selected, len(sockets) - 1))
+            state.focus = names[state.selected]
+
+    def _update_request(self) -> None:
+        self._follow_focus()
+        patterns = [*self._messages, *self.state.log_filter.actor_patterns(self.model)]
+        socket = self.model.sockets.get(self.state.focus) if self.state.focus else None
+        if self.state.drilled and socket is not None and self.model.actors[socket.name].alive:
             patterns += [socket.name] if socket.engine is None else [socket.name, socket.engine]
         self.request.set(tuple(dict.fromkeys(patterns)))
         self.state.messages = ", ".join(self.request.patterns)
@@ -116,9 +133,11 @@ class ConsoleApp:
         elif key in ("up", "k", "down", "j"):
             self._move(-1 if key in ("up", "k") else 1)
         elif key in ("enter", "right"):
+            self._follow_focus()
             self.state.drilled = True
         elif key in ("esc", "left"):
             self.state.drilled = False
+            self._follow_focus()
         elif key == "/":
             self.state.prompt = ""
         elif key == "e":
@@ -133,8 +152,11 @@ class ConsoleApp:
             self.replay.toggle_pause()
 
     def _move(self, delta: int) -> None:
-        count = len(self.model.live_sockets())
-        self.state.selected = max(0, min(self.state.selected + delta, count - 1))
+        sockets = self.model.live_sockets()
+        if not sockets:
+            return
+        self.state.selected = max(0, min(self.state.selected + delta, len(sockets) - 1))
+        self.state.focus = sockets[self.state.selected].name
 
     def _prompt_key(self, key: str) -> None:
         assert self.state.prompt is not None
@@ -169,7 +191,11 @@ class ConsoleApp:
 
     def frame(self) -> Any:
         """The current frame, sized to the terminal."""
-        return screen(self.model, self.state, log_lines=max(self.console.size.height - 8, 5))
+        height = self.console.size.height
+        # A socket takes about three lines of the tree; the rest is the namespace, room and other lines.
+        return screen(
+            self.model, self.state, log_lines=max(height - 8, 5), tree_rows=max((height - 14) // 3, 2)
+        )
 
     async def run(self, source: Source) -> None:
         """Run *source* (a coroutine function taking this feed), the keyboard and the display until ``q``."""
@@ -192,8 +218,9 @@ class ConsoleApp:
             if self.replay is None:
                 self.model.tick(time.time())
                 self._update_request()  # sockets and room members come and go
-            if self._dirty and not (self.state.paused and self.replay is None):
-                self._dirty = False
+            frozen = self.state.paused and self.replay is None and not self._keyed
+            if self._dirty and not frozen:
+                self._dirty = self._keyed = False
                 live.update(self.frame(), refresh=True)
             await anyio.sleep(_FRAME)
 

@@ -18,21 +18,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sioactor.actors._trace import TraceKind
-from sioactor.runtime.trace._record import ActorStats, StatsRecord, TraceRecord
+from sioactor.runtime.trace._record import FAULT_KINDS, ActorStats, StatsRecord, TraceRecord
 
-__all__ = ("ERROR_KINDS", "ActorState", "ConsoleModel", "LogEntry", "SlidingRate", "SocketState")
-
-ERROR_KINDS = frozenset(
-    {
-        TraceKind.FAILED,
-        TraceKind.HANDLER_FAILED,
-        TraceKind.PROTOCOL_ERROR,
-        TraceKind.MAILBOX_FULL,
-        TraceKind.CLOSED,
-        TraceKind.ACK_TIMEOUT,
-        TraceKind.HEARTBEAT_TIMEOUT,
-    }
+__all__ = (
+    "ERROR_KINDS",
+    "ActorState",
+    "ConsoleModel",
+    "ErrorGroup",
+    "LogEntry",
+    "SlidingRate",
+    "SocketState",
 )
+ERROR_KINDS = FAULT_KINDS
 _MESSAGE_KINDS = (TraceKind.ENQUEUED, TraceKind.HANDLED)
 _LOG_SIZE = 5000
 _RECENT_SIZE = 50
@@ -78,6 +75,22 @@ class LogEntry:
     event: str | None
     text: str
     error: bool
+    group: str = ""  # identical errors share it: the kind, the event, the exception type
+
+
+@dataclass(slots=True)
+class ErrorGroup:
+    """Errors that say the same thing (``LogEntry.group``), shown once: the latest, how many, since when."""
+
+    entry: LogEntry
+    count: int = 1
+    first: float = 0.0
+
+    def describe(self) -> str:
+        """The latest entry's text, after ``[xN in T s]`` if it repeated (first: a column cuts the end)."""
+        if self.count == 1:
+            return self.entry.text
+        return f"[x{self.count} in {self.entry.time - self.first:.0f} s] {self.entry.text}"
 
 
 @dataclass(slots=True)
@@ -119,7 +132,19 @@ class SocketState:
     rooms: set[str] = field(default_factory=set)
     pending_acks: dict[str, float] = field(default_factory=dict)
     recent: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=_RECENT_SIZE))
-    errors: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=_RECENT_SIZE))
+    errors: dict[str, ErrorGroup] = field(default_factory=dict)  # by group, least recently seen first
+
+    def add_error(self, entry: LogEntry) -> None:
+        """Count *entry* in its group (a new group past ``_RECENT_SIZE`` forgets the stalest)."""
+        group = self.errors.pop(entry.group, None)
+        if group is None:
+            group = ErrorGroup(entry, first=entry.time)
+            if len(self.errors) >= _RECENT_SIZE:
+                del self.errors[next(iter(self.errors))]
+        else:
+            group.entry = entry
+            group.count += 1
+        self.errors[entry.group] = group
 
 
 def split_socket_name(name: str) -> tuple[str, str] | None:
@@ -168,10 +193,20 @@ class ConsoleModel:
         self._stopped: deque[str] = deque()
         self.upgraded: set[str] = set()
         self.summarised = False
+        self.engine_sockets: dict[str, list[str]] = {}  # engine session → its sockets' actor names
 
     def tick(self, now: float) -> None:
         """Advance the model's clock without a record (a live console on a quiet server)."""
         self.now = max(self.now, now)
+
+    def apply_totals(self, totals: object) -> None:
+        """The server's counts of each record kind since it started (a ``hello``'s ``totals``), so that a
+        console attached late shows the same error counts as one attached from the start."""
+        if not isinstance(totals, dict):
+            return
+        counts = {kind: int(totals.get(kind.value, 0) or 0) for kind in ERROR_KINDS}
+        self.errors = sum(counts.values())
+        self.mailbox_full = counts[TraceKind.MAILBOX_FULL]
 
     def note_lost(self, count: int) -> None:
         """The source reported *count* records it could not deliver."""
@@ -199,16 +234,33 @@ class ConsoleModel:
         entry = self._entry(record, socket)
         self.log.append(entry)
         if socket is not None:
-            socket.recent.append(entry)
-            if entry.error:
-                socket.errors.append(entry)
+            self._show_on(socket, entry)
+        elif event.actor_kind == "engine_session":
+            # A session's outbox belongs to its sockets' clients: its records show in their views too.
+            for name in self.engine_sockets.get(event.actor, ()):
+                mine = self.sockets.get(name)
+                if mine is not None:
+                    self._show_on(mine, entry)
+
+    @staticmethod
+    def _show_on(socket: SocketState, entry: LogEntry) -> None:
+        socket.recent.append(entry)
+        if entry.error:
+            socket.add_error(entry)
 
     def apply_stats(self, record: StatsRecord) -> None:
-        """Fold in one flush of message counters: from now on counts come from stats, not from records."""
+        """Fold in one flush of message counters: from now on counts come from stats, not from records. A
+        ``totals`` record is the server's counts so far (sent to a console as it attaches): they set
+        the counts rather than add to them, and no rate."""
         self.summarised = True
         self.now = max(self.now, record.time)
         for stats in record.actors:
-            self._fold_stats(self._actor(stats.actor, stats.actor_kind), stats, record.time)
+            actor = self._actor(stats.actor, stats.actor_kind)
+            if record.totals:
+                actor.enqueued, actor.handled, actor.handling = stats.enqueued, stats.handled, stats.handling
+                actor.handling_max = stats.handling_max
+            else:
+                self._fold_stats(actor, stats, record.time)
 
     def _fold_stats(self, actor: ActorState, stats: ActorStats, time: float) -> None:
         actor.enqueued += stats.enqueued
@@ -252,6 +304,8 @@ class ConsoleModel:
         )
         socket.rooms.add(parts[1])
         self.sockets[name] = socket
+        if socket.engine is not None:
+            self.engine_sockets.setdefault(socket.engine, []).append(name)
         return socket
 
     def _count(self, actor: ActorState, socket: SocketState | None, record: TraceRecord) -> None:
@@ -308,13 +362,24 @@ class ConsoleModel:
             stale = self.actors.get(gone)
             if stale is not None and not stale.alive:
                 del self.actors[gone]
-                self.sockets.pop(gone, None)
                 self.upgraded.discard(gone)
+                self.engine_sockets.pop(gone, None)
+                socket = self.sockets.pop(gone, None)
+                if socket is not None and socket.engine in self.engine_sockets:
+                    self._unlink(socket.engine, gone)
+
+    def _unlink(self, engine: str, socket: str) -> None:
+        names = self.engine_sockets[engine]
+        if socket in names:
+            names.remove(socket)
+        if not names:
+            del self.engine_sockets[engine]
 
     def _entry(self, record: TraceRecord, socket: SocketState | None) -> LogEntry:
         event = record.event
         fields = event.fields if isinstance(event.fields, dict) else {}
         name = fields.get("event")
+        error = event.kind in ERROR_KINDS
         return LogEntry(
             time=record.time,
             seq=record.seq,
@@ -324,9 +389,15 @@ class ConsoleModel:
             namespace=None if socket is None else socket.namespace,
             sid=_sid_of(event.actor, event.actor_kind, socket),
             event=None if name is None else str(name),
-            text=describe(record),
-            error=event.kind in ERROR_KINDS,
+            text=(self._owners(event.actor) if error and socket is None else "") + describe(record),
+            error=error,
+            group=f"{event.kind.value} {name} {_error_type(event.detail)}" if error else "",
         )
+
+    def _owners(self, engine: str) -> str:
+        # An engine session's error names the sockets whose client it is (a slow consumer's outbox).
+        sids = [name.rpartition(":")[2] for name in self.engine_sockets.get(engine, ())]
+        return f"socket {', '.join(sids)}: " if sids else ""
 
     # --- queries ----------------------------------------------------------------------------------------
 
@@ -373,6 +444,14 @@ def _sid_of(actor: str, kind: str, socket: SocketState | None) -> str | None:
     if socket is not None:
         return socket.sid
     return actor if kind == "engine_session" else None
+
+
+def _error_type(detail: str | None) -> str:
+    # ``InternalChannelFull('socket:/:x', ...)`` → ``InternalChannelFull``: the arguments differ each time.
+    if not detail:
+        return ""
+    head = detail.split("(", 1)[0]
+    return head if head.isidentifier() else detail[:40]
 
 
 def describe(record: TraceRecord) -> str:

@@ -17,7 +17,15 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from sioactor._errors import TokenRefused
 from sioactor.runtime.trace._record import StatsRecord, TraceRecord, decode_line, encode_control
 
-__all__ = ("Feed", "MessageRequest", "ReplayControl", "follow_endpoint", "replay_file")
+__all__ = (
+    "Feed",
+    "MessageRequest",
+    "ReplayControl",
+    "check_address",
+    "check_replay",
+    "follow_endpoint",
+    "replay_file",
+)
 
 _MAX_LINE = 1 << 24
 _MAX_GAP = 2.0
@@ -48,6 +56,36 @@ class Feed(Protocol):
 
     def status(self, text: str) -> None:
         """The source's state, for the summary bar."""
+
+
+def check_address(address: str) -> str | None:
+    """Why *address* is no endpoint address (``HOST:PORT``, ``PORT``, ``unix:/PATH``), or ``None``."""
+    if address.startswith("unix:"):
+        return None if address[len("unix:") :] else "'unix:' needs a path, e.g. unix:/tmp/trace.sock"
+    _, colon, port = address.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        example = f"{address}:PORT" if not colon else "127.0.0.1:4000"
+        return f"{address!r} is not HOST:PORT (e.g. {example}; the server logs the address to use)"
+    return None
+
+
+def check_replay(path: str | Path) -> str | None:
+    """Why *path* cannot be replayed (missing, a directory, unreadable, its first line no trace line), or
+    ``None``."""
+    try:
+        with open(path, "rb") as file:
+            first = b""
+            while not first.strip():
+                first = file.readline(_MAX_LINE)
+                if not first:
+                    return f"{path} is empty: no trace to replay"
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if decode_line(first) is None:
+        return (
+            f"{path} is not a sioactor trace (its first line is no trace record); record one with trace_file"
+        )
+    return None
 
 
 async def _connect(address: str) -> anyio.abc.SocketStream:
@@ -139,7 +177,11 @@ def _control(item: dict[str, Any], feed: Feed) -> None:
     elif control == "lost":
         feed.lost(int(item.get("count", 0)))
     elif control == "refused":
-        raise TokenRefused(f"the trace endpoint refused the connection: {item.get('reason', '?')}")
+        raise TokenRefused(
+            f"the trace endpoint refused this console ({item.get('reason', '?')}): pass the token the server "
+            "logged at start-up with --token; a server started again has a new one unless its config sets "
+            "SocketIoConfig(trace_token=...)"
+        )
 
 
 class ReplayControl:
@@ -179,10 +221,12 @@ async def replay_file(path: str | Path, feed: Feed, control: ReplayControl) -> N
     """Play the JSON-lines trace at *path* into *feed*, paced by *control*."""
     feed.connected({"control": "hello", "replay": str(path)})
     previous: float | None = None
-    count = 0
+    count = unreadable = 0
     async with await anyio.open_file(path, "rb") as file:
         async for line in file:
             item = decode_line(line)
+            if item is None and line.strip():
+                unreadable += 1
             if isinstance(item, TraceRecord | StatsRecord):
                 if previous is not None:
                     await control.wait_turn(item.time - previous)
@@ -194,4 +238,9 @@ async def replay_file(path: str | Path, feed: Feed, control: ReplayControl) -> N
                 count += 1
             elif item is not None and item.get("control") == "lost":
                 feed.lost(int(item.get("count", 0)))
-    feed.status(f"replay of {path} finished ({count} records)")
+    if unreadable and not count:
+        feed.status(f"{path} is not a sioactor trace: none of its {unreadable} lines is a trace record")
+    elif unreadable:
+        feed.status(f"replay of {path} finished ({count} records; {unreadable} unreadable lines skipped)")
+    else:
+        feed.status(f"replay of {path} finished ({count} records)")

@@ -18,7 +18,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from sioactor.runtime.console._filters import LogFilter
-from sioactor.runtime.console._model import ActorState, ConsoleModel, SocketState
+from sioactor.runtime.console._model import ActorState, ConsoleModel, ErrorGroup, LogEntry, SocketState
 
 __all__ = ("ViewState", "actor_tree", "gauge", "message_log", "screen", "socket_detail", "summary_bar")
 
@@ -27,9 +27,15 @@ _GAUGE_WIDTH = 10
 
 @dataclass(slots=True)
 class ViewState:
-    """What the user chose: the selected socket, drill-down, filter, pause, and the source's status line."""
+    """What the user chose: the selected socket, drill-down, filter, pause, and the source's status line.
+
+    ``selected`` is the cursor's position among the live sockets; ``focus`` the actor name of the socket it
+    is on, which the app keeps the cursor on as sockets come and go, and which the drill-down shows (also
+    once it disconnected).
+    """
 
     selected: int = 0
+    focus: str | None = None
     drilled: bool = False
     paused: bool = False
     log_filter: LogFilter = field(default_factory=LogFilter)
@@ -99,20 +105,31 @@ def _socket_line(model: ConsoleModel, socket: SocketState, selected: bool) -> Te
     return line
 
 
-def actor_tree(model: ConsoleModel, selected: int = -1) -> Tree:
-    """server → namespaces → rooms → sockets (engine sessions beside their sockets), then other actors."""
+def actor_tree(model: ConsoleModel, selected: int = -1, *, rows: int | None = None) -> Tree:
+    """server → namespaces → rooms → sockets (engine sessions beside their sockets), then other actors. With
+    *rows* (the sockets that fit), only a window of the sockets around *selected* is drawn, with a line
+    saying how many are above and below it: the tree scrolls with the cursor.
+    """
     tree = Tree(Text("server", style="bold"))
+    first, last = _window(len(model.live_sockets()), selected, rows)
     index = 0
     for namespace, sockets in model.namespaces().items():
         node = tree.add(Text(f"namespace {namespace}  ({len(sockets)} sockets)", style="bold cyan"))
         rooms = model.rooms(namespace)
-        if rooms:
+        if rooms and first == 0:
             room_node = node.add(Text("rooms", style="dim"))
             for room, sids in rooms.items():
                 room_node.add(Text(f"room {room} ({len(sids)}): " + " ".join(s[:8] for s in sids)))
+        start, end = index, index + len(sockets)  # this namespace's sockets among all
+        above, below = max(0, min(first, end) - start), max(0, end - max(last, start))
+        if above:
+            node.add(Text(f"↑ {above} more sockets", style="dim"))
         for socket in sockets:
-            node.add(_socket_line(model, socket, index == selected))
+            if first <= index < last:
+                node.add(_socket_line(model, socket, index == selected))
             index += 1
+        if below:
+            node.add(Text(f"↓ {below} more sockets", style="dim"))
     attached = {s.engine for s in model.live_sockets()}
     loose = [a for a in model.engine_sessions() if a.name not in attached]
     if loose:
@@ -124,51 +141,87 @@ def actor_tree(model: ConsoleModel, selected: int = -1) -> Tree:
     return tree
 
 
+def _window(count: int, selected: int, rows: int | None) -> tuple[int, int]:
+    # The sockets drawn: all, or *rows* of them with the selected one inside, as near the middle as fits.
+    if rows is None or count <= rows:
+        return 0, count
+    rows = max(rows, 1)
+    first = min(max(selected - rows // 2, 0), count - rows)
+    return first, first + rows
+
+
 def message_log(model: ConsoleModel, log_filter: LogFilter, limit: int = 40) -> Table:
-    """The newest *limit* log entries that pass *log_filter*, oldest first."""
+    """The newest *limit* log lines that pass *log_filter*, oldest first; a run of identical errors (one
+    slow client's ``mailbox_full`` ...) is one line, ``xN in T s``."""
     table = Table(expand=True, box=None, padding=(0, 1), show_header=True, header_style="dim")
     table.add_column("time", no_wrap=True, width=12)
     table.add_column("actor", no_wrap=True, max_width=32)
     table.add_column("what", ratio=1, overflow="ellipsis", no_wrap=True)
-    shown = []
+    shown: list[ErrorGroup] = []  # newest first; a non-error line is a group of one
     for entry in reversed(model.log):
-        if log_filter.matches(entry, model):
-            shown.append(entry)
-            if len(shown) >= limit:
-                break
-    for entry in reversed(shown):
+        if not log_filter.matches(entry, model):
+            continue
+        previous = shown[-1] if shown else None
+        if previous is not None and entry.error and _repeats(previous.entry, entry):
+            previous.count += 1
+            previous.first = entry.time
+            continue
+        if len(shown) >= limit:
+            break
+        shown.append(ErrorGroup(entry, first=entry.time))
+    for group in reversed(shown):
+        entry = group.entry
         style = "red" if entry.error else ""
         stamp = (
             time.strftime("%H:%M:%S", time.localtime(entry.time)) + f".{int(entry.time * 1000) % 1000:03d}"
         )
         actor = entry.actor if entry.sid is None else f"{entry.actor_kind} {entry.sid}"
-        table.add_row(stamp, actor, Text(entry.text, style=style))
+        table.add_row(stamp, actor, Text(group.describe(), style=style))
     return table
 
 
+def _repeats(later: LogEntry, entry: LogEntry) -> bool:
+    return later.error and later.actor == entry.actor and later.group == entry.group
+
+
 def socket_detail(model: ConsoleModel, socket: SocketState) -> Group:
-    """One socket: state, transport, protocol, engine session, rooms, pending acks, recent messages, errors
-    seen in the trace."""
+    """One socket: state, transport, protocol, engine session and its outbox, rooms, pending acks, recent
+    messages (its engine session's too), errors seen in the trace (identical ones counted on one line)."""
     actor = model.actors[socket.name]
+    engine = model.actors.get(socket.engine) if socket.engine else None
     facts = Table.grid(padding=(0, 2))
     facts.add_row("socket", f"{socket.sid} on {socket.namespace}")
-    facts.add_row("state", "connected" if actor.alive else f"stopped ({actor.stop_reason})")
+    state = (
+        Text("connected") if actor.alive else Text(f"disconnected ({actor.stop_reason})", style="bold red")
+    )
+    facts.add_row("state", state)
     facts.add_row("transport", model.transport_of(socket))
     facts.add_row("protocol", "?" if socket.protocol is None else str(socket.protocol))
     facts.add_row("engine session", socket.engine or "?")
-    facts.add_row("mailbox", gauge(actor.depth, actor.capacity))
+    facts.add_row("mailbox", _fill(actor))
+    if engine is not None:
+        facts.add_row("outbox", _fill(engine))  # a slow client shows here: its session's outbox fills
     facts.add_row("messages", _message_counts(model, actor))
     facts.add_row("rooms", ", ".join(sorted(socket.rooms)) or "-")
     facts.add_row("pending acks", ", ".join(sorted(socket.pending_acks)) or "-")
     recent = Table(box=None, show_header=False, expand=True)
     recent.add_column("what", overflow="ellipsis", no_wrap=True)
     for entry in list(socket.recent)[-15:]:
-        recent.add_row(Text(entry.text, style="red" if entry.error else ""))
+        who = "" if entry.actor == socket.name else "engine: "
+        recent.add_row(Text(who + entry.text, style="red" if entry.error else ""))
     errors = Table(box=None, show_header=False, expand=True)
     errors.add_column("error", overflow="fold")
-    for entry in socket.errors:
-        errors.add_row(Text(entry.text, style="red"))
+    for group in socket.errors.values():
+        who = "" if group.entry.actor == socket.name else "engine: "
+        errors.add_row(Text(who + group.describe(), style="red"))
     return Group(facts, Panel(recent, title="recent messages"), Panel(errors, title="errors"))
+
+
+def _fill(actor: ActorState) -> Text:
+    line = gauge(actor.depth, actor.capacity)
+    if actor.full:
+        line.append(f"  full x{actor.full}", style="bold red")
+    return line
 
 
 def _message_counts(model: ConsoleModel, actor: ActorState) -> str:
@@ -186,6 +239,8 @@ def _message_counts(model: ConsoleModel, actor: ActorState) -> str:
 def _footer(state: ViewState) -> Text:
     if state.prompt is not None:
         return Text(f"filter> {state.prompt}█", style="bold")
+    if state.paused:
+        return Text("PAUSED: the display holds still (keys still act); p resumes", style="reverse yellow")
     keys = "↑/↓ select  enter drill-down  esc back  / filter  e errors  p pause  q quit"
     text = Text(keys, style="dim")
     text.append(f"   filter: {state.log_filter}", style="yellow")
@@ -196,21 +251,37 @@ def _footer(state: ViewState) -> Text:
     return text
 
 
-def screen(model: ConsoleModel, state: ViewState, *, log_lines: int = 40) -> Layout:
-    """The whole frame."""
+def screen(
+    model: ConsoleModel, state: ViewState, *, log_lines: int = 40, tree_rows: int | None = None
+) -> Layout:
+    """The whole frame; *tree_rows*: how many sockets the actor tree shows at a time (all by default)."""
     layout = Layout()
     layout.split_column(
         Layout(Panel(summary_bar(model, state), title="sioactor"), name="summary", size=3),
         Layout(name="body"),
         Layout(_footer(state), name="footer", size=1),
     )
-    sockets = model.live_sockets()
-    if state.drilled and sockets:
-        socket = sockets[min(state.selected, len(sockets) - 1)]
-        layout["body"].update(Panel(socket_detail(model, socket), title=f"socket {socket.sid}"))
+    if state.drilled:
+        layout["body"].update(_drilled(model, state))
         return layout
     layout["body"].split_row(
-        Layout(Panel(actor_tree(model, state.selected), title="actors"), ratio=2),
+        Layout(Panel(actor_tree(model, state.selected, rows=tree_rows), title="actors"), ratio=2),
         Layout(Panel(message_log(model, state.log_filter, log_lines), title="messages"), ratio=3),
     )
     return layout
+
+
+def _drilled(model: ConsoleModel, state: ViewState) -> Panel:
+    # The focused socket, followed by name: when it disconnects the view says so instead of moving on.
+    name = state.focus
+    if name is None:
+        sockets = model.live_sockets()
+        name = sockets[min(state.selected, len(sockets) - 1)].name if sockets else None
+    socket = None if name is None else model.sockets.get(name)
+    if socket is None:
+        text = "no socket selected" if name is None else f"{name} disconnected and is no longer tracked"
+        return Panel(Text(text + "; esc goes back", style="bold red"), title="socket")
+    title = f"socket {socket.sid}"
+    if not model.actors[socket.name].alive:
+        title += " (disconnected: esc goes back)"
+    return Panel(socket_detail(model, socket), title=title)

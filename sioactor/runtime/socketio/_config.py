@@ -42,6 +42,11 @@ class SocketIoConfig:
         trust_proxy: every request comes through a reverse proxy that sets ``cf-connecting-ip`` or
             ``x-forwarded-for``: ``socket.handshake.address`` is read from them (off: the peer's address;
             a client could forge them otherwise).
+        trace_token: the token consoles attach to ``trace_endpoint`` with; a fixed one lets consoles
+            reconnect across restarts of the server (a random one per start).
+        stall_threshold: a watchdog logs (``sioactor.watchdog``) and traces every stall of the event loop
+            longer than this, naming the handler that held it (0.5 s); ``None`` turns it off. Run blocking
+            work with ``anyio.to_thread.run_sync`` instead.
 
     Raises:
         ConfigError: a time that is not positive, a size under 1, an unknown parser.
@@ -59,11 +64,19 @@ class SocketIoConfig:
     trace_payloads: bool = False
     serve_client: str | None = None
     trust_proxy: bool = False
+    trace_token: str | None = None
+    stall_threshold: float | None = 0.5
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "ack_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {getattr(self, name)!r}")
+        if self.stall_threshold is not None and not self.stall_threshold > 0:
+            raise ConfigError(
+                f"stall_threshold must be positive seconds or None, got {self.stall_threshold!r}"
+            )
+        if self.trace_token is not None and not self.trace_token.strip():
+            raise ConfigError("trace_token must not be empty (leave it None for a random token)")
         for name in ("inbox_size", "namespace_mailbox_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)!r}")

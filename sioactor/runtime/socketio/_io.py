@@ -23,6 +23,7 @@ from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Parser, parser_by_name
 from sioactor.runtime._random_ids import random_id
 from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime._watchdog import watch_loop
 from sioactor.runtime.engineio import EngineServer
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream
@@ -402,6 +403,8 @@ class SocketIo(IoServices):
         """
         async with anyio.create_task_group() as tg:
             self._task_group = tg
+            if self.config.stall_threshold is not None:
+                tg.start_soon(watch_loop, self.config.stall_threshold, self.tracer)
             try:
                 async with Supervisor(tracer=self.tracer, name="socketio") as supervisor:
                     self._supervisor = supervisor

@@ -119,5 +119,9 @@ def tracing_for(config: SocketIoConfig, tracer: Tracer | None) -> tuple[Tracer |
         raise ConfigError(
             "trace_endpoint / trace_file need the tracer to be a TraceHub (or no tracer at all)"
         )
-    endpoint = None if config.trace_endpoint is None else endpoint_at(tracer, config.trace_endpoint)
+    endpoint = (
+        None
+        if config.trace_endpoint is None
+        else endpoint_at(tracer, config.trace_endpoint, token=config.trace_token)
+    )
     return tracer, endpoint

@@ -2,10 +2,11 @@
 
 The wire is JSON lines. The console first sends the token and a newline; anything else (a wrong token, no
 line within ``handshake_timeout``, a line longer than ``_MAX_TOKEN_LINE``) gets a ``refused`` control line and
-the connection closed. An accepted console gets a ``hello`` line (``stats``: the summaries' interval), the
-snapshot, then the records and the stats (see ``_record.py``) and a ``lost`` line whenever its subscription
-dropped some. Each console has its own bounded subscription, so a console that reads slowly loses records,
-never slows the server.
+the connection closed. An accepted console gets a ``hello`` line (``stats``: the summaries' interval;
+``totals``: the records of each kind since the server started, so that consoles attached at different times
+count errors alike), the snapshot, then the records and the stats (see ``_record.py``) and a ``lost`` line
+whenever its subscription dropped some. Each console has its own bounded subscription, so a console that
+reads slowly loses records, never slows the server.
 
 A console gets no per-message records (``ENQUEUED`` / ``HANDLED``) until it asks: it may send control lines
 after its token, ``{"control": "messages", "actors": [PATTERN, ...]}``, each replacing its selection (glob
@@ -137,8 +138,14 @@ class TraceEndpoint:
         return False
 
     async def _stream_trace(self, stream: anyio.abc.SocketStream, reader: BufferedByteReceiveStream) -> None:
+        # The totals and the subscription are taken in one tick: each record is counted in one or the other.
         hello = encode_control(
-            "hello", pid=os.getpid(), started=self.started, buffer=self.buffer, stats=STATS_INTERVAL
+            "hello",
+            pid=os.getpid(),
+            started=self.started,
+            buffer=self.buffer,
+            stats=STATS_INTERVAL,
+            totals=self.hub.totals(),
         )
         with self.hub.subscribe(buffer=self.buffer, messages=(), summaries=True) as subscription:
             # Subscribed before the hello: whatever happens after the console saw it reaches the console.

@@ -63,6 +63,7 @@ class TraceHub:
         "_dirty",
         "_flushed",
         "_flusher",
+        "_kinds",
         "_live",
         "_seq",
         "_subscribers",
@@ -92,6 +93,7 @@ class TraceHub:
         self._flushed = 0.0  # when the counters were last flushed (or began, for a first summariser)
         self._flusher: object | None = None
         self._summarising = False  # some subscriber wants summaries: count per-message events
+        self._kinds: dict[TraceKind, int] = {}  # records of each kind but the per-message ones, since start
 
     @property
     def subscribers(self) -> int:
@@ -108,14 +110,17 @@ class TraceHub:
             messages: patterns selecting the actors whose ``ENQUEUED`` / ``HANDLED`` records it gets
                 (``("*",)``: all; ``()``: none; see ``_selection.py``); it can change them with ``select``.
             summaries: also get the counters of every busy actor as ``StatsRecord``s (while something runs
-                ``run_stats``). The first item is then an empty ``StatsRecord``: counts come as stats.
+                ``run_stats``). The first items are then ``totals`` ``StatsRecord``s with each actor's
+                counts since summaries began (one empty record if none): counts come as stats, and
+                subscribers that came at different times count alike.
         """
         subscription = TraceSubscription(self, buffer, messages, summaries)
         if summaries:
             now = self._clock()
             if not self._summarising:
                 self._flushed = now
-            subscription.offer(StatsRecord(time=now, interval=0.0))
+            for item in self._totals_records(now):
+                subscription.offer(item)
         self._subscribers = (*self._subscribers, subscription)
         self.messages_wanted = True
         self._reroute()
@@ -150,6 +155,15 @@ class TraceHub:
     def _dirty_append(self, counters: Counters) -> None:
         self._dirty.append(counters)
 
+    def totals(self) -> dict[str, int]:
+        """How many records of each kind (but ``enqueued`` and ``handled``) the hub took since it began."""
+        return {kind.value: count for kind, count in self._kinds.items()}
+
+    def _totals_records(self, now: float) -> list[StatsRecord]:
+        totals = [replace(c.totals) for c in self._counters.values() if c.totals is not None]
+        chunks = [tuple(totals[i : i + _STATS_PER_RECORD]) for i in range(0, len(totals), _STATS_PER_RECORD)]
+        return [StatsRecord(time=now, interval=0.0, actors=chunk, totals=True) for chunk in chunks or [()]]
+
     def snapshot(self) -> list[TraceRecord]:
         """The state-changing records (spawned, upgrade, rooms ...) of the actors still running, oldest
         first: what a console attaching late replays to see the actors that already exist.
@@ -171,6 +185,7 @@ class TraceHub:
             if counters.detail:
                 self._offer(event, counters.detail)
             return
+        self._kinds[kind] = self._kinds.get(kind, 0) + 1
         if kind is _STOPPED:
             self._live.pop(event.actor, None)
             self._stopped(event.actor)
@@ -215,9 +230,12 @@ class TraceHub:
         self._send_stats(now, interval, [c.take() for c in dirty if c.dirty])
 
     def _forget_counts(self) -> None:
+        # Nobody wants summaries: counting stops, and the totals start again with the next subscriber.
         for counters in self._dirty:
             counters.take()
         self._dirty = []
+        for counters in self._counters.values():
+            counters.totals = None
 
     def _send_stats(self, now: float, interval: float, stats: list[ActorStats]) -> None:
         receivers = [s for s in self._subscribers if s.summaries]

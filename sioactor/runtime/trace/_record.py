@@ -19,6 +19,7 @@ import orjson
 from sioactor.actors._trace import TraceEvent, TraceKind
 
 __all__ = (
+    "FAULT_KINDS",
     "ActorStats",
     "StatsRecord",
     "TraceItem",
@@ -31,6 +32,20 @@ __all__ = (
 )
 
 _OPTIONAL = ("message", "depth", "capacity", "detail", "duration")
+
+# The kinds that report something gone wrong: the console's errors, the totals a server keeps of them.
+FAULT_KINDS = frozenset(
+    {
+        TraceKind.FAILED,
+        TraceKind.HANDLER_FAILED,
+        TraceKind.PROTOCOL_ERROR,
+        TraceKind.MAILBOX_FULL,
+        TraceKind.CLOSED,
+        TraceKind.ACK_TIMEOUT,
+        TraceKind.HEARTBEAT_TIMEOUT,
+        TraceKind.LOOP_STALL,
+    }
+)
 
 
 # Not frozen for the same reason as ``TraceEvent``: one is built per traced message; treat it as immutable.
@@ -87,14 +102,17 @@ class StatsRecord:
 
     Attributes:
         time: wall-clock seconds when the hub flushed the counters.
-        interval: the seconds the counts cover (``0`` in the first record of a summarised stream, which
-            carries no actors and tells the reader that per-message counts come as stats from now on).
+        interval: the seconds the counts cover (``0`` in the first records of a summarised stream, which
+            tell the reader that per-message counts come as stats from now on).
         actors: one entry per busy actor.
+        totals: the first records of a summarised stream: each actor's counts since summaries began, to
+            start from rather than add (so subscribers that came at different times count alike).
     """
 
     time: float
     interval: float
     actors: tuple[ActorStats, ...] = ()
+    totals: bool = False
 
 
 TraceItem = TraceRecord | StatsRecord
@@ -136,6 +154,8 @@ def encode_stats(record: StatsRecord) -> bytes:
                 entry[name] = value
         actors.append(entry)
     line = {"t": record.time, "stats": record.interval, "actors": actors}
+    if record.totals:
+        line["totals"] = True
     return orjson.dumps(line, default=repr, option=orjson.OPT_APPEND_NEWLINE)
 
 
@@ -192,4 +212,9 @@ def _decode_stats(obj: dict[str, Any]) -> StatsRecord:
                 last=entry.get("last"),
             )
         )
-    return StatsRecord(time=float(obj["t"]), interval=float(obj["stats"]), actors=tuple(actors))
+    return StatsRecord(
+        time=float(obj["t"]),
+        interval=float(obj["stats"]),
+        actors=tuple(actors),
+        totals=obj.get("totals") is True,
+    )

@@ -20,9 +20,9 @@ __all__ = ("endpoint_at", "run_trace_sinks")
 logger = logging.getLogger("sioactor.trace")
 
 
-def endpoint_at(hub: TraceHub, address: str) -> TraceEndpoint:
+def endpoint_at(hub: TraceHub, address: str, *, token: str | None = None) -> TraceEndpoint:
     """A ``TraceEndpoint`` for *address*: ``HOST:PORT`` (loopback; port 0 picks a free one), ``PORT`` (on
-    127.0.0.1) or ``unix:/PATH``.
+    127.0.0.1) or ``unix:/PATH``; consoles attach with *token* (a random one when ``None``).
 
     Raises:
         ConfigError: *address* is none of those, or names a non-loopback host.
@@ -31,13 +31,13 @@ def endpoint_at(hub: TraceHub, address: str) -> TraceEndpoint:
         path = address[len("unix:") :]
         if not path:
             raise ConfigError("trace_endpoint 'unix:' needs a path, e.g. 'unix:/tmp/sioactor-trace.sock'")
-        return TraceEndpoint(hub, unix_path=path)
+        return TraceEndpoint(hub, unix_path=path, token=token)
     host, _, port = address.rpartition(":")
     if not port.isdigit():
         raise ConfigError(
             f"trace_endpoint {address!r} is not HOST:PORT, PORT or unix:/PATH (e.g. '127.0.0.1:0')"
         )
-    return TraceEndpoint(hub, host=host.strip("[]") or "127.0.0.1", port=int(port))
+    return TraceEndpoint(hub, host=host.strip("[]") or "127.0.0.1", port=int(port), token=token)
 
 
 async def run_trace_sinks(

@@ -53,6 +53,7 @@ class Counters:
         "last_message",
         "messages",
         "on",
+        "totals",
     )
 
     clock = staticmethod(time.perf_counter)  # handling times: far cheaper a read than the loop's clock
@@ -80,6 +81,7 @@ class Counters:
         self.depth_max = -1  # none seen in this interval
         self.enqueued_count = self.handled_count = 0
         self.handling = self.handling_max = 0.0
+        self.totals: ActorStats | None = None  # what every ``take`` so far added up to
 
     def _zero(self) -> None:
         self.enqueued_count = self.handled_count = 0
@@ -191,6 +193,18 @@ class Counters:
             handling_max=self.handling_max,
             last=self._label(),
         )
+        self._add_to_totals(stats)
         self._zero()
         self.dirty = False
         return stats
+
+    def _add_to_totals(self, stats: ActorStats) -> None:
+        totals = self.totals
+        if totals is None:
+            self.totals = ActorStats(actor=self.actor, actor_kind=self.actor_kind, capacity=self.capacity)
+            totals = self.totals
+        totals.enqueued += stats.enqueued
+        totals.handled += stats.handled
+        totals.handling += stats.handling
+        totals.handling_max = max(totals.handling_max, stats.handling_max)
+        totals.depth, totals.capacity, totals.last = stats.depth, stats.capacity, stats.last

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket as socket_module
 import subprocess
 import sys
 import time
@@ -70,23 +71,33 @@ def test_console_attaches_to_a_live_server_and_shows_its_actors(traced_server: t
     )
     tmux(socket, "new-session", "-d", "-s", "console", "-x", "160", "-y", "45", command)
     try:
-        handling = re.compile(r"\d+\.\d/s  \d+\.\d\d ms")  # a rate and a mean handling time
+        # Everything is polled for until a deadline (a busy machine draws late), never checked once.
         screen = wait_for_screen(
-            socket, "namespace /  (2 sockets)", "room lobby (2)", "connections 2", handling
+            socket,
+            "namespace /  (2 sockets)",
+            "room lobby (2)",
+            "connections 2",
+            "attached to server pid",
+            # The message log, whose lines recur (the attach-time spawns scroll away within a second or two).
+            re.compile(r"namespace:/ +broadcast 'chat' to lobby"),
+            # Message counts arrive as per-actor stats: rates, and handling times of the sockets' handlers.
+            re.compile(r"\d+\.\d/s  \d+\.\d\d ms"),
+            re.compile(r"in/s (?!0\.0)\d+\.\d"),  # the clients' events, counted as they arrive
+            re.compile(r"out/s (?!0\.0)\d+\.\d"),  # packets queued for the clients
+            re.compile(r"engine \S{8} websocket"),  # each socket beside its own engine session
         )
-        assert "attached to server pid" in screen
-        assert "engine_session" in screen  # the message log (spawns, upgrades)
-        # Message counts arrive as per-actor stats: rates, and handling times of the sockets' handlers.
-        assert re.search(r"in/s (?!0\.0)\d+\.\d", screen)  # the clients' events, counted as they arrive
-        assert re.search(r"out/s (?!0\.0)\d+\.\d", screen)  # packets queued for the clients
-        assert re.search(r"engine \S{8} websocket", screen)  # each socket beside its own engine session
         Path(os.environ.get("SIOACTOR_CONSOLE_CAPTURE", os.devnull)).write_text(screen)
         tmux(socket, "send-keys", "-t", "console", "Enter")
         # The drill-down asks the server for this socket's (and its session's) per-message records.
-        screen = wait_for_screen(socket, "pending acks", "recent messages", "enqueued 'chat' EventReceived")
-        assert re.search(r"transport +websocket", screen)  # the clients connect over WebSocket only
-        assert re.search(r"messages +\d+ in, \d+ handled", screen)
-        assert "messages of: socket:/:" in screen
+        screen = wait_for_screen(
+            socket,
+            "pending acks",
+            "recent messages",
+            "enqueued 'chat' EventReceived",
+            re.compile(r"transport +websocket"),  # the clients connect over WebSocket only
+            re.compile(r"messages +\d+ in, \d+ handled"),
+            "messages of: socket:/:",
+        )
         Path(os.environ.get("SIOACTOR_CONSOLE_CAPTURE2", os.devnull)).write_text(screen)
         tmux(socket, "send-keys", "-t", "console", "q")
         deadline = time.monotonic() + 10
@@ -102,3 +113,58 @@ def console_running(socket: str) -> bool:
         ["tmux", "-L", socket, "list-sessions"], capture_output=True, text=True, check=False
     )
     return listed.returncode == 0 and "console" in listed.stdout
+
+
+def start_traced_server(*extra: str) -> tuple[subprocess.Popen[str], str]:
+    """The example server with *extra* options; returns it and the pid it printed on attaching."""
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "examples/traced_server.py"), *EXAMPLE_ARGS, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    assert server.stdout is not None
+    line = ""
+    while "attach the console" not in line:
+        line = server.stdout.readline()
+        assert line, "the example server exited before printing the console command"
+    return server, str(server.pid)
+
+
+def stop_server(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    server.wait(10)
+    assert server.stdout is not None
+    server.stdout.close()
+
+
+def free_port() -> int:
+    with socket_module.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_paused_console_says_so_and_reconnects_when_the_server_restarts() -> None:
+    trace_port = str(free_port())
+    fixed = ("--trace-port", trace_port, "--trace-token", "a-fixed-token")
+    server, pid = start_traced_server(*fixed)
+    socket = f"sioactor-test-restart-{os.getpid()}"
+    command = (
+        f"env -u COLUMNS -u LINES {sys.executable} -m sioactor console "
+        f"--connect 127.0.0.1:{trace_port} --token a-fixed-token"
+    )
+    tmux(socket, "new-session", "-d", "-s", "console", "-x", "160", "-y", "45", command)
+    try:
+        wait_for_screen(socket, f"attached to server pid {pid}", "connections 2")
+        tmux(socket, "send-keys", "-t", "console", "p")
+        wait_for_screen(socket, "PAUSED", "p resumes")
+        tmux(socket, "send-keys", "-t", "console", "p")
+        stop_server(server)
+        wait_for_screen(socket, re.compile(r"went away; reconnecting|waiting for 127\.0\.0\.1"))
+        server, pid = start_traced_server(*fixed)  # the same address and token: the console comes back
+        wait_for_screen(socket, f"attached to server pid {pid}", "connections 2")
+        assert console_running(socket)
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+        stop_server(server)
