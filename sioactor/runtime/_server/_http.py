@@ -72,6 +72,7 @@ class HttpConnection:
             await self._write(error_response(exc.status))
             return None
         finally:
+            self._parser.close()
             if self._sink is not None:
                 self._sink.close()  # a drain task still writing a held answer to a peer that is gone
 
