@@ -153,7 +153,7 @@ class RequestParser:
         self._progressed = False
         # The last few heads parsed on this connection, with their sizes: a client on a keep-alive
         # connection may repeat itself byte for byte, and then gets the same `Request` (its memo kept).
-        self._recent: dict[tuple[bytes, bytes], tuple[Request, int]] = {}  # by method and target
+        self._recent: dict[tuple[bytes, str, bytes], tuple[Request, int]] = {}  # by request line
         self._llhttp = httptools.HttpRequestParser(self)
 
     def feed(self, data: bytes) -> None:
@@ -175,25 +175,22 @@ class RequestParser:
             refusal = exc.__context__
             self._fail(refusal if isinstance(refusal, HttpError) else HttpError(400, f"bad request: {exc}"))
             return
-        self._bound(len(data))
+        # llhttp emits each span as it goes, but httptools joins a header's pieces until it is complete, so
+        # the bytes of an unfinished head, chunk line or trailer are held: bounded by max_header_size (give
+        # or take one read, for a trailer or chunk line).
+        if self._in_head:
+            self._unparsed += len(data) - self._delivered
+            if self._unparsed > self._max_head:
+                self._fail(HttpError(431, "request head too large"))
+        elif self._in_body:
+            self._framing = 0 if self._progressed else self._framing + len(data)
+            if self._framing > self._max_head:
+                self._fail(HttpError(400, "chunk framing or trailers too large"))
 
     def close(self) -> None:
         """Let llhttp go now: it holds this parser's callbacks, a reference cycle left to the collector."""
         del self._llhttp
         self._failed = True
-
-    def _bound(self, size: int) -> None:
-        # llhttp emits each span as it goes, but httptools joins a header's pieces until it is complete,
-        # so the bytes of an unfinished head, chunk line or trailer are held: bounded by max_header_size
-        # (give or take one read, for a trailer or chunk line).
-        if self._in_head:
-            self._unparsed += size - self._delivered
-            if self._unparsed > self._max_head:
-                self._fail(HttpError(431, "request head too large"))
-        elif self._in_body:
-            self._framing = 0 if self._progressed else self._framing + size
-            if self._framing > self._max_head:
-                self._fail(HttpError(400, "chunk framing or trailers too large"))
 
     def _fail(self, error: HttpError) -> None:
         self._failed = True
@@ -267,30 +264,27 @@ class RequestParser:
     def on_headers_complete(self) -> None:
         self._in_head, self._in_body = False, True
         self._progressed = True
-        url, headers, method = self._url, self._headers, self._llhttp.get_method()
-        known = self._recent.get((method, url))
-        if known is not None and known[0].headers == headers and self._version() == known[0].http_version:
+        llhttp, url, headers = self._llhttp, self._url, self._headers
+        line = (llhttp.get_method(), llhttp.get_http_version(), url)
+        known = self._recent.get(line)
+        if known is not None and known[0].headers == headers:
             request, size = known
             self._delivered += size
             self._events.append(request)
             return
-        self._events.append(self._parse_head(method, url, headers))
+        self._events.append(self._parse_head(line, headers))
 
-    def _version(self) -> bytes:
-        version = self._llhttp.get_http_version()
-        known = _VERSIONS.get(version)
-        if known is None:
-            if version == "0.9":  # llhttp's reading of a request line without a version
-                raise HttpError(400, "malformed request line")
-            raise HttpError(505, "unsupported HTTP version")
-        return known
-
-    def _parse_head(self, method: bytes, url: bytes, headers: list[tuple[bytes, bytes]]) -> Request:
+    def _parse_head(self, line: tuple[bytes, str, bytes], headers: list[tuple[bytes, bytes]]) -> Request:
+        method, llhttp_version, url = line
         size = len(method) + len(url) + 12 + 4 * len(headers) + sum(map(len, chain.from_iterable(headers)))
         self._delivered += size
         if size > self._max_head:
             raise HttpError(431, "request head too large")
-        version = self._version()
+        version = _VERSIONS.get(llhttp_version)
+        if version is None:
+            if llhttp_version == "0.9":  # llhttp's reading of a request line without a version
+                raise HttpError(400, "malformed request line")
+            raise HttpError(505, "unsupported HTTP version")
         if method == b"CONNECT":
             raise HttpError(400, "CONNECT is not served: this server is no proxy")
         framing = _Framing()
@@ -308,7 +302,7 @@ class RequestParser:
         )
         if len(self._recent) >= _RECENT_HEADS:
             self._recent.clear()
-        self._recent[method, url] = (request, size)
+        self._recent[line] = (request, size)
         return request
 
     def on_body(self, body: bytes) -> None:
