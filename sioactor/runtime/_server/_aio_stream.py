@@ -34,6 +34,8 @@ import anyio
 from anyio.abc import SocketStream
 from anyio.lowlevel import cancel_shielded_checkpoint, checkpoint
 
+from ._aio_accept import SelectorAcceptor
+
 __all__ = (
     "accept_on_loop",
     "addresses",
@@ -52,11 +54,23 @@ async def accept_on_loop(
     """Accept connections on the listening *sock* until cancelled, handing each to *on_stream* (which must
     not block) as a read-ahead stream buffering up to *limit* bytes. asyncio only.
 
-    The loop's server also keeps going through a shortage of file descriptors (it stops accepting for a
-    second and logs), and sets ``TCP_NODELAY`` on each connection, as anyio's listener does.
+    Accepting keeps going through a shortage of file descriptors (see `_aio_accept`), and each connection
+    gets ``TCP_NODELAY``, as anyio's listener does.
     """
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _ReadAhead(None, limit, on_stream), sock=sock, backlog=backlog)
+
+    def protocol() -> _ReadAhead:
+        return _ReadAhead(None, limit, on_stream)
+
+    if isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
+        acceptor = SelectorAcceptor(loop, sock, protocol)
+        acceptor.start()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            acceptor.close()  # the listener's owner closes the socket; connections are not touched
+        return
+    server = await loop.create_server(protocol, sock=sock, backlog=backlog)
     try:
         await anyio.sleep_forever()
     finally:

@@ -17,7 +17,12 @@ class ServerConfig:
         max_header_size: bytes allowed for a request line plus headers; beyond → 431 and close.
         max_body_buffer: request body bytes read ahead of the app; reading pauses until it consumes them.
         read_size: the most bytes asked of the socket per read (64 KiB).
-        keep_alive_timeout: seconds an idle keep-alive connection waits for its next request (5 s).
+        keep_alive_timeout: seconds an idle keep-alive connection waits for its next request, and a request
+            head may take to arrive in full (5 s).
+        body_timeout: seconds a request body may take to arrive in full, from the app's first read (30 s);
+            past it the request is answered 408 (or the app told the client is gone), the connection closed.
+        body_read_timeout: seconds each read of a request body waits for its next bytes (5 s), so a body
+            must keep coming; also the whole time allowed to skip a body the app answered without reading.
         ws_max_message_size: bytes in one WebSocket message (all its frames); bigger → close 1009 (1 MB,
             Engine.IO's ``maxPayload``).
         ws_inbox_size: WebSocket messages received but not yet taken by the app; reading pauses beyond (64).
@@ -45,6 +50,8 @@ class ServerConfig:
     max_body_buffer: int = 65_536
     read_size: int = 65_536
     keep_alive_timeout: float = 5.0
+    body_timeout: float = 30.0
+    body_read_timeout: float = 5.0
     ws_max_message_size: int = 1_000_000
     ws_inbox_size: int = 64
     ws_write_buffer: int = 1_048_576

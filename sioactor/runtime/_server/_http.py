@@ -72,6 +72,7 @@ class HttpConnection:
             await self._write(error_response(exc.status))
             return None
         finally:
+            self._parser.close()
             if self._sink is not None:
                 self._sink.close()  # a drain task still writing a held answer to a peer that is gone
 
@@ -99,9 +100,12 @@ class HttpConnection:
             self._parser.feed(data)
         return request
 
-    async def _read(self) -> bytes:
+    async def _read(self, deadline: float | None = None) -> bytes | None:
+        """Bytes from the socket; ``b""`` once the client is gone, ``None`` if nothing came by *deadline*."""
         try:
-            return await self._stream.receive(self._config.read_size)
+            if deadline is None:
+                return await self._stream.receive(self._config.read_size)
+            return await receive_by(self._stream, self._config.read_size, deadline)
         except _STREAM_GONE:
             return b""
 
@@ -152,12 +156,18 @@ class HttpConnection:
         return True
 
     async def _skip_unread_body(self) -> bool:
-        # An app may answer without reading the body; the rest is skipped (within the body-buffer bound,
-        # beyond which the connection is not worth keeping) so the next request can be parsed.
+        # An app may answer without reading the body; the rest is skipped so the next request can be
+        # parsed, if it comes within the body-buffer bound and the body read timeout. Else the connection
+        # is not worth keeping: a body declared and never sent would hold it (and its descriptor) forever.
         budget = self._config.max_body_buffer
+        deadline: float | None = None
         while (piece := self._parser.next_body()) is not END_OF_BODY:
             if piece is None:
-                data = await self._read() if budget > 0 else b""
+                if budget <= 0:
+                    return False
+                if deadline is None:
+                    deadline = self._clock() + self._config.body_read_timeout
+                data = await self._read(deadline)
                 if not data:
                     return False
                 budget -= len(data)
@@ -178,6 +188,7 @@ class _RequestCycle:
     __slots__ = (
         "_answered_wake",
         "_bad_body",
+        "_body_deadline",
         "_conn",
         "_continue_due",
         "_encoder",
@@ -204,6 +215,7 @@ class _RequestCycle:
         self._continue_due = request.expect_continue
         self._final_sent = False
         self._bad_body: int | None = None
+        self._body_deadline: float | None = None  # set by the first body read that waits
         self.disconnected = False
         self._status: int | None = None
         self._headers: list[tuple[bytes, bytes]] = []
@@ -239,20 +251,40 @@ class _RequestCycle:
                 # A body that ends with this piece says so now, sparing the app one more receive().
                 self._final_sent = self._parser.body_done
                 return {"type": "http.request", "body": piece, "more_body": not self._final_sent}
-            await self._read_more()
+            deadline = self._next_body_deadline()
+            if deadline is None:
+                logger.debug("request body timed out")
+                self._bad_body = 408
+            else:
+                await self._read_more(deadline)
         if not self.disconnected and not self._response_done and self._bad_body is None:
             await self._watch()
         return dict(_DISCONNECT)
 
-    async def _read_more(self) -> None:
+    def _next_body_deadline(self) -> float | None:
+        # A body must keep coming (each read waits body_read_timeout at most) and arrive in full within
+        # body_timeout of the first read that waited; None once that has passed. A client that declares
+        # a body and never sends it, or trickles it, is answered 408 and its connection closed.
+        config = self._conn._config
+        now = self._conn._clock()
+        if self._body_deadline is None:
+            self._body_deadline = now + config.body_timeout
+        elif now >= self._body_deadline:
+            return None
+        return min(self._body_deadline, now + config.body_read_timeout)
+
+    async def _read_more(self, deadline: float | None = None) -> None:
         if self._continue_due:
             # The client waits for leave to send its body (RFC 9110 §10.1.1); the app asking for it is that.
             self._continue_due = False
             if not self._started and not await self._conn._write(CONTINUE):
                 self.disconnected = True
                 return
-        data = await self._conn._read()
-        if not data:
+        data = await self._conn._read(deadline)
+        if data is None:
+            logger.debug("request body read timed out")
+            self._bad_body = 408
+        elif not data:
             self.disconnected = True
         else:
             self._parser.feed(data)

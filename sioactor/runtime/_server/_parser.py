@@ -1,24 +1,30 @@
-"""A strict HTTP/1.1 request parser (RFC 9112), sans-IO: bytes in, request heads and body pieces out.
+"""HTTP/1.1 request parsing for the embedded server: llhttp (Node's parser, through httptools), plus the
+rules llhttp does not enforce, behind a pull interface: bytes in, request heads and body pieces out.
 
-h11 took a large share of a long-polling server's CPU (its event machinery and per-header validation in
-Python); a polling echo is two requests, so the head parse is on the hot path. This parser does the same
-checks in C-level passes over the whole head: one ``translate`` for the bytes allowed, CR/LF counts, and
-one anchored regex ``findall`` for the field lines (figures: bench/RESULTS.md, design measurements).
+llhttp runs in C over whatever bytes arrive and calls back per element; the callbacks queue what it found
+(a head, body pieces, the end of a body, or the error that stops the connection), and the connection
+takes them in order (`next_request`, then `next_body` until `END_OF_BODY`). Pipelined requests thus wait
+in the queue, and an error is raised only when the connection reaches it.
 
-What it refuses, and why (each is a request-smuggling or desync vector, or a bound):
-- a head over ``max_header_size`` → 431; bare CR or LF, obs-fold, whitespace before a colon, bad tokens,
-  control bytes in values, missing or repeated Host on HTTP/1.1 → 400;
-- both Content-Length and Transfer-Encoding, a repeated Content-Length or Transfer-Encoding, a
-  non-digit length, Transfer-Encoding on HTTP/1.0 → 400; a transfer coding other than ``chunked`` → 501;
-- chunk sizes that are not 1 to 16 hex digits, chunk data not followed by CRLF, control bytes in chunk
-  extensions, oversized chunk-size lines or trailers → 400.
+llhttp, strict (no leniencies), refuses with 400: malformed request lines and methods it does not know,
+bare CR or LF, obs-fold, whitespace before a colon, bad tokens and control bytes, a repeated or non-digit
+Content-Length, Content-Length with Transfer-Encoding, a Transfer-Encoding whose last coding is not
+``chunked``, and bad chunk framing. Checked here, after the head (each a smuggling or desync vector, or a
+bound llhttp leaves to its caller):
+- a head (or trailer section) over ``max_header_size`` → 431;
+- a repeated Transfer-Encoding, or one on HTTP/1.0, or a missing or repeated Host on HTTP/1.1 → 400;
+- any transfer coding besides ``chunked`` → 501; an HTTP version other than 1.0 and 1.1 → 505;
+- CONNECT → 400: this server is no proxy, and llhttp would hand the connection over as a tunnel.
 """
 
 from __future__ import annotations
 
-import re
+from collections import deque
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Final
+
+import httptools
 
 from sioactor._errors import HttpError
 
@@ -28,16 +34,8 @@ _TCHAR: Final = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk
 _VCHAR: Final = bytes(range(0x21, 0x7F))
 # Field values: visible ASCII, space, tab, obs-text; anything else (CR, LF, NUL, other controls) is refused.
 _FIELD_CHARS: Final = _VCHAR + b" \t" + bytes(range(0x80, 0x100))
-_HEAD_CHARS: Final = _FIELD_CHARS + b"\r\n"
-_HEX: Final = b"0123456789abcdefABCDEF"
-# One field line, anchored at a line start: a token name, a colon, the value trimmed of OWS. A line that
-# does not match (obs-fold, space before the colon, no colon) leaves the match count short of the lines.
-_FIELD_LINE: Final = re.compile(rb"^([-!#$%&'*+.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*\r\n", re.MULTILINE)
-_FRAMING_FIELDS: Final = frozenset(
-    (b"content-length", b"transfer-encoding", b"host", b"connection", b"expect")
-)
-_MAX_CHUNK_LINE: Final = 1024
-_MAX_LENGTH_DIGITS: Final = 18
+_FRAMING_FIELDS: Final = frozenset((b"transfer-encoding", b"host", b"connection", b"expect"))
+_VERSIONS: Final = {"1.1": b"1.1", "1.0": b"1.0"}
 
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, slower per request.
@@ -77,55 +75,18 @@ def is_field_value(value: bytes) -> bool:
     return not value.translate(None, _FIELD_CHARS)
 
 
-def parse_fields(block: bytes) -> list[tuple[bytes, bytes]]:
-    """The field lines of *block* (each ending in CRLF, bytes already checked) with lower-cased names."""
-    fields = _FIELD_LINE.findall(block)
-    if len(fields) != block.count(b"\r\n"):
-        raise HttpError(400, "malformed header line")
-    return [(name.lower(), value) for name, value in fields]
-
-
-def _check_bytes(head: bytes) -> None:
-    # Every byte at once: no NUL or other controls anywhere, and CR and LF only as CRLF pairs.
-    crlfs = head.count(b"\r\n")
-    if head.translate(None, _HEAD_CHARS) or head.count(b"\r") != crlfs or head.count(b"\n") != crlfs:
-        raise HttpError(400, "invalid byte, bare CR or bare LF in the head")
-
-
-def _parse_request_line(line: bytes) -> tuple[bytes, bytes, bytes]:
-    parts = line.split(b" ")
-    if len(parts) != 3:
-        raise HttpError(400, "malformed request line")
-    method, target, version = parts
-    if not is_token(method) or not target or target.translate(None, _VCHAR):
-        raise HttpError(400, "malformed request line")
-    if version == b"HTTP/1.1":
-        return method, target, b"1.1"
-    if version == b"HTTP/1.0":
-        return method, target, b"1.0"
-    if version.startswith(b"HTTP/"):
-        raise HttpError(505, "unsupported HTTP version")
-    raise HttpError(400, "malformed request line")
-
-
 @dataclass(slots=True)
 class _Framing:
-    """What the headers say about the connection and the body, gathered in one pass."""
+    """What the headers say about the connection and the body, gathered in one pass (the rules llhttp
+    leaves to its caller; see the module's docstring)."""
 
-    content_length: int | None = None
     chunked: bool = False
     hosts: int = 0
     close: bool = False
     expect_continue: bool = False
 
     def note(self, name: bytes, value: bytes) -> None:
-        if name == b"content-length":
-            if self.content_length is not None:
-                raise HttpError(400, "repeated Content-Length")
-            if not value.isdigit() or len(value) > _MAX_LENGTH_DIGITS:
-                raise HttpError(400, "invalid Content-Length")
-            self.content_length = int(value)
-        elif name == b"transfer-encoding":
+        if name == b"transfer-encoding":
             if self.chunked:
                 raise HttpError(400, "repeated Transfer-Encoding")
             if value.lower() != b"chunked":
@@ -139,8 +100,6 @@ class _Framing:
             self.expect_continue = value.lower() == b"100-continue"
 
     def check(self, version: bytes) -> None:
-        if self.chunked and self.content_length is not None:
-            raise HttpError(400, "both Content-Length and Transfer-Encoding")
         if version == b"1.1" and self.hosts != 1:
             raise HttpError(400, "HTTP/1.1 needs exactly one Host header")
         if version == b"1.0" and (self.chunked or self.hosts > 1):
@@ -150,84 +109,192 @@ class _Framing:
 # Parsed heads a connection remembers (see RequestParser._recent); a request is never changed once parsed.
 _RECENT_HEADS: Final = 4
 
-# Body states.
-_IDLE, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _DONE = range(7)
+_Event = Request | bytes | EndOfBody | HttpError
 
 
 class RequestParser:
     """Parse the requests of one connection: `next_request` for a head, then `next_body` until
-    `END_OF_BODY`; bytes of a pipelined next request stay buffered for the next `next_request`."""
+    `END_OF_BODY`; what follows (a pipelined request) waits in the queue for the next `next_request`."""
 
-    __slots__ = ("_buffer", "_max_head", "_recent", "_remaining", "_state")
+    __slots__ = (
+        "_body_done",
+        "_delivered",
+        "_events",
+        "_failed",
+        "_framing",
+        "_headers",
+        "_in_body",
+        "_in_head",
+        "_llhttp",
+        "_max_head",
+        "_progressed",
+        "_raw",
+        "_recent",
+        "_trailers",
+        "_unparsed",
+        "_url",
+    )
 
     def __init__(self, max_header_size: int) -> None:
-        self._buffer = bytearray()
         self._max_head = max_header_size
-        self._state = _IDLE
-        self._remaining = 0
-        # The last few heads parsed on this connection, with their result: a client on a keep-alive
-        # connection repeats itself (a long-polling client alternates two heads, byte for byte), and a head's
-        # parse is a pure function of its bytes (most of a request's parse is the head).
-        self._recent: dict[bytes, tuple[Request, _Framing]] = {}
+        self._events: deque[_Event] = deque()
+        self._body_done = True  # the current request's END_OF_BODY has been taken
+        self._failed = False  # an error is queued: llhttp is done with this connection
+        self._raw: bytes | None = None  # bytes after an Upgrade request, not given to llhttp
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._in_head, self._in_body = True, False  # where llhttp is in the current message
+        self._trailers = 0
+        # Bounding what llhttp holds: bytes of this feed that came out as parts (head sizes, body pieces),
+        # bytes of a head still in progress, bytes fed since the body last made progress (see feed).
+        self._delivered = 0
+        self._unparsed = 0
+        self._framing = 0
+        self._progressed = False
+        # The last few heads parsed on this connection, with their sizes: a client on a keep-alive
+        # connection may repeat itself byte for byte, and then gets the same `Request` (its memo kept).
+        self._recent: dict[tuple[bytes, str, bytes], tuple[Request, int]] = {}  # by request line
+        self._llhttp = httptools.HttpRequestParser(self)
 
     def feed(self, data: bytes) -> None:
-        """Append bytes read from the socket."""
-        self._buffer += data
+        """Parse bytes read from the socket; what they hold is queued, an error included."""
+        if self._failed:
+            return
+        if self._raw is not None:
+            self._raw += data
+            return
+        self._delivered = 0
+        self._progressed = False
+        try:
+            self._llhttp.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            self._raw = data[upgrade.args[0] :]  # not HTTP (a WebSocket's frames), unless served as HTTP
+            return
+        except httptools.HttpParserError as exc:
+            # A rule of ours, raised in a callback, comes back as the context of llhttp's error.
+            refusal = exc.__context__
+            self._fail(refusal if isinstance(refusal, HttpError) else HttpError(400, f"bad request: {exc}"))
+            return
+        # llhttp emits each span as it goes, but httptools joins a header's pieces until it is complete, so
+        # the bytes of an unfinished head, chunk line or trailer are held: bounded by max_header_size (give
+        # or take one read, for a trailer or chunk line).
+        if self._in_head:
+            self._unparsed += len(data) - self._delivered
+            if self._unparsed > self._max_head:
+                self._fail(HttpError(431, "request head too large"))
+        elif self._in_body:
+            self._framing = 0 if self._progressed else self._framing + len(data)
+            if self._framing > self._max_head:
+                self._fail(HttpError(400, "chunk framing or trailers too large"))
+
+    def close(self) -> None:
+        """Let llhttp go now: it holds this parser's callbacks, a reference cycle left to the collector."""
+        del self._llhttp
+        self._failed = True
+
+    def _fail(self, error: HttpError) -> None:
+        self._failed = True
+        self._events.append(error)
 
     @property
     def buffered(self) -> int:
-        """Bytes received and not yet parsed."""
-        return len(self._buffer)
+        """Bytes received and not yet taken (a queued head or end counts one)."""
+        raw = len(self._raw) if self._raw is not None else 0
+        return raw + sum(len(event) if isinstance(event, bytes) else 1 for event in self._events)
 
     @property
     def body_done(self) -> bool:
-        """Tell if the current request's body has been consumed to its end."""
-        return self._state == _DONE
+        """Tell if the current request's body has been taken to its end (only `END_OF_BODY` is left)."""
+        return self._body_done or (bool(self._events) and self._events[0] is END_OF_BODY)
 
     def take_trailing(self) -> bytes:
-        """Hand over the unparsed bytes (what followed an Upgrade request's head) and forget them."""
-        data, self._buffer = bytes(self._buffer), bytearray()
+        """Hand over the bytes that followed an Upgrade request's head, and forget them."""
+        data, self._raw = self._raw or b"", None
         return data
 
     def next_request(self) -> Request | None:
         """The next request head, or None until more bytes arrive; raises `HttpError`."""
-        buffer = self._buffer
-        while buffer.startswith(b"\r\n"):  # RFC 9112 §2.2: empty lines before a request line are ignored
-            del buffer[:2]
-        end = buffer.find(b"\r\n\r\n", 0, self._max_head + 4)
-        if end < 0:
-            if len(buffer) > self._max_head:
-                raise HttpError(431, "request head too large")
-            if b"\n\n" in buffer:
-                raise HttpError(400, "bare LF in the request head")
+        events = self._events
+        if not events and self._raw is not None:
+            # An Upgrade request served as an ordinary one (not a WebSocket): parsing goes on.
+            data, self._raw = self._raw, None
+            self.feed(data)
+        if not events:
             return None
-        head = bytes(buffer[:end])
-        del buffer[: end + 4]
-        known = self._recent.get(head)
-        if known is not None:
-            request, framing = known
-            self._start_body(framing)
-            return request
-        return self._parse_head(head)
+        event = events[0]
+        if isinstance(event, HttpError):
+            raise event
+        events.popleft()
+        assert isinstance(event, Request), "the previous request's body is taken first"
+        self._body_done = bool(events) and events[0] is END_OF_BODY
+        if self._body_done:
+            events.popleft()
+        return event
 
-    def _parse_head(self, head: bytes) -> Request:
-        _check_bytes(head)
-        line_end = head.find(b"\r\n")
-        if line_end < 0:
-            method, target, version = _parse_request_line(head)
-            headers = []
-        else:
-            method, target, version = _parse_request_line(head[:line_end])
-            headers = parse_fields(head[line_end + 2 :] + b"\r\n")
+    def next_body(self) -> bytes | EndOfBody | None:
+        """The next piece of the body (never empty), `END_OF_BODY`, or None until more bytes arrive."""
+        if self._body_done:
+            return END_OF_BODY
+        events = self._events
+        if not events:
+            return None
+        event = events[0]
+        if isinstance(event, HttpError):
+            raise event
+        events.popleft()
+        if isinstance(event, EndOfBody):
+            self._body_done = True
+            return END_OF_BODY
+        assert isinstance(event, bytes)
+        return event
+
+    # llhttp's callbacks (through httptools); a message's state is reset when the previous one completes ---
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._in_head:
+            self._headers.append((name.lower(), value.rstrip(b" \t")))  # llhttp keeps trailing OWS
+            return
+        self._trailers += len(name) + len(value) + 4  # validated by llhttp, then dropped: ASGI has none
+        if self._trailers > self._max_head:
+            raise HttpError(431, "trailers too large")
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._in_body = False, True
+        self._progressed = True
+        llhttp, url, headers = self._llhttp, self._url, self._headers
+        line = (llhttp.get_method(), llhttp.get_http_version(), url)
+        known = self._recent.get(line)
+        if known is not None and known[0].headers == headers:
+            request, size = known
+            self._delivered += size
+            self._events.append(request)
+            return
+        self._events.append(self._parse_head(line, headers))
+
+    def _parse_head(self, line: tuple[bytes, str, bytes], headers: list[tuple[bytes, bytes]]) -> Request:
+        method, llhttp_version, url = line
+        size = len(method) + len(url) + 12 + 4 * len(headers) + sum(map(len, chain.from_iterable(headers)))
+        self._delivered += size
+        if size > self._max_head:
+            raise HttpError(431, "request head too large")
+        version = _VERSIONS.get(llhttp_version)
+        if version is None:
+            if llhttp_version == "0.9":  # llhttp's reading of a request line without a version
+                raise HttpError(400, "malformed request line")
+            raise HttpError(505, "unsupported HTTP version")
+        if method == b"CONNECT":
+            raise HttpError(400, "CONNECT is not served: this server is no proxy")
         framing = _Framing()
         for name, value in headers:
             if name in _FRAMING_FIELDS:
                 framing.note(name, value)
         framing.check(version)
-        self._start_body(framing)
         request = Request(
             method=method,
-            target=target,
+            target=url,
             http_version=version,
             headers=headers,
             keep_alive=version == b"1.1" and not framing.close,
@@ -235,85 +302,22 @@ class RequestParser:
         )
         if len(self._recent) >= _RECENT_HEADS:
             self._recent.clear()
-        self._recent[head] = (request, framing)
+        self._recent[line] = (request, size)
         return request
 
-    def _start_body(self, framing: _Framing) -> None:
-        if framing.chunked:
-            self._state = _CHUNK_SIZE
-        elif framing.content_length:
-            self._state, self._remaining = _LENGTH, framing.content_length
-        else:
-            self._state = _DONE
+    def on_body(self, body: bytes) -> None:
+        self._delivered += len(body)
+        self._progressed = True
+        self._events.append(body)
 
-    def next_body(self) -> bytes | EndOfBody | None:
-        """The next piece of the body (never empty), `END_OF_BODY`, or None until more bytes arrive."""
-        while True:
-            state = self._state
-            if state == _DONE:
-                return END_OF_BODY
-            if state in (_LENGTH, _CHUNK_DATA):
-                return self._take_data()
-            if not self._step_chunked(state):
-                return None
+    def on_chunk_header(self) -> None:
+        self._progressed = True
 
-    def _take_data(self) -> bytes | None:
-        buffer = self._buffer
-        if not buffer:
-            return None
-        size = min(len(buffer), self._remaining)
-        data = bytes(buffer[:size])
-        del buffer[:size]
-        self._remaining -= size
-        if not self._remaining:
-            self._state = _DONE if self._state == _LENGTH else _CHUNK_END
-        return data
-
-    def _step_chunked(self, state: int) -> bool:
-        """Advance through chunk framing; tell if progress was made (False: more bytes needed)."""
-        if state == _CHUNK_SIZE:
-            return self._chunk_size()
-        if state == _CHUNK_END:
-            if len(self._buffer) < 2:
-                return False
-            if self._buffer[:2] != b"\r\n":
-                raise HttpError(400, "chunk data not followed by CRLF")
-            del self._buffer[:2]
-            self._state = _CHUNK_SIZE
-            return True
-        return self._trailers()
-
-    def _chunk_size(self) -> bool:
-        buffer = self._buffer
-        end = buffer.find(b"\r\n", 0, _MAX_CHUNK_LINE)
-        if end < 0:
-            if len(buffer) >= _MAX_CHUNK_LINE:
-                raise HttpError(400, "chunk-size line too long")
-            return False
-        line = bytes(buffer[:end])
-        del buffer[: end + 2]
-        size, _, extension = line.partition(b";")
-        size = size.rstrip(b" \t")
-        if not 0 < len(size) <= 16 or size.translate(None, _HEX) or not is_field_value(extension):
-            raise HttpError(400, "invalid chunk size")
-        self._remaining = int(size, 16)
-        self._state = _CHUNK_DATA if self._remaining else _TRAILERS
-        return True
-
-    def _trailers(self) -> bool:
-        buffer = self._buffer
-        if buffer.startswith(b"\r\n"):
-            del buffer[:2]
-            self._state = _DONE
-            return True
-        end = buffer.find(b"\r\n\r\n", 0, self._max_head + 4)
-        if end < 0:
-            if len(buffer) > self._max_head:
-                raise HttpError(431, "trailers too large")
-            return False
-        trailers = bytes(buffer[: end + 2])
-        del buffer[: end + 4]
-        _check_bytes(trailers)
-        parse_fields(trailers)  # validated, then dropped: ASGI has no request trailers
-        self._state = _DONE
-        return True
+    def on_message_complete(self) -> None:
+        self._events.append(END_OF_BODY)
+        self._progressed = True
+        self._in_body = False
+        self._in_head = True  # what comes next is the next request's head
+        self._unparsed = self._trailers = 0
+        self._url = b""
+        self._headers = []

@@ -179,16 +179,23 @@ async def _accept_loop(
     from ._trio_stream import adopt_trio  # trio is an optional dependency: imported only when it runs
 
     reactor, deadlines = trio_helpers or (None, None)
-
+    short_of: OSError | None = None  # the shortage accepting is waiting out, logged once
     while True:
         try:
             stream = await listener.accept()
-        except OSError as exc:
-            if exc.errno not in _TRANSIENT_ACCEPT_ERRORS:
+        except (OSError, anyio.BrokenResourceError) as exc:
+            # anyio raises the OSError of a failed accept as the cause of a BrokenResourceError.
+            error = exc if isinstance(exc, OSError) else exc.__cause__
+            if not isinstance(error, OSError) or error.errno not in _TRANSIENT_ACCEPT_ERRORS:
                 raise
-            logger.warning("accept failed (%s); retrying shortly", exc)
+            if short_of is None:
+                logger.warning("accept failed (%s); retrying every %.1f s, serving meanwhile", error, 0.1)
+            short_of = error
             await anyio.sleep(0.1)
             continue
+        if short_of is not None:
+            logger.warning("accepting again after %s", short_of.strerror)
+            short_of = None
         serve(adopt_trio(stream, reactor, deadlines))
 
 

@@ -76,10 +76,30 @@ def test_pipelined_requests_come_out_one_by_one() -> None:
 def test_a_chunked_body_with_extensions_and_trailers_is_decoded() -> None:
     parser, _ = parse(
         b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: Chunked\r\n\r\n"
-        b"5;name=value\r\nhello\r\n1 \r\n!\r\n0\r\nx-trailer: t\r\n\r\nGET"
+        b"5;name=value\r\nhello\r\n1\r\n!\r\n0\r\nx-trailer: t\r\n\r\nGET"
     )
     assert body_of(parser) == b"hello!"
-    assert parser.take_trailing() == b"GET"
+    parser.feed(b" /next HTTP/1.1\r\nhost: x\r\n\r\n")  # the next request, begun after the trailers
+    following = parser.next_request()
+    assert following is not None
+    assert following.target == b"/next"
+
+
+def test_the_bytes_after_an_upgrade_request_are_handed_over_raw() -> None:
+    parser, request = parse(
+        b"GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n\x81\x85"
+    )
+    assert request is not None
+    parser.feed(b"\x00\x01")
+    assert parser.take_trailing() == b"\x81\x85\x00\x01"
+
+
+def test_an_error_after_a_good_request_is_raised_only_when_reached() -> None:
+    parser, first = parse(b"GET /1 HTTP/1.1\r\nhost: x\r\n\r\nGET /2 HTTP/1.1\r\nhost: x\r\nhost: y\r\n\r\n")
+    assert first is not None
+    assert parser.next_body() is END_OF_BODY
+    with pytest.raises(HttpError):
+        parser.next_request()
 
 
 def test_a_chunked_body_fed_byte_by_byte_is_decoded() -> None:
@@ -128,6 +148,8 @@ SMUGGLING = {
     "bare CR in value": b"host: x\r\nx-a: a\rb",
     "bare LF line ending": b"host: x\nx-a: 1",
     "header without colon": b"host: x\r\nnonsense",
+    "bare LF ending the head": b"host: x\r\nx-a: 1\n",
+    "bare LF after the request line": b"\nhost: x",
 }
 
 
@@ -136,10 +158,17 @@ def test_ambiguous_or_malformed_heads_are_refused_with_400(headers: bytes) -> No
     assert refused(b"POST / HTTP/1.1\r\n" + headers + b"\r\n\r\nabc") == 400
 
 
+def test_a_request_line_is_split_on_whitespace_as_rfc_9112_allows() -> None:
+    # llhttp, like Node, reads extra spaces between the parts as one (RFC 9112 §3 lets a recipient parse on
+    # whitespace boundaries); nothing about the body's length depends on it.
+    _, request = parse(b"GET  /a  HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert request is not None
+    assert request.target == b"/a"
+
+
 @pytest.mark.parametrize(
     "line",
     [
-        b"GET  / HTTP/1.1",
         b"GET / HTTP/1.1 ",
         b"G(T / HTTP/1.1",
         b"GET /\x7f HTTP/1.1",
@@ -149,6 +178,15 @@ def test_ambiguous_or_malformed_heads_are_refused_with_400(headers: bytes) -> No
 )
 def test_malformed_request_lines_are_refused_with_400(line: bytes) -> None:
     assert refused(line + b"\r\nhost: x\r\n\r\n") == 400
+
+
+def test_connect_is_refused_with_400() -> None:
+    assert refused(b"CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n") == 400
+
+
+def test_a_head_ending_in_bare_lfs_is_refused_not_waited_for() -> None:
+    assert refused(b"GET / HTTP/1.1\nhost: x\n\n") == 400
+    assert refused(b"GET / HTTP/1.1\r\nhost: x\r\n\n") == 400
 
 
 def test_other_versions_and_codings_are_refused_as_unsupported() -> None:
