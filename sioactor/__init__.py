@@ -28,6 +28,7 @@ from sioactor._errors import (
     BroadcastError,
     ClientDisconnected,
     Closed,
+    ClusterTimeout,
     ConfigError,
     ConnectRefused,
     DataError,
@@ -48,7 +49,13 @@ from sioactor.actors.engineio._api import EngineConnection, EngineListener, Requ
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.runtime._lifespan import ASGIApp, Receive, Scope, Send, serve_lifespan
 from sioactor.runtime._server import ServerConfig, serve_asgi
-from sioactor.runtime.cluster import RedisEmitter, RedisUnavailable, SyncRedisEmitter
+from sioactor.runtime.cluster import (
+    RedisAdapter,
+    RedisAdapterFactory,
+    RedisEmitter,
+    RedisUnavailable,
+    SyncRedisEmitter,
+)
 from sioactor.runtime.engineio import (
     AllowRequest,
     CorsConfig,
@@ -67,6 +74,7 @@ from sioactor.runtime.socketio import (
     BroadcastOptions,
     LocalAdapter,
     ReservedEventError,
+    RemoteSocket,
     Socket,
     SocketEmitter,
     SocketIo,
@@ -104,6 +112,7 @@ __all__ = (
     "BroadcastOptions",
     "ClientDisconnected",
     "Closed",
+    "ClusterTimeout",
     "ConfigError",
     "ConnectRefused",
     "CorsConfig",
@@ -128,10 +137,13 @@ __all__ = (
     "ProtocolError",
     "ProtocolVersion",
     "Receive",
+    "RedisAdapter",
+    "RedisAdapterFactory",
     "RedisEmitter",
     "RedisUnavailable",
     "Request",
     "RequestInfo",
+    "RemoteSocket",
     "ReservedEventError",
     "Scope",
     "Send",

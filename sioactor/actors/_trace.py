@@ -49,6 +49,11 @@ class TraceKind(enum.Enum):
     HEARTBEAT_TIMEOUT = "heartbeat_timeout"
     PROTOCOL_ERROR = "protocol_error"
     HANDLER_FAILED = "handler_failed"
+    # A cluster adapter (actor ``cluster:<url>``): its connection to the cluster was lost (``detail``: why) or
+    # made again (subscriptions restored), and a message on a cluster channel it could not read was dropped.
+    CLUSTER_DISCONNECTED = "cluster_disconnected"
+    CLUSTER_CONNECTED = "cluster_connected"
+    CLUSTER_DROPPED = "cluster_dropped"
 
 
 # Not frozen, deliberately: a frozen dataclass assigns each field through ``object.__setattr__``, which makes

@@ -20,6 +20,7 @@ from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory, Broadcas
 from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.socketio._io import SocketIo
 from sioactor.runtime.socketio._operators import BroadcastOperators, SocketEmitter
+from sioactor.runtime.socketio._remote import RemoteSocket
 from sioactor.runtime.socketio._socket import Socket
 
 __all__ = (
@@ -38,6 +39,7 @@ __all__ = (
     "ConfigError",
     "ConnectRefused",
     "LocalAdapter",
+    "RemoteSocket",
     "ReservedEventError",
     "Socket",
     "SocketEmitter",

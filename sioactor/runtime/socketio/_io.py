@@ -37,8 +37,15 @@ from sioactor.runtime.socketio._handler import (
     compile_handler,
     register_context_type,
 )
-from sioactor.runtime.socketio._namespace import Namespace, NamespaceOperators, NamespaceSpec
+from sioactor.runtime.socketio._namespace import (
+    DEFAULT_REQUEST_TIMEOUT,
+    Namespace,
+    NamespaceOperators,
+    NamespaceSpec,
+    ServerSideHandler,
+)
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
+from sioactor.runtime.socketio._remote import RemoteSocket
 from sioactor.runtime.socketio._serving import running, socketio_asgi_app
 from sioactor.runtime.socketio._socket import Socket
 from sioactor.runtime.trace import TraceEndpoint, TraceHub, endpoint_at, run_trace_sinks
@@ -189,7 +196,17 @@ class SocketIo:
     def _live(self, ns: Namespace) -> Namespace:
         if self._supervisor is not None:
             ns.start(self._supervisor)
+            if self._task_group is not None:
+                self._task_group.start_soon(self._start_adapter_late, ns)
         return ns
+
+    async def _start_adapter_late(self, ns: Namespace) -> None:
+        # A namespace made while serving joins the cluster in the background; until then it is local only.
+        assert self._task_group is not None
+        try:
+            await ns.adapter.start(self._task_group)
+        except Exception as exc:
+            logger.error("%s: the adapter did not start: %s", ns.path, exc)
 
     def delete_ns(self, path: str) -> None:
         """Remove namespace *path* (a pattern, or one concrete namespace): its sockets are disconnected."""
@@ -234,10 +251,13 @@ class SocketIo:
         return NamespaceOperators(ns, BroadcastOptions())
 
     def _root(self) -> BroadcastOperators:
+        return self._root_ns()
+
+    def _root_ns(self) -> NamespaceOperators:
         ns = self._namespaces.get("/")
         if ns is None:
             raise ConfigError("the default namespace '/' is not registered; use io.of(path) instead")
-        return BroadcastOperators(ns, BroadcastOptions())
+        return NamespaceOperators(ns, BroadcastOptions())
 
     # --- io-level operators (default namespace) ---------------------------------------------------------
 
@@ -281,9 +301,31 @@ class SocketIo:
         """
         return self._root().sockets()
 
-    async def fetch_sockets(self) -> list[Socket]:
-        """The sockets of ``/`` on every node."""
+    async def fetch_sockets(self) -> list[Socket | RemoteSocket]:
+        """The sockets of ``/`` on every node (see ``BroadcastOperators.fetch_sockets``)."""
         return await self._root().fetch_sockets()
+
+    def on_server_side(self, event: str, handler: ServerSideHandler, *, namespace: str = "/") -> None:
+        """Handle *event* sent by another node with ``server_side_emit`` (``NamespaceOperators``)."""
+        self.of(namespace).on_server_side(event, handler)
+
+    async def server_side_emit(self, event: str, data: Any = NO_DATA) -> None:
+        """Send *event* to the other nodes' server-side handlers of ``/`` (``NamespaceOperators``)."""
+        await self._root_ns().server_side_emit(event, data)
+
+    async def server_side_emit_with_ack(
+        self, event: str, data: Any = NO_DATA, *, timeout: float = DEFAULT_REQUEST_TIMEOUT
+    ) -> list[Any]:
+        """Send *event* to the other nodes' server-side handlers of ``/``; their answers, one per node."""
+        return await self._root_ns().server_side_emit_with_ack(event, data, timeout=timeout)
+
+    async def all_rooms(self) -> set[str]:
+        """Every room of ``/`` on every node."""
+        return await self._root_ns().all_rooms()
+
+    async def server_count(self) -> int:
+        """How many nodes serve ``/``, this one included."""
+        return await self._root_ns().server_count()
 
     def get_socket(self, sid: str) -> Socket | None:
         """The socket *sid* of ``/``, or ``None``."""
@@ -355,8 +397,14 @@ class SocketIo:
                     self._supervisor = supervisor
                     for ns in self._namespaces.values():
                         ns.start(supervisor)
-                    task_status.started()
-                    await self._close_requested.wait()
+                    try:
+                        for ns in list(self._namespaces.values()):
+                            await ns.adapter.start(tg)
+                        task_status.started()
+                        await self._close_requested.wait()
+                    finally:
+                        with anyio.CancelScope(shield=True):
+                            await self._close_adapters()
                     self._supervisor = None
                     await supervisor.shutdown(timeout=1.0)
             finally:
@@ -364,6 +412,13 @@ class SocketIo:
                 self._task_group = None
                 self._stopped = True
                 tg.cancel_scope.cancel()  # connect timers
+
+    async def _close_adapters(self) -> None:
+        for ns in list(self._namespaces.values()):
+            try:
+                await ns.adapter.close()
+            except Exception as exc:
+                logger.warning("%s: the adapter did not close cleanly: %s", ns.path, exc)
 
     async def _run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Serve ``trace_endpoint`` and record ``trace_file`` (the options) until cancelled; returns at once

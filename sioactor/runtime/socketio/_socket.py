@@ -71,6 +71,7 @@ class Socket:
         "_client",
         "_closing",
         "_ctx",
+        "_data",
         "_fallback",
         "_handlers",
         "_name",
@@ -90,6 +91,7 @@ class Socket:
         self.acks = AckTable(sid)
         self.auth: Any = None
         self.extensions: dict[Any, Any] = {}
+        self._data: Any = None  # made on first use: most sockets never have data
         self._client = client
         self._ns = ns
         self._name = f"socket:{ns.path}:{sid}"
@@ -111,6 +113,19 @@ class Socket:
     def ns(self) -> str:
         """The namespace path (for a dynamic namespace, the concrete one, e.g. ``/tenant/7``)."""
         return self._ns.path
+
+    @property
+    def data(self) -> Any:
+        """The application's data about this socket (Node's ``socket.data``; ``{}`` until set). Other nodes
+        of a cluster see it in ``fetch_sockets``, so keep it JSON-serializable.
+        """
+        if self._data is None:
+            self._data = {}
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
 
     @property
     def ns_params(self) -> Mapping[str, str]:
