@@ -264,7 +264,7 @@ def add_cluster_handlers(io: SocketIo, server_id: str) -> None:
 
     async def cluster_sse(args: Args, ack: AckSender) -> None:
         try:
-            answers = await io.server_side_emit_with_ack("sse", _arg(args, 0), timeout=CLUSTER_TIMEOUT)
+            answers = await io.server_side_emit_with_ack("sse", _arg(args, 0), ack_timeout=CLUSTER_TIMEOUT)
         except SioactorError as exc:
             ack.send({"error": str(exc)})
             return

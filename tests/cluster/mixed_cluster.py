@@ -4,6 +4,7 @@ subprocess stopped by its PID; every wait is bounded."""
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import subprocess
@@ -17,6 +18,17 @@ from node_cluster import NODE, ROOT, from_printable
 from redis_server import free_port
 
 Line = dict[str, Any]
+
+
+def to_printable(value: Any) -> Any:
+    """The ``{"$bin": base64}`` spelling of binary values the Node scripts read."""
+    if isinstance(value, bytes):
+        return {"$bin": base64.b64encode(value).decode()}
+    if isinstance(value, dict):
+        return {k: to_printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_printable(v) for v in value]
+    return value
 
 
 class Server:
@@ -100,7 +112,7 @@ class Clients:
         self._next_id += 1
         command["id"] = self._next_id
         assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps(command) + "\n")
+        self._proc.stdin.write(json.dumps(to_printable(command)) + "\n")
         self._proc.stdin.flush()
         return self.wait_for(lambda line: line.get("id") == command["id"], timeout=timeout)
 
@@ -113,7 +125,9 @@ class Clients:
                 return matching[count - 1]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"no such line from the clients within {timeout} s; seen: {self.seen[-20:]}")
+                raise AssertionError(
+                    f"no such line from the clients within {timeout} s; seen: {self.seen[-20:]}"
+                )
             try:
                 line = self._lines.get(timeout=remaining)
             except queue.Empty:
@@ -140,7 +154,9 @@ class Clients:
 
     def events(self, client: str, event: str) -> list[list[Any]]:
         """The arguments of each *event* *client* received so far."""
-        return [line["args"] for line in self.seen if line.get("client") == client and line.get("event") == event]
+        return [
+            line["args"] for line in self.seen if line.get("client") == client and line.get("event") == event
+        ]
 
     def wait_event(self, client: str, event: str, *, count: int = 1, timeout: float = 10) -> list[Any]:
         line = self.wait_for(

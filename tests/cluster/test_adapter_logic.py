@@ -11,10 +11,10 @@ from typing import Any
 import anyio
 import pytest
 from memory_bus import MemoryBus, MemoryHub
+from socketio_fakes import FakeConn, Harness, running
 
 from sioactor import AckTimeout, ClusterTimeout, RedisUnavailable, RemoteSocket, Socket, SocketIo
 from sioactor.runtime.cluster import RedisAdapterFactory
-from tests.socketio_fakes import FakeConn, Harness, running
 
 pytestmark = pytest.mark.anyio
 
@@ -43,12 +43,13 @@ async def connect(harness: Harness, engine_sid: str) -> tuple[FakeConn, str]:
     conn = await harness.open(engine_sid)
     await harness.feed(conn, "40")
     accepted = conn.take()[-1]
-    assert isinstance(accepted, str) and accepted.startswith("440")
+    assert isinstance(accepted, str)
+    assert accepted.startswith("440")
     return conn, str(json.loads(accepted[3:])["sid"])
 
 
 async def test_broadcasts_reach_the_other_node_and_local_is_never_published() -> None:
-    async with two_nodes() as (hub, (a, ha), (b, hb)):
+    async with two_nodes() as (hub, (a, ha), (_b, hb)):
         conn_a, _ = await connect(ha, "a" * 20)
         conn_b, sid_b = await connect(hb, "b" * 20)
         await a.emit("news", {"n": 1})
@@ -100,7 +101,7 @@ async def test_server_side_emit_with_acks_and_a_node_that_never_answers() -> Non
 
             await silent.subscribe({"k-request#/#": ignore}, {})
             with pytest.raises(ClusterTimeout) as caught:
-                await a.server_side_emit_with_ack("ping", 8, timeout=0.3)
+                await a.server_side_emit_with_ack("ping", 8, ack_timeout=0.3)
             assert caught.value.expected == 2
             assert caught.value.received == 1
             assert caught.value.responses == [{"pong": 8, "by": id(b)}]
@@ -117,7 +118,8 @@ async def test_broadcast_with_acks_collects_every_node() -> None:
         await hb.settle()
         asked_b = conn_b.take()[-1]
         asked_a = conn_a.take()[-1]
-        assert isinstance(asked_a, str) and isinstance(asked_b, str)
+        assert isinstance(asked_a, str)
+        assert isinstance(asked_b, str)
         id_a = asked_a[3 : asked_a.index("[")]
         id_b = asked_b[3 : asked_b.index("[")]
         await ha.feed(conn_a, f'443{id_a}["from-a"]')
@@ -135,7 +137,8 @@ async def test_a_silent_remote_client_times_out_in_the_stream() -> None:
         stream = await a.timeout(0.3).emit_with_ack("poll")
         with anyio.fail_after(3):
             results = [value async for _sid, value in stream]
-        assert len(results) == 1 and isinstance(results[0], AckTimeout)
+        assert len(results) == 1
+        assert isinstance(results[0], AckTimeout)
 
 
 async def test_a_lost_bus_fails_cluster_operations_fast_and_local_ones_still_work() -> None:
@@ -154,7 +157,8 @@ async def test_a_lost_bus_fails_cluster_operations_fast_and_local_ones_still_wor
                 await a.join("r")
         assert '442["still-here"]' in conn.take()
         (mine,) = await a.local().fetch_sockets()
-        assert isinstance(mine, Socket) and mine.id == sid
+        assert isinstance(mine, Socket)
+        assert mine.id == sid
         assert "r" in await mine.rooms()
 
 

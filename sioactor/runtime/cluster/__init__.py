@@ -1,8 +1,9 @@
 """Scaling out through Redis: the adapter and the emitter of a Socket.IO cluster.
 
-Layer rule: this package may import ``sioactor.protocol``, ``sioactor.actors`` and ``sioactor.runtime.socketio``
-(the adapter interface it implements); it alone talks to Redis, through coredis, the optional ``sioactor[redis]`` extra, imported only
-when a Redis connection is opened, so that ``import sioactor`` works without it.
+Layer rule: this package may import ``sioactor.protocol``, ``sioactor.actors`` and
+``sioactor.runtime.socketio`` (the adapter interface it implements); it alone talks to Redis, through
+coredis, the optional ``sioactor[redis]`` extra, imported only when a Redis connection is opened, so that
+``import sioactor`` works without it.
 """
 
 from sioactor._errors import ClusterTimeout, RedisUnavailable

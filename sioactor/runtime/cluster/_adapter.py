@@ -11,7 +11,11 @@ Each operation runs on this node's ``LocalAdapter`` and, unless ``local``, is pu
     broadcast_with_ack   msgpack request; each node answers its client count, then    the ack timeout
                          one message per client ack, which the AckStream counts
 
-What the other nodes publish is served by ``_ClusterServer`` (``_serve.py``). Node applies its own joins,
+Everything goes out through the bus's one ordered queue (``publish_soon``), as Node's commands go out on
+one connection in order: a join published before a broadcast or a fetch reaches the other nodes before
+it. Nothing waits for Redis to take a message; a lost connection is known at once (``RedisUnavailable``).
+
+What the other nodes publish is served by ``ClusterServer`` (``_serve.py``). Node applies its own joins,
 leaves and disconnects when their echo comes back from Redis; this adapter applies them at once and
 ignores its own echo (CLUSTER-NOTES §9.2 allows either), so they work at once on this node even while
 Redis is away. A cluster operation while Redis is away fails at once with ``RedisUnavailable``, after the
@@ -174,13 +178,13 @@ class RedisAdapter:
     # --- broadcasts ---------------------------------------------------------------------------------------
 
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
-        """See ``Adapter.broadcast``; raises ``RedisUnavailable`` after the local delivery when Redis is away."""
+        """See ``Adapter.broadcast``; ``RedisUnavailable`` is raised after the local delivery."""
         if opts.local:
             await self.local.broadcast(packet, opts)
             return
         wire = recipients(opts)
         message = Broadcast(uid=self.uid, nsp=self._ns.path, data=packet.data, recipients=wire)
-        lost = await self._try(self.channels.broadcast_target(wire), message)
+        lost = self._try(self.channels.broadcast_target(wire), message)
         await self.local.broadcast(packet, opts)
         if lost is not None:
             raise lost
@@ -202,7 +206,7 @@ class RedisAdapter:
             message = Broadcast(
                 uid=self.uid, nsp=self._ns.path, data=packet.data, recipients=wire, request_id=request_id
             )
-            lost = await self._try(self.channels.request, message)
+            lost = self._try(self.channels.request, message)
             if lost is not None:
                 stream.drop_remote()
         await self.local.broadcast_with_ack(packet, opts, stream)
@@ -213,12 +217,16 @@ class RedisAdapter:
 
     async def add_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
         """See ``Adapter.add_sockets``."""
-        message = SocketsJoin(uid=self.uid, nsp=self._ns.path, recipients=recipients(opts), rooms=tuple(rooms))
+        message = SocketsJoin(
+            uid=self.uid, nsp=self._ns.path, recipients=recipients(opts), rooms=tuple(rooms)
+        )
         await self._everywhere(opts, message, lambda: self.local.add_sockets(opts, rooms))
 
     async def del_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
         """See ``Adapter.del_sockets``."""
-        message = SocketsLeave(uid=self.uid, nsp=self._ns.path, recipients=recipients(opts), rooms=tuple(rooms))
+        message = SocketsLeave(
+            uid=self.uid, nsp=self._ns.path, recipients=recipients(opts), rooms=tuple(rooms)
+        )
         await self._everywhere(opts, message, lambda: self.local.del_sockets(opts, rooms))
 
     async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
@@ -226,13 +234,15 @@ class RedisAdapter:
         message = DisconnectSockets(uid=self.uid, nsp=self._ns.path, recipients=recipients(opts))
         await self._everywhere(opts, message, lambda: self.local.disconnect_sockets(opts))
 
-    async def _everywhere(self, opts: BroadcastOptions, message: ClassicRequest, here: Callable[[], Any]) -> None:
-        lost = None if opts.local else await self._try(self.channels.request, message)
+    async def _everywhere(
+        self, opts: BroadcastOptions, message: ClassicRequest, here: Callable[[], Any]
+    ) -> None:
+        lost = None if opts.local else self._try(self.channels.request, message)
         await here()
         if lost is not None:
             raise lost
 
-    async def _try(self, channel: str, message: ClassicRequest) -> RedisUnavailable | None:
+    def _try(self, channel: str, message: ClassicRequest) -> RedisUnavailable | None:
         # Publish *message*; Redis being away is returned, so that the local part still runs.
         payload = (
             encode_classic_broadcast(message)
@@ -240,7 +250,7 @@ class RedisAdapter:
             else encode_classic_request(message)
         )
         try:
-            await self._bus.publish(channel, payload)
+            self._bus.publish_soon(channel, payload)
         except RedisUnavailable as exc:
             return exc
         return None
@@ -270,7 +280,9 @@ class RedisAdapter:
         for answer in answers:
             if isinstance(answer, FetchSocketsResponse):
                 found.extend(
-                    RemoteSocket(self._ns, sid=s.id, handshake=s.handshake, rooms=frozenset(s.rooms), data=s.data)
+                    RemoteSocket(
+                        self._ns, sid=s.id, handshake=s.handshake, rooms=frozenset(s.rooms), data=s.data
+                    )
                     for s in answer.sockets
                 )
         return found
@@ -291,22 +303,22 @@ class RedisAdapter:
     async def server_side_emit(self, data: list[Any]) -> None:
         """See ``Adapter.server_side_emit``."""
         message = ServerSideEmit(uid=self.uid, nsp=self._ns.path, data=data)
-        await self._bus.publish(self.channels.request, encode_classic_request(message))
+        self._bus.publish_soon(self.channels.request, encode_classic_request(message))
 
-    async def server_side_emit_with_ack(self, data: list[Any], timeout: float) -> list[Any]:
+    async def server_side_emit_with_ack(self, data: list[Any], ack_timeout: float) -> list[Any]:
         """See ``Adapter.server_side_emit_with_ack``."""
 
         def ask(request_id: str) -> ServerSideEmit:
             return ServerSideEmit(uid=self.uid, nsp=self._ns.path, data=data, request_id=request_id)
 
-        answers = await self._ask("server_side_emit", ask, timeout)
+        answers = await self._ask("server_side_emit", ask, ack_timeout)
         return [a.data for a in answers if isinstance(a, ServerSideEmitResponse)]
 
     async def server_count(self) -> int:
         """See ``Adapter.server_count``: ``PUBSUB NUMSUB`` of the request channel, as Node counts."""
         return max(await self._bus.count_subscribers(self.channels.request), 1)
 
-    async def _ask(self, operation: str, make: Callable[[str], ClassicRequest], timeout: float) -> list[Any]:
+    async def _ask(self, operation: str, make: Callable[[str], ClassicRequest], wait: float) -> list[Any]:
         # Node's way: count the subscribers (this node included), publish, await one answer from each other.
         expected = await self._bus.count_subscribers(self.channels.request) - 1
         if expected <= 0:
@@ -316,13 +328,13 @@ class RedisAdapter:
         pending = Pending(expected)
         request_id = self._server.track(pending)
         try:
-            await self._bus.publish(self.channels.request, encode_classic_request(make(request_id)))
-            with anyio.move_on_after(timeout):
+            self._bus.publish_soon(self.channels.request, encode_classic_request(make(request_id)))
+            with anyio.move_on_after(wait):
                 await pending.done.wait()
             if len(pending.answers) < expected:
                 raise ClusterTimeout(
                     operation,
-                    timeout=timeout,
+                    timeout=wait,
                     expected=expected,
                     received=len(pending.answers),
                     responses=list(pending.answers),

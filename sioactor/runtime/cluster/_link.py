@@ -9,7 +9,8 @@ their logic runs against an in-memory bus in the unit tests.
 
 The subscriber hands each message to its channel's handler in arrival order and waits for it: order
 matters (a join published before a broadcast must be applied before it), so handlers never wait on Redis
-themselves (they answer through ``publish_soon``, a bounded queue drained by one publisher task) and run
+themselves (everything is published through ``publish_soon``, a bounded queue drained in order by one
+publisher task) and run
 whatever may take long (a user's server-side handler) in tasks of their own.
 
 When the connection is lost, local work goes on: every cluster operation fails at once with
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from sioactor._errors import DecodeError, InternalChannelFull, RedisUnavailable
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
@@ -65,15 +67,8 @@ class ClusterBus(Protocol):
     async def close(self) -> None:
         """One user fewer; the last one disconnects."""
 
-    async def publish(self, channel: str, payload: bytes) -> None:
-        """Publish *payload* on *channel*, once the bus took it.
-
-        Raises:
-            RedisUnavailable: the bus is not connected, or did not take the message in time.
-        """
-
     def publish_soon(self, channel: str, payload: bytes) -> None:
-        """Queue *payload* for *channel*; never waits (answers published from a subscriber handler).
+        """Queue *payload* for *channel*, in order with everything queued before; never waits.
 
         Raises:
             RedisUnavailable: the bus is not connected.
@@ -113,7 +108,7 @@ class RedisLink:
         self._users = 0
         self._scope: anyio.CancelScope | None = None
         self._lock = anyio.Lock()
-        self._send, self._receive = anyio.create_memory_object_stream[tuple[str, bytes]](OUTBOX_SIZE)
+        self._outbox: MemoryObjectSendStream[tuple[str, bytes]] | None = None
         self.messages_in = 0
         self.messages_out = 0
         self.dropped = 0
@@ -151,8 +146,7 @@ class RedisLink:
     def _down(self) -> RedisUnavailable:
         return RedisUnavailable(public_url(self.url), "the connection was lost; reconnecting")
 
-    async def publish(self, channel: str, payload: bytes) -> None:
-        """See ``ClusterBus.publish``."""
+    async def _publish_now(self, channel: str, payload: bytes) -> None:
         client = self._client
         if client is None or self._pubsub is None:
             raise self._down()
@@ -166,10 +160,11 @@ class RedisLink:
 
     def publish_soon(self, channel: str, payload: bytes) -> None:
         """See ``ClusterBus.publish_soon``."""
-        if self._pubsub is None:
+        outbox = self._outbox
+        if self._pubsub is None or outbox is None:
             raise self._down()
         try:
-            self._send.send_nowait((channel, payload))
+            outbox.send_nowait((channel, payload))
         except anyio.WouldBlock:
             raise InternalChannelFull(self.name, payload) from None
 
@@ -222,18 +217,21 @@ class RedisLink:
         scope = self._scope = anyio.CancelScope()
         started = False
         delay = _FIRST_DELAY
-        with scope:
+        self._outbox, outbox = anyio.create_memory_object_stream[tuple[str, bytes]](OUTBOX_SIZE)
+        with scope, self._outbox, outbox:
             while True:
                 try:
                     async with self._connection() as pubsub:
                         if started:
-                            logger.warning("%s: connection to Redis restored, subscriptions renewed", self.name)
+                            logger.warning(
+                                "%s: connection to Redis restored, subscriptions renewed", self.name
+                            )
                             self._trace(TraceKind.CLUSTER_CONNECTED, "subscriptions renewed")
                         else:
                             started = True
                             task_status.started()
                         delay = _FIRST_DELAY
-                        await self._serve(pubsub)
+                        await self._serve(pubsub, outbox)
                     reason = "the subscriber connection ended"
                 except RedisUnavailable as exc:
                     if not started:
@@ -274,11 +272,11 @@ class RedisLink:
                 finally:
                     self._client = self._pubsub = None
 
-    async def _serve(self, pubsub: Any) -> None:
+    async def _serve(self, pubsub: Any, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
         # Until the connection fails: the publisher, a health check, and the messages in arrival order.
         with redis_errors(self.url):
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._publisher)
+                tg.start_soon(self._publisher, outbox)
                 tg.start_soon(self._check_health)
                 while True:
                     message = await pubsub.get_message()
@@ -297,14 +295,16 @@ class RedisLink:
                 with anyio.fail_after(self._timeout):
                     await client.ping()
             except TimeoutError:
-                raise RedisUnavailable(public_url(self.url), f"no answer to PING within {self._timeout} s") from None
+                raise RedisUnavailable(
+                    public_url(self.url), f"no answer to PING within {self._timeout} s"
+                ) from None
 
-    async def _publisher(self) -> None:
-        async for channel, payload in self._receive:
+    async def _publisher(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
+        async for channel, payload in outbox:
             try:
-                await self.publish(channel, payload)
+                await self._publish_now(channel, payload)
             except RedisUnavailable as exc:
-                logger.warning("%s: an answer on %s was lost: %s", self.name, channel, exc.reason)
+                logger.warning("%s: a message to %s was lost: %s", self.name, channel, exc.reason)
                 return  # the subscriber sees the same loss and reconnects
 
     async def _dispatch(self, message: Any) -> None:
@@ -343,4 +343,3 @@ class RedisLink:
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-

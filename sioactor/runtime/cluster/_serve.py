@@ -14,6 +14,7 @@ at most ``MAX_TASKS`` at a time: past it a request is dropped with a log line (i
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import string
@@ -304,11 +305,11 @@ class ClusterServer:
         timeout = request.recipients.flags.get("timeout")
         seconds = timeout / 1000 if type(timeout) in (int, float) and timeout > 0 else None
         stream = self._ns.ack_stream(seconds, None)
-        packet = Packet(type=PacketType.EVENT, nsp=self._ns.path, data=request.data, id=self._ns.next_ack_id())
-        try:
+        packet = Packet(
+            type=PacketType.EVENT, nsp=self._ns.path, data=request.data, id=self._ns.next_ack_id()
+        )
+        with contextlib.suppress(BroadcastError):  # the stream awaits only the sockets reached
             await self._local.broadcast_with_ack(packet, options(request.recipients), stream)
-        except BroadcastError:
-            pass  # the stream awaits only the sockets reached
         count = len(stream)
         nsp, request_id = self._ns.path, request.request_id
         self._answer(BroadcastClientCount(uid=None, nsp=nsp, request_id=request_id, client_count=count))

@@ -31,6 +31,8 @@ ERROR_KINDS = frozenset(
         TraceKind.CLOSED,
         TraceKind.ACK_TIMEOUT,
         TraceKind.HEARTBEAT_TIMEOUT,
+        TraceKind.CLUSTER_DISCONNECTED,
+        TraceKind.CLUSTER_DROPPED,
     }
 )
 _MESSAGE_KINDS = (TraceKind.ENQUEUED, TraceKind.HANDLED)

@@ -102,11 +102,11 @@ class Adapter(Protocol):
     async def server_side_emit(self, data: list[Any]) -> None:
         """Send ``[event, *args]`` to the other nodes' server-side handlers."""
 
-    async def server_side_emit_with_ack(self, data: list[Any], timeout: float) -> list[Any]:
+    async def server_side_emit_with_ack(self, data: list[Any], ack_timeout: float) -> list[Any]:
         """Send ``[event, *args]`` to the other nodes' server-side handlers; their answers, one per node.
 
         Raises:
-            ClusterTimeout: some nodes did not answer within *timeout* seconds.
+            ClusterTimeout: some nodes did not answer within *ack_timeout* seconds.
         """
 
     async def all_rooms(self) -> set[str]:
@@ -238,7 +238,7 @@ class LocalAdapter:
     async def server_side_emit(self, data: list[Any]) -> None:
         """No other node to tell."""
 
-    async def server_side_emit_with_ack(self, data: list[Any], timeout: float) -> list[Any]:
+    async def server_side_emit_with_ack(self, data: list[Any], ack_timeout: float) -> list[Any]:
         """No other node to answer: no answers."""
         return []
 

@@ -205,8 +205,8 @@ class SocketIo:
         assert self._task_group is not None
         try:
             await ns.adapter.start(self._task_group)
-        except Exception as exc:
-            logger.error("%s: the adapter did not start: %s", ns.path, exc)
+        except Exception:
+            logger.exception("%s: the adapter did not start", ns.path)
 
     def delete_ns(self, path: str) -> None:
         """Remove namespace *path* (a pattern, or one concrete namespace): its sockets are disconnected."""
@@ -314,10 +314,10 @@ class SocketIo:
         await self._root_ns().server_side_emit(event, data)
 
     async def server_side_emit_with_ack(
-        self, event: str, data: Any = NO_DATA, *, timeout: float = DEFAULT_REQUEST_TIMEOUT
+        self, event: str, data: Any = NO_DATA, *, ack_timeout: float = DEFAULT_REQUEST_TIMEOUT
     ) -> list[Any]:
         """Send *event* to the other nodes' server-side handlers of ``/``; their answers, one per node."""
-        return await self._root_ns().server_side_emit_with_ack(event, data, timeout=timeout)
+        return await self._root_ns().server_side_emit_with_ack(event, data, ack_timeout=ack_timeout)
 
     async def all_rooms(self) -> set[str]:
         """Every room of ``/`` on every node."""

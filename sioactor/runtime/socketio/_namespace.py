@@ -149,15 +149,16 @@ class NamespaceOperators(BroadcastOperators):
         await self._ns.adapter.server_side_emit([event, *to_args(data)])
 
     async def server_side_emit_with_ack(
-        self, event: str, data: Any = NO_DATA, *, timeout: float = DEFAULT_REQUEST_TIMEOUT
+        self, event: str, data: Any = NO_DATA, *, ack_timeout: float = DEFAULT_REQUEST_TIMEOUT
     ) -> list[Any]:
         """Send *event* to the server-side handlers of every other node; their answers, one per node.
 
         Raises:
-            ClusterTimeout: some nodes did not answer within *timeout* seconds (``responses`` has the others).
+            ClusterTimeout: some nodes did not answer within *ack_timeout* seconds (``responses`` has the
+                others).
             RedisUnavailable: (a Redis adapter) the cluster cannot be reached now.
         """
-        return await self._ns.adapter.server_side_emit_with_ack([event, *to_args(data)], timeout)
+        return await self._ns.adapter.server_side_emit_with_ack([event, *to_args(data)], ack_timeout)
 
     async def all_rooms(self) -> set[str]:
         """Every room of the namespace on every node (socket ids included)."""
