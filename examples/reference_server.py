@@ -273,23 +273,20 @@ def add_cluster_handlers(io: SocketIo, server_id: str) -> None:
     def sse(payload: Any = None, *_rest: Any) -> Any:
         return {"server": server_id, "payload": payload}
 
-    async def cluster_join(socket: Socket, args: Args, ack: AckSender) -> None:
-        await _on_target(socket, _arg(args, 1), lambda ops: ops.join(str(_arg(args, 0))), ack)
+    def _targets(target: Any) -> Any:
+        return io.of("/") if target is None else io.within(str(target))
 
-    async def cluster_leave(socket: Socket, args: Args, ack: AckSender) -> None:
-        await _on_target(socket, _arg(args, 1), lambda ops: ops.leave(str(_arg(args, 0))), ack)
-
-    async def cluster_disconnect(socket: Socket, args: Args, ack: AckSender) -> None:
-        await _on_target(socket, _arg(args, 0), lambda ops: ops.disconnect(), ack)
-
-    async def _on_target(socket: Socket, target: Any, act: Callable[[Any], Any], ack: AckSender) -> None:
-        ops = io.of("/") if target is None else io.within(str(target))
-        if target is None or str(target) in await socket.rooms():
-            ack.send(True)  # this socket is a target: answer before it may be disconnected
-            await act(ops)
-            return
-        await act(ops)
+    async def cluster_join(args: Args, ack: AckSender) -> None:
+        await _targets(_arg(args, 1)).join(str(_arg(args, 0)))
         ack.send(True)
+
+    async def cluster_leave(args: Args, ack: AckSender) -> None:
+        await _targets(_arg(args, 1)).leave(str(_arg(args, 0)))
+        ack.send(True)
+
+    async def cluster_disconnect(args: Args, ack: AckSender) -> None:
+        ack.send(True)  # first: the asking socket may be one of those disconnected
+        await _targets(_arg(args, 0)).disconnect()
 
     async def cluster_emit_ack(args: Args, ack: AckSender) -> None:
         answers = []
@@ -465,8 +462,13 @@ def _exit_on(error: type[Exception]) -> Any:
     # A server that cannot start (Redis unreachable) says why in one line and exits with status 1.
     try:
         yield
-    except error as exc:
-        sys.exit(f"reference_server: {exc}")
+    except Exception as exc:
+        found: BaseException = exc
+        while isinstance(found, BaseExceptionGroup) and len(found.exceptions) == 1:
+            found = found.exceptions[0]
+        if not isinstance(found, error):
+            raise
+        sys.exit(f"reference_server: {found}")
 
 
 def _backend_options(backend: str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ ChannelHandler = Callable[[str, bytes], Awaitable[None]]
 _FIRST_DELAY = 0.1
 _MAX_DELAY = 5.0
 _HEALTH_INTERVAL = 1.0
+_BATCH = 256  # messages per pipeline at most
 OUTBOX_SIZE = 10_000
 
 
@@ -146,17 +147,23 @@ class RedisLink:
     def _down(self) -> RedisUnavailable:
         return RedisUnavailable(public_url(self.url), "the connection was lost; reconnecting")
 
-    async def _publish_now(self, channel: str, payload: bytes) -> None:
+    async def _publish_now(self, batch: list[tuple[str, bytes]]) -> None:
+        # One PUBLISH, or a pipeline of them (one write, one read) when several were queued meanwhile.
         client = self._client
         if client is None or self._pubsub is None:
             raise self._down()
         with redis_errors(self.url):
             try:
                 with anyio.fail_after(self._timeout):
-                    await client.publish(channel, payload)
+                    if len(batch) == 1:
+                        await client.publish(*batch[0])
+                    else:
+                        async with client.pipeline(transaction=False) as pipe:
+                            for channel, payload in batch:
+                                pipe.publish(channel, payload)
             except TimeoutError:
                 raise RedisUnavailable(public_url(self.url), f"no answer within {self._timeout} s") from None
-        self.messages_out += 1
+        self.messages_out += len(batch)
 
     def publish_soon(self, channel: str, payload: bytes) -> None:
         """See ``ClusterBus.publish_soon``."""
@@ -300,11 +307,17 @@ class RedisLink:
                 ) from None
 
     async def _publisher(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
-        async for channel, payload in outbox:
+        async for first in outbox:
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(outbox.receive_nowait())
+                except anyio.WouldBlock:
+                    break
             try:
-                await self._publish_now(channel, payload)
+                await self._publish_now(batch)
             except RedisUnavailable as exc:
-                logger.warning("%s: a message to %s was lost: %s", self.name, channel, exc.reason)
+                logger.warning("%s: %d message(s) lost: %s", self.name, len(batch), exc.reason)
                 return  # the subscriber sees the same loss and reconnects
 
     async def _dispatch(self, message: Any) -> None:

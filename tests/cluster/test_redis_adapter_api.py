@@ -1,0 +1,88 @@
+"""sioactor's cluster API from Python code, against a Node socket.io 4.8 server (@socket.io/redis-adapter 8.3)
+with socket.io-client clients on a real redis-server: ``RemoteSocket`` (emit, join, leave, disconnect), and
+the io-level operations, on asyncio and trio. The sioactor node runs in the test's own event loop."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import pytest
+from node_cluster import NodeCluster
+from socketio_fakes import running
+
+from sioactor import LifespanFailed, RedisAdapter, RedisUnavailable, RemoteSocket, SocketIo
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def python_node(redis_url: str, key: str) -> AsyncIterator[SocketIo]:
+    io = SocketIo(adapter=RedisAdapter.from_url(redis_url, key=key))
+    io.ns("/", lambda: None)
+    io.ns("/chat", lambda: None)
+    async with running(io):
+        yield io
+
+
+async def node_lines(node: NodeCluster, predicate: object, count: int = 1) -> None:
+    await anyio.to_thread.run_sync(lambda: node.wait_for(predicate, count=count))  # type: ignore[arg-type]
+
+
+async def test_remote_sockets_of_a_node_server(
+    node_cluster: NodeCluster, redis_url: str, cluster_key: str
+) -> None:
+    ids = node_cluster.ids
+    with anyio.fail_after(20):
+        async with python_node(redis_url, cluster_key) as io:
+            assert await io.server_count() == 2
+            found = {s.id: s for s in await io.fetch_sockets()}
+            assert set(found) == {ids["c1"], ids["c2"]}
+            c1 = found[ids["c1"]]
+            assert isinstance(c1, RemoteSocket)
+            assert c1.rooms == {ids["c1"], "room1"}
+            assert c1.data == {}
+            assert c1.handshake["query"]["room"] == "room1"
+            assert await io.all_rooms() == {ids["c1"], ids["c2"], "room1"}
+            chat = await io.of("/chat").fetch_sockets()
+            assert [s.id for s in chat] == [ids["c3"]]
+
+            await c1.emit("direct", b"\x01\xff")
+            await node_lines(node_cluster, lambda line: line.get("event") == "direct")
+            assert node_cluster.events("c1") == [("direct", [b"\x01\xff"])]
+
+            await c1.join("joined")
+            assert [s.id for s in await io.to("joined").fetch_sockets()] == [ids["c1"]]
+            await c1.leave("joined")
+            assert await io.to("joined").fetch_sockets() == []
+
+            await io.except_("room1").emit("not-room1")
+            await io.volatile().to("room1").emit("room1-volatile")
+            await io.local().emit("never-published")
+            await io.of("/chat").emit("chat", 1)
+            await node_lines(node_cluster, lambda line: line.get("event") == "chat")
+            await node_lines(node_cluster, lambda line: line.get("event") == "room1-volatile")
+            await node_lines(node_cluster, lambda line: line.get("event") == "not-room1")
+            assert not any(line.get("event") == "never-published" for line in node_cluster.seen)
+
+            await io.of("/chat").server_side_emit("sse", "from-python", 2)
+            await node_lines(node_cluster, lambda line: line.get("server") == "/chat")
+            assert {"server": "/chat", "event": "sse", "args": ["from-python", 2]} in node_cluster.seen
+
+            c2 = found[ids["c2"]]
+            await c2.disconnect()
+            await node_lines(node_cluster, lambda line: line.get("client") == "c2" and "disconnect" in line)
+            assert [s.id for s in await io.fetch_sockets()] == [ids["c1"]]
+
+
+async def test_unreachable_redis_fails_the_start_naming_the_url() -> None:
+    url = "redis://127.0.0.1:1"
+    io = SocketIo(adapter=RedisAdapter.from_url(url, connect_timeout=2))
+    io.ns("/", lambda: None)
+    with anyio.fail_after(10), pytest.raises(LifespanFailed, match=re.escape(f"Redis at {url}")) as caught:
+        async with io.lifespan():
+            pass
+    assert isinstance(caught.value.__cause__, RedisUnavailable)
+    assert caught.value.__cause__.url == url
