@@ -233,7 +233,7 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _arg(args: list[Any], index: int) -> Any:
+def _arg(args: tuple[Any, ...], index: int) -> Any:
     return args[index] if len(args) > index else None
 
 

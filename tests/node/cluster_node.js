@@ -7,7 +7,7 @@
 // Handlers on "/", each answering through the client's ack: who, set_data(obj), server_count,
 // cluster_fetch(room|null), cluster_rooms, cluster_sse(payload), cluster_join(room, target|null),
 // cluster_leave(room, target|null), cluster_disconnect(target), cluster_emit_ack(event, payload), and the
-// plain bcast(...args) (io.emit("bcast", args)), to_room(room, event, ...args), join(room), leave(room).
+// plain bcast(...args) (io.emit("bcast", ...args)), to_room(room, event, ...args), join(room), leave(room).
 // Every server answers a server-side "sse"(payload) with {server, payload}.
 "use strict";
 
@@ -36,7 +36,12 @@ async function main() {
   pub.on("error", () => {});
   sub.on("error", () => {});
   await Promise.all([pub.connect(), sub.connect()]);
-  const io = new Server({ cors: { origin: "*" }, pingInterval: 1000, pingTimeout: 1000 });
+  const io = new Server({
+    cors: { origin: "*" },
+    pingInterval: cfg.ping_interval_ms || 1000,
+    pingTimeout: cfg.ping_timeout_ms || 1000,
+    perMessageDeflate: false,
+  });
   io.adapter(createAdapter(pub, sub, { key }));
   const nsp = io.of("/");
   nsp.on("sse", (payload, cb) => {
@@ -81,7 +86,7 @@ async function main() {
         cb({ error: String(err && err.message) });
       }
     });
-    socket.on("bcast", (...args) => io.emit("bcast", args));
+    socket.on("bcast", (...args) => io.emit("bcast", ...args));
     socket.on("to_room", (room, event, ...args) => socket.to(room).emit(event, ...args));
     socket.on("join", (room, cb) => {
       socket.join(room);

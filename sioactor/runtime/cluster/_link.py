@@ -224,8 +224,9 @@ class RedisLink:
         scope = self._scope = anyio.CancelScope()
         started = False
         delay = _FIRST_DELAY
-        self._outbox, outbox = anyio.create_memory_object_stream[tuple[str, bytes]](OUTBOX_SIZE)
-        with scope, self._outbox, outbox:
+        send, outbox = anyio.create_memory_object_stream[tuple[str, bytes]](OUTBOX_SIZE)
+        self._outbox = send
+        with scope, send, outbox:
             while True:
                 try:
                     async with self._connection() as pubsub:
@@ -240,15 +241,10 @@ class RedisLink:
                         delay = _FIRST_DELAY
                         await self._serve(pubsub, outbox)
                     reason = "the subscriber connection ended"
-                except RedisUnavailable as exc:
+                except Exception as exc:
                     if not started:
                         raise
-                    reason = exc.reason
-                except Exception as exc:  # a bug or an unexpected client error: reconnect rather than die
-                    if not started:
-                        raise
-                    logger.exception("%s: subscriber failed", self.name)
-                    reason = repr(exc)
+                    reason = self._why(exc)
                 logger.warning(
                     "%s: connection to Redis lost (%s); cluster operations fail until it is back; "
                     "reconnecting in %.1f s",
@@ -259,6 +255,17 @@ class RedisLink:
                 self._trace(TraceKind.CLUSTER_DISCONNECTED, reason)
                 await anyio.sleep(delay)
                 delay = min(delay * 2, _MAX_DELAY)
+
+    def _why(self, exc: Exception) -> str:
+        # What ended the connection: Redis's fault (a reason), or a bug here or in the client (logged whole);
+        # either way the loop reconnects rather than let the server die.
+        leaf: BaseException = exc
+        while isinstance(leaf, BaseExceptionGroup) and len(leaf.exceptions) == 1:
+            leaf = leaf.exceptions[0]
+        if isinstance(leaf, RedisUnavailable):
+            return leaf.reason
+        logger.error("%s: the subscriber failed", self.name, exc_info=exc)
+        return repr(leaf)
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:

@@ -217,6 +217,8 @@ class SocketIo:
             for socket in list(ns.sockets().values()):
                 socket.disconnect()
             ns.stop()  # after the disconnects: their removals find it stopped, and its state goes with it
+            if self._task_group is not None:
+                self._task_group.start_soon(ns.adapter.close)  # leaves the cluster
 
     def _namespace_for(self, path: str) -> Namespace | None:
         ns = self._namespaces.get(path)
