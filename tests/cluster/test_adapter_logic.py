@@ -44,8 +44,8 @@ async def connect(harness: Harness, engine_sid: str) -> tuple[FakeConn, str]:
     await harness.feed(conn, "40")
     accepted = conn.take()[-1]
     assert isinstance(accepted, str)
-    assert accepted.startswith("440")
-    return conn, str(json.loads(accepted[3:])["sid"])
+    assert accepted.startswith("40")
+    return conn, str(json.loads(accepted[2:])["sid"])
 
 
 async def test_broadcasts_reach_the_other_node_and_local_is_never_published() -> None:
@@ -56,14 +56,14 @@ async def test_broadcasts_reach_the_other_node_and_local_is_never_published() ->
         await a.to(sid_b).emit("private", b"\x01\x02")
         await hb.settle()
         sent = conn_b.take()
-        assert '442["news",{"n":1}]' in sent
+        assert '42["news",{"n":1}]' in sent
         assert any(isinstance(m, tuple) and "private" in m[0] for m in sent) or any(
             isinstance(m, str) and "private" in m for m in sent
         )
         published = len(hub.published)
         await a.local().emit("here-only")
         assert len(hub.published) == published
-        assert '442["here-only"]' in conn_a.take()
+        assert '42["here-only"]' in conn_a.take()
         assert not any("here-only" in str(m) for m in conn_b.take())
 
 
@@ -120,10 +120,10 @@ async def test_broadcast_with_acks_collects_every_node() -> None:
         asked_a = conn_a.take()[-1]
         assert isinstance(asked_a, str)
         assert isinstance(asked_b, str)
-        id_a = asked_a[3 : asked_a.index("[")]
-        id_b = asked_b[3 : asked_b.index("[")]
-        await ha.feed(conn_a, f'443{id_a}["from-a"]')
-        await hb.feed(conn_b, f'443{id_b}["from-b"]')
+        id_a = asked_a[2 : asked_a.index("[")]
+        id_b = asked_b[2 : asked_b.index("[")]
+        await ha.feed(conn_a, f'43{id_a}["from-a"]')
+        await hb.feed(conn_b, f'43{id_b}["from-b"]')
         results: list[Any] = []
         with anyio.fail_after(3):
             async for _sid, value in stream:
@@ -155,7 +155,7 @@ async def test_a_lost_bus_fails_cluster_operations_fast_and_local_ones_still_wor
                 await a.fetch_sockets()
             with pytest.raises(RedisUnavailable):
                 await a.join("r")
-        assert '442["still-here"]' in conn.take()
+        assert '42["still-here"]' in conn.take()
         (mine,) = await a.local().fetch_sockets()
         assert isinstance(mine, Socket)
         assert mine.id == sid
@@ -170,4 +170,4 @@ async def test_garbage_on_the_channels_is_dropped() -> None:
                 hub.deliver(channel, garbage)
         await a.emit("after")
         await hb.settle()
-        assert '442["after"]' in conn_b.take()
+        assert '42["after"]' in conn_b.take()

@@ -275,17 +275,16 @@ class RedisAdapter:
         def ask(request_id: str) -> FetchSockets:
             return FetchSockets(uid=self.uid, nsp=self._ns.path, request_id=request_id, recipients=wire)
 
-        answers = await self._ask("fetch_sockets", ask, self.requests_timeout)
-        found: list[Socket | RemoteSocket] = list(await self.local.select(opts))
-        for answer in answers:
-            if isinstance(answer, FetchSocketsResponse):
-                found.extend(
-                    RemoteSocket(
-                        self._ns, sid=s.id, handshake=s.handshake, rooms=frozenset(s.rooms), data=s.data
-                    )
-                    for s in answer.sockets
-                )
-        return found
+        def remote(answers: list[Any]) -> list[RemoteSocket]:
+            return [
+                RemoteSocket(self._ns, sid=s.id, handshake=s.handshake, rooms=frozenset(s.rooms), data=s.data)
+                for answer in answers
+                if isinstance(answer, FetchSocketsResponse)
+                for s in answer.sockets
+            ]
+
+        answers = await self._ask("fetch_sockets", ask, self.requests_timeout, remote)
+        return [*await self.local.select(opts), *remote(answers)]
 
     async def all_rooms(self) -> set[str]:
         """See ``Adapter.all_rooms``."""
@@ -293,12 +292,11 @@ class RedisAdapter:
         def ask(request_id: str) -> AllRooms:
             return AllRooms(uid=self.uid, nsp=self._ns.path, request_id=request_id)
 
-        answers = await self._ask("all_rooms", ask, self.requests_timeout)
-        rooms = await self.local.all_rooms()
-        for answer in answers:
-            if isinstance(answer, AllRoomsResponse):
-                rooms.update(answer.rooms)
-        return rooms
+        def remote(answers: list[Any]) -> set[str]:
+            return {room for a in answers if isinstance(a, AllRoomsResponse) for room in a.rooms}
+
+        answers = await self._ask("all_rooms", ask, self.requests_timeout, remote)
+        return await self.local.all_rooms() | remote(answers)
 
     async def server_side_emit(self, data: list[Any]) -> None:
         """See ``Adapter.server_side_emit``."""
@@ -311,15 +309,24 @@ class RedisAdapter:
         def ask(request_id: str) -> ServerSideEmit:
             return ServerSideEmit(uid=self.uid, nsp=self._ns.path, data=data, request_id=request_id)
 
-        answers = await self._ask("server_side_emit", ask, ack_timeout)
-        return [a.data for a in answers if isinstance(a, ServerSideEmitResponse)]
+        def values(answers: list[Any]) -> list[Any]:
+            return [a.data for a in answers if isinstance(a, ServerSideEmitResponse)]
+
+        return values(await self._ask("server_side_emit", ask, ack_timeout, values))
 
     async def server_count(self) -> int:
         """See ``Adapter.server_count``: ``PUBSUB NUMSUB`` of the request channel, as Node counts."""
         return max(await self._bus.count_subscribers(self.channels.request), 1)
 
-    async def _ask(self, operation: str, make: Callable[[str], ClassicRequest], wait: float) -> list[Any]:
-        # Node's way: count the subscribers (this node included), publish, await one answer from each other.
+    async def _ask(
+        self,
+        operation: str,
+        make: Callable[[str], ClassicRequest],
+        wait: float,
+        partial: Callable[[list[Any]], Any],
+    ) -> list[Any]:
+        # Node's way: count the subscribers (this node included), publish, await one answer from each other;
+        # on a timeout, the error carries *partial* of the answers that came.
         expected = await self._bus.count_subscribers(self.channels.request) - 1
         if expected <= 0:
             return []
@@ -337,7 +344,7 @@ class RedisAdapter:
                     timeout=wait,
                     expected=expected,
                     received=len(pending.answers),
-                    responses=list(pending.answers),
+                    responses=partial(list(pending.answers)),
                 )
             return pending.answers
         finally:

@@ -149,7 +149,7 @@ class ClusterServer:
         """The channels and the pattern of the namespace, with their handlers (CLUSTER-NOTES §0.1)."""
         channels = self._channels
         on_response = self.on_response
-        subscribed = {
+        subscribed: dict[str, ChannelHandler] = {
             channels.request: self.on_request,
             channels.response: on_response,
             channels.response_for(self._uid): on_response,
@@ -303,7 +303,9 @@ class ClusterServer:
     async def _broadcast_with_ack(self, request: Broadcast) -> None:
         assert request.request_id is not None
         timeout = request.recipients.flags.get("timeout")
-        seconds = timeout / 1000 if type(timeout) in (int, float) and timeout > 0 else None
+        seconds = None
+        if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+            seconds = timeout / 1000
         stream = self._ns.ack_stream(seconds, None)
         packet = Packet(
             type=PacketType.EVENT, nsp=self._ns.path, data=request.data, id=self._ns.next_ack_id()
