@@ -67,7 +67,7 @@ async def test_remote_sockets_of_a_node_server(
             await node_lines(node_cluster, lambda line: line.get("event") == "not-room1")
             assert not any(line.get("event") == "never-published" for line in node_cluster.seen)
 
-            await io.of("/chat").server_side_emit("sse", "from-python", 2)
+            await io.of("/chat").server_side_emit("sse", ("from-python", 2))
             await node_lines(node_cluster, lambda line: line.get("server") == "/chat")
             assert {"server": "/chat", "event": "sse", "args": ["from-python", 2]} in node_cluster.seen
 

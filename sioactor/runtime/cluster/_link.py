@@ -212,11 +212,14 @@ class RedisLink:
         pubsub = self._pubsub
         if pubsub is None:
             return
-        with redis_errors(self.url), anyio.move_on_after(self._timeout):
-            if channels:
-                await pubsub.unsubscribe(*channels)
-            if patterns:
-                await pubsub.punsubscribe(*patterns)
+        try:  # their messages are no longer routed already: a failure here costs nothing
+            with redis_errors(self.url), anyio.move_on_after(self._timeout):
+                if channels:
+                    await pubsub.unsubscribe(*channels)
+                if patterns:
+                    await pubsub.punsubscribe(*patterns)
+        except RedisUnavailable as exc:
+            logger.debug("%s: unsubscribing failed: %s", self.name, exc.reason)
 
     # --- the connection's life ----------------------------------------------------------------------------
 
