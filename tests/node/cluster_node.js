@@ -29,6 +29,14 @@ const byJson = (a, b) => {
 };
 const byId = (a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// serverSideEmitWithAck waits the adapter's requestsTimeout (5 s); the contract's handlers wait 2 s.
+const withTimeout = (promise, ms) =>
+  Promise.race([
+    promise,
+    sleep(ms).then(() => {
+      throw new Error(`timeout reached: no answer from every server within ${ms} ms`);
+    }),
+  ]);
 
 async function main() {
   const pub = createClient({ url: cfg.redis });
@@ -62,7 +70,7 @@ async function main() {
     socket.on("cluster_rooms", async (cb) => cb([...(await nsp.adapter.allRooms())].sort()));
     socket.on("cluster_sse", async (payload, cb) => {
       try {
-        cb((await io.timeout(TIMEOUT).serverSideEmitWithAck("sse", payload)).sort(byJson));
+        cb((await withTimeout(nsp.serverSideEmitWithAck("sse", payload), TIMEOUT)).sort(byJson));
       } catch (err) {
         cb({ error: String(err && err.message) });
       }
