@@ -52,6 +52,8 @@ async function main() {
   });
   io.adapter(createAdapter(pub, sub, { key }));
   const nsp = io.of("/");
+  // The redis adapter emits "error" for a message it cannot parse; unhandled, that would end the process.
+  nsp.adapter.on("error", (err) => process.stderr.write(`adapter error: ${err && err.message}\n`));
   nsp.on("sse", (payload, cb) => {
     if (typeof cb === "function") cb({ server: serverId, payload });
   });
