@@ -49,11 +49,14 @@ class TraceKind(enum.Enum):
     HEARTBEAT_TIMEOUT = "heartbeat_timeout"
     PROTOCOL_ERROR = "protocol_error"
     HANDLER_FAILED = "handler_failed"
-    # A cluster adapter (actor ``cluster:<url>``): its connection to the cluster was lost (``detail``: why) or
-    # made again (subscriptions restored), and a message on a cluster channel it could not read was dropped.
+    # A cluster adapter (actor ``cluster:<url>``): its connection to the cluster was made (again:
+    # subscriptions restored) or lost (``detail``: why), a message on a cluster channel it could not read was
+    # dropped, and every few seconds its figures (``fields``: members, requests in flight, messages in/out,
+    # dropped; depth and capacity: its publish queue).
     CLUSTER_DISCONNECTED = "cluster_disconnected"
     CLUSTER_CONNECTED = "cluster_connected"
     CLUSTER_DROPPED = "cluster_dropped"
+    CLUSTER_STATS = "cluster_stats"
 
 
 # Not frozen, deliberately: a frozen dataclass assigns each field through ``object.__setattr__``, which makes

@@ -12,8 +12,9 @@ import anyio
 import pytest
 from node_cluster import NodeCluster
 from socketio_fakes import running
+from trace_fakes import ListTracer
 
-from sioactor import LifespanFailed, RedisAdapter, RedisUnavailable, RemoteSocket, SocketIo
+from sioactor import LifespanFailed, RedisAdapter, RedisUnavailable, RemoteSocket, SocketIo, TraceKind
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +87,24 @@ async def test_unreachable_redis_fails_the_start_naming_the_url() -> None:
             pass
     assert isinstance(caught.value.__cause__, RedisUnavailable)
     assert caught.value.__cause__.url == url
+
+
+async def test_the_trace_shows_the_cluster(
+    node_cluster: NodeCluster, redis_url: str, cluster_key: str
+) -> None:
+    tracer = ListTracer()
+    io = SocketIo(adapter=RedisAdapter.from_url(redis_url, key=cluster_key), tracer=tracer)
+    io.ns("/", lambda: None)
+    with anyio.fail_after(20):
+        async with running(io):
+            await io.fetch_sockets()
+            while len(tracer.of(TraceKind.CLUSTER_STATS)) < 2:  # noqa: ASYNC110 (a fake tracer: no event)
+                await anyio.sleep(0.1)
+    connected = tracer.of(TraceKind.CLUSTER_CONNECTED)
+    assert [e.actor for e in connected] == [f"cluster:{redis_url}"]
+    stats = tracer.of(TraceKind.CLUSTER_STATS)[1]  # the first is taken on connecting
+    assert stats.fields is not None
+    assert stats.fields["members"] == 2
+    assert stats.fields["pending"] == 0
+    assert stats.fields["out"] >= 1
+    assert stats.capacity is not None

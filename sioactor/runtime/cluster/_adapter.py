@@ -154,8 +154,12 @@ class RedisAdapter:
             return
         self._started = True
         bus = self._bus
-        if isinstance(bus, RedisLink) and bus.tracer is None:
-            bus.tracer = self._ns.io.tracer
+        if isinstance(bus, RedisLink):
+            if bus.tracer is None:
+                bus.tracer = self._ns.io.tracer
+            if bus.members_channel is None:
+                bus.members_channel = self.channels.request
+            bus.pending_counts.append(self._server.pending_count)
         try:
             await bus.start(task_group)
             self._server.task_group = task_group
@@ -169,6 +173,8 @@ class RedisAdapter:
         if not self._started:
             return
         self._started = False
+        if isinstance(self._bus, RedisLink) and self._server.pending_count in self._bus.pending_counts:
+            self._bus.pending_counts.remove(self._server.pending_count)
         channels, patterns = self._server.subscriptions()
         try:
             await self._bus.unsubscribe(list(channels), list(patterns))

@@ -48,6 +48,7 @@ _FIRST_DELAY = 0.1
 _MAX_DELAY = 5.0
 _HEALTH_INTERVAL = 1.0
 _BATCH = 256  # messages per pipeline at most
+_REPORT_INTERVAL = 2.0
 OUTBOX_SIZE = 10_000
 
 
@@ -113,6 +114,10 @@ class RedisLink:
         self.messages_in = 0
         self.messages_out = 0
         self.dropped = 0
+        # For the trace's figures: the channel whose subscribers are the members (the first namespace's
+        # request channel), and how many requests each adapter awaits answers to.
+        self.members_channel: str | None = None
+        self.pending_counts: list[Callable[[], int]] = []
 
     @property
     def connected(self) -> bool:
@@ -240,6 +245,7 @@ class RedisLink:
                             self._trace(TraceKind.CLUSTER_CONNECTED, "subscriptions renewed")
                         else:
                             started = True
+                            self._trace(TraceKind.CLUSTER_CONNECTED, "connected")
                             task_status.started()
                         delay = _FIRST_DELAY
                         await self._serve(pubsub, outbox)
@@ -295,6 +301,8 @@ class RedisLink:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._publisher, outbox)
                 tg.start_soon(self._check_health)
+                if self.tracer is not None:
+                    tg.start_soon(self._report, outbox)
                 while True:
                     message = await pubsub.get_message()
                     if message is not None:
@@ -315,6 +323,22 @@ class RedisLink:
                 raise RedisUnavailable(
                     public_url(self.url), f"no answer to PING within {self._timeout} s"
                 ) from None
+
+    async def _report(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
+        # The trace's view of the cluster: CLUSTER_STATS every few seconds while connected.
+        while True:
+            members = None
+            if self.members_channel is not None:
+                members = await self.count_subscribers(self.members_channel)
+            pending = sum(count() for count in self.pending_counts)
+            queued = outbox.statistics().current_buffer_used
+            detail = (
+                f"{members} members, {pending} requests in flight, "
+                f"{self.messages_in} in, {self.messages_out} out, {self.dropped} dropped"
+            )
+            fields = {"members": members, "pending": pending}
+            self._trace(TraceKind.CLUSTER_STATS, detail, fields, depth=queued)
+            await anyio.sleep(_REPORT_INTERVAL)
 
     async def _publisher(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
         async for first in outbox:
@@ -356,12 +380,23 @@ class RedisLink:
             logger.exception("%s: a message on %r could not be handled", self.name, channel)
             self._trace(TraceKind.CLUSTER_DROPPED, f"{channel}: handler failed")
 
-    def _trace(self, kind: TraceKind, detail: str) -> None:
-        if self.tracer is not None:
-            fields = {"in": self.messages_in, "out": self.messages_out, "dropped": self.dropped}
-            self.tracer.record(
-                TraceEvent(kind=kind, actor=self.name, actor_kind="cluster", detail=detail, fields=fields)
+    def _trace(
+        self, kind: TraceKind, detail: str, extra: dict[str, Any] | None = None, *, depth: int | None = None
+    ) -> None:
+        if self.tracer is None:
+            return
+        fields = {"in": self.messages_in, "out": self.messages_out, "dropped": self.dropped, **(extra or {})}
+        self.tracer.record(
+            TraceEvent(
+                kind=kind,
+                actor=self.name,
+                actor_kind="cluster",
+                detail=detail,
+                fields=fields,
+                depth=depth,
+                capacity=OUTBOX_SIZE if depth is not None else None,
             )
+        )
 
 
 def _text(value: Any) -> str:
