@@ -154,19 +154,25 @@ class RedisAdapter:
             return
         self._started = True
         bus = self._bus
-        if isinstance(bus, RedisLink):
-            if bus.tracer is None:
-                bus.tracer = self._ns.io.tracer
-            if bus.members_channel is None:
-                bus.members_channel = self.channels.request
-            bus.pending_counts.append(self._server.pending_count)
+        if isinstance(bus, RedisLink) and bus.tracer is None:
+            bus.tracer = self._ns.io.tracer
         try:
             await bus.start(task_group)
-            self._server.task_group = task_group
-            await bus.subscribe(*self._server.subscriptions())
         except BaseException:
             self._started = False
             raise
+        self._server.task_group = task_group
+        try:
+            await bus.subscribe(*self._server.subscriptions())
+        except BaseException:
+            self._started = False
+            with anyio.CancelScope(shield=True):
+                await bus.close()
+            raise
+        if isinstance(bus, RedisLink):  # what the trace's figures read
+            if bus.members_channel is None:
+                bus.members_channel = self.channels.request
+            bus.pending_counts.append(self._server.pending_count)
 
     async def close(self) -> None:
         """Unsubscribe; the last namespace closes the connection."""

@@ -137,6 +137,7 @@ class RedisLink:
                     await task_group.start(self._run)
                 except BaseException:
                     self._users -= 1
+                    self._scope = None  # not running: the next start tries again
                     raise
 
     async def close(self) -> None:

@@ -52,6 +52,7 @@ logger = logging.getLogger("sioactor.socketio")
 
 H = TypeVar("H", bound=Handler)
 
+_NO_DATA_YET: Any = object()
 _TRANSPORTS: dict[str, TransportType] = {t.value: t for t in TransportType}  # a dict beats calling the enum
 
 
@@ -91,7 +92,7 @@ class Socket:
         self.acks = AckTable(sid)
         self.auth: Any = None
         self.extensions: dict[Any, Any] = {}
-        self._data: Any = None  # made on first use: most sockets never have data
+        self._data: Any = _NO_DATA_YET  # {} made on first use: most sockets never have data
         self._client = client
         self._ns = ns
         self._name = f"socket:{ns.path}:{sid}"
@@ -119,7 +120,7 @@ class Socket:
         """The application's data about this socket (Node's ``socket.data``; ``{}`` until set). Other nodes
         of a cluster see it in ``fetch_sockets``, so keep it JSON-serializable.
         """
-        if self._data is None:
+        if self._data is _NO_DATA_YET:
             self._data = {}
         return self._data
 
