@@ -37,7 +37,7 @@ import logging
 import os
 import socket as stdlib_socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -237,6 +237,15 @@ def _arg(args: tuple[Any, ...], index: int) -> Any:
     return args[index] if len(args) > index else None
 
 
+@contextlib.asynccontextmanager
+async def _answer_errors(ack: AckSender) -> AsyncIterator[None]:
+    # A cluster operation that failed (Redis away, a node silent) is answered {error: text}, never silence.
+    try:
+        yield
+    except SioactorError as exc:
+        ack.send({"error": str(exc)})
+
+
 def add_cluster_handlers(io: SocketIo, server_id: str) -> None:
     """The handlers through which the cluster tests drive the cluster-wide API from a client."""
 
@@ -248,19 +257,22 @@ def add_cluster_handlers(io: SocketIo, server_id: str) -> None:
         ack.send(True)
 
     async def server_count(ack: AckSender) -> None:
-        ack.send(await io.server_count())
+        async with _answer_errors(ack):
+            ack.send(await io.server_count())
 
     async def cluster_fetch(args: Args, ack: AckSender) -> None:
         room = _arg(args, 0)
-        found = await (io.of("/") if room is None else io.to(str(room))).fetch_sockets()
-        described = []
-        for member in found:
-            rooms = member.rooms if not isinstance(member, Socket) else await member.rooms()
-            described.append({"id": member.id, "rooms": sorted(rooms), "data": member.data})
-        ack.send(sorted(described, key=lambda d: d["id"]))
+        async with _answer_errors(ack):
+            found = await (io.of("/") if room is None else io.to(str(room))).fetch_sockets()
+            described = []
+            for member in found:
+                rooms = member.rooms if not isinstance(member, Socket) else await member.rooms()
+                described.append({"id": member.id, "rooms": sorted(rooms), "data": member.data})
+            ack.send(sorted(described, key=lambda d: d["id"]))
 
     async def cluster_rooms(ack: AckSender) -> None:
-        ack.send(sorted(await io.all_rooms()))
+        async with _answer_errors(ack):
+            ack.send(sorted(await io.all_rooms()))
 
     async def cluster_sse(args: Args, ack: AckSender) -> None:
         try:
@@ -277,12 +289,14 @@ def add_cluster_handlers(io: SocketIo, server_id: str) -> None:
         return io.of("/") if target is None else io.within(str(target))
 
     async def cluster_join(args: Args, ack: AckSender) -> None:
-        await _targets(_arg(args, 1)).join(str(_arg(args, 0)))
-        ack.send(True)
+        async with _answer_errors(ack):
+            await _targets(_arg(args, 1)).join(str(_arg(args, 0)))
+            ack.send(True)
 
     async def cluster_leave(args: Args, ack: AckSender) -> None:
-        await _targets(_arg(args, 1)).leave(str(_arg(args, 0)))
-        ack.send(True)
+        async with _answer_errors(ack):
+            await _targets(_arg(args, 1)).leave(str(_arg(args, 0)))
+            ack.send(True)
 
     async def cluster_disconnect(args: Args, ack: AckSender) -> None:
         ack.send(True)  # first: the asking socket may be one of those disconnected

@@ -113,6 +113,10 @@ def test_redis_restarted_under_a_running_cluster(
         assert isinstance(answer, dict)
         assert "unavailable" in answer["error"], answer
         assert time.monotonic() - started < 2  # fails fast, never hangs
+        for operation, *args in (("cluster_fetch", None), ("cluster_rooms",), ("server_count",)):
+            answer = clients.ask("p1", operation, *args)
+            assert "unavailable" in answer["error"], (operation, answer)
+        assert time.monotonic() - started < 3
         assert clients.ask("p1", "who") == "py"  # local work goes on
         clients.send("p1", "bcast", "local-only")
         assert clients.wait_event("p1", "bcast") == ["local-only"]
