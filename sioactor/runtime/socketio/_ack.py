@@ -114,11 +114,6 @@ class AckStream:
         """Seconds the stream awaits answers, from the emit."""
         return self._timeout
 
-    @property
-    def local_count(self) -> int:
-        """How many sockets of this node are still awaited (internal: a node's client count)."""
-        return len(self._tickets)
-
     def _awaiting(self) -> bool:
         return bool(self._tickets or self._remote_nodes or self._remote_acks)
 
