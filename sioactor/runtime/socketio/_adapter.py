@@ -15,7 +15,8 @@ unreachable cluster fails the start) and leaves it in ``close``; the local adapt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import logging
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     from sioactor.runtime.socketio._remote import RemoteSocket
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("Adapter", "AdapterFactory", "BroadcastOptions", "LocalAdapter")
+__all__ = ("Adapter", "AdapterFactory", "BroadcastOptions", "LocalAdapter", "close_adapters", "start_late")
+
+logger = logging.getLogger("sioactor.socketio")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,3 +252,21 @@ class LocalAdapter:
     async def server_count(self) -> int:
         """This node alone."""
         return 1
+
+
+async def start_late(ns: Namespace, task_group: TaskGroup) -> None:
+    """Start the adapter of a namespace made while serving, in the background: until it has joined its
+    cluster the namespace is local only, and if it cannot, that is logged and it stays so."""
+    try:
+        await ns.adapter.start(task_group)
+    except Exception:
+        logger.exception("%s: the adapter did not start", ns.path)
+
+
+async def close_adapters(namespaces: Iterable[Namespace]) -> None:
+    """Close each namespace's adapter; one that fails is logged and the others are still closed."""
+    for ns in namespaces:
+        try:
+            await ns.adapter.close()
+        except Exception as exc:
+            logger.warning("%s: the adapter did not close cleanly: %s", ns.path, exc)

@@ -25,7 +25,13 @@ from sioactor.runtime._server import ServerConfig, serve_asgi
 from sioactor.runtime.engineio import EngineServer
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream
-from sioactor.runtime.socketio._adapter import AdapterFactory, BroadcastOptions, LocalAdapter
+from sioactor.runtime.socketio._adapter import (
+    AdapterFactory,
+    BroadcastOptions,
+    LocalAdapter,
+    close_adapters,
+    start_late,
+)
 from sioactor.runtime.socketio._client import SocketIoListener
 from sioactor.runtime.socketio._config import SocketIoConfig
 from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
@@ -197,16 +203,8 @@ class SocketIo:
         if self._supervisor is not None:
             ns.start(self._supervisor)
             if self._task_group is not None:
-                self._task_group.start_soon(self._start_adapter_late, ns)
+                self._task_group.start_soon(start_late, ns, self._task_group)
         return ns
-
-    async def _start_adapter_late(self, ns: Namespace) -> None:
-        # A namespace made while serving joins the cluster in the background; until then it is local only.
-        assert self._task_group is not None
-        try:
-            await ns.adapter.start(self._task_group)
-        except Exception:
-            logger.exception("%s: the adapter did not start", ns.path)
 
     def delete_ns(self, path: str) -> None:
         """Remove namespace *path* (a pattern, or one concrete namespace): its sockets are disconnected."""
@@ -406,7 +404,7 @@ class SocketIo:
                         await self._close_requested.wait()
                     finally:
                         with anyio.CancelScope(shield=True):
-                            await self._close_adapters()
+                            await close_adapters(list(self._namespaces.values()))
                     self._supervisor = None
                     await supervisor.shutdown(timeout=1.0)
             finally:
@@ -414,13 +412,6 @@ class SocketIo:
                 self._task_group = None
                 self._stopped = True
                 tg.cancel_scope.cancel()  # connect timers
-
-    async def _close_adapters(self) -> None:
-        for ns in list(self._namespaces.values()):
-            try:
-                await ns.adapter.close()
-            except Exception as exc:
-                logger.warning("%s: the adapter did not close cleanly: %s", ns.path, exc)
 
     async def _run_trace_sinks(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Serve ``trace_endpoint`` and record ``trace_file`` (the options) until cancelled; returns at once
