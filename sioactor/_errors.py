@@ -334,7 +334,11 @@ class ClusterTimeout(SioactorError):
         missing: tuple[str, ...] = (),
         responses: Any = None,
     ) -> None:
-        who = f" ({', '.join(missing)})" if missing else ""
+        who = (
+            f": {', '.join(missing)}"
+            if missing
+            else " (the classic protocol's answers do not name their node)"
+        )
         super().__init__(
             f"{operation}: timeout reached: only {received} of {expected} other node(s) answered within "
             f"{timeout:g} s; {expected - received} did not{who}"
