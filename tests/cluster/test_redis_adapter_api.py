@@ -4,17 +4,28 @@ the io-level operations, on asyncio and trio. The sioactor node runs in the test
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import pytest
-from node_cluster import NodeCluster
-from socketio_fakes import running
+from node_cluster import NODE, ROOT, NodeCluster
+from socketio_fakes import FakeConn, Harness, running
 from trace_fakes import ListTracer
 
-from sioactor import LifespanFailed, RedisAdapter, RedisUnavailable, RemoteSocket, SocketIo, TraceKind
+from sioactor import (
+    LifespanFailed,
+    RedisAdapter,
+    RedisEmitter,
+    RedisUnavailable,
+    RemoteSocket,
+    Socket,
+    SocketIo,
+    TraceKind,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -26,6 +37,14 @@ async def python_node(redis_url: str, key: str) -> AsyncIterator[SocketIo]:
     io.ns("/chat", lambda: None)
     async with running(io):
         yield io
+
+
+async def connect(harness: Harness, engine_sid: str, nsp: str = "/") -> tuple[FakeConn, str]:
+    """A fake Engine.IO session joined to *nsp*: the connection and the socket id."""
+    conn = await harness.open(engine_sid)
+    await harness.feed(conn, "40" if nsp == "/" else f"40{nsp},")
+    accepted = str(conn.take()[-1])
+    return conn, str(json.loads(accepted[accepted.index("{") :])["sid"])
 
 
 async def node_lines(node: NodeCluster, predicate: object, count: int = 1) -> None:
@@ -108,3 +127,49 @@ async def test_the_trace_shows_the_cluster(
     assert stats.fields["pending"] == 0
     assert stats.fields["out"] >= 1
     assert stats.capacity is not None
+
+
+@pytest.mark.parametrize("emitter", ["node", "python"])
+async def test_an_emitter_reaches_a_sioactor_node(redis_url: str, cluster_key: str, emitter: str) -> None:
+    """Node's @socket.io/redis-emitter 5.1 (and sioactor's) publishing into a cluster of sioactor nodes."""
+    if NODE is None:
+        pytest.skip("node is not installed")
+    heard: list[tuple[Any, ...]] = []
+    io = SocketIo(adapter=RedisAdapter.from_url(redis_url, key=cluster_key))
+    io.ns("/", lambda: None)
+    io.ns("/chat", lambda: None)
+    io.on_server_side("sse", lambda *args: heard.append(args))
+    with anyio.fail_after(30):
+        async with running(io) as harness:
+            in_room, plain = await connect(harness, "a" * 20), await connect(harness, "b" * 20)
+            chat = await connect(harness, "c" * 20, "/chat")
+            await io.local().within(in_room[1]).join("room1")
+            await harness.settle()
+            if emitter == "node":
+                config = json.dumps({"redis": redis_url, "key": cluster_key, "sid": plain[1]})
+                await anyio.run_process([NODE, str(ROOT / "tests/node/cluster_emitter.js"), config], cwd=ROOT)
+            else:
+                async with RedisEmitter(redis_url, key=cluster_key) as publisher:
+                    await publisher.emit("from-emitter", "hi", 42, {"k": [1, 2]})
+                    await publisher.to("room1").emit("from-emitter-room", "r")
+                    await publisher.to("room1").to("room2").except_("room3").volatile.emit("multi", 1.5)
+                    await publisher.of("/chat").emit("bin", b"\xde\xad", {"nested": b"\x01"})
+                    await publisher.server_side_emit("sse", "from-emitter")
+                    await publisher.in_("room1").sockets_join("room9")
+                    await publisher.sockets_leave(["room9", "room8"])
+                    await publisher.in_(plain[1]).disconnect_sockets(close=True)
+            while plain[0].close_reason is None or not heard:  # noqa: ASYNC110 (fakes: no event to wait on)
+                await anyio.sleep(0.05)
+            await harness.settle()
+            events_in_room = [str(m) for m in in_room[0].take()]
+            assert '42["from-emitter","hi",42,{"k":[1,2]}]' in events_in_room
+            assert '42["from-emitter-room","r"]' in events_in_room
+            assert '42["multi",1.5]' in events_in_room
+            events_plain = [str(m) for m in plain[0].take()]
+            assert '42["from-emitter","hi",42,{"k":[1,2]}]' in events_plain
+            assert not any("room" in e or "multi" in e for e in events_plain)
+            assert any("bin" in str(m) for m in chat[0].take())
+            assert heard == [("from-emitter",)]
+            (member,) = await io.to("room1").fetch_sockets()
+            assert isinstance(member, Socket)
+            assert sorted(await member.rooms()) == sorted([in_room[1], "room1"])
