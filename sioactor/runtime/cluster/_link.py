@@ -251,8 +251,10 @@ class RedisLink:
                         delay = _FIRST_DELAY
                         await self._serve(pubsub, outbox)
                     reason = "the subscriber connection ended"
-                except Exception as exc:
-                    if not started:
+                except BaseException as exc:
+                    if scope.cancel_called:
+                        return  # closing: what the client raises while it tears down ends here
+                    if not started or not isinstance(exc, Exception):
                         raise
                     reason = self._why(exc)
                 logger.warning(
