@@ -20,6 +20,14 @@ One process serves:
 
 ``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name.
 
+With ``--redis URL`` it joins a cluster of Socket.IO servers (sioactor or Node, ``@socket.io/redis-adapter``'s
+classic protocol; ``--redis-key`` is the key prefix, ``--server-id`` names this node, by default
+``hostname:pid``), and ``/`` also has the cluster handlers, each answering through the client's ack:
+``who`` (the server id), ``set_data(obj)``, ``server_count``, ``cluster_fetch(room|null)``, ``cluster_rooms``,
+``cluster_sse(payload)``, ``cluster_join(room, target|null)``, ``cluster_leave(room, target|null)``,
+``cluster_disconnect(target)``, ``cluster_emit_ack(event, payload)``; every server answers a server-side
+``sse(payload)`` with ``{server, payload}``. Without ``--redis`` these handlers work on this node alone.
+
 Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
 maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
 On SIGINT or SIGTERM the embedded server shuts down gracefully (every client is told ``server shutting
@@ -29,17 +37,22 @@ down``) and the process exits 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import importlib.util
+import json
 import logging
+import os
+import socket as stdlib_socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
 import anyio.lowlevel
 
 from sioactor import (
+    AckError,
     AckSender,
     Args,
     ASGIApp,
@@ -52,11 +65,15 @@ from sioactor import (
     EngineConnection,
     EngineServer,
     Event,
+    LifespanFailed,
+    LocalAdapter,
     Receive,
+    RedisAdapter,
     ReservedEventError,
     Scope,
     Send,
     ServerConfig,
+    SioactorError,
     Socket,
     SocketIo,
     SocketIoConfig,
@@ -107,10 +124,14 @@ def build_socketio_server(
     trace_endpoint: str | None = None,
     per_message_deflate: bool = False,
     cookie: str | None = None,
+    redis: str | None = None,
+    redis_key: str = "socket.io",
+    server_id: str | None = None,
 ) -> SocketIo:
     """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
     the actor trace there, for ``sioactor console`` and the tracing-cost bench; *cookie*: the name of the
-    handshake cookie, none when ``None``)."""
+    handshake cookie, none when ``None``; *redis*: join the cluster on that Redis, with key prefix
+    *redis_key*, as *server_id*)."""
     engine = EngineConfig(
         ping_interval=ping_interval_ms / 1000,
         ping_timeout=ping_timeout_ms / 1000,
@@ -126,7 +147,8 @@ def build_socketio_server(
         parser="msgpack" if parser == "msgpack" else "json",
         trace_endpoint=trace_endpoint,
     )
-    io = SocketIo(config)
+    adapter = LocalAdapter if redis is None else RedisAdapter.from_url(redis, key=redis_key)
+    io = SocketIo(config, adapter=adapter)
 
     def on_connect(socket: Socket, auth: Auth[Any]) -> None:
         socket.emit("auth", {} if auth is None else auth)
@@ -159,6 +181,7 @@ def build_socketio_server(
     io.on("local_bcast", local_bcast)
     io.on("handshake", handshake)
     io.on("any_count", any_count)
+    add_cluster_handlers(io, server_id or f"{stdlib_socket.gethostname()}:{os.getpid()}")
     return io
 
 
@@ -243,6 +266,113 @@ def refuse_forbidden(event: Event) -> None:
 
 def tell_refused(socket: Socket, event: Event) -> None:
     socket.emit("refused", event)
+
+
+# --- the cluster handlers ---------------------------------------------------------------------------------
+
+CLUSTER_TIMEOUT = 2.0
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _arg(args: tuple[Any, ...], index: int) -> Any:
+    return args[index] if len(args) > index else None
+
+
+@contextlib.asynccontextmanager
+async def _answer_errors(ack: AckSender) -> AsyncIterator[None]:
+    # A cluster operation that failed (Redis away, a node silent) is answered {error: text}, never silence.
+    try:
+        yield
+    except SioactorError as exc:
+        ack.send({"error": str(exc)})
+
+
+def add_cluster_handlers(io: SocketIo, server_id: str) -> None:
+    """The handlers through which the cluster tests drive the cluster-wide API from a client."""
+
+    def who(ack: AckSender) -> None:
+        ack.send(server_id)
+
+    def set_data(socket: Socket, args: Args, ack: AckSender) -> None:
+        socket.data = _arg(args, 0)
+        ack.send(True)
+
+    async def server_count(ack: AckSender) -> None:
+        async with _answer_errors(ack):
+            ack.send(await io.server_count())
+
+    async def cluster_fetch(args: Args, ack: AckSender) -> None:
+        room = _arg(args, 0)
+        async with _answer_errors(ack):
+            found = await (io.of("/") if room is None else io.to(str(room))).fetch_sockets()
+            described = []
+            for member in found:
+                rooms = member.rooms if not isinstance(member, Socket) else await member.rooms()
+                described.append({"id": member.id, "rooms": sorted(rooms), "data": member.data})
+            ack.send(sorted(described, key=lambda d: d["id"]))
+
+    async def cluster_rooms(ack: AckSender) -> None:
+        async with _answer_errors(ack):
+            ack.send(sorted(await io.all_rooms()))
+
+    async def cluster_sse(args: Args, ack: AckSender) -> None:
+        try:
+            answers = await io.server_side_emit_with_ack("sse", _arg(args, 0), ack_timeout=CLUSTER_TIMEOUT)
+        except SioactorError as exc:
+            ack.send({"error": str(exc)})
+            return
+        ack.send(sorted(answers, key=_json_text))
+
+    def sse(payload: Any = None, *_rest: Any) -> Any:
+        return {"server": server_id, "payload": payload}
+
+    def _targets(target: Any) -> Any:
+        return io.of("/") if target is None else io.within(str(target))
+
+    async def cluster_join(args: Args, ack: AckSender) -> None:
+        async with _answer_errors(ack):
+            await _targets(_arg(args, 1)).join(str(_arg(args, 0)))
+            ack.send(True)
+
+    async def cluster_leave(args: Args, ack: AckSender) -> None:
+        async with _answer_errors(ack):
+            await _targets(_arg(args, 1)).leave(str(_arg(args, 0)))
+            ack.send(True)
+
+    async def cluster_disconnect(args: Args, ack: AckSender) -> None:
+        ack.send(True)  # first: the asking socket may be one of those disconnected
+        await _targets(_arg(args, 0)).disconnect()
+
+    async def cluster_emit_ack(args: Args, ack: AckSender) -> None:
+        answers = []
+        try:
+            stream = await io.timeout(CLUSTER_TIMEOUT).emit_with_ack(str(_arg(args, 0)), _arg(args, 1))
+            async for _sid, result in stream:
+                if isinstance(result, AckError):
+                    raise result
+                answers.append(result)
+        except SioactorError as exc:
+            ack.send({"error": str(exc)})
+            return
+        ack.send(sorted(answers, key=_json_text))
+
+    for name, handler in {
+        "who": who,
+        "set_data": set_data,
+        "server_count": server_count,
+        "cluster_fetch": cluster_fetch,
+        "cluster_rooms": cluster_rooms,
+        "cluster_sse": cluster_sse,
+        "cluster_join": cluster_join,
+        "cluster_leave": cluster_leave,
+        "cluster_disconnect": cluster_disconnect,
+        "cluster_emit_ack": cluster_emit_ack,
+    }.items():
+        io.on(name, handler)
+    io.on_server_side("sse", sse)
 
 
 def require_token(auth: Auth[Any]) -> None:
@@ -355,7 +485,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--compress", action="store_true", help="WebSocket permessage-deflate on")
     parser.add_argument("--cookie", metavar="NAME", help="set the handshake cookie with this name")
+    parser.add_argument("--redis", metavar="URL", help="join a cluster through this Redis")
+    parser.add_argument("--redis-adapter", choices=("classic", "sharded"), default="classic")
+    parser.add_argument("--redis-key", default="socket.io", help="the cluster's key prefix")
+    parser.add_argument("--server-id", metavar="ID", help="this node's name (default hostname:pid)")
     args = parser.parse_args(argv)
+    if args.redis_adapter == "sharded":
+        parser.error("--redis-adapter sharded is not implemented yet; use classic")
     if args.server == "uvicorn" and args.backend == "trio":
         parser.error("uvicorn runs on asyncio only")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -371,20 +507,39 @@ def main(argv: list[str] | None = None) -> None:
         trace_endpoint=args.trace_endpoint,
         per_message_deflate=args.compress,
         cookie=args.cookie,
+        redis=args.redis,
+        redis_key=args.redis_key,
+        server_id=args.server_id,
     )
     app = reference_app(io, engine)
     try:
-        # The embedded server stops gracefully on SIGINT and SIGTERM (clients are told) and returns.
-        anyio.run(
-            SERVERS[args.server],
-            app,
-            args.host,
-            args.port,
-            backend=args.backend,
-            backend_options=_backend_options(args.backend),
-        )
+        # The embedded server stops gracefully on SIGINT and SIGTERM (clients are told) and returns; a
+        # server that cannot start (Redis unreachable) says why in one line and exits with status 1.
+        with _exit_on(LifespanFailed):
+            anyio.run(
+                SERVERS[args.server],
+                app,
+                args.host,
+                args.port,
+                backend=args.backend,
+                backend_options=_backend_options(args.backend),
+            )
     except* KeyboardInterrupt:
         pass  # a Ctrl-C before the server watches signals (trio raises it inside an exception group)
+
+
+@contextlib.contextmanager
+def _exit_on(error: type[Exception]) -> Any:
+    # A server that cannot start (Redis unreachable) says why in one line and exits with status 1.
+    try:
+        yield
+    except Exception as exc:
+        found: BaseException = exc
+        while isinstance(found, BaseExceptionGroup) and len(found.exceptions) == 1:
+            found = found.exceptions[0]
+        if not isinstance(found, error):
+            raise
+        sys.exit(f"reference_server: {found}")
 
 
 def _backend_options(backend: str) -> dict[str, Any]:

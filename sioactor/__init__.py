@@ -30,6 +30,7 @@ from sioactor._errors import (
     BroadcastError,
     ClientDisconnected,
     Closed,
+    ClusterTimeout,
     ConfigError,
     ConnectRefused,
     DataError,
@@ -50,7 +51,13 @@ from sioactor.actors.engineio._api import EngineConnection, EngineListener, Requ
 from sioactor.protocol._reasons import DisconnectReason, EngineCloseReason
 from sioactor.runtime._lifespan import ASGIApp, Receive, Scope, Send, serve_lifespan
 from sioactor.runtime._server import ServerConfig, serve_asgi
-from sioactor.runtime.cluster import RedisEmitter, RedisUnavailable, SyncRedisEmitter
+from sioactor.runtime.cluster import (
+    RedisAdapter,
+    RedisAdapterFactory,
+    RedisEmitter,
+    RedisUnavailable,
+    SyncRedisEmitter,
+)
 from sioactor.runtime.engineio import (
     AllowRequest,
     CookieConfig,
@@ -77,6 +84,7 @@ from sioactor.runtime.socketio import (
     NamespacePattern,
     NamespacePredicate,
     ParentNamespace,
+    RemoteSocket,
     ReservedEventError,
     RoomEventName,
     Socket,
@@ -116,6 +124,7 @@ __all__ = (
     "BroadcastOptions",
     "ClientDisconnected",
     "Closed",
+    "ClusterTimeout",
     "ConfigError",
     "ConnectRefused",
     "CookieConfig",
@@ -148,8 +157,11 @@ __all__ = (
     "ProtocolError",
     "ProtocolVersion",
     "Receive",
+    "RedisAdapter",
+    "RedisAdapterFactory",
     "RedisEmitter",
     "RedisUnavailable",
+    "RemoteSocket",
     "Request",
     "RequestInfo",
     "RequestRefused",

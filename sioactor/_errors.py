@@ -20,6 +20,7 @@
     ├── ConfigError                an option or a namespace path is invalid (also a ValueError)
     ├── ReservedEventError         an emit named an event the client keeps for itself (also a ValueError)
     ├── RedisUnavailable           Redis could not be reached or stopped answering (cluster, emitter)
+    ├── ClusterTimeout             other nodes of a cluster did not all answer a request in time
     ├── LifespanFailed             an ASGI app answered ``lifespan.startup.failed`` / ``shutdown.failed``
     ├── ClientDisconnected         an ASGI ``websocket.send`` after the peer left (also an OSError)
     ├── TokenRefused               the trace endpoint refused the console's token
@@ -42,6 +43,7 @@ __all__ = (
     "BroadcastError",
     "ClientDisconnected",
     "Closed",
+    "ClusterTimeout",
     "ConfigError",
     "ConnectRefused",
     "DataError",
@@ -304,3 +306,45 @@ class RedisUnavailable(SioactorError):
         super().__init__(f"Redis at {url} is unavailable: {reason}")
         self.url = url
         self.reason = reason
+
+
+class ClusterTimeout(SioactorError):
+    """Some nodes of the cluster did not answer a cluster request (``fetch_sockets``, ``all_rooms``,
+    ``server_side_emit_with_ack``) within the timeout.
+
+    A node is slow, overloaded, or left the cluster while it was still counted; retry, or make do with the
+    answers that came (``responses``).
+
+    Attributes:
+        operation: the request, e.g. ``"fetch_sockets"``.
+        expected: how many other nodes were counted when the request was sent.
+        received: how many of them answered.
+        missing: the nodes that did not answer, when the protocol names them (the classic protocol's
+            answers carry no node id, so it is empty there).
+        responses: the answers that came in time.
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        *,
+        timeout: float,
+        expected: int,
+        received: int,
+        missing: tuple[str, ...] = (),
+        responses: Any = None,
+    ) -> None:
+        who = (
+            f": {', '.join(missing)}"
+            if missing
+            else " (the classic protocol's answers do not name their node)"
+        )
+        super().__init__(
+            f"{operation}: timeout reached: only {received} of {expected} other node(s) answered within "
+            f"{timeout:g} s; {expected - received} did not{who}"
+        )
+        self.operation = operation
+        self.expected = expected
+        self.received = received
+        self.missing = missing
+        self.responses = responses

@@ -219,6 +219,7 @@ SOCKET_HANDLES = [
     "sioactor.runtime.socketio._adapter",
     "sioactor.runtime.socketio._namespace",
     "sioactor.runtime.socketio._operators",
+    "sioactor.runtime.socketio._remote",  # fetch_sockets returns Socket | RemoteSocket (another node's)
     "sioactor.runtime.socketio._socket",
 ]
 

@@ -2,6 +2,7 @@
 //
 //   node bench/loadgen/main.js --url http://127.0.0.1:3000 --scenario echo --mode emit --clients 50 --inflight 1
 //   node bench/loadgen/main.js --url ... --scenario bcast --clients 1000 --inflight 10
+//   node bench/loadgen/main.js --url ... --url2 http://127.0.0.1:3001 --scenario bcast ...   (two cluster nodes)
 //   node bench/loadgen/main.js --url ... --scenario idle --levels 1000,5000,10000 --server-pid 1234
 //   node bench/loadgen/main.js --url ... --scenario polling --clients 50
 //   node bench/loadgen/main.js --url ... --scenario burst --clients 10 --burst 1000
@@ -19,6 +20,8 @@ const { burst } = require("./scenarios_burst");
 
 const DEFAULTS = {
   url: "http://127.0.0.1:3000",
+  // bcast only: a second node of the same cluster; half the clients connect there (client 0 stays on --url).
+  url2: "",
   scenario: "echo",
   mode: "emit",
   clients: 50,
@@ -49,6 +52,7 @@ function parseArgs(argv) {
   return {
     ...opts,
     origin: opts.url.replace(/\/$/, ""),
+    origin2: opts.url2.replace(/\/$/, ""),
     serverPid: opts["server-pid"],
     levels: opts.levels.split(",").map(Number),
   };

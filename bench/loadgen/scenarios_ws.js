@@ -121,6 +121,10 @@ async function broadcast(opts) {
   const verifier = new Verifier(pad);
   const hist = new Histogram();
   const n = opts.clients;
+  // With a second cluster node, clients [half, n) sit on it: their latency includes the hop through Redis.
+  const half = opts.origin2 ? Math.ceil(n / 2) : n;
+  const histHere = new Histogram();
+  const histThere = new Histogram();
   const sendTimes = new Float64Array(RING);
   const delivered = new Uint32Array(RING);
   const verified = new Uint8Array(n);
@@ -135,7 +139,9 @@ async function broadcast(opts) {
     }
     if (state.measuring) {
       state.count += 1;
-      hist.record(t - sendTimes[seq & MASK]);
+      const took = t - sendTimes[seq & MASK];
+      hist.record(took);
+      (i < half ? histHere : histThere).record(took);
     }
     delivered[seq & MASK] += 1;
     if (delivered[seq & MASK] === n) {
@@ -143,7 +149,11 @@ async function broadcast(opts) {
       if (state.running) pump();
     }
   };
-  const { clients } = await connectMany(opts.origin, n, (i) => ({ onEvent: (buf) => onEvent(i, buf) }));
+  const { clients } = await connectMany(opts.origin, half, (i) => ({ onEvent: (buf) => onEvent(i, buf) }));
+  if (half < n) {
+    const there = await connectMany(opts.origin2, n - half, (i) => ({ onEvent: (buf) => onEvent(half + i, buf) }));
+    clients.push(...there.clients);
+  }
   const pump = () => {
     while (state.outstanding < opts.inflight) {
       const seq = state.nextSeq++;
@@ -168,6 +178,13 @@ async function broadcast(opts) {
     broadcasts_per_s: round(state.count / n / seconds, 1),
     p50_ms: round(hist.quantileMs(0.5), 3),
     p99_ms: round(hist.quantileMs(0.99), 3),
+    ...(half < n
+      ? {
+          p50_same_node_ms: round(histHere.quantileMs(0.5), 3),
+          p50_other_node_ms: round(histThere.quantileMs(0.5), 3),
+          p99_other_node_ms: round(histThere.quantileMs(0.99), 3),
+        }
+      : {}),
     ...usage,
     errors: verifier.errors + lost,
     error_detail: verifier.firstError ?? (lost ? `${lost} broadcasts not delivered to every client` : null),

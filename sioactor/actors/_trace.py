@@ -51,6 +51,14 @@ class TraceKind(enum.Enum):
     HANDLER_FAILED = "handler_failed"
     # The runtime's loop watchdog: a handler of this actor held the event loop for ``duration`` seconds.
     LOOP_STALL = "loop_stall"
+    # A cluster adapter (actor ``cluster:<url>``): its connection to the cluster was made (again:
+    # subscriptions restored) or lost (``detail``: why), a message on a cluster channel it could not read was
+    # dropped, and every few seconds its figures (``fields``: members, requests in flight, messages in/out,
+    # dropped; depth and capacity: its publish queue).
+    CLUSTER_DISCONNECTED = "cluster_disconnected"
+    CLUSTER_CONNECTED = "cluster_connected"
+    CLUSTER_DROPPED = "cluster_dropped"
+    CLUSTER_STATS = "cluster_stats"
 
 
 # Not frozen, deliberately: a frozen dataclass assigns each field through ``object.__setattr__``, which makes

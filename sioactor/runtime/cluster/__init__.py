@@ -1,11 +1,21 @@
-"""Scaling out through Redis: the emitter (and, next, the adapter) of a Socket.IO cluster.
+"""Scaling out through Redis: the adapter and the emitter of a Socket.IO cluster.
 
-Layer rule: this package may import ``sioactor.protocol`` and ``sioactor.actors``; it alone (with the
-adapter to come) talks to Redis, through coredis, the optional ``sioactor[redis]`` extra, imported only
-when a Redis connection is opened, so that ``import sioactor`` works without it.
+Layer rule: this package may import ``sioactor.protocol``, ``sioactor.actors`` and
+``sioactor.runtime.socketio`` (the adapter interface it implements); it alone talks to Redis, through
+coredis, the optional ``sioactor[redis]`` extra, imported only when a Redis connection is opened, so that
+``import sioactor`` works without it.
 """
 
-from sioactor._errors import RedisUnavailable
+from sioactor._errors import ClusterTimeout, RedisUnavailable
+from sioactor.runtime.cluster._adapter import RedisAdapter, RedisAdapterFactory
 from sioactor.runtime.cluster._emitter import EmitterOperators, RedisEmitter, SyncRedisEmitter
 
-__all__ = ("EmitterOperators", "RedisEmitter", "RedisUnavailable", "SyncRedisEmitter")
+__all__ = (
+    "ClusterTimeout",
+    "EmitterOperators",
+    "RedisAdapter",
+    "RedisAdapterFactory",
+    "RedisEmitter",
+    "RedisUnavailable",
+    "SyncRedisEmitter",
+)

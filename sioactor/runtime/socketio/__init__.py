@@ -29,6 +29,7 @@ from sioactor.runtime.socketio._namespace import (
 from sioactor.runtime.socketio._namespace_class import NamespaceHandlers
 from sioactor.runtime.socketio._operators import BroadcastOperators, SocketEmitter
 from sioactor.runtime.socketio._parent import ParentNamespace
+from sioactor.runtime.socketio._remote import RemoteSocket
 from sioactor.runtime.socketio._socket import Socket
 
 __all__ = (
@@ -53,6 +54,7 @@ __all__ = (
     "NamespacePattern",
     "NamespacePredicate",
     "ParentNamespace",
+    "RemoteSocket",
     "ReservedEventError",
     "RoomEventName",
     "Socket",

@@ -5,6 +5,11 @@ An ``AckStream`` is resolved by plain calls from the connection's ``on_message``
 of every socket it was sent to), so it never waits on any socket's mailbox. It owns its deadline: whoever
 awaits it gets ``AckTimeout`` for each socket still silent then, and those sockets forget the ack id (a late
 answer is then an unknown id, logged and ignored).
+
+Across a cluster the stream also counts answers from other nodes' clients (``expect_nodes``): each node
+first says how many of its clients it sent the event to (``node_count``), then forwards each answer
+(``resolve_remote``). Those answers carry no socket id on the wire, so they are reported under
+``REMOTE_SID``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import AckTable
 from sioactor.protocol.socketio import JSON_PARSER, Parser
 
-__all__ = ("NO_ACK", "NO_DATA", "AckSender", "AckStream", "from_args", "to_args")
+__all__ = ("NO_ACK", "NO_DATA", "REMOTE_SID", "AckSender", "AckStream", "from_args", "to_args")
+
+# Bounds what one node's client count may make a stream await (another node's count is untrusted input).
+_MAX_REMOTE_CLIENTS = 1_000_000
+
+REMOTE_SID: Final = "(remote)"
+"""The socket id under which an ``AckStream`` reports the answer (or silence) of another node's client."""
 
 
 class _NoData:
@@ -67,6 +78,8 @@ class AckStream:
         "_deadline",
         "_on_expect",
         "_on_timeout",
+        "_remote_acks",
+        "_remote_nodes",
         "_results",
         "_tickets",
         "_timeout",
@@ -88,11 +101,49 @@ class AckStream:
         self._deadline = anyio.current_time() + timeout
         self._results: deque[tuple[str, Any]] = deque()
         self._tickets: dict[str, tuple[AckTable, int]] = {}
+        self._remote_nodes = 0  # other nodes that have not said yet how many answers to expect
+        self._remote_acks = 0  # answers still expected from other nodes' clients
         self._wake = anyio.Event()
 
     def __len__(self) -> int:
         """How many results are still to come (received but not consumed, or awaited)."""
-        return len(self._results) + len(self._tickets)
+        return len(self._results) + len(self._tickets) + self._remote_nodes + self._remote_acks
+
+    @property
+    def timeout(self) -> float:
+        """Seconds the stream awaits answers, from the emit."""
+        return self._timeout
+
+    def _awaiting(self) -> bool:
+        return bool(self._tickets or self._remote_nodes or self._remote_acks)
+
+    def expect_nodes(self, count: int) -> None:
+        """Await the client counts of *count* other nodes (internal: called by a cluster adapter)."""
+        self._remote_nodes += count
+
+    def node_count(self, clients: int) -> None:
+        """One other node sent the event to *clients* of its sockets: await that many remote answers."""
+        if self._remote_nodes > 0:
+            self._remote_nodes -= 1
+            self._remote_acks += min(max(clients, 0), _MAX_REMOTE_CLIENTS)
+            self._wake.set()
+
+    def drop_remote(self) -> None:
+        """Await no more answers from other nodes (internal: the cluster could not be told)."""
+        self._remote_nodes = self._remote_acks = 0
+        self._wake.set()
+
+    def resolve_remote(self, value: Any) -> None:
+        """A client of another node answered *value* (the first argument of its answer)."""
+        if self._remote_acks <= 0:
+            return
+        self._remote_acks -= 1
+        if self._convert is not None:
+            try:
+                value = self._convert(value)
+            except Exception as exc:
+                value = AckDecodeError(REMOTE_SID, value, str(exc))
+        self._push(REMOTE_SID, value)
 
     def expect(self, table: AckTable, ack_id: int) -> None:
         """Await socket ``table.sid``'s answer to *ack_id* (internal: called by the emitter)."""
@@ -128,7 +179,7 @@ class AckStream:
         return self
 
     async def __anext__(self) -> tuple[str, Any]:
-        if not self._results and self._tickets:
+        while not self._results and self._awaiting():
             await self._wait()
         if not self._results:
             raise StopAsyncIteration
@@ -143,6 +194,7 @@ class AckStream:
         _sid, result = await self.__anext__()
         for sid in list(self._tickets):
             self.abandon(sid)
+        self._remote_nodes = self._remote_acks = 0
         if isinstance(result, AckError):
             raise result
         return result
@@ -158,6 +210,10 @@ class AckStream:
             if self._on_timeout is not None:
                 self._on_timeout(sid, ack_id)
         self._tickets.clear()
+        # Other nodes' silent clients (or whole nodes that never said how many to expect), one error each.
+        for _ in range(self._remote_acks + self._remote_nodes):
+            self._results.append((REMOTE_SID, AckTimeout(REMOTE_SID, self._timeout)))
+        self._remote_nodes = self._remote_acks = 0
 
     def _push(self, sid: str, result: Any) -> None:
         self._results.append((sid, result))

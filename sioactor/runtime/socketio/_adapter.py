@@ -8,13 +8,17 @@ has no mail queued -- then every earlier join is already applied) and delivers i
 **encoded once** and the same object is handed to each receiver's
 ``EngineConnection.send`` (``send_nowait`` into the session's outbox, no intermediate actor per delivery).
 A full or closed receiver is recorded and skipped; the others are served; ``BroadcastError`` lists it after.
+
+A cluster adapter joins its cluster in ``start`` (awaited before the server takes connections, so an
+unreachable cluster fails the start) and leaves it in ``close``; the local adapter has nothing to do there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import logging
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sioactor._errors import BroadcastError, SendError
 from sioactor.actors._trace import TraceKind
@@ -25,11 +29,16 @@ from sioactor.protocol.socketio import Packet
 from sioactor.runtime.socketio._event_hooks import notify_broadcast
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
     from sioactor.runtime.socketio._ack import AckStream
     from sioactor.runtime.socketio._namespace import Namespace
+    from sioactor.runtime.socketio._remote import RemoteSocket
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("Adapter", "AdapterFactory", "BroadcastOptions", "LocalAdapter")
+__all__ = ("Adapter", "AdapterFactory", "BroadcastOptions", "LocalAdapter", "close_adapters", "start_late")
+
+logger = logging.getLogger("sioactor.socketio")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +71,16 @@ class Adapter(Protocol):
     other nodes, which run it on their own local adapter.
     """
 
+    async def start(self, task_group: TaskGroup) -> None:
+        """Join the cluster before the namespace serves; background work runs in *task_group*.
+
+        Raises:
+            RedisUnavailable: (a Redis adapter) the cluster's Redis cannot be reached.
+        """
+
+    async def close(self) -> None:
+        """Leave the cluster (after the namespace's sockets are gone)."""
+
     async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """Send *packet* to every selected socket.
 
@@ -85,8 +104,24 @@ class Adapter(Protocol):
     async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
         """Disconnect every selected socket from the namespace."""
 
-    async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket]:
-        """The selected sockets."""
+    async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket | RemoteSocket]:
+        """The selected sockets: this node's as ``Socket``, the other nodes' as ``RemoteSocket``."""
+
+    async def server_side_emit(self, data: list[Any]) -> None:
+        """Send ``[event, *args]`` to the other nodes' server-side handlers."""
+
+    async def server_side_emit_with_ack(self, data: list[Any], ack_timeout: float) -> list[Any]:
+        """Send ``[event, *args]`` to the other nodes' server-side handlers; their answers, one per node.
+
+        Raises:
+            ClusterTimeout: some nodes did not answer within *ack_timeout* seconds.
+        """
+
+    async def all_rooms(self) -> set[str]:
+        """Every room of the namespace on every node (socket ids included)."""
+
+    async def server_count(self) -> int:
+        """How many nodes serve the namespace, this one included."""
 
     def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
         """The selected sockets of this node only; never waits, so it reads a snapshot (see the adapter)."""
@@ -103,6 +138,12 @@ class LocalAdapter:
 
     def __init__(self, ns: Namespace) -> None:
         self._ns = ns
+
+    async def start(self, task_group: TaskGroup) -> None:
+        """Nothing to join."""
+
+    async def close(self) -> None:
+        """Nothing to leave."""
 
     def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
         """The selected sockets, in the order they joined, from the registry's state as of its last message
@@ -194,9 +235,50 @@ class LocalAdapter:
         for socket in await self._select(opts):
             socket.disconnect()
 
-    async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket]:
+    async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket | RemoteSocket]:
         """See ``Adapter.fetch_sockets``."""
+        return list(await self._select(opts))
+
+    async def select(self, opts: BroadcastOptions) -> list[Socket]:
+        """The selected sockets of this node, after every join told before (``fetch_sockets``, typed)."""
         return await self._select(opts)
+
+    def rooms_of(self, sid: str) -> list[str]:
+        """The rooms of socket *sid* as of the room registry's last message."""
+        return self._ns.snapshot_rooms_of(sid)
+
+    async def server_side_emit(self, data: list[Any]) -> None:
+        """No other node to tell."""
+
+    async def server_side_emit_with_ack(self, data: list[Any], ack_timeout: float) -> list[Any]:
+        """No other node to answer: no answers."""
+        return []
+
+    async def all_rooms(self) -> set[str]:
+        """The rooms of this node, as of the room registry's last message."""
+        return set(self._ns.snapshot_rooms())
+
+    async def server_count(self) -> int:
+        """This node alone."""
+        return 1
+
+
+async def start_late(ns: Namespace, task_group: TaskGroup) -> None:
+    """Start the adapter of a namespace made while serving, in the background: until it has joined its
+    cluster the namespace is local only, and if it cannot, that is logged and it stays so."""
+    try:
+        await ns.adapter.start(task_group)
+    except Exception:
+        logger.exception("%s: the adapter did not start", ns.path)
+
+
+async def close_adapters(namespaces: Iterable[Namespace]) -> None:
+    """Close each namespace's adapter; one that fails is logged and the others are still closed."""
+    for ns in namespaces:
+        try:
+            await ns.adapter.close()
+        except Exception as exc:
+            logger.warning("%s: the adapter did not close cleanly: %s", ns.path, exc)
 
 
 def _marked(encoded: str | bytes | tuple[str | bytes, ...], opts: BroadcastOptions) -> Outgoing:

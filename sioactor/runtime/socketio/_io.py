@@ -27,7 +27,13 @@ from sioactor.runtime._watchdog import watch_loop
 from sioactor.runtime.engineio import EngineServer
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._ack import NO_DATA, AckStream
-from sioactor.runtime.socketio._adapter import AdapterFactory, BroadcastOptions, LocalAdapter
+from sioactor.runtime.socketio._adapter import (
+    AdapterFactory,
+    BroadcastOptions,
+    LocalAdapter,
+    close_adapters,
+    start_late,
+)
 from sioactor.runtime.socketio._client import SocketIoListener
 from sioactor.runtime.socketio._config import SocketIoConfig, state_by_type
 from sioactor.runtime.socketio._connect_timeouts import ConnectTimeouts
@@ -41,15 +47,18 @@ from sioactor.runtime.socketio._handler import (
 )
 from sioactor.runtime.socketio._io_services import IoServices
 from sioactor.runtime.socketio._namespace import (
+    DEFAULT_REQUEST_TIMEOUT,
     Namespace,
     NamespaceOperators,
     NamespacePattern,
     NamespacePredicate,
     NamespaceSpec,
+    ServerSideHandler,
 )
 from sioactor.runtime.socketio._namespace_class import NamespaceHandlers, register_namespace
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
 from sioactor.runtime.socketio._parent import ParentNamespace, parent_namespace
+from sioactor.runtime.socketio._remote import RemoteSocket
 from sioactor.runtime.socketio._serving import running, socketio_asgi_app, tracing_for
 from sioactor.runtime.socketio._socket import Socket
 
@@ -216,6 +225,8 @@ class SocketIo(IoServices):
     def _live(self, ns: Namespace) -> Namespace:
         if self._supervisor is not None:
             ns.start(self._supervisor)
+            if self._task_group is not None:
+                self._task_group.start_soon(start_late, ns, self._task_group)
         return ns
 
     def delete_ns(self, path: NamespacePattern) -> None:
@@ -227,6 +238,8 @@ class SocketIo(IoServices):
             for socket in list(ns.sockets().values()):
                 socket.disconnect()
             ns.stop()  # after the disconnects: their removals find it stopped, and its state goes with it
+            if self._task_group is not None:
+                self._task_group.start_soon(ns.adapter.close)  # leaves the cluster
 
     def _namespace_for(self, path: str) -> Namespace | None:
         ns = self._namespaces.get(path)
@@ -275,10 +288,13 @@ class SocketIo(IoServices):
         return parent_namespace(self, pattern)
 
     def _root(self) -> BroadcastOperators:
+        return self._root_ns()
+
+    def _root_ns(self) -> NamespaceOperators:
         ns = self._namespaces.get("/")
         if ns is None:
             raise ConfigError("the default namespace '/' is not registered; use io.of(path) instead")
-        return BroadcastOperators(ns, BroadcastOptions())
+        return NamespaceOperators(ns, BroadcastOptions())
 
     # --- io-level operators (default namespace) ---------------------------------------------------------
 
@@ -326,9 +342,31 @@ class SocketIo(IoServices):
         """
         return self._root().sockets()
 
-    async def fetch_sockets(self) -> list[Socket]:
-        """The sockets of ``/`` on every node."""
+    async def fetch_sockets(self) -> list[Socket | RemoteSocket]:
+        """The sockets of ``/`` on every node (see ``BroadcastOperators.fetch_sockets``)."""
         return await self._root().fetch_sockets()
+
+    def on_server_side(self, event: str, handler: ServerSideHandler, *, namespace: str = "/") -> None:
+        """Handle *event* sent by another node with ``server_side_emit`` (``NamespaceOperators``)."""
+        self.of(namespace).on_server_side(event, handler)
+
+    async def server_side_emit(self, event: str, data: Any = NO_DATA) -> None:
+        """Send *event* to the other nodes' server-side handlers of ``/`` (``NamespaceOperators``)."""
+        await self._root_ns().server_side_emit(event, data)
+
+    async def server_side_emit_with_ack(
+        self, event: str, data: Any = NO_DATA, *, ack_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    ) -> list[Any]:
+        """Send *event* to the other nodes' server-side handlers of ``/``; their answers, one per node."""
+        return await self._root_ns().server_side_emit_with_ack(event, data, ack_timeout=ack_timeout)
+
+    async def all_rooms(self) -> set[str]:
+        """Every room of ``/`` on every node."""
+        return await self._root_ns().all_rooms()
+
+    async def server_count(self) -> int:
+        """How many nodes serve ``/``, this one included."""
+        return await self._root_ns().server_count()
 
     def get_socket(self, sid: str) -> Socket | None:
         """The socket *sid* of ``/``, or ``None``."""
@@ -410,8 +448,14 @@ class SocketIo(IoServices):
                     self._supervisor = supervisor
                     for ns in self._namespaces.values():
                         ns.start(supervisor)
-                    task_status.started()
-                    await self._close_requested.wait()
+                    try:
+                        for ns in list(self._namespaces.values()):
+                            await ns.adapter.start(tg)
+                        task_status.started()
+                        await self._close_requested.wait()
+                    finally:
+                        with anyio.CancelScope(shield=True):
+                            await close_adapters(list(self._namespaces.values()))
                     self._supervisor = None
                     await supervisor.shutdown(timeout=1.0)
             finally:

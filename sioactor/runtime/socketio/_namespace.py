@@ -40,7 +40,7 @@ from sioactor.actors.socketio import (
 )
 from sioactor.protocol._reasons import DisconnectReason
 from sioactor.protocol.socketio import Packet, PacketType, Parser
-from sioactor.runtime.socketio._ack import AckStream
+from sioactor.runtime.socketio._ack import NO_DATA, AckStream, to_args
 from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory
 from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler, EventHandler, Handler, HandlerKind
 from sioactor.runtime.socketio._operators import BroadcastOperators
@@ -58,15 +58,23 @@ __all__ = (
     "NamespacePredicate",
     "NamespaceSpec",
     "RoomEventName",
+    "ServerSideHandler",
     "add_room_listener",
     "describe",
 )
+
+# Node's requestsTimeout: how long a server-side emit waits for the other nodes' answers by default.
+DEFAULT_REQUEST_TIMEOUT = 5.0
 
 logger = logging.getLogger("sioactor.socketio")
 
 M = TypeVar("M")
 R = TypeVar("R")
 H = TypeVar("H", bound=Handler)
+
+ServerSideHandler = Callable[..., Any]
+"""A handler of server-side events: called with the event's arguments; what it returns (awaited when it is
+awaitable) answers an emit that asked for acks."""
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -156,6 +164,8 @@ class NamespaceSpec:
         on_disconnect: the disconnect handler of every socket (a namespace class's ``on_disconnect``); a
             socket's own (``socket.on_disconnect``) takes precedence.
         room_listeners: the room event listeners (``on_room_event``), by Node's event name.
+        server_handlers: the handlers of events other nodes of a cluster send this one
+            (``on_server_side``), by event name.
     """
 
     __slots__ = (
@@ -167,6 +177,7 @@ class NamespaceSpec:
         "predicate",
         "regex",
         "room_listeners",
+        "server_handlers",
     )
 
     def __init__(
@@ -181,6 +192,7 @@ class NamespaceSpec:
         self.handlers: dict[str, EventHandler] = {}
         self.on_disconnect: CompiledHandler | None = None
         self.room_listeners: dict[str, list[Callable[..., Any]]] = {}
+        self.server_handlers: dict[str, ServerSideHandler] = {}
         self.regex: re.Pattern[str] | None = None
         self.predicate: NamespacePredicate | None = None
         if isinstance(pattern, re.Pattern):
@@ -294,6 +306,41 @@ class NamespaceOperators(BroadcastOperators):
             )
         add_room_listener(ns.io, ns.spec, kind, listener)
 
+    def on_server_side(self, event: str, handler: ServerSideHandler) -> None:
+        """Handle *event* when another node of the cluster sends it with ``server_side_emit`` (Node's
+        ``io.on(event, ...)`` for server-side events). *handler* gets the event's arguments; its return value
+        (awaited when awaitable) answers a ``server_side_emit_with_ack``.
+        """
+        self._ns.spec.server_handlers[event] = handler
+
+    async def server_side_emit(self, event: str, data: Any = NO_DATA) -> None:
+        """Send *event* to the server-side handlers of every other node (no answer awaited).
+
+        Raises:
+            RedisUnavailable: (a Redis adapter) the cluster cannot be reached now.
+        """
+        await self._ns.adapter.server_side_emit([event, *to_args(data)])
+
+    async def server_side_emit_with_ack(
+        self, event: str, data: Any = NO_DATA, *, ack_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    ) -> list[Any]:
+        """Send *event* to the server-side handlers of every other node; their answers, one per node.
+
+        Raises:
+            ClusterTimeout: some nodes did not answer within *ack_timeout* seconds (``responses`` has the
+                others).
+            RedisUnavailable: (a Redis adapter) the cluster cannot be reached now.
+        """
+        return await self._ns.adapter.server_side_emit_with_ack([event, *to_args(data)], ack_timeout)
+
+    async def all_rooms(self) -> set[str]:
+        """Every room of the namespace on every node (socket ids included)."""
+        return await self._ns.adapter.all_rooms()
+
+    async def server_count(self) -> int:
+        """How many nodes serve the namespace, this one included."""
+        return await self._ns.adapter.server_count()
+
 
 def add_room_listener(
     io: NamespaceHost, spec: NamespaceSpec, kind: str, listener: Callable[..., object]
@@ -405,6 +452,14 @@ class Namespace:
         """``Select`` on the room registry's state as of its last message, without a mailbox hop."""
         return [] if self._rooms is None else self._rooms.peek_select(rooms, except_rooms, except_sids)
 
+    def snapshot_rooms(self) -> list[str]:
+        """Every non-empty room, as of the room registry's last message."""
+        return [] if self._rooms is None else self._rooms.registry.rooms()
+
+    def snapshot_rooms_of(self, sid: str) -> list[str]:
+        """The rooms of socket *sid*, as of the room registry's last message."""
+        return [] if self._rooms is None else self._rooms.registry.rooms_of(sid)
+
     def select_now(
         self, rooms: frozenset[str], except_rooms: frozenset[str], except_sids: frozenset[str]
     ) -> list[str] | None:
@@ -425,6 +480,19 @@ class Namespace:
     async def fetch_sockets(self) -> list[Socket]:
         """Ask the namespace actor for its admitted sockets."""
         return await self._ask_ns(lambda reply: FetchSockets(reply=reply))
+
+    async def server_side_event(self, data: list[Any]) -> Any:
+        """Run this namespace's handler of ``data[0]`` (an event another node sent) with the rest as its
+        arguments; its answer, ``None`` when there is no handler.
+        """
+        handler = self.spec.server_handlers.get(data[0])
+        if handler is None:
+            logger.debug("%s: no server-side handler for event %r", self.path, data[0])
+            return None
+        result = handler(*data[1:])
+        if inspect.isawaitable(result):
+            result = await result
+        return result
 
     def _ns_actor(self) -> NamespaceActor[Socket]:
         if self._actor is None:

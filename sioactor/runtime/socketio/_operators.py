@@ -15,6 +15,7 @@ from sioactor.runtime.socketio._adapter import BroadcastOptions
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._namespace import Namespace
+    from sioactor.runtime.socketio._remote import RemoteSocket
     from sioactor.runtime.socketio._socket import Socket
 
 __all__ = ("BroadcastOperators", "Rooms", "SocketEmitter", "room_list", "room_set")
@@ -155,8 +156,13 @@ class BroadcastOperators:
         """
         return self._ns.adapter.local_sockets(self._opts)
 
-    async def fetch_sockets(self) -> list[Socket]:
-        """The selected sockets, on every node."""
+    async def fetch_sockets(self) -> list[Socket | RemoteSocket]:
+        """The selected sockets, on every node: this node's as ``Socket``, the others' as ``RemoteSocket``.
+
+        Raises:
+            ClusterTimeout: (a cluster adapter) some nodes did not answer in time.
+            RedisUnavailable: (a Redis adapter) the cluster cannot be reached now.
+        """
         return await self._ns.adapter.fetch_sockets(self._opts)
 
     async def join(self, rooms: Rooms) -> None:

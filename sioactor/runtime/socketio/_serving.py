@@ -10,7 +10,7 @@ from typing import Protocol
 import anyio
 from anyio.abc import TaskStatus
 
-from sioactor._errors import ConfigError
+from sioactor._errors import ConfigError, LifespanFailed, SioactorError
 from sioactor.actors._trace import Tracer
 from sioactor.runtime._lifespan import inner_lifespan, serve_contexts
 from sioactor.runtime.engineio import EngineServer, engine_asgi_app
@@ -70,18 +70,36 @@ async def running(io: Served, engine: EngineServer) -> AsyncIterator[None]:
     run), then the engine sessions (their outboxes flushed); the trace sinks stop last, so a trace has the
     whole life, the final stops included.
     """
+    failure: SioactorError | None = None
     async with anyio.create_task_group() as tg:
         sinks = anyio.CancelScope()
         await tg.start(_run_sinks, io, sinks)
-        await tg.start(io.run)
-        await tg.start(engine.run)
         try:
-            yield
-        finally:
-            with anyio.CancelScope(shield=True):
-                await io.close()
-                await engine.close()
+            await tg.start(io.run)
+        except Exception as exc:  # an adapter that cannot join its cluster (RedisUnavailable ...)
+            failure = _sole_error(exc)
+            if failure is None:
+                raise
             sinks.cancel()
+        if failure is None:
+            await tg.start(engine.run)
+            try:
+                yield
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await io.close()
+                    await engine.close()
+                sinks.cancel()
+    if failure is not None:
+        # Raised outside the task group, so the host sees a failed startup and not an exception group.
+        raise LifespanFailed(f"the Socket.IO server did not start: {failure}") from failure
+
+
+def _sole_error(exc: BaseException) -> SioactorError | None:
+    """The one sioactor error *exc* is, or holds alone (through nested groups); else ``None``."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc if isinstance(exc, SioactorError) else None
 
 
 async def _lifespan(

@@ -56,6 +56,7 @@ logger = logging.getLogger("sioactor.socketio")
 
 H = TypeVar("H", bound=Handler)
 
+_NO_DATA_YET: Any = object()
 _TRANSPORTS: dict[str, TransportType] = {t.value: t for t in TransportType}  # a dict beats calling the enum
 
 
@@ -90,6 +91,7 @@ class Socket(SocketHooks):
         "_client",
         "_closing",
         "_ctx",
+        "_data",
         "_fallback",
         "_handlers",
         "_issued",
@@ -110,6 +112,7 @@ class Socket(SocketHooks):
         self.acks = AckTable(sid)
         self.auth: Any = None
         self.extensions: dict[Any, Any] = {}
+        self._data: Any = _NO_DATA_YET  # {} made on first use: most sockets never have data
         self._client = client
         self._ns = ns
         self._name = f"socket:{ns.path}:{sid}"
@@ -133,6 +136,19 @@ class Socket(SocketHooks):
     def ns(self) -> str:
         """The namespace path (for a dynamic namespace, the concrete one, e.g. ``/tenant/7``)."""
         return self._ns.path
+
+    @property
+    def data(self) -> Any:
+        """The application's data about this socket (Node's ``socket.data``; ``{}`` until set). Other nodes
+        of a cluster see it in ``fetch_sockets``, so keep it JSON-serializable.
+        """
+        if self._data is _NO_DATA_YET:
+            self._data = {}
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
 
     @property
     def ns_params(self) -> Mapping[str, str]:

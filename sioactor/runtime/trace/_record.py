@@ -44,6 +44,8 @@ FAULT_KINDS = frozenset(
         TraceKind.ACK_TIMEOUT,
         TraceKind.HEARTBEAT_TIMEOUT,
         TraceKind.LOOP_STALL,
+        TraceKind.CLUSTER_DISCONNECTED,
+        TraceKind.CLUSTER_DROPPED,
     }
 )
 

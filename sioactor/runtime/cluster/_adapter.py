@@ -1,0 +1,363 @@
+"""``RedisAdapter``: a namespace's adapter in a cluster of Socket.IO servers (Node or sioactor) that share a
+Redis through ``@socket.io/redis-adapter`` 8.x's classic protocol.
+
+Each operation runs on this node's ``LocalAdapter`` and, unless ``local``, is published for the others:
+
+    broadcast            msgpack [uid, packet, opts] on P#N# (or P#N#<room>#)          no answer
+    add/del/disconnect   JSON request on P-request#N#, applied here at once             no answer
+    fetch_sockets        JSON request; NUMSUB - 1 answers awaited                       requests_timeout
+    all_rooms            JSON request; idem                                             requests_timeout
+    server_side_emit     JSON request; with acks, NUMSUB - 1 answers                     the caller's timeout
+    broadcast_with_ack   msgpack request; each node answers its client count, then    the ack timeout
+                         one message per client ack, which the AckStream counts
+
+Everything goes out through the bus's one ordered queue (``publish_soon``), as Node's commands go out on
+one connection in order: a join published before a broadcast or a fetch reaches the other nodes before
+it. Nothing waits for Redis to take a message; a lost connection is known at once (``RedisUnavailable``).
+
+What the other nodes publish is served by ``ClusterServer`` (``_serve.py``). Node applies its own joins,
+leaves and disconnects when their echo comes back from Redis; this adapter applies them at once and
+ignores its own echo (CLUSTER-NOTES §9.2 allows either), so they work at once on this node even while
+Redis is away. A cluster operation while Redis is away fails at once with ``RedisUnavailable``, after the
+local part was done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, final
+
+import anyio
+from anyio.abc import TaskGroup
+
+from sioactor._errors import ClusterTimeout, InternalChannelFull, RedisUnavailable
+from sioactor.protocol.cluster import (
+    DEFAULT_PREFIX,
+    AllRooms,
+    AllRoomsResponse,
+    Broadcast,
+    ClassicChannels,
+    ClassicRequest,
+    DisconnectSockets,
+    FetchSockets,
+    FetchSocketsResponse,
+    Recipients,
+    ServerSideEmit,
+    ServerSideEmitResponse,
+    SocketsJoin,
+    SocketsLeave,
+    encode_classic_broadcast,
+    encode_classic_request,
+)
+from sioactor.protocol.socketio import Packet
+from sioactor.runtime.cluster._link import ClusterBus, RedisLink
+from sioactor.runtime.cluster._serve import ClusterServer, Pending, new_uid
+from sioactor.runtime.socketio import BroadcastOptions, LocalAdapter
+from sioactor.runtime.socketio._remote import RemoteSocket
+
+if TYPE_CHECKING:
+    from sioactor.runtime.socketio import AckStream, Socket
+    from sioactor.runtime.socketio._namespace import Namespace
+
+__all__ = ("RedisAdapter", "RedisAdapterFactory")
+
+DEFAULT_REQUESTS_TIMEOUT = 5.0
+MAX_PENDING_REQUESTS = 1000
+
+
+def recipients(opts: BroadcastOptions, flags: dict[str, Any] | None = None) -> Recipients:
+    """Node's ``opts`` for *opts*: the socket ids left out are rooms left out (a socket id is a room)."""
+    wire_flags = {} if flags is None else dict(flags)
+    if opts.volatile:
+        wire_flags["volatile"] = True
+    return Recipients(
+        rooms=tuple(sorted(opts.rooms)),
+        except_rooms=tuple(sorted(opts.except_rooms | opts.except_sids)),
+        flags=wire_flags,
+    )
+
+
+@final
+class RedisAdapterFactory:
+    """What ``SocketIo(adapter=...)`` takes: builds each namespace's ``RedisAdapter`` on one shared link.
+
+    Made by ``RedisAdapter.from_url``.
+    """
+
+    __slots__ = ("bus", "key", "requests_timeout")
+
+    def __init__(self, bus: ClusterBus, *, key: str, requests_timeout: float) -> None:
+        self.bus = bus
+        self.key = key
+        self.requests_timeout = requests_timeout
+
+    def __call__(self, ns: Namespace) -> RedisAdapter:
+        return RedisAdapter(ns, self.bus, key=self.key, requests_timeout=self.requests_timeout)
+
+
+@final
+class RedisAdapter:
+    """The adapter of one namespace in a Redis cluster (classic protocol of ``@socket.io/redis-adapter``).
+
+        io = SocketIo(adapter=RedisAdapter.from_url("redis://localhost:6379"))
+
+    Every namespace of the server shares one Redis subscriber connection (so Node counts this process once)
+    and has its own cluster id (``uid``). Delivery is Redis pub/sub's: at most once, to the nodes connected
+    at that moment; a node that was away misses what was published meanwhile.
+    """
+
+    __slots__ = ("_bus", "_ns", "_server", "_started", "channels", "local", "requests_timeout", "uid")
+
+    def __init__(
+        self,
+        ns: Namespace,
+        bus: ClusterBus,
+        *,
+        key: str = DEFAULT_PREFIX,
+        requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
+    ) -> None:
+        self._ns = ns
+        self._bus = bus
+        self.local = LocalAdapter(ns)
+        self.uid = new_uid()
+        self.channels = ClassicChannels(ns.path, key)
+        self.requests_timeout = requests_timeout
+        self._server = ClusterServer(ns, self.local, bus, self.channels, self.uid)
+        self._started = False
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        key: str = DEFAULT_PREFIX,
+        requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
+        connect_timeout: float = 5.0,
+    ) -> RedisAdapterFactory:
+        """The adapter factory of a cluster on the Redis at *url* (``redis://``, ``rediss://``, ``unix://``).
+
+        Args:
+            key: the cluster's key prefix (Node's ``key`` option); every node of the cluster uses the same.
+            requests_timeout: seconds ``fetch_sockets`` and ``all_rooms`` wait for the other nodes.
+            connect_timeout: seconds to connect to Redis, and for each command.
+
+        Starting the server raises ``RedisUnavailable`` (naming *url*) when Redis cannot be reached then.
+        """
+        link = RedisLink(url, timeout=connect_timeout)
+        return RedisAdapterFactory(link, key=key, requests_timeout=requests_timeout)
+
+    # --- life cycle ---------------------------------------------------------------------------------------
+
+    async def start(self, task_group: TaskGroup) -> None:
+        """Connect (the first namespace) and subscribe to this namespace's channels."""
+        if self._started:
+            return
+        self._started = True
+        bus = self._bus
+        if isinstance(bus, RedisLink) and bus.tracer is None:
+            bus.tracer = self._ns.io.tracer
+        try:
+            await bus.start(task_group)
+        except BaseException:
+            self._started = False
+            raise
+        self._server.task_group = task_group
+        try:
+            await bus.subscribe(*self._server.subscriptions())
+        except BaseException:
+            self._started = False
+            with anyio.CancelScope(shield=True):
+                await bus.close()
+            raise
+        if isinstance(bus, RedisLink):  # what the trace's figures read
+            if bus.members_channel is None:
+                bus.members_channel = self.channels.request
+            bus.pending_counts.append(self._server.pending_count)
+
+    async def close(self) -> None:
+        """Unsubscribe; the last namespace closes the connection."""
+        if not self._started:
+            return
+        self._started = False
+        if isinstance(self._bus, RedisLink) and self._server.pending_count in self._bus.pending_counts:
+            self._bus.pending_counts.remove(self._server.pending_count)
+        channels, patterns = self._server.subscriptions()
+        try:
+            await self._bus.unsubscribe(list(channels), list(patterns))
+        finally:
+            await self._bus.close()
+
+    # --- broadcasts ---------------------------------------------------------------------------------------
+
+    async def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
+        """See ``Adapter.broadcast``; ``RedisUnavailable`` is raised after the local delivery."""
+        if opts.local:
+            await self.local.broadcast(packet, opts)
+            return
+        wire = recipients(opts)
+        message = Broadcast(uid=self.uid, nsp=self._ns.path, data=packet.data, recipients=wire)
+        lost = self._try(self.channels.broadcast_target(wire), message)
+        await self.local.broadcast(packet, opts)
+        if lost is not None:
+            raise lost
+
+    async def broadcast_with_ack(self, packet: Packet, opts: BroadcastOptions, stream: AckStream) -> None:
+        """See ``Adapter.broadcast_with_ack``: *stream* also awaits every other node's clients."""
+        if opts.local:
+            await self.local.broadcast_with_ack(packet, opts, stream)
+            return
+        lost: RedisUnavailable | None = None
+        try:
+            nodes = await self._bus.count_subscribers(self.channels.request) - 1
+        except RedisUnavailable as exc:
+            nodes, lost = 0, exc
+        if lost is None:
+            request_id = self._server.track_acks(stream)
+            stream.expect_nodes(max(nodes, 0))
+            wire = recipients(opts, {"timeout": round(stream.timeout * 1000)})
+            message = Broadcast(
+                uid=self.uid, nsp=self._ns.path, data=packet.data, recipients=wire, request_id=request_id
+            )
+            lost = self._try(self.channels.request, message)
+            if lost is not None:
+                stream.drop_remote()
+        await self.local.broadcast_with_ack(packet, opts, stream)
+        if lost is not None:
+            raise lost
+
+    # --- room operations ----------------------------------------------------------------------------------
+
+    async def add_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
+        """See ``Adapter.add_sockets``."""
+        message = SocketsJoin(
+            uid=self.uid, nsp=self._ns.path, recipients=recipients(opts), rooms=tuple(rooms)
+        )
+        await self._everywhere(opts, message, lambda: self.local.add_sockets(opts, rooms))
+
+    async def del_sockets(self, opts: BroadcastOptions, rooms: Collection[str]) -> None:
+        """See ``Adapter.del_sockets``."""
+        message = SocketsLeave(
+            uid=self.uid, nsp=self._ns.path, recipients=recipients(opts), rooms=tuple(rooms)
+        )
+        await self._everywhere(opts, message, lambda: self.local.del_sockets(opts, rooms))
+
+    async def disconnect_sockets(self, opts: BroadcastOptions) -> None:
+        """See ``Adapter.disconnect_sockets``."""
+        message = DisconnectSockets(uid=self.uid, nsp=self._ns.path, recipients=recipients(opts))
+        await self._everywhere(opts, message, lambda: self.local.disconnect_sockets(opts))
+
+    async def _everywhere(
+        self, opts: BroadcastOptions, message: ClassicRequest, here: Callable[[], Any]
+    ) -> None:
+        lost = None if opts.local else self._try(self.channels.request, message)
+        await here()
+        if lost is not None:
+            raise lost
+
+    def _try(self, channel: str, message: ClassicRequest) -> RedisUnavailable | None:
+        # Publish *message*; Redis being away is returned, so that the local part still runs.
+        payload = (
+            encode_classic_broadcast(message)
+            if isinstance(message, Broadcast) and message.request_id is None
+            else encode_classic_request(message)
+        )
+        try:
+            self._bus.publish_soon(channel, payload)
+        except RedisUnavailable as exc:
+            return exc
+        return None
+
+    # --- requests -----------------------------------------------------------------------------------------
+
+    def local_sockets(self, opts: BroadcastOptions) -> list[Socket]:
+        """See ``Adapter.local_sockets``."""
+        return self.local.local_sockets(opts)
+
+    async def fetch_sockets(self, opts: BroadcastOptions) -> list[Socket | RemoteSocket]:
+        """See ``Adapter.fetch_sockets``.
+
+        Raises:
+            ClusterTimeout: some nodes did not answer within ``requests_timeout``.
+            RedisUnavailable: Redis is away.
+        """
+        if opts.local:
+            return await self.local.fetch_sockets(opts)
+        wire = recipients(opts)
+
+        def ask(request_id: str) -> FetchSockets:
+            return FetchSockets(uid=self.uid, nsp=self._ns.path, request_id=request_id, recipients=wire)
+
+        def remote(answers: list[Any]) -> list[RemoteSocket]:
+            return [
+                RemoteSocket(self._ns, sid=s.id, handshake=s.handshake, rooms=frozenset(s.rooms), data=s.data)
+                for answer in answers
+                if isinstance(answer, FetchSocketsResponse)
+                for s in answer.sockets
+            ]
+
+        answers = await self._ask("fetch_sockets", ask, self.requests_timeout, remote)
+        return [*await self.local.select(opts), *remote(answers)]
+
+    async def all_rooms(self) -> set[str]:
+        """See ``Adapter.all_rooms``."""
+
+        def ask(request_id: str) -> AllRooms:
+            return AllRooms(uid=self.uid, nsp=self._ns.path, request_id=request_id)
+
+        def remote(answers: list[Any]) -> set[str]:
+            return {room for a in answers if isinstance(a, AllRoomsResponse) for room in a.rooms}
+
+        answers = await self._ask("all_rooms", ask, self.requests_timeout, remote)
+        return await self.local.all_rooms() | remote(answers)
+
+    async def server_side_emit(self, data: list[Any]) -> None:
+        """See ``Adapter.server_side_emit``."""
+        message = ServerSideEmit(uid=self.uid, nsp=self._ns.path, data=data)
+        self._bus.publish_soon(self.channels.request, encode_classic_request(message))
+
+    async def server_side_emit_with_ack(self, data: list[Any], ack_timeout: float) -> list[Any]:
+        """See ``Adapter.server_side_emit_with_ack``."""
+
+        def ask(request_id: str) -> ServerSideEmit:
+            return ServerSideEmit(uid=self.uid, nsp=self._ns.path, data=data, request_id=request_id)
+
+        def values(answers: list[Any]) -> list[Any]:
+            return [a.data for a in answers if isinstance(a, ServerSideEmitResponse)]
+
+        return values(await self._ask("server_side_emit", ask, ack_timeout, values))
+
+    async def server_count(self) -> int:
+        """See ``Adapter.server_count``: ``PUBSUB NUMSUB`` of the request channel, as Node counts."""
+        return max(await self._bus.count_subscribers(self.channels.request), 1)
+
+    async def _ask(
+        self,
+        operation: str,
+        make: Callable[[str], ClassicRequest],
+        wait: float,
+        partial: Callable[[list[Any]], Any],
+    ) -> list[Any]:
+        # Node's way: count the subscribers (this node included), publish, await one answer from each other;
+        # on a timeout, the error carries *partial* of the answers that came.
+        expected = await self._bus.count_subscribers(self.channels.request) - 1
+        if expected <= 0:
+            return []
+        if self._server.pending_count() >= MAX_PENDING_REQUESTS:
+            raise InternalChannelFull(f"adapter:{self._ns.path}", operation)
+        pending = Pending(expected)
+        request_id = self._server.track(pending)
+        try:
+            self._bus.publish_soon(self.channels.request, encode_classic_request(make(request_id)))
+            with anyio.move_on_after(wait):
+                await pending.done.wait()
+            if len(pending.answers) < expected:
+                raise ClusterTimeout(
+                    operation,
+                    timeout=wait,
+                    expected=expected,
+                    received=len(pending.answers),
+                    responses=partial(list(pending.answers)),
+                )
+            return pending.answers
+        finally:
+            self._server.forget(request_id)

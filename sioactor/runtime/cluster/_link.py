@@ -1,0 +1,406 @@
+"""One process's link to the cluster's Redis: a client for commands and one subscriber connection that every
+namespace's adapter shares, kept up by a reconnect loop.
+
+Node counts a cluster's members with ``PUBSUB NUMSUB P-request#N#``, which counts *connections*: so a
+process holds exactly one subscriber connection, whatever its number of namespaces (CLUSTER-NOTES §0.1).
+
+The adapters see the link through ``ClusterBus`` only (publish, count subscribers, subscribe handlers), so
+their logic runs against an in-memory bus in the unit tests.
+
+The subscriber hands each message to its channel's handler in arrival order and waits for it: order
+matters (a join published before a broadcast must be applied before it), so handlers never wait on Redis
+themselves (everything is published through ``publish_soon``, a bounded queue drained in order by one
+publisher task) and run
+whatever may take long (a user's server-side handler) in tasks of their own.
+
+When the connection is lost, local work goes on: every cluster operation fails at once with
+``RedisUnavailable`` while the loop reconnects with a growing delay (0.1 s doubling to 5 s), then
+subscribes again to every channel; each loss and each return is logged and traced. Pub/sub delivers at
+most once: what was published while a node was away is lost for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from sioactor._errors import DecodeError, InternalChannelFull, RedisUnavailable
+from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
+from sioactor.runtime.cluster._redis import open_redis, public_url, redis_errors
+
+if TYPE_CHECKING:
+    import coredis
+
+__all__ = ("ChannelHandler", "ClusterBus", "RedisLink")
+
+logger = logging.getLogger("sioactor.cluster")
+
+ChannelHandler = Callable[[str, bytes], Awaitable[None]]
+"""Called with ``(channel, payload)`` for each message of a subscribed channel (or pattern)."""
+
+_FIRST_DELAY = 0.1
+_MAX_DELAY = 5.0
+_HEALTH_INTERVAL = 1.0
+_BATCH = 256  # messages per pipeline at most
+_REPORT_INTERVAL = 2.0
+OUTBOX_SIZE = 10_000
+
+
+class ClusterBus(Protocol):
+    """What an adapter needs of its cluster's message bus."""
+
+    @property
+    def connected(self) -> bool:
+        """True while publishing and subscribing work."""
+
+    async def start(self, task_group: TaskGroup) -> None:
+        """Connect, for one more user (an adapter); background work runs in *task_group*.
+
+        Raises:
+            RedisUnavailable: the bus cannot be reached now.
+        """
+
+    async def close(self) -> None:
+        """One user fewer; the last one disconnects."""
+
+    def publish_soon(self, channel: str, payload: bytes) -> None:
+        """Queue *payload* for *channel*, in order with everything queued before; never waits.
+
+        Raises:
+            RedisUnavailable: the bus is not connected.
+            InternalChannelFull: the queue is full.
+        """
+
+    async def count_subscribers(self, channel: str) -> int:
+        """How many connections subscribe to *channel* (``PUBSUB NUMSUB``)."""
+
+    async def subscribe(
+        self, channels: Mapping[str, ChannelHandler], patterns: Mapping[str, ChannelHandler]
+    ) -> None:
+        """Route *channels* and *patterns* to their handlers, now and after every reconnection."""
+
+    async def unsubscribe(self, channels: list[str], patterns: list[str]) -> None:
+        """Stop routing *channels* and *patterns*."""
+
+
+class RedisLink:
+    """The ``ClusterBus`` of one Redis URL: started by the first adapter that needs it, closed by the last.
+
+    Args:
+        url: the Redis URL.
+        timeout: seconds to connect, and for each command.
+        tracer: receives ``CLUSTER_*`` events.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 5.0, tracer: Tracer | None = None) -> None:
+        self.url = url
+        self.name = f"cluster:{public_url(url)}"
+        self.tracer = tracer
+        self._timeout = timeout
+        self._channels: dict[str, ChannelHandler] = {}
+        self._patterns: dict[str, ChannelHandler] = {}
+        self._client: coredis.Redis[bytes] | None = None
+        self._pubsub: Any = None
+        self._users = 0
+        self._scope: anyio.CancelScope | None = None
+        self._lock = anyio.Lock()
+        self._outbox: MemoryObjectSendStream[tuple[str, bytes]] | None = None
+        self.messages_in = 0
+        self.messages_out = 0
+        self.dropped = 0
+        # For the trace's figures: the channel whose subscribers are the members (the first namespace's
+        # request channel), and how many requests each adapter awaits answers to.
+        self.members_channel: str | None = None
+        self.pending_counts: list[Callable[[], int]] = []
+
+    @property
+    def connected(self) -> bool:
+        """True while the subscriber and the command client are up."""
+        return self._pubsub is not None
+
+    async def start(self, task_group: TaskGroup) -> None:
+        """Connect and subscribe (the first caller), or only count one more user.
+
+        Raises:
+            RedisUnavailable: Redis cannot be reached now (only the first start; later losses are retried).
+        """
+        async with self._lock:
+            self._users += 1
+            if self._scope is None:
+                try:
+                    await task_group.start(self._run)
+                except BaseException:
+                    self._users -= 1
+                    self._scope = None  # not running: the next start tries again
+                    raise
+
+    async def close(self) -> None:
+        """One user fewer; the last one closes the connections."""
+        async with self._lock:
+            self._users -= 1
+            if self._users <= 0 and self._scope is not None:
+                self._scope.cancel()
+                self._scope = None
+
+    # --- the bus ------------------------------------------------------------------------------------------
+
+    def _down(self) -> RedisUnavailable:
+        return RedisUnavailable(public_url(self.url), "the connection was lost; reconnecting")
+
+    async def _publish_now(self, batch: list[tuple[str, bytes]]) -> None:
+        # One PUBLISH, or a pipeline of them (one write, one read) when several were queued meanwhile.
+        client = self._client
+        if client is None or self._pubsub is None:
+            raise self._down()
+        with redis_errors(self.url):
+            try:
+                with anyio.fail_after(self._timeout):
+                    if len(batch) == 1:
+                        await client.publish(*batch[0])
+                    else:
+                        async with client.pipeline(transaction=False) as pipe:
+                            for channel, payload in batch:
+                                pipe.publish(channel, payload)
+            except TimeoutError:
+                raise RedisUnavailable(public_url(self.url), f"no answer within {self._timeout} s") from None
+        self.messages_out += len(batch)
+
+    def publish_soon(self, channel: str, payload: bytes) -> None:
+        """See ``ClusterBus.publish_soon``."""
+        outbox = self._outbox
+        if self._pubsub is None or outbox is None:
+            raise self._down()
+        try:
+            outbox.send_nowait((channel, payload))
+        except anyio.WouldBlock:
+            raise InternalChannelFull(self.name, payload) from None
+
+    async def count_subscribers(self, channel: str) -> int:
+        """See ``ClusterBus.count_subscribers``."""
+        client = self._client
+        if client is None or self._pubsub is None:
+            raise self._down()
+        with redis_errors(self.url):
+            try:
+                with anyio.fail_after(self._timeout):
+                    counts = await client.pubsub_numsub(channel)
+            except TimeoutError:
+                raise RedisUnavailable(public_url(self.url), f"no answer within {self._timeout} s") from None
+        return int(next(iter(counts.values()), 0))
+
+    async def subscribe(
+        self, channels: Mapping[str, ChannelHandler], patterns: Mapping[str, ChannelHandler]
+    ) -> None:
+        """See ``ClusterBus.subscribe``."""
+        self._channels.update(channels)
+        self._patterns.update(patterns)
+        pubsub = self._pubsub
+        if pubsub is None:
+            return  # the reconnect loop subscribes to everything registered
+        with redis_errors(self.url), anyio.fail_after(self._timeout):
+            if channels:
+                await pubsub.subscribe(*channels)
+            if patterns:
+                await pubsub.psubscribe(*patterns)
+
+    async def unsubscribe(self, channels: list[str], patterns: list[str]) -> None:
+        """See ``ClusterBus.unsubscribe``."""
+        for channel in channels:
+            self._channels.pop(channel, None)
+        for pattern in patterns:
+            self._patterns.pop(pattern, None)
+        pubsub = self._pubsub
+        if pubsub is None:
+            return
+        try:  # their messages are no longer routed already: a failure here costs nothing
+            with redis_errors(self.url), anyio.move_on_after(self._timeout):
+                if channels:
+                    await pubsub.unsubscribe(*channels)
+                if patterns:
+                    await pubsub.punsubscribe(*patterns)
+        except RedisUnavailable as exc:
+            logger.debug("%s: unsubscribing failed: %s", self.name, exc.reason)
+
+    # --- the connection's life ----------------------------------------------------------------------------
+
+    async def _run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        scope = self._scope = anyio.CancelScope()
+        started = False
+        delay = _FIRST_DELAY
+        send, outbox = anyio.create_memory_object_stream[tuple[str, bytes]](OUTBOX_SIZE)
+        self._outbox = send
+        with scope, send, outbox:
+            while True:
+                try:
+                    async with self._connection() as pubsub:
+                        if started:
+                            logger.warning(
+                                "%s: connection to Redis restored, subscriptions renewed", self.name
+                            )
+                            self._trace(TraceKind.CLUSTER_CONNECTED, "subscriptions renewed")
+                        else:
+                            started = True
+                            self._trace(TraceKind.CLUSTER_CONNECTED, "connected")
+                            task_status.started()
+                        delay = _FIRST_DELAY
+                        await self._serve(pubsub, outbox)
+                    reason = "the subscriber connection ended"
+                except BaseException as exc:
+                    if scope.cancel_called:
+                        return  # closing: what the client raises while it tears down ends here
+                    if not started or not isinstance(exc, Exception):
+                        raise
+                    reason = self._why(exc)
+                logger.warning(
+                    "%s: connection to Redis lost (%s); cluster operations fail until it is back; "
+                    "reconnecting in %.1f s",
+                    self.name,
+                    reason,
+                    delay,
+                )
+                self._trace(TraceKind.CLUSTER_DISCONNECTED, reason)
+                await anyio.sleep(delay)
+                delay = min(delay * 2, _MAX_DELAY)
+
+    def _why(self, exc: Exception) -> str:
+        # What ended the connection: Redis's fault (a reason), or a bug here or in the client (logged whole);
+        # either way the loop reconnects rather than let the server die.
+        leaf: BaseException = exc
+        while isinstance(leaf, BaseExceptionGroup) and len(leaf.exceptions) == 1:
+            leaf = leaf.exceptions[0]
+        if isinstance(leaf, RedisUnavailable):
+            return leaf.reason
+        logger.error("%s: the subscriber failed", self.name, exc_info=exc)
+        return repr(leaf)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        # The command client and its subscriber, opened and closed together; the link's state follows them.
+        from coredis.retry import NoRetryPolicy
+
+        async with open_redis(self.url, connect_timeout=self._timeout) as client:
+            pubsub_cm = client.pubsub(
+                channels=list(self._channels),
+                patterns=list(self._patterns),
+                ignore_subscribe_messages=True,
+                retry_policy=NoRetryPolicy(),
+            )
+            async with pubsub_cm as pubsub:
+                self._client, self._pubsub = client, pubsub
+                try:
+                    yield pubsub
+                finally:
+                    self._client = self._pubsub = None
+
+    async def _serve(self, pubsub: Any, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
+        # Until the connection fails: the publisher, a health check, and the messages in arrival order.
+        with redis_errors(self.url):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._publisher, outbox)
+                tg.start_soon(self._check_health)
+                if self.tracer is not None:
+                    tg.start_soon(self._report, outbox)
+                while True:
+                    message = await pubsub.get_message()
+                    if message is not None:
+                        await self._dispatch(message)
+
+    async def _check_health(self) -> None:
+        # A closed subscriber connection may end quietly inside the client: a PING every second on the
+        # command connection notices a lost Redis within about a second, and ends the connection's life.
+        while True:
+            await anyio.sleep(_HEALTH_INTERVAL)
+            client = self._client
+            if client is None:
+                return
+            try:
+                with anyio.fail_after(self._timeout):
+                    await client.ping()
+            except TimeoutError:
+                raise RedisUnavailable(
+                    public_url(self.url), f"no answer to PING within {self._timeout} s"
+                ) from None
+
+    async def _report(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
+        # The trace's view of the cluster: CLUSTER_STATS every few seconds while connected.
+        while True:
+            members = None
+            if self.members_channel is not None:
+                members = await self.count_subscribers(self.members_channel)
+            pending = sum(count() for count in self.pending_counts)
+            queued = outbox.statistics().current_buffer_used
+            detail = (
+                f"{members} members, {pending} requests in flight, "
+                f"{self.messages_in} in, {self.messages_out} out, {self.dropped} dropped"
+            )
+            fields = {"members": members, "pending": pending}
+            self._trace(TraceKind.CLUSTER_STATS, detail, fields, depth=queued)
+            await anyio.sleep(_REPORT_INTERVAL)
+
+    async def _publisher(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
+        async for first in outbox:
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(outbox.receive_nowait())
+                except anyio.WouldBlock:
+                    break
+            try:
+                await self._publish_now(batch)
+            except RedisUnavailable as exc:
+                logger.warning("%s: %d message(s) lost: %s", self.name, len(batch), exc.reason)
+                return  # the subscriber sees the same loss and reconnects
+
+    async def _dispatch(self, message: Any) -> None:
+        kind = message["type"]
+        if kind == "pmessage":
+            pattern = _text(message["pattern"])
+            handler = self._patterns.get(pattern)
+        elif kind == "message":
+            handler = self._channels.get(_text(message["channel"]))
+        else:
+            return
+        if handler is None:
+            return
+        channel = _text(message["channel"])
+        data = message["data"]
+        payload = data if isinstance(data, bytes) else str(data).encode()
+        self.messages_in += 1
+        try:
+            await handler(channel, payload)
+        except DecodeError as exc:
+            self.dropped += 1
+            logger.warning("%s: dropped a malformed message on %r: %s", self.name, channel, exc.reason)
+            self._trace(TraceKind.CLUSTER_DROPPED, f"{channel}: {exc.reason}")
+        except Exception:
+            self.dropped += 1
+            logger.exception("%s: a message on %r could not be handled", self.name, channel)
+            self._trace(TraceKind.CLUSTER_DROPPED, f"{channel}: handler failed")
+
+    def _trace(
+        self, kind: TraceKind, detail: str, extra: dict[str, Any] | None = None, *, depth: int | None = None
+    ) -> None:
+        if self.tracer is None:
+            return
+        fields = {"in": self.messages_in, "out": self.messages_out, "dropped": self.dropped, **(extra or {})}
+        self.tracer.record(
+            TraceEvent(
+                kind=kind,
+                actor=self.name,
+                actor_kind="cluster",
+                detail=detail,
+                fields=fields,
+                depth=depth,
+                capacity=OUTBOX_SIZE if depth is not None else None,
+            )
+        )
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,137 @@
+"""The Redis adapter when things go wrong, on the real thing: Redis unreachable at start, Redis killed and
+restarted under a running mixed cluster (a sioactor node and a Node node), garbage on the channels."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from mixed_cluster import Clients, Server
+from node_cluster import NODE, NODE_MISSING, ROOT
+from redis_server import RedisServer, free_port
+
+SCRIPT = str(ROOT / "examples/reference_server.py")
+
+
+@pytest.fixture
+def clients() -> Iterator[Clients]:
+    if NODE is None:
+        pytest.skip(NODE_MISSING)
+    driver = Clients()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+def redis_publish(port: int, channel: str, payload: bytes) -> None:
+    """PUBLISH through a raw RESP connection (what another application on the same Redis could send)."""
+    parts = [b"PUBLISH", channel.encode(), payload]
+    command = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(command)
+        assert sock.recv(64).startswith(b":")
+
+
+def test_unreachable_redis_stops_the_start_naming_the_url() -> None:
+    url = f"redis://127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [sys.executable, SCRIPT, "--port", str(free_port()), "--redis", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"Redis at {url} is unavailable" in done.stderr
+    assert "listening" not in done.stdout
+
+
+def test_the_sharded_adapter_is_refused_clearly() -> None:
+    done = subprocess.run(
+        [sys.executable, SCRIPT, "--redis", "redis://127.0.0.1:1", "--redis-adapter", "sharded"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "sharded is not implemented yet" in done.stderr
+
+
+def test_garbage_on_the_channels_is_dropped(
+    redis_server: RedisServer, cluster_key: str, clients: Clients
+) -> None:
+    # Two sioactor nodes: Node's adapter itself does not survive every kind of garbage on its channels.
+    first = Server.python(redis_server.url, cluster_key, "py1", "asyncio")
+    second = Server.python(redis_server.url, cluster_key, "py2", "trio")
+    try:
+        clients.connect("a", first)
+        clients.connect("b", second)
+        for channel in (f"{cluster_key}#/#", f"{cluster_key}-request#/#", f"{cluster_key}-response#/#"):
+            for garbage in (
+                b"\xc1",
+                b"{oops",
+                b"\x93\xa1x\x01\x02",
+                b'{"type":42,"requestId":"x","uid":"y"}',
+                b'["x", {"type": 2}, {}]',
+            ):
+                redis_publish(redis_server.port, channel, garbage)
+        assert clients.ask("a", "cluster_sse", "still?") == [{"server": "py2", "payload": "still?"}]
+        assert clients.ask("b", "cluster_sse", "still?") == [{"server": "py1", "payload": "still?"}]
+        clients.send("a", "bcast", "after-garbage")
+        assert clients.wait_event("b", "bcast") == ["after-garbage"]
+    finally:
+        errors = first.stop() + second.stop()
+    assert "dropped a malformed message" in errors
+
+
+def _until(condition: str, check: object, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not callable(check) or not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not {condition} within {timeout} s")
+        time.sleep(0.2)
+
+
+def test_redis_restarted_under_a_running_cluster(
+    own_redis_server: RedisServer, cluster_key: str, clients: Clients
+) -> None:
+    url = own_redis_server.url
+    py = Server.python(url, cluster_key, "py", "trio")
+    js = Server.node(url, cluster_key, "js")
+    try:
+        clients.connect("p1", py)
+        clients.connect("n1", js)
+        assert clients.ask("p1", "server_count") == 2
+
+        own_redis_server.stop()
+        started = time.monotonic()
+        answer = clients.ask("p1", "cluster_sse", "lost")
+        assert isinstance(answer, dict)
+        assert "unavailable" in answer["error"], answer
+        assert time.monotonic() - started < 2  # fails fast, never hangs
+        for operation, *args in (("cluster_fetch", None), ("cluster_rooms",), ("server_count",)):
+            answer = clients.ask("p1", operation, *args)
+            assert "unavailable" in answer["error"], (operation, answer)
+        assert time.monotonic() - started < 3
+        assert clients.ask("p1", "who") == "py"  # local work goes on
+        clients.send("p1", "bcast", "local-only")
+        assert clients.wait_event("p1", "bcast") == ["local-only"]
+
+        own_redis_server.start()
+
+        def cluster_back() -> bool:
+            return clients.ask("p1", "cluster_sse", "back") == [{"server": "js", "payload": "back"}]
+
+        _until("reconnected", cluster_back)
+        _until("both nodes counted", lambda: clients.ask("n1", "server_count") == 2)
+        clients.send("n1", "bcast", "after-restart")
+        assert clients.wait_event("p1", "bcast", count=2) == ["after-restart"]
+    finally:
+        js.stop()
+        err = py.stop()
+    assert "connection to Redis lost" in err
+    assert "connection to Redis restored" in err
