@@ -34,13 +34,10 @@ from ._tasks import Spawn
 from ._types import ASGIApp, DeadlineScope, Message, Scope
 from ._ws_deflate import EXTENSIONS_HEADER, negotiate
 from ._ws_frames import RAW, TEXT, FrameSplitter
-from ._ws_handshake import answer_by_websockets, switching_protocols
+from ._ws_handshake import HANDSHAKE_FAILED, HANDSHAKE_REFUSED, answer_by_websockets, switching_protocols
 from ._ws_outgoing import STREAM_GONE, WebSocketOutgoing, wake
 
 logger = logging.getLogger("sioactor.server")
-
-_REJECTION = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-_FAILURE = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
 class WebSocketConnection(WebSocketOutgoing):
@@ -214,7 +211,7 @@ class WebSocketConnection(WebSocketOutgoing):
         if self._direct is not None and not failed:
             return  # the handler owns the open connection now
         if not self._decided:
-            self._queue([_FAILURE if failed else _REJECTION, b""])
+            self._queue([HANDSHAKE_FAILED if failed else HANDSHAKE_REFUSED, b""])
             self._decide()
         elif self._open and self._state() is State.OPEN:
             protocol = self._ws()
@@ -301,7 +298,7 @@ class WebSocketConnection(WebSocketOutgoing):
 
     def _close(self, code: int, reason: str) -> None:
         if not self._decided:
-            self._queue([_REJECTION, b""])
+            self._queue([HANDSHAKE_REFUSED, b""])
             self._disconnect(1006)
             self._decide()
         elif self._open and self._state() is State.OPEN:
@@ -491,12 +488,9 @@ class WebSocketConnection(WebSocketOutgoing):
             self._inbox_wake = wake(self._inbox_wake)
 
     def _close_code(self) -> int:
-        protocol = self._protocol
-        if protocol is not None and protocol.close_rcvd is not None:
-            return int(protocol.close_rcvd.code)
-        if protocol is not None and protocol.close_sent is not None:
-            return int(protocol.close_sent.code)
-        return 1006
+        protocol = self._protocol  # the code the peer sent, else the one sent to it, else 1006 (no close)
+        frame = None if protocol is None else (protocol.close_rcvd or protocol.close_sent)
+        return 1006 if frame is None else int(frame.code)
 
     def _expect_close(self) -> None:
         if self._close_deadline == math.inf:

@@ -24,7 +24,17 @@ from websockets.server import ServerProtocol
 
 from ._parser import Request, is_field_value, is_token
 
-__all__ = ("accept_value", "answer_by_websockets", "switching_protocols")
+__all__ = (
+    "HANDSHAKE_FAILED",
+    "HANDSHAKE_REFUSED",
+    "accept_value",
+    "answer_by_websockets",
+    "switching_protocols",
+)
+
+# The answers to a handshake the app refused (closed before accepting), or failed on (raised before deciding).
+HANDSHAKE_REFUSED = b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+HANDSHAKE_FAILED = b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 _GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _HEAD: Final = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -26,7 +26,6 @@ from sioactor.runtime._server import ServerConfig, serve_asgi
 from sioactor.runtime._watchdog import watch_loop
 from sioactor.runtime.engineio import EngineServer
 from sioactor.runtime.engineio._app import ASGIApp
-from sioactor.runtime.socketio._ack import NO_DATA, AckStream
 from sioactor.runtime.socketio._adapter import (
     AdapterFactory,
     BroadcastOptions,
@@ -45,9 +44,9 @@ from sioactor.runtime.socketio._handler import (
     compile_handler,
     register_context_type,
 )
+from sioactor.runtime.socketio._io_default import DefaultNamespaceOperators
 from sioactor.runtime.socketio._io_services import IoServices
 from sioactor.runtime.socketio._namespace import (
-    DEFAULT_REQUEST_TIMEOUT,
     Namespace,
     NamespaceOperators,
     NamespacePattern,
@@ -56,9 +55,8 @@ from sioactor.runtime.socketio._namespace import (
     ServerSideHandler,
 )
 from sioactor.runtime.socketio._namespace_class import NamespaceHandlers, register_namespace
-from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms
+from sioactor.runtime.socketio._operators import Rooms
 from sioactor.runtime.socketio._parent import ParentNamespace, parent_namespace
-from sioactor.runtime.socketio._remote import RemoteSocket
 from sioactor.runtime.socketio._serving import running, socketio_asgi_app, tracing_for
 from sioactor.runtime.socketio._socket import Socket
 
@@ -72,7 +70,7 @@ H = TypeVar("H", bound=Handler)
 
 
 @final
-class SocketIo(IoServices):
+class SocketIo(IoServices, DefaultNamespaceOperators):
     """A Socket.IO server: register namespaces with ``ns``, then serve ``asgi()`` or ``serve()``; run tasks
     beside it with ``start_background_task``, watch refused requests with ``on_connection_error``.
 
@@ -287,86 +285,15 @@ class SocketIo(IoServices):
         Raises ``ConfigError`` for a plain path (use ``of``) or what is no pattern at all."""
         return parent_namespace(self, pattern)
 
-    def _root(self) -> BroadcastOperators:
-        return self._root_ns()
-
     def _root_ns(self) -> NamespaceOperators:
         ns = self._namespaces.get("/")
         if ns is None:
             raise ConfigError("the default namespace '/' is not registered; use io.of(path) instead")
         return NamespaceOperators(ns, BroadcastOptions())
 
-    # --- io-level operators (default namespace) ---------------------------------------------------------
-
-    def to(self, rooms: Rooms) -> BroadcastOperators:
-        """The sockets of ``/`` in *rooms*."""
-        return self._root().to(rooms)
-
-    def within(self, rooms: Rooms) -> BroadcastOperators:
-        """Same as ``to``."""
-        return self._root().to(rooms)
-
-    def except_(self, rooms: Rooms) -> BroadcastOperators:
-        """The sockets of ``/`` not in *rooms*."""
-        return self._root().except_(rooms)
-
-    def local(self) -> BroadcastOperators:
-        """The sockets of ``/`` on this node."""
-        return self._root().local()
-
-    def volatile(self) -> BroadcastOperators:
-        """The sockets of ``/``, volatile emits."""
-        return self._root().volatile()
-
-    def compress(self, compress: bool) -> BroadcastOperators:
-        """The sockets of ``/``, emits compressed or not (Node's ``io.compress(false)``)."""
-        return self._root().compress(compress)
-
-    def timeout(self, seconds: float) -> BroadcastOperators:
-        """The sockets of ``/``, with an ack timeout."""
-        return self._root().timeout(seconds)
-
-    async def emit(self, event: str, data: Any = NO_DATA) -> None:
-        """Send *event* to every socket of ``/`` (see ``BroadcastOperators.emit``)."""
-        await self._root().emit(event, data)
-
-    async def emit_with_ack(
-        self, event: str, data: Any = NO_DATA, *, convert: Callable[[Any], Any] | None = None
-    ) -> AckStream:
-        """Send *event* to every socket of ``/`` and stream their answers."""
-        return await self._root().emit_with_ack(event, data, convert=convert)
-
-    def sockets(self) -> list[Socket]:
-        """The connected sockets of ``/`` on this node: a snapshot of the namespace actor's set as of its last
-        message (an admission still queued is not in it); ``fetch_sockets`` asks the actor instead.
-        """
-        return self._root().sockets()
-
-    async def fetch_sockets(self) -> list[Socket | RemoteSocket]:
-        """The sockets of ``/`` on every node (see ``BroadcastOperators.fetch_sockets``)."""
-        return await self._root().fetch_sockets()
-
     def on_server_side(self, event: str, handler: ServerSideHandler, *, namespace: str = "/") -> None:
         """Handle *event* sent by another node with ``server_side_emit`` (``NamespaceOperators``)."""
         self.of(namespace).on_server_side(event, handler)
-
-    async def server_side_emit(self, event: str, data: Any = NO_DATA) -> None:
-        """Send *event* to the other nodes' server-side handlers of ``/`` (``NamespaceOperators``)."""
-        await self._root_ns().server_side_emit(event, data)
-
-    async def server_side_emit_with_ack(
-        self, event: str, data: Any = NO_DATA, *, ack_timeout: float = DEFAULT_REQUEST_TIMEOUT
-    ) -> list[Any]:
-        """Send *event* to the other nodes' server-side handlers of ``/``; their answers, one per node."""
-        return await self._root_ns().server_side_emit_with_ack(event, data, ack_timeout=ack_timeout)
-
-    async def all_rooms(self) -> set[str]:
-        """Every room of ``/`` on every node."""
-        return await self._root_ns().all_rooms()
-
-    async def server_count(self) -> int:
-        """How many nodes serve ``/``, this one included."""
-        return await self._root_ns().server_count()
 
     def get_socket(self, sid: str) -> Socket | None:
         """The socket *sid* of ``/``, or ``None``."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final, overload
 
 from sioactor._errors import AckClosed, Closed, InternalChannelFull, ReservedEventError
 from sioactor.actors._ref import ActorRef
 from sioactor.actors._trace import TraceKind
-from sioactor.actors.engineio._api import EngineConnection, RequestInfo
+from sioactor.actors.engineio._api import EngineConnection
 from sioactor.actors.socketio import (
     AckTable,
     Connect,
@@ -35,7 +35,7 @@ from sioactor.protocol.socketio import RESERVED_EVENTS, Packet, PacketType
 from sioactor.runtime.socketio._ack import NO_ACK, NO_DATA, AckSender, AckStream, to_args
 from sioactor.runtime.socketio._adapter import BroadcastOptions
 from sioactor.runtime.socketio._event_hooks import EventHooks, HookedDispatcher, SocketHooks
-from sioactor.runtime.socketio._extract import ProtocolVersion, TransportType
+from sioactor.runtime.socketio._extract import TransportType
 from sioactor.runtime.socketio._handler import (
     CallContext,
     CompiledHandler,
@@ -44,8 +44,8 @@ from sioactor.runtime.socketio._handler import (
     HandlerKind,
     register_context_type,
 )
-from sioactor.runtime.socketio._handshake import Handshake, build_handshake
 from sioactor.runtime.socketio._operators import BroadcastOperators, Rooms, SocketEmitter, room_list
+from sioactor.runtime.socketio._socket_request import SocketRequest
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio._namespace import Namespace
@@ -75,7 +75,7 @@ class SocketClient(Protocol):
 
 
 @final
-class Socket(SocketHooks):
+class Socket(SocketHooks, SocketRequest):
     """One client connected to one namespace. Given to handlers; never constructed by user code. Its hooks
     (``on_any``, ``on_any_outgoing``, ``use``, ``on_error`` ...) come from ``SocketHooks``.
 
@@ -160,41 +160,8 @@ class Socket(SocketHooks):
         """True once the connect middlewares accepted the socket, until it disconnects."""
         return self._accepted and not self._closing
 
-    @property
-    def request(self) -> RequestInfo:
-        """The HTTP request that opened the connection."""
-        return self.conn.request
-
-    @property
-    def query(self) -> Mapping[str, str]:
-        """The handshake request's query parameters."""
-        return self.conn.request.query
-
-    @property
-    def headers(self) -> Sequence[tuple[str, str]]:
-        """The handshake request's headers (names lower-cased)."""
-        return self.conn.request.headers
-
-    @property
-    def remote_address(self) -> tuple[str, int] | None:
-        """The client's ``(host, port)``, when known."""
-        return self.conn.request.remote_address
-
-    @property
-    def handshake(self) -> Handshake:
-        """The handshake in Node's shape (``Handshake``), read from the request that opened the connection."""
-        trust_proxy = self._ns.io.config.trust_proxy
-        return build_handshake(self.conn.request, self.auth, self._issued, trust_proxy=trust_proxy)
-
-    @property
-    def transport_type(self) -> TransportType:
-        """The Engine.IO transport in use now."""
-        return TransportType(self.conn.transport)
-
-    @property
-    def protocol(self) -> ProtocolVersion:
-        """The Socket.IO protocol revision: 5 (Engine.IO v4 clients), 4 (Engine.IO v3 clients)."""
-        return ProtocolVersion.V5 if self.conn.protocol == 4 else ProtocolVersion.V4
+    def _trusts_proxy(self) -> bool:
+        return self._ns.io.config.trust_proxy
 
     # --- handlers ---------------------------------------------------------------------------------------
 
