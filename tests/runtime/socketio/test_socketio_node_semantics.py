@@ -7,14 +7,13 @@ full outbox, reserved event names, ``io.close()`` under ``serve()``, the sender 
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
-from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+from sio_driver import run_driver, run_scenario
 
 from sioactor import (
     AckSender,
@@ -29,8 +28,6 @@ from sioactor import (
     SocketIoConfig,
     serve_asgi,
 )
-
-DRIVER = Path(__file__).resolve().parents[2] / "node" / "sio_client.js"
 
 pytestmark = [
     pytest.mark.anyio,
@@ -121,25 +118,6 @@ def make_server(broadcast_errors: list[BroadcastError] | None = None) -> SocketI
         socket.on("fill_then_delete_ns", fill_then_delete_ns)
 
     return io
-
-
-async def run_driver(url: str, scenario: str, **cfg: Any) -> dict[str, Any]:
-    """Run one scenario of the Node driver; its lines keyed by ``step`` (failing with its output if not)."""
-    config = {"scenario": scenario, "url": url, "parser": "json", "client": "v4", "timeout_ms": 5000, **cfg}
-    with anyio.fail_after(20):
-        done = await anyio.run_process(["node", str(DRIVER), json.dumps(config)], check=False)
-    lines = [json.loads(line) for line in done.stdout.decode().splitlines() if line.strip()]
-    assert lines, done.stderr.decode()
-    assert lines[-1] == {"done": True}, (lines, done.stderr.decode())
-    return {line["step"]: line for line in lines if "step" in line}
-
-
-async def run_scenario(io: SocketIo, scenario: str, **cfg: Any) -> dict[str, Any]:
-    async with anyio.create_task_group() as tg:
-        port = await tg.start(io.serve, "127.0.0.1", 0)
-        steps = await run_driver(f"http://127.0.0.1:{port}", scenario, **cfg)
-        tg.cancel_scope.cancel()
-    return steps
 
 
 @pytest.mark.parametrize(
