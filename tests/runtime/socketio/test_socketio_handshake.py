@@ -15,7 +15,7 @@ import anyio
 import httpx
 import pytest
 from raw_ws_client import RawWsClient
-from test_socketio_hooks import run_driver, run_scenario
+from sio_driver import run_driver, run_scenario
 
 from sioactor import (
     AckSender,
