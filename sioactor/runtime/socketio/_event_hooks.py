@@ -89,10 +89,12 @@ class EventHooks:
             handlers.append(self.on_error)
         self.synchronous = all(handler.synchronous for handler in handlers)
 
-    def admit_now(self, ctx: CallContext) -> bool:
-        """Run the incoming listeners and the middleware here (all plain ``def``); False when refused."""
-        for listener in self.incoming:
-            listener.call_now(ctx)
+    def admit_now(self, ctx: CallContext, *, listeners: bool = True) -> bool:
+        """Run the incoming listeners (unless told not to) and the middleware here (all plain ``def``);
+        False when refused."""
+        if listeners:
+            for listener in self.incoming:
+                listener.call_now(ctx)
         for middleware in self.middleware:
             try:
                 middleware.call_now(ctx)
@@ -192,8 +194,13 @@ class HookedDispatcher:
     def dispatch_event_at_once(self, message: EventReceived) -> None:
         """Run the hooks, then the handler if no middleware refused the event, all here."""
         socket = self._socket
-        ctx = socket._in_order_context(message, self._ack(message))
-        if not self._hooks.admit_now(ctx):
+        ack = NO_ACK if message.ack_id is None else socket._ack_sender(message.ack_id)
+        ctx = socket._in_order_context(message, ack)
+        hooks = self._hooks
+        # The listeners inline (``admit_now`` is their plain loop): this runs for every event of the socket.
+        for listener in hooks.incoming:
+            listener.call_now(ctx)
+        if hooks.middleware and not hooks.admit_now(ctx, listeners=False):
             return
         entry = socket._handler_for(message.event)
         if entry is not None:

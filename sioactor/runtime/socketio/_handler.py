@@ -134,7 +134,7 @@ class CompiledHandler:
             task that read the event. An ``async def`` is awaited, in the socket's own task.
     """
 
-    __slots__ = ("_fn", "_getters", "_keywords", "_on_skip", "fn", "kind", "name", "synchronous")
+    __slots__ = ("_arity", "_fn", "_getters", "_keywords", "_on_skip", "fn", "kind", "name", "synchronous")
 
     def __init__(
         self,
@@ -155,6 +155,9 @@ class CompiledHandler:
         self._getters = getters
         self._keywords = keywords
         self._on_skip = on_skip
+        # Handlers of up to two positional parameters (nearly all) are called without building a list:
+        # ``call_now`` runs for every event, its hooks included.
+        self._arity = len(getters) if not keywords and len(getters) <= 2 else -1
 
     async def __call__(self, ctx: CallContext) -> Any:
         """Extract every parameter from *ctx* and call the handler, awaiting an ``async def``'s result."""
@@ -178,11 +181,17 @@ class CompiledHandler:
                 closed unrun; declare the handler ``async def``.
         """
         try:
-            values = [get(ctx) for get in self._getters]
-            if self._keywords:
-                result = self._fn(*values, **{name: get(ctx) for name, get in self._keywords})
+            arity = self._arity
+            if arity == 1:
+                result = self._fn(self._getters[0](ctx))
+            elif arity == 2:
+                first, second = self._getters
+                result = self._fn(first(ctx), second(ctx))
+            elif arity == 0:
+                result = self._fn()
             else:
-                result = self._fn(*values)
+                values = [get(ctx) for get in self._getters]
+                result = self._fn(*values, **{name: get(ctx) for name, get in self._keywords})
         except _Skip as skip:
             self._skipped(skip.error)
             return SKIPPED

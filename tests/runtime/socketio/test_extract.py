@@ -493,3 +493,54 @@ def test_signature_error_is_a_sioactor_error() -> None:
 def test_register_context_type_rejects_unknown_field() -> None:
     with pytest.raises(ValueError, match="no field"):
         register_context_type(Db, "nope")
+
+
+# --- call_now's short paths (up to two positional parameters) read what the general path reads ----------
+
+
+def _none() -> tuple[Any, ...]:
+    return ()
+
+
+def _one(s: FakeSocket) -> tuple[Any, ...]:
+    return (s,)
+
+
+def _two(s: FakeSocket, name: Event) -> tuple[Any, ...]:
+    return (s, name)
+
+
+def _three(s: FakeSocket, name: Event, rest: Args) -> tuple[Any, ...]:
+    return (s, name, rest)
+
+
+def _four(s: FakeSocket, name: Event, rest: Args, io: FakeIo) -> tuple[Any, ...]:
+    return (s, name, rest, io)
+
+
+@pytest.mark.parametrize("fn", [_none, _one, _two, _three, _four])
+def test_call_now_passes_the_same_values_whatever_the_parameter_count(fn: Any) -> None:
+    sock, io = FakeSocket(), FakeIo()
+    ctx = CallContext(socket=sock, io=io, event="ev", args=(1, "two"))
+    expected = (sock, "ev", (1, "two"), io)
+    result = event(fn).call_now(ctx)
+    assert result == expected[: len(result)]
+    assert len(result) == fn.__code__.co_argcount
+
+
+def test_call_now_passes_keyword_only_parameters() -> None:
+    sock = FakeSocket()
+
+    def handler(s: FakeSocket, *, name: Event, rest: Args) -> tuple[Any, ...]:
+        return (s, name, rest)
+
+    ctx = CallContext(socket=sock, event="ev", args=(3,))
+    assert event(handler).call_now(ctx) == (sock, "ev", (3,))
+
+
+def test_call_now_skips_a_two_parameter_handler_whose_data_does_not_convert() -> None:
+    def handler(s: FakeSocket, d: Data[int]) -> str:
+        return "called"
+
+    ctx = CallContext(socket=FakeSocket(), event="ev", args=("not a number",))
+    assert event(handler).call_now(ctx) is SKIPPED
