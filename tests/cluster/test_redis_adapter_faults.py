@@ -3,16 +3,21 @@ restarted under a running mixed cluster (a sioactor node and a Node node), garba
 
 from __future__ import annotations
 
+import gc
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
+import anyio
 import pytest
 from mixed_cluster import Clients, Server
 from node_cluster import NODE, NODE_MISSING, ROOT
 from redis_server import RedisServer, free_port
+
+from sioactor import RedisUnavailable
+from sioactor.runtime.cluster._link import RedisLink
 
 SCRIPT = str(ROOT / "examples/reference_server.py")
 
@@ -88,6 +93,34 @@ def test_garbage_on_the_channels_is_dropped(
     assert "dropped a malformed message" in errors
 
 
+# coredis 6.9 leaves a connection's memory streams unclosed when its connect fails, and here the command
+# itself (issued before the loss is known) makes the pool connect to the stopped Redis.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.anyio
+async def test_a_command_racing_the_loss_of_redis_fails_at_once(own_redis_server: RedisServer) -> None:
+    # Redis is gone before the link could notice (the event loop did not turn): the next command must fail
+    # with RedisUnavailable at once and mark the link down, not hang or escape as the client's own error.
+    link = RedisLink(own_redis_server.url, timeout=5)
+
+    async def ignore(channel: str, payload: bytes) -> None:
+        pass
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            await link.start(tg)
+            await link.subscribe({"chan": ignore}, {})
+            assert await link.count_subscribers("chan") == 1
+            own_redis_server.stop()  # blocks the loop: the subscriber's end of stream is not read yet
+            with anyio.fail_after(1):
+                with pytest.raises(RedisUnavailable):
+                    await link.count_subscribers("chan")
+            assert not link.connected
+            with pytest.raises(RedisUnavailable):
+                link.publish_soon("chan", b"x")
+            await link.close()
+    gc.collect()  # coredis's leak is reported here, under this test's filter, not at the session's end
+
+
 def _until(condition: str, check: object, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while not callable(check) or not check():
@@ -108,15 +141,20 @@ def test_redis_restarted_under_a_running_cluster(
         assert clients.ask("p1", "server_count") == 2
 
         own_redis_server.stop()
+        # Each operation fails with RedisUnavailable ("unavailable"), never by waiting out a timeout: the
+        # request timeout (2 s) would answer "timeout reached", the client's (8 s) no answer at all. The
+        # wall-clock bound only catches a hang; the answer's text proves no timeout was waited for.
         started = time.monotonic()
-        answer = clients.ask("p1", "cluster_sse", "lost")
-        assert isinstance(answer, dict)
-        assert "unavailable" in answer["error"], answer
-        assert time.monotonic() - started < 2  # fails fast, never hangs
-        for operation, *args in (("cluster_fetch", None), ("cluster_rooms",), ("server_count",)):
+        for operation, *args in (
+            ("cluster_sse", "lost"),
+            ("cluster_fetch", None),
+            ("cluster_rooms",),
+            ("server_count",),
+        ):
             answer = clients.ask("p1", operation, *args)
+            assert isinstance(answer, dict), (operation, answer)
             assert "unavailable" in answer["error"], (operation, answer)
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 6
         assert clients.ask("p1", "who") == "py"  # local work goes on
         clients.send("p1", "bcast", "local-only")
         assert clients.wait_event("p1", "bcast") == ["local-only"]

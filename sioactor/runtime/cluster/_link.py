@@ -111,6 +111,8 @@ class RedisLink:
         self._scope: anyio.CancelScope | None = None
         self._lock = anyio.Lock()
         self._outbox: MemoryObjectSendStream[tuple[str, bytes]] | None = None
+        self._serving: anyio.CancelScope | None = None  # the current connection's work
+        self._loss: str | None = None  # why a command gave the current connection up
         self.messages_in = 0
         self.messages_out = 0
         self.dropped = 0
@@ -153,22 +155,50 @@ class RedisLink:
     def _down(self) -> RedisUnavailable:
         return RedisUnavailable(public_url(self.url), "the connection was lost; reconnecting")
 
-    async def _publish_now(self, batch: list[tuple[str, bytes]]) -> None:
-        # One PUBLISH, or a pipeline of them (one write, one read) when several were queued meanwhile.
+    async def _command(self, call: Callable[[coredis.Redis[bytes]], Awaitable[Any]]) -> Any:
+        # One command on the command client. Its failure marks the link down at once, before the next
+        # operation, whatever the subscriber has noticed yet; an error raised because the connection was
+        # torn down under the call (coredis's pool exits) is the same loss, never a bare error.
         client = self._client
         if client is None or self._pubsub is None:
             raise self._down()
-        with redis_errors(self.url):
-            try:
-                with anyio.fail_after(self._timeout):
-                    if len(batch) == 1:
-                        await client.publish(*batch[0])
-                    else:
-                        async with client.pipeline(transaction=False) as pipe:
-                            for channel, payload in batch:
-                                pipe.publish(channel, payload)
-            except TimeoutError:
-                raise RedisUnavailable(public_url(self.url), f"no answer within {self._timeout} s") from None
+        try:
+            with redis_errors(self.url):
+                try:
+                    with anyio.fail_after(self._timeout):
+                        return await call(client)
+                except TimeoutError:
+                    reason = f"no answer within {self._timeout} s"
+                    raise RedisUnavailable(public_url(self.url), reason) from None
+        except RedisUnavailable as exc:
+            self._lost(client, exc.reason)
+            raise
+        except Exception as exc:
+            if self._client is client:
+                raise  # a bug, not a lost connection
+            raise self._down() from exc
+
+    def _lost(self, client: coredis.Redis[bytes], reason: str) -> None:
+        # The connection of *client* failed: cluster operations fail from now on and the reconnect loop
+        # takes over (the subscriber may notice later, or never, when Redis vanished without a word).
+        if self._client is not client:
+            return
+        self._client = self._pubsub = None
+        self._loss = reason
+        if self._serving is not None:
+            self._serving.cancel()
+
+    async def _publish_now(self, batch: list[tuple[str, bytes]]) -> None:
+        # One PUBLISH, or a pipeline of them (one write, one read) when several were queued meanwhile.
+        async def publish(client: coredis.Redis[bytes]) -> None:
+            if len(batch) == 1:
+                await client.publish(*batch[0])
+                return
+            async with client.pipeline(transaction=False) as pipe:
+                for channel, payload in batch:
+                    pipe.publish(channel, payload)
+
+        await self._command(publish)
         self.messages_out += len(batch)
 
     def publish_soon(self, channel: str, payload: bytes) -> None:
@@ -183,15 +213,7 @@ class RedisLink:
 
     async def count_subscribers(self, channel: str) -> int:
         """See ``ClusterBus.count_subscribers``."""
-        client = self._client
-        if client is None or self._pubsub is None:
-            raise self._down()
-        with redis_errors(self.url):
-            try:
-                with anyio.fail_after(self._timeout):
-                    counts = await client.pubsub_numsub(channel)
-            except TimeoutError:
-                raise RedisUnavailable(public_url(self.url), f"no answer within {self._timeout} s") from None
+        counts = await self._command(lambda client: client.pubsub_numsub(channel))
         return int(next(iter(counts.values()), 0))
 
     async def subscribe(
@@ -250,7 +272,7 @@ class RedisLink:
                             task_status.started()
                         delay = _FIRST_DELAY
                         await self._serve(pubsub, outbox)
-                    reason = "the subscriber connection ended"
+                    reason = self._loss or "the subscriber connection ended"
                 except BaseException as exc:
                     if scope.cancel_called:
                         return  # closing: what the client raises while it tears down ends here
@@ -284,7 +306,7 @@ class RedisLink:
         # The command client and its subscriber, opened and closed together; the link's state follows them.
         from coredis.retry import NoRetryPolicy
 
-        async with open_redis(self.url, connect_timeout=self._timeout) as client:
+        async with open_redis(self.url, connect_timeout=self._timeout, retry=False) as client:
             pubsub_cm = client.pubsub(
                 channels=list(self._channels),
                 patterns=list(self._patterns),
@@ -302,6 +324,7 @@ class RedisLink:
         # Until the connection fails: the publisher, a health check, and the messages in arrival order.
         with redis_errors(self.url):
             async with anyio.create_task_group() as tg:
+                self._serving, self._loss = tg.cancel_scope, None
                 tg.start_soon(self._publisher, outbox)
                 tg.start_soon(self._check_health)
                 if self.tracer is not None:
@@ -316,23 +339,22 @@ class RedisLink:
         # command connection notices a lost Redis within about a second, and ends the connection's life.
         while True:
             await anyio.sleep(_HEALTH_INTERVAL)
-            client = self._client
-            if client is None:
+            if self._client is None:
                 return
             try:
-                with anyio.fail_after(self._timeout):
-                    await client.ping()
-            except TimeoutError:
-                raise RedisUnavailable(
-                    public_url(self.url), f"no answer to PING within {self._timeout} s"
-                ) from None
+                await self._command(lambda client: client.ping())
+            except RedisUnavailable:
+                return  # the link is marked down; the reconnect loop takes over
 
     async def _report(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
         # The trace's view of the cluster: CLUSTER_STATS every few seconds while connected.
         while True:
             members = None
             if self.members_channel is not None:
-                members = await self.count_subscribers(self.members_channel)
+                try:
+                    members = await self.count_subscribers(self.members_channel)
+                except RedisUnavailable:
+                    return  # the link is marked down; the reconnect loop takes over
             pending = sum(count() for count in self.pending_counts)
             queued = outbox.statistics().current_buffer_used
             detail = (
@@ -355,7 +377,7 @@ class RedisLink:
                 await self._publish_now(batch)
             except RedisUnavailable as exc:
                 logger.warning("%s: %d message(s) lost: %s", self.name, len(batch), exc.reason)
-                return  # the subscriber sees the same loss and reconnects
+                return  # the link is marked down; the reconnect loop takes over
 
     async def _dispatch(self, message: Any) -> None:
         kind = message["type"]

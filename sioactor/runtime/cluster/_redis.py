@@ -68,6 +68,12 @@ def _import_coredis() -> Any:
     return coredis
 
 
+def _no_retry() -> Any:
+    from coredis.retry import NoRetryPolicy
+
+    return NoRetryPolicy()
+
+
 async def _probe(url: str) -> None:
     """Open and close a plain connection to where *url* points (TCP, or a Unix socket)."""
     parts = urlsplit(url)
@@ -79,8 +85,13 @@ async def _probe(url: str) -> None:
 
 
 @asynccontextmanager
-async def open_redis(url: str, *, connect_timeout: float) -> AsyncIterator[coredis.Redis[bytes]]:
+async def open_redis(
+    url: str, *, connect_timeout: float, retry: bool = True
+) -> AsyncIterator[coredis.Redis[bytes]]:
     """A coredis client for *url* (bytes in, bytes out), checked with a PING within *connect_timeout*.
+
+    With *retry* false, a command whose connection fails is not tried again on a new one: the cluster link
+    reconnects by itself, and wants the failure at once.
 
     Raises:
         RedisUnavailable: Redis did not answer the PING in time, or the connection failed, then or later.
@@ -95,7 +106,10 @@ async def open_redis(url: str, *, connect_timeout: float) -> AsyncIterator[cored
     except TimeoutError:
         raise RedisUnavailable(public_url(url), f"no connection within {connect_timeout} s") from None
     with redis_errors(url):
-        client = coredis.Redis.from_url(url, decode_responses=False, connect_timeout=connect_timeout)
+        options: dict[str, Any] = {} if retry else {"retry_policy": _no_retry()}
+        client = coredis.Redis.from_url(
+            url, decode_responses=False, connect_timeout=connect_timeout, **options
+        )
         async with client:
             try:
                 with anyio.fail_after(connect_timeout):
