@@ -1,8 +1,13 @@
 """One process's link to the cluster's Redis: a client for commands and one subscriber connection that every
 namespace's adapter shares, kept up by a reconnect loop.
 
-Node counts a cluster's members with ``PUBSUB NUMSUB P-request#N#``, which counts *connections*: so a
-process holds exactly one subscriber connection, whatever its number of namespaces (CLUSTER-NOTES §0.1).
+Node counts a cluster's members with ``PUBSUB NUMSUB P-request#N#`` (``SHARDNUMSUB P#N#`` for the sharded
+adapter), which counts *connections*: so a process holds exactly one subscriber connection, whatever its
+number of namespaces (CLUSTER-NOTES §0.1).
+
+A sharded link (``sharded=True``) speaks Redis 7's sharded pub/sub: SPUBLISH, SSUBSCRIBE, SHARDNUMSUB, on
+one connection to one Redis (coredis offers SSUBSCRIBE only on a cluster client, so the link sends the raw
+commands on its subscriber connection; Redis Cluster's slot routing is not followed).
 
 The adapters see the link through ``ClusterBus`` only (publish, count subscribers, subscribe handlers), so
 their logic runs against an in-memory bus in the unit tests.
@@ -22,7 +27,7 @@ most once: what was published while a node was away is lost for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,7 +37,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from sioactor._errors import DecodeError, InternalChannelFull, RedisUnavailable
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
-from sioactor.runtime.cluster._redis import open_redis, public_url, redis_errors
+from sioactor.runtime.cluster._redis import open_redis, public_url, redis_errors, send_soon, shard_subscribe
 
 if TYPE_CHECKING:
     import coredis
@@ -88,6 +93,13 @@ class ClusterBus(Protocol):
     async def unsubscribe(self, channels: list[str], patterns: list[str]) -> None:
         """Stop routing *channels* and *patterns*."""
 
+    def subscribe_soon(self, channels: Mapping[str, ChannelHandler]) -> None:
+        """Route *channels* from now on, without waiting for Redis to confirm (a room's channel, subscribed
+        while a join is handled); never raises: a subscription a lost connection missed is renewed."""
+
+    def unsubscribe_soon(self, channels: Collection[str]) -> None:
+        """Stop routing *channels*, without waiting; never raises."""
+
 
 class RedisLink:
     """The ``ClusterBus`` of one Redis URL: started by the first adapter that needs it, closed by the last.
@@ -96,10 +108,15 @@ class RedisLink:
         url: the Redis URL.
         timeout: seconds to connect, and for each command.
         tracer: receives ``CLUSTER_*`` events.
+        sharded: speak sharded pub/sub (SPUBLISH, SSUBSCRIBE, SHARDNUMSUB; Redis >= 7) instead of the
+            classic commands; no patterns then.
     """
 
-    def __init__(self, url: str, *, timeout: float = 5.0, tracer: Tracer | None = None) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 5.0, tracer: Tracer | None = None, sharded: bool = False
+    ) -> None:
         self.url = url
+        self.sharded = sharded
         self.name = f"cluster:{public_url(url)}"
         self.tracer = tracer
         self._timeout = timeout
@@ -192,11 +209,11 @@ class RedisLink:
         # One PUBLISH, or a pipeline of them (one write, one read) when several were queued meanwhile.
         async def publish(client: coredis.Redis[bytes]) -> None:
             if len(batch) == 1:
-                await client.publish(*batch[0])
+                await (client.spublish if self.sharded else client.publish)(*batch[0])
                 return
             async with client.pipeline(transaction=False) as pipe:
                 for channel, payload in batch:
-                    pipe.publish(channel, payload)
+                    (pipe.spublish if self.sharded else pipe.publish)(channel, payload)
 
         await self._command(publish)
         self.messages_out += len(batch)
@@ -213,23 +230,50 @@ class RedisLink:
 
     async def count_subscribers(self, channel: str) -> int:
         """See ``ClusterBus.count_subscribers``."""
-        counts = await self._command(lambda client: client.pubsub_numsub(channel))
+        if self.sharded:
+            counts = await self._command(lambda client: client.pubsub_shardnumsub(channel))
+        else:
+            counts = await self._command(lambda client: client.pubsub_numsub(channel))
         return int(next(iter(counts.values()), 0))
 
     async def subscribe(
         self, channels: Mapping[str, ChannelHandler], patterns: Mapping[str, ChannelHandler]
     ) -> None:
         """See ``ClusterBus.subscribe``."""
+        if patterns and self.sharded:
+            raise ValueError("sharded pub/sub has no patterns")
         self._channels.update(channels)
         self._patterns.update(patterns)
         pubsub = self._pubsub
         if pubsub is None:
             return  # the reconnect loop subscribes to everything registered
         with redis_errors(self.url), anyio.fail_after(self._timeout):
-            if channels:
+            if channels and self.sharded:
+                await shard_subscribe(self.url, pubsub, channels)
+            elif channels:
                 await pubsub.subscribe(*channels)
             if patterns:
                 await pubsub.psubscribe(*patterns)
+
+    def subscribe_soon(self, channels: Mapping[str, ChannelHandler]) -> None:
+        """See ``ClusterBus.subscribe_soon``."""
+        self._channels.update(channels)
+        self._send_soon(b"SSUBSCRIBE" if self.sharded else b"SUBSCRIBE", channels)
+
+    def unsubscribe_soon(self, channels: Collection[str]) -> None:
+        """See ``ClusterBus.unsubscribe_soon``."""
+        for channel in channels:
+            self._channels.pop(channel, None)
+        self._send_soon(b"SUNSUBSCRIBE" if self.sharded else b"UNSUBSCRIBE", channels)
+
+    def _send_soon(self, command: bytes, channels: Collection[str]) -> None:
+        pubsub = self._pubsub
+        if pubsub is None:
+            return  # the reconnect loop subscribes to what is registered then
+        try:
+            send_soon(pubsub, command, channels)
+        except Exception as exc:  # a connection going down: the reconnect loop renews the subscriptions
+            logger.debug("%s: %s not sent: %r", self.name, command.decode(), exc)
 
     async def unsubscribe(self, channels: list[str], patterns: list[str]) -> None:
         """See ``ClusterBus.unsubscribe``."""
@@ -239,6 +283,9 @@ class RedisLink:
             self._patterns.pop(pattern, None)
         pubsub = self._pubsub
         if pubsub is None:
+            return
+        if self.sharded:
+            self._send_soon(b"SUNSUBSCRIBE", channels)
             return
         try:  # their messages are no longer routed already: a failure here costs nothing
             with redis_errors(self.url), anyio.move_on_after(self._timeout):
@@ -307,13 +354,17 @@ class RedisLink:
         from coredis.retry import NoRetryPolicy
 
         async with open_redis(self.url, connect_timeout=self._timeout, retry=False) as client:
+            classic = not self.sharded
             pubsub_cm = client.pubsub(
-                channels=list(self._channels),
-                patterns=list(self._patterns),
+                channels=list(self._channels) if classic else None,
+                patterns=list(self._patterns) if classic else None,
                 ignore_subscribe_messages=True,
                 retry_policy=NoRetryPolicy(),
             )
             async with pubsub_cm as pubsub:
+                if self.sharded and self._channels:
+                    with anyio.fail_after(self._timeout):
+                        await shard_subscribe(self.url, pubsub, list(self._channels))
                 self._client, self._pubsub = client, pubsub
                 try:
                     yield pubsub
