@@ -47,16 +47,20 @@ class Server:
         self.url = line.split()[-1]
 
     @classmethod
-    def python(cls, redis_url: str, key: str, server_id: str, backend: str, *extra: str) -> Server:
+    def python(
+        cls, redis_url: str, key: str, server_id: str, backend: str, *extra: str, adapter: str = "classic"
+    ) -> Server:
         script = str(ROOT / "examples/reference_server.py")
         args = [sys.executable, script, "--port", str(free_port()), "--backend", backend]
-        args += ["--redis", redis_url, "--redis-key", key, "--server-id", server_id, *extra]
+        args += ["--redis", redis_url, "--redis-key", key, "--server-id", server_id]
+        args += ["--redis-adapter", adapter, *extra]
         return cls(args, server_id)
 
     @classmethod
-    def node(cls, redis_url: str, key: str, server_id: str) -> Server:
+    def node(cls, redis_url: str, key: str, server_id: str, *, adapter: str = "classic") -> Server:
+        """A Node node (``cluster_node.js``) with the classic or the sharded adapter."""
         assert NODE is not None
-        config = json.dumps({"redis": redis_url, "key": key, "server_id": server_id})
+        config = json.dumps({"redis": redis_url, "key": key, "server_id": server_id, "adapter": adapter})
         return cls([NODE, str(ROOT / "tests/node/cluster_node.js"), config], server_id)
 
     def stderr(self) -> str:
