@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import anyio
 import pytest
 from mixed_cluster import Clients, Server
-from node_cluster import NODE, NODE_MISSING, ROOT
+from node_cluster import ADAPTER_KINDS, NODE, NODE_MISSING, ROOT
 from redis_server import RedisServer, free_port
 
 from sioactor import RedisUnavailable
@@ -33,19 +33,21 @@ def clients() -> Iterator[Clients]:
         driver.stop()
 
 
-def redis_publish(port: int, channel: str, payload: bytes) -> None:
-    """PUBLISH through a raw RESP connection (what another application on the same Redis could send)."""
-    parts = [b"PUBLISH", channel.encode(), payload]
+def redis_publish(port: int, channel: str, payload: bytes, command: bytes = b"PUBLISH") -> None:
+    """PUBLISH (or SPUBLISH) through a raw RESP connection (what another application on the same Redis could
+    send)."""
+    parts = [command, channel.encode(), payload]
     command = b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(command)
         assert sock.recv(64).startswith(b":")
 
 
-def test_unreachable_redis_stops_the_start_naming_the_url() -> None:
+@pytest.mark.parametrize("adapter_kind", ADAPTER_KINDS)
+def test_unreachable_redis_stops_the_start_naming_the_url(adapter_kind: str) -> None:
     url = f"redis://127.0.0.1:{free_port()}"
     done = subprocess.run(
-        [sys.executable, SCRIPT, "--port", str(free_port()), "--redis", url],
+        [sys.executable, SCRIPT, "--port", str(free_port()), "--redis", url, "--redis-adapter", adapter_kind],
         capture_output=True,
         text=True,
         timeout=30,
@@ -55,27 +57,22 @@ def test_unreachable_redis_stops_the_start_naming_the_url() -> None:
     assert "listening" not in done.stdout
 
 
-def test_the_sharded_adapter_is_refused_clearly() -> None:
-    done = subprocess.run(
-        [sys.executable, SCRIPT, "--redis", "redis://127.0.0.1:1", "--redis-adapter", "sharded"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 2
-    assert "sharded is not implemented yet" in done.stderr
-
-
+@pytest.mark.parametrize("adapter_kind", ADAPTER_KINDS)
 def test_garbage_on_the_channels_is_dropped(
-    redis_server: RedisServer, cluster_key: str, clients: Clients
+    redis_server: RedisServer, cluster_key: str, clients: Clients, adapter_kind: str
 ) -> None:
     # Two sioactor nodes: Node's adapter itself does not survive every kind of garbage on its channels.
-    first = Server.python(redis_server.url, cluster_key, "py1", "asyncio")
-    second = Server.python(redis_server.url, cluster_key, "py2", "trio")
+    first = Server.python(redis_server.url, cluster_key, "py1", "asyncio", adapter=adapter_kind)
+    second = Server.python(redis_server.url, cluster_key, "py2", "trio", adapter=adapter_kind)
+    if adapter_kind == "sharded":
+        channels, command = [f"{cluster_key}#/#"], b"SPUBLISH"
+    else:
+        channels = [f"{cluster_key}#/#", f"{cluster_key}-request#/#", f"{cluster_key}-response#/#"]
+        command = b"PUBLISH"
     try:
         clients.connect("a", first)
         clients.connect("b", second)
-        for channel in (f"{cluster_key}#/#", f"{cluster_key}-request#/#", f"{cluster_key}-response#/#"):
+        for channel in channels:
             for garbage in (
                 b"\xc1",
                 b"{oops",
@@ -83,7 +80,7 @@ def test_garbage_on_the_channels_is_dropped(
                 b'{"type":42,"requestId":"x","uid":"y"}',
                 b'["x", {"type": 2}, {}]',
             ):
-                redis_publish(redis_server.port, channel, garbage)
+                redis_publish(redis_server.port, channel, garbage, command)
         assert clients.ask("a", "cluster_sse", "still?") == [{"server": "py2", "payload": "still?"}]
         assert clients.ask("b", "cluster_sse", "still?") == [{"server": "py1", "payload": "still?"}]
         clients.send("a", "bcast", "after-garbage")
@@ -129,12 +126,13 @@ def _until(condition: str, check: object, timeout: float = 15) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("adapter_kind", ADAPTER_KINDS)
 def test_redis_restarted_under_a_running_cluster(
-    own_redis_server: RedisServer, cluster_key: str, clients: Clients
+    own_redis_server: RedisServer, cluster_key: str, clients: Clients, adapter_kind: str
 ) -> None:
     url = own_redis_server.url
-    py = Server.python(url, cluster_key, "py", "trio")
-    js = Server.node(url, cluster_key, "js")
+    py = Server.python(url, cluster_key, "py", "trio", adapter=adapter_kind)
+    js = Server.node(url, cluster_key, "js", adapter=adapter_kind)
     try:
         clients.connect("p1", py)
         clients.connect("n1", js)
