@@ -238,3 +238,8 @@ async def test_sharded_all_rooms_gathers_the_rooms_of_every_node() -> None:
         await b.to(sid_b).join("only-on-b")
         await hb.settle()
         assert await a.all_rooms() == {sid_a, sid_b, "only-on-b"}
+
+
+def test_an_unknown_subscription_mode_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="'often' is none of 'static', 'dynamic', 'dynamic-private'"):
+        RedisShardedAdapterFactory(MemoryHub().bus(), key="k", requests_timeout=1, subscription_mode="often")
