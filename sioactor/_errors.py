@@ -334,11 +334,7 @@ class ClusterTimeout(SioactorError):
         missing: tuple[str, ...] = (),
         responses: Any = None,
     ) -> None:
-        who = (
-            f": {', '.join(missing)}"
-            if missing
-            else " (Redis counts the nodes without naming them)"
-        )
+        who = f": {', '.join(missing)}" if missing else " (Redis counts the nodes without naming them)"
         super().__init__(
             f"{operation}: timeout reached: only {received} of {expected} other node(s) answered within "
             f"{timeout:g} s; {expected - received} did not{who}"
