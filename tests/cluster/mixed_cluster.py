@@ -57,11 +57,19 @@ class Server:
         return cls(args, server_id)
 
     @classmethod
-    def node(cls, redis_url: str, key: str, server_id: str, *, adapter: str = "classic") -> Server:
-        """A Node node (``cluster_node.js``) with the classic or the sharded adapter."""
+    def node(
+        cls, redis_url: str, key: str, server_id: str, *, adapter: str = "classic", mode: str = "dynamic"
+    ) -> Server:
+        """A Node node (``cluster_node.js``) with the classic or the sharded adapter (in *mode*)."""
         assert NODE is not None
-        config = json.dumps({"redis": redis_url, "key": key, "server_id": server_id, "adapter": adapter})
-        return cls([NODE, str(ROOT / "tests/node/cluster_node.js"), config], server_id)
+        config = {
+            "redis": redis_url,
+            "key": key,
+            "server_id": server_id,
+            "adapter": adapter,
+            "subscription_mode": mode,
+        }
+        return cls([NODE, str(ROOT / "tests/node/cluster_node.js"), json.dumps(config)], server_id)
 
     def stderr(self) -> str:
         if self._proc.poll() is None or self._proc.stderr is None:

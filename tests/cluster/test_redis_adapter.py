@@ -140,3 +140,36 @@ def test_every_operation_both_ways(mixed: tuple[Server, Server], clients: Client
     assert clients.wait_disconnect("p2") == "io server disconnect"
     remaining = sorted([sids["p1"], sids["n1"]])
     eventually(lambda: [s["id"] for s in clients.ask("p1", "cluster_fetch", None)], remaining)
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic", "dynamic-private"])
+def test_sharded_subscription_modes_with_node(
+    redis_url: str, cluster_key: str, clients: Clients, mode: str
+) -> None:
+    # In each mode the publisher picks the channel of a one-room broadcast (a room's own channel, or the
+    # main one) and the holders of the room must hear it: a public room and a socket's own room, both ways.
+    if NODE is None:
+        pytest.skip(NODE_MISSING)
+    py = Server.python(
+        redis_url, cluster_key, "py", "trio", "--redis-subscription-mode", mode, adapter="sharded"
+    )
+    try:
+        js = Server.node(redis_url, cluster_key, "js", adapter="sharded", mode=mode)
+    except BaseException:
+        py.stop()
+        raise
+    try:
+        sids = {name: clients.connect(name, server) for name, server in (("p1", py), ("n1", js))}
+        assert clients.ask("p1", "join", "room") is not None
+        assert clients.ask("n1", "join", "room") is not None
+        clients.send("p1", "to_room", "room", "from-py", 1)
+        clients.send("n1", "to_room", "room", "from-js", 2)
+        assert clients.wait_event("n1", "from-py") == [1]
+        assert clients.wait_event("p1", "from-js") == [2]
+        clients.send("p1", "to_room", sids["n1"], "private-from-py", 3)
+        clients.send("n1", "to_room", sids["p1"], "private-from-js", 4)
+        assert clients.wait_event("n1", "private-from-py") == [3]
+        assert clients.wait_event("p1", "private-from-js") == [4]
+    finally:
+        js.stop()
+        py.stop()

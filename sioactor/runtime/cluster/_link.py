@@ -15,11 +15,12 @@ their logic runs against an in-memory bus in the unit tests.
 The subscriber hands each message to its channel's handler in arrival order and waits for it: order
 matters (a join published before a broadcast must be applied before it), so handlers never wait on Redis
 themselves (everything is published through ``publish_soon``, a bounded queue drained in order by one
-publisher task) and run
-whatever may take long (a user's server-side handler) in tasks of their own.
+publisher task) and run whatever may take long (a user's server-side handler) in tasks of their own.
 
-When the connection is lost, local work goes on: every cluster operation fails at once with
-``RedisUnavailable`` while the loop reconnects with a growing delay (0.1 s doubling to 5 s), then
+The connection counts as lost at the first sign: the subscriber's end of stream, or any failed command
+(a publish, a count, the health check's PING), whichever comes first; an operation that raced the loss
+fails with ``RedisUnavailable`` too, never with the client's own error. Local work goes on: every cluster
+operation fails at once while the loop reconnects with a growing delay (0.1 s doubling to 5 s), then
 subscribes again to every channel; each loss and each return is logged and traced. Pub/sub delivers at
 most once: what was published while a node was away is lost for it.
 """
