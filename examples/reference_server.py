@@ -20,9 +20,11 @@ One process serves:
 
 ``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name.
 
-With ``--redis URL`` it joins a cluster of Socket.IO servers (sioactor or Node, ``@socket.io/redis-adapter``'s
-classic protocol; ``--redis-key`` is the key prefix, ``--server-id`` names this node, by default
-``hostname:pid``), and ``/`` also has the cluster handlers, each answering through the client's ack:
+With ``--redis URL`` it joins a cluster of Socket.IO servers (sioactor or Node) through
+``@socket.io/redis-adapter``'s classic protocol, or with ``--redis-adapter sharded`` through its
+``createShardedAdapter`` (Redis 7 sharded pub/sub; ``--redis-subscription-mode``, default ``dynamic``);
+``--redis-key`` is the key prefix, ``--server-id`` names this node, by default ``hostname:pid``. Then ``/``
+also has the cluster handlers, each answering through the client's ack:
 ``who`` (the server id), ``set_data(obj)``, ``server_count``, ``cluster_fetch(room|null)``, ``cluster_rooms``,
 ``cluster_sse(payload)``, ``cluster_join(room, target|null)``, ``cluster_leave(room, target|null)``,
 ``cluster_disconnect(target)``, ``cluster_emit_ack(event, payload)``; every server answers a server-side
@@ -54,6 +56,7 @@ import anyio.lowlevel
 from sioactor import (
     AckError,
     AckSender,
+    AdapterFactory,
     Args,
     ASGIApp,
     Auth,
@@ -69,6 +72,7 @@ from sioactor import (
     LocalAdapter,
     Receive,
     RedisAdapter,
+    RedisShardedAdapter,
     ReservedEventError,
     Scope,
     Send,
@@ -126,12 +130,15 @@ def build_socketio_server(
     cookie: str | None = None,
     redis: str | None = None,
     redis_key: str = "socket.io",
+    redis_adapter: str = "classic",
+    redis_subscription_mode: str = "dynamic",
     server_id: str | None = None,
 ) -> SocketIo:
     """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
     the actor trace there, for ``sioactor console`` and the tracing-cost bench; *cookie*: the name of the
     handshake cookie, none when ``None``; *redis*: join the cluster on that Redis, with key prefix
-    *redis_key*, as *server_id*)."""
+    *redis_key*, as *server_id*, through the *redis_adapter* (``classic`` or ``sharded``, the latter in
+    *redis_subscription_mode*))."""
     engine = EngineConfig(
         ping_interval=ping_interval_ms / 1000,
         ping_timeout=ping_timeout_ms / 1000,
@@ -147,7 +154,13 @@ def build_socketio_server(
         parser="msgpack" if parser == "msgpack" else "json",
         trace_endpoint=trace_endpoint,
     )
-    adapter = LocalAdapter if redis is None else RedisAdapter.from_url(redis, key=redis_key)
+    adapter: AdapterFactory = LocalAdapter
+    if redis is not None and redis_adapter == "sharded":
+        adapter = RedisShardedAdapter.from_url(
+            redis, key=redis_key, subscription_mode=redis_subscription_mode
+        )
+    elif redis is not None:
+        adapter = RedisAdapter.from_url(redis, key=redis_key)
     io = SocketIo(config, adapter=adapter)
 
     def on_connect(socket: Socket, auth: Auth[Any]) -> None:
@@ -488,10 +501,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redis", metavar="URL", help="join a cluster through this Redis")
     parser.add_argument("--redis-adapter", choices=("classic", "sharded"), default="classic")
     parser.add_argument("--redis-key", default="socket.io", help="the cluster's key prefix")
+    parser.add_argument(
+        "--redis-subscription-mode",
+        choices=("dynamic", "dynamic-private", "static"),
+        default="dynamic",
+        help="the sharded adapter's subscription mode",
+    )
     parser.add_argument("--server-id", metavar="ID", help="this node's name (default hostname:pid)")
     args = parser.parse_args(argv)
-    if args.redis_adapter == "sharded":
-        parser.error("--redis-adapter sharded is not implemented yet; use classic")
     if args.server == "uvicorn" and args.backend == "trio":
         parser.error("uvicorn runs on asyncio only")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -509,6 +526,8 @@ def main(argv: list[str] | None = None) -> None:
         cookie=args.cookie,
         redis=args.redis,
         redis_key=args.redis_key,
+        redis_adapter=args.redis_adapter,
+        redis_subscription_mode=args.redis_subscription_mode,
         server_id=args.server_id,
     )
     app = reference_app(io, engine)

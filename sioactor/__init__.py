@@ -55,6 +55,8 @@ from sioactor.runtime.cluster import (
     RedisAdapter,
     RedisAdapterFactory,
     RedisEmitter,
+    RedisShardedAdapter,
+    RedisShardedAdapterFactory,
     RedisUnavailable,
     SyncRedisEmitter,
 )
@@ -160,6 +162,8 @@ __all__ = (
     "RedisAdapter",
     "RedisAdapterFactory",
     "RedisEmitter",
+    "RedisShardedAdapter",
+    "RedisShardedAdapterFactory",
     "RedisUnavailable",
     "RemoteSocket",
     "Request",

@@ -319,8 +319,8 @@ class ClusterTimeout(SioactorError):
         operation: the request, e.g. ``"fetch_sockets"``.
         expected: how many other nodes were counted when the request was sent.
         received: how many of them answered.
-        missing: the nodes that did not answer, when the protocol names them (the classic protocol's
-            answers carry no node id, so it is empty there).
+        missing: the nodes that did not answer, when they are known by name (the Redis adapters count
+            the nodes with ``PUBSUB NUMSUB`` / ``SHARDNUMSUB``, which names none, so it is empty there).
         responses: the answers that came in time.
     """
 
@@ -334,11 +334,7 @@ class ClusterTimeout(SioactorError):
         missing: tuple[str, ...] = (),
         responses: Any = None,
     ) -> None:
-        who = (
-            f": {', '.join(missing)}"
-            if missing
-            else " (the classic protocol's answers do not name their node)"
-        )
+        who = f": {', '.join(missing)}" if missing else " (Redis counts the nodes without naming them)"
         super().__init__(
             f"{operation}: timeout reached: only {received} of {expected} other node(s) answered within "
             f"{timeout:g} s; {expected - received} did not{who}"

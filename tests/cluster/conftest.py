@@ -50,11 +50,17 @@ def cluster_key() -> str:
 
 
 @pytest.fixture
-def node_cluster(redis_url: str, cluster_key: str) -> Iterator[NodeCluster]:
+def adapter_kind() -> str:
+    """Which Redis adapter the cluster uses: ``classic`` unless the test parametrizes it."""
+    return "classic"
+
+
+@pytest.fixture
+def node_cluster(redis_url: str, cluster_key: str, adapter_kind: str) -> Iterator[NodeCluster]:
     """A Node socket.io server with @socket.io/redis-adapter on the session's Redis, and its clients."""
     if NODE is None:
         pytest.skip(NODE_MISSING)
-    cluster = NodeCluster(redis_url, cluster_key)
+    cluster = NodeCluster(redis_url, cluster_key, adapter_kind)
     try:
         yield cluster
     finally:

@@ -7,7 +7,7 @@ It adds fast tests; the behaviour against Redis and Node is tested on the real t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import anyio
 from anyio.abc import TaskGroup
@@ -110,3 +110,10 @@ class MemoryBus:
             self.channels.pop(channel, None)
         for pattern in patterns:
             self.patterns.pop(pattern, None)
+
+    def subscribe_soon(self, channels: Mapping[str, ChannelHandler]) -> None:
+        self.channels.update(channels)
+
+    def unsubscribe_soon(self, channels: Collection[str]) -> None:
+        for channel in channels:
+            self.channels.pop(channel, None)

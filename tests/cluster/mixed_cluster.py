@@ -47,17 +47,29 @@ class Server:
         self.url = line.split()[-1]
 
     @classmethod
-    def python(cls, redis_url: str, key: str, server_id: str, backend: str, *extra: str) -> Server:
+    def python(
+        cls, redis_url: str, key: str, server_id: str, backend: str, *extra: str, adapter: str = "classic"
+    ) -> Server:
         script = str(ROOT / "examples/reference_server.py")
         args = [sys.executable, script, "--port", str(free_port()), "--backend", backend]
-        args += ["--redis", redis_url, "--redis-key", key, "--server-id", server_id, *extra]
+        args += ["--redis", redis_url, "--redis-key", key, "--server-id", server_id]
+        args += ["--redis-adapter", adapter, *extra]
         return cls(args, server_id)
 
     @classmethod
-    def node(cls, redis_url: str, key: str, server_id: str) -> Server:
+    def node(
+        cls, redis_url: str, key: str, server_id: str, *, adapter: str = "classic", mode: str = "dynamic"
+    ) -> Server:
+        """A Node node (``cluster_node.js``) with the classic or the sharded adapter (in *mode*)."""
         assert NODE is not None
-        config = json.dumps({"redis": redis_url, "key": key, "server_id": server_id})
-        return cls([NODE, str(ROOT / "tests/node/cluster_node.js"), config], server_id)
+        config = {
+            "redis": redis_url,
+            "key": key,
+            "server_id": server_id,
+            "adapter": adapter,
+            "subscription_mode": mode,
+        }
+        return cls([NODE, str(ROOT / "tests/node/cluster_node.js"), json.dumps(config)], server_id)
 
     def stderr(self) -> str:
         if self._proc.poll() is None or self._proc.stderr is None:

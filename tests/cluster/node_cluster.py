@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE = shutil.which("node")
 NODE_MISSING = "node is not installed"
 Line = dict[str, Any]
+ADAPTER_KINDS = ("classic", "sharded")
+"""The two adapters of @socket.io/redis-adapter 8.3 (``createAdapter``, ``createShardedAdapter``): a test runs
+on both with ``@pytest.mark.parametrize("adapter_kind", ADAPTER_KINDS)`` (the ``adapter_kind`` fixture)."""
 
 
 def from_printable(value: Any) -> Any:
@@ -34,9 +37,9 @@ def from_printable(value: Any) -> Any:
 class NodeCluster:
     """One ``cluster_server.js`` process; ``ids`` maps client names (c1, c2, c3) to their socket ids."""
 
-    def __init__(self, redis_url: str, key: str) -> None:
+    def __init__(self, redis_url: str, key: str, adapter: str = "classic") -> None:
         assert NODE is not None
-        config = json.dumps({"redis": redis_url, "key": key})
+        config = json.dumps({"redis": redis_url, "key": key, "adapter": adapter})
         self._proc = subprocess.Popen(
             [NODE, str(ROOT / "tests/node/cluster_server.js"), config],
             cwd=ROOT,

@@ -35,11 +35,12 @@ def _answers_ping(port: int) -> bool:
 class RedisServer:
     """One ``redis-server`` process on 127.0.0.1; ``url`` is where clients reach it."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *options: str) -> None:
         if REDIS_SERVER is None:
             raise RuntimeError(MISSING_REASON)
         self.port = free_port()
         self.workdir = workdir
+        self.options = options  # more redis-server arguments
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,7 +53,7 @@ class RedisServer:
         assert self._proc is None
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no"]
-        args += ["--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log")]
+        args += ["--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log"), *self.options]
         self._proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers_ping(self.port):

@@ -1,6 +1,7 @@
-"""sioactor's Redis adapter in a mixed cluster, against the real thing: a real redis-server, a Node socket.io
-4.8 server with @socket.io/redis-adapter 8.3 and a sioactor server (the reference server, on asyncio or
-trio) on the same Redis, real socket.io-client clients on each; every operation started from each side."""
+"""sioactor's Redis adapters in a mixed cluster, against the real thing: a real redis-server, a Node socket.io
+4.8 server with @socket.io/redis-adapter 8.3 (classic ``createAdapter`` or ``createShardedAdapter``) and a
+sioactor server (the reference server, on asyncio or trio) on the same Redis, real socket.io-client clients
+on each; every operation started from each side."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from mixed_cluster import Clients, Server
-from node_cluster import NODE, NODE_MISSING
+from node_cluster import ADAPTER_KINDS, NODE, NODE_MISSING
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -30,13 +31,15 @@ def clients() -> Iterator[Clients]:
 
 
 @pytest.fixture
-def mixed(redis_url: str, cluster_key: str, py_backend: str) -> Iterator[tuple[Server, Server]]:
+def mixed(
+    redis_url: str, cluster_key: str, py_backend: str, adapter_kind: str
+) -> Iterator[tuple[Server, Server]]:
     """A sioactor node ``py`` and a Node node ``js`` in one cluster."""
     if NODE is None:
         pytest.skip(NODE_MISSING)
-    py = Server.python(redis_url, cluster_key, "py", py_backend)
+    py = Server.python(redis_url, cluster_key, "py", py_backend, adapter=adapter_kind)
     try:
-        js = Server.node(redis_url, cluster_key, "js")
+        js = Server.node(redis_url, cluster_key, "js", adapter=adapter_kind)
     except BaseException:
         py.stop()
         raise
@@ -62,6 +65,7 @@ def _connect_four(clients: Clients, py: Server, js: Server) -> dict[str, str]:
     return clients.sids
 
 
+@pytest.mark.parametrize("adapter_kind", ADAPTER_KINDS)
 def test_every_operation_both_ways(mixed: tuple[Server, Server], clients: Clients) -> None:
     py, js = mixed
     sids = _connect_four(clients, py, js)
@@ -136,3 +140,36 @@ def test_every_operation_both_ways(mixed: tuple[Server, Server], clients: Client
     assert clients.wait_disconnect("p2") == "io server disconnect"
     remaining = sorted([sids["p1"], sids["n1"]])
     eventually(lambda: [s["id"] for s in clients.ask("p1", "cluster_fetch", None)], remaining)
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic", "dynamic-private"])
+def test_sharded_subscription_modes_with_node(
+    redis_url: str, cluster_key: str, clients: Clients, mode: str
+) -> None:
+    # In each mode the publisher picks the channel of a one-room broadcast (a room's own channel, or the
+    # main one) and the holders of the room must hear it: a public room and a socket's own room, both ways.
+    if NODE is None:
+        pytest.skip(NODE_MISSING)
+    py = Server.python(
+        redis_url, cluster_key, "py", "trio", "--redis-subscription-mode", mode, adapter="sharded"
+    )
+    try:
+        js = Server.node(redis_url, cluster_key, "js", adapter="sharded", mode=mode)
+    except BaseException:
+        py.stop()
+        raise
+    try:
+        sids = {name: clients.connect(name, server) for name, server in (("p1", py), ("n1", js))}
+        assert clients.ask("p1", "join", "room") is not None
+        assert clients.ask("n1", "join", "room") is not None
+        clients.send("p1", "to_room", "room", "from-py", 1)
+        clients.send("n1", "to_room", "room", "from-js", 2)
+        assert clients.wait_event("n1", "from-py") == [1]
+        assert clients.wait_event("p1", "from-js") == [2]
+        clients.send("p1", "to_room", sids["n1"], "private-from-py", 3)
+        clients.send("n1", "to_room", sids["p1"], "private-from-js", 4)
+        assert clients.wait_event("n1", "private-from-py") == [3]
+        assert clients.wait_event("p1", "private-from-js") == [4]
+    finally:
+        js.stop()
+        py.stop()

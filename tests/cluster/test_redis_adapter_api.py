@@ -1,6 +1,7 @@
-"""sioactor's cluster API from Python code, against a Node socket.io 4.8 server (@socket.io/redis-adapter 8.3)
-with socket.io-client clients on a real redis-server: ``RemoteSocket`` (emit, join, leave, disconnect), and
-the io-level operations, on asyncio and trio. The sioactor node runs in the test's own event loop."""
+"""sioactor's cluster API from Python code, against a Node socket.io 4.8 server (@socket.io/redis-adapter 8.3,
+classic and sharded) with socket.io-client clients on a real redis-server: ``RemoteSocket`` (emit, join,
+leave, disconnect), and the io-level operations, on asyncio and trio. The sioactor node runs in the test's
+own event loop."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from node_cluster import NODE, ROOT, NodeCluster
+from node_cluster import ADAPTER_KINDS, NODE, ROOT, NodeCluster
+from redis_server import MISSING_REASON, REDIS_SERVER, RedisServer
 from socketio_fakes import FakeConn, Harness, running
 from trace_fakes import ListTracer
 
@@ -20,6 +23,7 @@ from sioactor import (
     LifespanFailed,
     RedisAdapter,
     RedisEmitter,
+    RedisShardedAdapter,
     RedisUnavailable,
     RemoteSocket,
     Socket,
@@ -31,8 +35,11 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def python_node(redis_url: str, key: str) -> AsyncIterator[SocketIo]:
-    io = SocketIo(adapter=RedisAdapter.from_url(redis_url, key=key))
+async def python_node(redis_url: str, key: str, kind: str = "classic") -> AsyncIterator[SocketIo]:
+    if kind == "sharded":
+        io = SocketIo(adapter=RedisShardedAdapter.from_url(redis_url, key=key))
+    else:
+        io = SocketIo(adapter=RedisAdapter.from_url(redis_url, key=key))
     io.ns("/", lambda: None)
     io.ns("/chat", lambda: None)
     async with running(io):
@@ -51,12 +58,13 @@ async def node_lines(node: NodeCluster, predicate: object, count: int = 1) -> No
     await anyio.to_thread.run_sync(lambda: node.wait_for(predicate, count=count))  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("adapter_kind", ADAPTER_KINDS)
 async def test_remote_sockets_of_a_node_server(
-    node_cluster: NodeCluster, redis_url: str, cluster_key: str
+    node_cluster: NodeCluster, redis_url: str, cluster_key: str, adapter_kind: str
 ) -> None:
     ids = node_cluster.ids
     with anyio.fail_after(20):
-        async with python_node(redis_url, cluster_key) as io:
+        async with python_node(redis_url, cluster_key, adapter_kind) as io:
             assert await io.server_count() == 2
             found = {s.id: s for s in await io.fetch_sockets()}
             assert set(found) == {ids["c1"], ids["c2"]}
@@ -97,9 +105,12 @@ async def test_remote_sockets_of_a_node_server(
             assert [s.id for s in await io.fetch_sockets()] == [ids["c1"]]
 
 
-async def test_unreachable_redis_fails_the_start_naming_the_url() -> None:
+@pytest.mark.parametrize("adapter", [RedisAdapter, RedisShardedAdapter])
+async def test_unreachable_redis_fails_the_start_naming_the_url(
+    adapter: type[RedisAdapter | RedisShardedAdapter],
+) -> None:
     url = "redis://127.0.0.1:1"
-    io = SocketIo(adapter=RedisAdapter.from_url(url, connect_timeout=2))
+    io = SocketIo(adapter=adapter.from_url(url, connect_timeout=2))
     io.ns("/", lambda: None)
     with anyio.fail_after(10), pytest.raises(LifespanFailed, match=re.escape(f"Redis at {url}")) as caught:
         async with io.lifespan():
@@ -108,11 +119,33 @@ async def test_unreachable_redis_fails_the_start_naming_the_url() -> None:
     assert caught.value.__cause__.url == url
 
 
+async def test_a_redis_without_sharded_pub_sub_is_refused_clearly(tmp_path: Path) -> None:
+    # What a Redis older than 7.0 answers to SSUBSCRIBE (unknown command), made here by disabling it.
+    if REDIS_SERVER is None:
+        pytest.skip(MISSING_REASON)
+    server = RedisServer(tmp_path, "--rename-command", "SSUBSCRIBE", "")
+    server.start()
+    try:
+        io = SocketIo(adapter=RedisShardedAdapter.from_url(server.url, connect_timeout=2))
+        io.ns("/", lambda: None)
+        with (
+            anyio.fail_after(10),
+            pytest.raises(LifespanFailed, match=r"needs Redis 7\.0 or later") as caught,
+        ):
+            async with io.lifespan():
+                pass
+        assert isinstance(caught.value.__cause__, RedisUnavailable)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("adapter_kind", ADAPTER_KINDS)
 async def test_the_trace_shows_the_cluster(
-    node_cluster: NodeCluster, redis_url: str, cluster_key: str
+    node_cluster: NodeCluster, redis_url: str, cluster_key: str, adapter_kind: str
 ) -> None:
     tracer = ListTracer()
-    io = SocketIo(adapter=RedisAdapter.from_url(redis_url, key=cluster_key), tracer=tracer)
+    adapter = RedisShardedAdapter if adapter_kind == "sharded" else RedisAdapter
+    io = SocketIo(adapter=adapter.from_url(redis_url, key=cluster_key), tracer=tracer)
     io.ns("/", lambda: None)
     with anyio.fail_after(20):
         async with running(io):

@@ -1,7 +1,11 @@
-// A Node socket.io 4.8 server in a Redis cluster (@socket.io/redis-adapter 8.3, classic) with the cluster
+// A Node socket.io 4.8 server in a Redis cluster (@socket.io/redis-adapter 8.3: createAdapter, or with
+// "adapter": "sharded" createShardedAdapter, "subscription_mode" default "dynamic") with the cluster
 // handlers of examples/reference_server.py, so that tests can drive a mixed cluster the same way on both.
 //
 //   node tests/node/cluster_node.js '{"redis": "redis://127.0.0.1:6379", "key": "socket.io", "server_id": "n1"}'
+//
+// The sharded adapter (a ClusterAdapter) has no allRooms(); there cluster_rooms gathers the rooms of
+// fetchSockets(), which is what sioactor's all_rooms() does on the sharded adapter.
 //
 // Prints "listening on http://127.0.0.1:PORT" once the adapter is subscribed; exits when stdin closes.
 // Handlers on "/", each answering through the client's ack: who, set_data(obj), server_count,
@@ -14,11 +18,12 @@
 const http = require("http");
 const { Server } = require("socket.io");
 const { createClient } = require("redis");
-const { createAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
 
 const cfg = JSON.parse(process.argv[2]);
 const key = cfg.key || "socket.io";
 const serverId = cfg.server_id || "node";
+const sharded = cfg.adapter === "sharded";
 const TIMEOUT = 2000;
 setTimeout(() => process.exit(2), cfg.lifetime_ms || 120000).unref();
 
@@ -50,7 +55,12 @@ async function main() {
     pingTimeout: cfg.ping_timeout_ms || 1000,
     perMessageDeflate: false,
   });
-  io.adapter(createAdapter(pub, sub, { key }));
+  if (sharded) {
+    const subscriptionMode = cfg.subscription_mode || "dynamic";
+    io.adapter(createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode }));
+  } else {
+    io.adapter(createAdapter(pub, sub, { key }));
+  }
   const nsp = io.of("/");
   // The redis adapter emits "error" for a message it cannot parse; unhandled, that would end the process.
   nsp.adapter.on("error", (err) => process.stderr.write(`adapter error: ${err && err.message}\n`));
@@ -69,7 +79,12 @@ async function main() {
       const found = await target(room).fetchSockets();
       cb(found.map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data })).sort(byId));
     });
-    socket.on("cluster_rooms", async (cb) => cb([...(await nsp.adapter.allRooms())].sort()));
+    socket.on("cluster_rooms", async (cb) => {
+      const rooms = sharded
+        ? new Set((await io.fetchSockets()).flatMap((s) => [...s.rooms]))
+        : await nsp.adapter.allRooms();
+      cb([...rooms].sort());
+    });
     socket.on("cluster_sse", async (payload, cb) => {
       try {
         cb((await withTimeout(nsp.serverSideEmitWithAck("sse", payload), TIMEOUT)).sort(byJson));
@@ -110,7 +125,8 @@ async function main() {
   const server = http.createServer();
   io.attach(server);
   await new Promise((resolve) => server.listen(cfg.port || 0, "127.0.0.1", resolve));
-  while ((await pub.sendCommand(["PUBSUB", "NUMSUB", `${key}-request#/#`]))[1] < 1) await sleep(20);
+  const members = sharded ? ["PUBSUB", "SHARDNUMSUB", `${key}#/#`] : ["PUBSUB", "NUMSUB", `${key}-request#/#`];
+  while ((await pub.sendCommand(members))[1] < 1) await sleep(20);
   process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`);
   process.stdin.resume();
   process.stdin.on("end", async () => {

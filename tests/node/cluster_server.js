@@ -1,5 +1,6 @@
-// A Node socket.io 4.8 server in a Redis cluster (@socket.io/redis-adapter 8.3, classic), with real
-// socket.io-client clients connected to it; prints what they receive as JSON lines on stdout.
+// A Node socket.io 4.8 server in a Redis cluster (@socket.io/redis-adapter 8.3: classic, or with
+// "adapter": "sharded" createShardedAdapter in its default "dynamic" mode), with real socket.io-client
+// clients connected to it; prints what they receive as JSON lines on stdout.
 //
 //   node tests/node/cluster_server.js '{"redis": "redis://127.0.0.1:6379", "key": "socket.io"}'
 //
@@ -16,10 +17,11 @@ const http = require("http");
 const { Server } = require("socket.io");
 const { io: ioc } = require("socket.io-client");
 const { createClient } = require("redis");
-const { createAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
 
 const cfg = JSON.parse(process.argv[2]);
 const key = cfg.key || "socket.io";
+const sharded = cfg.adapter === "sharded";
 setTimeout(() => process.exit(2), cfg.lifetime_ms || 60000).unref();
 
 function printable(value) {
@@ -45,7 +47,7 @@ async function main() {
   const sub = pub.duplicate();
   await Promise.all([pub.connect(), sub.connect()]);
   const io = new Server({ cors: { origin: "*" } });
-  io.adapter(createAdapter(pub, sub, { key }));
+  io.adapter(sharded ? createShardedAdapter(pub, sub, { channelPrefix: key }) : createAdapter(pub, sub, { key }));
   for (const name of ["/", "/chat"]) {
     const nsp = io.of(name);
     nsp.on("connection", (socket) => {
@@ -57,7 +59,10 @@ async function main() {
   io.attach(server);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   for (const name of ["/", "/chat"]) {
-    while ((await pub.sendCommand(["PUBSUB", "NUMSUB", `${key}-request#${name}#`]))[1] < 1) await sleep(20);
+    const members = sharded
+      ? ["PUBSUB", "SHARDNUMSUB", `${key}#${name}#`]
+      : ["PUBSUB", "NUMSUB", `${key}-request#${name}#`];
+    while ((await pub.sendCommand(members))[1] < 1) await sleep(20);
   }
 
   const url = `http://127.0.0.1:${server.address().port}`;

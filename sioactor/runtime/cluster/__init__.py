@@ -9,6 +9,7 @@ coredis, the optional ``sioactor[redis]`` extra, imported only when a Redis conn
 from sioactor._errors import ClusterTimeout, RedisUnavailable
 from sioactor.runtime.cluster._adapter import RedisAdapter, RedisAdapterFactory
 from sioactor.runtime.cluster._emitter import EmitterOperators, RedisEmitter, SyncRedisEmitter
+from sioactor.runtime.cluster._sharded import RedisShardedAdapter, RedisShardedAdapterFactory
 
 __all__ = (
     "ClusterTimeout",
@@ -16,6 +17,8 @@ __all__ = (
     "RedisAdapter",
     "RedisAdapterFactory",
     "RedisEmitter",
+    "RedisShardedAdapter",
+    "RedisShardedAdapterFactory",
     "RedisUnavailable",
     "SyncRedisEmitter",
 )

@@ -1,12 +1,14 @@
 """``RedisAdapter``: a namespace's adapter in a cluster of Socket.IO servers (Node or sioactor) that share a
-Redis through ``@socket.io/redis-adapter`` 8.x's classic protocol.
+Redis through ``@socket.io/redis-adapter`` 8.x's classic protocol; ``BaseRedisAdapter``, what it shares
+with the sharded adapter (``_sharded.py``), which differs only in its ``Dialect`` (``_dialect.py``).
 
-Each operation runs on this node's ``LocalAdapter`` and, unless ``local``, is published for the others:
+Each operation runs on this node's ``LocalAdapter`` and, unless ``local``, is published for the others
+(the classic protocol's messages shown; the sharded one sends the same on its own channels):
 
     broadcast            msgpack [uid, packet, opts] on P#N# (or P#N#<room>#)          no answer
     add/del/disconnect   JSON request on P-request#N#, applied here at once             no answer
     fetch_sockets        JSON request; NUMSUB - 1 answers awaited                       requests_timeout
-    all_rooms            JSON request; idem                                             requests_timeout
+    all_rooms            JSON request; idem (sharded: a fetch, whose answers list rooms) requests_timeout
     server_side_emit     JSON request; with acks, NUMSUB - 1 answers                     the caller's timeout
     broadcast_with_ack   msgpack request; each node answers its client count, then    the ack timeout
                          one message per client ack, which the AckStream counts
@@ -36,8 +38,7 @@ from sioactor.protocol.cluster import (
     AllRooms,
     AllRoomsResponse,
     Broadcast,
-    ClassicChannels,
-    ClassicRequest,
+    ClusterMessage,
     DisconnectSockets,
     FetchSockets,
     FetchSocketsResponse,
@@ -46,12 +47,11 @@ from sioactor.protocol.cluster import (
     ServerSideEmitResponse,
     SocketsJoin,
     SocketsLeave,
-    encode_classic_broadcast,
-    encode_classic_request,
 )
 from sioactor.protocol.socketio import Packet
+from sioactor.runtime.cluster._dialect import ClassicDialect, Dialect
 from sioactor.runtime.cluster._link import ClusterBus, RedisLink
-from sioactor.runtime.cluster._serve import ClusterServer, Pending, new_uid
+from sioactor.runtime.cluster._serve import ClusterServer, Pending
 from sioactor.runtime.socketio import BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._remote import RemoteSocket
 
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from sioactor.runtime.socketio import AckStream, Socket
     from sioactor.runtime.socketio._namespace import Namespace
 
-__all__ = ("RedisAdapter", "RedisAdapterFactory")
+__all__ = ("BaseRedisAdapter", "RedisAdapter", "RedisAdapterFactory")
 
 DEFAULT_REQUESTS_TIMEOUT = 5.0
 MAX_PENDING_REQUESTS = 1000
@@ -95,56 +95,21 @@ class RedisAdapterFactory:
         return RedisAdapter(ns, self.bus, key=self.key, requests_timeout=self.requests_timeout)
 
 
-@final
-class RedisAdapter:
-    """The adapter of one namespace in a Redis cluster (classic protocol of ``@socket.io/redis-adapter``).
+class BaseRedisAdapter:
+    """What the classic and the sharded Redis adapters share: everything but their ``Dialect`` (and the
+    way ``all_rooms`` asks, which only the classic protocol has a request for)."""
 
-        io = SocketIo(adapter=RedisAdapter.from_url("redis://localhost:6379"))
+    __slots__ = ("_bus", "_dialect", "_ns", "_server", "_started", "local", "requests_timeout", "uid")
 
-    Every namespace of the server shares one Redis subscriber connection (so Node counts this process once)
-    and has its own cluster id (``uid``). Delivery is Redis pub/sub's: at most once, to the nodes connected
-    at that moment; a node that was away misses what was published meanwhile.
-    """
-
-    __slots__ = ("_bus", "_ns", "_server", "_started", "channels", "local", "requests_timeout", "uid")
-
-    def __init__(
-        self,
-        ns: Namespace,
-        bus: ClusterBus,
-        *,
-        key: str = DEFAULT_PREFIX,
-        requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
-    ) -> None:
+    def __init__(self, ns: Namespace, bus: ClusterBus, dialect: Dialect, *, requests_timeout: float) -> None:
         self._ns = ns
         self._bus = bus
+        self._dialect = dialect
         self.local = LocalAdapter(ns)
-        self.uid = new_uid()
-        self.channels = ClassicChannels(ns.path, key)
+        self.uid = dialect.new_id()
         self.requests_timeout = requests_timeout
-        self._server = ClusterServer(ns, self.local, bus, self.channels, self.uid)
+        self._server = ClusterServer(ns, self.local, bus, dialect, self.uid)
         self._started = False
-
-    @classmethod
-    def from_url(
-        cls,
-        url: str,
-        *,
-        key: str = DEFAULT_PREFIX,
-        requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
-        connect_timeout: float = 5.0,
-    ) -> RedisAdapterFactory:
-        """The adapter factory of a cluster on the Redis at *url* (``redis://``, ``rediss://``, ``unix://``).
-
-        Args:
-            key: the cluster's key prefix (Node's ``key`` option); every node of the cluster uses the same.
-            requests_timeout: seconds ``fetch_sockets`` and ``all_rooms`` wait for the other nodes.
-            connect_timeout: seconds to connect to Redis, and for each command.
-
-        Starting the server raises ``RedisUnavailable`` (naming *url*) when Redis cannot be reached then.
-        """
-        link = RedisLink(url, timeout=connect_timeout)
-        return RedisAdapterFactory(link, key=key, requests_timeout=requests_timeout)
 
     # --- life cycle ---------------------------------------------------------------------------------------
 
@@ -171,7 +136,7 @@ class RedisAdapter:
             raise
         if isinstance(bus, RedisLink):  # what the trace's figures read
             if bus.members_channel is None:
-                bus.members_channel = self.channels.request
+                bus.members_channel = self._dialect.members_channel
             bus.pending_counts.append(self._server.pending_count)
 
     async def close(self) -> None:
@@ -195,8 +160,7 @@ class RedisAdapter:
             await self.local.broadcast(packet, opts)
             return
         wire = recipients(opts)
-        message = Broadcast(uid=self.uid, nsp=self._ns.path, data=packet.data, recipients=wire)
-        lost = self._try(self.channels.broadcast_target(wire), message)
+        lost = self._try(Broadcast(uid=self.uid, nsp=self._ns.path, data=packet.data, recipients=wire))
         await self.local.broadcast(packet, opts)
         if lost is not None:
             raise lost
@@ -208,7 +172,7 @@ class RedisAdapter:
             return
         lost: RedisUnavailable | None = None
         try:
-            nodes = await self._bus.count_subscribers(self.channels.request) - 1
+            nodes = await self._bus.count_subscribers(self._dialect.members_channel) - 1
         except RedisUnavailable as exc:
             nodes, lost = 0, exc
         if lost is None:
@@ -218,7 +182,7 @@ class RedisAdapter:
             message = Broadcast(
                 uid=self.uid, nsp=self._ns.path, data=packet.data, recipients=wire, request_id=request_id
             )
-            lost = self._try(self.channels.request, message)
+            lost = self._try(message)
             if lost is not None:
                 stream.drop_remote()
         await self.local.broadcast_with_ack(packet, opts, stream)
@@ -247,22 +211,17 @@ class RedisAdapter:
         await self._everywhere(opts, message, lambda: self.local.disconnect_sockets(opts))
 
     async def _everywhere(
-        self, opts: BroadcastOptions, message: ClassicRequest, here: Callable[[], Any]
+        self, opts: BroadcastOptions, message: ClusterMessage, here: Callable[[], Any]
     ) -> None:
-        lost = None if opts.local else self._try(self.channels.request, message)
+        lost = None if opts.local else self._try(message)
         await here()
         if lost is not None:
             raise lost
 
-    def _try(self, channel: str, message: ClassicRequest) -> RedisUnavailable | None:
+    def _try(self, message: ClusterMessage) -> RedisUnavailable | None:
         # Publish *message*; Redis being away is returned, so that the local part still runs.
-        payload = (
-            encode_classic_broadcast(message)
-            if isinstance(message, Broadcast) and message.request_id is None
-            else encode_classic_request(message)
-        )
         try:
-            self._bus.publish_soon(channel, payload)
+            self._dialect.publish(self._bus, message)
         except RedisUnavailable as exc:
             return exc
         return None
@@ -298,22 +257,9 @@ class RedisAdapter:
         answers = await self._ask("fetch_sockets", ask, self.requests_timeout, remote)
         return [*await self.local.select(opts), *remote(answers)]
 
-    async def all_rooms(self) -> set[str]:
-        """See ``Adapter.all_rooms``."""
-
-        def ask(request_id: str) -> AllRooms:
-            return AllRooms(uid=self.uid, nsp=self._ns.path, request_id=request_id)
-
-        def remote(answers: list[Any]) -> set[str]:
-            return {room for a in answers if isinstance(a, AllRoomsResponse) for room in a.rooms}
-
-        answers = await self._ask("all_rooms", ask, self.requests_timeout, remote)
-        return await self.local.all_rooms() | remote(answers)
-
     async def server_side_emit(self, data: list[Any]) -> None:
         """See ``Adapter.server_side_emit``."""
-        message = ServerSideEmit(uid=self.uid, nsp=self._ns.path, data=data)
-        self._bus.publish_soon(self.channels.request, encode_classic_request(message))
+        self._dialect.publish(self._bus, ServerSideEmit(uid=self.uid, nsp=self._ns.path, data=data))
 
     async def server_side_emit_with_ack(self, data: list[Any], ack_timeout: float) -> list[Any]:
         """See ``Adapter.server_side_emit_with_ack``."""
@@ -327,19 +273,19 @@ class RedisAdapter:
         return values(await self._ask("server_side_emit", ask, ack_timeout, values))
 
     async def server_count(self) -> int:
-        """See ``Adapter.server_count``: ``PUBSUB NUMSUB`` of the request channel, as Node counts."""
-        return max(await self._bus.count_subscribers(self.channels.request), 1)
+        """See ``Adapter.server_count``: the subscribers of the members' channel, as Node counts."""
+        return max(await self._bus.count_subscribers(self._dialect.members_channel), 1)
 
     async def _ask(
         self,
         operation: str,
-        make: Callable[[str], ClassicRequest],
+        make: Callable[[str], ClusterMessage],
         wait: float,
         partial: Callable[[list[Any]], Any],
     ) -> list[Any]:
         # Node's way: count the subscribers (this node included), publish, await one answer from each other;
         # on a timeout, the error carries *partial* of the answers that came.
-        expected = await self._bus.count_subscribers(self.channels.request) - 1
+        expected = await self._bus.count_subscribers(self._dialect.members_channel) - 1
         if expected <= 0:
             return []
         if self._server.pending_count() >= MAX_PENDING_REQUESTS:
@@ -347,7 +293,7 @@ class RedisAdapter:
         pending = Pending(expected)
         request_id = self._server.track(pending)
         try:
-            self._bus.publish_soon(self.channels.request, encode_classic_request(make(request_id)))
+            self._dialect.publish(self._bus, make(request_id))
             with anyio.move_on_after(wait):
                 await pending.done.wait()
             if len(pending.answers) < expected:
@@ -361,3 +307,62 @@ class RedisAdapter:
             return pending.answers
         finally:
             self._server.forget(request_id)
+
+
+@final
+class RedisAdapter(BaseRedisAdapter):
+    """The adapter of one namespace in a Redis cluster (classic protocol of ``@socket.io/redis-adapter``).
+
+        io = SocketIo(adapter=RedisAdapter.from_url("redis://localhost:6379"))
+
+    Every namespace of the server shares one Redis subscriber connection (so Node counts this process once)
+    and has its own cluster id (``uid``). Delivery is Redis pub/sub's: at most once, to the nodes connected
+    at that moment; a node that was away misses what was published meanwhile.
+    """
+
+    __slots__ = ("channels",)
+
+    def __init__(
+        self,
+        ns: Namespace,
+        bus: ClusterBus,
+        *,
+        key: str = DEFAULT_PREFIX,
+        requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
+    ) -> None:
+        dialect = ClassicDialect(ns.path, key)
+        super().__init__(ns, bus, dialect, requests_timeout=requests_timeout)
+        self.channels = dialect.channels
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        key: str = DEFAULT_PREFIX,
+        requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
+        connect_timeout: float = 5.0,
+    ) -> RedisAdapterFactory:
+        """The adapter factory of a cluster on the Redis at *url* (``redis://``, ``rediss://``, ``unix://``).
+
+        Args:
+            key: the cluster's key prefix (Node's ``key`` option); every node of the cluster uses the same.
+            requests_timeout: seconds ``fetch_sockets`` and ``all_rooms`` wait for the other nodes.
+            connect_timeout: seconds to connect to Redis, and for each command.
+
+        Starting the server raises ``RedisUnavailable`` (naming *url*) when Redis cannot be reached then.
+        """
+        link = RedisLink(url, timeout=connect_timeout)
+        return RedisAdapterFactory(link, key=key, requests_timeout=requests_timeout)
+
+    async def all_rooms(self) -> set[str]:
+        """See ``Adapter.all_rooms``."""
+
+        def ask(request_id: str) -> AllRooms:
+            return AllRooms(uid=self.uid, nsp=self._ns.path, request_id=request_id)
+
+        def remote(answers: list[Any]) -> set[str]:
+            return {room for a in answers if isinstance(a, AllRoomsResponse) for room in a.rooms}
+
+        answers = await self._ask("all_rooms", ask, self.requests_timeout, remote)
+        return await self.local.all_rooms() | remote(answers)

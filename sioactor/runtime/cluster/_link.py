@@ -1,8 +1,13 @@
 """One process's link to the cluster's Redis: a client for commands and one subscriber connection that every
 namespace's adapter shares, kept up by a reconnect loop.
 
-Node counts a cluster's members with ``PUBSUB NUMSUB P-request#N#``, which counts *connections*: so a
-process holds exactly one subscriber connection, whatever its number of namespaces (CLUSTER-NOTES §0.1).
+Node counts a cluster's members with ``PUBSUB NUMSUB P-request#N#`` (``SHARDNUMSUB P#N#`` for the sharded
+adapter), which counts *connections*: so a process holds exactly one subscriber connection, whatever its
+number of namespaces (CLUSTER-NOTES §0.1).
+
+A sharded link (``sharded=True``) speaks Redis 7's sharded pub/sub: SPUBLISH, SSUBSCRIBE, SHARDNUMSUB, on
+one connection to one Redis (coredis offers SSUBSCRIBE only on a cluster client, so the link sends the raw
+commands on its subscriber connection; Redis Cluster's slot routing is not followed).
 
 The adapters see the link through ``ClusterBus`` only (publish, count subscribers, subscribe handlers), so
 their logic runs against an in-memory bus in the unit tests.
@@ -10,11 +15,12 @@ their logic runs against an in-memory bus in the unit tests.
 The subscriber hands each message to its channel's handler in arrival order and waits for it: order
 matters (a join published before a broadcast must be applied before it), so handlers never wait on Redis
 themselves (everything is published through ``publish_soon``, a bounded queue drained in order by one
-publisher task) and run
-whatever may take long (a user's server-side handler) in tasks of their own.
+publisher task) and run whatever may take long (a user's server-side handler) in tasks of their own.
 
-When the connection is lost, local work goes on: every cluster operation fails at once with
-``RedisUnavailable`` while the loop reconnects with a growing delay (0.1 s doubling to 5 s), then
+The connection counts as lost at the first sign: the subscriber's end of stream, or any failed command
+(a publish, a count, the health check's PING), whichever comes first; an operation that raced the loss
+fails with ``RedisUnavailable`` too, never with the client's own error. Local work goes on: every cluster
+operation fails at once while the loop reconnects with a growing delay (0.1 s doubling to 5 s), then
 subscribes again to every channel; each loss and each return is logged and traced. Pub/sub delivers at
 most once: what was published while a node was away is lost for it.
 """
@@ -22,7 +28,7 @@ most once: what was published while a node was away is lost for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,7 +38,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from sioactor._errors import DecodeError, InternalChannelFull, RedisUnavailable
 from sioactor.actors._trace import TraceEvent, TraceKind, Tracer
-from sioactor.runtime.cluster._redis import open_redis, public_url, redis_errors
+from sioactor.runtime.cluster._redis import open_redis, public_url, redis_errors, send_soon, shard_subscribe
 
 if TYPE_CHECKING:
     import coredis
@@ -88,6 +94,13 @@ class ClusterBus(Protocol):
     async def unsubscribe(self, channels: list[str], patterns: list[str]) -> None:
         """Stop routing *channels* and *patterns*."""
 
+    def subscribe_soon(self, channels: Mapping[str, ChannelHandler]) -> None:
+        """Route *channels* from now on, without waiting for Redis to confirm (a room's channel, subscribed
+        while a join is handled); never raises: a subscription a lost connection missed is renewed."""
+
+    def unsubscribe_soon(self, channels: Collection[str]) -> None:
+        """Stop routing *channels*, without waiting; never raises."""
+
 
 class RedisLink:
     """The ``ClusterBus`` of one Redis URL: started by the first adapter that needs it, closed by the last.
@@ -96,10 +109,15 @@ class RedisLink:
         url: the Redis URL.
         timeout: seconds to connect, and for each command.
         tracer: receives ``CLUSTER_*`` events.
+        sharded: speak sharded pub/sub (SPUBLISH, SSUBSCRIBE, SHARDNUMSUB; Redis >= 7) instead of the
+            classic commands; no patterns then.
     """
 
-    def __init__(self, url: str, *, timeout: float = 5.0, tracer: Tracer | None = None) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 5.0, tracer: Tracer | None = None, sharded: bool = False
+    ) -> None:
         self.url = url
+        self.sharded = sharded
         self.name = f"cluster:{public_url(url)}"
         self.tracer = tracer
         self._timeout = timeout
@@ -111,6 +129,8 @@ class RedisLink:
         self._scope: anyio.CancelScope | None = None
         self._lock = anyio.Lock()
         self._outbox: MemoryObjectSendStream[tuple[str, bytes]] | None = None
+        self._serving: anyio.CancelScope | None = None  # the current connection's work
+        self._loss: str | None = None  # why a command gave the current connection up
         self.messages_in = 0
         self.messages_out = 0
         self.dropped = 0
@@ -153,22 +173,50 @@ class RedisLink:
     def _down(self) -> RedisUnavailable:
         return RedisUnavailable(public_url(self.url), "the connection was lost; reconnecting")
 
-    async def _publish_now(self, batch: list[tuple[str, bytes]]) -> None:
-        # One PUBLISH, or a pipeline of them (one write, one read) when several were queued meanwhile.
+    async def _command(self, call: Callable[[coredis.Redis[bytes]], Awaitable[Any]]) -> Any:
+        # One command on the command client. Its failure marks the link down at once, before the next
+        # operation, whatever the subscriber has noticed yet; an error raised because the connection was
+        # torn down under the call (coredis's pool exits) is the same loss, never a bare error.
         client = self._client
         if client is None or self._pubsub is None:
             raise self._down()
-        with redis_errors(self.url):
-            try:
-                with anyio.fail_after(self._timeout):
-                    if len(batch) == 1:
-                        await client.publish(*batch[0])
-                    else:
-                        async with client.pipeline(transaction=False) as pipe:
-                            for channel, payload in batch:
-                                pipe.publish(channel, payload)
-            except TimeoutError:
-                raise RedisUnavailable(public_url(self.url), f"no answer within {self._timeout} s") from None
+        try:
+            with redis_errors(self.url):
+                try:
+                    with anyio.fail_after(self._timeout):
+                        return await call(client)
+                except TimeoutError:
+                    reason = f"no answer within {self._timeout} s"
+                    raise RedisUnavailable(public_url(self.url), reason) from None
+        except RedisUnavailable as exc:
+            self._lost(client, exc.reason)
+            raise
+        except Exception as exc:
+            if self._client is client:
+                raise  # a bug, not a lost connection
+            raise self._down() from exc
+
+    def _lost(self, client: coredis.Redis[bytes], reason: str) -> None:
+        # The connection of *client* failed: cluster operations fail from now on and the reconnect loop
+        # takes over (the subscriber may notice later, or never, when Redis vanished without a word).
+        if self._client is not client:
+            return
+        self._client = self._pubsub = None
+        self._loss = reason
+        if self._serving is not None:
+            self._serving.cancel()
+
+    async def _publish_now(self, batch: list[tuple[str, bytes]]) -> None:
+        # One PUBLISH, or a pipeline of them (one write, one read) when several were queued meanwhile.
+        async def publish(client: coredis.Redis[bytes]) -> None:
+            if len(batch) == 1:
+                await (client.spublish if self.sharded else client.publish)(*batch[0])
+                return
+            async with client.pipeline(transaction=False) as pipe:
+                for channel, payload in batch:
+                    (pipe.spublish if self.sharded else pipe.publish)(channel, payload)
+
+        await self._command(publish)
         self.messages_out += len(batch)
 
     def publish_soon(self, channel: str, payload: bytes) -> None:
@@ -183,31 +231,50 @@ class RedisLink:
 
     async def count_subscribers(self, channel: str) -> int:
         """See ``ClusterBus.count_subscribers``."""
-        client = self._client
-        if client is None or self._pubsub is None:
-            raise self._down()
-        with redis_errors(self.url):
-            try:
-                with anyio.fail_after(self._timeout):
-                    counts = await client.pubsub_numsub(channel)
-            except TimeoutError:
-                raise RedisUnavailable(public_url(self.url), f"no answer within {self._timeout} s") from None
+        if self.sharded:
+            counts = await self._command(lambda client: client.pubsub_shardnumsub(channel))
+        else:
+            counts = await self._command(lambda client: client.pubsub_numsub(channel))
         return int(next(iter(counts.values()), 0))
 
     async def subscribe(
         self, channels: Mapping[str, ChannelHandler], patterns: Mapping[str, ChannelHandler]
     ) -> None:
         """See ``ClusterBus.subscribe``."""
+        if patterns and self.sharded:
+            raise ValueError("sharded pub/sub has no patterns")
         self._channels.update(channels)
         self._patterns.update(patterns)
         pubsub = self._pubsub
         if pubsub is None:
             return  # the reconnect loop subscribes to everything registered
         with redis_errors(self.url), anyio.fail_after(self._timeout):
-            if channels:
+            if channels and self.sharded:
+                await shard_subscribe(self.url, pubsub, channels)
+            elif channels:
                 await pubsub.subscribe(*channels)
             if patterns:
                 await pubsub.psubscribe(*patterns)
+
+    def subscribe_soon(self, channels: Mapping[str, ChannelHandler]) -> None:
+        """See ``ClusterBus.subscribe_soon``."""
+        self._channels.update(channels)
+        self._send_soon(b"SSUBSCRIBE" if self.sharded else b"SUBSCRIBE", channels)
+
+    def unsubscribe_soon(self, channels: Collection[str]) -> None:
+        """See ``ClusterBus.unsubscribe_soon``."""
+        for channel in channels:
+            self._channels.pop(channel, None)
+        self._send_soon(b"SUNSUBSCRIBE" if self.sharded else b"UNSUBSCRIBE", channels)
+
+    def _send_soon(self, command: bytes, channels: Collection[str]) -> None:
+        pubsub = self._pubsub
+        if pubsub is None:
+            return  # the reconnect loop subscribes to what is registered then
+        try:
+            send_soon(pubsub, command, channels)
+        except Exception as exc:  # a connection going down: the reconnect loop renews the subscriptions
+            logger.debug("%s: %s not sent: %r", self.name, command.decode(), exc)
 
     async def unsubscribe(self, channels: list[str], patterns: list[str]) -> None:
         """See ``ClusterBus.unsubscribe``."""
@@ -217,6 +284,9 @@ class RedisLink:
             self._patterns.pop(pattern, None)
         pubsub = self._pubsub
         if pubsub is None:
+            return
+        if self.sharded:
+            self._send_soon(b"SUNSUBSCRIBE", channels)
             return
         try:  # their messages are no longer routed already: a failure here costs nothing
             with redis_errors(self.url), anyio.move_on_after(self._timeout):
@@ -250,7 +320,7 @@ class RedisLink:
                             task_status.started()
                         delay = _FIRST_DELAY
                         await self._serve(pubsub, outbox)
-                    reason = "the subscriber connection ended"
+                    reason = self._loss or "the subscriber connection ended"
                 except BaseException as exc:
                     if scope.cancel_called:
                         return  # closing: what the client raises while it tears down ends here
@@ -284,14 +354,18 @@ class RedisLink:
         # The command client and its subscriber, opened and closed together; the link's state follows them.
         from coredis.retry import NoRetryPolicy
 
-        async with open_redis(self.url, connect_timeout=self._timeout) as client:
+        async with open_redis(self.url, connect_timeout=self._timeout, retry=False) as client:
+            classic = not self.sharded
             pubsub_cm = client.pubsub(
-                channels=list(self._channels),
-                patterns=list(self._patterns),
+                channels=list(self._channels) if classic else None,
+                patterns=list(self._patterns) if classic else None,
                 ignore_subscribe_messages=True,
                 retry_policy=NoRetryPolicy(),
             )
             async with pubsub_cm as pubsub:
+                if self.sharded and self._channels:
+                    with anyio.fail_after(self._timeout):
+                        await shard_subscribe(self.url, pubsub, list(self._channels))
                 self._client, self._pubsub = client, pubsub
                 try:
                     yield pubsub
@@ -302,6 +376,7 @@ class RedisLink:
         # Until the connection fails: the publisher, a health check, and the messages in arrival order.
         with redis_errors(self.url):
             async with anyio.create_task_group() as tg:
+                self._serving, self._loss = tg.cancel_scope, None
                 tg.start_soon(self._publisher, outbox)
                 tg.start_soon(self._check_health)
                 if self.tracer is not None:
@@ -316,23 +391,22 @@ class RedisLink:
         # command connection notices a lost Redis within about a second, and ends the connection's life.
         while True:
             await anyio.sleep(_HEALTH_INTERVAL)
-            client = self._client
-            if client is None:
+            if self._client is None:
                 return
             try:
-                with anyio.fail_after(self._timeout):
-                    await client.ping()
-            except TimeoutError:
-                raise RedisUnavailable(
-                    public_url(self.url), f"no answer to PING within {self._timeout} s"
-                ) from None
+                await self._command(lambda client: client.ping())
+            except RedisUnavailable:
+                return  # the link is marked down; the reconnect loop takes over
 
     async def _report(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
         # The trace's view of the cluster: CLUSTER_STATS every few seconds while connected.
         while True:
             members = None
             if self.members_channel is not None:
-                members = await self.count_subscribers(self.members_channel)
+                try:
+                    members = await self.count_subscribers(self.members_channel)
+                except RedisUnavailable:
+                    return  # the link is marked down; the reconnect loop takes over
             pending = sum(count() for count in self.pending_counts)
             queued = outbox.statistics().current_buffer_used
             detail = (
@@ -355,7 +429,7 @@ class RedisLink:
                 await self._publish_now(batch)
             except RedisUnavailable as exc:
                 logger.warning("%s: %d message(s) lost: %s", self.name, len(batch), exc.reason)
-                return  # the subscriber sees the same loss and reconnects
+                return  # the link is marked down; the reconnect loop takes over
 
     async def _dispatch(self, message: Any) -> None:
         kind = message["type"]

@@ -12,7 +12,7 @@ nothing listening there, is caught before coredis ever tries.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,7 +25,7 @@ from sioactor._errors import RedisUnavailable
 if TYPE_CHECKING:
     import coredis
 
-__all__ = ("open_redis", "public_url", "redis_errors")
+__all__ = ("open_redis", "public_url", "redis_errors", "send_soon", "shard_subscribe")
 
 
 def public_url(url: str) -> str:
@@ -68,6 +68,12 @@ def _import_coredis() -> Any:
     return coredis
 
 
+def _no_retry() -> Any:
+    from coredis.retry import NoRetryPolicy
+
+    return NoRetryPolicy()
+
+
 async def _probe(url: str) -> None:
     """Open and close a plain connection to where *url* points (TCP, or a Unix socket)."""
     parts = urlsplit(url)
@@ -79,8 +85,13 @@ async def _probe(url: str) -> None:
 
 
 @asynccontextmanager
-async def open_redis(url: str, *, connect_timeout: float) -> AsyncIterator[coredis.Redis[bytes]]:
+async def open_redis(
+    url: str, *, connect_timeout: float, retry: bool = True
+) -> AsyncIterator[coredis.Redis[bytes]]:
     """A coredis client for *url* (bytes in, bytes out), checked with a PING within *connect_timeout*.
+
+    With *retry* false, a command whose connection fails is not tried again on a new one: the cluster link
+    reconnects by itself, and wants the failure at once.
 
     Raises:
         RedisUnavailable: Redis did not answer the PING in time, or the connection failed, then or later.
@@ -95,7 +106,10 @@ async def open_redis(url: str, *, connect_timeout: float) -> AsyncIterator[cored
     except TimeoutError:
         raise RedisUnavailable(public_url(url), f"no connection within {connect_timeout} s") from None
     with redis_errors(url):
-        client = coredis.Redis.from_url(url, decode_responses=False, connect_timeout=connect_timeout)
+        options: dict[str, Any] = {} if retry else {"retry_policy": _no_retry()}
+        client = coredis.Redis.from_url(
+            url, decode_responses=False, connect_timeout=connect_timeout, **options
+        )
         async with client:
             try:
                 with anyio.fail_after(connect_timeout):
@@ -103,3 +117,28 @@ async def open_redis(url: str, *, connect_timeout: float) -> AsyncIterator[cored
             except TimeoutError:
                 raise RedisUnavailable(public_url(url), f"no answer within {connect_timeout} s") from None
             yield client
+
+
+def send_soon(pubsub: Any, command: bytes, channels: Iterable[str]) -> None:
+    """Send *command* (``SSUBSCRIBE``, ``SUNSUBSCRIBE``, ...) for each of *channels* on the subscriber's
+    connection, without waiting for Redis (coredis's standalone ``PubSub`` has no sharded commands)."""
+    connection = pubsub.connection
+    for channel in channels:
+        connection.send_command(command, channel)
+
+
+async def shard_subscribe(url: str, pubsub: Any, channels: Iterable[str]) -> None:
+    """``SSUBSCRIBE`` *channels* and wait until Redis took them: a PING follows on the same connection, and
+    its answer comes after theirs (or it carries the error of a refused SSUBSCRIBE).
+
+    Raises:
+        RedisUnavailable: Redis refused (older than 7.0: no sharded pub/sub), or the connection failed.
+    """
+    from coredis.exceptions import ResponseError
+
+    send_soon(pubsub, b"SSUBSCRIBE", channels)
+    try:
+        await pubsub.connection.create_request(b"PING")
+    except ResponseError as exc:
+        reason = f"SSUBSCRIBE refused ({exc}); the sharded adapter needs Redis 7.0 or later"
+        raise RedisUnavailable(public_url(url), reason) from None

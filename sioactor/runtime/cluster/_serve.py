@@ -1,11 +1,13 @@
-"""What a namespace's ``RedisAdapter`` does with what the other nodes (and emitters) publish, and the
-bookkeeping of its own requests awaiting answers.
+"""What a namespace's Redis adapter does with what the other nodes (and emitters) publish, and the
+bookkeeping of its own requests awaiting answers, in either wire protocol (the ``Dialect`` decodes the
+channels into the one message vocabulary of ``sioactor.protocol.cluster`` and publishes the answers).
 
 Every request that wants an answer gets one, an empty one included (Node waits for one answer per node
 and otherwise fails after its timeout): fetch, all rooms, socket ids, a server-side emit with acks, and
 a broadcast with acks (its client count first, then each client's answer). Own requests come back from
 Redis too; they are recognised by ``uid`` and skipped, joins, leaves and disconnects included (the adapter
-applied those at once).
+applied those at once). Heartbeats of ``ClusterAdapterWithHeartbeat`` nodes are ignored: the sharded
+adapter counts nodes with ``PUBSUB SHARDNUMSUB``, as Node's does.
 
 Answers are queued with ``publish_soon`` (the subscriber must not wait on Redis, see ``_link.py``); work
 that may take long (a user's server-side handler, forwarding clients' acks) runs in tasks of its own,
@@ -16,8 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
-import string
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,16 +30,18 @@ from anyio.abc import TaskGroup
 from sioactor._errors import AckError, BroadcastError, InternalChannelFull, RedisUnavailable
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.cluster import (
+    AdapterClose,
     AllRooms,
     AllRoomsResponse,
     Broadcast,
     BroadcastAck,
     BroadcastClientCount,
-    ClassicChannels,
-    ClassicResponse,
+    ClusterMessage,
     DisconnectSockets,
     FetchSockets,
     FetchSocketsResponse,
+    Heartbeat,
+    InitialHeartbeat,
     LegacyCommandDone,
     LegacySocketCommand,
     Recipients,
@@ -51,24 +53,20 @@ from sioactor.protocol.cluster import (
     SocketIdsResponse,
     SocketsJoin,
     SocketsLeave,
-    decode_classic_broadcast,
-    decode_classic_request,
-    decode_classic_response,
-    encode_classic_response,
 )
 from sioactor.protocol.socketio import Packet, PacketType
-from sioactor.runtime.cluster._link import ChannelHandler, ClusterBus
+from sioactor.runtime.cluster._dialect import Dialect, Subscriptions
+from sioactor.runtime.cluster._link import ClusterBus
 from sioactor.runtime.socketio import BroadcastOptions, LocalAdapter
 
 if TYPE_CHECKING:
     from sioactor.runtime.socketio import AckStream, Socket
     from sioactor.runtime.socketio._namespace import Namespace
 
-__all__ = ("ClusterServer", "Pending", "new_uid", "node_handshake")
+__all__ = ("ClusterServer", "Pending", "node_handshake")
 
 logger = logging.getLogger("sioactor.cluster")
 
-_UID_ALPHABET = string.ascii_letters + string.digits + "-_"
 MAX_TASKS = 256
 MAX_ACK_REQUESTS = 1000
 _JS_DATE = "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)"
@@ -81,10 +79,10 @@ class Pending:
 
     def __init__(self, expected: int) -> None:
         self.expected = expected
-        self.answers: list[ClassicResponse] = []
+        self.answers: list[ClusterMessage] = []
         self.done = anyio.Event()
 
-    def add(self, answer: ClassicResponse) -> None:
+    def add(self, answer: ClusterMessage) -> None:
         """One more node answered."""
         self.answers.append(answer)
         if len(self.answers) >= self.expected:
@@ -128,39 +126,44 @@ def node_handshake(socket: Socket) -> dict[str, Any]:
     }
 
 
+_RESPONSES = (
+    FetchSocketsResponse
+    | AllRoomsResponse
+    | SocketIdsResponse
+    | LegacyCommandDone
+    | ServerSideEmitResponse
+    | BroadcastClientCount
+    | BroadcastAck
+)
+_HEARTBEATS = InitialHeartbeat | Heartbeat | AdapterClose
+
+
 class ClusterServer:
-    """Serves one namespace's channels for its ``RedisAdapter`` and tracks the adapter's open requests."""
+    """Serves one namespace's channels for its Redis adapter and tracks the adapter's open requests."""
 
     def __init__(
-        self, ns: Namespace, local: LocalAdapter, bus: ClusterBus, channels: ClassicChannels, uid: str
+        self, ns: Namespace, local: LocalAdapter, bus: ClusterBus, dialect: Dialect, uid: str
     ) -> None:
         self.task_group: TaskGroup | None = None
         self._ns = ns
         self._local = local
         self._bus = bus
-        self._channels = channels
+        self._dialect = dialect
         self._uid = uid
         self._requests: dict[str, Pending] = {}
         self._acks: dict[str, AckStream] = {}
         self._ack_deadlines: deque[tuple[float, str]] = deque()
         self._tasks = 0
 
-    def subscriptions(self) -> tuple[dict[str, ChannelHandler], dict[str, ChannelHandler]]:
-        """The channels and the pattern of the namespace, with their handlers (CLUSTER-NOTES §0.1)."""
-        channels = self._channels
-        on_response = self.on_response
-        subscribed: dict[str, ChannelHandler] = {
-            channels.request: self.on_request,
-            channels.response: on_response,
-            channels.response_for(self._uid): on_response,
-        }
-        return subscribed, {channels.pattern: self.on_broadcast}
+    def subscriptions(self) -> Subscriptions:
+        """The channels and patterns of the namespace, with their handlers (CLUSTER-NOTES §0.1, §1.5)."""
+        return self._dialect.subscriptions(self._uid, self.receive)
 
     # --- this node's requests -----------------------------------------------------------------------------
 
     def track(self, pending: Pending) -> str:
         """Register *pending* under a fresh request id, which it returns."""
-        request_id = _request_id()
+        request_id = self._dialect.new_id()
         self._requests[request_id] = pending
         return request_id
 
@@ -178,27 +181,36 @@ class ClusterServer:
         deadlines = self._ack_deadlines
         while deadlines and (deadlines[0][0] < now or len(deadlines) >= MAX_ACK_REQUESTS):
             self._acks.pop(deadlines.popleft()[1], None)
-        request_id = _request_id()
+        request_id = self._dialect.new_id()
         self._acks[request_id] = stream
         deadlines.append((now + stream.timeout, request_id))
         return request_id
 
     # --- messages from the cluster ------------------------------------------------------------------------
 
-    async def on_broadcast(self, channel: str, payload: bytes) -> None:
-        """A broadcast on ``P#N#...``: deliver it to this node's matching sockets."""
-        message = decode_classic_broadcast(payload)
-        if message.uid == self._uid or message.nsp != self._ns.path:
+    async def receive(self, message: ClusterMessage) -> None:
+        """One message from a namespace's channel: an answer to route, a broadcast to deliver, a request to
+        serve; this node's own and another namespace's are skipped."""
+        if message.nsp != self._ns.path:
             return
+        if isinstance(message, _RESPONSES):
+            self._take_answer(message)
+        elif getattr(message, "uid", None) == self._uid or isinstance(message, _HEARTBEATS):
+            return
+        elif isinstance(message, Broadcast) and message.request_id is None:
+            await self._deliver(message)
+        else:
+            await self._serve(message)
+
+    async def _deliver(self, message: Broadcast) -> None:
         packet = Packet(type=PacketType.EVENT, nsp=self._ns.path, data=message.data)
         try:
             await self._local.broadcast(packet, options(message.recipients))
         except BroadcastError as exc:
             logger.debug("%s: a cluster broadcast missed %d socket(s)", self._ns.path, len(exc.errors))
 
-    async def on_response(self, channel: str, payload: bytes) -> None:
-        """An answer on a response channel: to one of this node's requests, or to another node's."""
-        answer = decode_classic_response(payload, nsp=self._ns.path)
+    def _take_answer(self, answer: ClusterMessage) -> None:
+        # An answer to one of this node's requests, or to another node's (the classic shared channel).
         if isinstance(answer, BroadcastClientCount | BroadcastAck):
             stream = self._acks.get(answer.request_id)
             if stream is None:
@@ -208,16 +220,13 @@ class ClusterServer:
             else:
                 stream.resolve_remote(answer.data)
             return
-        pending = self._requests.get(answer.request_id)
+        pending = self._requests.get(getattr(answer, "request_id", ""))
         if pending is not None:
             pending.add(answer)
 
-    async def on_request(self, channel: str, payload: bytes) -> None:
-        """A request on ``P-request#N#``: apply it here, and answer it when it wants an answer."""
-        request = decode_classic_request(payload, nsp=self._ns.path)
-        if request.uid == self._uid:
-            return  # this node's own request, done (or awaited) already
-        local = self._local
+    async def _serve(self, request: ClusterMessage) -> None:
+        # Apply *request* here, and answer it when it wants an answer (to its sender, request.uid).
+        local, nsp, uid = self._local, self._ns.path, self._uid
         match request:
             case SocketsJoin():
                 await local.add_sockets(options(request.recipients), request.rooms)
@@ -228,46 +237,52 @@ class ClusterServer:
                     _disconnect(socket, request.close)
             case FetchSockets():
                 sockets = await local.select(options(request.recipients))
-                self._answer_fetch(request.request_id, sockets)
+                self._answer_fetch(request, sockets)
             case AllRooms():
                 rooms = tuple(await local.all_rooms())
-                self._answer(AllRoomsResponse(nsp=self._ns.path, request_id=request.request_id, rooms=rooms))
+                self._answer(
+                    AllRoomsResponse(nsp=nsp, request_id=request.request_id, rooms=rooms), request.uid
+                )
             case SocketIds():
                 sockets = await local.select(BroadcastOptions(rooms=frozenset(request.rooms)))
                 ids = tuple(s.id for s in sockets)
-                self._answer(SocketIdsResponse(nsp=self._ns.path, request_id=request.request_id, sockets=ids))
+                self._answer(
+                    SocketIdsResponse(nsp=nsp, request_id=request.request_id, sockets=ids), request.uid
+                )
             case LegacySocketCommand():
                 self._legacy(request)
             case ServerSideEmit():
                 self._spawn(self._server_side, request)
             case Broadcast():
                 await self._broadcast_with_ack(request)
+            case _:
+                logger.debug("%s: %s ignored (uid %s)", nsp, type(request).__name__, uid)
 
     # --- answers ------------------------------------------------------------------------------------------
 
-    def _answer(self, answer: ClassicResponse) -> None:
+    def _answer(self, answer: ClusterMessage, requester: str | None) -> None:
         try:
-            payload = encode_classic_response(answer)
+            self._dialect.answer(self._bus, answer, requester)
         except TypeError as exc:
             logger.warning("%s: an answer could not be encoded: %s", self._ns.path, exc)
-            return
-        try:
-            self._bus.publish_soon(self._channels.response, payload)
         except (RedisUnavailable, InternalChannelFull) as exc:
             logger.warning("%s: an answer was not sent: %s", self._ns.path, exc)
 
-    def _answer_fetch(self, request_id: str, sockets: list[Socket]) -> None:
+    def _answer_fetch(self, request: FetchSockets, sockets: list[Socket]) -> None:
+        nsp, uid, request_id = self._ns.path, self._uid, request.request_id
         details = tuple(self._details(s) for s in sockets)
-        answer = FetchSocketsResponse(uid=None, nsp=self._ns.path, request_id=request_id, sockets=details)
+        answer = FetchSocketsResponse(uid=uid, nsp=nsp, request_id=request_id, sockets=details)
         try:
-            encode_classic_response(answer)
-        except TypeError as exc:  # some socket's data is not JSON: answer without the data
-            logger.warning("%s: socket data left out of a fetch answer: %s", self._ns.path, exc)
+            self._dialect.answer(self._bus, answer, request.uid)
+        except TypeError as exc:  # some socket's data cannot be encoded: answer without the data
+            logger.warning("%s: socket data left out of a fetch answer: %s", nsp, exc)
             plain = tuple(
                 SocketDetails(id=d.id, handshake=d.handshake, rooms=d.rooms, data={}) for d in details
             )
-            answer = FetchSocketsResponse(uid=None, nsp=self._ns.path, request_id=request_id, sockets=plain)
-        self._answer(answer)
+            answer = FetchSocketsResponse(uid=uid, nsp=nsp, request_id=request_id, sockets=plain)
+            self._answer(answer, request.uid)
+        except (RedisUnavailable, InternalChannelFull) as exc:
+            logger.warning("%s: an answer was not sent: %s", nsp, exc)
 
     def _details(self, socket: Socket) -> SocketDetails:
         data = socket.data
@@ -288,7 +303,7 @@ class ClusterServer:
             socket.leave(request.room)
         elif request.kind == RequestType.REMOTE_DISCONNECT:
             _disconnect(socket, request.close)
-        self._answer(LegacyCommandDone(nsp=self._ns.path, request_id=request.request_id))
+        self._answer(LegacyCommandDone(nsp=self._ns.path, request_id=request.request_id), request.uid)
 
     async def _server_side(self, request: ServerSideEmit) -> None:
         try:
@@ -297,8 +312,9 @@ class ClusterServer:
             logger.exception("%s: server-side handler of %r failed", self._ns.path, request.data[0])
             answer = None
         if request.request_id is not None:
-            nsp, request_id = self._ns.path, request.request_id
-            self._answer(ServerSideEmitResponse(uid=None, nsp=nsp, request_id=request_id, data=answer))
+            nsp, uid, request_id = self._ns.path, self._uid, request.request_id
+            answered = ServerSideEmitResponse(uid=uid, nsp=nsp, request_id=request_id, data=answer)
+            self._answer(answered, request.uid)
 
     async def _broadcast_with_ack(self, request: Broadcast) -> None:
         assert request.request_id is not None
@@ -313,17 +329,20 @@ class ClusterServer:
         with contextlib.suppress(BroadcastError):  # the stream awaits only the sockets reached
             await self._local.broadcast_with_ack(packet, options(request.recipients), stream)
         count = len(stream)
-        nsp, request_id = self._ns.path, request.request_id
-        self._answer(BroadcastClientCount(uid=None, nsp=nsp, request_id=request_id, client_count=count))
+        nsp, uid, request_id = self._ns.path, self._uid, request.request_id
+        counted = BroadcastClientCount(uid=uid, nsp=nsp, request_id=request_id, client_count=count)
+        self._answer(counted, request.uid)
         if count:
-            self._spawn(self._forward_acks, request_id, stream)
+            self._spawn(self._forward_acks, request, stream)
 
-    async def _forward_acks(self, request_id: str, stream: AckStream) -> None:
+    async def _forward_acks(self, request: Broadcast, stream: AckStream) -> None:
+        nsp, uid, request_id = self._ns.path, self._uid, request.request_id
+        assert request_id is not None
         async for _sid, result in stream:
             if isinstance(result, AckError):
                 continue
             value = result[0] if isinstance(result, tuple) and result else result
-            self._answer(BroadcastAck(uid=None, nsp=self._ns.path, request_id=request_id, data=value))
+            self._answer(BroadcastAck(uid=uid, nsp=nsp, request_id=request_id, data=value), request.uid)
 
     def _spawn(self, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
         tg = self.task_group
@@ -345,11 +364,3 @@ def _disconnect(socket: Socket, close: bool) -> None:
     socket.disconnect()
     if close:
         socket.conn.close(EngineCloseReason.FORCED_CLOSE)
-
-
-def new_uid() -> str:
-    """Six characters of ``[A-Za-z0-9_-]``, as Node's ``uid2(6)`` (adapter uids and request ids)."""
-    return "".join(secrets.choice(_UID_ALPHABET) for _ in range(6))
-
-
-_request_id = new_uid

@@ -35,6 +35,7 @@ from sioactor.actors.socketio import (
     Remove,
     RoomChange,
     RoomMessage,
+    RoomObserver,
     RoomRegistryActor,
 )
 from sioactor.protocol._reasons import DisconnectReason
@@ -264,6 +265,7 @@ class Namespace:
     __slots__ = (
         "_ack_id",
         "_actor",
+        "_adapter_rooms",
         "_rooms",
         "adapter",
         "io",
@@ -281,6 +283,8 @@ class Namespace:
         self.spec = spec
         self.parser: Parser = io._parser
         self.adapter: Adapter = io._adapter_factory(self)
+        # An adapter that follows the rooms (the sharded Redis adapter's room channels) has a room_observer.
+        self._adapter_rooms: RoomObserver | None = getattr(self.adapter, "room_observer", None)
         self._ack_id = 0
         self.outgoing_listened = 0  # sockets with outgoing listeners (see _event_hooks.py)
         self._actor: NamespaceActor[Socket] | None = None
@@ -305,10 +309,13 @@ class Namespace:
         """Have the room registry report its changes when the spec has room listeners (else nothing: joins
         and leaves then cost nothing more)."""
         if self._rooms is not None:
-            self._rooms.observe(self._room_changed if self.spec.room_listeners else None)
+            wanted = self.spec.room_listeners or self._adapter_rooms is not None
+            self._rooms.observe(self._room_changed if wanted else None)
 
     def _room_changed(self, change: RoomChange, room: str, sid: str | None) -> None:
         # The room registry's RoomObserver: runs the listeners of the change, never raising into the actor.
+        if self._adapter_rooms is not None:
+            self._adapter_rooms(change, room, sid)
         for listener in self.spec.room_listeners.get(change.value, ()):
             try:
                 result = listener(room) if sid is None else listener(room, sid)
