@@ -38,10 +38,12 @@ from ._aio_accept import SelectorAcceptor
 
 __all__ = (
     "accept_on_loop",
+    "adopt_on_loop",
     "addresses",
     "pause_reading",
     "receive_by",
     "stop_waiting",
+    "take_buffered",
     "take_over_reading",
     "transport_of",
     "wait_for_end",
@@ -392,3 +394,29 @@ class _ReadAheadStream(SocketStream):
         self._closed = True
         self._transport.abort()
         await checkpoint()
+
+
+async def adopt_on_loop(sock: socket.socket, limit: int) -> SocketStream:
+    """A read-ahead stream (buffering up to *limit* bytes) over *sock*, a connection accepted by another
+    process and handed over (``_handoff.py``). asyncio only."""
+    made: list[SocketStream] = []
+    sock.setblocking(False)
+    await asyncio.get_running_loop().connect_accepted_socket(
+        lambda: _ReadAhead(None, limit, made.append), sock
+    )
+    return made[0]
+
+
+def take_buffered(stream: SocketStream) -> bytes:
+    """Take the bytes a read-ahead stream received and no ``receive`` took yet (``b""`` for another
+    stream, which reads nothing ahead); reading goes on if the buffer had paused it."""
+    if not isinstance(stream, _ReadAheadStream):
+        return b""
+    protocol = stream._protocol
+    buffered = b"".join(protocol.chunks)
+    protocol.chunks.clear()
+    protocol.size = 0
+    if protocol.paused:
+        protocol.paused = False
+        stream._transport.resume_reading()
+    return buffered

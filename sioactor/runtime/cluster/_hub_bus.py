@@ -1,0 +1,213 @@
+"""`HubBus`: the ``ClusterBus`` of a worker of a multi-worker embedded server (``ServerConfig.workers``), over
+its supervisor's pub/sub hub (``runtime/_server/_hub.py``) instead of Redis.
+
+The cluster adapter runs on it unchanged (``RedisAdapter``'s logic is written against ``ClusterBus``), so the
+workers of one machine are a cluster as Redis nodes are: broadcasts, rooms, ``fetch_sockets``,
+``server_side_emit`` and acks across workers. As ``RedisLink`` does, it holds one connection whatever its
+number of namespaces (the hub counts members by connection), sends everything through one bounded, ordered
+queue drained by one task, and hands each message to its handler in arrival order, waiting for it.
+
+The hub lives in the parent process: if its connection ends, the parent is going away, and so is this
+worker; cluster operations fail with ``RedisUnavailable`` meanwhile, local work goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import anyio
+from anyio.abc import SocketStream, TaskGroup, TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from sioactor._errors import DecodeError, InternalChannelFull, RedisUnavailable
+from sioactor.protocol.cluster import DEFAULT_PREFIX
+from sioactor.protocol.cluster._hub_frames import FrameKind, FrameReader, encode_frame
+from sioactor.runtime._worker_context import offer_cluster_adapter
+from sioactor.runtime.cluster._adapter import DEFAULT_REQUESTS_TIMEOUT, RedisAdapterFactory
+from sioactor.runtime.cluster._link import OUTBOX_SIZE, ChannelHandler
+
+__all__ = ("HubBus", "hub_adapter_factory")
+
+logger = logging.getLogger("sioactor.cluster")
+
+_TIMEOUT = 5.0
+_READ_SIZE = 262_144
+_BATCH = 256
+
+
+class HubBus:
+    """One worker's connection to the hub at *path* (a Unix socket)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.name = f"cluster:unix:{path}"
+        self._channels: dict[str, ChannelHandler] = {}
+        self._patterns: dict[str, ChannelHandler] = {}
+        self._users = 0
+        self._lock = anyio.Lock()
+        self._scope: anyio.CancelScope | None = None
+        self._outbox: anyio.abc.ObjectSendStream[bytes] | None = None
+        self._counts: dict[int, list[object]] = {}  # request id -> [event, count]
+        self._next_id = 0
+
+    @property
+    def connected(self) -> bool:
+        """True while the hub's connection is up."""
+        return self._outbox is not None
+
+    async def start(self, task_group: TaskGroup) -> None:
+        """Connect (the first user), or count one more user. Raises ``RedisUnavailable`` if the hub is away."""
+        async with self._lock:
+            self._users += 1
+            if self._scope is None:
+                try:
+                    stream = await anyio.connect_unix(self.path)
+                except OSError as exc:
+                    self._users -= 1
+                    raise RedisUnavailable(f"unix:{self.path}", f"the workers' hub: {exc}") from None
+                await task_group.start(self._run, stream)
+
+    async def close(self) -> None:
+        """One user fewer; the last one disconnects."""
+        async with self._lock:
+            self._users -= 1
+            if self._users <= 0 and self._scope is not None:
+                self._scope.cancel()
+                self._scope = None
+
+    def _down(self) -> RedisUnavailable:
+        return RedisUnavailable(f"unix:{self.path}", "the workers' hub is gone")
+
+    def _send_soon(self, frame: bytes) -> None:
+        outbox = self._outbox
+        if outbox is None:
+            raise self._down()
+        try:
+            outbox.send_nowait(frame)
+        except anyio.WouldBlock:
+            raise InternalChannelFull(self.name, frame) from None
+
+    def publish_soon(self, channel: str, payload: bytes) -> None:
+        """See ``ClusterBus.publish_soon``."""
+        self._send_soon(encode_frame(FrameKind.PUBLISH, channel.encode(), payload))
+
+    async def count_subscribers(self, channel: str) -> int:
+        """See ``ClusterBus.count_subscribers``: the workers whose connection subscribes to *channel*."""
+        self._next_id += 1
+        request = self._next_id
+        answer: list[object] = [anyio.Event(), 0]
+        self._counts[request] = answer
+        try:
+            self._send_soon(encode_frame(FrameKind.NUMSUB, str(request).encode(), channel.encode()))
+            with anyio.fail_after(_TIMEOUT):
+                await answer[0].wait()  # type: ignore[attr-defined]
+        except TimeoutError:
+            raise RedisUnavailable(f"unix:{self.path}", f"no answer within {_TIMEOUT} s") from None
+        finally:
+            del self._counts[request]
+        if not self.connected and answer[1] == 0:
+            raise self._down()
+        return int(answer[1])  # type: ignore[call-overload]
+
+    async def subscribe(
+        self, channels: Mapping[str, ChannelHandler], patterns: Mapping[str, ChannelHandler]
+    ) -> None:
+        """See ``ClusterBus.subscribe``."""
+        self._channels.update(channels)
+        self._patterns.update(patterns)
+        for channel in channels:
+            self._send_soon(encode_frame(FrameKind.SUBSCRIBE, channel.encode()))
+        for pattern in patterns:
+            self._send_soon(encode_frame(FrameKind.PSUBSCRIBE, pattern.encode()))
+
+    async def unsubscribe(self, channels: list[str], patterns: list[str]) -> None:
+        """See ``ClusterBus.unsubscribe``."""
+        for channel in channels:
+            self._channels.pop(channel, None)
+        for pattern in patterns:
+            self._patterns.pop(pattern, None)
+        if not self.connected:
+            return
+        for channel in channels:
+            self._send_soon(encode_frame(FrameKind.UNSUBSCRIBE, channel.encode()))
+        for pattern in patterns:
+            self._send_soon(encode_frame(FrameKind.PUNSUBSCRIBE, pattern.encode()))
+
+    async def _run(
+        self, stream: SocketStream, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        scope = self._scope = anyio.CancelScope()
+        send, receive = anyio.create_memory_object_stream[bytes](OUTBOX_SIZE)
+        with scope, send, receive:
+            async with stream, anyio.create_task_group() as tg:
+                self._outbox = send
+                tg.start_soon(self._writer, stream, receive)
+                task_status.started()
+                try:
+                    await self._reader(stream)
+                finally:
+                    self._outbox = None
+                    for answer in self._counts.values():
+                        answer[0].set()  # type: ignore[attr-defined]
+                    tg.cancel_scope.cancel()
+            if not scope.cancel_called:
+                logger.warning(
+                    "%s: the workers' hub closed the connection; cluster operations fail", self.name
+                )
+
+    async def _writer(self, stream: SocketStream, outbox: MemoryObjectReceiveStream[bytes]) -> None:
+        async for first in outbox:
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(outbox.receive_nowait())
+                except anyio.WouldBlock:
+                    break
+            try:
+                await stream.send(b"".join(batch))
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                return
+
+    async def _reader(self, stream: SocketStream) -> None:
+        reader = FrameReader()
+        while True:
+            try:
+                data = await stream.receive(_READ_SIZE)
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                return
+            try:
+                frames = reader.feed(data)
+            except DecodeError as exc:
+                logger.error("%s: malformed frame from the hub: %s", self.name, exc.reason)
+                return
+            for kind, fields in frames:
+                await self._dispatch(kind, fields)
+
+    async def _dispatch(self, kind: FrameKind, fields: list[bytes]) -> None:
+        if kind == FrameKind.NUMSUB_REPLY and len(fields) == 2:
+            answer = self._counts.get(int(fields[0]))
+            if answer is not None:
+                answer[1] = int(fields[1])
+                answer[0].set()  # type: ignore[attr-defined]
+            return
+        if kind != FrameKind.MESSAGE or len(fields) != 3:
+            return
+        pattern, channel = fields[0].decode(), fields[1].decode("utf-8", "replace")
+        handler = self._patterns.get(pattern) if pattern else self._channels.get(channel)
+        if handler is None:
+            return
+        try:
+            await handler(channel, fields[2])
+        except DecodeError as exc:
+            logger.warning("%s: dropped a malformed message on %r: %s", self.name, channel, exc.reason)
+        except Exception:
+            logger.exception("%s: a message on %r could not be handled", self.name, channel)
+
+
+def hub_adapter_factory(path: str) -> RedisAdapterFactory:
+    """The cluster adapter factory of a worker whose supervisor's hub listens at *path*."""
+    return RedisAdapterFactory(HubBus(path), key=DEFAULT_PREFIX, requests_timeout=DEFAULT_REQUESTS_TIMEOUT)
+
+
+offer_cluster_adapter(hub_adapter_factory)
