@@ -37,7 +37,8 @@ TAGS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerSlot:
-    """One worker of ``count``: its index, the listener it shares, and its supervisor's private directory
+    """One worker of ``count``: its index, the address its parent holds (``listener``, bound, not listening),
+    and its supervisor's private directory
     (the hub's socket ``hub.sock``, each worker's hand-off socket ``handoff-<index>.sock``)."""
 
     index: int

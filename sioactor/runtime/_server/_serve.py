@@ -31,7 +31,7 @@ from ._scope import ConnectionInfo
 from ._shutdown import OpenWebSockets, Shutdown
 from ._tasks import Spawn, connection_tasks
 from ._types import ASGIApp
-from ._workers import Supervisor, bind_listener, watch_parent
+from ._workers import Supervisor, bind_listener, watch_parent, worker_listener
 
 if TYPE_CHECKING:
     from ._trio_deadlines import ReadDeadlines
@@ -102,7 +102,7 @@ async def _serve(
             local_host=config.host, local_port=config.port, backlog=config.backlog
         )
     else:
-        listener = MultiListener([await SocketListener.from_socket(slot.listener.dup())])
+        listener = MultiListener([await SocketListener.from_socket(worker_listener(slot, config.backlog))])
     backend = current_backend()
     state: dict[str, Any] = {} if cycle is None else cycle.state
     websockets = OpenWebSockets()

@@ -1,6 +1,8 @@
-"""``ServerConfig.workers = N``: N forked processes serving one listening socket, supervised.
+"""``ServerConfig.workers = N``: N forked processes serving one port, supervised.
 
-The parent binds the listener, then a supervisor thread forks the workers and stays with them: it runs the
+The parent binds the address (``SO_REUSEPORT``, not listening), each worker listens on a socket of its own
+on it, so that the kernel spreads connections over the workers (by a hash of each connection's addresses),
+and a supervisor thread forks the workers and stays with them: it runs the
 pub/sub hub that makes the workers a cluster (`_hub.py`), replaces a worker that dies (its clients
 reconnect; it keeps its index, so its old session ids route to the new process, which answers them as
 unknown), and on a stop sends every worker SIGTERM, under which each runs the embedded server's own
@@ -42,7 +44,7 @@ from sioactor.runtime._worker_context import TAGS, WorkerSlot, enter_worker
 from ._config import ServerConfig
 from ._hub import Hub
 
-__all__ = ("Supervisor", "bind_listener", "watch_parent")
+__all__ = ("Supervisor", "bind_listener", "watch_parent", "worker_listener")
 
 logger = logging.getLogger("sioactor.server")
 
@@ -52,11 +54,33 @@ _KILL_AFTER = 5.0  # seconds past the shutdown timeout before a worker is killed
 
 
 def bind_listener(config: ServerConfig) -> socket.socket:
-    """The listening TCP socket every worker accepts on (inherited through ``fork``)."""
+    """The parent's hold on the address: bound with ``SO_REUSEPORT`` and not listening, so it takes no
+    connection itself; each worker listens on a socket of its own bound to the same address
+    (`worker_listener`), and the kernel spreads new connections over the workers."""
     if config.workers > len(TAGS):
         raise ValueError(f"workers={config.workers}: at most {len(TAGS)} workers")
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    return socket.create_server((config.host, config.port), family=family, backlog=config.backlog)
+    return _reusable_socket(config.host, config.port)
+
+
+def worker_listener(slot: WorkerSlot, backlog: int) -> socket.socket:
+    """A worker's own listening socket on the address its parent holds."""
+    host, port = slot.listener.getsockname()[:2]
+    sock = _reusable_socket(host, port)
+    sock.listen(backlog)
+    return sock
+
+
+def _reusable_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 @dataclass(slots=True)
