@@ -5,7 +5,7 @@ Redis pub/sub commands the cluster adapter uses, over a local stream socket.
     field      = size:u32 bytes
 
     worker → hub   SUBSCRIBE name | PSUBSCRIBE pattern | UNSUBSCRIBE name | PUNSUBSCRIBE pattern
-                   PUBLISH channel payload | NUMSUB request-id channel
+                   PUBLISH channel payload | NUMSUB request-id channel | READY worker-index
     hub → worker   MESSAGE pattern-or-"" channel payload | NUMSUB_REPLY request-id count
 
 Ids and counts are decimal text fields, so every field is bytes. A frame over ``MAX_FRAME`` or one that does
@@ -38,6 +38,7 @@ class FrameKind(IntEnum):
     NUMSUB = 6
     MESSAGE = 7
     NUMSUB_REPLY = 8
+    READY = 9
 
 
 def encode_frame(kind: FrameKind, *fields: bytes) -> bytes:

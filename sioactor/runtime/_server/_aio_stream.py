@@ -42,6 +42,7 @@ __all__ = (
     "addresses",
     "pause_reading",
     "receive_by",
+    "resume_reading",
     "stop_waiting",
     "take_buffered",
     "take_over_reading",
@@ -408,15 +409,23 @@ async def adopt_on_loop(sock: socket.socket, limit: int) -> SocketStream:
 
 
 def take_buffered(stream: SocketStream) -> bytes:
-    """Take the bytes a read-ahead stream received and no ``receive`` took yet (``b""`` for another
-    stream, which reads nothing ahead); reading goes on if the buffer had paused it."""
+    """Stop reading ahead and take the bytes a read-ahead stream received and no ``receive`` took yet
+    (``b""`` for another stream, which reads nothing ahead); `resume_reading` undoes it."""
     if not isinstance(stream, _ReadAheadStream):
         return b""
     protocol = stream._protocol
     buffered = b"".join(protocol.chunks)
     protocol.chunks.clear()
     protocol.size = 0
-    if protocol.paused:
-        protocol.paused = False
-        stream._transport.resume_reading()
+    if not protocol.paused:
+        protocol.paused = True
+        stream._transport.pause_reading()
     return buffered
+
+
+def resume_reading(stream: SocketStream) -> None:
+    """Read ahead again after `take_buffered`."""
+    if isinstance(stream, _ReadAheadStream) and stream._protocol.paused:
+        stream._protocol.paused = False
+        if not stream._transport.is_closing():
+            stream._transport.resume_reading()

@@ -6,10 +6,11 @@ hand-off: the bytes read so far (the request head, perhaps part of its body) and
 descriptor. The sender closes its own descriptor afterwards; the connection lives on in the owner, which
 serves it as if it had accepted it, the bytes pre-read. No byte is copied through the sender after that.
 
-Sending never waits: the connection to an owner is made on first use, and a send that would block (the
-owner is not reading: overloaded, stuck or gone) fails, as does one to a worker with no socket (gone,
-being replaced). The sender then serves the request itself, and the engine answers the unknown session
-with 400, so the client reconnects; a dead owner never holds another worker up.
+The connection to an owner is made on first use. A send waits for room (the owner's queue holds few
+messages, ``net.unix.max_dgram_qlen``) at most `SEND_WAIT` seconds; a send that still cannot go (the owner
+is stuck), or one to a worker with no socket (gone, being replaced), fails. The sender then serves the
+request itself, and the engine answers the unknown session with 400, so the client reconnects; a dead or
+stuck owner never holds another worker up for longer.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ import anyio
 
 from sioactor.runtime._worker_context import WorkerSlot
 
-__all__ = ("HandoffReceiver", "HandoffSender")
+__all__ = ("SEND_WAIT", "HandoffReceiver", "HandoffSender")
 
 logger = logging.getLogger("sioactor.server")
 
 _BACKLOG = 128
+SEND_WAIT = 1.0
 
 
 class HandoffSender:
@@ -40,23 +42,27 @@ class HandoffSender:
         self._slot = slot
         self._peers: dict[int, socket.socket] = {}
 
-    def send(self, owner: int, connection: socket.socket, pre_read: bytes) -> bool:
+    async def send(self, owner: int, connection: socket.socket, pre_read: bytes) -> bool:
         """Pass *connection* and *pre_read* to worker *owner*; False (and nothing sent) if it cannot take
-        them now. On True the caller closes its descriptor of *connection*."""
+        them. On True the caller closes its descriptor of *connection*."""
         for attempt in range(2):  # a connection from before the owner was replaced fails once
             peer = self._peers.get(owner) or self._connect(owner)
             if peer is None:
                 return False
             try:
-                socket.send_fds(peer, [pre_read], [connection.fileno()])
-            except BlockingIOError:
+                with anyio.move_on_after(SEND_WAIT):
+                    while True:
+                        try:
+                            socket.send_fds(peer, [pre_read], [connection.fileno()])
+                        except BlockingIOError:
+                            await anyio.wait_writable(peer)
+                        else:
+                            return True
                 return False
             except OSError as exc:
                 self._forget(owner)
                 if attempt:
                     logger.debug("hand-off to worker %d failed: %s", owner, exc)
-            else:
-                return True
         return False
 
     def close(self) -> None:

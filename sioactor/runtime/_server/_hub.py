@@ -6,6 +6,9 @@ PUBLISH out to every connection subscribed to the channel, or to a pattern match
 publisher included, as Redis does; NUMSUB counts the connections subscribed to a channel, as
 ``PUBSUB NUMSUB`` does, so the adapter counts the workers as it counts Redis nodes.
 
+A worker also tells the hub, once, that it listens (READY, on a connection of its own): the supervisor
+reports the server started only when every worker accepts connections.
+
 The hub runs in the supervisor's thread, with its selector (`Hub.register`, then `Hub.ready` for each ready
 key): sockets non-blocking, writes buffered per connection up to `OUT_LIMIT`. A worker that stops reading
 (stuck, or gone without closing) is disconnected at the limit rather than let the hub's memory grow or its
@@ -21,12 +24,12 @@ import logging
 import re
 import selectors
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sioactor._errors import DecodeError
 from sioactor.protocol.cluster._hub_frames import FrameKind, FrameReader, encode_frame
 
-__all__ = ("OUT_LIMIT", "Hub")
+__all__ = ("OUT_LIMIT", "Hub", "announce_ready")
 
 logger = logging.getLogger("sioactor.server")
 
@@ -64,8 +67,11 @@ class _Peer:
 class Hub:
     """Route the workers' pub/sub frames. Owns *listener* (a listening Unix socket) and its connections."""
 
-    def __init__(self, listener: socket.socket, selector: selectors.BaseSelector) -> None:
+    def __init__(
+        self, listener: socket.socket, selector: selectors.BaseSelector, on_ready: Callable[[int], None]
+    ) -> None:
         self._listener = listener
+        self._on_ready = on_ready
         self._selector = selector
         self._peers: dict[socket.socket, _Peer] = {}
         listener.setblocking(False)
@@ -136,6 +142,8 @@ class Hub:
             channel = fields[1].decode("utf-8", "replace")
             count = sum(1 for other in self._peers.values() if channel in other.channels)
             self._send(peer, encode_frame(FrameKind.NUMSUB_REPLY, fields[0], str(count).encode()))
+        elif kind == FrameKind.READY and len(fields) == 1 and fields[0].isdigit():
+            self._on_ready(int(fields[0]))
         elif len(fields) == 1:
             name = fields[0].decode("utf-8", "replace")
             if kind == FrameKind.SUBSCRIBE:
@@ -189,3 +197,10 @@ class Hub:
         with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(sock)
         sock.close()
+
+
+def announce_ready(path: str, index: int) -> None:
+    """In a worker: tell the hub at *path* that worker *index* listens (a local socket: this never waits)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        sock.sendall(encode_frame(FrameKind.READY, str(index).encode()))

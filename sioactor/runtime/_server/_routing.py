@@ -21,7 +21,7 @@ from anyio.abc import SocketAttribute, SocketStream
 
 from sioactor.runtime._worker_context import WorkerSlot, owner_of_sid
 
-from ._aio_stream import receive_by, take_buffered
+from ._aio_stream import receive_by, resume_reading, take_buffered
 from ._config import ServerConfig
 from ._handoff import HandoffSender
 from ._http import HttpConnection
@@ -72,8 +72,9 @@ class Router:
             owner = owner_in_head(head)
             if owner is not None and owner != self._index:
                 head += take_buffered(stream)
-                if self._handoff.send(owner, stream.extra(SocketAttribute.raw_socket), head):
+                if await self._handoff.send(owner, stream.extra(SocketAttribute.raw_socket), head):
                     return None  # the caller closes this worker's descriptor
+                resume_reading(stream)
             http = HttpConnection(
                 stream, self._app, self._config, info, self._spawn, pre_read=head, single=True
             )

@@ -24,6 +24,7 @@ from ._aio_stream import accept_on_loop, addresses, adopt_on_loop
 from ._config import ServerConfig
 from ._gc import tuned_gc
 from ._handoff import HandoffReceiver, HandoffSender
+from ._hub import announce_ready
 from ._http import HttpConnection
 from ._lifespan import Lifespan, lifespan
 from ._routing import Router
@@ -141,14 +142,19 @@ async def _supervise(app: ASGIApp, config: ServerConfig, task_status: TaskStatus
 
     supervisor = Supervisor(config, listener, serve_worker)
     with listener:
-        task_status.started(listener.getsockname()[1])
         async with anyio.create_task_group() as tg:
             tg.start_soon(_stop_when_cancelled, supervisor)
             if config.handle_signals:
                 tg.start_soon(_stop_on_signals, supervisor)
-            await anyio.to_thread.run_sync(supervisor.run)
-            tg.cancel_scope.cancel()
+            tg.start_soon(_run_supervisor, supervisor, tg.cancel_scope)
+            if await anyio.to_thread.run_sync(supervisor.wait_ready):
+                task_status.started(listener.getsockname()[1])
     supervisor.raise_failure()
+
+
+async def _run_supervisor(supervisor: Supervisor, watchers: anyio.CancelScope) -> None:
+    await anyio.to_thread.run_sync(supervisor.run)
+    watchers.cancel()
 
 
 async def _stop_when_cancelled(supervisor: Supervisor) -> None:
@@ -171,6 +177,7 @@ def _route(slot: WorkerSlot, connection: _Connection, accepting: anyio.abc.TaskG
     max_message = connection.config.max_header_size + connection.config.read_size
     accepting.start_soon(HandoffReceiver(slot, max_message, connection.adopt).run)
     accepting.start_soon(watch_parent, os.getppid())
+    announce_ready(slot.hub_path, slot.index)
 
 
 def _trio_helpers(config: ServerConfig, spawn: Spawn) -> tuple[TrioReactor | None, ReadDeadlines]:

@@ -31,6 +31,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -115,7 +116,19 @@ class Supervisor:
         self._closed = False
         self._kill_at: float | None = None
         self._hub: Hub | None = None
+        self._ready: set[int] = set()
+        self._all_ready = threading.Event()
         self.failure: str | None = None
+
+    def wait_ready(self) -> bool:
+        """Block until every worker listens (True), or the supervisor has ended (False)."""
+        self._all_ready.wait()
+        return len(self._ready) == self._config.workers
+
+    def _worker_ready(self, index: int) -> None:
+        self._ready.add(index)
+        if len(self._ready) == self._config.workers:
+            self._all_ready.set()
 
     def stop(self) -> None:
         """Stop the workers (each further call: another SIGTERM to each, ending their grace)."""
@@ -130,7 +143,7 @@ class Supervisor:
         try:
             hub_listener.bind(os.path.join(self._directory, "hub.sock"))
             hub_listener.listen(self._config.workers * 2)
-            self._hub = Hub(hub_listener, self._selector)
+            self._hub = Hub(hub_listener, self._selector, self._worker_ready)
             self._selector.register(self._wake_read, selectors.EVENT_READ, None)
             for index in range(self._config.workers):
                 self._start(index)
@@ -150,6 +163,7 @@ class Supervisor:
             os.close(self._wake_read)
             os.close(self._wake_write)
             shutil.rmtree(self._directory, ignore_errors=True)
+            self._all_ready.set()
 
     def _turn(self) -> None:
         now = time.monotonic()

@@ -36,7 +36,9 @@ async function main() {
   for (let i = 0; i < cfg.clients; i++) sockets.push(await connect());
   const firstIds = sockets.map((s) => s.io.engine.id);
   let disconnects = 0;
-  for (const s of sockets) s.on("disconnect", () => disconnects++);
+  const reasons = [];
+  for (const s of sockets) s.on("disconnect", (reason) => { disconnects++; reasons.push(reason); });
+  process.on("exit", () => { if (reasons.length) process.stderr.write("disconnects: " + reasons.join(",") + "\n"); });
   const pids = [];
   for (const s of sockets) {
     const mine = [];
@@ -51,6 +53,7 @@ async function main() {
   await all;
   const idsKept = sockets.every((s, i) => s.io.engine.id === firstIds[i]) && disconnects === 0;
   const transports = sockets.map((s) => s.io.engine.transport.name);
+  reasons.length = 0;
   for (const s of sockets) s.disconnect();
   process.stdout.write(JSON.stringify({ pids, ids_kept: idsKept, transports, bcast: received }) + "\n");
   process.exit(0);
