@@ -7,8 +7,9 @@ per request: the embedded server serves the inherited listener and routes reques
 id: every id this worker draws starts with its `tag` (see ``_random_ids.py``), so any worker can tell the
 owner of a ``sid=`` from the id alone.
 
-This module imports nothing of sioactor but ``_random_ids``, so every layer of the runtime may read it; the cluster package
-offers the workers' adapter here (`offer_cluster_adapter`), as the socketio layer cannot import it.
+This module imports nothing of sioactor but ``_random_ids``, so every layer of the runtime may read it;
+the cluster package offers the workers' adapter here (`offer_cluster_adapter`), as the socketio layer
+cannot import it.
 """
 
 from __future__ import annotations

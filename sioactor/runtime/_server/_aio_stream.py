@@ -38,8 +38,8 @@ from ._aio_accept import SelectorAcceptor
 
 __all__ = (
     "accept_on_loop",
-    "adopt_on_loop",
     "addresses",
+    "adopt_on_loop",
     "pause_reading",
     "receive_by",
     "resume_reading",

@@ -50,25 +50,23 @@ class HandoffSender:
             if peer is None:
                 return False
             try:
-                with anyio.move_on_after(SEND_WAIT):
-                    while True:
-                        try:
-                            socket.send_fds(peer, [pre_read], [connection.fileno()])
-                        except BlockingIOError:
-                            await anyio.wait_writable(peer)
-                        else:
-                            return True
-                return False
+                return await self._send(peer, connection, pre_read)
             except OSError as exc:
                 self._forget(owner)
                 if attempt:
                     logger.debug("hand-off to worker %d failed: %s", owner, exc)
         return False
 
-    def close(self) -> None:
-        """Close every connection to the other workers."""
-        for owner in list(self._peers):
-            self._forget(owner)
+    async def _send(self, peer: socket.socket, connection: socket.socket, pre_read: bytes) -> bool:
+        with anyio.move_on_after(SEND_WAIT):
+            while True:
+                try:
+                    socket.send_fds(peer, [pre_read], [connection.fileno()])
+                except BlockingIOError:
+                    await anyio.wait_writable(peer)
+                else:
+                    return True
+        return False
 
     def _connect(self, owner: int) -> socket.socket | None:
         peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)

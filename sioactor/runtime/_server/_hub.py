@@ -129,7 +129,7 @@ class Hub:
         try:
             frames = peer.reader.feed(data)
         except DecodeError as exc:
-            logger.error("hub: dropping a worker that sent a malformed frame: %s", exc.reason)
+            logger.error("hub: dropping a worker that sent a malformed frame: %s", exc.reason)  # noqa: TRY400
             self._drop(peer.sock)
             return
         for kind, fields in frames:

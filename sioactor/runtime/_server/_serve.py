@@ -24,8 +24,8 @@ from ._aio_stream import accept_on_loop, addresses, adopt_on_loop
 from ._config import ServerConfig
 from ._gc import tuned_gc
 from ._handoff import HandoffReceiver, HandoffSender
-from ._hub import announce_ready
 from ._http import HttpConnection
+from ._hub import announce_ready
 from ._lifespan import Lifespan, lifespan
 from ._routing import Router
 from ._scope import ConnectionInfo

@@ -282,7 +282,7 @@ def _describe(status: int) -> str:
 
 async def watch_parent(parent: int) -> None:
     """In a worker: shut down (SIGTERM to itself, the graceful way) once the supervisor is gone."""
-    while os.getppid() == parent:
+    while os.getppid() == parent:  # noqa: ASYNC110 (no event tells of a parent's end)
         await anyio.sleep(1.0)
     logger.warning("worker %d: the supervisor is gone; shutting down", os.getpid())
     os.kill(os.getpid(), signal.SIGTERM)

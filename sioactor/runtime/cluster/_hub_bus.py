@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import anyio
 from anyio.abc import SocketStream, TaskGroup, TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from sioactor._errors import DecodeError, InternalChannelFull, RedisUnavailable
 from sioactor.protocol.cluster import DEFAULT_PREFIX
@@ -36,6 +36,16 @@ _READ_SIZE = 262_144
 _BATCH = 256
 
 
+class _Count:
+    """A NUMSUB awaiting its answer (``count`` stays ``None`` if the hub goes away first)."""
+
+    __slots__ = ("count", "done")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.count: int | None = None
+
+
 class HubBus:
     """One worker's connection to the hub at *path* (a Unix socket)."""
 
@@ -47,8 +57,8 @@ class HubBus:
         self._users = 0
         self._lock = anyio.Lock()
         self._scope: anyio.CancelScope | None = None
-        self._outbox: anyio.abc.ObjectSendStream[bytes] | None = None
-        self._counts: dict[int, list[object]] = {}  # request id -> [event, count]
+        self._outbox: MemoryObjectSendStream[bytes] | None = None
+        self._counts: dict[int, _Count] = {}
         self._next_id = 0
 
     @property
@@ -57,7 +67,11 @@ class HubBus:
         return self._outbox is not None
 
     async def start(self, task_group: TaskGroup) -> None:
-        """Connect (the first user), or count one more user. Raises ``RedisUnavailable`` if the hub is away."""
+        """Connect (the first user), or count one more user.
+
+        Raises:
+            RedisUnavailable: the hub cannot be reached (the supervisor is gone).
+        """
         async with self._lock:
             self._users += 1
             if self._scope is None:
@@ -96,19 +110,18 @@ class HubBus:
         """See ``ClusterBus.count_subscribers``: the workers whose connection subscribes to *channel*."""
         self._next_id += 1
         request = self._next_id
-        answer: list[object] = [anyio.Event(), 0]
-        self._counts[request] = answer
+        answer = self._counts[request] = _Count()
         try:
             self._send_soon(encode_frame(FrameKind.NUMSUB, str(request).encode(), channel.encode()))
             with anyio.fail_after(_TIMEOUT):
-                await answer[0].wait()  # type: ignore[attr-defined]
+                await answer.done.wait()
         except TimeoutError:
             raise RedisUnavailable(f"unix:{self.path}", f"no answer within {_TIMEOUT} s") from None
         finally:
             del self._counts[request]
-        if not self.connected and answer[1] == 0:
+        if answer.count is None:
             raise self._down()
-        return int(answer[1])  # type: ignore[call-overload]
+        return answer.count
 
     async def subscribe(
         self, channels: Mapping[str, ChannelHandler], patterns: Mapping[str, ChannelHandler]
@@ -149,7 +162,7 @@ class HubBus:
                 finally:
                     self._outbox = None
                     for answer in self._counts.values():
-                        answer[0].set()  # type: ignore[attr-defined]
+                        answer.done.set()  # unanswered: count stays None
                     tg.cancel_scope.cancel()
             if not scope.cancel_called:
                 logger.warning(
@@ -179,7 +192,7 @@ class HubBus:
             try:
                 frames = reader.feed(data)
             except DecodeError as exc:
-                logger.error("%s: malformed frame from the hub: %s", self.name, exc.reason)
+                logger.error("%s: malformed frame from the hub: %s", self.name, exc.reason)  # noqa: TRY400
                 return
             for kind, fields in frames:
                 await self._dispatch(kind, fields)
@@ -188,8 +201,8 @@ class HubBus:
         if kind == FrameKind.NUMSUB_REPLY and len(fields) == 2:
             answer = self._counts.get(int(fields[0]))
             if answer is not None:
-                answer[1] = int(fields[1])
-                answer[0].set()  # type: ignore[attr-defined]
+                answer.count = int(fields[1])
+                answer.done.set()
             return
         if kind != FrameKind.MESSAGE or len(fields) != 3:
             return

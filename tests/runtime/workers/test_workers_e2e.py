@@ -1,6 +1,6 @@
-"""The embedded server with ``--workers N`` (the reference server, a real process tree) driven by real clients,
-every HTTP request on a fresh TCP connection, so that the kernel (``SO_REUSEPORT``) spreads a session's
-requests over the workers and each must reach the session's owner.
+"""The embedded server with ``--workers N`` (the reference server, a real process tree) driven by real
+clients, every HTTP request on a fresh TCP connection, so that the kernel (``SO_REUSEPORT``) spreads a
+session's requests over the workers and each must reach the session's owner.
 
 What proves the routing: a session lives through many requests on fresh connections (its id unchanged, no
 disconnect), which with N workers would otherwise fail (N-1)/N of the time; the ``worker`` ack (the pid of
@@ -67,7 +67,7 @@ def workers(request: pytest.FixtureRequest) -> Iterator[Workers]:
         yield served
 
 
-class serve_workers:  # noqa: N801 (a context manager read as a verb)
+class serve_workers:
     """The reference server with ``--workers count``; on exit SIGTERM, and the whole tree must be gone with
     status 0 within the grace period."""
 
@@ -125,7 +125,8 @@ def run_node(url: str, transports: list[str], clients: int, rounds: int) -> dict
         ["node", str(DRIVER), json.dumps(config)], capture_output=True, text=True, timeout=30, check=False
     )
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    assert lines and "error" not in lines[-1], (done.stdout, done.stderr)
+    assert lines, done.stderr
+    assert "error" not in lines[-1], (done.stdout, done.stderr)
     return lines[-1]
 
 
