@@ -89,6 +89,7 @@ class HubBus:
             if self._users <= 0 and self._scope is not None:
                 self._scope.cancel()
                 self._scope = None
+                self._outbox = None  # disconnected from now on, though the connection ends at the next turn
 
     def _down(self) -> RedisUnavailable:
         return RedisUnavailable(f"unix:{self.path}", "the workers' hub is gone")
