@@ -203,3 +203,63 @@ def test_a_killed_worker_is_replaced_and_its_clients_reconnect(backend: str) -> 
                 await client.disconnect()
 
         asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("command", "backend"),
+    [("cli", "asyncio"), ("io.serve", "trio")],
+    ids=["sioactor-serve-asyncio", "io.serve-trio"],
+)
+def test_a_users_app_served_by_workers(command: str, backend: str) -> None:
+    import socketio
+
+    port = free_port()
+    here = Path(__file__).resolve().parent
+    if command == "cli":
+        args = ["-m", "sioactor", "serve", "workers_app:io", "--port", str(port), "--workers", "2"]
+        args += ["--backend", backend]
+    else:
+        args = [str(here / "workers_app.py"), str(port), "2", backend]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(here)])}
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=here,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    async def main() -> None:
+        async with asyncio.timeout(20), _fresh_connections() as http:
+            while True:  # the command prints nothing: its port answers once the workers listen
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    await asyncio.sleep(0.05)
+                else:
+                    writer.close()
+                    await writer.wait_closed()
+                    break
+            clients = [socketio.AsyncClient(http_session=http) for _ in range(20)]
+            heard: list[int] = []
+            for client in clients:
+                client.on("everyone", heard.append)
+                await client.connect(f"http://127.0.0.1:{port}", transports=["polling"])
+            owners = {await client.call("worker", timeout=5) for client in clients}
+            assert len(owners) == 2  # all on one worker: odds 2e-6
+            await clients[0].emit("everyone")
+            while len(heard) < len(clients):  # noqa: ASYNC110 (the client library's callbacks)
+                await asyncio.sleep(0.02)
+            for client in clients:
+                await client.disconnect()
+
+    try:
+        asyncio.run(main())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=20)
+        assert proc.stderr is not None
+        errors = proc.stderr.read()
+        proc.stderr.close()
+    assert status == 0, errors
