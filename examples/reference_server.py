@@ -20,6 +20,9 @@ One process serves:
 
 ``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name.
 
+With ``--workers N`` (embedded server) N processes serve the one port as one cluster, with no Redis; the
+handler ``worker`` acks the process id of the worker that owns the socket.
+
 With ``--redis URL`` it joins a cluster of Socket.IO servers (sioactor or Node, ``@socket.io/redis-adapter``'s
 classic protocol; ``--redis-key`` is the key prefix, ``--server-id`` names this node, by default
 ``hostname:pid``), and ``/`` also has the cluster handlers, each answering through the client's ack:
