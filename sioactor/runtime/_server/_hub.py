@@ -54,7 +54,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
 class _Peer:
     """One worker's connection: what it subscribes to and what waits to be written to it."""
 
-    __slots__ = ("channels", "out", "patterns", "reader", "sock")
+    __slots__ = ("channels", "out", "patterns", "reader", "sock", "writing")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -62,6 +62,7 @@ class _Peer:
         self.out = bytearray()
         self.channels: set[str] = set()
         self.patterns: set[str] = set()
+        self.writing = False  # the selector watches for writability
 
 
 class Hub:
@@ -189,8 +190,10 @@ class Hub:
             self._drop(peer.sock)
             return
         del peer.out[:sent]
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if peer.out else 0)
-        self._selector.modify(peer.sock, events, self)
+        if peer.writing != bool(peer.out):
+            peer.writing = bool(peer.out)
+            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if peer.writing else 0)
+            self._selector.modify(peer.sock, events, self)
 
     def _drop(self, sock: socket.socket) -> None:
         self._peers.pop(sock, None)

@@ -30,7 +30,7 @@ from ._tasks import Spawn
 from ._types import ASGIApp
 from ._websocket import WebSocketConnection
 
-__all__ = ("Router", "owner_in_head")
+__all__ = ("Router", "handoff_limit", "owner_in_head")
 
 _SID_LENGTH = 20
 _END_OF_HEAD = b"\r\n\r\n"
@@ -49,15 +49,22 @@ def owner_in_head(head: bytes) -> int | None:
     return None
 
 
+def handoff_limit(config: ServerConfig) -> int:
+    """The most bytes a hand-off carries: a head, the read that completed it, what was read ahead."""
+    return config.max_header_size + config.read_size + config.max_body_buffer
+
+
 class Router:
     """Serve one worker's connections, handing each request of another worker's session to its owner."""
 
-    __slots__ = ("_app", "_config", "_handoff", "_index", "_spawn")
+    __slots__ = ("_app", "_config", "_count", "_handoff", "_index", "_limit", "_spawn")
 
     def __init__(
         self, slot: WorkerSlot, handoff: HandoffSender, app: ASGIApp, config: ServerConfig, spawn: Spawn
     ) -> None:
         self._index = slot.index
+        self._count = slot.count
+        self._limit = handoff_limit(config)
         self._handoff = handoff
         self._app = app
         self._config = config
@@ -70,9 +77,10 @@ class Router:
         is returned) or goes to another worker."""
         while (head := await self._read_head(stream, info, pre_read)) is not None:
             owner = owner_in_head(head)
-            if owner is not None and owner != self._index:
+            if owner is not None and owner != self._index and owner < self._count:
                 head += take_buffered(stream)
-                if await self._handoff.send(owner, stream.extra(SocketAttribute.raw_socket), head):
+                raw = stream.extra(SocketAttribute.raw_socket)
+                if len(head) <= self._limit and await self._handoff.send(owner, raw, head):
                     return None  # the caller closes this worker's descriptor
                 resume_reading(stream)
             http = HttpConnection(

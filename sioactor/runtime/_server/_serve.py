@@ -27,7 +27,7 @@ from ._handoff import HandoffReceiver, HandoffSender
 from ._http import HttpConnection
 from ._hub import announce_ready
 from ._lifespan import Lifespan, lifespan
-from ._routing import Router
+from ._routing import Router, handoff_limit
 from ._scope import ConnectionInfo
 from ._shutdown import OpenWebSockets, Shutdown
 from ._tasks import Spawn, connection_tasks
@@ -174,8 +174,7 @@ def _route(slot: WorkerSlot, connection: _Connection, accepting: anyio.abc.TaskG
     # A worker of several: route requests by session (and take those handed over), leave with the parent.
     handoff = HandoffSender(slot)
     connection.router = Router(slot, handoff, connection.app, connection.config, connection.spawn)
-    max_message = connection.config.max_header_size + connection.config.read_size
-    accepting.start_soon(HandoffReceiver(slot, max_message, connection.adopt).run)
+    accepting.start_soon(HandoffReceiver(slot, handoff_limit(connection.config), connection.adopt).run)
     accepting.start_soon(watch_parent, os.getppid())
     announce_ready(slot.hub_path, slot.index)
 
