@@ -125,17 +125,21 @@ class HandoffReceiver:
         with peer:
             while True:
                 await anyio.wait_readable(peer)
-                try:
-                    data, fds, flags, _ = socket.recv_fds(peer, self._max_message, 1)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError:
-                    return
-                if not data and not fds:
-                    return  # the other worker closed its end
-                if len(fds) != 1 or flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
-                    for fd in fds:
-                        os.close(fd)
-                    logger.warning("a connection handed over by another worker was cut short; dropped")
-                    continue
-                self._adopt(socket.socket(fileno=fds[0]), data)
+                while True:  # every message queued, then wait again
+                    try:
+                        data, fds, flags, _ = socket.recv_fds(peer, self._max_message, 1)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError:
+                        return
+                    if not data and not fds:
+                        return  # the other worker closed its end
+                    self._take(data, fds, flags)
+
+    def _take(self, data: bytes, fds: list[int], flags: int) -> None:
+        if len(fds) != 1 or flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
+            for fd in fds:
+                os.close(fd)
+            logger.warning("a connection handed over by another worker was cut short; dropped")
+            return
+        self._adopt(socket.socket(fileno=fds[0]), data)
