@@ -28,7 +28,8 @@ def run_once(backend: str, workers: int, clients: int, duration: int) -> dict[st
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "examples/reference_server.py"), "--port", str(port),
-         "--backend", backend, "--workers", str(workers), "--ping-interval", "25000", "--ping-timeout", "20000"],
+         "--backend", backend, "--workers", str(workers),
+         "--ping-interval", "25000", "--ping-timeout", "20000"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
