@@ -69,9 +69,15 @@ class Hub:
     """Route the workers' pub/sub frames. Owns *listener* (a listening Unix socket) and its connections."""
 
     def __init__(
-        self, listener: socket.socket, selector: selectors.BaseSelector, on_ready: Callable[[int], None]
+        self,
+        listener: socket.socket,
+        selector: selectors.BaseSelector,
+        on_ready: Callable[[int], None],
+        *,
+        out_limit: int = OUT_LIMIT,
     ) -> None:
         self._listener = listener
+        self._out_limit = out_limit
         self._on_ready = on_ready
         self._selector = selector
         self._peers: dict[socket.socket, _Peer] = {}
@@ -172,7 +178,7 @@ class Hub:
     def _send(self, peer: _Peer, frame: bytes) -> None:
         if peer.sock not in self._peers:
             return
-        if len(peer.out) + len(frame) > OUT_LIMIT:
+        if len(peer.out) + len(frame) > self._out_limit:
             logger.error("hub: a worker stopped reading (%d bytes queued); disconnecting it", len(peer.out))
             self._drop(peer.sock)
             return

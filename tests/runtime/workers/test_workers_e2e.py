@@ -149,6 +149,19 @@ def test_node_client_sessions_spread_over_workers(workers: Workers, transports: 
     assert result["transports"] == [expected] * clients
 
 
+def test_an_unknown_session_of_another_worker_is_refused_as_unknown(workers: Workers) -> None:
+    import urllib.error
+    import urllib.request
+
+    for tag in ("B", "_"):  # worker 1's (handed over, unknown there) and a worker that does not exist
+        url = f"{workers.url}/socket.io/?EIO=4&transport=polling&sid={tag}{'x' * 19}"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=5)
+        with refused.value as answer:
+            assert answer.code == 400
+            assert json.loads(answer.read()) == {"code": 1, "message": "Session ID unknown"}
+
+
 def _fresh_connections() -> Any:
     import aiohttp
 

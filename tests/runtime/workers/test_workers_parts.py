@@ -85,7 +85,8 @@ def test_the_owner_is_read_from_the_request_line_only() -> None:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[str]:
-    """A hub on a real Unix socket, its selector loop in a thread (as the supervisor runs it)."""
+    """A hub on a real Unix socket (1 MiB queued per worker at most), its selector loop in a thread (as the
+    supervisor runs it)."""
     path = str(tmp_path / "hub.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
@@ -93,7 +94,7 @@ def hub(tmp_path: Path) -> Iterator[str]:
     selector = selectors.DefaultSelector()
     wake_read, wake_write = socket.socketpair()
     selector.register(wake_read, selectors.EVENT_READ, None)
-    the_hub = Hub(listener, selector, lambda index: None)
+    the_hub = Hub(listener, selector, lambda index: None, out_limit=1 << 20)
     done = threading.Event()
 
     def loop() -> None:
@@ -152,3 +153,33 @@ async def test_hub_fans_out_publishes_and_counts_subscribers(hub: str) -> None:
             await first.close()
             await second.close()
             assert not first.connected
+
+
+@pytest.mark.anyio
+async def test_a_worker_that_stops_reading_is_dropped_and_the_others_still_served(hub: str) -> None:
+    stuck = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(hub)
+    stuck.sendall(encode_frame(FrameKind.SUBSCRIBE, b"c"))
+    received = 0
+    enough = anyio.Event()
+
+    async def count(channel: str, payload: bytes) -> None:
+        nonlocal received
+        received += 1
+        if received == 40:
+            enough.set()
+
+    with stuck, anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            bus = HubBus(hub)
+            await bus.start(tg)
+            await bus.subscribe({"c": count}, {})
+            while await bus.count_subscribers("c") < 2:  # noqa: ASYNC110 (the hub is another thread)
+                await anyio.sleep(0.01)
+            for _ in range(40):  # 2.5 MiB for a reader that takes nothing: past the hub's 1 MiB bound
+                bus.publish_soon("c", b"x" * 65_536)
+            await enough.wait()
+            while await bus.count_subscribers("c") != 1:  # noqa: ASYNC110 (idem)
+                await anyio.sleep(0.01)
+            await bus.close()
