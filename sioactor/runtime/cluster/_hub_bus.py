@@ -7,8 +7,9 @@ workers of one machine are a cluster as Redis nodes are: broadcasts, rooms, ``fe
 number of namespaces (the hub counts members by connection), sends everything through one bounded, ordered
 queue drained by one task, and hands each message to its handler in arrival order, waiting for it.
 
-The hub lives in the parent process: if its connection ends, the parent is going away, and so is this
-worker; cluster operations fail with ``RedisUnavailable`` meanwhile, local work goes on.
+If the connection ends (the hub drops a worker that stopped reading), cluster operations fail with
+``RedisUnavailable`` while local work goes on, and the bus reconnects and subscribes again; if the hub is
+gone for good, so is the parent, and this worker shuts down (``_workers.watch_parent``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ __all__ = ("HubBus", "hub_adapter_factory")
 logger = logging.getLogger("sioactor.cluster")
 
 _TIMEOUT = 5.0
+_FIRST_DELAY = 0.1
+_MAX_DELAY = 2.0
 _READ_SIZE = 262_144
 _BATCH = 256
 
@@ -151,10 +154,32 @@ class HubBus:
     async def _run(
         self, stream: SocketStream, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
+        # One connection after another until closed: the hub drops a worker that stopped reading, and the
+        # worker comes back with its subscriptions, as RedisLink reconnects to a lost Redis.
         scope = self._scope = anyio.CancelScope()
+        delay = _FIRST_DELAY
+        with scope:
+            while True:
+                await self._serve(stream, task_status)
+                task_status = anyio.TASK_STATUS_IGNORED
+                logger.warning("%s: the workers' hub closed the connection; reconnecting", self.name)
+                while True:
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, _MAX_DELAY)
+                    try:
+                        stream = await anyio.connect_unix(self.path)
+                    except OSError:
+                        continue
+                    break
+
+    async def _serve(self, stream: SocketStream, task_status: TaskStatus[None]) -> None:
         send, receive = anyio.create_memory_object_stream[bytes](OUTBOX_SIZE)
-        with scope, send, receive:
+        with send, receive:
             async with stream, anyio.create_task_group() as tg:
+                for channel in self._channels:  # none yet on the first connection
+                    send.send_nowait(encode_frame(FrameKind.SUBSCRIBE, channel.encode()))
+                for pattern in self._patterns:
+                    send.send_nowait(encode_frame(FrameKind.PSUBSCRIBE, pattern.encode()))
                 self._outbox = send
                 tg.start_soon(self._writer, stream, receive)
                 task_status.started()
@@ -165,10 +190,6 @@ class HubBus:
                     for answer in self._counts.values():
                         answer.done.set()  # unanswered: count stays None
                     tg.cancel_scope.cancel()
-            if not scope.cancel_called:
-                logger.warning(
-                    "%s: the workers' hub closed the connection; cluster operations fail", self.name
-                )
 
     async def _writer(self, stream: SocketStream, outbox: MemoryObjectReceiveStream[bytes]) -> None:
         async for first in outbox:

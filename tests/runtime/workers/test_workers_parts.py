@@ -183,3 +183,25 @@ async def test_a_worker_that_stops_reading_is_dropped_and_the_others_still_serve
             while await bus.count_subscribers("c") != 1:  # noqa: ASYNC110 (idem)
                 await anyio.sleep(0.01)
             await bus.close()
+
+
+@pytest.mark.anyio
+async def test_a_bus_the_hub_dropped_reconnects_and_subscribes_again(hub: str) -> None:
+    async def ignore(channel: str, payload: bytes) -> None:
+        pass
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            watcher, dropped = HubBus(hub), HubBus(hub)
+            await watcher.start(tg)
+            await dropped.start(tg)
+            await dropped.subscribe({"c": ignore}, {})
+            while await watcher.count_subscribers("c") != 1:  # noqa: ASYNC110 (the hub is another thread)
+                await anyio.sleep(0.01)
+            dropped._send_soon(b"\x00\x00\x00\x00")  # a frame the hub refuses: it drops the connection
+            while dropped.connected:  # noqa: ASYNC110 (idem)
+                await anyio.sleep(0.01)
+            while await watcher.count_subscribers("c") != 1 or not dropped.connected:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            await watcher.close()
+            await dropped.close()
