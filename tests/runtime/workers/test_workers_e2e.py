@@ -119,8 +119,11 @@ def _is_zombie_of_other(pid: int) -> bool:
         return True
 
 
-def run_node(url: str, transports: list[str], clients: int, rounds: int) -> dict[str, Any]:
+def run_node(
+    url: str, transports: list[str], clients: int, rounds: int, *, keep_alive: bool = False
+) -> dict[str, Any]:
     config = {"url": url, "transports": transports, "clients": clients, "rounds": rounds}
+    config["keep_alive"] = keep_alive
     done = subprocess.run(
         ["node", str(DRIVER), json.dumps(config)], capture_output=True, text=True, timeout=30, check=False
     )
@@ -147,6 +150,14 @@ def test_node_client_sessions_spread_over_workers(workers: Workers, transports: 
     assert len(owners) >= 2  # spread by the kernel: all on one worker has odds below 1e-5
     expected = "polling" if transports == ["polling"] else "websocket"
     assert result["transports"] == [expected] * clients
+
+
+def test_node_clients_on_kept_alive_connections(workers: Workers) -> None:
+    # A connection kept alive carries requests of sessions owned by different workers, each routed in turn.
+    clients = 4 * workers.count
+    result = run_node(workers.url, ["polling", "websocket"], clients=clients, rounds=3, keep_alive=True)
+    assert result["ids_kept"]
+    assert result["bcast"] == clients
 
 
 def test_an_unknown_session_of_another_worker_is_refused_as_unknown(workers: Workers) -> None:

@@ -1,5 +1,5 @@
 // Node driver for the multi-worker tests: socket.io-client 4.8 against a server of several workers, every
-// HTTP request on a fresh TCP connection (agent: false).
+// HTTP request on a fresh TCP connection (agent: false), or with "keep_alive": true on Node's pooled ones.
 //
 //   node workers_client.js '{"url": "http://127.0.0.1:3000", "transports": ["polling"], "clients": 6,
 //                            "rounds": 8}'
@@ -22,7 +22,9 @@ function fail(message) {
 setTimeout(() => fail("timed out"), TIMEOUT_MS * 2).unref();
 
 function connect() {
-  const opts = { forceNew: true, reconnection: false, agent: false, extraHeaders: { Connection: "close" } };
+  const fresh = { agent: false, extraHeaders: { Connection: "close" } };
+  const pooled = { agent: new (require("http").Agent)({ keepAlive: true, maxSockets: 2 }) };
+  const opts = { forceNew: true, reconnection: false, ...(cfg.keep_alive ? pooled : fresh) };
   if (cfg.transports) opts.transports = cfg.transports;
   const socket = io(cfg.url, opts);
   return new Promise((resolve, reject) => {
