@@ -104,8 +104,15 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not callable(app):
         parser.error(f"{args.app} is neither a SocketIo nor an ASGI app")
     config = ServerConfig(host=args.host, port=args.port, workers=args.workers)
+
+    async def serve() -> None:
+        async with anyio.create_task_group() as tg:
+            port = await tg.start(serve_asgi, app, config)
+            workers = f" ({config.workers} workers)" if config.workers > 1 else ""
+            print(f"sioactor: serving {args.app} on http://{config.host}:{port}{workers}", flush=True)
+
     try:
-        anyio.run(serve_asgi, app, config, backend=args.backend)
+        anyio.run(serve, backend=args.backend)
     except KeyboardInterrupt:
         return 130
     return 0

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from sioactor._errors import LifespanFailed
+from sioactor._errors import ConfigError, LifespanFailed
 from sioactor.runtime._worker_context import TAGS, WorkerSlot, enter_worker
 
 from ._config import ServerConfig
@@ -59,7 +59,7 @@ def bind_listener(config: ServerConfig) -> socket.socket:
     connection itself; each worker listens on a socket of its own bound to the same address
     (`worker_listener`), and the kernel spreads new connections over the workers."""
     if config.workers > len(TAGS):
-        raise ValueError(f"workers={config.workers}: at most {len(TAGS)} workers")
+        raise ConfigError(f"ServerConfig(workers={config.workers}): at most {len(TAGS)} workers")
     return _reusable_socket(config.host, config.port)
 
 

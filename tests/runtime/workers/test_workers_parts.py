@@ -205,3 +205,24 @@ async def test_a_bus_the_hub_dropped_reconnects_and_subscribes_again(hub: str) -
                 await anyio.sleep(0.01)
             await watcher.close()
             await dropped.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["serve", "no_colon"], "expected MODULE:ATTR"),
+        (["serve", "no_such_module_here:io"], "No module named"),
+        (["serve", "sioactor:__version__x"], "has no attribute"),
+        (["serve", "sioactor:__all__"], "neither a SocketIo nor an ASGI app"),
+        (["serve", "m:io", "--workers", "0"], "--workers takes 1 to 64"),
+    ],
+)
+def test_sioactor_serve_refuses_what_it_cannot_serve(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sioactor.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert says in capsys.readouterr().err
