@@ -20,6 +20,9 @@ One process serves:
 
 ``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name.
 
+With ``--workers N`` (embedded server) N processes serve the one port as one cluster, with no Redis; the
+handler ``worker`` acks the process id of the worker that owns the socket.
+
 With ``--redis URL`` it joins a cluster of Socket.IO servers (sioactor or Node) through
 ``@socket.io/redis-adapter``'s classic protocol, or with ``--redis-adapter sharded`` through its
 ``createShardedAdapter`` (Redis 7 sharded pub/sub; ``--redis-subscription-mode``, default ``dynamic``);
@@ -191,6 +194,7 @@ def build_socketio_server(
     io.on("ask_client", ask_client)
     io.on("bcast", bcast)
     io.on("emit_reserved", emit_reserved)
+    io.on("worker", worker)
     io.on("local_bcast", local_bcast)
     io.on("handshake", handshake)
     io.on("any_count", any_count)
@@ -244,6 +248,11 @@ async def ask_client(socket: Socket, args: Args, ack: AckSender) -> None:
     answer = await socket.emit_with_ack(str(args[0]), tuple(args[1:]))
     # The stream folds one answer argument into a value and several into a tuple: unfold it again.
     ack.send(answer if isinstance(answer, tuple) else (answer,))
+
+
+def worker(ack: AckSender) -> None:
+    # The process id of the worker that owns this socket (with --workers N, one of N processes).
+    ack.send(os.getpid())
 
 
 def emit_reserved(socket: Socket, ack: AckSender) -> None:
@@ -416,10 +425,10 @@ def _announce(host: str, port: int) -> None:
     print(f"listening on http://{host}:{port}", flush=True)
 
 
-async def _serve_embedded(app: Any, host: str, port: int) -> None:
+async def _serve_embedded(app: Any, host: str, port: int, workers: int = 1) -> None:
     async with anyio.create_task_group() as tg:
         # Thousands of connections: the collector's cadence for a long-running server (opt-in, process-wide).
-        config = ServerConfig(host=host, port=port, gc_thresholds=(20_000, 20, 50))
+        config = ServerConfig(host=host, port=port, gc_thresholds=(20_000, 20, 50), workers=workers)
         bound = await tg.start(serve_asgi, app, config)
         _announce(host, bound)
 
@@ -493,6 +502,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parser", choices=("json", "msgpack"), default="json", help="the Socket.IO parser")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     parser.add_argument("--server", choices=tuple(SERVERS), default="embedded")
+    parser.add_argument("--workers", type=int, default=1, help="processes serving the port (embedded server)")
     parser.add_argument(
         "--trace-endpoint", metavar="ADDR", help="serve the actor trace (HOST:PORT, unix:/PATH)"
     )
@@ -509,6 +519,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--server-id", metavar="ID", help="this node's name (default hostname:pid)")
     args = parser.parse_args(argv)
+    if args.workers > 1 and args.server != "embedded":
+        parser.error("--workers is for the embedded server")
     if args.server == "uvicorn" and args.backend == "trio":
         parser.error("uvicorn runs on asyncio only")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -540,6 +552,7 @@ def main(argv: list[str] | None = None) -> None:
                 app,
                 args.host,
                 args.port,
+                *((args.workers,) if args.workers > 1 else ()),
                 backend=args.backend,
                 backend_options=_backend_options(args.backend),
             )

@@ -1,13 +1,17 @@
-"""``sioactor`` / ``python -m sioactor``: the command line. ``sioactor console`` attaches the actor-trace
-console to a server's trace endpoint (``--connect ADDR --token T``) or replays a recorded trace
-(``--replay trace.jsonl``).
+"""``sioactor`` / ``python -m sioactor``: the command line. ``sioactor serve MODULE:ATTR`` serves a
+``SocketIo`` (or any ASGI app) on the embedded server, ``--workers N`` in N processes on the one port.
+``sioactor console`` attaches the actor-trace console to a server's trace endpoint (``--connect ADDR
+--token T``) or replays a recorded trace (``--replay trace.jsonl``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import anyio
 from rich.console import Console
@@ -30,6 +34,12 @@ __all__ = ("main",)
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sioactor", description="sioactor tools")
     commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve a SocketIo or ASGI app on the embedded server")
+    serve.add_argument("app", metavar="MODULE:ATTR", help="e.g. chat.server:io (imported from the cwd)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--workers", type=int, default=1, help="processes serving the port (default 1)")
+    serve.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     console = commands.add_parser("console", help="the actor-trace console")
     source = console.add_mutually_exclusive_group(required=True)
     source.add_argument("--connect", metavar="ADDR", help="trace endpoint: HOST:PORT or unix:/PATH")
@@ -54,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(parser, args)
     if args.connect and not args.token:
         parser.error("--connect needs --token (the server prints it at start-up)")
     try:
@@ -73,6 +85,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(app, source, args.backend)
     except KeyboardInterrupt:
         return 130
+
+
+def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from sioactor import ServerConfig, SocketIo, serve_asgi  # the public API, above this module's console
+
+    if not 1 <= args.workers <= 64:
+        parser.error("--workers takes 1 to 64")
+    module_name, _, attr = args.app.partition(":")
+    if not module_name or not attr:
+        parser.error(f"{args.app!r}: expected MODULE:ATTR, e.g. chat.server:io")
+    sys.path.insert(0, os.getcwd())
+    try:
+        target: Any = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        parser.error(f"{args.app}: {exc}")
+    app = target.asgi() if isinstance(target, SocketIo) else target
+    if not callable(app):
+        parser.error(f"{args.app} is neither a SocketIo nor an ASGI app")
+    config = ServerConfig(host=args.host, port=args.port, workers=args.workers)
+
+    async def serve() -> None:
+        async with anyio.create_task_group() as tg:
+            port = await tg.start(serve_asgi, app, config)
+            workers = f" ({config.workers} workers)" if config.workers > 1 else ""
+            print(f"sioactor: serving {args.app} on http://{config.host}:{port}{workers}", flush=True)
+
+    try:
+        anyio.run(serve, backend=args.backend)
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def _run(app: ConsoleApp, source: Source, backend: str) -> int:

@@ -39,9 +39,12 @@ from ._aio_accept import SelectorAcceptor
 __all__ = (
     "accept_on_loop",
     "addresses",
+    "adopt_on_loop",
     "pause_reading",
     "receive_by",
+    "resume_reading",
     "stop_waiting",
+    "take_buffered",
     "take_over_reading",
     "transport_of",
     "wait_for_end",
@@ -392,3 +395,37 @@ class _ReadAheadStream(SocketStream):
         self._closed = True
         self._transport.abort()
         await checkpoint()
+
+
+async def adopt_on_loop(sock: socket.socket, limit: int) -> SocketStream:
+    """A read-ahead stream (buffering up to *limit* bytes) over *sock*, a connection accepted by another
+    process and handed over (``_handoff.py``). asyncio only."""
+    made: list[SocketStream] = []
+    sock.setblocking(False)
+    await asyncio.get_running_loop().connect_accepted_socket(
+        lambda: _ReadAhead(None, limit, made.append), sock
+    )
+    return made[0]
+
+
+def take_buffered(stream: SocketStream) -> bytes:
+    """Stop reading ahead and take the bytes a read-ahead stream received and no ``receive`` took yet
+    (``b""`` for another stream, which reads nothing ahead); `resume_reading` undoes it."""
+    if not isinstance(stream, _ReadAheadStream):
+        return b""
+    protocol = stream._protocol
+    buffered = b"".join(protocol.chunks)
+    protocol.chunks.clear()
+    protocol.size = 0
+    if not protocol.paused:
+        protocol.paused = True
+        stream._transport.pause_reading()
+    return buffered
+
+
+def resume_reading(stream: SocketStream) -> None:
+    """Read ahead again after `take_buffered`."""
+    if isinstance(stream, _ReadAheadStream) and stream._protocol.paused:
+        stream._protocol.paused = False
+        if not stream._transport.is_closing():
+            stream._transport.resume_reading()

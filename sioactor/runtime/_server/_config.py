@@ -40,6 +40,11 @@ class ServerConfig:
         gc_thresholds: opt-in, process-wide: the garbage collector's thresholds while serving, after
             freezing what the started app holds (see ``_gc.py``); ``(20_000, 20, 50)`` suits a server with
             thousands of connections. ``None`` (the default) leaves the collector as it is.
+        workers: processes serving the one port (1). With N > 1 the process binds the port and forks N
+            workers (at most 64) that share it and form a cluster through the parent, with no Redis: a
+            ``SocketIo`` with the default adapter gets the cluster adapter, and any worker takes any
+            request, handing a session's connection to the worker that owns it. A worker that dies is
+            replaced; SIGINT or SIGTERM stops them all gracefully (see ``_workers.py``). Linux only.
     """
 
     host: str = "127.0.0.1"
@@ -61,3 +66,4 @@ class ServerConfig:
     shutdown_timeout: float = 10.0
     handle_signals: bool = True
     gc_thresholds: tuple[int, int, int] | None = None
+    workers: int = 1

@@ -43,10 +43,23 @@ def error_response(status: int) -> bytes:
 
 
 class HttpConnection:
-    """Serve requests on one TCP connection until it closes, errs, idles out or upgrades."""
+    """Serve requests on one TCP connection until it closes, errs, idles out or upgrades.
+
+    *pre_read*: bytes already taken from *stream* (a worker routing requests read the head, ``_routing.py``).
+    With *single*, `run` returns after a request that leaves the connection idle and reusable, setting
+    `idle`, so that the caller reads (and routes) the next request itself.
+    """
 
     def __init__(
-        self, stream: SocketStream, app: ASGIApp, config: ServerConfig, info: ConnectionInfo, spawn: Spawn
+        self,
+        stream: SocketStream,
+        app: ASGIApp,
+        config: ServerConfig,
+        info: ConnectionInfo,
+        spawn: Spawn,
+        *,
+        pre_read: bytes = b"",
+        single: bool = False,
     ) -> None:
         self._stream = stream
         self._spawn = spawn
@@ -57,6 +70,10 @@ class HttpConnection:
         self._writer = make_writer(stream)
         self._sink: ByteSink | None = None  # for answers written outside this task (held responses)
         self._clock = info.backend.clock
+        self._single = single
+        self.idle = False
+        if pre_read:
+            self._parser.feed(pre_read)
 
     async def run(self) -> WebSocketConnection | None:
         """Serve requests until the connection is done or upgrades; never raises for the peer's mistakes.
@@ -85,6 +102,9 @@ class HttpConnection:
                     self._stream, self._config, request, trailing, scope, self._spawn, self._info.backend
                 )
             if not await self._serve(request):
+                return None
+            if self._single and not self._parser.buffered:
+                self.idle = True
                 return None
         return None
 

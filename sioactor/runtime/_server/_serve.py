@@ -1,27 +1,38 @@
 """`serve_asgi`: the listener, accept loops, one task per connection (`_tasks`), lifespan around it all, and
-the orderly shutdown (`_shutdown`)."""
+the orderly shutdown (`_shutdown`); with ``config.workers`` > 1, the supervisor of the forked workers
+(`_workers`) and, in each worker, the routing of requests to their sessions' owners (`_routing`)."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
+import os
+import signal
+import socket
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
+from anyio.streams.stapled import MultiListener
 
 from sioactor._lowlevel import Backend, current_backend
+from sioactor.runtime._worker_context import WorkerSlot, current_worker
 
-from ._aio_stream import accept_on_loop, addresses
+from ._aio_stream import accept_on_loop, addresses, adopt_on_loop
 from ._config import ServerConfig
 from ._gc import tuned_gc
+from ._handoff import HandoffReceiver, HandoffSender
 from ._http import HttpConnection
+from ._hub import announce_ready
 from ._lifespan import Lifespan, lifespan
+from ._routing import Router, handoff_limit
 from ._scope import ConnectionInfo
 from ._shutdown import OpenWebSockets, Shutdown
 from ._tasks import Spawn, connection_tasks
 from ._types import ASGIApp
+from ._workers import Supervisor, bind_listener, watch_parent, worker_listener
 
 if TYPE_CHECKING:
     from ._trio_deadlines import ReadDeadlines
@@ -53,10 +64,17 @@ async def serve_asgi(
     passed is closed. After a signal this returns normally; a cancellation is re-raised once all of it is
     done. No task outlives this call.
 
+    With ``config.workers`` > 1 this process binds the address and supervises the forked workers (each
+    serving *app* as described) until a signal or a cancellation stops them; ``task_status`` reports the
+    port once bound, before the workers have started.
+
     Raises:
-        LifespanFailed: the app answered ``lifespan.startup.failed``.
+        LifespanFailed: the app answered ``lifespan.startup.failed`` (with workers: they kept failing).
         OSError: the address could not be bound.
     """
+    if config.workers > 1 and current_worker() is None:
+        await _supervise(app, config, task_status)
+        return
     shutdown = Shutdown()
     async with anyio.create_task_group() as tg, AsyncExitStack() as stack:
         cycle: Lifespan | None = None
@@ -79,9 +97,13 @@ async def _serve(
     shutdown: Shutdown,
     task_status: TaskStatus[int],
 ) -> None:
-    listener = await anyio.create_tcp_listener(
-        local_host=config.host, local_port=config.port, backlog=config.backlog
-    )
+    slot = current_worker()
+    if slot is None:
+        listener = await anyio.create_tcp_listener(
+            local_host=config.host, local_port=config.port, backlog=config.backlog
+        )
+    else:
+        listener = MultiListener([await SocketListener.from_socket(worker_listener(slot, config.backlog))])
     backend = current_backend()
     state: dict[str, Any] = {} if cycle is None else cycle.state
     websockets = OpenWebSockets()
@@ -90,6 +112,9 @@ async def _serve(
             task_status.started(int(listener.extra(SocketAttribute.local_port)))
             trio_helpers = None if backend.name == "asyncio" else _trio_helpers(config, spawn)
             connection = _Connection(app, config, state, spawn, backend, websockets)
+            if slot is not None:
+                connection.trio_helpers = trio_helpers
+                _route(slot, connection, accepting)
             for one in listener.listeners:
                 # create_tcp_listener builds only TCP socket listeners; the cast names what accept() needs.
                 accepting.start_soon(_accept_loop, cast(SocketListener, one), connection, trio_helpers)
@@ -101,6 +126,57 @@ async def _serve(
             await websockets.close_all()
         if grace.cancelled_caught:
             logger.warning("shutdown: closing what is still open after the grace period")
+
+
+async def _supervise(app: ASGIApp, config: ServerConfig, task_status: TaskStatus[int]) -> None:
+    # The parent of the workers: binds, forks from a thread (see _workers.py), stops them on a signal or a
+    # cancellation, and returns once they all exited.
+    listener = bind_listener(config)
+    backend = current_backend().name
+    options: dict[str, Any] = {}
+    if backend == "asyncio" and type(asyncio.get_running_loop()).__module__.startswith("uvloop"):
+        options["use_uvloop"] = True  # the workers run on the loop the parent runs on
+
+    def serve_worker() -> None:
+        anyio.run(serve_asgi, app, config, backend=backend, backend_options=options)
+
+    supervisor = Supervisor(config, listener, serve_worker)
+    with listener:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_stop_when_cancelled, supervisor)
+            if config.handle_signals:
+                tg.start_soon(_stop_on_signals, supervisor)
+            tg.start_soon(_run_supervisor, supervisor, tg.cancel_scope)
+            if await anyio.to_thread.run_sync(supervisor.wait_ready):
+                task_status.started(listener.getsockname()[1])
+    supervisor.raise_failure()
+
+
+async def _run_supervisor(supervisor: Supervisor, watchers: anyio.CancelScope) -> None:
+    await anyio.to_thread.run_sync(supervisor.run)
+    watchers.cancel()
+
+
+async def _stop_when_cancelled(supervisor: Supervisor) -> None:
+    try:
+        await anyio.sleep_forever()
+    finally:
+        supervisor.stop()
+
+
+async def _stop_on_signals(supervisor: Supervisor) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            supervisor.stop()
+
+
+def _route(slot: WorkerSlot, connection: _Connection, accepting: anyio.abc.TaskGroup) -> None:
+    # A worker of several: route requests by session (and take those handed over), leave with the parent.
+    handoff = HandoffSender(slot)
+    connection.router = Router(slot, handoff, connection.app, connection.config, connection.spawn)
+    accepting.start_soon(HandoffReceiver(slot, handoff_limit(connection.config), connection.adopt).run)
+    accepting.start_soon(watch_parent, os.getppid())
+    announce_ready(slot.hub_path, slot.index)
 
 
 def _trio_helpers(config: ServerConfig, spawn: Spawn) -> tuple[TrioReactor | None, ReadDeadlines]:
@@ -119,7 +195,7 @@ def _trio_helpers(config: ServerConfig, spawn: Spawn) -> tuple[TrioReactor | Non
 class _Connection:
     """What every connection is served with; ``serve`` starts one connection's task."""
 
-    __slots__ = ("app", "backend", "config", "spawn", "state", "websockets")
+    __slots__ = ("app", "backend", "config", "router", "spawn", "state", "trio_helpers", "websockets")
 
     def __init__(
         self,
@@ -136,11 +212,31 @@ class _Connection:
         self.spawn = spawn
         self.backend = backend
         self.websockets = websockets
+        self.router: Router | None = None  # a worker of several routes requests by session
+        self.trio_helpers: tuple[TrioReactor | None, ReadDeadlines] | None = None
 
     def serve(self, stream: SocketStream) -> None:
         self.spawn(self._run, stream)
 
-    async def _run(self, stream: SocketStream) -> None:
+    def adopt(self, sock: socket.socket, pre_read: bytes) -> None:
+        """Serve a connection another worker accepted and handed over, *pre_read* its bytes read so far."""
+        self.spawn(self._adopt, sock, pre_read)
+
+    async def _adopt(self, sock: socket.socket, pre_read: bytes) -> None:
+        try:
+            if self.backend.name == "asyncio":
+                stream = await adopt_on_loop(sock, self.config.max_body_buffer)
+            else:
+                from ._trio_stream import adopt_trio  # trio is an optional dependency
+
+                reactor, deadlines = self.trio_helpers or (None, None)
+                stream = adopt_trio(await SocketStream.from_socket(sock), reactor, deadlines)
+        except OSError:
+            sock.close()  # the client left meanwhile
+            return
+        await self._run(stream, pre_read)
+
+    async def _run(self, stream: SocketStream, pre_read: bytes = b"") -> None:
         async with stream:
             try:
                 peer, local = addresses(stream) or (
@@ -154,7 +250,10 @@ class _Connection:
                     state=self.state,
                     backend=self.backend,
                 )
-                upgrade = await HttpConnection(stream, self.app, self.config, info, self.spawn).run()
+                if self.router is None:
+                    upgrade = await HttpConnection(stream, self.app, self.config, info, self.spawn).run()
+                else:
+                    upgrade = await self.router.serve(stream, info, pre_read)
                 if upgrade is not None:
                     self.websockets.opened(upgrade)
                     try:

@@ -9,11 +9,13 @@ coredis, the optional ``sioactor[redis]`` extra, imported only when a Redis conn
 from sioactor._errors import ClusterTimeout, RedisUnavailable
 from sioactor.runtime.cluster._adapter import RedisAdapter, RedisAdapterFactory
 from sioactor.runtime.cluster._emitter import EmitterOperators, RedisEmitter, SyncRedisEmitter
+from sioactor.runtime.cluster._hub_bus import HubBus
 from sioactor.runtime.cluster._sharded import RedisShardedAdapter, RedisShardedAdapterFactory
 
 __all__ = (
     "ClusterTimeout",
     "EmitterOperators",
+    "HubBus",
     "RedisAdapter",
     "RedisAdapterFactory",
     "RedisEmitter",

@@ -26,6 +26,7 @@ from sioactor.actors.engineio._api import Outgoing
 from sioactor.actors.socketio import Join, Leave, Select
 from sioactor.protocol.engineio import Uncompressed
 from sioactor.protocol.socketio import Packet
+from sioactor.runtime._worker_context import worker_adapter_factory
 from sioactor.runtime.socketio._event_hooks import notify_broadcast
 
 if TYPE_CHECKING:
@@ -36,7 +37,15 @@ if TYPE_CHECKING:
     from sioactor.runtime.socketio._remote import RemoteSocket
     from sioactor.runtime.socketio._socket import Socket
 
-__all__ = ("Adapter", "AdapterFactory", "BroadcastOptions", "LocalAdapter", "close_adapters", "start_late")
+__all__ = (
+    "Adapter",
+    "AdapterFactory",
+    "BroadcastOptions",
+    "LocalAdapter",
+    "close_adapters",
+    "join_worker_cluster",
+    "start_late",
+)
 
 logger = logging.getLogger("sioactor.socketio")
 
@@ -270,6 +279,18 @@ async def start_late(ns: Namespace, task_group: TaskGroup) -> None:
         await ns.adapter.start(task_group)
     except Exception:
         logger.exception("%s: the adapter did not start", ns.path)
+
+
+def join_worker_cluster(factory: AdapterFactory, namespaces: Iterable[Namespace]) -> AdapterFactory:
+    """The factory to use from now on: in a worker of a multi-worker server, a server left on the default
+    ``LocalAdapter`` joins the workers' cluster (its namespaces get the cluster adapter before they start);
+    otherwise *factory*, the user's choice, unchanged."""
+    cluster = worker_adapter_factory() if factory is LocalAdapter else None
+    if cluster is None:
+        return factory
+    for ns in namespaces:
+        ns.adapter = cluster(ns)
+    return cluster  # type: ignore[no-any-return]
 
 
 async def close_adapters(namespaces: Iterable[Namespace]) -> None:

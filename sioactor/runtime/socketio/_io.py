@@ -31,6 +31,7 @@ from sioactor.runtime.socketio._adapter import (
     BroadcastOptions,
     LocalAdapter,
     close_adapters,
+    join_worker_cluster,
     start_late,
 )
 from sioactor.runtime.socketio._client import SocketIoListener
@@ -340,6 +341,7 @@ class SocketIo(IoServices, DefaultNamespaceOperators):
         port: int = 3000,
         *,
         shutdown_timeout: float = 10.0,
+        workers: int = 1,
         task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         """Serve on ``host:port`` with the embedded server until SIGINT, SIGTERM, a cancellation or
@@ -350,8 +352,9 @@ class SocketIo(IoServices, DefaultNamespaceOperators):
         while the clients are still connected (each socket is disconnected with ``server shutting down``,
         outboxes are flushed, held polls answered, WebSockets closed with a close frame), and what is still
         open after *shutdown_timeout* seconds is closed. A second signal closes everything at once.
+        With *workers* > 1, that many processes serve the port as one cluster (``ServerConfig.workers``).
         """
-        config = ServerConfig(host=host, port=port, shutdown_timeout=shutdown_timeout)
+        config = ServerConfig(host=host, port=port, shutdown_timeout=shutdown_timeout, workers=workers)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._stop_serving_when_closed, tg.cancel_scope)
             await serve_asgi(self.asgi(), config, task_status=task_status)
@@ -376,6 +379,9 @@ class SocketIo(IoServices, DefaultNamespaceOperators):
                     for ns in self._namespaces.values():
                         ns.start(supervisor)
                     try:
+                        self._adapter_factory = join_worker_cluster(
+                            self._adapter_factory, self._namespaces.values()
+                        )
                         for ns in list(self._namespaces.values()):
                             await ns.adapter.start(tg)
                         task_status.started()

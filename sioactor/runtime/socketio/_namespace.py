@@ -44,7 +44,6 @@ from sioactor.runtime.socketio._ack import NO_DATA, AckStream, to_args
 from sioactor.runtime.socketio._adapter import Adapter, AdapterFactory
 from sioactor.runtime.socketio._handler import SKIPPED, CompiledHandler, EventHandler, Handler, HandlerKind
 from sioactor.runtime.socketio._namespace_spec import (
-    ROOM_EVENTS,
     NamespacePattern,
     NamespacePredicate,
     NamespaceSpec,
@@ -241,19 +240,9 @@ class NamespaceOperators(BroadcastOperators):
 def add_room_listener(
     io: NamespaceHost, spec: NamespaceSpec, kind: str, listener: Callable[..., object]
 ) -> None:
-    """Add *listener* for room event *kind* to every namespace of *spec*, live or to come.
-
-    Raises:
-        ConfigError: *kind* is not a room event, or *listener* is an ``async def``.
-    """
-    if kind not in ROOM_EVENTS:
-        raise ConfigError(f"{kind!r} is not a room event; use one of {sorted(ROOM_EVENTS)}")
-    if inspect.iscoroutinefunction(listener):
-        raise ConfigError(
-            f"room listener {getattr(listener, '__qualname__', listener)}() is an async def; declare it def "
-            "(it runs in the room registry, which never waits) and hand the change to a task to await"
-        )
-    spec.room_listeners.setdefault(kind, []).append(listener)  # shared by the specs io.ns puts in its place
+    """Add *listener* for room event *kind* to every namespace of *spec*, live or to come (see
+    ``NamespaceSpec.add_room_listener``)."""
+    spec.add_room_listener(kind, listener)  # shared by the specs io.ns puts in its place
     for ns in io._namespaces.values():
         if ns.spec.pattern == spec.pattern:
             ns.watch_rooms()

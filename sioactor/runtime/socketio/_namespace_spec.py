@@ -4,6 +4,7 @@ sockets and its room-event and server-side listeners (``NamespaceSpec``). The li
 ``_namespace.py``'s.
 """
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -105,6 +106,21 @@ class NamespaceSpec:
                 f"a namespace is a path, a template such as '/tenant/{{id}}', a compiled regex or a function "
                 f"(name, auth) -> bool: got {pattern!r}"
             )
+
+    def add_room_listener(self, kind: str, listener: Callable[..., object]) -> None:
+        """Add *listener* for room event *kind* (the live namespaces of this spec share the list).
+
+        Raises:
+            ConfigError: *kind* is not a room event, or *listener* is an ``async def``.
+        """
+        if kind not in ROOM_EVENTS:
+            raise ConfigError(f"{kind!r} is not a room event; use one of {sorted(ROOM_EVENTS)}")
+        if inspect.iscoroutinefunction(listener):
+            raise ConfigError(
+                f"room listener {getattr(listener, '__qualname__', listener)}() is an async def; declare it "
+                "def (it runs in the room registry, which never waits) and hand the change to a task to await"
+            )
+        self.room_listeners.setdefault(kind, []).append(listener)
 
     @property
     def dynamic(self) -> bool:
