@@ -50,12 +50,14 @@ from sioactor.protocol.cluster import (
     encode_classic_request,
 )
 from sioactor.protocol.socketio import Packet
+from sioactor.runtime.cluster._forward import SessionForwarder
 from sioactor.runtime.cluster._link import ClusterBus, RedisLink
 from sioactor.runtime.cluster._serve import ClusterServer, Pending, new_uid
 from sioactor.runtime.socketio import BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._remote import RemoteSocket
 
 if TYPE_CHECKING:
+    from sioactor.runtime.engineio import EngineServer
     from sioactor.runtime.socketio import AckStream, Socket
     from sioactor.runtime.socketio._namespace import Namespace
 
@@ -84,15 +86,25 @@ class RedisAdapterFactory:
     Made by ``RedisAdapter.from_url``.
     """
 
-    __slots__ = ("bus", "key", "requests_timeout")
+    __slots__ = ("bus", "forwarder", "key", "requests_timeout")
 
-    def __init__(self, bus: ClusterBus, *, key: str, requests_timeout: float) -> None:
+    def __init__(
+        self, bus: ClusterBus, *, key: str, requests_timeout: float, forward_sessions: bool = False
+    ) -> None:
         self.bus = bus
         self.key = key
         self.requests_timeout = requests_timeout
+        self.forwarder = SessionForwarder(bus, key=key) if forward_sessions else None
 
     def __call__(self, ns: Namespace) -> RedisAdapter:
-        return RedisAdapter(ns, self.bus, key=self.key, requests_timeout=self.requests_timeout)
+        return RedisAdapter(
+            ns, self.bus, key=self.key, requests_timeout=self.requests_timeout, forwarder=self.forwarder
+        )
+
+    def attach_engine(self, engine: EngineServer) -> None:
+        """``SocketIo``'s call (``EngineAware``): with ``forward_sessions``, become the engine's locator."""
+        if self.forwarder is not None:
+            self.forwarder.attach(engine)
 
 
 @final
@@ -106,7 +118,17 @@ class RedisAdapter:
     at that moment; a node that was away misses what was published meanwhile.
     """
 
-    __slots__ = ("_bus", "_ns", "_server", "_started", "channels", "local", "requests_timeout", "uid")
+    __slots__ = (
+        "_bus",
+        "_forwarder",
+        "_ns",
+        "_server",
+        "_started",
+        "channels",
+        "local",
+        "requests_timeout",
+        "uid",
+    )
 
     def __init__(
         self,
@@ -115,9 +137,11 @@ class RedisAdapter:
         *,
         key: str = DEFAULT_PREFIX,
         requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
+        forwarder: SessionForwarder | None = None,
     ) -> None:
         self._ns = ns
         self._bus = bus
+        self._forwarder = forwarder
         self.local = LocalAdapter(ns)
         self.uid = new_uid()
         self.channels = ClassicChannels(ns.path, key)
@@ -133,6 +157,7 @@ class RedisAdapter:
         key: str = DEFAULT_PREFIX,
         requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
         connect_timeout: float = 5.0,
+        forward_sessions: bool = False,
     ) -> RedisAdapterFactory:
         """The adapter factory of a cluster on the Redis at *url* (``redis://``, ``rediss://``, ``unix://``).
 
@@ -140,11 +165,19 @@ class RedisAdapter:
             key: the cluster's key prefix (Node's ``key`` option); every node of the cluster uses the same.
             requests_timeout: seconds ``fetch_sockets`` and ``all_rooms`` wait for the other nodes.
             connect_timeout: seconds to connect to Redis, and for each command.
+            forward_sessions: any node takes any request of any session, with no sticky sessions (off by
+                default): a request naming a session this node does not know is served by the node that
+                owns it, through Redis (``uvicorn --workers N``, or servers behind a round-robin balancer;
+                every node of the cluster must be a sioactor server with this on). A node waits up to 1 s
+                for the owner before answering "Session ID unknown". Each ``SocketIo`` needs a factory of
+                its own then.
 
         Starting the server raises ``RedisUnavailable`` (naming *url*) when Redis cannot be reached then.
         """
         link = RedisLink(url, timeout=connect_timeout)
-        return RedisAdapterFactory(link, key=key, requests_timeout=requests_timeout)
+        return RedisAdapterFactory(
+            link, key=key, requests_timeout=requests_timeout, forward_sessions=forward_sessions
+        )
 
     # --- life cycle ---------------------------------------------------------------------------------------
 
@@ -173,6 +206,8 @@ class RedisAdapter:
             if bus.members_channel is None:
                 bus.members_channel = self.channels.request
             bus.pending_counts.append(self._server.pending_count)
+        if self._forwarder is not None:
+            await self._forwarder.start(task_group)
 
     async def close(self) -> None:
         """Unsubscribe; the last namespace closes the connection."""
@@ -183,6 +218,8 @@ class RedisAdapter:
             self._bus.pending_counts.remove(self._server.pending_count)
         channels, patterns = self._server.subscriptions()
         try:
+            if self._forwarder is not None:
+                await self._forwarder.close()
             await self._bus.unsubscribe(list(channels), list(patterns))
         finally:
             await self._bus.close()

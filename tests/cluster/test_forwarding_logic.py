@@ -1,0 +1,198 @@
+"""Session forwarding without Redis: two sioactor nodes in one process, each on its own embedded server and
+port (two machines behind a balancer that does not stick), joined by the in-memory bus; a raw Engine.IO
+client sends each request of one session to the node it chooses, every request on a new connection
+(test_forwarding.py runs real clients under ``uvicorn --workers 2`` with a real Redis)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+import pytest
+from memory_bus import MemoryHub
+from websockets.asyncio.client import connect as ws_connect
+
+from sioactor import AckSender, Data, EngineConfig, ServerConfig, Socket, SocketIo, SocketIoConfig, serve_asgi
+from sioactor._errors import DecodeError
+from sioactor.protocol.cluster._forwarding import (
+    ForwardRequest,
+    FromClient,
+    RequestHead,
+    Taken,
+    ToClient,
+    decode_forward_message,
+    encode_forward_message,
+)
+from sioactor.runtime.cluster import RedisAdapterFactory
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # websockets' client is asyncio-only; the trio side runs under the reference server
+
+
+def node(hub: MemoryHub, name: str) -> SocketIo:
+    factory = RedisAdapterFactory(hub.bus(), key="k", requests_timeout=0.5, forward_sessions=True)
+    assert factory.forwarder is not None
+    factory.forwarder.response_timeout = 0.3
+    config = SocketIoConfig(engine=EngineConfig(ping_interval=1.0, ping_timeout=2.0))
+    io = SocketIo(config, adapter=factory)
+
+    def worker(ack: AckSender) -> None:
+        ack.send([name, os.getpid()])
+
+    async def bcast(text: Data[str]) -> None:
+        await io.emit("bcast", text)
+
+    def on_connect(socket: Socket) -> None:
+        socket.on("worker", worker)
+        socket.on("bcast", bcast)
+
+    io.ns("/", on_connect)
+    return io
+
+
+@asynccontextmanager
+async def two_nodes() -> AsyncIterator[tuple[str, str]]:
+    hub = MemoryHub()
+    a, b = node(hub, "a"), node(hub, "b")
+    async with anyio.create_task_group() as tg:
+        port_a = await tg.start(serve_asgi, a.asgi(), ServerConfig(host="127.0.0.1", port=0))
+        port_b = await tg.start(serve_asgi, b.asgi(), ServerConfig(host="127.0.0.1", port=0))
+        yield f"127.0.0.1:{port_a}", f"127.0.0.1:{port_b}"
+        tg.cancel_scope.cancel()
+
+
+async def request(method: str, host: str, query: str, body: str | None = None) -> httpx.Response:
+    # A new connection per request, as a balancer without sticky sessions would spread them.
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await client.request(
+            method, f"http://{host}/socket.io/?EIO=4&transport=polling{query}", content=body
+        )
+
+
+async def handshake(host: str) -> str:
+    answer = await request("GET", host, "")
+    assert answer.status_code == 200
+    return str(json.loads(answer.text[1:])["sid"])
+
+
+async def poll(host: str, sid: str) -> list[str]:
+    answer = await request("GET", host, f"&sid={sid}")
+    assert answer.status_code == 200, answer.text
+    return answer.text.split("\x1e")
+
+
+async def until(host: str, sid: str, prefix: str) -> str:
+    # Polls (answering pings) until a packet starting with *prefix* arrives.
+    with anyio.fail_after(10):
+        while True:
+            for packet in await poll(host, sid):
+                if packet.startswith(prefix):
+                    return packet
+                if packet == "2":
+                    assert (await request("POST", host, f"&sid={sid}", "3")).text == "ok"
+
+
+async def test_polling_requests_of_one_session_are_served_by_either_node() -> None:
+    async with two_nodes() as (a, b):
+        sid = await handshake(a)
+        assert (await request("POST", b, f"&sid={sid}", "40")).text == "ok"
+        connected = await until(b, sid, "40")
+        assert "sid" in json.loads(connected[2:])
+        assert (await request("POST", b, f"&sid={sid}", '421["worker"]')).text == "ok"
+        assert json.loads((await until(a, sid, "431"))[3:]) == [["a", os.getpid()]]
+        assert (await request("POST", a, f"&sid={sid}", '422["worker"]')).text == "ok"
+        assert json.loads((await until(b, sid, "432"))[3:]) == [["a", os.getpid()]]
+
+
+async def test_broadcast_reaches_sessions_owned_by_each_node_through_either() -> None:
+    async with two_nodes() as (a, b):
+        sids = [await handshake(a), await handshake(b)]
+        for sid, other in zip(sids, (b, a), strict=True):
+            assert (await request("POST", other, f"&sid={sid}", "40")).text == "ok"
+            await until(other, sid, "40")
+        assert (await request("POST", b, f"&sid={sids[0]}", '42["bcast","hi"]')).text == "ok"
+        for sid, other in zip(sids, (b, a), strict=True):
+            assert await until(other, sid, "42") == '42["bcast","hi"]'
+
+
+async def test_an_unknown_sid_is_refused_after_the_bounded_wait() -> None:
+    async with two_nodes() as (a, _b):
+        started = anyio.current_time()
+        answer = await request("GET", a, "&sid=" + "x" * 20)
+        assert answer.status_code == 400
+        assert answer.json() == {"code": 1, "message": "Session ID unknown"}
+        assert anyio.current_time() - started >= 0.3
+        started = anyio.current_time()
+        malformed = await request("GET", a, "&sid=short")  # not forwarded: refused at once
+        assert malformed.json()["code"] == 1
+        assert anyio.current_time() - started < 0.3
+
+
+async def test_a_post_too_large_is_refused_by_the_owner_and_closes_the_session() -> None:
+    async with two_nodes() as (a, b):
+        sid = await handshake(a)
+        answer = await request("POST", b, f"&sid={sid}", "4" + "x" * 1_000_001)
+        assert answer.status_code == 413
+        refused = await request("GET", a, f"&sid={sid}")
+        assert refused.status_code == 400
+
+
+async def test_websocket_upgrade_on_the_other_node_is_relayed_to_the_owner() -> None:
+    async with two_nodes() as (a, b):
+        sid = await handshake(a)
+        assert (await request("POST", b, f"&sid={sid}", "40")).text == "ok"
+        await until(a, sid, "40")
+        async with anyio.create_task_group() as tg:
+            released: list[list[str]] = []
+
+            async def held_poll() -> None:
+                released.append(await poll(a, sid))
+
+            tg.start_soon(held_poll)
+            await anyio.sleep(0.1)
+            async with ws_connect(f"ws://{b}/socket.io/?EIO=4&transport=websocket&sid={sid}") as ws:
+                await ws.send("2probe")
+                assert await ws.recv() == "3probe"
+                with anyio.fail_after(5):
+                    while not released:
+                        await anyio.sleep(0.01)
+                assert released[0] in (["6"], ["2"])  # the noop, or a ping that came first
+                await ws.send("5")
+                await ws.send('423["worker"]')
+                with anyio.fail_after(5):
+                    while (frame := await ws.recv()) == "2":
+                        await ws.send("3")
+                assert json.loads(str(frame)[3:]) == [["a", os.getpid()]]
+                assert str(frame).startswith("433")
+
+
+def test_forwarding_messages_round_trip_and_garbage_is_refused() -> None:
+    head = RequestHead(
+        kind="http",
+        method="POST",
+        path="/socket.io/",
+        query_string=b"EIO=4",
+        headers=((b"host", b"x"),),
+        client=("127.0.0.1", 5),
+        scheme="http",
+    )
+    for message in (
+        ForwardRequest(entry="n1", exchange=3, sid="s" * 20, head=head, body=b"40"),
+        Taken(exchange=3, owner="n2"),
+        ToClient(
+            exchange=3, message={"type": "http.response.start", "status": 200, "headers": ((b"a", b"b"),)}
+        ),
+        FromClient(entry="n1", exchange=3, message={"type": "websocket.receive", "text": "2probe"}),
+    ):
+        assert decode_forward_message(encode_forward_message(message)) == message
+    for garbage in (b"", b"\xc1", b"\x90", b"\x92\x01\x01", b"\x93\x02\x01\x80", b"\x93\x01\xc3\xa1x"):
+        with pytest.raises(DecodeError):
+            decode_forward_message(garbage)
