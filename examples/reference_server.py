@@ -28,6 +28,12 @@ classic protocol; ``--redis-key`` is the key prefix, ``--server-id`` names this 
 ``cluster_disconnect(target)``, ``cluster_emit_ack(event, payload)``; every server answers a server-side
 ``sse(payload)`` with ``{server, payload}``. Without ``--redis`` these handlers work on this node alone.
 
+``--server uvicorn --workers N --redis URL`` runs N uvicorn worker processes on the one port, each a node of
+the cluster on that Redis with session forwarding on (``RedisAdapter.from_url(url, forward_sessions=True)``):
+any worker takes any request of any session, with no sticky sessions. ``worker`` on ``/`` acks the process
+id of the worker that owns the socket. (The raw Engine.IO echo server at ``/engine.io/`` is not clustered:
+its sessions need every request on the worker that opened them.)
+
 Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
 maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
 On SIGINT or SIGTERM the embedded server shuts down gracefully (every client is told ``server shutting
@@ -127,11 +133,12 @@ def build_socketio_server(
     redis: str | None = None,
     redis_key: str = "socket.io",
     server_id: str | None = None,
+    forward_sessions: bool = False,
 ) -> SocketIo:
     """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
     the actor trace there, for ``sioactor console`` and the tracing-cost bench; *cookie*: the name of the
     handshake cookie, none when ``None``; *redis*: join the cluster on that Redis, with key prefix
-    *redis_key*, as *server_id*)."""
+    *redis_key*, as *server_id*; *forward_sessions*: any node of that cluster takes any request)."""
     engine = EngineConfig(
         ping_interval=ping_interval_ms / 1000,
         ping_timeout=ping_timeout_ms / 1000,
@@ -147,7 +154,11 @@ def build_socketio_server(
         parser="msgpack" if parser == "msgpack" else "json",
         trace_endpoint=trace_endpoint,
     )
-    adapter = LocalAdapter if redis is None else RedisAdapter.from_url(redis, key=redis_key)
+    adapter = (
+        LocalAdapter
+        if redis is None
+        else RedisAdapter.from_url(redis, key=redis_key, forward_sessions=forward_sessions)
+    )
     io = SocketIo(config, adapter=adapter)
 
     def on_connect(socket: Socket, auth: Auth[Any]) -> None:
@@ -181,12 +192,18 @@ def build_socketio_server(
     io.on("local_bcast", local_bcast)
     io.on("handshake", handshake)
     io.on("any_count", any_count)
+    io.on("worker", worker)
     add_cluster_handlers(io, server_id or f"{stdlib_socket.gethostname()}:{os.getpid()}")
     return io
 
 
 # Handlers that never wait are plain functions: they run at once in the task that read the event (the bench's
 # echo and echo_ack take this path); those that await are async def and run in the socket's task.
+
+
+def worker(ack: AckSender) -> None:
+    """Ack the process id of the worker that owns the socket."""
+    ack.send(os.getpid())
 
 
 def message(socket: Socket, args: Args) -> None:
@@ -468,8 +485,7 @@ SERVERS: dict[str, Callable[[Any, str, int], Any]] = {
 }
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse the flags and serve until interrupted."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
@@ -489,12 +505,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redis-adapter", choices=("classic", "sharded"), default="classic")
     parser.add_argument("--redis-key", default="socket.io", help="the cluster's key prefix")
     parser.add_argument("--server-id", metavar="ID", help="this node's name (default hostname:pid)")
-    args = parser.parse_args(argv)
-    if args.redis_adapter == "sharded":
-        parser.error("--redis-adapter sharded is not implemented yet; use classic")
-    if args.server == "uvicorn" and args.backend == "trio":
-        parser.error("uvicorn runs on asyncio only")
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (with --server uvicorn: needs --redis)"
+    )
+    return parser
+
+
+def _build_app(args: argparse.Namespace, *, forward_sessions: bool = False) -> ASGIApp:
     engine = build_engine_echo_server(
         ping_interval_ms=args.ping_interval, ping_timeout_ms=args.ping_timeout, allow_eio3=args.allow_eio3
     )
@@ -510,8 +527,28 @@ def main(argv: list[str] | None = None) -> None:
         redis=args.redis,
         redis_key=args.redis_key,
         server_id=args.server_id,
+        forward_sessions=forward_sessions,
     )
-    app = reference_app(io, engine)
+    return reference_app(io, engine)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the flags and serve until interrupted."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.redis_adapter == "sharded":
+        parser.error("--redis-adapter sharded is not implemented yet; use classic")
+    if args.server == "uvicorn" and args.backend == "trio":
+        parser.error("uvicorn runs on asyncio only")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if args.workers > 1:
+        if args.server != "uvicorn" or args.redis is None:
+            parser.error(
+                "--workers N runs uvicorn's workers joined through Redis: add --server uvicorn --redis URL"
+            )
+        _serve_uvicorn_workers(sys.argv[1:] if argv is None else argv, args)
+        return
+    app = _build_app(args)
     try:
         # The embedded server stops gracefully on SIGINT and SIGTERM (clients are told) and returns; a
         # server that cannot start (Redis unreachable) says why in one line and exits with status 1.
@@ -526,6 +563,70 @@ def main(argv: list[str] | None = None) -> None:
             )
     except* KeyboardInterrupt:
         pass  # a Ctrl-C before the server watches signals (trio raises it inside an exception group)
+
+
+# --- uvicorn --workers N: one app per worker process, every worker a node of one Redis cluster -----------
+
+_ARGS_VARIABLE = "SIOACTOR_REFERENCE_ARGS"  # the command line, for the workers' factory
+_READY_VARIABLE = "SIOACTOR_REFERENCE_READY"  # where each worker marks itself started
+
+
+def uvicorn_worker_app() -> ASGIApp:
+    """The app of one uvicorn worker (uvicorn imports it by name in each worker process): built from the
+    command line the supervising process left in the environment, with session forwarding on, so that
+    any worker takes any request of any session."""
+    args = _parser().parse_args(json.loads(os.environ[_ARGS_VARIABLE]))
+    return _marking_ready(_build_app(args, forward_sessions=True), os.environ[_READY_VARIABLE])
+
+
+def _marking_ready(app: ASGIApp, ready_dir: str) -> ASGIApp:
+    # The worker's lifespan has started (its Redis link is up): say so with a file named by its pid.
+    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def send_marking(message: Any) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                await anyio.Path(ready_dir, str(os.getpid())).touch()
+
+        await app(scope, receive, send_marking)
+
+    return marked
+
+
+def _serve_uvicorn_workers(argv: list[str], args: argparse.Namespace) -> None:
+    import tempfile
+    import threading
+
+    import uvicorn
+
+    with tempfile.TemporaryDirectory() as ready_dir:
+        os.environ[_ARGS_VARIABLE] = json.dumps(argv)
+        os.environ[_READY_VARIABLE] = ready_dir
+        announce = threading.Thread(
+            target=_announce_when_ready, args=(ready_dir, args.workers, args.host, args.port), daemon=True
+        )
+        announce.start()
+        uvicorn.run(
+            "reference_server:uvicorn_worker_app",
+            factory=True,
+            app_dir=os.path.dirname(os.path.abspath(__file__)),
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            lifespan="on",
+        )
+
+
+def _announce_when_ready(ready_dir: str, workers: int, host: str, port: int) -> None:
+    import time
+
+    while len(os.listdir(ready_dir)) < workers:
+        time.sleep(0.05)
+    _announce(host, port)
 
 
 @contextlib.contextmanager
