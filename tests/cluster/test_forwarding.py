@@ -1,0 +1,118 @@
+"""Any worker takes any request, under ``uvicorn --workers 2`` joined through a real redis-server: the
+reference server (``--server uvicorn --workers 2 --redis URL``), real socket.io-client 4.8 clients (polling
+only, WebSocket only, polling then upgrade) and python-socketio's client, every HTTP request of theirs on a
+new TCP connection, so the kernel hands each to either worker."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from mixed_cluster import Clients, Server
+from node_cluster import NODE, NODE_MISSING, ROOT
+from redis_server import free_port
+
+pytestmark = pytest.mark.interop
+
+TRANSPORTS = (["polling"], ["websocket"], ["polling", "websocket"])
+PY_TRANSPORTS = [["polling"], ["websocket"], ["polling", "websocket"]] * 2
+
+
+@pytest.fixture
+def workers(redis_url: str, cluster_key: str) -> Iterator[Server]:
+    """The reference server: two uvicorn workers, one cluster, session forwarding on."""
+    script = str(ROOT / "examples/reference_server.py")
+    args = [sys.executable, script, "--port", str(free_port()), "--server", "uvicorn", "--workers", "2"]
+    server = Server([*args, "--redis", redis_url, "--redis-key", cluster_key], "uvicorn-workers")
+    try:
+        yield server
+    finally:
+        errors = server.stop()
+    assert "Traceback" not in errors, errors
+
+
+@pytest.fixture
+def clients() -> Iterator[Clients]:
+    if NODE is None:
+        pytest.skip(NODE_MISSING)
+    driver = Clients()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+def test_socketio_client_sessions_work_whichever_worker_takes_each_request(
+    workers: Server, clients: Clients
+) -> None:
+    names = [f"c{i}" for i in range(12)]
+    owners: dict[str, int] = {}
+    for name, transports in zip(names, itertools.cycle(TRANSPORTS), strict=False):
+        answer = clients._command({"connect": name, "url": workers.url, "transports": transports})
+        assert "sid" in answer, answer
+    for _ in range(3):  # each ask is a POST and a GET (or frames) taken by either worker
+        for name in names:
+            pid = clients.ask(name, "worker")
+            assert owners.setdefault(name, pid) == pid
+            assert clients.ask(name, "echo_ack", {"n": name}) == {"n": name}
+    assert len(set(owners.values())) == 2, owners  # sessions opened on both workers
+    time.sleep(1.0)  # several heartbeats (300 ms) answered across the workers
+    clients.send(names[0], "bcast", "to all")
+    for name in names:
+        assert clients.wait_event(name, "bcast") == ["to all"]
+    answers = clients.ask(names[1], "cluster_emit_ack", "question", 7)
+    assert len(answers) == len(names)  # acks of the clients of both workers
+    for name in names:
+        assert clients.ask(name, "worker") == owners[name]
+
+
+def test_engine_requests_do_land_on_the_worker_that_does_not_own_the_session(workers: Server) -> None:
+    # The control: the raw Engine.IO echo server at /engine.io/ is not clustered, so a request of its session
+    # that reaches the other worker is refused; some are, so requests are spread over both workers (and the
+    # Socket.IO sessions above, which never fail, are served across them).
+    refused = 0
+    with httpx.Client(
+        base_url=workers.url, timeout=10, limits=httpx.Limits(max_keepalive_connections=0)
+    ) as http:
+        for _ in range(10):
+            opened = http.get("/engine.io/", params={"EIO": "4", "transport": "polling"})
+            sid = json.loads(opened.text[1:])["sid"]
+            for _ in range(4):
+                answer = http.post(
+                    "/engine.io/", params={"EIO": "4", "transport": "polling", "sid": sid}, content="4x"
+                )
+                refused += answer.status_code == 400
+    assert refused > 0
+
+
+def test_python_socketio_client_across_uvicorn_workers(workers: Server) -> None:
+    import aiohttp
+    import socketio
+
+    async def session(transports: list[str]) -> tuple[int, Any]:
+        # force_close: a new connection per request.
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+        client = socketio.AsyncClient(http_session=http)
+        try:
+            async with asyncio.timeout(15):
+                await client.connect(workers.url, transports=transports)
+                pids = {await client.call("worker") for _ in range(4)}
+                assert len(pids) == 1
+                echoed = await client.call("echo_ack", {"py": transports})
+                await client.disconnect()
+                return pids.pop(), echoed
+        finally:
+            await http.close()
+
+    async def main() -> list[tuple[int, Any]]:
+        return [await session(transports) for transports in PY_TRANSPORTS]
+
+    results = asyncio.run(main())
+    assert [echoed for _pid, echoed in results] == [{"py": t} for t in PY_TRANSPORTS]
