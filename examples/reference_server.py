@@ -30,7 +30,8 @@ classic protocol; ``--redis-key`` is the key prefix, ``--server-id`` names this 
 
 ``--server uvicorn --workers N --redis URL`` runs N uvicorn worker processes on the one port, each a node of
 the cluster on that Redis with session forwarding on (``RedisAdapter.from_url(url, forward_sessions=True)``):
-any worker takes any request of any session, with no sticky sessions. ``worker`` on ``/`` acks the process
+any worker takes any request of any session, with no sticky sessions (``--redis URL --forward-sessions``
+does the same for separate servers, e.g. behind a round-robin balancer). ``worker`` on ``/`` acks the process
 id of the worker that owns the socket. (The raw Engine.IO echo server at ``/engine.io/`` is not clustered:
 its sessions need every request on the worker that opened them.)
 
@@ -508,6 +509,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (with --server uvicorn: needs --redis)"
     )
+    parser.add_argument(
+        "--forward-sessions",
+        action="store_true",
+        help="with --redis: any node of the cluster takes any request (implied by --workers N)",
+    )
     return parser
 
 
@@ -548,7 +554,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         _serve_uvicorn_workers(sys.argv[1:] if argv is None else argv, args)
         return
-    app = _build_app(args)
+    app = _build_app(args, forward_sessions=args.forward_sessions)
     try:
         # The embedded server stops gracefully on SIGINT and SIGTERM (clients are told) and returns; a
         # server that cannot start (Redis unreachable) says why in one line and exits with status 1.

@@ -116,3 +116,48 @@ def test_python_socketio_client_across_uvicorn_workers(workers: Server) -> None:
 
     results = asyncio.run(main())
     assert [echoed for _pid, echoed in results] == [{"py": t} for t in PY_TRANSPORTS]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_two_embedded_servers_behind_a_balancer_that_alternates(
+    redis_url: str, cluster_key: str, backend: str
+) -> None:
+    # Two machines behind a round-robin balancer: every request of each session goes to the other server
+    # than the one before it, each on a new connection.
+    args = [sys.executable, str(ROOT / "examples/reference_server.py"), "--backend", backend]
+    args += [
+        "--redis",
+        redis_url,
+        "--redis-key",
+        cluster_key,
+        "--forward-sessions",
+        "--ping-interval",
+        "2000",
+    ]
+    servers = [Server([*args, "--port", str(free_port())], f"embedded-{i}") for i in range(2)]
+    try:
+        turn = itertools.cycle(servers)
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(timeout=10, limits=limits) as http:
+
+            def call(method: str, sid: str | None = None, body: str | None = None) -> str:
+                params = {"EIO": "4", "transport": "polling", **({"sid": sid} if sid else {})}
+                answer = http.request(method, f"{next(turn).url}/socket.io/", params=params, content=body)
+                assert answer.status_code == 200, answer.text
+                return answer.text
+
+            owners = set()
+            for _ in range(2):
+                sid = json.loads(call("GET")[1:])["sid"]
+                assert call("POST", sid, "40") == "ok"
+                assert call("GET", sid).startswith("40")
+                assert call("POST", sid, '421["worker"]') == "ok"
+                ack = call("GET", sid)
+                assert ack.startswith("431[")
+                owners.add(json.loads(ack[3:])[0])
+                assert call("POST", sid, '422["echo_ack","hop"]') == "ok"
+                assert call("GET", sid) == '432["hop"]'
+            assert len(owners) == 2  # one session opened on each server, served through both
+    finally:
+        for server in servers:
+            assert "Traceback" not in server.stop()

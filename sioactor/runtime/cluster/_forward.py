@@ -132,7 +132,9 @@ class SessionForwarder:
         if self._users > 0:
             return
         if self._scope is not None:
-            self._scope.cancel()
+            self._scope.cancel()  # the requests served for other nodes end (their entries answer an error)
+        for exchange in self._forwarded.values():
+            exchange.finish()  # no answer can come now: the entry answers an error, the client reconnects
         try:
             await self._bus.unsubscribe([self._channels.requests, self._own_channel], [])
         finally:
