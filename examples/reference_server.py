@@ -582,6 +582,7 @@ def uvicorn_worker_app() -> ASGIApp:
     command line the supervising process left in the environment, with session forwarding on, so that
     any worker takes any request of any session."""
     args = _parser().parse_args(json.loads(os.environ[_ARGS_VARIABLE]))
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     return _marking_ready(_build_app(args, forward_sessions=True), os.environ[_READY_VARIABLE])
 
 

@@ -7,6 +7,9 @@ What travels is the request itself, as ASGI describes it: the node that took the
 ``Taken`` on the entry's own channel and serves the request as if it had arrived on its own socket; every
 ASGI message its engine sends comes back as ``ToClient``; what the client sends next (a WebSocket's frames, a
 poll's disconnect) goes to the owner as ``FromClient``; ``Finished`` says the owner's handler returned.
+A relayed WebSocket's frames flow under credit, each way: a side sends at most a window of frames the other
+has not yet taken, and the taker returns ``Credit`` as it takes them (so a client that sends faster than the
+owner handles, or an owner that writes faster than the client reads, is pushed back, as on a local socket).
 
     ForwardRequest   entry → everyone    [0, entry, exchange, sid, kind, method, path, query, headers,
                                           client, scheme, body]
@@ -14,6 +17,7 @@ poll's disconnect) goes to the owner as ``FromClient``; ``Finished`` says the ow
     ToClient         owner → entry       [2, exchange, message]
     FromClient       entry → owner       [3, entry, exchange, message]
     Finished         owner → entry       [4, exchange]
+    Credit           either way          [5, entry, exchange, frames]
 
 Each message is one msgpack array; an ASGI message is a map of the few keys the engine uses, each checked
 for its type. Anything else on the channels decodes to ``DecodeError`` alone (the link logs and drops it).
@@ -31,6 +35,7 @@ from sioactor._errors import DecodeError
 
 __all__ = (
     "AsgiMessage",
+    "Credit",
     "FinishedMessage",
     "ForwardMessage",
     "ForwardRequest",
@@ -146,7 +151,17 @@ class FinishedMessage:
     exchange: int
 
 
-ForwardMessage = ForwardRequest | Taken | ToClient | FromClient | FinishedMessage
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credit:
+    """The sender took *frames* more WebSocket frames of the exchange (*entry*, *exchange*): the other side
+    may send as many more."""
+
+    entry: str
+    exchange: int
+    frames: int
+
+
+ForwardMessage = ForwardRequest | Taken | ToClient | FromClient | FinishedMessage | Credit
 
 
 def encode_forward_message(message: ForwardMessage) -> bytes:
@@ -176,6 +191,8 @@ def encode_forward_message(message: ForwardMessage) -> bytes:
             fields = [3, entry, exchange, dict(asgi)]
         case FinishedMessage(exchange=exchange):
             fields = [4, exchange]
+        case Credit(entry=entry, exchange=exchange, frames=frames):
+            fields = [5, entry, exchange, frames]
     packed: bytes = msgpack.packb(fields, use_bin_type=True)
     return packed
 
@@ -207,8 +224,10 @@ def decode_forward_message(payload: bytes) -> ForwardMessage:
             return ToClient(exchange=fields[1], message=_asgi(fields[2]))
         case 3:
             return FromClient(entry=fields[1], exchange=fields[2], message=_asgi(fields[3]))
-        case _:
+        case 4:
             return FinishedMessage(exchange=fields[1])
+        case _:
+            return Credit(entry=fields[1], exchange=fields[2], frames=fields[3])
 
 
 _SHAPES: dict[int, tuple[tuple[type, ...], ...]] = {
@@ -229,6 +248,7 @@ _SHAPES: dict[int, tuple[tuple[type, ...], ...]] = {
     2: ((int,), (dict,)),
     3: ((str,), (int,), (dict,)),
     4: ((int,),),
+    5: ((str,), (int,), (int,)),
 }
 
 

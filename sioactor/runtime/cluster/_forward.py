@@ -19,9 +19,12 @@ with a noop at the probe, as on a local upgrade). This is cluster-engine's "no t
 can also move a freshly opened session to the WebSocket's node, which this forwarder does not do.
 
 Bounds: at most ``MAX_EXCHANGES`` requests forwarded from, and as many served on, one node at a time (beyond,
-a request is refused as unknown, logged); each direction of an exchange queues at most ``RELAY_QUEUE``
-messages (beyond, the connection is cut off, logged). A message on the channels that does not decode is
-dropped with a log line (the link's ``DecodeError`` handling); one for an exchange that ended is ignored.
+a request is refused as unknown, logged). A relayed WebSocket's frames flow under credit each way
+(``_forward_flow.py``), so a fast sender is pushed back as on a local socket; each direction's queue holds at
+most ``RELAY_QUEUE`` messages, which only a peer ignoring its credit fills (the connection is then cut off,
+logged). An entry whose owner falls silent for longer than a heartbeat ends its client's WebSocket. A
+message on the channels that does not decode is dropped with a log line (the link's ``DecodeError``
+handling); one for an exchange that ended is ignored.
 The bus is Redis pub/sub: at most once. A lost message is a request that times out or a connection that
 ends, and the client reconnects.
 """
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from itertools import count
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +44,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from sioactor._errors import InternalChannelFull, RedisUnavailable
 from sioactor.protocol.cluster._forwarding import (
     AsgiMessage,
+    Credit,
     FinishedMessage,
     ForwardingChannels,
     ForwardMessage,
@@ -60,6 +64,7 @@ from sioactor.runtime.cluster._forward_entry import (
     relay_websocket,
     request_body,
 )
+from sioactor.runtime.cluster._forward_flow import CreditWindow, TakenFrames
 from sioactor.runtime.cluster._link import ClusterBus
 from sioactor.runtime.engineio._http import Receive, Scope, Send
 from sioactor.runtime.engineio._locator import FORWARDED, well_formed_sid
@@ -189,7 +194,10 @@ class SessionForwarder:
                 )
                 await relay_http(exchange, receive, send, to_owner, bound)
             else:
-                await relay_websocket(exchange, receive, send, to_owner)
+                config = engine.config
+                idle = config.ping_interval + config.ping_timeout + self.response_timeout
+                credit = self._credit(exchange.owner, self.node, exchange.id)
+                await relay_websocket(exchange, receive, send, to_owner, credit, idle)
             return True
         finally:
             del self._forwarded[exchange.id]
@@ -204,6 +212,11 @@ class SessionForwarder:
 
         return to_owner
 
+    def _credit(self, node: str, entry: str, exchange_id: int) -> Callable[[int], bool]:
+        # Returns credit for the frames of the exchange (entry, exchange_id) to *node*, the other side.
+        channel = self._channels.node(node)
+        return lambda frames: self._publish(channel, Credit(entry=entry, exchange=exchange_id, frames=frames))
+
     # --- the bus ------------------------------------------------------------------------------------------
 
     async def _on_request(self, channel: str, payload: bytes) -> None:
@@ -217,7 +230,7 @@ class SessionForwarder:
         if len(self._served) >= MAX_EXCHANGES:
             logger.warning("forwarding: %d requests served for other nodes; one more refused", MAX_EXCHANGES)
             return
-        served = _Served(message)
+        served = _Served(message, self._credit(message.entry, message.entry, message.exchange))
         self._served[served.key] = served
         if not self._publish(
             self._channels.node(message.entry), Taken(exchange=message.exchange, owner=self.node)
@@ -242,6 +255,15 @@ class SessionForwarder:
             case FromClient(entry=entry, exchange=exchange_id, message=asgi):
                 if (served := self._served.get((entry, exchange_id))) is not None:
                     served.deliver(asgi)
+            case Credit(entry=entry, exchange=exchange_id, frames=frames):
+                # For an exchange of this node's client (it is the entry), or one it serves.
+                target: Exchange | _Served | None = (
+                    self._forwarded.get(exchange_id)
+                    if entry == self.node
+                    else self._served.get((entry, exchange_id))
+                )
+                if target is not None:
+                    target.window.grant(frames)
             case ForwardRequest():
                 pass  # requests travel on the shared channel only
 
@@ -261,6 +283,8 @@ class SessionForwarder:
         reply = self._channels.node(request.entry)
 
         async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "websocket.send":
+                await served.window.spend()  # the entry's client has room for it
             payload = encode_forward_message(
                 ToClient(exchange=request.exchange, message=asgi_subset(message))
             )
@@ -282,10 +306,12 @@ class SessionForwarder:
 class _Served:
     """A request served for another node: the client's messages, queued for this node's engine."""
 
-    __slots__ = ("_inbound", "_send", "disconnect", "key", "request")
+    __slots__ = ("_inbound", "_send", "_taken", "disconnect", "key", "request", "window")
 
-    def __init__(self, request: ForwardRequest) -> None:
+    def __init__(self, request: ForwardRequest, credit: Callable[[int], object]) -> None:
         self.request = request
+        self.window = CreditWindow()  # frames the owner may send the client before the entry takes them
+        self._taken = TakenFrames(credit)
         self.key = (request.entry, request.exchange)
         kind = request.head.kind
         self.disconnect: AsgiMessage = {"type": f"{kind}.disconnect", "code": 1006}
@@ -316,9 +342,12 @@ class _Served:
     async def receive(self) -> AsgiMessage:
         """The engine's ASGI ``receive``: the client's next message, a disconnect once there is none."""
         try:
-            return await self._inbound.receive()
+            message = await self._inbound.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             return self.disconnect
+        if message["type"] == "websocket.receive":
+            self._taken.took()
+        return message
 
     def close(self) -> None:
         self._send.close()

@@ -19,6 +19,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from sioactor._errors import InternalChannelFull, PayloadTooLarge, RedisUnavailable
 from sioactor.protocol.cluster._forwarding import AsgiMessage, asgi_subset
+from sioactor.runtime.cluster._forward_flow import CreditWindow, TakenFrames
 from sioactor.runtime.engineio._http import EngineError, Receive, Send, read_body, respond
 
 __all__ = ("Exchange", "relay_http", "relay_websocket", "request_body")
@@ -40,7 +41,7 @@ ToOwner = Callable[[AsgiMessage], None]
 class Exchange:
     """One request this node forwarded: its id, its owner once known, and the owner's messages."""
 
-    __slots__ = ("_send", "finished", "id", "inbound", "overflowed", "owner", "taken")
+    __slots__ = ("_send", "finished", "id", "inbound", "overflowed", "owner", "taken", "window")
 
     def __init__(self, exchange_id: int) -> None:
         self.id = exchange_id
@@ -48,6 +49,7 @@ class Exchange:
         self.taken = anyio.Event()
         self.finished = False
         self.overflowed = False
+        self.window = CreditWindow()  # frames the client may send the owner before it takes them
         self._send: MemoryObjectSendStream[AsgiMessage]
         self.inbound: MemoryObjectReceiveStream[AsgiMessage]
         self._send, self.inbound = anyio.create_memory_object_stream[AsgiMessage](RELAY_QUEUE)
@@ -133,34 +135,56 @@ async def _watch_disconnect(receive: Receive, to_owner: ToOwner, stop: Callable[
     stop()
 
 
-async def relay_websocket(exchange: Exchange, receive: Receive, send: Send, to_owner: ToOwner) -> None:
-    """Relay a WebSocket between this node's client and the owner's engine until either side closes."""
+async def relay_websocket(
+    exchange: Exchange,
+    receive: Receive,
+    send: Send,
+    to_owner: ToOwner,
+    credit: Callable[[int], object],
+    idle: float,
+) -> None:
+    """Relay a WebSocket between this node's client and the owner's engine until either side closes, or
+    nothing comes from the owner for *idle* seconds (its heartbeat alone comes more often: it is gone).
+    *credit* returns credit to the owner for the frames sent to the client."""
+    taken = TakenFrames(credit)
     async with anyio.create_task_group() as tg:
         closed = False
         try:
-            async for message in exchange.inbound:
+            while True:
+                with anyio.move_on_after(idle) as waiting:
+                    message = await exchange.inbound.receive()
+                if waiting.cancelled_caught:
+                    logger.info("forwarded exchange %d: the owner went silent", exchange.id)
+                    _tell(to_owner, {"type": "websocket.disconnect", "code": _RELAY_FAILED})
+                    break
                 kind = message["type"]
                 await send(message)
-                if kind == "websocket.accept":
-                    tg.start_soon(_client_to_owner, receive, to_owner, tg.cancel_scope.cancel)
+                if kind == "websocket.send":
+                    taken.took()
+                elif kind == "websocket.accept":
+                    tg.start_soon(_client_to_owner, exchange, receive, to_owner, tg.cancel_scope.cancel)
                 elif kind == "websocket.close":
                     closed = True
                     break
+        except anyio.EndOfStream:
+            if exchange.overflowed:  # the owner sent beyond its credit: end both sides
+                _tell(to_owner, {"type": "websocket.disconnect", "code": _RELAY_FAILED})
         except OSError:
             closed = True  # the client is gone; the reader tells the owner
         if not closed:
-            # The owner finished without a close, or this side's queue overflowed: end the client's socket.
-            if exchange.overflowed:
-                _tell(to_owner, {"type": "websocket.disconnect", "code": _RELAY_FAILED})
             await _close(send)
         tg.cancel_scope.cancel()
 
 
-async def _client_to_owner(receive: Receive, to_owner: ToOwner, stop: Callable[[], Any]) -> None:
+async def _client_to_owner(
+    exchange: Exchange, receive: Receive, to_owner: ToOwner, stop: Callable[[], Any]
+) -> None:
+    # Reads the client only while the owner has room: without credit, the client is pushed back by TCP.
     while True:
         message = await receive()
         kind = message["type"]
         if kind == "websocket.receive":
+            await exchange.window.spend()
             if not _tell(to_owner, asgi_subset(message)):
                 stop()
                 return
