@@ -16,7 +16,17 @@ import pytest
 from memory_bus import MemoryHub
 from websockets.asyncio.client import connect as ws_connect
 
-from sioactor import AckSender, Data, EngineConfig, ServerConfig, Socket, SocketIo, SocketIoConfig, serve_asgi
+from sioactor import (
+    AckSender,
+    Args,
+    Data,
+    EngineConfig,
+    ServerConfig,
+    Socket,
+    SocketIo,
+    SocketIoConfig,
+    serve_asgi,
+)
 from sioactor.protocol.cluster._forwarding import (
     Taken,
     encode_forward_message,
@@ -39,7 +49,11 @@ def node(hub: MemoryHub, name: str) -> SocketIo:
     async def bcast(text: Data[str]) -> None:
         await io.emit("bcast", text)
 
+    def echo(socket: Socket, args: Args) -> None:
+        socket.emit("echo", args)
+
     def on_connect(socket: Socket) -> None:
+        socket.on("echo", echo)
         socket.on("worker", worker)
         socket.on("bcast", bcast)
 
@@ -176,3 +190,28 @@ async def test_websocket_upgrade_on_the_other_node_is_relayed_to_the_owner() -> 
                         await ws.send("3")
                 assert json.loads(str(frame)[3:]) == [["a", os.getpid()]]
                 assert str(frame).startswith("433")
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_burst_over_a_relayed_websocket_is_pushed_back_not_cut_off() -> None:
+    # Far more frames than the relay's queues hold, each way: credit keeps both within their bounds.
+    async with two_nodes() as (a, b):
+        sid = await handshake(a)
+        assert (await request("POST", b, f"&sid={sid}", "40")).text == "ok"
+        await until(a, sid, "40")
+        async with ws_connect(f"ws://{b}/socket.io/?EIO=4&transport=websocket&sid={sid}") as ws:
+            await ws.send("2probe")
+            assert await ws.recv() == "3probe"
+            await ws.send("5")
+            count = 3000
+            for i in range(count):
+                await ws.send(f'42["echo",{i}]')
+            echoed = []
+            with anyio.fail_after(30):
+                while len(echoed) < count:
+                    frame = str(await ws.recv())
+                    if frame == "2":
+                        await ws.send("3")
+                    else:
+                        echoed.append(frame)
+            assert echoed == [f'42["echo",{i}]' for i in range(count)]
