@@ -197,6 +197,8 @@ class RedisAdapter:
         self._server.task_group = task_group
         try:
             await bus.subscribe(*self._server.subscriptions())
+            if self._forwarder is not None:
+                await self._forwarder.start(task_group)
         except BaseException:
             self._started = False
             with anyio.CancelScope(shield=True):
@@ -206,8 +208,6 @@ class RedisAdapter:
             if bus.members_channel is None:
                 bus.members_channel = self.channels.request
             bus.pending_counts.append(self._server.pending_count)
-        if self._forwarder is not None:
-            await self._forwarder.start(task_group)
 
     async def close(self) -> None:
         """Unsubscribe; the last namespace closes the connection."""
