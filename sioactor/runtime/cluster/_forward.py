@@ -60,6 +60,7 @@ from sioactor.protocol.cluster._forwarding import (
 from sioactor.runtime.cluster._forward_entry import (
     RELAY_QUEUE,
     Exchange,
+    ToOwner,
     relay_http,
     relay_websocket,
     request_body,
@@ -187,14 +188,13 @@ class SessionForwarder:
             if exchange.owner is None:
                 return False
             to_owner = self._to_owner(exchange)
+            config = engine.config
             if kind == "http":
-                config = engine.config
                 bound = (
                     config.ping_interval + config.ping_timeout + config.flush_timeout + self.response_timeout
                 )
                 await relay_http(exchange, receive, send, to_owner, bound)
             else:
-                config = engine.config
                 idle = config.ping_interval + config.ping_timeout + self.response_timeout
                 credit = self._credit(exchange.owner, self.node, exchange.id)
                 await relay_websocket(exchange, receive, send, to_owner, credit, idle)
@@ -203,7 +203,7 @@ class SessionForwarder:
             del self._forwarded[exchange.id]
             exchange.close()
 
-    def _to_owner(self, exchange: Exchange) -> Any:
+    def _to_owner(self, exchange: Exchange) -> ToOwner:
         channel = self._channels.node(exchange.owner or "")
 
         def to_owner(message: AsgiMessage) -> None:
