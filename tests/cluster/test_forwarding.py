@@ -9,6 +9,8 @@ import asyncio
 import gc
 import itertools
 import json
+import os
+import signal
 import sys
 import time
 import warnings
@@ -171,3 +173,27 @@ def test_two_embedded_servers_behind_a_balancer_that_alternates(
     finally:
         for server in servers:
             assert "Traceback" not in server.stop()
+
+
+def test_a_worker_killed_mid_run_loses_its_sessions_only(workers: Server, clients: Clients) -> None:
+    # Its own sessions end (a request for them finds no owner: "Session ID unknown"; a WebSocket relayed by
+    # the other worker ends when the owner falls silent), and so does any connection it carried for the
+    # other worker (a held poll, a relayed WebSocket); a WebSocket-only session of the other worker does
+    # not notice, and new sessions open (uvicorn replaces the worker).
+    names = [f"k{i}" for i in range(12)]
+    transports = dict(zip(names, itertools.cycle(TRANSPORTS), strict=False))
+    for name in names:
+        assert "sid" in clients._command(
+            {"connect": name, "url": workers.url, "transports": transports[name]}
+        )
+    owners = {name: clients.ask(name, "worker") for name in names}
+    assert len(set(owners.values())) == 2, owners
+    victim = owners[names[0]]
+    os.kill(victim, signal.SIGKILL)
+    for name, pid in owners.items():
+        if pid == victim:
+            clients.wait_disconnect(name, timeout=15)
+        elif transports[name] == ["websocket"]:
+            assert clients.ask(name, "worker") == pid
+    assert "sid" in clients._command({"connect": "late", "url": workers.url, "transports": ["polling"]})
+    assert clients.ask("late", "echo_ack", "after") == "after"
