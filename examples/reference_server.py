@@ -76,6 +76,7 @@ from sioactor import (
     LocalAdapter,
     Receive,
     RedisAdapter,
+    RedisUnavailable,
     ReservedEventError,
     Scope,
     Send,
@@ -84,6 +85,7 @@ from sioactor import (
     Socket,
     SocketIo,
     SocketIoConfig,
+    SyncRedisEmitter,
     engine_asgi_app,
     serve_asgi,
     serve_lifespan,
@@ -609,6 +611,10 @@ def _serve_uvicorn_workers(argv: list[str], args: argparse.Namespace) -> None:
 
     import uvicorn
 
+    # A worker that cannot join the cluster would be restarted forever: check Redis first, and say why
+    # and exit 1 when it does not answer, as a single server does.
+    with _exit_on(RedisUnavailable), SyncRedisEmitter(args.redis):
+        pass
     with tempfile.TemporaryDirectory() as ready_dir:
         os.environ[_ARGS_VARIABLE] = json.dumps(argv)
         os.environ[_READY_VARIABLE] = ready_dir
