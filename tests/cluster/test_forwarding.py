@@ -22,6 +22,7 @@ import pytest
 from mixed_cluster import Clients, Server
 from node_cluster import NODE, NODE_MISSING, ROOT
 from redis_server import free_port
+from websockets.sync.client import connect as ws_connect
 
 pytestmark = pytest.mark.interop
 
@@ -130,49 +131,80 @@ def test_python_socketio_client_across_uvicorn_workers(workers: Server) -> None:
     assert [echoed for _pid, echoed in results] == [{"py": t} for t in PY_TRANSPORTS]
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_two_embedded_servers_behind_a_balancer_that_alternates(
-    redis_url: str, cluster_key: str, backend: str
-) -> None:
-    # Two machines behind a round-robin balancer: every request of each session goes to the other server
-    # than the one before it, each on a new connection.
-    args = [sys.executable, str(ROOT / "examples/reference_server.py"), "--backend", backend]
-    args += [
-        "--redis",
-        redis_url,
-        "--redis-key",
-        cluster_key,
-        "--forward-sessions",
-        "--ping-interval",
-        "2000",
-    ]
+@pytest.fixture(params=["asyncio", "trio"])
+def two_servers(request: pytest.FixtureRequest, redis_url: str, cluster_key: str) -> Iterator[list[Server]]:
+    """Two embedded reference servers on the backend, one cluster with --forward-sessions (two machines
+    behind a balancer that does not stick)."""
+    args = [sys.executable, str(ROOT / "examples/reference_server.py"), "--backend", request.param]
+    args += ["--redis", redis_url, "--redis-key", cluster_key, "--forward-sessions"]
+    args += ["--ping-interval", "2000"]
     servers = [Server([*args, "--port", str(free_port())], f"embedded-{i}") for i in range(2)]
     try:
-        turn = itertools.cycle(servers)
-        limits = httpx.Limits(max_keepalive_connections=0)
-        with httpx.Client(timeout=10, limits=limits) as http:
-
-            def call(method: str, sid: str | None = None, body: str | None = None) -> str:
-                params = {"EIO": "4", "transport": "polling", **({"sid": sid} if sid else {})}
-                answer = http.request(method, f"{next(turn).url}/socket.io/", params=params, content=body)
-                assert answer.status_code == 200, answer.text
-                return answer.text
-
-            owners = set()
-            for _ in range(2):
-                sid = json.loads(call("GET")[1:])["sid"]
-                assert call("POST", sid, "40") == "ok"
-                assert call("GET", sid).startswith("40")
-                assert call("POST", sid, '421["worker"]') == "ok"
-                ack = call("GET", sid)
-                assert ack.startswith("431[")
-                owners.add(json.loads(ack[3:])[0])
-                assert call("POST", sid, '422["echo_ack","hop"]') == "ok"
-                assert call("GET", sid) == '432["hop"]'
-            assert len(owners) == 2  # one session opened on each server, served through both
+        yield servers
     finally:
-        for server in servers:
-            assert "Traceback" not in server.stop()
+        errors = [server.stop() for server in servers]
+    assert not any("Traceback" in err for err in errors), errors
+
+
+def polling(
+    http: httpx.Client, url: str, method: str, sid: str | None = None, body: str | None = None
+) -> str:
+    params = {"EIO": "4", "transport": "polling", **({"sid": sid} if sid else {})}
+    answer = http.request(method, f"{url}/socket.io/", params=params, content=body)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_two_embedded_servers_behind_a_balancer_that_alternates(two_servers: list[Server]) -> None:
+    # Every request of each session goes to the other server than the one before it, on a new connection.
+    turn = itertools.cycle(two_servers)
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0)) as http:
+
+        def call(method: str, sid: str | None = None, body: str | None = None) -> str:
+            return polling(http, next(turn).url, method, sid, body)
+
+        owners = set()
+        for _ in range(2):
+            sid = json.loads(call("GET")[1:])["sid"]
+            assert call("POST", sid, "40") == "ok"
+            assert call("GET", sid).startswith("40")
+            assert call("POST", sid, '421["worker"]') == "ok"
+            ack = call("GET", sid)
+            assert ack.startswith("431[")
+            owners.add(json.loads(ack[3:])[0])
+            assert call("POST", sid, '422["echo_ack","hop"]') == "ok"
+            assert call("GET", sid) == '432["hop"]'
+        assert len(owners) == 2  # one session opened on each server, served through both
+
+
+def test_an_upgrade_on_the_other_embedded_server_is_relayed(two_servers: list[Server]) -> None:
+    # The WebSocket reaches the server that does not own the session (its direct WebSocket path, on
+    # asyncio or trio); the owner's engine runs the probe and the session through the relay, under credit.
+    owner, other = two_servers
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0)) as http:
+        sid = json.loads(polling(http, owner.url, "GET")[1:])["sid"]
+        assert polling(http, other.url, "POST", sid, "40") == "ok"
+        assert polling(http, other.url, "GET", sid).startswith("40")
+        pid = None
+        ws_url = other.url.replace("http://", "ws://") + f"/socket.io/?EIO=4&transport=websocket&sid={sid}"
+        with ws_connect(ws_url, open_timeout=10) as ws:
+            ws.send("2probe")
+            assert ws.recv(timeout=10) == "3probe"
+            ws.send("5")
+            ws.send('421["worker"]')
+            for i in range(1000):
+                ws.send(f'42["echo",{i}]')
+            echoed = []
+            while len(echoed) < 1000 or pid is None:
+                frame = str(ws.recv(timeout=10))
+                if frame == "2":
+                    ws.send("3")
+                elif frame.startswith("431["):
+                    pid = json.loads(frame[3:])[0]
+                else:
+                    echoed.append(frame)
+        assert echoed == [f'42["echo",{i}]' for i in range(1000)]
+        assert pid == owner._proc.pid  # the owner's process handled the events
 
 
 def test_a_worker_killed_mid_run_loses_its_sessions_only(workers: Server, clients: Clients) -> None:
