@@ -137,7 +137,7 @@ def two_servers(request: pytest.FixtureRequest, redis_url: str, cluster_key: str
     behind a balancer that does not stick)."""
     args = [sys.executable, str(ROOT / "examples/reference_server.py"), "--backend", request.param]
     args += ["--redis", redis_url, "--redis-key", cluster_key, "--forward-sessions"]
-    args += ["--ping-interval", "2000"]
+    args += ["--ping-interval", "2000", "--ping-timeout", "5000"]  # heartbeats are not under test here
     servers = [Server([*args, "--port", str(free_port())], f"embedded-{i}") for i in range(2)]
     try:
         yield servers
