@@ -190,6 +190,14 @@ async def test_websocket_upgrade_on_the_other_node_is_relayed_to_the_owner() -> 
                         await ws.send("3")
                 assert json.loads(str(frame)[3:]) == [["a", os.getpid()]]
                 assert str(frame).startswith("433")
+                # Binary travels as binary frames both ways (an event with one attachment, echoed back).
+                await ws.send('451-["echo",{"_placeholder":true,"num":0}]')
+                await ws.send(b"\x00\x01\xff")
+                with anyio.fail_after(5):
+                    while (frame := await ws.recv()) == "2":
+                        await ws.send("3")
+                    assert frame == '451-["echo",{"_placeholder":true,"num":0}]'
+                    assert await ws.recv() == b"\x00\x01\xff"
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
