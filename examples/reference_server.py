@@ -33,6 +33,13 @@ also has the cluster handlers, each answering through the client's ack:
 ``cluster_disconnect(target)``, ``cluster_emit_ack(event, payload)``; every server answers a server-side
 ``sse(payload)`` with ``{server, payload}``. Without ``--redis`` these handlers work on this node alone.
 
+``--server uvicorn --workers N --redis URL`` runs N uvicorn worker processes on the one port, each a node of
+the cluster on that Redis with session forwarding on (``RedisAdapter.from_url(url, forward_sessions=True)``):
+any worker takes any request of any session, with no sticky sessions (``--redis URL --forward-sessions``
+does the same for separate servers, e.g. behind a round-robin balancer). ``worker`` on ``/`` acks the process
+id of the worker that owns the socket. (The raw Engine.IO echo server at ``/engine.io/`` is not clustered:
+its sessions need every request on the worker that opened them.)
+
 Both use pingInterval 300 ms, pingTimeout 200 ms (``--ping-interval``/``--ping-timeout`` change them),
 maxPayload 1000000 and CORS ``*``. It prints ``listening on http://HOST:PORT`` once it accepts connections.
 On SIGINT or SIGTERM the embedded server shuts down gracefully (every client is told ``server shutting
@@ -76,6 +83,7 @@ from sioactor import (
     Receive,
     RedisAdapter,
     RedisShardedAdapter,
+    RedisUnavailable,
     ReservedEventError,
     Scope,
     Send,
@@ -84,6 +92,7 @@ from sioactor import (
     Socket,
     SocketIo,
     SocketIoConfig,
+    SyncRedisEmitter,
     engine_asgi_app,
     serve_asgi,
     serve_lifespan,
@@ -136,12 +145,13 @@ def build_socketio_server(
     redis_adapter: str = "classic",
     redis_subscription_mode: str = "dynamic",
     server_id: str | None = None,
+    forward_sessions: bool = False,
 ) -> SocketIo:
     """The Socket.IO server at ``/socket.io/`` with the handlers of the contract (*trace_endpoint*: serve
     the actor trace there, for ``sioactor console`` and the tracing-cost bench; *cookie*: the name of the
     handshake cookie, none when ``None``; *redis*: join the cluster on that Redis, with key prefix
     *redis_key*, as *server_id*, through the *redis_adapter* (``classic`` or ``sharded``, the latter in
-    *redis_subscription_mode*))."""
+    *redis_subscription_mode*); *forward_sessions*: any node of that cluster takes any request)."""
     engine = EngineConfig(
         ping_interval=ping_interval_ms / 1000,
         ping_timeout=ping_timeout_ms / 1000,
@@ -163,7 +173,7 @@ def build_socketio_server(
             redis, key=redis_key, subscription_mode=redis_subscription_mode
         )
     elif redis is not None:
-        adapter = RedisAdapter.from_url(redis, key=redis_key)
+        adapter = RedisAdapter.from_url(redis, key=redis_key, forward_sessions=forward_sessions)
     io = SocketIo(config, adapter=adapter)
 
     def on_connect(socket: Socket, auth: Auth[Any]) -> None:
@@ -490,8 +500,7 @@ SERVERS: dict[str, Callable[[Any, str, int], Any]] = {
 }
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse the flags and serve until interrupted."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
@@ -502,7 +511,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parser", choices=("json", "msgpack"), default="json", help="the Socket.IO parser")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     parser.add_argument("--server", choices=tuple(SERVERS), default="embedded")
-    parser.add_argument("--workers", type=int, default=1, help="processes serving the port (embedded server)")
     parser.add_argument(
         "--trace-endpoint", metavar="ADDR", help="serve the actor trace (HOST:PORT, unix:/PATH)"
     )
@@ -518,12 +526,21 @@ def main(argv: list[str] | None = None) -> None:
         help="the sharded adapter's subscription mode",
     )
     parser.add_argument("--server-id", metavar="ID", help="this node's name (default hostname:pid)")
-    args = parser.parse_args(argv)
-    if args.workers > 1 and args.server != "embedded":
-        parser.error("--workers is for the embedded server")
-    if args.server == "uvicorn" and args.backend == "trio":
-        parser.error("uvicorn runs on asyncio only")
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving the port (embedded: one cluster with no Redis; uvicorn: needs --redis)",
+    )
+    parser.add_argument(
+        "--forward-sessions",
+        action="store_true",
+        help="with --redis: any node of the cluster takes any request (implied by --workers N)",
+    )
+    return parser
+
+
+def _build_app(args: argparse.Namespace, *, forward_sessions: bool = False) -> ASGIApp:
     engine = build_engine_echo_server(
         ping_interval_ms=args.ping_interval, ping_timeout_ms=args.ping_timeout, allow_eio3=args.allow_eio3
     )
@@ -541,8 +558,27 @@ def main(argv: list[str] | None = None) -> None:
         redis_adapter=args.redis_adapter,
         redis_subscription_mode=args.redis_subscription_mode,
         server_id=args.server_id,
+        forward_sessions=forward_sessions,
     )
-    app = reference_app(io, engine)
+    return reference_app(io, engine)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the flags and serve until interrupted."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.server == "uvicorn" and args.backend == "trio":
+        parser.error("uvicorn runs on asyncio only")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if args.workers > 1 and args.server != "embedded":
+        if args.server != "uvicorn" or args.redis is None:
+            parser.error(
+                "--workers N runs on the embedded server, or as uvicorn's workers joined through Redis "
+                "(--server uvicorn --redis URL)"
+            )
+        _serve_uvicorn_workers(sys.argv[1:] if argv is None else argv, args)
+        return
+    app = _build_app(args, forward_sessions=args.forward_sessions)
     try:
         # The embedded server stops gracefully on SIGINT and SIGTERM (clients are told) and returns; a
         # server that cannot start (Redis unreachable) says why in one line and exits with status 1.
@@ -558,6 +594,75 @@ def main(argv: list[str] | None = None) -> None:
             )
     except* KeyboardInterrupt:
         pass  # a Ctrl-C before the server watches signals (trio raises it inside an exception group)
+
+
+# --- uvicorn --workers N: one app per worker process, every worker a node of one Redis cluster -----------
+
+_ARGS_VARIABLE = "SIOACTOR_REFERENCE_ARGS"  # the command line, for the workers' factory
+_READY_VARIABLE = "SIOACTOR_REFERENCE_READY"  # where each worker marks itself started
+
+
+def uvicorn_worker_app() -> ASGIApp:
+    """The app of one uvicorn worker (uvicorn imports it by name in each worker process): built from the
+    command line the supervising process left in the environment, with session forwarding on, so that
+    any worker takes any request of any session."""
+    args = _parser().parse_args(json.loads(os.environ[_ARGS_VARIABLE]))
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return _marking_ready(_build_app(args, forward_sessions=True), os.environ[_READY_VARIABLE])
+
+
+def _marking_ready(app: ASGIApp, ready_dir: str) -> ASGIApp:
+    # The worker's lifespan has started (its Redis link is up): say so with a file named by its pid.
+    async def marked(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def send_marking(message: Any) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                await anyio.Path(ready_dir, str(os.getpid())).touch()
+
+        await app(scope, receive, send_marking)
+
+    return marked
+
+
+def _serve_uvicorn_workers(argv: list[str], args: argparse.Namespace) -> None:
+    import tempfile
+    import threading
+
+    import uvicorn
+
+    # A worker that cannot join the cluster would be restarted forever: check Redis first, and say why
+    # and exit 1 when it does not answer, as a single server does.
+    with _exit_on(RedisUnavailable), SyncRedisEmitter(args.redis):
+        pass
+    with tempfile.TemporaryDirectory() as ready_dir:
+        os.environ[_ARGS_VARIABLE] = json.dumps(argv)
+        os.environ[_READY_VARIABLE] = ready_dir
+        announce = threading.Thread(
+            target=_announce_when_ready, args=(ready_dir, args.workers, args.host, args.port), daemon=True
+        )
+        announce.start()
+        uvicorn.run(
+            "reference_server:uvicorn_worker_app",
+            factory=True,
+            app_dir=os.path.dirname(os.path.abspath(__file__)),
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            lifespan="on",
+        )
+
+
+def _announce_when_ready(ready_dir: str, workers: int, host: str, port: int) -> None:
+    import time
+
+    while len(os.listdir(ready_dir)) < workers:
+        time.sleep(0.05)
+    _announce(host, port)
 
 
 @contextlib.contextmanager

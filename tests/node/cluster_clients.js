@@ -4,6 +4,7 @@
 //
 // Commands (one JSON object per line), each answered by one line with the same "id":
 //   {"id": 1, "connect": "a", "url": "http://127.0.0.1:3000"}        -> {"id": 1, "sid": "<socket id>"}
+//   (optional: "transports": ["polling"], "upgrade": false)
 //   {"id": 2, "client": "a", "emit": "who", "args": []}              -> {"id": 2, "ack": [<ack args>]}
 //   {"id": 3, "client": "a", "send": "bcast", "args": [1]}           -> {"id": 3, "sent": true} (no ack asked)
 // Unprompted lines: {"client": "a", "event": "ev", "args": [...]} for every event a client receives (an
@@ -11,6 +12,7 @@
 // {"client": "a", "disconnect": "<reason>"}. Binary values print as {"$bin": "<base64>"}.
 "use strict";
 
+const http = require("http");
 const readline = require("readline");
 const { io: ioc } = require("socket.io-client");
 
@@ -44,7 +46,14 @@ function fromPrintable(value) {
 }
 
 function connect(cmd) {
-  const socket = ioc(cmd.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+  // Optional "transports" (default websocket only) and "upgrade"; every HTTP request on a new connection.
+  const socket = ioc(cmd.url, {
+    transports: cmd.transports || ["websocket"],
+    upgrade: cmd.upgrade !== false,
+    agent: new http.Agent({ keepAlive: false }),
+    reconnection: false,
+    forceNew: true,
+  });
   clients[cmd.connect] = socket;
   socket.onAny((event, ...args) => {
     const last = args[args.length - 1];

@@ -50,12 +50,14 @@ from sioactor.protocol.cluster import (
 )
 from sioactor.protocol.socketio import Packet
 from sioactor.runtime.cluster._dialect import ClassicDialect, Dialect
+from sioactor.runtime.cluster._forward import SessionForwarder
 from sioactor.runtime.cluster._link import ClusterBus, RedisLink
 from sioactor.runtime.cluster._serve import ClusterServer, Pending
 from sioactor.runtime.socketio import BroadcastOptions, LocalAdapter
 from sioactor.runtime.socketio._remote import RemoteSocket
 
 if TYPE_CHECKING:
+    from sioactor.runtime.engineio import EngineServer
     from sioactor.runtime.socketio import AckStream, Socket
     from sioactor.runtime.socketio._namespace import Namespace
 
@@ -84,27 +86,56 @@ class RedisAdapterFactory:
     Made by ``RedisAdapter.from_url``.
     """
 
-    __slots__ = ("bus", "key", "requests_timeout")
+    __slots__ = ("bus", "forwarder", "key", "requests_timeout")
 
-    def __init__(self, bus: ClusterBus, *, key: str, requests_timeout: float) -> None:
+    def __init__(
+        self, bus: ClusterBus, *, key: str, requests_timeout: float, forward_sessions: bool = False
+    ) -> None:
         self.bus = bus
         self.key = key
         self.requests_timeout = requests_timeout
+        self.forwarder = SessionForwarder(bus, key=key) if forward_sessions else None
 
     def __call__(self, ns: Namespace) -> RedisAdapter:
-        return RedisAdapter(ns, self.bus, key=self.key, requests_timeout=self.requests_timeout)
+        return RedisAdapter(
+            ns, self.bus, key=self.key, requests_timeout=self.requests_timeout, forwarder=self.forwarder
+        )
+
+    def attach_engine(self, engine: EngineServer) -> None:
+        """``SocketIo``'s call (``EngineAware``): with ``forward_sessions``, become the engine's locator."""
+        if self.forwarder is not None:
+            self.forwarder.attach(engine)
 
 
 class BaseRedisAdapter:
     """What the classic and the sharded Redis adapters share: everything but their ``Dialect`` (and the
     way ``all_rooms`` asks, which only the classic protocol has a request for)."""
 
-    __slots__ = ("_bus", "_dialect", "_ns", "_server", "_started", "local", "requests_timeout", "uid")
+    __slots__ = (
+        "_bus",
+        "_dialect",
+        "_forwarder",
+        "_ns",
+        "_server",
+        "_started",
+        "local",
+        "requests_timeout",
+        "uid",
+    )
 
-    def __init__(self, ns: Namespace, bus: ClusterBus, dialect: Dialect, *, requests_timeout: float) -> None:
+    def __init__(
+        self,
+        ns: Namespace,
+        bus: ClusterBus,
+        dialect: Dialect,
+        *,
+        requests_timeout: float,
+        forwarder: SessionForwarder | None = None,
+    ) -> None:
         self._ns = ns
         self._bus = bus
         self._dialect = dialect
+        self._forwarder = forwarder
         self.local = LocalAdapter(ns)
         self.uid = dialect.new_id()
         self.requests_timeout = requests_timeout
@@ -129,6 +160,8 @@ class BaseRedisAdapter:
         self._server.task_group = task_group
         try:
             await bus.subscribe(*self._server.subscriptions())
+            if self._forwarder is not None:
+                await self._forwarder.start(task_group)
         except BaseException:
             self._started = False
             with anyio.CancelScope(shield=True):
@@ -148,6 +181,8 @@ class BaseRedisAdapter:
             self._bus.pending_counts.remove(self._server.pending_count)
         channels, patterns = self._server.subscriptions()
         try:
+            if self._forwarder is not None:
+                await self._forwarder.close()
             await self._bus.unsubscribe(list(channels), list(patterns))
         finally:
             await self._bus.close()
@@ -329,9 +364,10 @@ class RedisAdapter(BaseRedisAdapter):
         *,
         key: str = DEFAULT_PREFIX,
         requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
+        forwarder: SessionForwarder | None = None,
     ) -> None:
         dialect = ClassicDialect(ns.path, key)
-        super().__init__(ns, bus, dialect, requests_timeout=requests_timeout)
+        super().__init__(ns, bus, dialect, requests_timeout=requests_timeout, forwarder=forwarder)
         self.channels = dialect.channels
 
     @classmethod
@@ -342,6 +378,7 @@ class RedisAdapter(BaseRedisAdapter):
         key: str = DEFAULT_PREFIX,
         requests_timeout: float = DEFAULT_REQUESTS_TIMEOUT,
         connect_timeout: float = 5.0,
+        forward_sessions: bool = False,
     ) -> RedisAdapterFactory:
         """The adapter factory of a cluster on the Redis at *url* (``redis://``, ``rediss://``, ``unix://``).
 
@@ -349,11 +386,19 @@ class RedisAdapter(BaseRedisAdapter):
             key: the cluster's key prefix (Node's ``key`` option); every node of the cluster uses the same.
             requests_timeout: seconds ``fetch_sockets`` and ``all_rooms`` wait for the other nodes.
             connect_timeout: seconds to connect to Redis, and for each command.
+            forward_sessions: any node takes any request of any session, with no sticky sessions (off by
+                default): a request naming a session this node does not know is served by the node that
+                owns it, through Redis (``uvicorn --workers N``, or servers behind a round-robin balancer;
+                every node of the cluster must be a sioactor server with this on). A node waits up to 1 s
+                for the owner before answering "Session ID unknown". Each ``SocketIo`` needs a factory of
+                its own then.
 
         Starting the server raises ``RedisUnavailable`` (naming *url*) when Redis cannot be reached then.
         """
         link = RedisLink(url, timeout=connect_timeout)
-        return RedisAdapterFactory(link, key=key, requests_timeout=requests_timeout)
+        return RedisAdapterFactory(
+            link, key=key, requests_timeout=requests_timeout, forward_sessions=forward_sessions
+        )
 
     async def all_rooms(self) -> set[str]:
         """See ``Adapter.all_rooms``."""

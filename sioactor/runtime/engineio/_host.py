@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sioactor.actors.engineio._session import EngineSession
     from sioactor.runtime.engineio._config import EngineConfig
     from sioactor.runtime.engineio._http import EngineError, Scope
+    from sioactor.runtime.engineio._locator import SessionLocator
 
 __all__ = ("TransportHost",)
 
@@ -25,6 +26,10 @@ class TransportHost(Protocol):
     @property
     def config(self) -> EngineConfig:
         """The server's configuration."""
+
+    @property
+    def locator(self) -> SessionLocator | None:
+        """Who serves a request whose session another node owns, if the server is in such a cluster."""
 
     @property
     def running(self) -> bool:

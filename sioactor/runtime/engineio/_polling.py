@@ -65,6 +65,9 @@ async def handle_http(server: TransportHost, scope: Scope, receive: Receive, sen
         return
     session = server.lookup(sid)
     if session is None:
+        locator = server.locator
+        if locator is not None and await locator.forward(sid, scope, receive, send):
+            return
         server.refused(scope, EngineError.UNKNOWN_SID, sid=sid)
         await respond_error(reply, EngineError.UNKNOWN_SID, cors)
     elif method == "GET":

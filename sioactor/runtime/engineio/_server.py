@@ -23,6 +23,7 @@ from sioactor.runtime._server._direct import DIRECT_WEBSOCKET
 from sioactor.runtime.engineio._config import EngineConfig, session_config
 from sioactor.runtime.engineio._direct import handle_direct_websocket
 from sioactor.runtime.engineio._http import EngineError, Receive, Scope, Send
+from sioactor.runtime.engineio._locator import SessionLocator
 from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._refusals import ConnectionErrorListener, RefusalListeners, RequestRefused
 from sioactor.runtime.engineio._websocket import handle_websocket
@@ -49,6 +50,7 @@ class EngineServer:
     Attributes:
         config: the configuration.
         sessions: the live sessions by sid (a read-only view).
+        locator: asked to have another node serve a request whose sid is unknown here (``None``: refuse it).
     """
 
     def __init__(
@@ -69,6 +71,8 @@ class EngineServer:
         self._stopped = anyio.Event()
         self._emptied = anyio.Event()
         self._refusal_listeners = RefusalListeners()
+        # Consulted for a request naming a sid unknown here (set by a cluster that forwards sessions).
+        self.locator: SessionLocator | None = None
 
     def handles(self, path: str) -> bool:
         """Whether a request for *path* belongs to this server (its path, with or without what follows)."""

@@ -71,7 +71,13 @@ async def route_websocket(
         server.refused(scope, EngineError.UNKNOWN_TRANSPORT, transport=query.get("transport"))
         await refuse(send, "unknown transport")
         return None
-    return WebSocketRoute(query.get("sid"))
+    sid = query.get("sid")
+    locator = server.locator
+    if sid is not None and locator is not None and server.lookup(sid) is None:
+        forwarded = await locator.forward(sid, scope, receive, send)
+        if forwarded:
+            return None
+    return WebSocketRoute(sid)
 
 
 async def handle_websocket(server: TransportHost, scope: Scope, receive: Receive, send: Send) -> None:

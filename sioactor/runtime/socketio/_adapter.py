@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from sioactor._errors import BroadcastError, SendError
 from sioactor.actors._trace import TraceKind
@@ -32,6 +32,7 @@ from sioactor.runtime.socketio._event_hooks import notify_broadcast
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
+    from sioactor.runtime.engineio import EngineServer
     from sioactor.runtime.socketio._ack import AckStream
     from sioactor.runtime.socketio._namespace import Namespace
     from sioactor.runtime.socketio._remote import RemoteSocket
@@ -41,6 +42,7 @@ __all__ = (
     "Adapter",
     "AdapterFactory",
     "BroadcastOptions",
+    "EngineAware",
     "LocalAdapter",
     "close_adapters",
     "join_worker_cluster",
@@ -138,6 +140,15 @@ class Adapter(Protocol):
 
 AdapterFactory = Callable[["Namespace"], Adapter]
 """What ``SocketIo(adapter=...)`` takes: builds the ``Adapter`` of one namespace (``LocalAdapter`` is one)."""
+
+
+@runtime_checkable
+class EngineAware(Protocol):
+    """An adapter factory that also serves the engine (a cluster that forwards sessions): ``SocketIo``
+    hands it its ``EngineServer`` once, when it is built."""
+
+    def attach_engine(self, engine: EngineServer) -> None:
+        """Take part in *engine*'s requests (e.g. become its ``SessionLocator``)."""
 
 
 class LocalAdapter:

@@ -29,6 +29,7 @@ from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.socketio._adapter import (
     AdapterFactory,
     BroadcastOptions,
+    EngineAware,
     LocalAdapter,
     close_adapters,
     join_worker_cluster,
@@ -109,6 +110,8 @@ class SocketIo(IoServices, DefaultNamespaceOperators):
         self._listener: EngineListener = SocketIoListener(self)
         engine_config = replace(self.config.engine, path=self.config.engine_path)
         self._engine = EngineServer(engine_config, self._listener, tracer=self.tracer)
+        if isinstance(adapter, EngineAware):
+            adapter.attach_engine(self._engine)
         self._specs: dict[NamespacePattern, NamespaceSpec] = {}
         self._event_handlers: dict[tuple[Handler, bool, HandlerKind], EventHandler] = {}
         self._namespaces: dict[str, Namespace] = {}
