@@ -449,6 +449,8 @@ class Namespace:
                 return
         if not await self._admit(socket):
             return
+        if not socket.conn.connected:  # the client left meanwhile: ignored, as Node; its close removes it
+            return
         self._accept(socket)
         if self.spec.on_connect is not None:
             await self.spec.on_connect(ctx)
