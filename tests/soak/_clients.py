@@ -28,6 +28,7 @@ class WsClient:
         self.stream = stream
         self.protocol = protocol
         self.pending: list[Any] = []
+        self.sid = ""  # the Socket.IO socket's id, once connected to "/"
 
     @classmethod
     @asynccontextmanager
@@ -46,11 +47,13 @@ class WsClient:
     @classmethod
     @asynccontextmanager
     async def connected(cls, port: int) -> AsyncIterator[Self]:
-        """A client connected to namespace ``/``."""
+        """A client connected to namespace ``/`` (its socket id in ``sid``)."""
         async with cls.opened(port) as client:
             assert (await client.next_text()).startswith("0{")
             await client.send_text("40")
-            assert (await client.next_text()).startswith('40{"sid":')
+            reply = await client.next_text()
+            assert reply.startswith('40{"sid":'), reply
+            client.sid = json.loads(reply[2:])["sid"]
             yield client
 
     async def flush(self) -> None:

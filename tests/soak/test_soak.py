@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import fuzz_wire, http_corpus
+from . import churn, fuzz_wire, http_corpus, slow_consumer
 from ._kit import serving, watching_errors
 
 pytestmark = pytest.mark.anyio
@@ -27,3 +27,19 @@ async def test_the_http_corpus_gets_its_answers_and_the_server_serves_on() -> No
     assert tally.sent == len(http_corpus.CASES)
     assert settled.excess_over(served.baseline) == {}
     assert errors.lines() == []
+
+
+async def test_churn_leaves_no_session_actor_task_or_descriptor_behind() -> None:
+    tally = await churn.run(cycles=150, duration=20.0)
+    assert tally.failures == []
+    assert tally.total >= 150
+    assert set(tally.cycles) == {cycle.__name__ for cycle in churn.CYCLES}
+
+
+@pytest.mark.parametrize("policy", slow_consumer.POLICIES)
+async def test_each_slow_consumer_policy_does_as_documented_and_spares_the_others(
+    policy: slow_consumer.Policy,
+) -> None:
+    rounds, failures = await slow_consumer.run((policy,), duration=0.0)
+    assert failures == []
+    assert rounds == 1
