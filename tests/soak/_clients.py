@@ -12,6 +12,7 @@ from typing import Any, Self
 import anyio
 from anyio.abc import SocketStream
 from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
@@ -109,7 +110,7 @@ class WsClient:
                     frames.append(await self.next_frame(seconds))
                     if frames[-1].opcode is Opcode.CLOSE:
                         break
-            except (anyio.EndOfStream, *GONE):
+            except (anyio.EndOfStream, InvalidState, *GONE):  # InvalidState: a pong after the close
                 pass
         return frames
 

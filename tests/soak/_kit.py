@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import time
+import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -39,8 +40,9 @@ from sioactor import (
 
 from ._clients import WsClient
 
-# Short heartbeats and deadlines: what a scenario leaves behind is reaped within about a second.
-ENGINE = EngineConfig(ping_interval=0.3, ping_timeout=0.3, max_payload=100_000)
+# Short heartbeats and deadlines: what a scenario leaves behind is reaped within about a second (a closing
+# polling session waits flush_timeout for a poll to fetch its last packets).
+ENGINE = EngineConfig(ping_interval=0.3, ping_timeout=0.3, max_payload=100_000, flush_timeout=0.5)
 SERVER = ServerConfig(
     port=0,
     handle_signals=False,
@@ -228,6 +230,13 @@ def run_main(main: Callable[[argparse.Namespace], Any], parser: argparse.Argumen
         print("FAIL:", failure)
     print("OK" if not failures else f"{len(failures)} failure(s)")
     sys.exit(1 if failures else 0)
+
+
+def describe(exc: BaseException) -> str:
+    """*exc* and where it was raised (the innermost frame), for a failure line."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{exc!r}{where}"
 
 
 def with_server(**changes: Any) -> ServerConfig:

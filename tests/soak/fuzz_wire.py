@@ -24,7 +24,7 @@ from websockets.exceptions import InvalidState, ProtocolError
 from websockets.frames import Opcode
 
 from ._clients import GONE, POLLING_PATH, WsClient, http, polling_open, request, status_and_body
-from ._kit import ENGINE, Served, arguments, run_main, serving, watching_errors
+from ._kit import ENGINE, Served, arguments, describe, run_main, serving, watching_errors
 
 TEXT_SEEDS = (
     "2", "3", "5", "6", "2probe", "3probe", "1", "4hello",
@@ -183,7 +183,7 @@ async def check_healthy(served: Served, tally: Tally) -> None:
     try:
         tally.slowest_echo = max(tally.slowest_echo, await served.echo_seconds())
     except Exception as exc:  # reported as the fuzzer's finding
-        tally.failures.append(f"burst {tally.bursts}: a healthy client's echo failed: {exc!r}")
+        tally.failures.append(f"burst {tally.bursts}: a healthy client's echo failed: {describe(exc)}")
     settled = await served.settled(within=3.0)
     if excess := settled.excess_over(served.baseline):
         tally.failures.append(f"burst {tally.bursts}: still held after 3 s: {excess}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import churn, fuzz_wire, http_corpus, slow_consumer
+from . import churn, exhaustion, fuzz_wire, http_corpus, slow_consumer
 from ._kit import serving, watching_errors
 
 pytestmark = pytest.mark.anyio
@@ -43,3 +43,10 @@ async def test_each_slow_consumer_policy_does_as_documented_and_spares_the_other
     rounds, failures = await slow_consumer.run((policy,), duration=0.0)
     assert failures == []
     assert rounds == 1
+
+
+async def test_connections_that_hold_resources_are_closed_in_time_and_new_clients_served() -> None:
+    tally = await exhaustion.run(duration=0.0, per_kind=15)
+    assert tally.failures == []
+    assert tally.held == 15 * len(exhaustion.KINDS)
+    assert tally.healthy >= 1
