@@ -449,8 +449,6 @@ class Namespace:
                 return
         if not await self._admit(socket):
             return
-        if not socket.conn.connected:  # the client left meanwhile: ignored, as Node; its close removes it
-            return
         self._accept(socket)
         if self.spec.on_connect is not None:
             await self.spec.on_connect(ctx)
@@ -462,7 +460,7 @@ class Namespace:
             logger.info("%s: socket %s not admitted: %s", self.path, socket.id, exc)
             self._refuse(socket, "Server unavailable", None)
             return False
-        return True
+        return socket.conn.connected  # else the client left meanwhile: ignored, as Node; its close removes it
 
     async def _run_middleware(self, middleware: CompiledHandler, ctx: Any) -> tuple[str, Any] | None:
         try:
