@@ -119,6 +119,8 @@ def split(rng: random.Random, data: bytes) -> list[bytes]:
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
     for _ in range(rng.randrange(1, 4)):
+        if not data:
+            break
         at = rng.randrange(len(data))
         kind = rng.randrange(5)
         if kind == 0:
