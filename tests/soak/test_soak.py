@@ -14,7 +14,7 @@ pytestmark = pytest.mark.anyio
 async def test_wire_fuzz_bursts_leave_the_server_serving_and_holding_nothing() -> None:
     tally = await fuzz_wire.fuzz(duration=1.0, seed=16)
     assert tally.failures == []
-    assert tally.bursts >= 2
+    assert tally.bursts >= 1
 
 
 async def test_the_http_corpus_gets_its_answers_and_the_server_serves_on() -> None:
