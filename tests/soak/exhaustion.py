@@ -21,8 +21,10 @@ from anyio.abc import SocketStream
 from ._clients import GONE, POLLING_PATH, WsClient, polling_open
 from ._kit import ENGINE, Served, arguments, describe, run_main, serving, watching_errors, with_server
 
-# The slowest deadline here is the heartbeat's (1.5 s): what takes much longer to be closed was held.
-CLOSED_WITHIN = 4.0
+# The slowest deadline here is the heartbeat's (1.5 s): what takes much longer to be closed was held. The
+# margin is wide because the clients share the server's loop and, on a shared machine, its core: a wave's
+# slowest close was 2.3-3.8 s on 2 cores that other work kept busy.
+CLOSED_WITHIN = 5.0
 DRIP = 0.2  # seconds between the bytes of a slowloris head or a trickled body
 # Seconds between the starts of a wave's connections: the clients share the server's process and loop, so
 # a thousand connects at once would measure the clients' own queue, not the server's deadlines.
@@ -133,10 +135,13 @@ async def hold(served: Served, kind: Callable[[int], Awaitable[None]], tally: Ta
     """One hostile connection of *kind*, started after *delay* seconds: how long the server let it live."""
     await anyio.sleep(delay)
     started = time.monotonic()
-    try:
-        with anyio.fail_after(CLOSED_WITHIN * 3):
+    with anyio.move_on_after(CLOSED_WITHIN * 3) as scope:
+        try:
             await kind(served.port)
-    except TimeoutError:
+        except TimeoutError:  # the client's own wait for an answer (the WebSocket handshake's)
+            tally.failures.append(f"{kind.__name__}: the server did not answer in time")
+            return
+    if scope.cancelled_caught:
         tally.failures.append(f"{kind.__name__}: still open after {CLOSED_WITHIN * 3} s")
         return
     lived = time.monotonic() - started
