@@ -77,10 +77,15 @@ class SocketActor(Actor[SocketMessage]):
         """Hand *message* to the socket (an event straight to its dispatch: the per-message path).
 
         An event waits while its connection's outbox is full: its replies would not fit, and waiting here
-        fills the inbox, which stops reading the client (see ``Socket._tell``).
+        fills the inbox, which stops reading the client (see ``Socket._tell``). If the connection closes
+        meanwhile, the event is dropped, as the queued ones are (the wait ends before the halt's
+        cancellation can reach it, which would otherwise run the handler on a closed socket).
         """
         if type(message) is EventReceived:
-            await self._socket.conn.until_room()
+            conn = self._socket.conn
+            await conn.until_room()
+            if self._halted or not conn.connected:  # closed while it waited: dropped, as the queued events
+                return
             await self._socket.dispatch_event(message)
             return
         if type(message) is Connect:

@@ -19,6 +19,7 @@ the connection ends (``ByteSink.close``). A caller that wants back-pressure chec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterable
@@ -178,7 +179,9 @@ class _TransportSink:
 
     def write_eof(self) -> None:
         if not self._eof and not self._transport.is_closing() and self._transport.can_write_eof():
-            self._transport.write_eof()
+            # Reset by the peer before the transport read it (ENOTCONN): there is nothing left to end.
+            with contextlib.suppress(OSError):
+                self._transport.write_eof()
         self._eof = True
 
     def buffered(self) -> int:

@@ -456,7 +456,7 @@ class Namespace:
             logger.info("%s: socket %s not admitted: %s", self.path, socket.id, exc)
             self._refuse(socket, "Server unavailable", None)
             return False
-        return True
+        return socket.conn.connected  # else the client left meanwhile: ignored, as Node; its close removes it
 
     async def _run_middleware(self, middleware: CompiledHandler, ctx: Any) -> tuple[str, Any] | None:
         try:
