@@ -42,7 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     console = commands.add_parser("console", help="the actor-trace console")
     source = console.add_mutually_exclusive_group(required=True)
-    source.add_argument("--connect", metavar="ADDR", help="trace endpoint: HOST:PORT or unix:/PATH")
+    source.add_argument(
+        "--connect",
+        metavar="ADDR",
+        action="append",
+        help="trace endpoint: HOST:PORT or unix:/PATH; a multi-worker server's first worker's shows them all "
+        "(repeatable, for workers that serve on free ports)",
+    )
     source.add_argument("--replay", metavar="FILE", help="a trace recorded as JSON lines")
     console.add_argument("--token", help="the token the server printed (with --connect)")
     console.add_argument("--speed", type=float, default=1.0, help="replay speed; 0 steps (with --replay)")
@@ -72,9 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_filter = LogFilter.parse(args.filter)
     except FilterError as exc:
         parser.error(str(exc))
-    problem = check_address(args.connect) if args.connect else check_replay(args.replay)
-    if problem is not None:
-        parser.error(problem)
+    problems = [check_address(a) for a in args.connect] if args.connect else [check_replay(args.replay)]
+    for problem in problems:
+        if problem is not None:
+            parser.error(problem)
     control = ReplayControl(args.speed) if args.replay else None
     app = ConsoleApp(Console(), replay=control, log_filter=log_filter, messages=tuple(args.messages))
     if control is not None:

@@ -10,7 +10,7 @@ back on it while it lives, so sockets that come and go above it do not move the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,13 @@ from sioactor._errors import FilterError
 from sioactor.runtime.console._filters import LogFilter
 from sioactor.runtime.console._keys import raw_terminal, read_keys
 from sioactor.runtime.console._model import ConsoleModel
-from sioactor.runtime.console._sources import MessageRequest, ReplayControl, follow_endpoint, replay_file
+from sioactor.runtime.console._sources import (
+    MessageRequest,
+    ReplayControl,
+    follow_endpoints,
+    replay_file,
+    worker_suffix,
+)
 from sioactor.runtime.console._views import ViewState, screen
 from sioactor.runtime.trace._record import StatsRecord, TraceRecord
 
@@ -63,17 +69,28 @@ class ConsoleApp:
         self._dirty = True
         self._keyed = False  # a key was pressed since the last frame: a paused display redraws once
         self._messages = messages
+        self._workers: dict[str, object] = {}  # a multi-worker server's: worker mark → pid
         self.request = MessageRequest()
         self._update_request()
 
     # --- Feed -------------------------------------------------------------------------------------------
 
     def connected(self, hello: dict[str, Any]) -> None:
-        """A new connection: forget the previous server's actors; take its totals since start."""
-        self.model.reset()
-        self.model.apply_totals(hello.get("totals"))
-        where = hello.get("replay") or f"server pid {hello.get('pid', '?')}"
-        self.state.status = f"replaying {where}" if "replay" in hello else f"attached to {where}"
+        """A new connection: forget the previous server's actors (a worker's: that worker's); take its
+        totals since start."""
+        workers = hello.get("workers")
+        if isinstance(workers, int) and workers > 1:
+            mark = worker_suffix(hello.get("worker"))
+            self.model.forget_worker(mark)
+            self.model.apply_totals(hello.get("totals"), mark)
+            self._workers[mark] = hello.get("pid", "?")
+            pids = ", ".join(f"{m[1:]} pid {pid}" for m, pid in sorted(self._workers.items()))
+            self.state.status = f"attached to {len(self._workers)} of {workers} workers ({pids})"
+        else:
+            self.model.reset()
+            self.model.apply_totals(hello.get("totals"))
+            where = hello.get("replay") or f"server pid {hello.get('pid', '?')}"
+            self.state.status = f"replaying {where}" if "replay" in hello else f"attached to {where}"
         self._dirty = True
 
     def record(self, record: TraceRecord) -> None:
@@ -229,11 +246,13 @@ def _as_dict(log_filter: LogFilter) -> dict[str, Any]:
     return {name: getattr(log_filter, name) for name in LogFilter.__dataclass_fields__}
 
 
-def live_source(address: str, token: str) -> Source:
-    """The source for ``--connect``; it asks for the per-message records ``app.request`` names."""
+def live_source(address: str | Sequence[str], token: str) -> Source:
+    """The source for ``--connect`` (one address, or each worker's of a server whose workers cannot find
+    each other); it asks for the per-message records ``app.request`` names."""
+    addresses = (address,) if isinstance(address, str) else tuple(address)
 
     async def source(app: ConsoleApp) -> None:
-        await follow_endpoint(address, token, app, request=app.request)
+        await follow_endpoints(addresses, token, app, request=app.request)
 
     return source
 

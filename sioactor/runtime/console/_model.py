@@ -194,19 +194,34 @@ class ConsoleModel:
         self.upgraded: set[str] = set()
         self.summarised = False
         self.engine_sockets: dict[str, list[str]] = {}  # engine session → its sockets' actor names
+        self._totals: dict[str, tuple[int, int]] = {}  # worker mark → its errors and full mailboxes at attach
 
     def tick(self, now: float) -> None:
         """Advance the model's clock without a record (a live console on a quiet server)."""
         self.now = max(self.now, now)
 
-    def apply_totals(self, totals: object) -> None:
+    def apply_totals(self, totals: object, worker: str = "") -> None:
         """The server's counts of each record kind since it started (a ``hello``'s ``totals``), so that a
-        console attached late shows the same error counts as one attached from the start."""
+        console attached late shows the same error counts as one attached from the start. Each *worker* of
+        a multi-worker server (its mark) has its own, which replace that worker's previous ones."""
         if not isinstance(totals, dict):
             return
         counts = {kind: int(totals.get(kind.value, 0) or 0) for kind in ERROR_KINDS}
-        self.errors = sum(counts.values())
-        self.mailbox_full = counts[TraceKind.MAILBOX_FULL]
+        errors, full = sum(counts.values()), counts[TraceKind.MAILBOX_FULL]
+        old_errors, old_full = self._totals.get(worker, (0, 0))
+        self._totals[worker] = (errors, full)
+        self.errors += errors - old_errors
+        self.mailbox_full += full - old_full
+
+    def forget_worker(self, mark: str) -> None:
+        """Forget the actors of the worker whose names end with *mark* (it restarted, or the console
+        reconnected to it: its hello's snapshot tells them again)."""
+        for name in [name for name in self.actors if name.endswith(mark)]:
+            del self.actors[name]
+            self.sockets.pop(name, None)
+            self.engine_sockets.pop(name, None)
+            self.upgraded.discard(name)
+        self._stopped = deque(name for name in self._stopped if not name.endswith(mark))
 
     def note_lost(self, count: int) -> None:
         """The source reported *count* records it could not deliver."""

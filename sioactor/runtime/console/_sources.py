@@ -3,19 +3,26 @@
 Both push into a ``Feed`` (the app), so the views cannot tell a replay from a live server. A live console
 tells the endpoint which actors' per-message records it wants (``MessageRequest``: the drilled-down socket,
 the log filter's actors); everything else it sees as per-actor counters.
+
+A server of several workers serves one stream per worker; each ``hello`` lists them all (``endpoints``), so a
+console attached to one follows every one of them (`follow_endpoints`). It folds the streams into one feed,
+each actor's name marked with its worker (``socket:/chat:SID@w1``, see `worker_suffix`): namespaces and
+supervisors have the same name in every worker, and the mark shows which worker holds each socket.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from sioactor._errors import TokenRefused
-from sioactor.runtime.trace._record import StatsRecord, TraceRecord, decode_line, encode_control
+from sioactor.runtime.trace._record import ActorStats, StatsRecord, TraceRecord, decode_line, encode_control
 
 __all__ = (
     "Feed",
@@ -24,7 +31,9 @@ __all__ = (
     "check_address",
     "check_replay",
     "follow_endpoint",
+    "follow_endpoints",
     "replay_file",
+    "worker_suffix",
 )
 
 _MAX_LINE = 1 << 24
@@ -97,29 +106,82 @@ async def _connect(address: str) -> anyio.abc.SocketStream:
 
 class MessageRequest:
     """The actors whose per-message records a live console wants (glob patterns on actor names,
-    ``kind:KIND``, ``*``); the connection sends each change to the endpoint.
+    ``kind:KIND``, ``*``); each connection sends each change to its endpoint.
     """
 
     def __init__(self, patterns: tuple[str, ...] = ()) -> None:
         self.patterns = patterns
+        self.version = 0
         self._changed: anyio.Event | None = None
 
     def set(self, patterns: tuple[str, ...]) -> None:
         """Ask for *patterns* instead (no message is sent when nothing changed)."""
         if patterns != self.patterns:
             self.patterns = patterns
+            self.version += 1
             if self._changed is not None:
                 self._changed.set()
+                self._changed = None
 
-    async def changed(self) -> tuple[str, ...]:
-        """Wait for the next change; return the patterns."""
-        self._changed = anyio.Event()
-        await self._changed.wait()
-        return self.patterns
+    async def changed(self, seen: int) -> int:
+        """Wait until the patterns are newer than version *seen* (one connection's last); the version."""
+        while self.version == seen:
+            if self._changed is None:
+                self._changed = anyio.Event()
+            await self._changed.wait()
+        return self.version
 
-    def line(self) -> bytes:
-        """The request line for the endpoint."""
-        return encode_control("messages", actors=list(self.patterns))
+    def line(self, suffix: str = "") -> bytes:
+        """The request line for the endpoint of the worker whose actors' names end with *suffix* (``""``: a
+        single server): patterns on another worker's actors are left out, this worker's lose its mark."""
+        return encode_control("messages", actors=_for_worker(self.patterns, suffix))
+
+
+def _for_worker(patterns: tuple[str, ...], suffix: str) -> list[str]:
+    if not suffix:
+        return list(patterns)
+    mine = [p[: -len(suffix)] for p in patterns if p.endswith(suffix)]
+    shared = [p for p in patterns if _WORKER_MARK not in p]
+    return [*shared, *mine]
+
+
+_WORKER_MARK = "@w"
+
+
+def worker_suffix(index: object) -> str:
+    """The mark on the names of worker *index*'s actors (``@w1``): ``@`` is in no id the server draws."""
+    return f"{_WORKER_MARK}{index}"
+
+
+class _WorkerFeed:
+    # One worker's stream into the console's feed: every actor name it mentions gets the worker's mark.
+    def __init__(self, feed: Feed, suffix: str) -> None:
+        self.feed = feed
+        self.suffix = suffix
+
+    def connected(self, hello: dict[str, Any]) -> None:
+        self.feed.connected(hello)
+
+    def record(self, record: TraceRecord) -> None:
+        event = record.event
+        fields = event.fields
+        if isinstance(fields, dict) and isinstance(fields.get("engine"), str):
+            fields = {**fields, "engine": fields["engine"] + self.suffix}
+        event = dataclasses.replace(event, actor=event.actor + self.suffix, fields=fields)
+        self.feed.record(dataclasses.replace(record, event=event))
+
+    def stats(self, record: StatsRecord) -> None:
+        actors = tuple(self._marked(stats) for stats in record.actors)
+        self.feed.stats(dataclasses.replace(record, actors=actors))
+
+    def _marked(self, stats: ActorStats) -> ActorStats:
+        return dataclasses.replace(stats, actor=stats.actor + self.suffix)
+
+    def lost(self, count: int) -> None:
+        self.feed.lost(count)
+
+    def status(self, text: str) -> None:
+        self.feed.status(text)
 
 
 async def follow_endpoint(
@@ -127,12 +189,46 @@ async def follow_endpoint(
 ) -> None:
     """Attach to the endpoint at *address* (``host:port`` or ``unix:/path``) and feed its records, forever:
     when the server goes away, say so and reconnect every *retry* seconds. *request* says which actors'
-    per-message records to ask for (none by default), now and whenever it changes.
+    per-message records to ask for (none by default), now and whenever it changes. A worker of several
+    names the others: they are followed too (`follow_endpoints`).
 
     Raises:
         TokenRefused: the server refused *token* (retrying would not help).
     """
+    await follow_endpoints((address,), token, feed, retry=retry, request=request)
+
+
+async def follow_endpoints(
+    addresses: Sequence[str],
+    token: str,
+    feed: Feed,
+    *,
+    retry: float = 0.5,
+    request: MessageRequest | None = None,
+) -> None:
+    """`follow_endpoint` for each of *addresses* (the workers of one server, when its port was 0 and they
+    cannot find each other), and for every worker their ``hello`` names; all feed *feed*."""
     request = request or MessageRequest()
+    followed: set[str] = set()
+    async with anyio.create_task_group() as tg:
+
+        def follow(address: str) -> None:
+            if address not in followed:
+                followed.add(address)
+                tg.start_soon(_follow_one, address, token, feed, retry, request, follow)
+
+        for address in addresses:
+            follow(address)
+
+
+async def _follow_one(
+    address: str,
+    token: str,
+    feed: Feed,
+    retry: float,
+    request: MessageRequest,
+    follow: Callable[[str], None],
+) -> None:
     while True:
         try:
             stream = await _connect(address)
@@ -142,10 +238,14 @@ async def follow_endpoint(
             continue
         async with stream:
             try:
-                await stream.send(token.encode() + b"\n" + request.line())
+                reader = BufferedByteReceiveStream(stream)
+                hello = await _hello(stream, reader, token, request)
+                suffix = _worker_of(hello, follow)
+                target = _WorkerFeed(feed, suffix) if suffix else feed
+                target.connected(hello)
                 async with anyio.create_task_group() as tg:
-                    tg.start_soon(_send_requests, stream, request)
-                    await _read_stream(BufferedByteReceiveStream(stream), feed)
+                    tg.start_soon(_send_requests, stream, request, suffix)
+                    await _read_stream(reader, target)
                     tg.cancel_scope.cancel()
             except* _STREAM_ERRORS:
                 pass
@@ -153,10 +253,38 @@ async def follow_endpoint(
         await anyio.sleep(retry)
 
 
-async def _send_requests(stream: anyio.abc.SocketStream, request: MessageRequest) -> None:
+async def _hello(
+    stream: anyio.abc.SocketStream, reader: BufferedByteReceiveStream, token: str, request: MessageRequest
+) -> dict[str, Any]:
+    # The first line says which worker this is, so the request sent with the token names no worker's actors.
+    await stream.send(token.encode() + b"\n")
+    item = decode_line(await reader.receive_until(b"\n", _MAX_LINE))
+    if isinstance(item, dict) and item.get("control") == "refused":
+        _refused(item)
+    if not isinstance(item, dict) or item.get("control") != "hello":
+        raise anyio.EndOfStream  # not an endpoint: as if it went away
+    return item
+
+
+def _worker_of(hello: dict[str, Any], follow: Callable[[str], None]) -> str:
+    # A worker of several: follow the others it names; its mark.
+    workers = hello.get("workers")
+    if not isinstance(workers, int) or workers < 2:
+        return ""
+    endpoints = hello.get("endpoints")
+    if isinstance(endpoints, list):
+        for address in endpoints:
+            if isinstance(address, str):
+                follow(address)
+    return worker_suffix(hello.get("worker"))
+
+
+async def _send_requests(stream: anyio.abc.SocketStream, request: MessageRequest, suffix: str) -> None:
+    seen = request.version
+    await stream.send(request.line(suffix))
     while True:
-        await request.changed()
-        await stream.send(request.line())
+        seen = await request.changed(seen)
+        await stream.send(request.line(suffix))
 
 
 async def _read_stream(reader: BufferedByteReceiveStream, feed: Feed) -> None:
@@ -177,11 +305,15 @@ def _control(item: dict[str, Any], feed: Feed) -> None:
     elif control == "lost":
         feed.lost(int(item.get("count", 0)))
     elif control == "refused":
-        raise TokenRefused(
-            f"the trace endpoint refused this console ({item.get('reason', '?')}): pass the token the server "
-            "logged at start-up with --token; a server started again has a new one unless its config sets "
-            "SocketIoConfig(trace_token=...)"
-        )
+        _refused(item)
+
+
+def _refused(item: dict[str, Any]) -> NoReturn:
+    raise TokenRefused(
+        f"the trace endpoint refused this console ({item.get('reason', '?')}): pass the token the server "
+        "logged at start-up with --token; a server started again has a new one unless its config sets "
+        "SocketIoConfig(trace_token=...)"
+    )
 
 
 class ReplayControl:

@@ -13,6 +13,7 @@ from anyio.abc import TaskStatus
 from sioactor._errors import ConfigError, LifespanFailed, SioactorError
 from sioactor.actors._trace import Tracer
 from sioactor.runtime._lifespan import inner_lifespan, serve_contexts
+from sioactor.runtime._worker_context import current_worker
 from sioactor.runtime.engineio import EngineServer, engine_asgi_app
 from sioactor.runtime.engineio._app import ASGIApp
 from sioactor.runtime.engineio._http import Receive, Scope, Send
@@ -120,6 +121,13 @@ async def _run_sinks(
         if not isinstance(io.tracer, TraceHub) or (io.trace_endpoint is None and path is None):
             task_status.started()
             return
+        slot = current_worker()
+        if slot is not None and slot.count > 1:
+            # Each worker traces its own actors: a stream and a file of its own, beside the others'.
+            if io.trace_endpoint is not None:
+                io.trace_endpoint.serve_as_worker(slot.index, slot.count)
+            if path is not None and slot.index:
+                path = f"{path}.{slot.index}"
         await run_trace_sinks(io.trace_endpoint, io.tracer, path, task_status=task_status)
 
 

@@ -14,6 +14,10 @@ patterns on actor names, ``kind:KIND``, ``*``; see ``_stats.py``); its counters 
 
 It listens on 127.0.0.1 (or a unix socket) by default; any other host must be asked for with
 ``allow_remote=True``, because the trace shows event names, rooms and ids of every client.
+
+In a server of several workers each worker serves its own stream (`serve_as_worker`), at an address derived
+from the configured one (``worker_address`` in ``_record.py``): the workers share no memory, and a console
+that follows them all folds the streams together, each actor's name marked with its worker.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 from sioactor._errors import ConfigError
 from sioactor.runtime.trace._hub import STATS_INTERVAL, TraceHub, TraceSubscription
-from sioactor.runtime.trace._record import encode_control, encode_item, encode_record
+from sioactor.runtime.trace._record import encode_control, encode_item, encode_record, worker_address
 
 __all__ = ("TraceEndpoint",)
 
@@ -88,6 +92,19 @@ class TraceEndpoint:
         self.handshake_timeout = handshake_timeout
         self.started = time.time()
         self.consoles = 0
+        self._workers: dict[str, object] = {}
+
+    def serve_as_worker(self, index: int, count: int) -> None:
+        """Serve as worker *index* of a server of *count* (call it before `serve`, in the worker): at
+        ``worker_address(address, index)``, with the workers and their addresses in each ``hello``."""
+        base = self.address
+        if self.unix_path is not None:
+            self.unix_path = worker_address(base, index)[len("unix:") :]
+        else:
+            self.port = int(worker_address(base, index).rpartition(":")[2])
+        derivable = self.unix_path is not None or self.port != 0
+        endpoints = [worker_address(base, i) for i in range(count)] if derivable else None
+        self._workers = {"worker": index, "workers": count, "endpoints": endpoints}
 
     @property
     def address(self) -> str:
@@ -146,6 +163,7 @@ class TraceEndpoint:
             buffer=self.buffer,
             stats=STATS_INTERVAL,
             totals=self.hub.totals(),
+            **self._workers,
         )
         with self.hub.subscribe(buffer=self.buffer, messages=(), summaries=True) as subscription:
             # Subscribed before the hello: whatever happens after the console saw it reaches the console.

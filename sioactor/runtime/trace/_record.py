@@ -7,6 +7,12 @@ or lost). A stats line has ``stats`` (the seconds it covers) and ``actors`` (one
 enqueued or handled messages in that time) instead of ``kind``. Control lines carry ``control``: ``hello``
 (a console attached), ``lost`` (``count`` records dropped for a slow reader), ``refused``; a console sends
 ``messages`` (``actors``: the glob patterns whose per-message records it wants).
+
+A server of several workers (``ServerConfig.workers``) serves one stream per worker, each at
+``worker_address(address, index)``: worker 0 at the configured address, worker *i* at ``PORT + i`` or
+``unix:/PATH.i``. Each ``hello`` then carries ``worker`` (its index), ``workers`` (the count) and
+``endpoints`` (every worker's address, or ``null`` when the port was 0 and so none can be derived), so a
+console attached to any one worker finds the others.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ __all__ = (
     "encode_item",
     "encode_record",
     "encode_stats",
+    "worker_address",
 )
 
 _OPTIONAL = ("message", "depth", "capacity", "detail", "duration")
@@ -169,6 +176,20 @@ def encode_item(item: TraceItem) -> bytes:
 def encode_control(control: str, **values: Any) -> bytes:
     """A control line (``hello``, ``lost``)."""
     return orjson.dumps({"control": control, **values}, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def worker_address(address: str, index: int) -> str:
+    """Where worker *index* of a multi-worker server serves its trace when the server's endpoint is
+    *address* (``HOST:PORT``, ``PORT`` or ``unix:/PATH``): ``PORT + index``, ``unix:/PATH.index``; worker 0
+    serves at *address* itself. A port of 0 stays 0 (each worker takes a free port of its own)."""
+    if index == 0:
+        return address
+    if address.startswith("unix:"):
+        return f"{address}.{index}"
+    host, colon, port = address.rpartition(":")
+    if int(port) == 0:
+        return address
+    return f"{host}{colon}{int(port) + index}"
 
 
 def decode_line(line: bytes | str) -> TraceItem | dict[str, Any] | None:

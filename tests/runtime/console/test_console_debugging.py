@@ -282,3 +282,44 @@ async def test_a_wrong_token_says_so_plainly(capsys: pytest.CaptureFixture[str])
     err = capsys.readouterr().err
     assert "refused this console (bad or missing token): pass the token the server logged" in err
     assert "TaskGroup" not in err
+
+
+@pytest.mark.parametrize(
+    ("address", "index", "derived"),
+    [
+        ("127.0.0.1:4000", 0, "127.0.0.1:4000"),
+        ("127.0.0.1:4000", 2, "127.0.0.1:4002"),
+        ("[::1]:4000", 1, "[::1]:4001"),
+        ("4000", 1, "4001"),
+        ("127.0.0.1:0", 1, "127.0.0.1:0"),
+        ("unix:/tmp/t.sock", 0, "unix:/tmp/t.sock"),
+        ("unix:/tmp/t.sock", 3, "unix:/tmp/t.sock.3"),
+    ],
+)
+def test_each_worker_serves_its_trace_at_an_address_derived_from_the_servers(
+    address: str, index: int, derived: str
+) -> None:
+    from sioactor.runtime.trace._record import worker_address
+
+    assert worker_address(address, index) == derived
+
+
+def test_a_worker_is_asked_only_for_its_own_actors_and_the_shared_patterns() -> None:
+    from sioactor.runtime.console._sources import MessageRequest
+
+    request = MessageRequest(("kind:socket", "socket:/:Abc@w0", "Abc@w0", "socket:/:Bxy@w1"))
+    assert b'"actors":["kind:socket","socket:/:Abc","Abc"]' in request.line("@w0")
+    assert b'"actors":["kind:socket","socket:/:Bxy"]' in request.line("@w1")
+    assert b'"socket:/:Bxy@w1"' in request.line()  # a single server: as given
+
+
+def test_a_worker_that_restarts_is_forgotten_alone() -> None:
+    app = ConsoleApp(Console(file=io.StringIO()))
+    for worker in (0, 1):
+        app.connected({"control": "hello", "pid": 10 + worker, "worker": worker, "workers": 2, "totals": {}})
+        app.record(spawn(1.0, f"s{worker}@w{worker}", engine=f"s{worker}@w{worker}"))
+    assert app.state.status == "attached to 2 of 2 workers (w0 pid 10, w1 pid 11)"
+    app.connected({"control": "hello", "pid": 12, "worker": 1, "workers": 2, "totals": {"failed": 2}})
+    assert list(app.model.sockets) == ["socket:/:s0@w0"]
+    assert app.model.errors == 2
+    assert "w1 pid 12" in app.state.status

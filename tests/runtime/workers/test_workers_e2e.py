@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -71,14 +72,16 @@ class serve_workers:
     """The reference server with ``--workers count``; on exit SIGTERM, and the whole tree must be gone with
     status 0 within the grace period."""
 
-    def __init__(self, backend: str, count: int) -> None:
+    def __init__(self, backend: str, count: int, *extra: str) -> None:
         self.backend = backend
         self.count = count
+        self.extra = extra
 
     def __enter__(self) -> Workers:
         port = free_port()
         script = str(ROOT / "examples/reference_server.py")
         args = ["--port", str(port), "--backend", self.backend, "--workers", str(self.count), *SLOW_PINGS]
+        args += self.extra
         proc = subprocess.Popen(
             [sys.executable, script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -200,6 +203,45 @@ def test_python_client_acks_and_cluster_across_workers(workers: Workers, transpo
                 await client.disconnect()
 
     asyncio.run(main())
+
+
+@pytest.mark.anyio
+async def test_the_console_follows_every_worker(backend_name: str, tmp_path: Path) -> None:
+    # One --connect (worker 0's endpoint) finds the other worker; the console's model holds the sockets of
+    # both, each marked with its worker, and the hellos' pids are the workers'.
+    import io
+    import re
+
+    from rich.console import Console
+
+    from sioactor.runtime.console import ConsoleApp, live_source
+
+    address = f"unix:{tmp_path}/trace.sock"
+    with serve_workers(backend_name, 2, "--trace-endpoint", address) as served:
+        assert served.proc.stderr is not None
+        token = ""
+        while not token:  # each worker logs the command that attaches a console, token included
+            line = served.proc.stderr.readline()
+            assert line, "the workers logged no console command"
+            found = re.search(r"--token (\S+)", line)
+            token = found[1] if found else ""
+        app = ConsoleApp(Console(file=io.StringIO(), width=160))
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(live_source(address, token), app)
+                while "attached to 2 of 2 workers" not in app.state.status:  # noqa: ASYNC110
+                    await anyio.sleep(0.02)
+                result = await anyio.to_thread.run_sync(run_node, served.url, ["websocket"], 20, 1)
+                owners = {pids[0] for pids in result["pids"]}
+                assert len(owners) == 2  # all on one worker: odds 2e-6
+                while len(app.model.sockets) < 20:  # noqa: ASYNC110 (each worker's stream in its own time)
+                    await anyio.sleep(0.02)
+                tg.cancel_scope.cancel()
+        marks = {"@w0", "@w1"}
+        assert {name[-3:] for name in app.model.sockets} == marks
+        for pid in served.worker_pids():
+            assert f"pid {pid}" in app.state.status
+        assert {name[-3:] for name in app.model.engine_sockets} == marks  # sessions linked to their sockets
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
