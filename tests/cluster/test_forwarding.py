@@ -35,6 +35,8 @@ def workers(redis_url: str, cluster_key: str) -> Iterator[Server]:
     """The reference server: two uvicorn workers, one cluster, session forwarding on."""
     script = str(ROOT / "examples/reference_server.py")
     args = [sys.executable, script, "--port", str(free_port()), "--server", "uvicorn", "--workers", "2"]
+    # Heartbeats every 500 ms, answered across the workers; a 2 s timeout rides out a loaded machine.
+    args += ["--ping-interval", "500", "--ping-timeout", "2000"]
     server = Server([*args, "--redis", redis_url, "--redis-key", cluster_key], "uvicorn-workers")
     try:
         yield server
@@ -68,7 +70,7 @@ def test_socketio_client_sessions_work_whichever_worker_takes_each_request(
             assert owners.setdefault(name, pid) == pid
             assert clients.ask(name, "echo_ack", {"n": name}) == {"n": name}
     assert len(set(owners.values())) == 2, owners  # sessions opened on both workers
-    time.sleep(1.0)  # several heartbeats (300 ms) answered across the workers
+    time.sleep(1.5)  # several heartbeats (500 ms) answered across the workers
     clients.send(names[0], "bcast", "to all")
     for name in names:
         assert clients.wait_event(name, "bcast") == ["to all"]

@@ -39,7 +39,6 @@ pytestmark = pytest.mark.anyio
 def node(hub: MemoryHub, name: str) -> SocketIo:
     factory = RedisAdapterFactory(hub.bus(), key="k", requests_timeout=0.5, forward_sessions=True)
     assert factory.forwarder is not None
-    factory.forwarder.response_timeout = 0.3
     config = SocketIoConfig(engine=EngineConfig(ping_interval=1.0, ping_timeout=2.0))
     io = SocketIo(config, adapter=factory)
 
