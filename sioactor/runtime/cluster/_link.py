@@ -28,6 +28,7 @@ most once: what was published while a node was away is lost for it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -43,7 +44,7 @@ from sioactor.runtime.cluster._redis import open_redis, public_url, redis_errors
 if TYPE_CHECKING:
     import coredis
 
-__all__ = ("ChannelHandler", "ClusterBus", "RedisLink")
+__all__ = ("ChannelHandler", "ClusterBus", "RedisLink", "channel_kind")
 
 logger = logging.getLogger("sioactor.cluster")
 
@@ -56,6 +57,7 @@ _HEALTH_INTERVAL = 1.0
 _BATCH = 256  # messages per pipeline at most
 _REPORT_INTERVAL = 2.0
 OUTBOX_SIZE = 10_000
+_CHANNEL_KINDS = frozenset({"request", "response", "forward"})
 
 
 class ClusterBus(Protocol):
@@ -134,6 +136,8 @@ class RedisLink:
         self.messages_in = 0
         self.messages_out = 0
         self.dropped = 0
+        self.received: Counter[str] = Counter()  # messages by channel kind (see ``channel_kind``)
+        self.sent: Counter[str] = Counter()
         # For the trace's figures: the channel whose subscribers are the members (the first namespace's
         # request channel), and how many requests each adapter awaits answers to.
         self.members_channel: str | None = None
@@ -218,6 +222,8 @@ class RedisLink:
 
         await self._command(publish)
         self.messages_out += len(batch)
+        for channel, _ in batch:
+            self.sent[channel_kind(channel)] += 1
 
     def publish_soon(self, channel: str, payload: bytes) -> None:
         """See ``ClusterBus.publish_soon``."""
@@ -413,7 +419,9 @@ class RedisLink:
                 f"{members} members, {pending} requests in flight, "
                 f"{self.messages_in} in, {self.messages_out} out, {self.dropped} dropped"
             )
-            fields = {"members": members, "pending": pending}
+            kinds = sorted(self.received.keys() | self.sent.keys())
+            channels = {kind: {"in": self.received[kind], "out": self.sent[kind]} for kind in kinds}
+            fields = {"members": members, "pending": pending, "channels": channels}
             self._trace(TraceKind.CLUSTER_STATS, detail, fields, depth=queued)
             await anyio.sleep(_REPORT_INTERVAL)
 
@@ -446,6 +454,7 @@ class RedisLink:
         data = message["data"]
         payload = data if isinstance(data, bytes) else str(data).encode()
         self.messages_in += 1
+        self.received[channel_kind(channel)] += 1
         try:
             await handler(channel, payload)
         except DecodeError as exc:
@@ -474,6 +483,14 @@ class RedisLink:
                 capacity=OUTBOX_SIZE if depth is not None else None,
             )
         )
+
+
+def channel_kind(channel: str) -> str:
+    """``request``, ``response`` or ``forward`` for the channels named ``<key>-<kind>#...``, else
+    ``broadcast`` (a namespace's or a room's channel; the sharded adapter's requests and answers share those):
+    the trace counts messages by kind, a handful of keys, never by channel, whose names are unbounded."""
+    _, dash, kind = channel.partition("#")[0].rpartition("-")
+    return kind if dash and kind in _CHANNEL_KINDS else "broadcast"
 
 
 def _text(value: Any) -> str:

@@ -4,8 +4,8 @@ and messages, drawn with rich.
 Layer rule: the console reads the trace stream only: of sioactor it imports the stream's record format
 (``runtime.trace._record``), the trace vocabulary (``actors._trace``) and the errors; never a server part.
 
-The model (``_model.py``, ``_filters.py``) is pure data; ``_views.py`` renders it; ``_app.py``,
-``_sources.py`` and ``_keys.py`` do the I/O.
+The model (``_model.py`` with ``_entries.py`` and ``_cluster.py``; ``_filters.py``) is pure data;
+``_views.py`` renders it; ``_app.py``, ``_sources.py`` and ``_keys.py`` do the I/O.
 """
 
 from sioactor._errors import FilterError, TokenRefused

@@ -18,11 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sioactor.actors._trace import TraceKind
+from sioactor.runtime.console._cluster import ClusterState
+from sioactor.runtime.console._entries import ErrorGroup, LogEntry, add_error
 from sioactor.runtime.trace._record import FAULT_KINDS, ActorStats, StatsRecord, TraceRecord
 
 __all__ = (
     "ERROR_KINDS",
     "ActorState",
+    "ClusterState",
     "ConsoleModel",
     "ErrorGroup",
     "LogEntry",
@@ -59,38 +62,6 @@ class SlidingRate:
         while counts and counts[0][0] <= now - self.window:
             self._total -= counts.popleft()[1]
         return self._total / self.window
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LogEntry:
-    """One line of the message log, with what its filters need."""
-
-    time: float
-    seq: int
-    kind: TraceKind
-    actor: str
-    actor_kind: str
-    namespace: str | None
-    sid: str | None
-    event: str | None
-    text: str
-    error: bool
-    group: str = ""  # identical errors share it: the kind, the event, the exception type
-
-
-@dataclass(slots=True)
-class ErrorGroup:
-    """Errors that say the same thing (``LogEntry.group``), shown once: the latest, how many, since when."""
-
-    entry: LogEntry
-    count: int = 1
-    first: float = 0.0
-
-    def describe(self) -> str:
-        """The latest entry's text, after ``[xN in T s]`` if it repeated (first: a column cuts the end)."""
-        if self.count == 1:
-            return self.entry.text
-        return f"[x{self.count} in {self.entry.time - self.first:.0f} s] {self.entry.text}"
 
 
 @dataclass(slots=True)
@@ -136,15 +107,7 @@ class SocketState:
 
     def add_error(self, entry: LogEntry) -> None:
         """Count *entry* in its group (a new group past ``_RECENT_SIZE`` forgets the stalest)."""
-        group = self.errors.pop(entry.group, None)
-        if group is None:
-            group = ErrorGroup(entry, first=entry.time)
-            if len(self.errors) >= _RECENT_SIZE:
-                del self.errors[next(iter(self.errors))]
-        else:
-            group.entry = entry
-            group.count += 1
-        self.errors[entry.group] = group
+        add_error(self.errors, entry, _RECENT_SIZE)
 
 
 def split_socket_name(name: str) -> tuple[str, str] | None:
@@ -182,6 +145,7 @@ class ConsoleModel:
         """Forget everything (a new server: the console reconnected)."""
         self.actors: dict[str, ActorState] = {}
         self.sockets: dict[str, SocketState] = {}
+        self.clusters: dict[str, ClusterState] = {}  # by link actor (``cluster:<url>``)
         self.log: deque[LogEntry] = deque(maxlen=_LOG_SIZE)
         self.now = 0.0
         self.records = 0
@@ -219,6 +183,7 @@ class ConsoleModel:
         for name in [name for name in self.actors if name.endswith(mark)]:
             del self.actors[name]
             self.sockets.pop(name, None)
+            self.clusters.pop(name, None)
             self.engine_sockets.pop(name, None)
             self.upgraded.discard(name)
         self._stopped = deque(name for name in self._stopped if not name.endswith(mark))
@@ -248,6 +213,8 @@ class ConsoleModel:
         self._count(actor, socket, record)
         entry = self._entry(record, socket)
         self.log.append(entry)
+        if event.actor_kind == "cluster":
+            self.clusters.setdefault(event.actor, ClusterState(event.actor)).apply(record, entry)
         if socket is not None:
             self._show_on(socket, entry)
         elif event.actor_kind == "engine_session":
@@ -441,8 +408,8 @@ class ConsoleModel:
         return [a for a in self.actors.values() if a.kind == "engine_session" and a.alive]
 
     def other_actors(self) -> list[ActorState]:
-        """Live actors that are neither sockets nor engine sessions."""
-        skip = {"socket", "engine_session", "client"}
+        """Live actors that are neither sockets, engine sessions nor cluster links (those have a panel)."""
+        skip = {"socket", "engine_session", "client", "cluster"}
         return [a for a in self.actors.values() if a.kind not in skip and a.alive]
 
     def transport_of(self, socket: SocketState) -> str:

@@ -17,12 +17,23 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from sioactor.runtime.console._cluster import ClusterState
 from sioactor.runtime.console._filters import LogFilter
 from sioactor.runtime.console._model import ActorState, ConsoleModel, ErrorGroup, LogEntry, SocketState
 
-__all__ = ("ViewState", "actor_tree", "gauge", "message_log", "screen", "socket_detail", "summary_bar")
+__all__ = (
+    "ViewState",
+    "actor_tree",
+    "cluster_lines",
+    "gauge",
+    "message_log",
+    "screen",
+    "socket_detail",
+    "summary_bar",
+)
 
 _GAUGE_WIDTH = 10
+_CLUSTER_ERRORS = 2  # the latest error groups shown under each cluster link
 
 
 @dataclass(slots=True)
@@ -236,6 +247,48 @@ def _message_counts(model: ConsoleModel, actor: ActorState) -> str:
     return text
 
 
+def cluster_lines(model: ConsoleModel) -> list[Text]:
+    """Each cluster link: its state and figures on one line, messages by channel kind and the publish queue
+    on the next, then its latest errors (identical ones counted on one line); none without a link."""
+    lines: list[Text] = []
+    for link in model.clusters.values():
+        lines += [_cluster_state(model, link), _cluster_traffic(link)]
+        for group in list(link.errors.values())[-_CLUSTER_ERRORS:]:
+            lines.append(Text("  " + group.describe(), style="red"))
+    for line in lines:
+        line.no_wrap, line.overflow = True, "ellipsis"
+    return lines
+
+
+def _cluster_state(model: ConsoleModel, link: ClusterState) -> Text:
+    line = Text(link.name + " ", style="bold")
+    if link.connected is None:
+        line.append("state unknown", style="dim")
+    elif link.connected:
+        line.append("connected", style="green")
+    else:
+        line.append("DISCONNECTED", style="bold red")
+    if link.since is not None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(link.since))
+        line.append(f" since {stamp} ({model.now - link.since:.0f} s)")
+    if link.reason is not None:
+        line.append(f": {link.reason}", style="red")
+    members = "?" if link.members is None else str(link.members)
+    line.append(f"   {members} members   {link.pending} requests in flight")
+    line.append(f"   {link.dropped} dropped", style="bold red" if link.dropped else "")
+    return line
+
+
+def _cluster_traffic(link: ClusterState) -> Text:
+    line = Text(f"  {link.messages_in} in, {link.messages_out} out")
+    if link.channels:
+        kinds = ", ".join(f"{kind} {received}/{sent}" for kind, (received, sent) in link.channels.items())
+        line.append(f" (in/out: {kinds})", style="dim")
+    line.append("   publish queue ")
+    line.append_text(gauge(link.depth, link.capacity))
+    return line
+
+
 def _footer(state: ViewState) -> Text:
     if state.prompt is not None:
         return Text(f"filter> {state.prompt}█", style="bold")
@@ -256,11 +309,11 @@ def screen(
 ) -> Layout:
     """The whole frame; *tree_rows*: how many sockets the actor tree shows at a time (all by default)."""
     layout = Layout()
-    layout.split_column(
-        Layout(Panel(summary_bar(model, state), title="sioactor"), name="summary", size=3),
-        Layout(name="body"),
-        Layout(_footer(state), name="footer", size=1),
-    )
+    rows = [Layout(Panel(summary_bar(model, state), title="sioactor"), name="summary", size=3)]
+    cluster = cluster_lines(model)
+    if cluster:
+        rows.append(Layout(Panel(Group(*cluster), title="cluster"), name="cluster", size=len(cluster) + 2))
+    layout.split_column(*rows, Layout(name="body"), Layout(_footer(state), name="footer", size=1))
     if state.drilled:
         layout["body"].update(_drilled(model, state))
         return layout
