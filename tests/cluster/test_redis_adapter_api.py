@@ -160,6 +160,9 @@ async def test_the_trace_shows_the_cluster(
     assert stats.fields["pending"] == 0
     assert stats.fields["out"] >= 1
     assert stats.capacity is not None
+    # fetch_sockets' request, counted by channel kind (the sharded format asks on broadcast-style channels)
+    kind = "broadcast" if adapter_kind == "sharded" else "request"
+    assert stats.fields["channels"][kind]["out"] >= 1
 
 
 @pytest.mark.parametrize("emitter", ["node", "python"])
