@@ -26,7 +26,7 @@ from sioactor.protocol.cluster import DEFAULT_PREFIX
 from sioactor.protocol.cluster._hub_frames import FrameKind, FrameReader, encode_frame
 from sioactor.runtime._worker_context import offer_cluster_adapter
 from sioactor.runtime.cluster._adapter import DEFAULT_REQUESTS_TIMEOUT, RedisAdapterFactory
-from sioactor.runtime.cluster._link import OUTBOX_SIZE, ChannelHandler
+from sioactor.runtime.cluster._link import OUTBOX_SIZE, ChannelHandler, take_batch
 
 __all__ = ("HubBus", "hub_adapter_factory")
 
@@ -207,12 +207,7 @@ class HubBus:
 
     async def _writer(self, stream: SocketStream, outbox: MemoryObjectReceiveStream[bytes]) -> None:
         async for first in outbox:
-            batch = [first]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(outbox.receive_nowait())
-                except anyio.WouldBlock:
-                    break
+            batch = take_batch(first, outbox, _BATCH)
             try:
                 await stream.send(b"".join(batch))
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):

@@ -1,28 +1,22 @@
-"""One process's link to the cluster's Redis: a client for commands and one subscriber connection that every
-namespace's adapter shares, kept up by a reconnect loop.
+"""One process's link to the cluster's Redis, shared by every namespace's adapter, kept up by a reconnect loop.
 
-Node counts a cluster's members with ``PUBSUB NUMSUB P-request#N#`` (``SHARDNUMSUB P#N#`` for the sharded
-adapter), which counts *connections*: so a process holds exactly one subscriber connection, whatever its
-number of namespaces (CLUSTER-NOTES §0.1).
+Node counts members with ``PUBSUB NUMSUB P-request#N#`` (sharded: ``SHARDNUMSUB P#N#``), which counts
+*connections*: a process holds one subscriber connection, whatever its namespaces (CLUSTER-NOTES §0.1).
 
-A sharded link (``sharded=True``) speaks Redis 7's sharded pub/sub: SPUBLISH, SSUBSCRIBE, SHARDNUMSUB, on
-one connection to one Redis (coredis offers SSUBSCRIBE only on a cluster client, so the link sends the raw
-commands on its subscriber connection; Redis Cluster's slot routing is not followed).
+A sharded link (``sharded=True``) speaks Redis 7's SPUBLISH, SSUBSCRIBE, SHARDNUMSUB to one Redis (raw
+commands on its subscriber: coredis has SSUBSCRIBE on its cluster client only; no slot routing).
 
-The adapters see the link through ``ClusterBus`` only (publish, count subscribers, subscribe handlers), so
-their logic runs against an in-memory bus in the unit tests.
+The adapters see the link through ``ClusterBus`` only, so their logic also runs on an in-memory bus (tests)
+and on the workers' hub (``_hub_bus.py``). The subscriber hands each message to its channel's handler in
+arrival order and waits for it (a join published before a broadcast must be applied before it), so handlers
+never wait on Redis (they publish through ``publish_soon``, a bounded queue drained in order by one task) and
+run whatever may take long (a user's server-side handler) in tasks of their own.
 
-The subscriber hands each message to its channel's handler in arrival order and waits for it: order
-matters (a join published before a broadcast must be applied before it), so handlers never wait on Redis
-themselves (everything is published through ``publish_soon``, a bounded queue drained in order by one
-publisher task) and run whatever may take long (a user's server-side handler) in tasks of their own.
-
-The connection counts as lost at the first sign: the subscriber's end of stream, or any failed command
-(a publish, a count, the health check's PING), whichever comes first; an operation that raced the loss
-fails with ``RedisUnavailable`` too, never with the client's own error. Local work goes on: every cluster
-operation fails at once while the loop reconnects with a growing delay (0.1 s doubling to 5 s), then
-subscribes again to every channel; each loss and each return is logged and traced. Pub/sub delivers at
-most once: what was published while a node was away is lost for it.
+The connection counts as lost at the first sign: the subscriber's end of stream or any failed command (a
+publish, a count, the health check's PING); an operation that raced the loss fails with
+``RedisUnavailable`` too. Local work goes on: cluster operations fail at once while the loop reconnects
+(0.1 s doubling to 5 s) and subscribes again; each loss and return is logged and traced. Pub/sub delivers
+at most once: what was published while a node was away is lost for it.
 """
 
 from __future__ import annotations
@@ -31,7 +25,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
@@ -44,7 +38,9 @@ from sioactor.runtime.cluster._redis import open_redis, public_url, redis_errors
 if TYPE_CHECKING:
     import coredis
 
-__all__ = ("ChannelHandler", "ClusterBus", "RedisLink", "channel_kind")
+__all__ = ("ChannelHandler", "ClusterBus", "RedisLink", "channel_kind", "take_batch")
+
+T = TypeVar("T")
 
 logger = logging.getLogger("sioactor.cluster")
 
@@ -427,12 +423,7 @@ class RedisLink:
 
     async def _publisher(self, outbox: MemoryObjectReceiveStream[tuple[str, bytes]]) -> None:
         async for first in outbox:
-            batch = [first]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(outbox.receive_nowait())
-                except anyio.WouldBlock:
-                    break
+            batch = take_batch(first, outbox)
             try:
                 await self._publish_now(batch)
             except RedisUnavailable as exc:
@@ -491,6 +482,17 @@ def channel_kind(channel: str) -> str:
     the trace counts messages by kind, a handful of keys, never by channel, whose names are unbounded."""
     _, dash, kind = channel.partition("#")[0].rpartition("-")
     return kind if dash and kind in _CHANNEL_KINDS else "broadcast"
+
+
+def take_batch(first: T, queue: MemoryObjectReceiveStream[T], limit: int = _BATCH) -> list[T]:
+    """*first* and what else *queue* holds now, up to *limit* items: one write (or pipeline) for them all."""
+    batch = [first]
+    while len(batch) < limit:
+        try:
+            batch.append(queue.receive_nowait())
+        except anyio.WouldBlock:
+            break
+    return batch
 
 
 def _text(value: Any) -> str:

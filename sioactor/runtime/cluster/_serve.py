@@ -36,6 +36,7 @@ from sioactor.protocol.cluster import (
     Broadcast,
     BroadcastAck,
     BroadcastClientCount,
+    ClassicResponse,
     ClusterMessage,
     DisconnectSockets,
     FetchSockets,
@@ -126,15 +127,6 @@ def node_handshake(socket: Socket) -> dict[str, Any]:
     }
 
 
-_RESPONSES = (
-    FetchSocketsResponse
-    | AllRoomsResponse
-    | SocketIdsResponse
-    | LegacyCommandDone
-    | ServerSideEmitResponse
-    | BroadcastClientCount
-    | BroadcastAck
-)
 _HEARTBEATS = InitialHeartbeat | Heartbeat | AdapterClose
 
 
@@ -193,7 +185,7 @@ class ClusterServer:
         serve; this node's own and another namespace's are skipped."""
         if message.nsp != self._ns.path:
             return
-        if isinstance(message, _RESPONSES):
+        if isinstance(message, ClassicResponse):
             self._take_answer(message)
         elif getattr(message, "uid", None) == self._uid or isinstance(message, _HEARTBEATS):
             return
