@@ -1,4 +1,4 @@
-"""One process's link to the cluster's Redis, shared by every namespace's adapter, kept up by a reconnect loop.
+"""One process's Redis link, shared by every namespace's adapter, kept up by a reconnect loop.
 
 Node counts members with ``PUBSUB NUMSUB P-request#N#`` (sharded: ``SHARDNUMSUB P#N#``), which counts
 *connections*: a process holds one subscriber connection, whatever its namespaces (CLUSTER-NOTES §0.1).
