@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
-from node_cluster import NODE, ROOT, from_printable
+from node_cluster import NODE, ROOT, NodeLines
 from redis_server import free_port
 
 Line = dict[str, Any]
@@ -95,30 +91,13 @@ class Server:
         return err
 
 
-class Clients:
+class Clients(NodeLines):
     """The ``cluster_clients.js`` process: named socket.io-client clients."""
 
     def __init__(self) -> None:
-        assert NODE is not None
-        self._proc = subprocess.Popen(
-            [NODE, str(ROOT / "tests/node/cluster_clients.js")],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self._lines: queue.Queue[Line | None] = queue.Queue()
-        self.seen: list[Line] = []
+        super().__init__([str(ROOT / "tests/node/cluster_clients.js")], "the clients", fail_on_error=False)
         self._next_id = 0
         self.sids: dict[str, str] = {}
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        for raw in self._proc.stdout:
-            self._lines.put(from_printable(json.loads(raw)))
-        self._lines.put(None)
 
     def _command(self, command: Line, timeout: float = 10) -> Line:
         self._next_id += 1
@@ -127,26 +106,6 @@ class Clients:
         self._proc.stdin.write(json.dumps(to_printable(command)) + "\n")
         self._proc.stdin.flush()
         return self.wait_for(lambda line: line.get("id") == command["id"], timeout=timeout)
-
-    def wait_for(self, predicate: Callable[[Line], bool], *, count: int = 1, timeout: float = 10) -> Line:
-        """The *count*-th line so far or to come that satisfies *predicate*."""
-        deadline = time.monotonic() + timeout
-        while True:
-            matching = [line for line in self.seen if predicate(line)]
-            if len(matching) >= count:
-                return matching[count - 1]
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"no such line from the clients within {timeout} s; seen: {self.seen[-20:]}"
-                )
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise AssertionError(f"the clients process exited; seen: {self.seen[-20:]}")
-            self.seen.append(line)
 
     def connect(self, name: str, server: Server) -> str:
         answer = self._command({"connect": name, "url": server.url})
@@ -179,15 +138,3 @@ class Clients:
     def wait_disconnect(self, client: str, timeout: float = 10) -> str:
         line = self.wait_for(lambda ln: ln.get("client") == client and "disconnect" in ln, timeout=timeout)
         return str(line["disconnect"])
-
-    def stop(self) -> None:
-        assert self._proc.stdin is not None
-        self._proc.stdin.close()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(timeout=5)
-        self._reader.join(timeout=5)
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()

@@ -34,25 +34,21 @@ def from_printable(value: Any) -> Any:
     return value
 
 
-class NodeCluster:
-    """One ``cluster_server.js`` process; ``ids`` maps client names (c1, c2, c3) to their socket ids."""
+class NodeLines:
+    """A Node script speaking JSON lines on stdout (and reading commands on stdin): its lines are read on a
+    thread and kept in ``seen``; ``wait_for`` waits, bounded, for the ones a test expects."""
 
-    def __init__(self, redis_url: str, key: str, adapter: str = "classic") -> None:
+    def __init__(self, args: list[str], what: str, *, fail_on_error: bool) -> None:
         assert NODE is not None
-        config = json.dumps({"redis": redis_url, "key": key, "adapter": adapter})
+        self._what = what
+        self._fail_on_error = fail_on_error
         self._proc = subprocess.Popen(
-            [NODE, str(ROOT / "tests/node/cluster_server.js"), config],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            [NODE, *args], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         self._lines: queue.Queue[Line | None] = queue.Queue()
         self.seen: list[Line] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        ready = self.wait_for(lambda line: bool(line.get("ready")), timeout=20)
-        self.ids: dict[str, str] = ready["ids"]
 
     def _read(self) -> None:
         assert self._proc.stdout is not None
@@ -71,28 +67,22 @@ class NodeCluster:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise AssertionError(
-                    f"no such line from the Node server within {timeout} s; seen: {self.seen}"
+                    f"no such line from {self._what} within {timeout} s; seen: {self.seen[-20:]}"
                 )
             try:
                 line = self._lines.get(timeout=remaining)
             except queue.Empty:
                 continue
             if line is None:
-                raise AssertionError(f"the Node server exited (code {self._proc.poll()}); seen: {self.seen}")
-            if "error" in line:
-                raise AssertionError(f"the Node server failed: {line['error']}")
+                raise AssertionError(
+                    f"{self._what} exited (code {self._proc.poll()}); seen: {self.seen[-20:]}"
+                )
+            if self._fail_on_error and "error" in line:
+                raise AssertionError(f"{self._what} failed: {line['error']}")
             self.seen.append(line)
 
-    def events(self, client: str) -> list[tuple[str, list[Any]]]:
-        """The events *client* received so far, in order, as ``(event, args)``."""
-        return [
-            (line["event"], line["args"])
-            for line in self.seen
-            if line.get("client") == client and "event" in line
-        ]
-
     def stop(self) -> None:
-        """Close its stdin (it closes its clients and Redis connections), then make sure it is gone."""
+        """Close its stdin (it closes its clients and connections), then make sure it is gone."""
         assert self._proc.stdin is not None
         self._proc.stdin.close()
         try:
@@ -103,3 +93,23 @@ class NodeCluster:
         self._reader.join(timeout=5)  # it ends at the end of stdout, which the exit brought
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+
+
+class NodeCluster(NodeLines):
+    """One ``cluster_server.js`` process; ``ids`` maps client names (c1, c2, c3) to their socket ids."""
+
+    def __init__(self, redis_url: str, key: str, adapter: str = "classic") -> None:
+        config = json.dumps({"redis": redis_url, "key": key, "adapter": adapter})
+        super().__init__(
+            [str(ROOT / "tests/node/cluster_server.js"), config], "the Node server", fail_on_error=True
+        )
+        ready = self.wait_for(lambda line: bool(line.get("ready")), timeout=20)
+        self.ids: dict[str, str] = ready["ids"]
+
+    def events(self, client: str) -> list[tuple[str, list[Any]]]:
+        """The events *client* received so far, in order, as ``(event, args)``."""
+        return [
+            (line["event"], line["args"])
+            for line in self.seen
+            if line.get("client") == client and "event" in line
+        ]
