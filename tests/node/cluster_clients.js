@@ -12,38 +12,13 @@
 // {"client": "a", "disconnect": "<reason>"}. Binary values print as {"$bin": "<base64>"}.
 "use strict";
 
+const { fromPrintable, log } = require("./json_lines");
+
 const http = require("http");
 const readline = require("readline");
 const { io: ioc } = require("socket.io-client");
 
 const clients = {};
-
-function printable(value) {
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return { $bin: Buffer.from(value).toString("base64") };
-  if (value instanceof ArrayBuffer) return { $bin: Buffer.from(value).toString("base64") };
-  if (Array.isArray(value)) return value.map(printable);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = printable(v);
-    return out;
-  }
-  return value === undefined ? null : value;
-}
-
-function log(obj) {
-  process.stdout.write(JSON.stringify(printable(obj)) + "\n");
-}
-
-function fromPrintable(value) {
-  if (Array.isArray(value)) return value.map(fromPrintable);
-  if (value && typeof value === "object") {
-    if (Object.keys(value).length === 1 && typeof value.$bin === "string") return Buffer.from(value.$bin, "base64");
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = fromPrintable(v);
-    return out;
-  }
-  return value;
-}
 
 function connect(cmd) {
   // Optional "transports" (default websocket only) and "upgrade"; every HTTP request on a new connection.

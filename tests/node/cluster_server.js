@@ -13,6 +13,8 @@
 // Binary values print as {"$bin": "<base64>"}. The process exits when stdin closes, or after lifetime_ms.
 "use strict";
 
+const { log } = require("./json_lines");
+
 const http = require("http");
 const { Server } = require("socket.io");
 const { io: ioc } = require("socket.io-client");
@@ -23,22 +25,6 @@ const cfg = JSON.parse(process.argv[2]);
 const key = cfg.key || "socket.io";
 const sharded = cfg.adapter === "sharded";
 setTimeout(() => process.exit(2), cfg.lifetime_ms || 60000).unref();
-
-function printable(value) {
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return { $bin: Buffer.from(value).toString("base64") };
-  if (value instanceof ArrayBuffer) return { $bin: Buffer.from(value).toString("base64") };
-  if (Array.isArray(value)) return value.map(printable);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = printable(v);
-    return out;
-  }
-  return value === undefined ? null : value;
-}
-
-function log(obj) {
-  process.stdout.write(JSON.stringify(printable(obj)) + "\n");
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -10,29 +10,13 @@
 // {"done": true} on success or {"error": "..."} (exit code 1). The pytest side (tests/interop) reads them.
 "use strict";
 
+const { log } = require("./json_lines");
+
 const cfg = JSON.parse(process.argv[2]);
 const TIMEOUT_MS = cfg.timeout_ms || 8000;
 
 const ioV4 = require("socket.io-client");
 const ioV2 = require("socket.io-client-v2");
-
-function printable(value) {
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
-    return { $bin: Buffer.from(value).toString("base64") };
-  }
-  if (value instanceof ArrayBuffer) return { $bin: Buffer.from(value).toString("base64") };
-  if (Array.isArray(value)) return value.map(printable);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = printable(v);
-    return out;
-  }
-  return value === undefined ? null : value;
-}
-
-function log(obj) {
-  process.stdout.write(JSON.stringify(printable(obj)) + "\n");
-}
 
 function connect(nsp = "/", extra = {}) {
   const url = cfg.url + (nsp === "/" ? "" : nsp);
