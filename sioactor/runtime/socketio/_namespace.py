@@ -112,16 +112,9 @@ class NamespaceHost(Protocol):
     def _running_supervisor(self) -> Supervisor:
         """The supervisor the server's actors run under."""
 
-    @overload
-    def on(self, event: str, handler: H, *, namespace: str = "/", concurrent: bool = False) -> H: ...
-    @overload
-    def on(
-        self, event: str, handler: None = None, *, namespace: str = "/", concurrent: bool = False
-    ) -> Callable[[H], H]: ...
-    def on(
-        self, event: str, handler: H | None = None, *, namespace: str = "/", concurrent: bool = False
-    ) -> H | Callable[[H], H]:
-        """Handle *event* on every socket of *namespace*."""
+    @property
+    def on(self) -> Callable[..., Any]:
+        """``SocketIo.on``: handle an event on every socket of a namespace (its overloads type the result)."""
 
     def compile(self, fn: Handler, kind: HandlerKind) -> CompiledHandler:
         """Compile a handler."""
@@ -167,7 +160,8 @@ class NamespaceOperators(BroadcastOperators):
                 f"namespace {ns.path!r} belongs to the dynamic pattern {pattern}, whose handlers "
                 f"serve all its namespaces: use io.on({event!r}, handler, namespace={pattern})"
             )
-        return ns.io.on(event, handler, namespace=ns.path, concurrent=concurrent)
+        registered: H | Callable[[H], H] = ns.io.on(event, handler, namespace=ns.path, concurrent=concurrent)
+        return registered
 
     @overload
     def on_room_event(

@@ -64,23 +64,9 @@ class ParentHost(NamespaceHost, Protocol):
     def _add_spec(self, spec: NamespaceSpec) -> Namespace | None:
         """Register *spec*."""
 
-    @overload
-    def on(
-        self, event: str, handler: H, *, namespace: NamespacePattern = "/", concurrent: bool = False
-    ) -> H: ...
-    @overload
-    def on(
-        self, event: str, handler: None = None, *, namespace: NamespacePattern = "/", concurrent: bool = False
-    ) -> Callable[[H], H]: ...
-    def on(
-        self,
-        event: str,
-        handler: H | None = None,
-        *,
-        namespace: NamespacePattern = "/",
-        concurrent: bool = False,
-    ) -> H | Callable[[H], H]:
-        """Handle *event* on every socket of *namespace* (a pattern here)."""
+    @property
+    def on(self) -> Callable[..., Any]:
+        """``SocketIo.on``: handle an event on every socket of a namespace (its overloads type the result)."""
 
 
 async def decide_namespace(io: ParentHost, path: str, auth: Any) -> Namespace | None:
@@ -148,7 +134,10 @@ class ParentNamespace:
     def on(self, event: str, handler: H | None = None, *, concurrent: bool = False) -> H | Callable[[H], H]:
         """Handle *event* on every socket of every child (or use as a decorator): ``io.on(event, handler,
         namespace=pattern)``, which says how handlers run."""
-        return self._io.on(event, handler, namespace=self._spec.pattern, concurrent=concurrent)
+        registered: H | Callable[[H], H] = self._io.on(
+            event, handler, namespace=self._spec.pattern, concurrent=concurrent
+        )
+        return registered
 
     @overload
     def on_room_event(
