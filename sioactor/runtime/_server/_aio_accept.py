@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import socket
 from collections.abc import Callable
@@ -82,7 +83,7 @@ class SelectorAcceptor:
             conn.setblocking(False)
             task = self._loop.create_task(self._connect(conn))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(functools.partial(self._connected, conn))
 
     def _wait_out(self, shortage: OSError) -> None:
         if self._short_of is None:
@@ -90,6 +91,14 @@ class SelectorAcceptor:
         self._short_of = shortage
         self._loop.remove_reader(self._sock.fileno())
         self._retry = self._loop.call_later(RETRY, self.start)
+
+    def _connected(self, conn: socket.socket, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            # Closed before its transport was made: a task cancelled before its first step never ran
+            # `_connect`, so nothing else owns *conn*. (A transport made meanwhile closes it too; closing a
+            # socket twice is harmless.)
+            conn.close()
 
     async def _connect(self, conn: socket.socket) -> None:
         try:

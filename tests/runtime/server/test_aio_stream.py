@@ -236,3 +236,32 @@ async def test_a_reader_taking_over_gets_each_chunk_in_the_callback_then_the_end
                 assert await wait_for_end(server) is False  # woken without an end
             await client.send_eof()
             assert await wait_for_end(server) is True
+
+
+async def test_closing_the_acceptor_closes_connections_not_yet_given_a_transport() -> None:
+    # A connection accepted in the same loop turn as the acceptor closes has a task that never ran: the
+    # acceptor closes it (the client sees the end at once) instead of leaving it to the garbage collector.
+    if current_backend().name != "asyncio":
+        pytest.skip("the selector acceptor is asyncio's")
+    import socket
+
+    from sioactor.runtime._server._aio_accept import SelectorAcceptor
+
+    loop = asyncio.get_running_loop()
+    if not isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
+        pytest.skip("the selector acceptor serves the selector loop only")
+    made: list[asyncio.BaseProtocol] = []
+
+    def protocol() -> asyncio.BaseProtocol:
+        made.append(asyncio.Protocol())
+        return made[-1]
+
+    with socket.create_server(("127.0.0.1", 0)) as listening, socket.socket() as client:
+        listening.setblocking(False)
+        client.connect(listening.getsockname())
+        acceptor = SelectorAcceptor(loop, listening, protocol)
+        acceptor._accept()  # accepts the client: its transport is made in a task that has not run yet
+        acceptor.close()
+        client.settimeout(5)
+        await anyio.to_thread.run_sync(client.recv, 1)  # b"" once the server side is closed; else times out
+    assert made == []  # no transport was made for it

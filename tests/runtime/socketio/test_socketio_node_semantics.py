@@ -187,10 +187,6 @@ def closing_server() -> tuple[SocketIo, anyio.Event]:
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
-# KNOWN DEFECT, open: on asyncio about one run in five leaves two server-side sockets to the garbage collector
-# once io.close() has ended serve() (a ResourceWarning; also on the tree of fede40d). What this test checks
-# holds regardless; the leak is tracked in the issue notes, and this filter goes with its fix.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_close_under_serve_ends_serving(transport: str) -> None:
     io, connected = closing_server()
     served = anyio.Event()
