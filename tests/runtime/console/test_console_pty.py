@@ -50,14 +50,24 @@ def tmux(socket: str, *args: str) -> str:
     return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=True).stdout
 
 
+def start_console(socket: str, command: str) -> None:
+    """The console in a detached 160x45 tmux pane that stays on screen if the console exits, so that a
+    console that dies shows its last screen (and traceback) in the failure instead of vanishing."""
+    # One tmux command list: the option is set before the console could have exited.
+    start = ("new-session", "-d", "-s", "console", "-x", "160", "-y", "45", command)
+    tmux(socket, *start, ";", "set-option", "-t", "console", "remain-on-exit", "on")
+
+
 def wait_for_screen(socket: str, *needles: str | re.Pattern[str], timeout: float = 20) -> str:
     # Plain strings must appear as they are; compiled patterns must match somewhere.
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
-        screen = tmux(socket, "capture-pane", "-p", "-t", "console")
+        screen = tmux(socket, "capture-pane", "-p", "-S", "-200", "-t", "console")
         if all(n in screen if isinstance(n, str) else n.search(screen) for n in needles):
             return screen
+        if not console_running(socket):
+            raise AssertionError(f"the console exited before showing {needles}:\n{screen}")
         time.sleep(0.2)
     raise AssertionError(f"screen never showed {needles}:\n{screen}")
 
@@ -69,7 +79,7 @@ def test_console_attaches_to_a_live_server_and_shows_its_actors(traced_server: t
     command = (
         f"env -u COLUMNS -u LINES {sys.executable} -m sioactor console --connect {address} --token {token}"
     )
-    tmux(socket, "new-session", "-d", "-s", "console", "-x", "160", "-y", "45", command)
+    start_console(socket, command)
     try:
         # Everything is polled for until a deadline (a busy machine draws late), never checked once.
         screen = wait_for_screen(
@@ -109,10 +119,14 @@ def test_console_attaches_to_a_live_server_and_shows_its_actors(traced_server: t
 
 
 def console_running(socket: str) -> bool:
+    """Whether the console's process still runs (its pane stays after it exits: see start_console)."""
     listed = subprocess.run(
-        ["tmux", "-L", socket, "list-sessions"], capture_output=True, text=True, check=False
+        ["tmux", "-L", socket, "list-panes", "-t", "console", "-F", "#{pane_dead}"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return listed.returncode == 0 and "console" in listed.stdout
+    return listed.returncode == 0 and listed.stdout.strip() == "0"
 
 
 def start_traced_server(*extra: str) -> tuple[subprocess.Popen[str], str]:
@@ -154,7 +168,7 @@ def test_a_paused_console_says_so_and_reconnects_when_the_server_restarts() -> N
         f"env -u COLUMNS -u LINES {sys.executable} -m sioactor console "
         f"--connect 127.0.0.1:{trace_port} --token a-fixed-token"
     )
-    tmux(socket, "new-session", "-d", "-s", "console", "-x", "160", "-y", "45", command)
+    start_console(socket, command)
     try:
         wait_for_screen(socket, f"attached to server pid {pid}", "connections 2")
         tmux(socket, "send-keys", "-t", "console", "p")
