@@ -72,6 +72,13 @@ def groups(timing: Timing) -> tuple[Group, ...]:
         args=_timed(timing, "--scenario", "polling", "--clients", "50", "--inflight", "1"),
         deadline_s=window,
     )
+    # The same with heads as socket.io-client sends them (a random `t=` in each: no two alike).
+    polling_client_heads = Invocation(
+        args=_timed(
+            timing, "--scenario", "polling", "--clients", "50", "--inflight", "1", "--client-heads", "1"
+        ),
+        deadline_s=window,
+    )
     burst = Invocation(
         args=_timed(timing, "--scenario", "burst", "--clients", "10", "--burst", "1000"),
         deadline_s=window,
@@ -101,7 +108,7 @@ def groups(timing: Timing) -> tuple[Group, ...]:
         Group(name="echo", invocations=echo),
         Group(name="bcast", invocations=(bcast,)),
         Group(name="idle", invocations=(idle,)),
-        Group(name="polling", invocations=(polling,)),
+        Group(name="polling", invocations=(polling, polling_client_heads)),
         Group(name="burst", invocations=(burst,)),
         Group(name="deflate", invocations=deflate, server_args=("--compress",)),
     )

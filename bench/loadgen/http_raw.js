@@ -7,10 +7,24 @@ const net = require("net");
 
 const HEADER_END = Buffer.from("\r\n\r\n");
 
+// What socket.io-client 4.8 in Node sends on each poll besides the method and path (xmlhttprequest-ssl).
+const CLIENT_COMMON = "User-Agent: node-XMLHttpRequest\r\nAccept: */*\r\n";
+const STAMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A fresh cache-busting `t=` value, as engine.io-client adds to every polling request. */
+function stamp() {
+  let out = "";
+  for (let i = 0; i < 8; i += 1) out += STAMP_CHARS[Math.floor(Math.random() * STAMP_CHARS.length)];
+  return out;
+}
+
 class HttpConn {
-  constructor(host, port) {
+  /** `clientHeads`: send heads as socket.io-client does (a random `t=` in every path, its header set), so
+   * no two heads are alike; otherwise the minimal heads, repeated byte for byte. */
+  constructor(host, port, { clientHeads = false } = {}) {
     this.host = host;
     this.port = port;
+    this.clientHeads = clientHeads;
     this.queue = [];
     this.current = null;
     this.buffer = Buffer.alloc(0);
@@ -38,10 +52,16 @@ class HttpConn {
     if (this.current === null) return;
     const { method, path, body } = this.current;
     const length = Buffer.byteLength(body);
-    const head =
-      `${method} ${path} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\n` +
-      (method === "POST" ? `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${length}\r\n` : "") +
-      "\r\n";
+    const post = method === "POST";
+    const head = this.clientHeads
+      ? `${method} ${path.replace("?", `?t=${stamp()}&`)} HTTP/1.1\r\n${CLIENT_COMMON}` +
+        (post ? "Content-type: text/plain;charset=UTF-8\r\n" : "") +
+        `Host: ${this.host}:${this.port}\r\n` +
+        (post ? `Content-Length: ${length}\r\n` : "") +
+        "Connection: keep-alive\r\n\r\n"
+      : `${method} ${path} HTTP/1.1\r\nHost: ${this.host}:${this.port}\r\n` +
+        (post ? `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${length}\r\n` : "") +
+        "\r\n";
     this.socket.write(head + body);
   }
 

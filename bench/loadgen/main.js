@@ -11,7 +11,8 @@
 // --settle S (idle: wait before reading RSS), --server-pid PID (CPU share and RSS from /proc),
 // --label NAME (copied into every line), --deadline S (hard stop for the whole run),
 // --connect-concurrency N (idle: handshakes in flight, default 50), --burst N (burst: events per burst),
-// --compress 1 (echo: the clients offer permessage-deflate).
+// --compress 1 (echo: the clients offer permessage-deflate), --client-heads 1 (polling: heads as
+// socket.io-client sends them, a random `t=` in each, instead of two minimal heads repeated byte for byte).
 "use strict";
 
 const { echo, broadcast, idle } = require("./scenarios_ws");
@@ -37,6 +38,7 @@ const DEFAULTS = {
   "connect-concurrency": 50,
   burst: 1000,
   compress: 0,
+  "client-heads": 0,
   "server-pid": 0,
   label: "",
   deadline: 120,
@@ -54,6 +56,7 @@ function parseArgs(argv) {
     origin: opts.url.replace(/\/$/, ""),
     origin2: opts.url2.replace(/\/$/, ""),
     serverPid: opts["server-pid"],
+    clientHeads: opts["client-heads"],
     levels: opts.levels.split(",").map(Number),
   };
 }

@@ -12,10 +12,10 @@ const RING = 1024;
 const MASK = RING - 1;
 
 class PollingClient {
-  constructor(origin, onEcho) {
+  constructor(origin, onEcho, clientHeads) {
     const { hostname, port } = new URL(origin);
-    this.getConn = new HttpConn(hostname, Number(port));
-    this.postConn = new HttpConn(hostname, Number(port));
+    this.getConn = new HttpConn(hostname, Number(port), { clientHeads });
+    this.postConn = new HttpConn(hostname, Number(port), { clientHeads });
     this.onEcho = onEcho;
     this.path = "/socket.io/?EIO=4&transport=polling";
     this.polling = false;
@@ -90,7 +90,7 @@ async function pollingEcho(opts) {
         hist.record(now() - times[seq & MASK]);
       }
       if (state.running) send();
-    });
+    }, Boolean(opts.clientHeads));
     send = makeSender(client, times);
     clients.push({ client, send });
   }
@@ -118,7 +118,7 @@ async function pollingEcho(opts) {
   const failed = clients.map(({ client }) => client.failed).filter(Boolean);
   clients.forEach(({ client }) => client.close());
   return {
-    scenario: `polling_echo_${opts.clients}`,
+    scenario: `polling_echo_${opts.clientHeads ? "client_heads_" : ""}${opts.clients}`,
     clients: opts.clients,
     inflight: opts.inflight,
     msgs_per_s: round(state.count / seconds, 1),
