@@ -28,10 +28,11 @@ class DirectHttp(Protocol):
     """The ``sioactor.direct_http`` extension of one request.
 
     Attributes:
-        memo: a dict for what the app derives from the request head alone (its parsed query, headers it
-            answers with): every request of this connection with the same head, byte for byte, gets the same
-            dict (the connection remembers its last few heads), so that work is done once per head. Never
-            shared between connections. Keys are the app's own (use an object of yours, not a string).
+        memo: a dict for what the app derives from the request's method, version and headers alone (not
+            its target: a polling client changes its query on every request): every request of this
+            connection with the same method, version and headers gets the same dict (the connection
+            remembers its last few header sets), so that work is done once per header set. Never shared
+            between connections. Keys are the app's own (use an object of yours, not a string).
     """
 
     memo: dict[object, Any]

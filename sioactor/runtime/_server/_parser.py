@@ -44,7 +44,9 @@ class Request:
     """A parsed request head. Header names are lower-cased; values keep their bytes, trimmed of OWS.
 
     Read-only by convention: a parser hands the same object out again for a repeated head. ``memo`` is
-    for what is derived from the head alone (the server's scope, an app's parsed query): made once per head.
+    for what is derived from the method, version and headers alone (not the target, which a polling client
+    changes on every request with a cache-busting ``t=``): requests of one connection that differ only in
+    their target share it, so such work is done once per header set.
     """
 
     method: bytes
@@ -106,8 +108,22 @@ class _Framing:
             raise HttpError(400, "invalid HTTP/1.0 framing")
 
 
-# Parsed heads a connection remembers (see RequestParser._recent); a request is never changed once parsed.
+# Parsed heads a connection remembers (see RequestParser._recent and _shapes); a request is never changed
+# once parsed.
 _RECENT_HEADS: Final = 4
+
+
+@dataclass(slots=True, kw_only=True)
+class _Shape:
+    """What a head's method, version and headers decide, whatever its target: checked once per header set."""
+
+    http_version: bytes
+    headers: list[tuple[bytes, bytes]]
+    keep_alive: bool
+    expect_continue: bool
+    size: int  # of the head without its target
+    memo: dict[object, Any]
+
 
 _Event = Request | bytes | EndOfBody | HttpError
 
@@ -130,6 +146,7 @@ class RequestParser:
         "_progressed",
         "_raw",
         "_recent",
+        "_shapes",
         "_trailers",
         "_unparsed",
         "_url",
@@ -154,6 +171,9 @@ class RequestParser:
         # The last few heads parsed on this connection, with their sizes: a client on a keep-alive
         # connection may repeat itself byte for byte, and then gets the same `Request` (its memo kept).
         self._recent: dict[tuple[bytes, str, bytes], tuple[Request, int]] = {}  # by request line
+        # The last few header sets (with method and version) checked: a head that differs from a recent one
+        # only in its target (a polling client's random `t=`) is not checked again, and shares its memo.
+        self._shapes: dict[tuple[bytes, str, tuple[tuple[bytes, bytes], ...]], _Shape] = {}
         self._llhttp = httptools.HttpRequestParser(self)
 
     def feed(self, data: bytes) -> None:
@@ -267,17 +287,43 @@ class RequestParser:
         llhttp, url, headers = self._llhttp, self._url, self._headers
         line = (llhttp.get_method(), llhttp.get_http_version(), url)
         known = self._recent.get(line)
-        if known is not None and known[0].headers == headers:
+        if known is not None and known[0].headers == headers:  # the same head, byte for byte
             request, size = known
-            self._delivered += size
-            self._events.append(request)
-            return
-        self._events.append(self._parse_head(line, headers))
-
-    def _parse_head(self, line: tuple[bytes, str, bytes], headers: list[tuple[bytes, bytes]]) -> Request:
-        method, llhttp_version, url = line
-        size = len(method) + len(url) + 12 + 4 * len(headers) + sum(map(len, chain.from_iterable(headers)))
+        else:
+            request, size = self._new_request(line, headers)
         self._delivered += size
+        self._events.append(request)
+
+    def _new_request(
+        self, line: tuple[bytes, str, bytes], headers: list[tuple[bytes, bytes]]
+    ) -> tuple[Request, int]:
+        method, llhttp_version, url = line
+        key = (method, llhttp_version, tuple(headers))
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._check_head(method, llhttp_version, headers)
+            if len(self._shapes) >= _RECENT_HEADS:
+                self._shapes.clear()
+            self._shapes[key] = shape
+        size = shape.size + len(url)
+        if size > self._max_head:
+            raise HttpError(431, "request head too large")
+        request = Request(
+            method=method,
+            target=url,
+            http_version=shape.http_version,
+            headers=shape.headers,
+            keep_alive=shape.keep_alive,
+            expect_continue=shape.expect_continue,
+            memo=shape.memo,
+        )
+        if len(self._recent) >= _RECENT_HEADS:
+            self._recent.clear()
+        self._recent[line] = (request, size)
+        return request, size
+
+    def _check_head(self, method: bytes, llhttp_version: str, headers: list[tuple[bytes, bytes]]) -> _Shape:
+        size = len(method) + 12 + 4 * len(headers) + sum(map(len, chain.from_iterable(headers)))
         if size > self._max_head:
             raise HttpError(431, "request head too large")
         version = _VERSIONS.get(llhttp_version)
@@ -292,18 +338,14 @@ class RequestParser:
             if name in _FRAMING_FIELDS:
                 framing.note(name, value)
         framing.check(version)
-        request = Request(
-            method=method,
-            target=url,
+        return _Shape(
             http_version=version,
             headers=headers,
             keep_alive=version == b"1.1" and not framing.close,
             expect_continue=framing.expect_continue,
+            size=size,
+            memo={},
         )
-        if len(self._recent) >= _RECENT_HEADS:
-            self._recent.clear()
-        self._recent[line] = (request, size)
-        return request
 
     def on_body(self, body: bytes) -> None:
         self._delivered += len(body)

@@ -36,35 +36,52 @@ def is_websocket_upgrade(request: Request) -> bool:
     return any(name == b"upgrade" and value.lower() == b"websocket" for name, value in request.headers)
 
 
+class _ScopeTemplate:
+    """A request's ``http`` scope minus what is fresh per request, and the target it was last made for."""
+
+    __slots__ = ("scope", "target")
+
+    def __init__(self, scope: dict[str, Any], target: bytes) -> None:
+        self.scope = scope
+        self.target = target
+
+
 def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
     """The ASGI scope for *request*; header names arrive lower-cased from the parser.
 
-    An ``http`` scope is built once per head (kept in ``request.memo``: a keep-alive client repeats its heads
-    byte for byte, and a head's parsed request object is reused only on its own connection, so *info* is the
-    same); each request then gets a copy with its own header list and lifespan state copy, as ASGI wants.
+    An ``http`` scope is built once per header set (kept in ``request.memo``, which requests of one
+    connection with the same method, version and headers share; *info* is the connection's), its path and
+    query again only when the target changes (a polling client's random ``t=``); each request then gets a
+    copy with its own header list and lifespan state copy, as ASGI wants.
     """
     if websocket:  # once per connection: nothing to reuse
         return _new_scope(request, info, websocket=True)
-    template: dict[str, Any] | None = request.memo.get(_SCOPE_TEMPLATE)
+    template: _ScopeTemplate | None = request.memo.get(_SCOPE_TEMPLATE)
     if template is None:
-        template = request.memo[_SCOPE_TEMPLATE] = dict(_new_scope(request, info, websocket=False))
-    scope = template.copy()
+        scope = dict(_new_scope(request, info, websocket=False))
+        template = request.memo[_SCOPE_TEMPLATE] = _ScopeTemplate(scope, request.target)
+    elif template.target != request.target:
+        template.target = request.target
+        template.scope.update(_target_fields(request.target))
+    scope = template.scope.copy()
     scope["headers"] = list(request.headers)
     scope["state"] = dict(info.state)
     return scope
 
 
+def _target_fields(target: bytes) -> dict[str, Any]:
+    raw_path, _, query_string = target.partition(b"?")
+    return {"path": unquote(raw_path.decode("latin-1")), "raw_path": raw_path, "query_string": query_string}
+
+
 def _new_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
-    raw_path, _, query_string = request.target.partition(b"?")
     headers = list(request.headers)
     scope: Scope = {
         "type": "websocket" if websocket else "http",
         "asgi": ASGI_VERSION,
         "http_version": "1.1" if request.http_version == b"1.1" else "1.0",
         "scheme": "ws" if websocket else "http",
-        "path": unquote(raw_path.decode("latin-1")),
-        "raw_path": raw_path,
-        "query_string": query_string,
+        **_target_fields(request.target),
         "root_path": info.root_path,
         "headers": headers,
         "client": info.client,

@@ -79,17 +79,27 @@ async def handle_http(server: TransportHost, scope: Scope, receive: Receive, sen
 
 
 class _Head:
-    """What the engine reads from a request's head: made once per head on the embedded server (see
-    ``DirectHttp.memo``: a polling client repeats its two heads byte for byte), per request elsewhere."""
+    """What the engine reads from a request's head: made once per header set on the embedded server (see
+    ``DirectHttp.memo``), per request elsewhere; the query again only when it changes (socket.io-client
+    adds a random ``t=`` to every poll)."""
 
-    __slots__ = ("compression", "content_length", "cors", "query")
+    __slots__ = ("_query_string", "compression", "content_length", "cors", "query")
 
     def __init__(self, server: TransportHost, scope: Scope) -> None:
         config = server.config
         self.cors = cors_headers(config.cors, scope, preflight=scope["method"] == "OPTIONS")
-        self.query: Mapping[str, str] = query_of(scope)  # shared by the requests of this head: read only
+        self._query_string: bytes = scope.get("query_string", b"")
+        self.query: Mapping[str, str] = query_of(scope)  # shared by the requests of this query: read only
         self.content_length = _content_length(scope)
         self.compression = PayloadCompression.for_request(scope, config)
+
+    def for_target(self, scope: Scope) -> _Head:
+        """This head, its query read again if *scope*'s differs from the last one's."""
+        query_string = scope.get("query_string", b"")
+        if query_string != self._query_string:
+            self._query_string = query_string
+            self.query = query_of(scope)
+        return self
 
 
 def _head_of(server: TransportHost, scope: Scope, direct: DirectHttp | None) -> _Head:
@@ -98,7 +108,8 @@ def _head_of(server: TransportHost, scope: Scope, direct: DirectHttp | None) -> 
     head: _Head | None = direct.memo.get(server)
     if head is None:
         head = direct.memo[server] = _Head(server, scope)
-    return head
+        return head
+    return head.for_target(scope)
 
 
 async def _handshake(

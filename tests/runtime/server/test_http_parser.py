@@ -285,3 +285,36 @@ def test_a_repeated_head_is_answered_from_the_connections_recent_heads() -> None
     parser.feed(b"GET /p?sid=1 HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
     with pytest.raises(HttpError):  # a new head is still checked in full
         parser.next_request()
+
+
+def test_a_head_differing_only_in_its_target_shares_the_checked_header_set() -> None:
+    # A polling client's heads differ only in a random `t=`: each is a request of its own (its own target),
+    # sharing the memo of the header set; other headers, or a broken one, are checked anew.
+    parser = RequestParser(16_384)
+    requests = []
+    for stamp in (b"a1", b"b2", b"c3"):
+        parser.feed(b"GET /p?t=" + stamp + b"&sid=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n")
+        request = parser.next_request()
+        assert request is not None
+        assert body_of(parser) == b""
+        requests.append(request)
+    assert [r.target for r in requests] == [b"/p?t=a1&sid=1", b"/p?t=b2&sid=1", b"/p?t=c3&sid=1"]
+    assert requests[0].memo is requests[1].memo is requests[2].memo
+    assert requests[0].keep_alive and requests[2].keep_alive
+    parser.feed(b"GET /p?t=d4&sid=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    closing = parser.next_request()
+    assert closing is not None and not closing.keep_alive and closing.memo is not requests[0].memo
+    parser.feed(b"GET /p?t=e5&sid=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nHost: y\r\n\r\n")
+    with pytest.raises(HttpError):  # still checked in full
+        parser.next_request()
+
+
+def test_a_long_target_on_a_known_header_set_is_still_held_to_the_head_bound() -> None:
+    parser = RequestParser(200)
+    parser.feed(b"GET /short HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert parser.next_request() is not None
+    assert body_of(parser) == b""
+    parser.feed(b"GET /" + b"a" * 300 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    with pytest.raises(HttpError) as refused:
+        parser.next_request()
+    assert refused.value.status == 431
