@@ -73,8 +73,9 @@ CASES: tuple[Case, ...] = (
     refused("duplicate transfer-encoding", CHUNKED + b"transfer-encoding: chunked\r\n\r\n0\r\n\r\n"),
     refused("transfer-encoding: chunked, chunked", POST + b"transfer-encoding: chunked, chunked\r\n\r\n0\r\n\r\n"),
     refused("transfer-encoding: gzip, chunked", POST + b"transfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
-    refused("transfer-encoding: identity", POST + b"transfer-encoding: identity\r\n\r\n40", 501),
-    refused("transfer-encoding: xchunked", POST + b"transfer-encoding: xchunked\r\n\r\n0\r\n\r\n", 501),
+    # RFC 9112 section 6.3: chunked is not the last coding, so the length is unknown: 400, then close.
+    refused("transfer-encoding: identity", POST + b"transfer-encoding: identity\r\n\r\n40"),
+    refused("transfer-encoding: xchunked", POST + b"transfer-encoding: xchunked\r\n\r\n0\r\n\r\n"),
     refused("transfer-encoding with a space before the colon", POST + b"transfer-encoding : chunked\r\n\r\n0\r\n\r\n"),
     # A tab is whitespace before a value (RFC 9110's OWS): chunked, and what follows the body is a request.
     Case("transfer-encoding after a tab", POST + b"transfer-encoding:\tchunked\r\n\r\n2\r\n40\r\n0\r\n\r\n" + LAST, (200, 200)),
