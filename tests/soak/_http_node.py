@@ -50,6 +50,16 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         "Node serves a request with two Host fields; RFC 9112 section 3.2: a server MUST answer 400 to a "
         "request with more than one Host field line"
     ),
+    "HTTP/0.9 request line on the Engine.IO path": (
+        "llhttp reads a request line without a version as HTTP/0.9 and Node answers it (with HTTP/1.1, then "
+        "closes); RFC 9112 section 3 requires the HTTP-version in a request line, and sioactor refuses with "
+        "400 a form no current client sends"
+    ),
+    "HTTP/2.0 on the Engine.IO path": (
+        "llhttp accepts 'HTTP/2.0' in an HTTP/1 request line and Node serves it as HTTP/1.x; HTTP/2 never "
+        "uses this framing (RFC 9113 section 3), so sioactor refuses the major version with 505 (RFC 9110 "
+        "section 15.6.6)"
+    ),
     "2,100 small headers": (
         "Node serves it, silently dropping the fields past its maxHeadersCount (2,000); sioactor refuses a "
         "head of more than its field count with 431 (RFC 6585 section 5) rather than act on part of it"
