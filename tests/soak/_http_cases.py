@@ -73,8 +73,9 @@ CASES: tuple[Case, ...] = (
     refused("duplicate transfer-encoding", CHUNKED + b"transfer-encoding: chunked\r\n\r\n0\r\n\r\n"),
     refused("transfer-encoding: chunked, chunked", POST + b"transfer-encoding: chunked, chunked\r\n\r\n0\r\n\r\n"),
     refused("transfer-encoding: gzip, chunked", POST + b"transfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
-    refused("transfer-encoding: identity", POST + b"transfer-encoding: identity\r\n\r\n40", 501),
-    refused("transfer-encoding: xchunked", POST + b"transfer-encoding: xchunked\r\n\r\n0\r\n\r\n", 501),
+    # RFC 9112 section 6.3: chunked is not the last coding, so the length is unknown: 400, then close.
+    refused("transfer-encoding: identity", POST + b"transfer-encoding: identity\r\n\r\n40"),
+    refused("transfer-encoding: xchunked", POST + b"transfer-encoding: xchunked\r\n\r\n0\r\n\r\n"),
     refused("transfer-encoding with a space before the colon", POST + b"transfer-encoding : chunked\r\n\r\n0\r\n\r\n"),
     # A tab is whitespace before a value (RFC 9110's OWS): chunked, and what follows the body is a request.
     Case("transfer-encoding after a tab", POST + b"transfer-encoding:\tchunked\r\n\r\n2\r\n40\r\n0\r\n\r\n" + LAST, (200, 200)),
@@ -97,6 +98,10 @@ CASES: tuple[Case, ...] = (
     refused("CONNECT", b"CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n"),
     refused("HTTP/2.0", b"GET / HTTP/2.0\r\nhost: x\r\n", 505),
     refused("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n"),
+    # The HTTP/0.9 and HTTP/2.0 cases on the Engine.IO path, with nothing after them: Node serves both
+    # (_http_node.py), which a 404 for "/" or a refusal of the bytes that follow would hide.
+    Case("HTTP/0.9 request line on the Engine.IO path", b"GET /socket.io/?EIO=4&transport=polling\r\n\r\n", (400,)),
+    Case("HTTP/2.0 on the Engine.IO path", b"GET /socket.io/?EIO=4&transport=polling HTTP/2.0\r\nhost: x\r\n\r\n", (505,)),
     # --- limits
     refused("a 20 KiB header", HANDSHAKE + b"x-big: " + b"a" * 20_480 + b"\r\n", 431),
     refused("a 20 KiB target", b"GET /" + b"a" * 20_480 + b" HTTP/1.1\r\nhost: x\r\n", 431),

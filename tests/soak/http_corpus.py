@@ -8,6 +8,12 @@ The long mode repeats the corpus three ways: whole; split at random points and t
 not depend on how the bytes arrive); and mutated (bytes flipped, inserted, deleted, lines duplicated), where
 no answer is prescribed but every connection must end within the read deadlines with well-formed
 responses, the server must keep serving, hold no descriptor or session afterwards, and log no error.
+
+    python -m tests.soak.http_corpus --against-node [--backend trio]
+
+replays the corpus against Node's http server with engine.io (``_http_node.py``) and sioactor's, prints where
+they differ and fails on a case one accepts and the other refuses that ``_http_node.KNOWN_DIFFERENCES``
+does not justify.
 """
 
 from __future__ import annotations
@@ -42,14 +48,18 @@ def statuses(answer: bytes) -> list[int] | None:
         if not separator or match is None:
             return None
         found.append(int(match[1]))
+        if found[-1] == 101:
+            return found  # what follows is the upgraded protocol's
         length = _CONTENT_LENGTH.search(head)
         answer = rest[int(length[1]) :] if length else b"" if found[-1] >= 200 else rest
     return found
 
 
-async def exchange(port: int, data: bytes, pieces: list[bytes] | None = None) -> tuple[bytes, bool]:
+async def exchange(
+    port: int, data: bytes, pieces: list[bytes] | None = None, *, within: float = ENDS_WITHIN
+) -> tuple[bytes, bool]:
     """Send *data* (or *pieces*, a loop turn apart) on a new connection, reading all the while; what came
-    back and whether the server closed the connection within ``ENDS_WITHIN`` seconds."""
+    back and whether the server closed the connection within *within* seconds."""
     received = bytearray()
     closed = anyio.Event()
 
@@ -63,7 +73,7 @@ async def exchange(port: int, data: bytes, pieces: list[bytes] | None = None) ->
 
     async with await anyio.connect_tcp("127.0.0.1", port) as stream, anyio.create_task_group() as tg:
         tg.start_soon(read, stream)
-        with anyio.move_on_after(ENDS_WITHIN):
+        with anyio.move_on_after(within):
             try:
                 for piece in pieces or [data]:
                     await stream.send(piece)
@@ -192,6 +202,10 @@ async def soak(duration: float, seed: int) -> Tally:
 
 
 async def main(options: argparse.Namespace) -> list[str]:
+    if options.against_node:
+        from . import _http_node  # it builds on this module
+
+        return await _http_node.against_node()
     tally = await soak(options.duration, options.seed)
     print(
         f"seed {options.seed} on {options.backend}: {len(CASES)} cases, {tally.sent} sent whole or split, "
@@ -201,4 +215,8 @@ async def main(options: argparse.Namespace) -> list[str]:
 
 
 if __name__ == "__main__":
-    run_main(main, arguments(__doc__.split("\n\n")[0]))
+    parser = arguments(__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--against-node", action="store_true", help="compare with Node's http server instead of soaking"
+    )
+    run_main(main, parser)

@@ -13,7 +13,9 @@ Content-Length, Content-Length with Transfer-Encoding, a Transfer-Encoding whose
 bound llhttp leaves to its caller):
 - a head (or trailer section) over ``max_header_size`` → 431;
 - a repeated Transfer-Encoding, or one on HTTP/1.0, or a missing or repeated Host on HTTP/1.1 → 400;
-- any transfer coding besides ``chunked`` → 501; an HTTP version other than 1.0 and 1.1 → 505;
+- a Transfer-Encoding whose last coding is not ``chunked`` → 400 (RFC 9112 section 6.3; llhttp's rule too,
+  but ours runs first), ``chunked`` after another coding → 501 (section 6.1);
+- an HTTP version other than 1.0 and 1.1 → 505;
 - CONNECT → 400: this server is no proxy, and llhttp would hand the connection over as a tunnel.
 """
 
@@ -91,7 +93,11 @@ class _Framing:
         if name == b"transfer-encoding":
             if self.chunked:
                 raise HttpError(400, "repeated Transfer-Encoding")
-            if value.lower() != b"chunked":
+            codings = value.lower()
+            if codings.rpartition(b",")[2].strip(b" \t") != b"chunked":
+                # RFC 9112 section 6.3: the body's length cannot be known; 400, then close.
+                raise HttpError(400, "Transfer-Encoding whose last coding is not chunked")
+            if codings != b"chunked":
                 raise HttpError(501, "unsupported Transfer-Encoding")
             self.chunked = True
         elif name == b"host":

@@ -195,6 +195,13 @@ def test_other_versions_and_codings_are_refused_as_unsupported() -> None:
     assert refused(b"POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n") == 400
 
 
+@pytest.mark.parametrize("codings", [b"identity", b"xchunked", b"gzip", b"chunked, gzip", b"chunked,"])
+def test_a_transfer_encoding_not_ending_in_chunked_is_refused_with_400(codings: bytes) -> None:
+    # RFC 9112 section 6.3: the body's length cannot be determined, so 400 (not 501), as Node answers.
+    head = b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: " + codings + b"\r\n\r\n"
+    assert refused(head + b"0\r\n\r\n") == 400
+
+
 @pytest.mark.parametrize(
     "chunks",
     [
