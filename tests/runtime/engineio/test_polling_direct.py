@@ -153,3 +153,29 @@ async def test_an_upgrade_probe_releases_the_held_poll_with_a_noop() -> None:
                 assert await ws.next_text() == "4after"  # the session now runs over the WebSocket
         assert released.startswith(b"HTTP/1.1 200 OK\r\n")
         assert released.endswith(b"\r\n\r\n6")
+
+
+async def test_requests_on_one_connection_with_the_same_headers_each_reach_their_own_session() -> None:
+    # The engine reads a header set once per connection, but each request's query again: posts to two
+    # sessions, with a random t= as socket.io-client sends, on one keep-alive connection and identical
+    # headers, each land in their own session; an unknown sid with the same headers is refused.
+    async with running() as server, httpx.AsyncClient() as client:
+        first = await open_session(client, server.base)
+        second = await open_session(client, server.base)
+        posts = b""
+        for stamp, sid, body in (("a1", first, b"4one"), ("b2", second, b"4two"), ("c3", "nope", b"4bad")):
+            posts += (
+                f"POST /engine.io/?EIO=4&transport=polling&t={stamp}&sid={sid} HTTP/1.1\r\nhost: x\r\n"
+                f"content-length: {len(body)}\r\n\r\n"
+            ).encode() + body
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+            await raw.send(posts)
+            seen = b""
+            with anyio.fail_after(5):
+                while seen.count(b"HTTP/1.1 ") < 3 or not seen.endswith(b"}"):
+                    seen += await raw.receive()
+        assert seen.count(b"HTTP/1.1 200 OK\r\n") == 2
+        assert b"HTTP/1.1 400 Bad Request\r\n" in seen and b"Session ID unknown" in seen
+        for sid, echoed in ((first, "4one"), (second, "4two")):
+            answer = await client.get(f"{server.base}?EIO=4&transport=polling&sid={sid}", timeout=5)
+            assert answer.text == echoed  # the echo listener sent each its own message back
