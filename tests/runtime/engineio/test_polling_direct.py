@@ -175,7 +175,8 @@ async def test_requests_on_one_connection_with_the_same_headers_each_reach_their
                 while seen.count(b"HTTP/1.1 ") < 3 or not seen.endswith(b"}"):
                     seen += await raw.receive()
         assert seen.count(b"HTTP/1.1 200 OK\r\n") == 2
-        assert b"HTTP/1.1 400 Bad Request\r\n" in seen and b"Session ID unknown" in seen
+        assert b"HTTP/1.1 400 Bad Request\r\n" in seen
+        assert b"Session ID unknown" in seen
         for sid, echoed in ((first, "4one"), (second, "4two")):
             answer = await client.get(f"{server.base}?EIO=4&transport=polling&sid={sid}", timeout=5)
             assert answer.text == echoed  # the echo listener sent each its own message back

@@ -307,10 +307,13 @@ def test_a_head_differing_only_in_its_target_shares_the_checked_header_set() -> 
         requests.append(request)
     assert [r.target for r in requests] == [b"/p?t=a1&sid=1", b"/p?t=b2&sid=1", b"/p?t=c3&sid=1"]
     assert requests[0].memo is requests[1].memo is requests[2].memo
-    assert requests[0].keep_alive and requests[2].keep_alive
+    assert requests[0].keep_alive
+    assert requests[2].keep_alive
     parser.feed(b"GET /p?t=d4&sid=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     closing = parser.next_request()
-    assert closing is not None and not closing.keep_alive and closing.memo is not requests[0].memo
+    assert closing is not None
+    assert not closing.keep_alive
+    assert closing.memo is not requests[0].memo
     parser.feed(b"GET /p?t=e5&sid=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nHost: y\r\n\r\n")
     with pytest.raises(HttpError):  # still checked in full
         parser.next_request()
