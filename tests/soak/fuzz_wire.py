@@ -11,7 +11,8 @@ unknown namespaces and absurd ack ids, nest JSON past any decoder's depth, break
 frames no client library would (unmasked, reserved bits, bad opcodes, lying lengths). A failure prints the
 seed; the same seed replays the same bursts.
 
-``--parser msgpack`` fuzzes a server of the msgpack parser (Engine.IO v3 allowed) with the messages of
+``--parser msgpack`` fuzzes a server of the msgpack parser (Engine.IO v3 allowed, its trace recorded to a
+temporary file with payloads, so a hostile argument reaches the trace encoder too) with the messages of
 ``_msgpack_cases`` in binary WebSocket frames and in polling bodies (v4's ``b`` + base64, v3's ``b4`` +
 base64 and XHR2 binary payloads); its ``ask`` handler's ``emit_with_ack`` is answered with odd data, and in
 each burst one client checks the protocol's answers: a CONNECT to an unknown namespace gets ``Invalid
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import random
+import tempfile
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
@@ -288,8 +291,11 @@ async def fuzz_polling_msgpack(port: int, rng: random.Random, tally: Tally) -> N
         if status != 200:
             tally.closed_by_server += 1
             break
-    if rng.random() < 0.5:
+    roll = rng.random()
+    if roll < 0.4:
         await http(port, request("GET", target), within=0.05)  # a poll, cut before its answer
+    elif roll < 0.7:  # a poll read to its end: the answers (XHR2 binary for v3) are encoded and sent
+        await http(port, request("GET", target), within=1.0)
 
 
 async def refusal_checked(port: int, rng: random.Random, tally: Tally) -> None:
@@ -358,13 +364,20 @@ async def check_healthy(served: Served, tally: Tally) -> None:
 
 async def fuzz(duration: float, seed: int, *, connections: int = 8, parser: str = "json") -> Tally:
     """Fuzz bursts for *duration* seconds (at least one) against a server of *parser* (``json``, or
-    ``msgpack``, whose server also takes Engine.IO v3); the tally, failures included."""
+    ``msgpack``, whose server also takes Engine.IO v3, asks for acks and records its trace with payloads,
+    so that what a msgpack client may send reaches the trace encoder too); the tally, failures included."""
     rng = random.Random(seed)
     tally = Tally()
-    engine = replace(ENGINE, allow_eio3=True) if parser == "msgpack" else ENGINE
-    with watching_errors() as errors:
-        setup = (lambda io: io.on("ask", ask)) if parser == "msgpack" else None
-        async with serving(engine=engine, parser=parser, setup=setup) as served:
+    with watching_errors() as errors, tempfile.TemporaryDirectory() as tmp:
+        options: dict[str, Any] = {}
+        if parser == "msgpack":
+            options = {
+                "engine": replace(ENGINE, allow_eio3=True),
+                "setup": lambda io: io.on("ask", ask),
+                "trace_file": os.path.join(tmp, "trace.jsonl"),
+                "trace_payloads": True,
+            }
+        async with serving(parser=parser, **options) as served:
             stop_at = time.monotonic() + duration
             while not tally.bursts or time.monotonic() < stop_at:
                 await burst(served, rng, tally, connections, parser)
