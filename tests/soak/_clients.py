@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Self
 
 import anyio
+import msgpack
 from anyio.abc import SocketStream
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidState
@@ -19,6 +20,7 @@ from websockets.uri import parse_uri
 
 WS_PATH = "/socket.io/?EIO=4&transport=websocket"
 POLLING_PATH = "/socket.io/?EIO=4&transport=polling"
+POLLING_PATH_V3 = "/socket.io/?EIO=3&transport=polling"
 GONE = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
 
 
@@ -57,6 +59,18 @@ class WsClient:
             client.sid = json.loads(reply[2:])["sid"]
             yield client
 
+    @classmethod
+    @asynccontextmanager
+    async def connected_msgpack(cls, port: int) -> AsyncIterator[Self]:
+        """A client of the msgpack parser connected to namespace ``/`` (its socket id in ``sid``)."""
+        async with cls.opened(port) as client:
+            assert (await client.next_text()).startswith("0{")
+            await client.send_msgpack({"type": 0, "nsp": "/"})
+            reply = await client.next_msgpack()
+            assert (reply.get("type"), reply.get("nsp")) == (0, "/"), reply
+            client.sid = reply["data"]["sid"]
+            yield client
+
     async def flush(self) -> None:
         for data in self.protocol.data_to_send():
             if data:
@@ -64,6 +78,11 @@ class WsClient:
 
     async def send_text(self, text: str) -> None:
         self.protocol.send_text(text.encode())
+        await self.flush()
+
+    async def send_msgpack(self, packet: dict[str, Any]) -> None:
+        """One Socket.IO packet of the msgpack parser, as a binary frame."""
+        self.protocol.send_binary(msgpack.packb(packet))
         await self.flush()
 
     async def send_raw(self, data: bytes) -> None:
@@ -100,6 +119,12 @@ class WsClient:
         frame = await self.next_frame(within)
         assert frame.opcode is Opcode.TEXT, frame
         return frame.data.decode()
+
+    async def next_msgpack(self, within: float = 5.0) -> Any:
+        """The next binary frame, unpacked (the msgpack parser's packets)."""
+        frame = await self.next_frame(within)
+        assert frame.opcode is Opcode.BINARY, frame
+        return msgpack.unpackb(frame.data, strict_map_key=False)
 
     async def drain(self, seconds: float) -> list[Frame]:
         """Read frames for up to *seconds* or until the server closes; what arrived."""
@@ -145,8 +170,10 @@ def status_and_body(answer: bytes) -> tuple[int, bytes]:
     return int(head.split(b" ", 2)[1]), body
 
 
-async def polling_open(port: int) -> str:
-    """A new polling session's sid."""
-    status, body = status_and_body(await http(port, request("GET", POLLING_PATH)))
+async def polling_open(port: int, path: str = POLLING_PATH) -> str:
+    """A new polling session's sid (at *path*: ``EIO=3`` frames the open packet as ``<length>:0{...}``)."""
+    status, body = status_and_body(await http(port, request("GET", path)))
     assert status == 200, (status, body)
+    if "EIO=3" in path:
+        body = body[body.index(b":") + 1 : body.index(b"}") + 1]
     return str(json.loads(body[1:])["sid"])

@@ -168,7 +168,9 @@ class Served:
             await anyio.sleep(0.05)
 
     async def echo_seconds(self, payload: str = "ping") -> float:
-        """Connect a healthy WebSocket client, time one echo, disconnect cleanly."""
+        """Connect a healthy WebSocket client of the server's parser, time one echo, disconnect cleanly."""
+        if self.io.config.parser == "msgpack":
+            return await self._msgpack_echo_seconds(payload)
         async with WsClient.connected(self.port) as client:
             started = time.perf_counter()
             await client.send_text(f'42["echo","{payload}"]')
@@ -176,6 +178,17 @@ class Served:
                 assert reply.startswith("42"), reply
             seconds = time.perf_counter() - started
             await client.send_text("41")
+        return seconds
+
+    async def _msgpack_echo_seconds(self, payload: str) -> float:
+        expected = {"type": 2, "nsp": "/", "data": ["echo", payload]}
+        async with WsClient.connected_msgpack(self.port) as client:
+            started = time.perf_counter()
+            await client.send_msgpack(expected)
+            while (reply := await client.next_msgpack()) != expected:
+                assert reply.get("type") == 2, reply
+            seconds = time.perf_counter() - started
+            await client.send_msgpack({"type": 1, "nsp": "/"})
         return seconds
 
 

@@ -17,6 +17,13 @@ async def test_wire_fuzz_bursts_leave_the_server_serving_and_holding_nothing() -
     assert tally.bursts >= 1
 
 
+async def test_msgpack_wire_fuzz_bursts_get_the_protocols_answers_and_leave_the_server_serving() -> None:
+    tally = await fuzz_wire.fuzz(duration=2.0, seed=16, parser="msgpack")
+    assert tally.failures == []
+    assert tally.bursts >= 1
+    assert tally.refusals_checked == tally.bursts
+
+
 async def test_the_http_corpus_gets_its_answers_and_the_server_serves_on() -> None:
     tally = http_corpus.Tally()
     with watching_errors() as errors:

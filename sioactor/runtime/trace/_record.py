@@ -18,7 +18,7 @@ console attached to any one worker finds the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -146,7 +146,34 @@ def encode_record(record: TraceRecord) -> bytes:
             line[name] = value
     if event.fields:
         line["fields"] = dict(event.fields)
-    return orjson.dumps(line, default=repr, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(line, default=repr, option=_RECORD_OPTIONS)
+    except TypeError:
+        # What orjson refuses rather than hand to default: keys that are not str, int, float, bool or None
+        # (a msgpack client's bytes keys), integers past 64 bits, nesting past 255 levels. A client sends
+        # these as event arguments, so the line is written with them as repr, not the recorder stopped.
+        return orjson.dumps(_json_safe(line, 0), default=repr, option=_RECORD_OPTIONS)
+
+
+_RECORD_OPTIONS: Final = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+_SAFE_DEPTH: Final = 200  # under orjson's limit of 255, with room for the line's own levels
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+
+
+def _json_safe(value: Any, depth: int) -> Any:
+    """*value* with every dict key a str, every integer within 64 bits, and anything nested deeper than
+    ``_SAFE_DEPTH`` as its repr."""
+    if depth > _SAFE_DEPTH:
+        return repr(value)
+    if isinstance(value, dict):
+        return {
+            key if type(key) is str else repr(key): _json_safe(item, depth + 1) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_json_safe(item, depth + 1) for item in value]
+    if type(value) is int and not _INT64_MIN <= value <= _UINT64_MAX:
+        return repr(value)
+    return value
 
 
 def encode_stats(record: StatsRecord) -> bytes:

@@ -94,6 +94,28 @@ def test_fields_json_cannot_hold_become_repr() -> None:
     assert decoded.event.fields == {"rooms": "frozenset({'a'})"}
 
 
+def test_payloads_with_keys_ints_or_depth_json_cannot_hold_become_repr() -> None:
+    # What a msgpack client may send as event arguments (a JSON one big integers and deep arrays): orjson
+    # refuses them (bytes and tuple keys, integers past 64 bits, nesting past 255) rather than call default.
+    deep: list[object] = []
+    for _ in range(300):
+        deep = [deep]
+    args = [{b"k": 1}, {(1, 2): 3}, 2**64, -(2**63) - 1, {2**70: "v"}, deep, {"fine": [1, None]}]
+    record = TraceRecord(time=1.0, seq=1, event=event(fields={"event": "echo", "args": args}))
+    decoded = decode_line(encode_record(record))
+    assert isinstance(decoded, TraceRecord)
+    shown = decoded.event.fields["args"]
+    assert shown[:5] == [
+        {"b'k'": 1},
+        {"(1, 2)": 3},
+        "18446744073709551616",
+        "-9223372036854775809",
+        {repr(2**70): "v"},
+    ]
+    assert "[[[[" in str(shown[5])
+    assert shown[6] == {"fine": [1, None]}
+
+
 @pytest.mark.anyio
 async def test_recorder_writes_json_lines(tmp_path: Path) -> None:
     hub = TraceHub()
