@@ -1,4 +1,4 @@
-"""Interleaved A/B of the bench's polling group (polling_echo_50) between two sioactor trees, Node alongside.
+"""Interleaved A/B of the bench's polling group (each scenario apart) between two sioactor trees, with Node.
 
     .venv/bin/python bench/polling_ab.py TREE_A TREE_B [--reps 4]
 
@@ -41,13 +41,22 @@ def main() -> None:
         ]
         for key, spec in [*runs, ("node", node)]:
             for line in run.run_group(spec, group, log_dir):
-                results.setdefault(key, []).append(line)
-                print(rep, key, line.get("msgs_per_s"), "server cpu", line.get("server_cpu"), flush=True)
+                scenario = line.get("scenario", "?")
+                results.setdefault(f"{key} {scenario}", []).append(line)
+                print(
+                    rep,
+                    key,
+                    scenario,
+                    line.get("msgs_per_s"),
+                    "server cpu",
+                    line.get("server_cpu"),
+                    flush=True,
+                )
     for key, lines in sorted(results.items()):
         rates = [line["msgs_per_s"] for line in lines if line.get("msgs_per_s")]
         per = [line["server_cpu"] / line["msgs_per_s"] * 1e6 for line in lines if line.get("server_cpu")]
         cpu = f"{statistics.median(per):.1f} µs" if per else "-"
-        print(f"{key:14} median {statistics.median(rates):8.1f} msgs/s, server CPU per message {cpu}")
+        print(f"{key:44} median {statistics.median(rates):8.1f} msgs/s, server CPU per message {cpu}")
 
 
 if __name__ == "__main__":
