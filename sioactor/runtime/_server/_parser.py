@@ -176,7 +176,8 @@ class RequestParser:
         self._progressed = False
         # The last few heads parsed on this connection, with their sizes: a client on a keep-alive
         # connection may repeat itself byte for byte, and then gets the same `Request` (its memo kept).
-        self._recent: dict[tuple[bytes, str, bytes], tuple[Request, int]] = {}  # by request line
+        # By request line: the request, its size, and its header fields as llhttp gave them.
+        self._recent: dict[tuple[bytes, str, bytes], tuple[Request, int, list[tuple[bytes, bytes]]]] = {}
         # The last few header sets (with method and version) checked: a head that differs from a recent one
         # only in its target (a polling client's random `t=`) is not checked again, and shares its memo.
         self._shapes: dict[tuple[bytes, str, tuple[tuple[bytes, bytes], ...]], _Shape] = {}
@@ -281,7 +282,7 @@ class RequestParser:
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._in_head:
-            self._headers.append((name.lower(), value.rstrip(b" \t")))  # llhttp keeps trailing OWS
+            self._headers.append((name, value))  # as sent: normalised once per header set (_new_request)
             return
         self._trailers += len(name) + len(value) + 4  # validated by llhttp, then dropped: ASGI has none
         if self._trailers > self._max_head:
@@ -293,8 +294,8 @@ class RequestParser:
         llhttp, url, headers = self._llhttp, self._url, self._headers
         line = (llhttp.get_method(), llhttp.get_http_version(), url)
         known = self._recent.get(line)
-        if known is not None and known[0].headers == headers:  # the same head, byte for byte
-            request, size = known
+        if known is not None and known[2] == headers:  # the same head, byte for byte
+            request, size, _ = known
         else:
             request, size = self._new_request(line, headers)
         self._delivered += size
@@ -307,7 +308,9 @@ class RequestParser:
         key = (method, llhttp_version, tuple(headers))
         shape = self._shapes.get(key)
         if shape is None:
-            shape = self._check_head(method, llhttp_version, headers)
+            # Names lower-cased; llhttp keeps a value's trailing whitespace, which is not part of it.
+            normalised = [(name.lower(), value.rstrip(b" \t")) for name, value in headers]
+            shape = self._check_head(method, llhttp_version, normalised)
             if len(self._shapes) >= _RECENT_HEADS:
                 self._shapes.clear()
             self._shapes[key] = shape
@@ -325,7 +328,7 @@ class RequestParser:
         )
         if len(self._recent) >= _RECENT_HEADS:
             self._recent.clear()
-        self._recent[line] = (request, size)
+        self._recent[line] = (request, size, headers)
         return request, size
 
     def _check_head(self, method: bytes, llhttp_version: str, headers: list[tuple[bytes, bytes]]) -> _Shape:
