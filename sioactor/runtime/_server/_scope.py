@@ -62,7 +62,7 @@ def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> S
         template = request.memo[_SCOPE_TEMPLATE] = _ScopeTemplate(scope, request.target)
     elif template.target != request.target:
         template.target = request.target
-        template.scope.update(_target_fields(request.target))
+        _retarget(template.scope, request.target)
     scope = template.scope.copy()
     scope["headers"] = list(request.headers)
     scope["state"] = dict(info.state)
@@ -72,6 +72,14 @@ def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> S
 def _target_fields(target: bytes) -> dict[str, Any]:
     raw_path, _, query_string = target.partition(b"?")
     return {"path": unquote(raw_path.decode("latin-1")), "raw_path": raw_path, "query_string": query_string}
+
+
+def _retarget(scope: dict[str, Any], target: bytes) -> None:
+    # Usually only the query changed (a poll's `t=`): the path is decoded again only if it changed too.
+    raw_path, _, scope["query_string"] = target.partition(b"?")
+    if raw_path != scope["raw_path"]:
+        scope["raw_path"] = raw_path
+        scope["path"] = unquote(raw_path.decode("latin-1"))
 
 
 def _new_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
