@@ -228,7 +228,7 @@ class _RequestCycle:
     def __init__(self, connection: HttpConnection, request: Request) -> None:
         self._conn = connection
         self._parser = connection._parser
-        self.memo = request.memo  # the direct_http extension's: what an app derives from the head alone
+        self.memo = request.memo  # the direct_http extension's: what an app derives from the header set
         self._encoder = ResponseEncoder(
             version=request.http_version, keep_alive=request.keep_alive, is_head=request.method == b"HEAD"
         )
