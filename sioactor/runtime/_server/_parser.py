@@ -119,18 +119,6 @@ class _Framing:
 _RECENT_HEADS: Final = 4
 
 
-@dataclass(slots=True, kw_only=True)
-class _Shape:
-    """What a head's method, version and headers decide, whatever its target: checked once per header set."""
-
-    http_version: bytes
-    headers: list[tuple[bytes, bytes]]
-    keep_alive: bool
-    expect_continue: bool
-    size: int  # of the head without its target
-    memo: dict[object, Any]
-
-
 _Event = Request | bytes | EndOfBody | HttpError
 
 
@@ -180,7 +168,9 @@ class RequestParser:
         self._recent: dict[tuple[bytes, str, bytes], tuple[Request, int, list[tuple[bytes, bytes]]]] = {}
         # The last few header sets (with method and version) checked: a head that differs from a recent one
         # only in its target (a polling client's random `t=`) is not checked again, and shares its memo.
-        self._shapes: dict[tuple[bytes, str, tuple[tuple[bytes, bytes], ...]], _Shape] = {}
+        # By method, version and header fields as llhttp gave them: the first request of that header set,
+        # and its size without its target.
+        self._shapes: dict[tuple[bytes, str, tuple[tuple[bytes, bytes], ...]], tuple[Request, int]] = {}
         self._llhttp = httptools.HttpRequestParser(self)
 
     def feed(self, data: bytes) -> None:
@@ -306,33 +296,37 @@ class RequestParser:
     ) -> tuple[Request, int]:
         method, llhttp_version, url = line
         key = (method, llhttp_version, tuple(headers))
-        shape = self._shapes.get(key)
-        if shape is None:
-            # Names lower-cased; llhttp keeps a value's trailing whitespace, which is not part of it.
-            normalised = [(name.lower(), value.rstrip(b" \t")) for name, value in headers]
-            shape = self._check_head(method, llhttp_version, normalised)
+        known = self._shapes.get(key)
+        if known is None:
+            request, size = self._parse_head(line, headers)
             if len(self._shapes) >= _RECENT_HEADS:
                 self._shapes.clear()
-            self._shapes[key] = shape
-        size = shape.size + len(url)
-        if size > self._max_head:
-            raise HttpError(431, "request head too large")
-        request = Request(
-            method=method,
-            target=url,
-            http_version=shape.http_version,
-            headers=shape.headers,
-            keep_alive=shape.keep_alive,
-            expect_continue=shape.expect_continue,
-            memo=shape.memo,
-        )
+            self._shapes[key] = (request, size - len(url))
+        else:  # a recent header set with another target: checked already, the memo shared
+            first, size = known[0], known[1] + len(url)
+            if size > self._max_head:
+                raise HttpError(431, "request head too large")
+            request = Request(
+                method=method,
+                target=url,
+                http_version=first.http_version,
+                headers=first.headers,
+                keep_alive=first.keep_alive,
+                expect_continue=first.expect_continue,
+                memo=first.memo,
+            )
         if len(self._recent) >= _RECENT_HEADS:
             self._recent.clear()
         self._recent[line] = (request, size, headers)
         return request, size
 
-    def _check_head(self, method: bytes, llhttp_version: str, headers: list[tuple[bytes, bytes]]) -> _Shape:
-        size = len(method) + 12 + 4 * len(headers) + sum(map(len, chain.from_iterable(headers)))
+    def _parse_head(
+        self, line: tuple[bytes, str, bytes], fields: list[tuple[bytes, bytes]]
+    ) -> tuple[Request, int]:
+        method, llhttp_version, url = line
+        # Names lower-cased; llhttp keeps a value's trailing whitespace, which is not part of it.
+        headers = [(name.lower(), value.rstrip(b" \t")) for name, value in fields]
+        size = len(method) + len(url) + 12 + 4 * len(headers) + sum(map(len, chain.from_iterable(headers)))
         if size > self._max_head:
             raise HttpError(431, "request head too large")
         version = _VERSIONS.get(llhttp_version)
@@ -347,14 +341,15 @@ class RequestParser:
             if name in _FRAMING_FIELDS:
                 framing.note(name, value)
         framing.check(version)
-        return _Shape(
+        request = Request(
+            method=method,
+            target=url,
             http_version=version,
             headers=headers,
             keep_alive=version == b"1.1" and not framing.close,
             expect_continue=framing.expect_continue,
-            size=size,
-            memo={},
         )
+        return request, size
 
     def on_body(self, body: bytes) -> None:
         self._delivered += len(body)

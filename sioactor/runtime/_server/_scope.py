@@ -36,48 +36,31 @@ def is_websocket_upgrade(request: Request) -> bool:
     return any(name == b"upgrade" and value.lower() == b"websocket" for name, value in request.headers)
 
 
-class _ScopeTemplate:
-    """A request's ``http`` scope minus what is fresh per request, and the target it was last made for."""
-
-    __slots__ = ("scope", "target")
-
-    def __init__(self, scope: dict[str, Any], target: bytes) -> None:
-        self.scope = scope
-        self.target = target
-
-
 def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Scope:
     """The ASGI scope for *request*; header names arrive lower-cased from the parser.
 
     An ``http`` scope is built once per header set (kept in ``request.memo``, which requests of one
-    connection with the same method, version and headers share; *info* is the connection's), its path and
-    query again only when the target changes (a polling client's random ``t=``); each request then gets a
-    copy with its own header list and lifespan state copy, as ASGI wants.
+    connection with the same method, version and headers share; *info* is the connection's), then given
+    each request's target (a polling client changes its query, a random ``t=``, on every request); each
+    request gets a copy with its own header list and lifespan state copy, as ASGI wants.
     """
     if websocket:  # once per connection: nothing to reuse
         return _new_scope(request, info, websocket=True)
-    template: _ScopeTemplate | None = request.memo.get(_SCOPE_TEMPLATE)
+    template: dict[str, Any] | None = request.memo.get(_SCOPE_TEMPLATE)
     if template is None:
-        scope = dict(_new_scope(request, info, websocket=False))
-        template = request.memo[_SCOPE_TEMPLATE] = _ScopeTemplate(scope, request.target)
-    elif template.target != request.target:
-        template.target = request.target
-        _retarget(template.scope, request.target)
-    scope = template.scope.copy()
+        template = request.memo[_SCOPE_TEMPLATE] = dict(_new_scope(request, info, websocket=False))
+    else:
+        _retarget(template, request.target)
+    scope = template.copy()
     scope["headers"] = list(request.headers)
     scope["state"] = dict(info.state)
     return scope
 
 
-def _target_fields(target: bytes) -> dict[str, Any]:
-    raw_path, _, query_string = target.partition(b"?")
-    return {"path": unquote(raw_path.decode("latin-1")), "raw_path": raw_path, "query_string": query_string}
-
-
-def _retarget(scope: dict[str, Any], target: bytes) -> None:
-    # Usually only the query changed (a poll's `t=`): the path is decoded again only if it changed too.
+def _retarget(scope: Scope, target: bytes) -> None:
+    # The path is decoded again only when it changed (a poll changes only its query).
     raw_path, _, scope["query_string"] = target.partition(b"?")
-    if raw_path != scope["raw_path"]:
+    if raw_path != scope.get("raw_path"):
         scope["raw_path"] = raw_path
         scope["path"] = unquote(raw_path.decode("latin-1"))
 
@@ -89,13 +72,13 @@ def _new_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> Sc
         "asgi": ASGI_VERSION,
         "http_version": "1.1" if request.http_version == b"1.1" else "1.0",
         "scheme": "ws" if websocket else "http",
-        **_target_fields(request.target),
         "root_path": info.root_path,
         "headers": headers,
         "client": info.client,
         "server": info.server,
         "state": dict(info.state),
     }
+    _retarget(scope, request.target)
     if websocket:
         scope["subprotocols"] = _subprotocols(headers)
     else:
