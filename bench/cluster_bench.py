@@ -28,37 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from serverctl import free_port, process  # noqa: E402
+
 NODE = shutil.which("node") or "node"
 REDIS = shutil.which("redis-server") or "redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def process(argv: list[str], *, ready: str | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """Run *argv*; with *ready*, wait (bounded) for a stdout line starting with it and yield that line."""
-    proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        line = ""
-        if ready is not None:
-            assert proc.stdout is not None
-            deadline = time.monotonic() + 30
-            while not line.startswith(ready):
-                line = proc.stdout.readline()
-                if not line or time.monotonic() > deadline:
-                    raise RuntimeError(f"{argv[:3]} did not start")
-        yield proc, line.strip()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @contextmanager

@@ -15,6 +15,8 @@ import subprocess
 import tarfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +107,34 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def process(argv: list[str], *, ready: str | None = None) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Run *argv* from the repository's root (the bench's own scripts: cluster and worker runs); with
+    *ready*, wait up to READY_TIMEOUT_S for a stdout line starting with it and yield that line. Stopped by
+    its PID at the end: SIGTERM, then SIGKILL after a grace period."""
+    proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        if ready is not None:
+            assert proc.stdout is not None
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while not line.startswith(ready):
+                line = proc.stdout.readline()
+                if not line or time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv[:3]} did not start")
+        yield proc, line.strip()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_GRACE_S * 4)  # a multi-worker server stops each worker gracefully
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=STOP_GRACE_S)
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
 
 
 class RunningServer:

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "interop"))
-from reference_process import free_port  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from serverctl import free_port, process  # noqa: E402
 
 SERVERS = ("sioactor-asyncio", "sioactor-trio", "node-cluster")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -47,24 +47,9 @@ def _argv(server: str, port: int, workers: int) -> list[str]:
 
 @contextmanager
 def _serving(server: str, workers: int) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    port = free_port()
-    proc = subprocess.Popen(_argv(server, port, workers), cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # "listening on URL" once every worker is ready
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"{server} did not start")
-        time.sleep(0.5)
+    with process(_argv(server, free_port(), workers), ready="listening on ") as (proc, line):
+        time.sleep(0.5)  # "listening on URL" once every worker is ready; a moment for them to settle
         yield proc, line.split()[-1]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def _tree_cpu(pid: int) -> float:

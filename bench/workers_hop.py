@@ -20,21 +20,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "interop"))
-from reference_process import free_port  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from serverctl import free_port, process  # noqa: E402
 
 
 def run_once(backend: str, workers: int, clients: int, duration: int) -> dict[str, float]:
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples/reference_server.py"), "--port", str(port),
-         "--backend", backend, "--workers", str(workers),
-         "--ping-interval", "25000", "--ping-timeout", "20000"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        server.stdout.readline()
+    argv = [sys.executable, str(ROOT / "examples/reference_server.py"), "--port", str(port),
+            "--backend", backend, "--workers", str(workers),
+            "--ping-interval", "25000", "--ping-timeout", "20000"]  # fmt: skip
+    with process(argv, ready="listening on "):
         time.sleep(0.5)
         config = {"url": f"http://127.0.0.1:{port}", "clients": clients, "warmup": 1, "duration": duration}
         done = subprocess.run(
@@ -42,11 +37,6 @@ def run_once(backend: str, workers: int, clients: int, duration: int) -> dict[st
             capture_output=True, text=True, timeout=duration + 30, check=True,
         )  # fmt: skip
         return dict(json.loads(done.stdout.splitlines()[-1]))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        if server.stdout is not None:
-            server.stdout.close()
 
 
 def main() -> None:
