@@ -166,10 +166,9 @@ class RequestParser:
         # connection may repeat itself byte for byte, and then gets the same `Request` (its memo kept).
         # By request line: the request, its size, and its header fields as llhttp gave them.
         self._recent: dict[tuple[bytes, str, bytes], tuple[Request, int, list[tuple[bytes, bytes]]]] = {}
-        # The last few header sets (with method and version) checked: a head that differs from a recent one
-        # only in its target (a polling client's random `t=`) is not checked again, and shares its memo.
-        # By method, version and header fields as llhttp gave them: the first request of that header set,
-        # and its size without its target.
+        # The last few header sets checked, by method, version and fields as llhttp gave them: the first
+        # request of each and its size without its target. A head that differs from a recent one only in
+        # its target (a polling client's random `t=`) is not checked again, and shares that request's memo.
         self._shapes: dict[tuple[bytes, str, tuple[tuple[bytes, bytes], ...]], tuple[Request, int]] = {}
         self._llhttp = httptools.HttpRequestParser(self)
 
