@@ -14,7 +14,9 @@ most of their memory. Instead the server's ``EngineScheduler`` holds
 - the sessions that started closing, finished here so ``on_close`` never runs re-entrantly inside ``close()``.
 
 Work that must wait (a write blocked on a client that reads nothing, a close that waits for the outbox to be
-read) runs in a short-lived task started here, one per such session, only for as long as it waits.
+read) runs in a short-lived task started here, one per such session, only for as long as it waits. Those
+tasks are the backend's `TaskSet`, not an anyio task group: on asyncio a tick runs in a loop callback, where
+no task is current, and anyio cannot start a task from there.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from sioactor._lowlevel import Signal, signal_factory
+from sioactor._lowlevel import Signal, TaskSet, current_backend, signal_factory
 
 logger = logging.getLogger("sioactor.engineio")
 
@@ -77,6 +79,7 @@ class EngineScheduler:
         "_stale",
         "_task_group",
         "_timer_wake",
+        "_waits",
         "_wake",
         "new_signal",
     )
@@ -97,6 +100,7 @@ class EngineScheduler:
         self._timer_wake: anyio.Event | None = None
         self._sleeping_until = math.inf
         self._task_group: anyio.abc.TaskGroup | None = None
+        self._waits: TaskSet | None = None  # the short-lived tasks of work that must wait (start_soon)
         # The running backend's cheapest Signal, for sessions' outbox waits (set once running).
         self.new_signal: Callable[[], Signal] = anyio.Event
 
@@ -142,10 +146,11 @@ class EngineScheduler:
             self._soon(call)
 
     def start_soon(self, wait: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run *wait* in a short-lived task of the scheduler's (a write or a close that must wait)."""
-        if self._task_group is None:
+        """Run *wait* in a short-lived task of the scheduler's (a write or a close that must wait); from a
+        task or from a loop callback (a tick) alike. *wait* catches its own failures (see `TaskSet`)."""
+        if self._waits is None:
             raise RuntimeError("the engine scheduler is not running")
-        self._task_group.start_soon(wait)
+        self._waits.start(wait)
 
     # -- the task -------------------------------------------------------------------------------------------
 
@@ -164,19 +169,23 @@ class EngineScheduler:
         otherwise in a second task that waits on a plain event.
         """
         self.new_signal = signal_factory()
-        async with anyio.create_task_group() as tg:
-            self._task_group = tg
-            try:
-                tg.start_soon(self._run_timer_loop)
-                self._soon = soon
-                task_status.started()
-                if soon is not None:
-                    await anyio.sleep_forever()  # ticks run in the loop's callbacks (``_poke``)
-                else:
-                    await self._run_flush_loop()
-            finally:
-                self._soon = None
-                self._task_group = None
+        waits = await current_backend().open_task_set("engine scheduler's wait", logger)
+        try:
+            async with anyio.create_task_group() as tg:
+                self._task_group, self._waits = tg, waits
+                try:
+                    tg.start_soon(self._run_timer_loop)
+                    self._soon = soon
+                    task_status.started()
+                    if soon is not None:
+                        await anyio.sleep_forever()  # ticks run in the loop's callbacks (``_poke``)
+                    else:
+                        await self._run_flush_loop()
+                finally:
+                    self._soon = None
+                    self._task_group = self._waits = None
+        finally:
+            await waits.cancel_and_wait()
 
     async def _run_flush_loop(self) -> None:
         new_signal = signal_factory()

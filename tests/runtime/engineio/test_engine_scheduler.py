@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from sioactor.actors._trace import TraceKind
@@ -203,6 +204,53 @@ def new_session(scheduler: EngineScheduler, listener: Listener, **config: float)
     )
     session.open()
     return session
+
+
+class WaitingSession(FakeSession):
+    """A session whose close must wait: its finish starts a wait through the scheduler (as a session with
+    an outbox to drain does)."""
+
+    def __init__(self, name: str, log: list[str], scheduler: EngineScheduler) -> None:
+        super().__init__(name, log)
+        self.scheduler = scheduler
+        self.waited = anyio.Event()
+
+    def finish(self) -> None:
+        super().finish()
+        self.scheduler.start_soon(self.wait)
+
+    async def wait(self) -> None:
+        await anyio.lowlevel.checkpoint()
+        self.log.append(f"{self.name}:waited")
+        self.waited.set()
+
+
+async def test_a_close_that_must_wait_starts_its_wait_from_the_tick_on_either_backend(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # On asyncio the tick runs in a loop callback, outside any task: the wait must start there too. anyio's
+    # task group could not when the loop was not started by anyio (uvicorn's): nothing in the callback says
+    # "asyncio" to sniffio then, and the close failed with NoEventLoopError. The callback inherits the
+    # context of the call that queued it, so clearing anyio's marker here is what uvicorn's loop has.
+    import sniffio
+
+    from sioactor._lowlevel import current_backend
+
+    log: list[str] = []
+    scheduler = EngineScheduler()
+    session = WaitingSession("s", log, scheduler)
+    async with anyio.create_task_group() as tg:
+        await tg.start(scheduler.run, current_backend().call_soon)
+        marker = sniffio.current_async_library_cvar.set(None)
+        try:
+            scheduler.finish_soon(session)
+        finally:
+            sniffio.current_async_library_cvar.reset(marker)
+        with anyio.fail_after(5):
+            await session.waited.wait()
+        tg.cancel_scope.cancel()
+    assert log == ["s:finish", "s:waited"]
+    assert "failed" not in caplog.text
 
 
 async def test_a_burst_of_sends_is_one_write_and_close_calls_on_close_later_once() -> None:
