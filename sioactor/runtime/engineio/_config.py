@@ -127,12 +127,14 @@ class EngineConfig:
             offers it; off, as Node's ``perMessageDeflate`` (``false`` since engine.io 4: a deflate context
             per connection costs memory and CPU). Only the embedded server compresses (``io.serve()``,
             ``serve_asgi``); under uvicorn or hypercorn the host server negotiates WebSocket compression
-            itself (uvicorn's ``--ws-per-message-deflate``, on by default there) and this option does not
-            apply. With context takeover unless the client asks otherwise, as Node's ``ws`` (whose threshold
+            itself whatever this option says (uvicorn unless ``--ws-per-message-deflate false``, hypercorn
+            always) and compresses every message, with no threshold and no ``compress(False)``. With
+            context takeover unless the client asks otherwise, as Node's ``ws`` (whose threshold
             holds only without context takeover: it compresses every message otherwise; here the threshold
             always holds, since a small message gains little and costs a deflate call).
         http_compression: gzip or deflate polling responses when the request's ``Accept-Encoding``
-            allows it; on, as Node's ``httpCompression``.
+            allows it; on, as Node's ``httpCompression``. The engine compresses them itself, so this
+            holds under any server (embedded, uvicorn, hypercorn).
         compression_threshold: messages (WebSocket) and response bodies (polling) under this many bytes are
             sent uncompressed (1024, Node's ``threshold`` of both). An emit made with ``compress(False)``
             is never compressed.
