@@ -24,7 +24,7 @@ def in_thread(scenario: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
         async with asyncio.timeout(15):
             return await scenario()
 
-    return anyio.to_thread.run_sync(asyncio.run, bounded())
+    return anyio.to_thread.run_sync(lambda: asyncio.run(bounded()))
 
 
 async def disconnect_when_full(url: str, trigger: str, nsp: str, room: str | None, transport: str) -> Any:
