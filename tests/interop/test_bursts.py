@@ -204,13 +204,13 @@ def test_the_reference_server_answers_twenty_bursting_clients_and_a_broadcast_bu
     reference.assert_quiet()
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_a_client_that_stops_reading_is_throttled_with_memory_bounded(backend: str) -> None:
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_client_that_stops_reading_is_throttled_with_memory_bounded(stack: tuple[str, str, str]) -> None:
     # 3,000 echoes of 4 KiB (12 MB of replies) into a client that reads nothing for 2 s: the server stops
     # reading it (what the client sends waits in the kernel's buffers, then in its own), a second client's
     # round trips go on, the server's memory stays bounded, and once the client reads again every reply
     # arrives, in order. Without back-pressure the replies beyond the bounds would be lost.
-    with burst_server(backend, "json") as running:
+    with burst_server(*stack) as running:
         before = peak_rss_kib(running.pid)
         result = run_burst(running, "stop_reading", 3000, WS, size=4096, pause_ms=2000)
         grown = peak_rss_kib(running.pid) - before
@@ -223,13 +223,25 @@ def test_a_client_that_stops_reading_is_throttled_with_memory_bounded(backend: s
     assert grown < 40_000, f"the server grew by {grown} KiB"
 
 
-@pytest.mark.parametrize("policy", ["error", "drop_oldest", "disconnect"])
+# Every policy on the embedded asyncio server; the transports' blocking, which decides when a policy applies,
+# also on trio (msgpack) and uvicorn.
+POLICY_CASES = [
+    pytest.param("error", ("asyncio", "json", "embedded"), id="error-asyncio-json"),
+    pytest.param("drop_oldest", ("asyncio", "json", "embedded"), id="drop_oldest-asyncio-json"),
+    pytest.param("disconnect", ("asyncio", "json", "embedded"), id="disconnect-asyncio-json"),
+    pytest.param("drop_oldest", ("trio", "msgpack", "embedded"), id="drop_oldest-trio-msgpack"),
+    pytest.param("error", ("asyncio", "json", "uvicorn"), id="error-uvicorn-json"),
+    pytest.param("disconnect", ("asyncio", "json", "uvicorn"), id="disconnect-uvicorn-json"),
+]
+
+
+@pytest.mark.parametrize(("policy", "stack"), POLICY_CASES)
 def test_slow_consumer_policies_still_apply_to_broadcasts_into_a_client_that_stops_reading(
-    policy: str,
+    policy: str, stack: tuple[str, str, str]
 ) -> None:
     # 2,500 broadcasts of 4 KiB (10 MB) while one listener reads nothing: the healthy listener gets them all;
     # the slow one loses some (error, drop_oldest: the latest survive, in order) or is disconnected.
-    with burst_server("asyncio", "json", policy=policy) as running:
+    with burst_server(*stack, policy=policy) as running:
         result = run_burst(running, "slow_listener", 2500, WS, size=4096)
     assert result["healthy"] == {"received": 2500, "in_order": True}, result
     slow = result["slow"]
