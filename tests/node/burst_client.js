@@ -223,7 +223,10 @@ async function main() {
   const result = await run();
   clearTimeout(timer);
   process.stdout.write(JSON.stringify(result) + "\n");
-  process.exit(0);
+  // The scenarios close their clients; a polling client's close packet goes out in a POST of its own, which
+  // an immediate exit would cut, leaving its session on the server (reached by the next test's broadcasts
+  // until its heartbeat runs out). Let the closes leave first.
+  setTimeout(() => process.exit(0), 300);
 }
 
 main().catch((err) => {
