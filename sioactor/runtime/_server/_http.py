@@ -16,13 +16,13 @@ from http import HTTPStatus
 import anyio
 from anyio.abc import SocketStream
 
-from ._aio_stream import receive_by
+from ._aio_stream import park_reading, receive_by
 from ._config import ServerConfig
 from ._direct import ByteSink, make_sink
-from ._direct_http import DIRECT_HTTP, HeldAnswer
+from ._direct_http import DIRECT_HTTP, HeldAnswer, SyncHandler
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
 from ._response import CONTINUE, ResponseEncoder
-from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade
+from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade, reuse_scope
 from ._tasks import Spawn
 from ._types import ASGIApp, Message, Scope
 from ._websocket import WebSocketConnection
@@ -72,6 +72,15 @@ class HttpConnection:
         self._clock = info.backend.clock
         self._single = single
         self.idle = False
+        # Serving requests from the read callback (see _wait_bytes): the app's handler, the held response
+        # the connection waits on (whichever served it), the deadline of the current wait, and a request
+        # the callback took but left to this task, with its body if it took that too.
+        self._sync: SyncHandler | None = None
+        self._held: _RequestCycle | None = None
+        self._deadline = 0.0
+        self._stashed: Request | None = None
+        self._preread: bytes | None = None
+        self._failed = False
         if pre_read:
             self._parser.feed(pre_read)
 
@@ -89,6 +98,8 @@ class HttpConnection:
             await self._write(error_response(exc.status))
             return None
         finally:
+            if self._held is not None:
+                self._held.client_gone()  # no-op once answered
             self._parser.close()
             if self._sink is not None:
                 self._sink.close()  # a drain task still writing a held answer to a peer that is gone
@@ -109,16 +120,99 @@ class HttpConnection:
         return None
 
     async def _next_request(self) -> Request | None:
-        deadline = self._clock() + self._config.keep_alive_timeout
-        while (request := self._parser.next_request()) is None:
-            try:
-                data = await receive_by(self._stream, self._config.read_size, deadline)
-            except _STREAM_GONE:
+        self._deadline = self._clock() + self._config.keep_alive_timeout
+        while (request := self._take_request()) is None:
+            if not await self._wait_bytes():  # the keep-alive wait ran out or the client closed
+                if self._held is not None:
+                    self._held.client_gone()
                 return None
-            if not data:  # the keep-alive wait ran out (None) or the client closed (b"")
+            if self._held is not None and not await self._finish_held():
                 return None
-            self._parser.feed(data)
+        if self._sink is not None and self._sink.buffered():
+            await self._sink.drained()  # answers the read callback wrote go first: no interleaving
         return request
+
+    def _take_request(self) -> Request | None:
+        stashed = self._stashed
+        if stashed is not None:
+            self._stashed = None
+            return stashed
+        return self._parser.next_request()
+
+    async def _wait_bytes(self) -> bool:
+        """Wait (until ``_deadline``) for the client's next bytes, into the parser; False if it left, stayed
+        silent, or the read callback failed.
+
+        An idle connection (nothing unread, and the app offered a `SyncHandler`) parks instead: the read
+        callback serves each whole request it can (`_serve_now`), moving ``_deadline`` and ``_held`` as this
+        task would, and wakes this task only for what it cannot serve (left in the parser, or stashed)."""
+        parser = self._parser
+        while self._sync is not None and not parser.buffered and parser.body_done and self._stashed is None:
+            ended = await park_reading(self._stream, self._on_idle_bytes, self._deadline)
+            if ended is None:
+                break  # bytes (or the end) arrived while this task was busy: read them below
+            if ended or self._failed:
+                return False
+            if parser.buffered or self._stashed is not None:
+                return True
+            if self._clock() >= self._deadline:
+                return False
+            # Woken by the timer of a deadline that served requests have moved since: wait again.
+        try:
+            data = await receive_by(self._stream, self._config.read_size, self._deadline)
+        except _STREAM_GONE:
+            return False
+        if not data:
+            return False
+        parser.feed(data)
+        return True
+
+    def _on_idle_bytes(self, data: bytes) -> bool:
+        # The read callback of a parked connection: True when it served everything that came.
+        parser = self._parser
+        parser.feed(data)
+        try:
+            while self._serve_now():
+                if not parser.buffered:
+                    return True
+        except Exception:
+            logger.exception("serving a request from the read callback failed")
+            self._failed = True
+        return False
+
+    def _serve_now(self) -> bool:
+        """Serve the next request through the app's `SyncHandler` if it is whole and the connection is
+        free for it: True if served; False leaves it to this connection's task (in the parser or stashed)."""
+        held = self._held
+        if held is not None and not (held.answered and held.reusable):
+            return False  # a request pipelined behind a held answer waits for it
+        if self._sink is not None and self._sink.buffered():
+            return False
+        try:
+            request = self._parser.next_request()
+        except HttpError:
+            return False  # still queued: the task raises it
+        if request is None:
+            return False
+        body = self._parser.whole_body()
+        scope = None
+        if body is not None and request.keep_alive and not request.expect_continue:
+            scope = reuse_scope(request)
+        handler = self._sync
+        cycle = _RequestCycle(self, request)
+        if scope is None or handler is None or not handler(scope, cycle, body or b""):
+            self._stashed, self._preread = request, body
+            return False
+        now = self._clock()
+        if cycle.held:
+            self._held = cycle
+            self._deadline = now + cycle.hold_bound + self._config.keep_alive_timeout
+        elif cycle.answered:
+            self._held = None
+            self._deadline = now + self._config.keep_alive_timeout
+        else:
+            raise RuntimeError("a synchronous handler returned True without answering or holding")
+        return True
 
     async def _read(self, deadline: float | None = None) -> bytes | None:
         """Bytes from the socket; ``b""`` once the client is gone, ``None`` if nothing came by *deadline*."""
@@ -141,11 +235,13 @@ class HttpConnection:
     async def _serve(self, request: Request) -> bool:
         """Run the app for one request; tell if the connection may serve another."""
         cycle = _RequestCycle(self, request)
+        if self._preread is not None:
+            cycle.preread, self._preread = self._preread, None
         scope = build_scope(request, self._info, websocket=False)
         scope["extensions"] = {DIRECT_HTTP: cycle}
         await cycle.run_app(scope)
-        if cycle.held and not await self._wait_held(cycle):
-            return False
+        if cycle.held:
+            return await self._wait_held(cycle)
         if cycle.disconnected or not cycle.reusable:
             return False
         try:
@@ -159,21 +255,32 @@ class HttpConnection:
         usual order is: the answer goes out, the client's next request arrives, this task reads it. Bytes
         before the answer come only from a client that pipelines: they wait in the parser for the answer.
         Bounded: the app's bound for the answer plus the keep-alive timeout for the next request."""
-        deadline = self._clock() + cycle.hold_bound + self._config.keep_alive_timeout
-        if not self._parser.buffered:  # else a pipelined request is already here
-            try:
-                data = await receive_by(self._stream, self._config.read_size, deadline)
-            except _STREAM_GONE:
-                data = b""
-            if not data:  # the client left (b"") or stayed silent past the deadline (None)
-                cycle.client_gone()
-                return False
-            self._parser.feed(data)
-        if not cycle.answered and not await cycle.wait_answered(deadline):
+        self._held = cycle
+        self._deadline = self._clock() + cycle.hold_bound + self._config.keep_alive_timeout
+        # Unless a pipelined request is already here, wait for the client's next bytes: it may leave.
+        if not self._parser.buffered and not await self._wait_bytes():
+            if self._held is not None:
+                self._held.client_gone()
             return False
+        return await self._finish_held()
+
+    async def _finish_held(self) -> bool:
+        # The held response (this task's, or the last one the read callback held) goes out before the
+        # next request is served; then the connection is reusable as after any response.
+        cycle = self._held
+        if cycle is None:
+            return True  # the read callback served up to here, each answered
+        if not cycle.answered and not await cycle.wait_answered(self._deadline):
+            return False
+        self._held = None
         if self._sink is not None and self._sink.buffered():
             await self._sink.drained()  # the next answer goes through the writer: no interleaving
-        return True
+        if cycle.disconnected or not cycle.reusable:
+            return False
+        try:
+            return await self._skip_unread_body()
+        except HttpError:
+            return False
 
     async def _skip_unread_body(self) -> bool:
         # An app may answer without reading the body; the rest is skipped so the next request can be
@@ -223,6 +330,7 @@ class _RequestCycle:
         "disconnected",
         "hold_bound",
         "memo",
+        "preread",
     )
 
     def __init__(self, connection: HttpConnection, request: Request) -> None:
@@ -246,6 +354,7 @@ class _RequestCycle:
         self._held: Callable[[], None] | None = None
         self.hold_bound = 0.0
         self._answered_wake: anyio.Event | None = None
+        self.preread: bytes | None = None  # the whole body, if the read callback took it (see _serve_now)
 
     @property
     def reusable(self) -> bool:
@@ -255,6 +364,9 @@ class _RequestCycle:
     async def receive(self) -> Message:
         """ASGI ``receive``: the body bytes the parser has, read on demand; then ``http.disconnect`` once
         the client is gone or the response is complete."""
+        if self.preread is not None and not self._final_sent:
+            self._final_sent = True
+            return {"type": "http.request", "body": self.preread, "more_body": False}
         while not self._final_sent and not self.disconnected and self._bad_body is None:
             try:
                 piece = self._parser.next_body()
@@ -404,6 +516,16 @@ class _RequestCycle:
                 gone()
             except Exception:
                 logger.exception("the app's callback for a client gone mid-response failed")
+
+    def serve_sync(self, handler: SyncHandler) -> None:
+        # A connection whose next request a worker routes (single) is read by the worker, not parked here.
+        if not self._conn._single:
+            self._conn._sync = handler
+
+    def respond_now(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if self._status is not None:
+            raise RuntimeError("direct respond after the response started")
+        self._conn._write_now(self._whole(status, headers, body))
 
     async def wait_answered(self, deadline: float) -> bool:
         """Wait (up to *deadline*) for the held answer; False, the app told, if it does not come."""
