@@ -179,7 +179,10 @@ async def park_reading(
     """
     if not isinstance(stream, _ReadAheadStream):
         own = getattr(stream, "park_reading", None)  # trio's stream, with the server's reactor
-        return None if own is None else bool(await own(on_data, deadline))
+        if own is None:
+            return None
+        parked: bool | None = await own(on_data, deadline)
+        return parked
     protocol = stream._protocol
     if protocol.chunks or protocol.eof or protocol.lost or protocol.on_data is not None:
         return None
