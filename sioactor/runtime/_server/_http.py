@@ -277,6 +277,8 @@ class HttpConnection:
             await self._sink.drained()  # the next answer goes through the writer: no interleaving
         if cycle.disconnected or not cycle.reusable:
             return False
+        if self._stashed is not None:
+            return True  # the read callback took the next request: this one's body was all read
         try:
             return await self._skip_unread_body()
         except HttpError:
