@@ -36,6 +36,9 @@ from ._writer import make_writer
 
 logger = logging.getLogger("sioactor.server")
 
+# Pipelined requests served by one read callback at most; the rest go to the connection's task, whose
+# writes wait for the client to read, so a client that pipelines without reading holds no callback long.
+_SERVED_PER_READ = 8
 _STREAM_GONE = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
 
 
@@ -169,7 +172,9 @@ class HttpConnection:
         parser = self._parser
         parser.feed(data)
         try:
-            while self._serve_now():
+            for _ in range(_SERVED_PER_READ):
+                if not self._serve_now():
+                    break
                 if not parser.buffered:
                     return True
         except Exception:

@@ -10,9 +10,11 @@ import json
 import anyio
 import httpx
 import pytest
-from eio_kit import running
+from eio_kit import EchoListener, running
 
 from sioactor.protocol._reasons import EngineCloseReason
+from sioactor.runtime._server import ServerConfig, serve_asgi
+from sioactor.runtime.engineio import EngineConfig, EngineServer, engine_asgi_app
 
 pytestmark = pytest.mark.anyio
 
@@ -106,3 +108,40 @@ async def test_a_bad_payload_after_served_requests_is_refused_as_before() -> Non
         with anyio.fail_after(5):
             await server.listener.any_closed.wait()
         assert server.listener.closed == [EngineCloseReason.PARSE_ERROR]
+
+
+async def test_many_pipelined_posts_are_all_answered_in_order() -> None:
+    async with running(ping_interval=30, ping_timeout=5) as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        texts = [f"4m{i}".encode() for i in range(30)]
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+            await raw.send(post_head(sid, 3) + b"4go")
+            await read_responses(raw, 1)
+            # More than one read callback serves: the rest go to the connection's task.
+            await raw.send(b"".join(post_head(sid, len(text)) + text for text in texts))
+            answers = await read_responses(raw, len(texts))
+        assert all(a.endswith(b"\r\n\r\nok") for a in answers)
+        echoed: list[str] = []
+        url = f"{server.base}?EIO=4&transport=polling&sid={sid}"
+        with anyio.fail_after(5):
+            while len(echoed) < len(texts) + 1:
+                echoed += (await client.get(url)).text.split("\x1e")
+        assert echoed == ["4go", *(text.decode() for text in texts)]
+
+
+async def test_an_idle_connection_parked_after_served_requests_still_closes_at_its_keep_alive() -> None:
+    engine = EngineServer(EngineConfig(ping_interval=30, ping_timeout=5), EchoListener())
+    config = ServerConfig(host="127.0.0.1", port=0, keep_alive_timeout=0.3)
+    async with anyio.create_task_group() as tg, httpx.AsyncClient() as client:
+        port = await tg.start(serve_asgi, engine_asgi_app(engine), config)
+        base = f"http://127.0.0.1:{port}/engine.io/"
+        sid = await open_session(client, base)
+        async with await anyio.connect_tcp("127.0.0.1", port) as raw:
+            for _ in range(3):  # the task, then the read callback, twice: each moves the deadline
+                await raw.send(post_head(sid, 3) + b"4hi")
+                await read_responses(raw, 1)
+                await anyio.sleep(0.2)
+            with anyio.fail_after(3):
+                with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+                    await raw.receive()  # closed by the server, once idle for its keep-alive
+        tg.cancel_scope.cancel()
