@@ -20,6 +20,10 @@ One process serves:
 
 ``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name.
 
+Polling responses of 1 KiB and more are gzipped (or deflated) when the request accepts it, with no flag
+(Node's ``httpCompression`` default); ``--compress`` turns on permessage-deflate on the embedded server's
+WebSocket (off by default, as Node's ``perMessageDeflate``; uvicorn and hypercorn negotiate their own).
+
 With ``--workers N`` (embedded server) N processes serve the one port as one cluster, with no Redis; the
 handler ``worker`` acks the process id of the worker that owns the socket.
 

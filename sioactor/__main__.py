@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -111,6 +112,8 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not callable(app):
         parser.error(f"{args.app} is neither a SocketIo nor an ASGI app")
     config = ServerConfig(host=args.host, port=args.port, workers=args.workers)
+    if isinstance(target, SocketIo):  # as io.serve(): a WebSocket message is bounded by max_payload
+        config = replace(config, ws_max_message_size=target.config.engine.max_payload)
 
     async def serve() -> None:
         async with anyio.create_task_group() as tg:

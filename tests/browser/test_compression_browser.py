@@ -1,5 +1,6 @@
 """socket.io-client's browser bundle in headless Chromium, served by sioactor itself (``serve_client``), with
-compression on: gzip on the polling responses, permessage-deflate on the WebSocket after the upgrade.
+compression on: gzip on the polling responses (seen in the page's Resource Timing: fewer bytes over the wire
+than the body the browser hands on), permessage-deflate on the WebSocket after the upgrade.
 
 The page and its ``/result`` endpoint are served by the same server (the ``SocketIo``'s other app), so the
 page, the bundle and the Socket.IO connection share one origin.
@@ -51,12 +52,22 @@ PAGE = b"""<!doctype html>
     const overWs = await ask(socket, big);
     const bin = await ask(socket, new Uint8Array(4000).fill(9));
     const bytes = new Uint8Array(bin instanceof ArrayBuffer ? bin : bin.buffer);
+    // A polling-only socket: the echo's answer must come in a polling response, which the browser
+    // inflates unseen; Resource Timing tells what came over the wire (same origin, so sizes are shown).
+    const pollingOnly = io({ transports: ["polling"], forceNew: true, reconnection: false });
+    await new Promise((resolve) => pollingOnly.once("connect", resolve));
+    const overPollingOnly = await ask(pollingOnly, big);
+    pollingOnly.close();
+    const gzipped = performance.getEntriesByType("resource").filter((e) =>
+      e.name.includes("transport=polling") && e.encodedBodySize > 0 && e.encodedBodySize < e.decodedBodySize);
     report({
       polling: JSON.stringify(overPolling) === JSON.stringify(big),
       websocket: JSON.stringify(overWs) === JSON.stringify(big),
       binary: bytes.length === 4000 && bytes.every((b) => b === 9),
       transport: socket.io.engine.transport.name,
       extensions: socket.io.engine.transport.ws.extensions,
+      pollingOnly: JSON.stringify(overPollingOnly) === JSON.stringify(big),
+      pollingCompressed: gzipped.length > 0,
     });
     socket.close();
   } catch (err) {
@@ -115,6 +126,8 @@ async def test_browser_bundle_served_by_sioactor_with_compression(tmp_path: Path
         "binary": True,
         "transport": "websocket",
         "extensions": result.get("extensions"),
+        "pollingOnly": True,
+        "pollingCompressed": True,
     }, result
     assert str(result["extensions"]).startswith("permessage-deflate")
 

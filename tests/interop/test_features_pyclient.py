@@ -1,6 +1,7 @@
 """The reference server's contract for issue 15's features, with python-socketio's AsyncClient and npm
 socket.io-client 4.8.1, the server on asyncio and trio (and under uvicorn for the ASGI WebSocket path):
-``--cookie NAME``, ``handshake``, ``any_count``, and the middleware refusing ``forbidden``.
+``--cookie NAME``, ``handshake``, ``any_count``, the middleware refusing ``forbidden``, ``emit_reserved`` and
+``local_bcast``.
 """
 
 from __future__ import annotations
@@ -118,3 +119,41 @@ def test_node_client_against_the_contract(cookie_server: Server, transports: lis
     [set_cookie] = cookie["websocket"]["setCookie"]
     assert set_cookie.startswith("srv=")
     assert set_cookie.endswith("; Path=/; HttpOnly; SameSite=Lax")
+    reserved = run("emit_reserved", transports=transports)
+    assert reserved["emit_reserved"]["args"] == [{"refused": True}]
+    assert reserved["still_connected"]["args"] == ["alive"]
+    assert run("local_bcast", transports=transports)["received"]["got"] == ["other"]
+
+
+@pytest.mark.parametrize("transports", [["websocket"], ["polling"]], ids=["websocket", "polling"])
+def test_pyclient_reserved_emit_and_local_broadcast(cookie_server: Server, transports: list[str]) -> None:
+    import socketio
+
+    async def scenario(sender: Any) -> dict[str, Any]:
+        other = socketio.AsyncClient()
+        got: list[str] = []
+        arrived = asyncio.Event()
+
+        async def other_got() -> None:
+            got.append("other")
+            arrived.set()
+
+        sender.on("local_bcast", lambda: got.append("sender"))
+        other.on("local_bcast", other_got)
+        try:
+            await other.connect(cookie_server.url, transports=transports)
+            reserved = await sender.call("emit_reserved")
+            await sender.emit("local_bcast")
+            await arrived.wait()
+            # A round trip on each, so that a stray packet to the sender would have arrived.
+            alive = await sender.call("echo_ack", "alive")
+            await other.call("echo_ack")
+        finally:
+            await other.disconnect()
+            await other.shutdown()
+        return {"reserved": reserved, "alive": alive, "got": got}
+
+    got = with_client(cookie_server, transports, scenario)
+    assert got["reserved"] == {"refused": True}
+    assert got["alive"] == "alive"
+    assert got["got"] == ["other"]

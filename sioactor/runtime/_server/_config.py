@@ -24,7 +24,7 @@ class ServerConfig:
         body_read_timeout: seconds each read of a request body waits for its next bytes (5 s), so a body
             must keep coming; also the whole time allowed to skip a body the app answered without reading.
         ws_max_message_size: bytes in one WebSocket message (all its frames); bigger → close 1009 (1 MB,
-            Engine.IO's ``maxPayload``).
+            Engine.IO's ``maxPayload``; ``io.serve()`` and ``sioactor serve`` use the engine's max_payload).
         ws_inbox_size: WebSocket messages received but not yet taken by the app; reading pauses beyond (64).
         ws_write_buffer: outgoing WebSocket bytes queued for the socket; ``websocket.send`` waits beyond
             (1 MiB), which is how a slow client pushes back on the app.

@@ -24,20 +24,45 @@ AllowRequest = Callable[[RequestInfo], Awaitable[bool | str]]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CorsConfig:
-    """Cross-origin access to the polling endpoints (off unless an ``EngineConfig`` carries one).
+    """Cross-origin access to the polling endpoints (off unless an ``EngineConfig`` carries one): the options
+    of Node's ``cors`` (``origin``, ``credentials``, ``methods``, ``allowedHeaders``, ``maxAge``).
 
     Attributes:
-        origins: ``"*"`` for any origin, or the exact origins allowed (``"https://app.example"``).
-        credentials: send ``Access-Control-Allow-Credentials: true``; the request's own origin is then
-            echoed instead of ``*``, as browsers require.
+        origins: ``"*"`` for any origin, or the origins allowed, each compared whole
+            (``"https://app.example"`` or ``["https://a.example", "https://b.example"]``).
+        credentials: send ``Access-Control-Allow-Credentials: true`` (browsers then send cookies with
+            ``withCredentials``); the request's own origin is then echoed instead of ``*``, as browsers
+            require.
         methods: methods announced to a preflight (``OPTIONS``) request.
+        headers: request headers announced to a preflight (Node's ``allowedHeaders``); ``None`` announces
+            those the preflight asks for, as Node's ``cors`` does by default.
         max_age: seconds a browser may cache a preflight answer; ``None`` sends no ``Access-Control-Max-Age``.
+
+    Raises:
+        ConfigError: an origin, method or header that is not a string, or a negative *max_age*.
     """
 
     origins: str | Sequence[str] = "*"
     credentials: bool = False
     methods: Sequence[str] = ("GET", "POST", "OPTIONS")
+    headers: Sequence[str] | None = None
     max_age: int | None = None
+
+    def __post_init__(self) -> None:
+        # A single origin is one origin, never a string searched for a substring; the lists become tuples,
+        # so that a frozen config cannot change under the server.
+        if isinstance(self.origins, str) and self.origins != "*":
+            object.__setattr__(self, "origins", (self.origins,))
+        for label in ("origins", "methods", "headers"):
+            value = getattr(self, label)
+            if value is None or value == "*":
+                continue
+            strings = isinstance(value, Sequence) and all(isinstance(item, str) for item in value)
+            if isinstance(value, str) or not strings:
+                raise ConfigError(f"cors {label} must be a list of strings, got {value!r}")
+            object.__setattr__(self, label, tuple(value))
+        if self.max_age is not None and (not isinstance(self.max_age, int) or self.max_age < 0):
+            raise ConfigError(f"cors max_age must be a number of seconds (0 or more), got {self.max_age!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,12 +152,14 @@ class EngineConfig:
             offers it; off, as Node's ``perMessageDeflate`` (``false`` since engine.io 4: a deflate context
             per connection costs memory and CPU). Only the embedded server compresses (``io.serve()``,
             ``serve_asgi``); under uvicorn or hypercorn the host server negotiates WebSocket compression
-            itself (uvicorn's ``--ws-per-message-deflate``, on by default there) and this option does not
-            apply. With context takeover unless the client asks otherwise, as Node's ``ws`` (whose threshold
+            itself whatever this option says (uvicorn unless ``--ws-per-message-deflate false``, hypercorn
+            always) and compresses every message, with no threshold and no ``compress(False)``. With
+            context takeover unless the client asks otherwise, as Node's ``ws`` (whose threshold
             holds only without context takeover: it compresses every message otherwise; here the threshold
             always holds, since a small message gains little and costs a deflate call).
         http_compression: gzip or deflate polling responses when the request's ``Accept-Encoding``
-            allows it; on, as Node's ``httpCompression``.
+            allows it; on, as Node's ``httpCompression``. The engine compresses them itself, so this
+            holds under any server (embedded, uvicorn, hypercorn).
         compression_threshold: messages (WebSocket) and response bodies (polling) under this many bytes are
             sent uncompressed (1024, Node's ``threshold`` of both). An emit made with ``compress(False)``
             is never compressed.
@@ -142,7 +169,8 @@ class EngineConfig:
 
     Raises:
         ConfigError: a time that is not positive, a size under 1 (a threshold under 0), no transport or an
-            unknown one, a path that does not start with ``/``, an unknown *slow_consumer*.
+            unknown one, a path that does not start with ``/``, an unknown *slow_consumer*, a *cors* that is
+            not a ``CorsConfig`` or a *cookie* that is not a ``CookieConfig``.
     """
 
     path: str | None = None
@@ -181,6 +209,10 @@ class EngineConfig:
             )
         if self.path is not None and not self.path.startswith("/"):
             raise ConfigError(f"path must start with '/', got {self.path!r}")
+        if self.cors is not None and not isinstance(self.cors, CorsConfig):
+            raise ConfigError(
+                f"cors must be a CorsConfig (CorsConfig(origins='*') for any origin): {self.cors!r}"
+            )
         if self.cookie is not None and not isinstance(self.cookie, CookieConfig):
             raise ConfigError(
                 f"cookie must be a CookieConfig (CookieConfig() for Node's defaults): {self.cookie!r}"

@@ -187,8 +187,9 @@ def cors_headers(cors: CorsConfig | None, scope: Scope, *, preflight: bool = Fal
     if preflight:
         headers.append((b"access-control-allow-methods", ",".join(cors.methods).encode()))
         wanted = _header(scope, b"access-control-request-headers")
-        if wanted:
-            headers.append((b"access-control-allow-headers", wanted))
+        allowed_headers = wanted if cors.headers is None else ",".join(cors.headers).encode()
+        if allowed_headers:
+            headers.append((b"access-control-allow-headers", allowed_headers))
         if cors.max_age is not None:
             headers.append((b"access-control-max-age", str(cors.max_age).encode()))
     return headers

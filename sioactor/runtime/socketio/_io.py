@@ -358,6 +358,8 @@ class SocketIo(IoServices, DefaultNamespaceOperators):
         With *workers* > 1, that many processes serve the port as one cluster (``ServerConfig.workers``).
         """
         config = ServerConfig(host=host, port=port, shutdown_timeout=shutdown_timeout, workers=workers)
+        # A WebSocket message is bounded by the engine's max_payload (Node's maxHttpBufferSize bounds both).
+        config = replace(config, ws_max_message_size=self.config.engine.max_payload)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._stop_serving_when_closed, tg.cancel_scope)
             await serve_asgi(self.asgi(), config, task_status=task_status)

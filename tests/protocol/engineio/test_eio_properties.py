@@ -14,6 +14,7 @@ from sioactor.protocol.engineio import (
     OutboxEntry,
     Packet,
     PacketType,
+    Uncompressed,
     decode_packet,
     decode_payload,
     encode_outbox_payload,
@@ -80,6 +81,25 @@ def test_outbox_payload_equals_packet_payload(
 def test_ws_frames_decode_to_the_entry(entry: OutboxEntry, protocol: EngineProtocol) -> None:
     frames = encode_ws_frames(entry, protocol=protocol)
     assert [decode_packet(frame, protocol=protocol) for frame in frames] == flatten(entry)
+
+
+def messages(text: st.SearchStrategy[str]) -> st.SearchStrategy[str | bytes | tuple[str | bytes, ...]]:
+    item = text | st.binary(max_size=32)
+    return item | st.tuples(item, item) | st.tuples(item)
+
+
+@given(st.lists(st.tuples(messages(v4_text), st.booleans()), min_size=1), protocols, st.booleans())
+def test_uncompressed_entries_frame_as_the_messages_they_wrap(
+    marked: list[tuple[str | bytes | tuple[str | bytes, ...], bool]], protocol: EngineProtocol, b64: bool
+) -> None:
+    # compress(False) changes whether a transport compresses, never the bytes it frames (polling, the
+    # ASGI WebSocket path, v3 and v4).
+    plain: list[OutboxEntry] = [message for message, _ in marked]
+    wrapped: list[OutboxEntry] = [Uncompressed(message) if wrap else message for message, wrap in marked]
+    body = encode_outbox_payload(plain, protocol=protocol, b64=b64)
+    assert encode_outbox_payload(wrapped, protocol=protocol, b64=b64) == body
+    for message, entry in zip(plain, wrapped, strict=True):
+        assert encode_ws_frames(entry, protocol=protocol) == encode_ws_frames(message, protocol=protocol)
 
 
 @given(st.text())

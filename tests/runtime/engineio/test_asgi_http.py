@@ -12,7 +12,7 @@ import anyio
 import pytest
 from trace_fakes import ListTracer
 
-from sioactor._errors import Closed, InternalChannelFull
+from sioactor._errors import Closed, ConfigError, InternalChannelFull
 from sioactor.actors._trace import TraceKind
 from sioactor.actors.engineio._api import EngineConnection, RequestInfo
 from sioactor.protocol._reasons import EngineCloseReason
@@ -183,6 +183,38 @@ async def test_cors_headers_and_preflight() -> None:
             server, "GET", "EIO=4&transport=polling", headers=[(b"origin", b"https://a.example")]
         )
         assert "access-control-allow-origin" not in res.headers
+
+
+@pytest.mark.anyio
+async def test_cors_announces_the_configured_headers_and_max_age() -> None:
+    cors = CorsConfig(origins="https://a.example", headers=["x-token", "content-type"], max_age=600)
+    async with running(cors=cors) as (server, _, _):
+        asked = [(b"origin", b"https://a.example"), (b"access-control-request-headers", b"x-other")]
+        res = await call(server, "OPTIONS", "EIO=4&transport=polling", headers=asked)
+        assert res.headers["access-control-allow-origin"] == "https://a.example"
+        assert res.headers["access-control-allow-headers"] == "x-token,content-type"
+        assert res.headers["access-control-max-age"] == "600"
+        assert "access-control-allow-credentials" not in res.headers
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("origin", [b"https://a", b"a.example", b"https://a.example.evil"])
+async def test_a_single_cors_origin_is_compared_whole(origin: bytes) -> None:
+    async with running(cors=CorsConfig(origins="https://a.example")) as (server, _, _):
+        res = await call(server, "GET", "EIO=4&transport=polling", headers=[(b"origin", origin)])
+        assert "access-control-allow-origin" not in res.headers
+
+
+def test_a_cors_option_that_is_not_a_cors_config_is_refused() -> None:
+    with pytest.raises(ConfigError, match="CorsConfig"):
+        EngineConfig(cors="*")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="origins"):
+        CorsConfig(origins=CorsConfig())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="headers"):
+        CorsConfig(headers="x-token")
+    with pytest.raises(ConfigError, match="max_age"):
+        CorsConfig(max_age=-1)
+    assert CorsConfig(origins=["https://a.example"], methods=["GET"]).origins == ("https://a.example",)
 
 
 @pytest.mark.anyio
