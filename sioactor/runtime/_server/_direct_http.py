@@ -14,9 +14,9 @@ other server, and the embedded one for other apps, works through plain ASGI as b
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-__all__ = ("DIRECT_HTTP", "DirectHttp", "HeldAnswer", "SyncHandler")
+__all__ = ("DIRECT_HTTP", "DirectHttp", "HeldAnswer", "SyncHandler", "is_inline_safe", "mark_inline_safe")
 
 DIRECT_HTTP = "sioactor.direct_http"
 
@@ -70,3 +70,21 @@ only, shared by later calls). The handler must not wait (no ``await`` anywhere b
 ``direct.respond_now`` or holds the response (``direct.hold``) and returns True, or returns False having done
 nothing observable, and the request goes to the app as usual. An app offers one only if it would serve such
 requests exactly so when called: the handler stands in for the whole app (and any middleware around it)."""
+
+
+_INLINE_SAFE = "sioactor_inline_safe"
+
+_App = TypeVar("_App")
+
+
+def mark_inline_safe(app: _App) -> _App:
+    """Mark *app* (an ASGI app of sioactor's own) as serving the requests it offers a `SyncHandler` for
+    exactly as that handler does, with no layer of its own around them: the embedded server then lets the
+    handler serve them (``ServerConfig.inline_requests``). Returns *app*."""
+    setattr(app, _INLINE_SAFE, True)
+    return app
+
+
+def is_inline_safe(app: object) -> bool:
+    """Tell if *app* was marked by `mark_inline_safe`."""
+    return getattr(app, _INLINE_SAFE, False) is True

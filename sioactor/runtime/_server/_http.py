@@ -24,7 +24,7 @@ from anyio.abc import SocketStream
 from ._aio_stream import park_reading, receive_by
 from ._config import ServerConfig
 from ._direct import ByteSink, make_sink
-from ._direct_http import DIRECT_HTTP, SyncHandler
+from ._direct_http import DIRECT_HTTP, SyncHandler, is_inline_safe
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
 from ._request_cycle import RequestCycle
 from ._response import error_response
@@ -71,6 +71,10 @@ class HttpConnection:
         self._sink: ByteSink | None = None  # for answers written outside this task (held responses)
         self._clock = info.backend.clock
         self._single = single
+        # Requests served by the app's SyncHandler (see _wait_bytes): where the config or the app allows it,
+        # and not on a connection whose next request a worker routes (it is read by the worker, not here).
+        inline = config.inline_requests
+        self._inline = not single and (is_inline_safe(app) if inline is None else inline)
         self.idle = False
         # Serving requests from the read callback (see _wait_bytes): the app's handler, the held response
         # the connection waits on (whichever served it), the deadline of the current wait, and a request

@@ -30,7 +30,7 @@ class Connection(Protocol):
     _config: ServerConfig
     _app: ASGIApp
     _clock: Callable[[], float]
-    _single: bool
+    _inline: bool
     _sync: SyncHandler | None
 
     async def _write(self, data: bytes) -> bool: ...
@@ -254,8 +254,8 @@ class RequestCycle:
                 logger.exception("the app's callback for a client gone mid-response failed")
 
     def serve_sync(self, handler: SyncHandler) -> None:
-        # A connection whose next request a worker routes (single) is read by the worker, not parked here.
-        if not self._conn._single:
+        # Only where the server allows it (HttpConnection._inline); elsewhere the app serves every request.
+        if self._conn._inline:
             self._conn._sync = handler
 
     def respond_now(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -6,6 +6,7 @@ the same answers, in order, and a client leaving a poll held by the callback clo
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anyio
 import httpx
@@ -145,3 +146,32 @@ async def test_an_idle_connection_parked_after_served_requests_still_closes_at_i
                 with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
                     await raw.receive()  # closed by the server, once idle for its keep-alive
         tg.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize(("inline", "seen_by_middleware"), [(None, 7), (False, 7), (True, 2)])
+async def test_middleware_around_the_app_sees_every_request_unless_told_otherwise(
+    inline: bool | None, seen_by_middleware: int
+) -> None:
+    # An app of the user's around sioactor's (ASGI middleware) is not sioactor's own: by default its
+    # requests are never served from the read callback, which would skip it. With inline_requests=True the
+    # user says it hands them on unchanged, and after the first two the callback serves the connection.
+    engine = EngineServer(EngineConfig(ping_interval=30, ping_timeout=5), EchoListener())
+    inner = engine_asgi_app(engine)
+    seen: list[str] = []
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            seen.append(scope["method"])
+        await inner(scope, receive, send)
+
+    config = ServerConfig(host="127.0.0.1", port=0, inline_requests=inline)
+    async with anyio.create_task_group() as tg, httpx.AsyncClient() as client:
+        port = await tg.start(serve_asgi, middleware, config)
+        sid = await open_session(client, f"http://127.0.0.1:{port}/engine.io/")
+        async with await anyio.connect_tcp("127.0.0.1", port) as raw:
+            for text in (b"4a", b"4b", b"4c", b"4d", b"4e", b"4f"):
+                await raw.send(post_head(sid, 2) + text)
+                (answer,) = await read_responses(raw, 1)
+                assert answer.endswith(b"\r\n\r\nok")
+        tg.cancel_scope.cancel()
+    assert len(seen) == seen_by_middleware  # the handshake, then the POSTs the app itself served
