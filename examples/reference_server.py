@@ -18,7 +18,8 @@ One process serves:
   of ``/`` has a catch-all listener (``on_any``) and a per-packet middleware that refuses events named
   ``forbidden``; its error handler then emits ``refused`` with the refused event's name to that client.
 
-``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name.
+``--cookie NAME`` sets the handshake cookie (Node's ``cookie`` option) with that name. ``--compress`` turns
+WebSocket permessage-deflate on; it is off otherwise, under uvicorn too (hypercorn always offers it).
 
 Polling responses of 1 KiB and more are gzipped (or deflated) when the request accepts it, with no flag
 (Node's ``httpCompression`` default); ``--compress`` turns on permessage-deflate on the embedded server's
@@ -55,6 +56,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import importlib.util
 import json
 import logging
@@ -450,10 +452,14 @@ async def _serve_embedded(app: Any, host: str, port: int, workers: int = 1) -> N
         _announce(host, bound)
 
 
-async def _serve_uvicorn(app: Any, host: str, port: int) -> None:
+async def _serve_uvicorn(app: Any, host: str, port: int, *, compress: bool = False) -> None:
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    # uvicorn negotiates permessage-deflate itself, on by default: off unless --compress, as on the embedded
+    # server, so both serve the contract alike (deflating every message costs more CPU than it saves).
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", ws_per_message_deflate=compress
+    )
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as tg:
         tg.start_soon(server.serve)
@@ -590,8 +596,11 @@ def main(argv: list[str] | None = None) -> None:
         # The embedded server stops gracefully on SIGINT and SIGTERM (clients are told) and returns; a
         # server that cannot start (Redis unreachable) says why in one line and exits with status 1.
         with _exit_on(LifespanFailed):
+            serve = SERVERS[args.server]
+            if args.server == "uvicorn":
+                serve = functools.partial(_serve_uvicorn, compress=args.compress)
             anyio.run(
-                SERVERS[args.server],
+                serve,
                 app,
                 args.host,
                 args.port,
@@ -661,6 +670,7 @@ def _serve_uvicorn_workers(argv: list[str], args: argparse.Namespace) -> None:
             workers=args.workers,
             log_level="warning",
             lifespan="on",
+            ws_per_message_deflate=args.compress,
         )
 
 

@@ -110,8 +110,12 @@ def test_def_and_async_handlers_answer_in_the_order_the_events_were_sent(
     async def scenario(client: Any) -> None:
         got: list[tuple[str, Any]] = []
         done = asyncio.Event()
-        # Twelve: a polling POST of twenty events is a burst, whose replies are lost today (issue 18).
-        expected = [("echo_async" if i % 3 else "echo", i) for i in range(12)]
+        # Over WebSocket a burst of 300, more than the socket's inbox and outbox hold (128), answered whole
+        # (issue 18). Over polling twelve: python-engineio's client aborts on a poll answer of more than 16
+        # packets (Payload.max_decode_packets), which a server answering a poll with all that is queued sends
+        # for a burst -- Node's too.
+        count = 300 if transports == ["websocket"] else 12
+        expected = [("echo_async" if i % 3 else "echo", i) for i in range(count)]
 
         def recorder(event: str) -> Callable[..., Awaitable[None]]:
             async def record(n: Any) -> None:

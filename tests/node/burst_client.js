@@ -12,6 +12,7 @@
 "use strict";
 
 const cfg = JSON.parse(process.argv[2]);
+const crypto = require("crypto");
 const io = require("socket.io-client");
 const N = cfg.n || 1000;
 const K = cfg.k || 20;
@@ -68,6 +69,13 @@ function until(condition) {
       }
     }, 2);
   });
+}
+
+// `size` characters that no compression shrinks, different for every message: a server that negotiates
+// permessage-deflate (uvicorn does, with socket.io-client's default offer) would otherwise squeeze a burst of
+// repeated padding into the kernel's buffers, and nothing would wait for the client to read.
+function padding(size) {
+  return crypto.randomBytes(Math.ceil((size * 3) / 4)).toString("base64").slice(0, size);
 }
 
 function inOrder(values) {
@@ -156,8 +164,7 @@ const scenarios = {
     const replies = collector(stuck, "echo");
     const raw = rawSocketOf(stuck);
     raw.pause();
-    const pad = "x".repeat(size);
-    for (let i = 0; i < N; i++) stuck.emit("echo", i, pad);
+    for (let i = 0; i < N; i++) stuck.emit("echo", i, padding(size));
     const rtts = [];
     const until = Date.now() + (cfg.pause_ms || 2000);
     while (Date.now() < until) {
@@ -187,9 +194,8 @@ const scenarios = {
     let disconnected = null;
     slow.on("disconnect", (reason) => (disconnected = reason));
     rawSocketOf(slow).pause();
-    const pad = "x".repeat(size);
     for (let i = 0; i < N; i++) {
-      sender.emit("bcast", i, pad);
+      sender.emit("bcast", i, padding(size));
       // Paced by the healthy listener (this one node process reads for it and the sender alike): it keeps
       // up, the paused one cannot.
       if (i % 100 === 99) await until(() => healthyGot.got.length >= i - 200);

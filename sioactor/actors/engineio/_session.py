@@ -337,6 +337,8 @@ class EngineSession(SessionWriting):
 
     def _receive(self, packet: Packet) -> None:
         kind = packet.type
+        if self.machine.refresh_due and kind is not PacketType.PONG:
+            self.machine.packet_received(self._clock())
         if kind is PacketType.MESSAGE:
             self._deliver(packet.data)
         elif kind is PacketType.PONG and self.protocol == 4:

@@ -84,6 +84,8 @@ class SessionStateMachine:
         state: the current ``SessionState``.
         poll_pending: a long-poll GET is waiting for packets.
         post_pending: a POST is being read.
+        refresh_due: a ping awaits its pong and no other packet came since (protocol 4): the next one
+            that comes moves the pong deadline (``packet_received``).
     """
 
     __slots__ = (
@@ -95,6 +97,7 @@ class SessionStateMachine:
         "poll_pending",
         "post_pending",
         "protocol",
+        "refresh_due",
         "state",
         "upgrade_timeout",
     )
@@ -116,6 +119,7 @@ class SessionStateMachine:
         self.upgrade_timeout = upgrade_timeout
         self.poll_pending = False
         self.post_pending = False
+        self.refresh_due = False
         self._upgrade_deadline = math.inf
         if protocol == 3:
             self._next_ping = math.inf
@@ -196,6 +200,15 @@ class SessionStateMachine:
         # Counted from when the ping was due, so a late timer does not give the client extra time.
         self._pong_deadline = min(now, self._next_ping) + self.ping_timeout
         self._next_ping = math.inf
+        self.refresh_due = True
+
+    def packet_received(self, now: float) -> None:
+        """A packet other than the pong came while a ping awaits it (``refresh_due``): the client is alive,
+        so its pong is due ``ping_timeout`` from now, once per ping, as in Node's engine.io. A client whose
+        pong waits behind a burst of its own events is thus not timed out while the server works through
+        them; a client that sends nothing gets no extra time."""
+        self.refresh_due = False
+        self._pong_deadline = max(self._pong_deadline, now + self.ping_timeout)
 
     def pong_received(self, now: float) -> None:
         """The client answered a ping (protocol 4): the next ping is due ``ping_interval`` from now.
@@ -207,6 +220,7 @@ class SessionStateMachine:
             raise ProtocolError("pong from an Engine.IO v3 client (invalid heartbeat direction)")
         self._pong_deadline = math.inf
         self._next_ping = now + self.ping_interval
+        self.refresh_due = False
 
     def client_pinged(self, now: float) -> None:
         """The client pinged (protocol 3): the session lives ``ping_interval + ping_timeout`` longer.

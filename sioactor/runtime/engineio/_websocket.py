@@ -278,8 +278,8 @@ async def _read_loop(writer: _WsWriter, receive: Receive) -> None:
         if not session.accepts_input():
             # Back-pressure: no receive() meanwhile, so the server stops reading the client.
             await session.until_accepting()
-            if not session.connected:
-                return
+        if not session.connected:
+            return  # closed while this waited (here or in receive()): as Node, what follows is not delivered
         session.receive(packet)
 
 

@@ -152,3 +152,22 @@ def test_a_late_timer_gives_the_client_no_extra_time() -> None:
     m.ping_sent(0.45)
     assert m.next_deadline() == pytest.approx(0.5)
     assert m.due(0.5) is Due.PING_TIMEOUT
+
+
+def test_a_packet_awaiting_the_pong_moves_its_deadline_once_per_ping() -> None:
+    # As Node's engine.io 6: a client whose pong waits behind its own burst is alive; the refresh is once.
+    m = machine()
+    m.ping_sent(0.3)
+    assert m.refresh_due
+    m.packet_received(0.45)
+    assert not m.refresh_due
+    assert m.due(0.5) is Due.NOTHING
+    assert not m.expired(0.64)
+    assert m.due(0.65) is Due.PING_TIMEOUT
+    m = machine()
+    m.ping_sent(0.3)
+    m.pong_received(0.35)
+    assert not m.refresh_due  # no ping awaits a pong: nothing to refresh
+    m.ping_sent(0.65)
+    m.packet_received(0.7)
+    assert m.next_deadline() == pytest.approx(0.9)

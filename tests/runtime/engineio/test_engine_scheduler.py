@@ -326,6 +326,21 @@ async def test_the_heartbeat_pings_through_the_scheduler_and_times_out() -> None
         assert session.scheduled_at == math.inf
 
 
+async def test_a_message_while_the_pong_is_awaited_gives_the_client_one_more_ping_timeout() -> None:
+    # As Node's engine.io: a pong waiting behind the client's own burst does not time it out.
+    listener, writer = Listener(), FakeWriter()
+    async with scheduler_running() as scheduler:
+        session = new_session(scheduler, listener, ping_interval=0.05, ping_timeout=0.2)
+        session.attach_writer(writer)
+        await anyio.sleep(0.2)  # the ping went out at 0.05: its pong is due at 0.25
+        assert writer.batches[0] == [Packet(PacketType.PING)]
+        session.receive(Packet(PacketType.MESSAGE, "still here"))
+        await anyio.sleep(0.15)  # past the first deadline, within the refreshed one (0.4)
+        assert listener.closed == []
+        session.receive(Packet(PacketType.PONG))
+        assert session.connected
+
+
 async def test_outbound_messages_are_counted_not_traced_unless_selected() -> None:
     hub = TraceHub()
     listener = Listener()
