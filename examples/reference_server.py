@@ -444,7 +444,10 @@ def _announce(host: str, port: int) -> None:
 async def _serve_embedded(app: Any, host: str, port: int, workers: int = 1) -> None:
     async with anyio.create_task_group() as tg:
         # Thousands of connections: the collector's cadence for a long-running server (opt-in, process-wide).
-        config = ServerConfig(host=host, port=port, gc_thresholds=(20_000, 20, 50), workers=workers)
+        # reference_app only dispatches by path, so sioactor's polling handlers may serve inline through it.
+        config = ServerConfig(
+            host=host, port=port, gc_thresholds=(20_000, 20, 50), workers=workers, inline_requests=True
+        )
         bound = await tg.start(serve_asgi, app, config)
         _announce(host, bound)
 

@@ -40,6 +40,7 @@ __all__ = (
     "accept_on_loop",
     "addresses",
     "adopt_on_loop",
+    "park_reading",
     "pause_reading",
     "receive_by",
     "resume_reading",
@@ -164,6 +165,42 @@ async def wait_for_end(stream: SocketStream) -> bool:
     return protocol.eof or protocol.lost
 
 
+async def park_reading(
+    stream: SocketStream, on_data: Callable[[bytes], bool], deadline: float
+) -> bool | None:
+    """Wait, until *deadline* (``anyio.current_time``), for the peer's next bytes, handing each chunk to
+    *on_data* from the read callback as it arrives; *on_data* takes the chunk whatever it answers, and True
+    means it dealt with it and the wait goes on. Returns True once the peer closes or the connection is lost,
+    False when *on_data* answered False or the deadline passed, and ``None`` at once, having waited for
+    nothing, when bytes or the end are already buffered (or the stream cannot do this): then ``receive``.
+
+    A connection whose requests can be served synchronously (an idle keep-alive connection) thus costs no
+    task wake per request. *on_data* must not raise or wait.
+    """
+    if not isinstance(stream, _ReadAheadStream):
+        own = getattr(stream, "park_reading", None)  # trio's stream, with the server's reactor
+        if own is None:
+            return None
+        parked: bool | None = await own(on_data, deadline)
+        return parked
+    protocol = stream._protocol
+    if protocol.chunks or protocol.eof or protocol.lost or protocol.on_data is not None:
+        return None
+    if protocol.reader is not None:
+        raise anyio.BusyResourceError("reading from")
+    loop = stream._loop
+    waiter = protocol.reader = loop.create_future()
+    protocol.idle = on_data
+    timer = loop.call_at(deadline, _expire, waiter)
+    try:
+        await waiter
+    finally:
+        protocol.reader = None
+        protocol.idle = None
+        timer.cancel()
+    return protocol.eof or protocol.lost
+
+
 def stop_waiting(stream: SocketStream) -> None:
     """Wake a `wait_for_end` early (it returns False)."""
     if isinstance(stream, _ReadAheadStream):
@@ -198,6 +235,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
         "chunks",
         "eof",
         "exception",
+        "idle",
         "lost",
         "on_data",
         "paused",
@@ -224,6 +262,7 @@ class _ReadAhead(asyncio.BufferedProtocol):
         self.lost = False
         self.exception: BaseException | None = None
         self.on_data: Callable[[bytes], None] | None = None  # see take_over_reading
+        self.idle: Callable[[bytes], bool] | None = None  # see park_reading
         self.reader: asyncio.Future[None] | None = None
         self.write_paused = False
         self.writer: asyncio.Future[None] | None = None
@@ -245,6 +284,12 @@ class _ReadAhead(asyncio.BufferedProtocol):
         """Buffer *data*, or hand it to the reader that took reading over."""
         if self.on_data is not None:
             self.on_data(data)
+            return
+        idle = self.idle
+        if idle is not None:
+            if not idle(data):
+                self.idle = None
+                self._wake_reader()
             return
         self.chunks.append(data)
         self.size += len(data)

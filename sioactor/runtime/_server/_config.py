@@ -45,6 +45,12 @@ class ServerConfig:
             ``SocketIo`` with the default adapter gets the cluster adapter, and any worker takes any
             request, handing a session's connection to the worker that owns it. A worker that dies is
             replaced; SIGINT or SIGTERM stops them all gracefully (see ``_workers.py``). Linux only.
+        inline_requests: serve a keep-alive request that is whole on arrival from the read callback, with no
+            task woken, when sioactor's app offers to (polling requests of a known Engine.IO session): the
+            app's own handler then stands in for the whole app. ``None`` (the default): only when the served
+            app is sioactor's own (``io.asgi()`` without ``serve_client``, ``engine_asgi_app``), so ASGI
+            middleware around it always sees every request; ``True``: also under an app of yours that hands
+            those requests on unchanged (a path dispatcher); ``False``: never.
     """
 
     host: str = "127.0.0.1"
@@ -67,3 +73,4 @@ class ServerConfig:
     handle_signals: bool = True
     gc_thresholds: tuple[int, int, int] | None = None
     workers: int = 1
+    inline_requests: bool | None = None

@@ -13,10 +13,10 @@ other server, and the embedded one for other apps, works through plain ASGI as b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, MutableMapping
+from typing import Any, Protocol, TypeVar
 
-__all__ = ("DIRECT_HTTP", "DirectHttp", "HeldAnswer")
+__all__ = ("DIRECT_HTTP", "DirectHttp", "HeldAnswer", "SyncHandler", "is_inline_safe", "mark_inline_safe")
 
 DIRECT_HTTP = "sioactor.direct_http"
 
@@ -53,3 +53,38 @@ class DirectHttp(Protocol):
         connection waits for the client; if it leaves first, or *bound* seconds pass (plus the keep-alive
         timeout) with no answer, *gone* is called once and the answer, if it ever comes, goes nowhere.
         Raises ``RuntimeError`` if a response was already started or held, or ``can_hold`` is false."""
+
+    def serve_sync(self, handler: SyncHandler) -> None:
+        """Offer *handler* for this connection's later requests (see `SyncHandler`); a later offer replaces
+        an earlier one. The server may call it, or not, for any later request of this connection."""
+
+    def respond_now(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """``respond`` without waiting (a non-blocking write): only from a `SyncHandler`."""
+
+
+SyncHandler = Callable[[MutableMapping[str, Any], DirectHttp, bytes], bool]
+"""``handler(scope, direct, body) -> served``: a request served from the server's read callback, with no task
+woken for it. The server calls it only for a keep-alive request whose whole body (*body*) is already read,
+while the connection is idle, and only with a *scope* holding ``method``, ``path`` and ``query_string`` (read
+only, shared by later calls). The handler must not wait (no ``await`` anywhere below it): it answers with
+``direct.respond_now`` or holds the response (``direct.hold``) and returns True, or returns False having done
+nothing observable, and the request goes to the app as usual. An app offers one only if it would serve such
+requests exactly so when called: the handler stands in for the whole app (and any middleware around it)."""
+
+
+_INLINE_SAFE = "sioactor_inline_safe"
+
+_App = TypeVar("_App")
+
+
+def mark_inline_safe(app: _App) -> _App:
+    """Mark *app* (an ASGI app of sioactor's own) as serving the requests it offers a `SyncHandler` for
+    exactly as that handler does, with no layer of its own around them: the embedded server then lets the
+    handler serve them (``ServerConfig.inline_requests``). Returns *app*."""
+    setattr(app, _INLINE_SAFE, True)
+    return app
+
+
+def is_inline_safe(app: object) -> bool:
+    """Tell if *app* was marked by `mark_inline_safe`."""
+    return getattr(app, _INLINE_SAFE, False) is True

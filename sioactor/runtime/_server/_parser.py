@@ -264,6 +264,25 @@ class RequestParser:
         assert isinstance(event, bytes)
         return event
 
+    def whole_body(self) -> bytes | None:
+        """Take the current request's whole body if it is all here (through its end); else ``None``, and
+        nothing is taken."""
+        if self._body_done:
+            return b""
+        pieces: list[bytes] = []
+        for event in self._events:
+            if event is END_OF_BODY:
+                break
+            if not isinstance(event, bytes):
+                return None  # an error: the connection's task raises it
+            pieces.append(event)
+        else:
+            return None
+        for _ in range(len(pieces) + 1):
+            self._events.popleft()
+        self._body_done = True
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
     # llhttp's callbacks (through httptools); a message's state is reset when the previous one completes ---
 
     def on_url(self, url: bytes) -> None:

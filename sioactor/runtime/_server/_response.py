@@ -14,7 +14,7 @@ from typing import Final
 
 from ._parser import is_field_value, is_token
 
-__all__ = ("CONTINUE", "ResponseEncoder")
+__all__ = ("CONTINUE", "ResponseEncoder", "error_response")
 
 CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _STATUS_LINES: Final = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
@@ -133,3 +133,11 @@ class ResponseEncoder:
         if self._remaining:
             raise RuntimeError("response body shorter than its Content-Length")
         return _FINAL_CHUNK if self._chunked else b""
+
+
+def error_response(status: int) -> bytes:
+    """A complete, self-contained error response that closes the connection."""
+    phrase = HTTPStatus(status).phrase
+    body = phrase.encode()
+    head = f"HTTP/1.1 {status} {phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    return f"{head}content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body

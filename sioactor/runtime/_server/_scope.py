@@ -57,6 +57,15 @@ def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> S
     return scope
 
 
+def reuse_scope(request: Request) -> Scope | None:
+    """The scope kept for *request*'s header set, given its target, if a request of that set was served:
+    for a read-only look (a `SyncHandler`'s), shared by the connection's later requests."""
+    template: dict[str, Any] | None = request.memo.get(_SCOPE_TEMPLATE)
+    if template is not None:
+        _retarget(template, request.target)
+    return template
+
+
 def _retarget(scope: Scope, target: bytes) -> None:
     # The path is decoded again only when it changed (a poll changes only its query).
     raw_path, _, scope["query_string"] = target.partition(b"?")

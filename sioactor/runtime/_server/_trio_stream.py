@@ -116,6 +116,27 @@ class TrioStream(SocketStream):
         self._watch = self._reactor.watch(self._sock, on_data)
         return b""
 
+    async def park_reading(self, on_data: Callable[[bytes], bool], deadline: float) -> bool | None:
+        """The reactor reads until *on_data* answers False, the peer closes (True) or *deadline* passes
+        (False); see `_aio_stream.park_reading`. ``None`` at once without a reactor (or while taken over)."""
+        reactor = self._reactor
+        if reactor is None or self._watch is not None:
+            return None
+
+        def on_bytes(data: bytes) -> None:
+            if not on_data(data):
+                reactor.forget(watch)  # this task reads what follows itself
+                watch.wake()
+
+        watch = self._watch = reactor.watch(self._sock, on_bytes)
+        try:
+            with trio.CancelScope(deadline=deadline):
+                return await watch.wait()
+            return False
+        finally:
+            reactor.forget(watch)
+            self._watch = None
+
     def pause_reading(self, paused: bool) -> bool:
         """After ``take_over_reading``: stop or resume the reactor's reading; False without a watch."""
         if self._watch is None or self._reactor is None:

@@ -6,6 +6,7 @@ from contextlib import AsyncExitStack
 
 import anyio
 
+from sioactor.runtime._server._direct_http import mark_inline_safe
 from sioactor.runtime.engineio._http import Receive, Scope, Send, respond
 from sioactor.runtime.engineio._polling import handle_http
 from sioactor.runtime.engineio._server import EngineServer
@@ -53,7 +54,9 @@ def engine_asgi_app(
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
 
-    return app
+    # Its engines' polling handlers serve their requests as handle_http would: the embedded server may
+    # call them from its read callback (DirectHttp.serve_sync).
+    return mark_inline_safe(app)
 
 
 async def _lifespan(servers: tuple[EngineServer, ...], receive: Receive, send: Send) -> None:

@@ -35,6 +35,9 @@ class TransportHost(Protocol):
     def running(self) -> bool:
         """Whether new sessions may open."""
 
+    def handles(self, path: str) -> bool:
+        """Whether a request for *path* belongs to this server."""
+
     def lookup(self, sid: str) -> EngineSession | None:
         """The session *sid*, or ``None``."""
 

@@ -24,6 +24,7 @@ __all__ = (
     "Scope",
     "Send",
     "cors_headers",
+    "error_body",
     "headers_of",
     "query_of",
     "read_body",
@@ -157,9 +158,14 @@ async def respond_error(
     reply: Responder, error: EngineError, extra: Headers | None = None, message: str = ""
 ) -> None:
     """Answer with Engine.IO's JSON error body: 403 for ``FORBIDDEN``, 400 otherwise."""
-    body = orjson.dumps({"code": int(error), "message": message or error.message})
+    body = error_body(error, message)
     status = 403 if error is EngineError.FORBIDDEN else 400
     await reply(status, body, b"application/json", extra)
+
+
+def error_body(error: EngineError, message: str = "") -> bytes:
+    """Engine.IO's JSON error body (Node's)."""
+    return orjson.dumps({"code": int(error), "message": message or error.message})
 
 
 def cors_headers(cors: CorsConfig | None, scope: Scope, *, preflight: bool = False) -> Headers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 import anyio.lowlevel
@@ -25,6 +26,7 @@ from sioactor.runtime.engineio._http import (
     Scope,
     Send,
     cors_headers,
+    error_body,
     query_of,
     read_body,
     respond_error,
@@ -64,6 +66,8 @@ async def handle_http(server: TransportHost, scope: Scope, receive: Receive, sen
         await _handshake(server, scope, method, reply, cors)
         return
     session = server.lookup(sid)
+    if session is not None and reply.direct is not None:
+        reply.direct.serve_sync(head.serve_now)  # this connection's next polling requests, if it can
     if session is None:
         locator = server.locator
         if locator is not None and await locator.forward(sid, scope, receive, send):
@@ -83,7 +87,7 @@ class _Head:
     ``DirectHttp.memo``), per request elsewhere; the query again only when it changes (socket.io-client
     adds a random ``t=`` to every poll)."""
 
-    __slots__ = ("_query_string", "compression", "content_length", "cors", "query")
+    __slots__ = ("_query_string", "compression", "content_length", "cors", "query", "serve_now")
 
     def __init__(self, server: TransportHost, scope: Scope) -> None:
         config = server.config
@@ -92,6 +96,7 @@ class _Head:
         self.query: Mapping[str, str] = query_of(scope)  # shared by the requests of this query: read only
         self.content_length = _content_length(scope)
         self.compression = PayloadCompression.for_request(scope, config)
+        self.serve_now = partial(_serve_now, server)  # the embedded server's SyncHandler
 
     def for_target(self, scope: Scope) -> _Head:
         """This head, its query read again if *scope*'s differs from the last one's."""
@@ -319,3 +324,78 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+# Served from the embedded server's read callback (``DirectHttp.serve_sync``), with no task: a long-poll GET
+# and a POST of one packet the session accepts now, of a known polling session. Each answers exactly as
+# handle_http would; everything else (a handshake, an unknown session, a payload to refuse or to deliver in
+# steps, back-pressure) returns False before doing anything, and goes to handle_http.
+
+
+def _serve_now(server: TransportHost, scope: Scope, direct: DirectHttp, body: bytes) -> bool:
+    head: _Head | None = direct.memo.get(server)
+    if head is None or not server.handles(scope["path"]):
+        return False
+    query = head.for_target(scope).query
+    sid = query.get("sid")
+    if sid is None or query.get("transport") != "polling":
+        return False
+    session = server.lookup(sid)
+    if session is None:
+        return False
+    method = scope["method"]
+    if method == "GET":
+        return _poll_now(session, query.get("b64"), direct, head)
+    if method == "POST":
+        return _post_now(session, body, direct, head.cors)
+    return False
+
+
+def _poll_now(session: EngineSession, b64: str | None, direct: DirectHttp, head: _Head) -> bool:
+    if not direct.can_hold:
+        return False
+    held = _HeldPoll(session, bool(b64), head.cors, head.compression)
+    try:
+        entries = session.hold_poll(held)
+    except PollRefused:
+        entries = []
+    if entries is None:
+        held.answer = direct.hold(held.gone, _hold_bound(session))
+    elif not entries:
+        direct.respond_now(
+            400, [(b"content-type", b"application/json"), *head.cors], error_body(EngineError.BAD_REQUEST)
+        )
+    else:
+        held.done = True
+        body = encode_outbox_payload(entries, protocol=session.protocol, b64=bool(b64))
+        data, content_type = _payload_body(body)
+        headers = head.cors
+        if head.compression is not None and wants_compression(entries):
+            data, headers = head.compression.apply(data, headers)
+        direct.respond_now(200, [(b"content-type", content_type), *headers], data)
+    return True
+
+
+def _post_now(session: EngineSession, body: bytes, direct: DirectHttp, cors: Headers) -> bool:
+    machine = session.machine
+    limit = session.config.max_payload
+    if not session.connected or session.transport != "polling" or machine.post_pending or len(body) > limit:
+        return False
+    try:
+        packets = list(payload_packets(body, protocol=session.protocol, max_payload=limit))
+    except (PayloadTooLarge, ProtocolError):
+        return False  # refused by handle_http, which tells the session
+    if len(packets) != 1 or not session.accepts_input():
+        return False
+    machine.start_post()
+    try:
+        session.receive(packets[0])
+    finally:
+        machine.end_post()
+    if session.close_reason is EngineCloseReason.PARSE_ERROR:
+        direct.respond_now(
+            400, [(b"content-type", b"application/json"), *cors], error_body(EngineError.BAD_REQUEST)
+        )
+    else:
+        direct.respond_now(200, [(b"content-type", TEXT_PLAIN), *cors], b"ok")
+    return True
