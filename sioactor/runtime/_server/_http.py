@@ -204,6 +204,10 @@ class HttpConnection:
         scope = None
         if body is not None and request.keep_alive and not request.expect_continue:
             scope = reuse_scope(request)
+            if scope is None and not is_websocket_upgrade(request):
+                # A header set not served yet (a POST of a new length): its scope made as the app's would be.
+                build_scope(request, self._info, websocket=False)
+                scope = reuse_scope(request)
         handler = self._sync
         cycle = RequestCycle(self, request)
         if scope is None or handler is None or not handler(scope, cycle, body or b""):

@@ -333,10 +333,10 @@ def _content_length(scope: Scope) -> int | None:
 
 
 def _serve_now(server: TransportHost, scope: Scope, direct: DirectHttp, body: bytes) -> bool:
-    head: _Head | None = direct.memo.get(server)
-    if head is None or not server.handles(scope["path"]):
+    if not server.handles(scope["path"]):
         return False
-    query = head.for_target(scope).query
+    head = _head_of(server, scope, direct)
+    query = head.query
     sid = query.get("sid")
     if sid is None or query.get("transport") != "polling":
         return False

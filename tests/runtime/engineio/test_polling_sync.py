@@ -175,3 +175,32 @@ async def test_middleware_around_the_app_sees_every_request_unless_told_otherwis
                 assert answer.endswith(b"\r\n\r\nok")
         tg.cancel_scope.cancel()
     assert len(seen) == seen_by_middleware  # the handshake, then the POSTs the app itself served
+
+
+async def test_posts_of_new_lengths_are_served_from_the_read_callback_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A POST's length is part of its header set; a length the connection has not sent before still gets a
+    # scope made for it there, instead of going to the task.
+    from sioactor.runtime.engineio import _polling
+
+    served: list[bool] = []
+    serve_now = _polling._serve_now
+
+    def counting(*args: Any) -> bool:
+        served.append(serve_now(*args))
+        return served[-1]
+
+    monkeypatch.setattr(_polling, "_serve_now", counting)
+    async with running(ping_interval=30, ping_timeout=5) as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        texts = [b"4" + b"x" * n for n in range(1, 6)]  # five lengths, each new to the connection
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+            for text in texts:
+                await raw.send(post_head(sid, len(text)) + text)
+                (answer,) = await read_responses(raw, 1)
+                assert answer.endswith(b"\r\n\r\nok")
+        url = f"{server.base}?EIO=4&transport=polling&sid={sid}"
+        echoed = (await client.get(url)).text.split("\x1e")
+    assert echoed == [text.decode() for text in texts]
+    assert served.count(True) == len(texts) - 1  # all but the first, which the task served
