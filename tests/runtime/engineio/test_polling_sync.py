@@ -204,3 +204,23 @@ async def test_posts_of_new_lengths_are_served_from_the_read_callback_too(
         echoed = (await client.get(url)).text.split("\x1e")
     assert echoed == [text.decode() for text in texts]
     assert served.count(True) == len(texts) - 1  # all but the first, which the task served
+
+
+async def test_a_websocket_upgrade_on_a_parked_connection_is_still_an_upgrade() -> None:
+    async with running(ping_interval=30, ping_timeout=5) as server, httpx.AsyncClient() as client:
+        sid = await open_session(client, server.base)
+        async with await anyio.connect_tcp("127.0.0.1", server.port) as raw:
+            for text in (b"4a", b"4b"):  # the task, then the read callback: the connection is parked
+                await raw.send(post_head(sid, 2) + text)
+                (answer,) = await read_responses(raw, 1)
+                assert answer.endswith(b"\r\n\r\nok")
+            await raw.send(
+                f"GET /engine.io/?EIO=4&transport=websocket&sid={sid} HTTP/1.1\r\nhost: x\r\n"
+                "upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\n"
+                "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode()
+            )
+            seen = b""
+            with anyio.fail_after(5):
+                while b"\r\n\r\n" not in seen:
+                    seen += await raw.receive()
+        assert seen.startswith(b"HTTP/1.1 101 "), seen
