@@ -87,24 +87,40 @@ class _Head:
     ``DirectHttp.memo``), per request elsewhere; the query again only when it changes (socket.io-client
     adds a random ``t=`` to every poll)."""
 
-    __slots__ = ("_query_string", "compression", "content_length", "cors", "query", "serve_now")
+    __slots__ = ("_query_key", "_query_string", "compression", "content_length", "cors", "query", "serve_now")
 
     def __init__(self, server: TransportHost, scope: Scope) -> None:
         config = server.config
         self.cors = cors_headers(config.cors, scope, preflight=scope["method"] == "OPTIONS")
         self._query_string: bytes = scope.get("query_string", b"")
+        self._query_key = _without_cache_buster(self._query_string)
         self.query: Mapping[str, str] = query_of(scope)  # shared by the requests of this query: read only
         self.content_length = _content_length(scope)
         self.compression = PayloadCompression.for_request(scope, config)
         self.serve_now = partial(_serve_now, server)  # the embedded server's SyncHandler
 
     def for_target(self, scope: Scope) -> _Head:
-        """This head, its query read again if *scope*'s differs from the last one's."""
+        """This head, its query read again if *scope*'s differs from the last one's in more than its
+        cache-busting ``t=`` (which the engine does not read: ``query["t"]`` stays the first one's)."""
         query_string = scope.get("query_string", b"")
         if query_string != self._query_string:
             self._query_string = query_string
-            self.query = query_of(scope)
+            key = _without_cache_buster(query_string)
+            if key != self._query_key:
+                self._query_key = key
+                self.query = query_of(scope)
         return self
+
+
+def _without_cache_buster(query_string: bytes) -> bytes:
+    # The query without its first `t=` field (socket.io-client's random value per request), as bytes.
+    start = query_string.find(b"t=")
+    while start > 0 and query_string[start - 1] != 0x26:  # inside another field ("transport=", "sid=…t=")
+        start = query_string.find(b"t=", start + 1)
+    if start < 0:
+        return query_string
+    end = query_string.find(b"&", start)
+    return query_string[:start] + (b"" if end < 0 else query_string[end:])
 
 
 def _head_of(server: TransportHost, scope: Scope, direct: DirectHttp | None) -> _Head:
