@@ -17,6 +17,9 @@ bound llhttp leaves to its caller):
   but ours runs first), ``chunked`` after another coding → 501 (section 6.1);
 - an HTTP version other than 1.0 and 1.1 → 505;
 - CONNECT → 400: this server is no proxy, and llhttp would hand the connection over as a tunnel.
+
+A keep-alive client repeating a head but for its target is recognised by the head's bytes (`_known_heads`),
+and llhttp is not run for it again.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from typing import Any, Final
 import httptools
 
 from sioactor._errors import HttpError
+
+from ._known_heads import KnownHeads
 
 __all__ = ("END_OF_BODY", "EndOfBody", "HttpError", "Request", "RequestParser")
 
@@ -128,13 +133,17 @@ class RequestParser:
 
     __slots__ = (
         "_body_done",
+        "_capture",
         "_delivered",
         "_events",
         "_failed",
+        "_first",
         "_framing",
         "_headers",
+        "_idle",
         "_in_body",
         "_in_head",
+        "_known",
         "_llhttp",
         "_max_head",
         "_progressed",
@@ -146,7 +155,7 @@ class RequestParser:
         "_url",
     )
 
-    def __init__(self, max_header_size: int) -> None:
+    def __init__(self, max_header_size: int, *, known_heads: bool = True) -> None:
         self._max_head = max_header_size
         self._events: deque[_Event] = deque()
         self._body_done = True  # the current request's END_OF_BODY has been taken
@@ -170,6 +179,13 @@ class RequestParser:
         # request of each and its size without its target. A head that differs from a recent one only in
         # its target (a polling client's random `t=`) is not checked again, and shares that request's memo.
         self._shapes: dict[tuple[bytes, str, tuple[tuple[bytes, bytes], ...]], tuple[Request, int]] = {}
+        # Heads llhttp accepted, recognised by their bytes next time (see _known_heads.py; off only in the
+        # tests that compare the two ways). llhttp is between messages while idle; a feed that starts there
+        # captures its first head (with its size without the target) to remember it.
+        self._known: KnownHeads[tuple[Request, int]] | None = KnownHeads() if known_heads else None
+        self._idle = True
+        self._capture = False
+        self._first: tuple[Request, int] | None = None
         self._llhttp = httptools.HttpRequestParser(self)
 
     def feed(self, data: bytes) -> None:
@@ -179,8 +195,18 @@ class RequestParser:
         if self._raw is not None:
             self._raw += data
             return
+        known = self._known
+        if self._idle and known:
+            assert known is not None
+            taken = self._take_known(known, data)
+            if taken:
+                if taken == len(data):
+                    return
+                data = data[taken:]
         self._delivered = 0
         self._progressed = False
+        self._capture = self._idle and known is not None
+        self._first = None
         try:
             self._llhttp.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -191,6 +217,8 @@ class RequestParser:
             refusal = exc.__context__
             self._fail(refusal if isinstance(refusal, HttpError) else HttpError(400, f"bad request: {exc}"))
             return
+        if self._first is not None:
+            self._remember(data, *self._first)
         # llhttp emits each span as it goes, but httptools joins a header's pieces until it is complete, so
         # the bytes of an unfinished head, chunk line or trailer are held: bounded by max_header_size (give
         # or take one read, for a trailer or chunk line).
@@ -202,6 +230,50 @@ class RequestParser:
             self._framing = 0 if self._progressed else self._framing + len(data)
             if self._framing > self._max_head:
                 self._fail(HttpError(400, "chunk framing or trailers too large"))
+
+    def _take_known(self, known: KnownHeads[tuple[Request, int]], data: bytes) -> int:
+        # Whole messages with remembered heads at the start of *data*, queued as llhttp's would be; how many
+        # bytes they took (the rest goes to llhttp, which is between messages).
+        taken = 0
+        events = self._events
+        while (match := known.match(data, taken)) is not None:
+            (first, size), target = match.head, match.target
+            if size + len(target) > self._max_head:
+                break  # llhttp's path refuses it
+            if target == first.target:
+                request = first
+            else:
+                request = Request(
+                    method=first.method,
+                    target=target,
+                    http_version=first.http_version,
+                    headers=first.headers,
+                    keep_alive=first.keep_alive,
+                    expect_continue=first.expect_continue,
+                    memo=first.memo,
+                )
+            events.append(request)
+            if match.body:
+                events.append(match.body)
+            events.append(END_OF_BODY)
+            taken = match.end
+        return taken
+
+    def _remember(self, data: bytes, request: Request, size: int) -> None:
+        # The first head of a feed that started between messages, accepted: remembered unless its framing
+        # needs llhttp every time (chunked, an upgrade, 100-continue), or that ends the connection (llhttp
+        # refuses what follows it).
+        if self._known is None or request.expect_continue or not request.keep_alive:
+            return
+        length = 0
+        for name, value in request.headers:
+            if name == b"content-length":
+                length = int(value)
+            elif name in (b"transfer-encoding", b"upgrade"):
+                return
+        self._known.remember(
+            data, request.method, request.target, (request, size - len(request.target)), length
+        )
 
     def close(self) -> None:
         """Let llhttp go now: it holds this parser's callbacks, a reference cycle left to the collector."""
@@ -285,6 +357,9 @@ class RequestParser:
 
     # llhttp's callbacks (through httptools); a message's state is reset when the previous one completes ---
 
+    def on_message_begin(self) -> None:
+        self._idle = False
+
     def on_url(self, url: bytes) -> None:
         self._url += url
 
@@ -308,6 +383,9 @@ class RequestParser:
             request, size = self._new_request(line, headers)
         self._delivered += size
         self._events.append(request)
+        if self._capture:
+            self._capture = False
+            self._first = (request, size)
 
     def _new_request(
         self, line: tuple[bytes, str, bytes], headers: list[tuple[bytes, bytes]]
@@ -382,6 +460,7 @@ class RequestParser:
         self._progressed = True
         self._in_body = False
         self._in_head = True  # what comes next is the next request's head
+        self._idle = self._llhttp.should_keep_alive()  # else llhttp refuses what follows: so must we
         self._unparsed = self._trailers = 0
         self._url = b""
         self._headers = []
