@@ -64,6 +64,18 @@ class Request:
     expect_continue: bool
     memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def retargeted(self, target: bytes) -> Request:
+        """This request with another target: the same header set, its memo shared."""
+        return Request(
+            method=self.method,
+            target=target,
+            http_version=self.http_version,
+            headers=self.headers,
+            keep_alive=self.keep_alive,
+            expect_continue=self.expect_continue,
+            memo=self.memo,
+        )
+
 
 class EndOfBody:
     """The request body is complete (the singleton `END_OF_BODY`)."""
@@ -240,19 +252,7 @@ class RequestParser:
             (first, size), target = match.head, match.target
             if size + len(target) > self._max_head:
                 break  # llhttp's path refuses it
-            if target == first.target:
-                request = first
-            else:
-                request = Request(
-                    method=first.method,
-                    target=target,
-                    http_version=first.http_version,
-                    headers=first.headers,
-                    keep_alive=first.keep_alive,
-                    expect_continue=first.expect_continue,
-                    memo=first.memo,
-                )
-            events.append(request)
+            events.append(first if target == first.target else first.retargeted(target))
             if match.body:
                 events.append(match.body)
             events.append(END_OF_BODY)
@@ -402,15 +402,7 @@ class RequestParser:
             first, size = known[0], known[1] + len(url)
             if size > self._max_head:
                 raise HttpError(431, "request head too large")
-            request = Request(
-                method=method,
-                target=url,
-                http_version=first.http_version,
-                headers=first.headers,
-                keep_alive=first.keep_alive,
-                expect_continue=first.expect_continue,
-                memo=first.memo,
-            )
+            request = first.retargeted(url)  # llhttp's method is first's: the method is part of the key
         if len(self._recent) >= _RECENT_HEADS:
             self._recent.clear()
         self._recent[line] = (request, size, headers)
