@@ -13,6 +13,7 @@ from sioactor._errors import PayloadTooLarge, ProtocolError
 from sioactor.actors.engineio._session import PACKETS_PER_STEP, EngineSession, PollRefused
 from sioactor.protocol._reasons import EngineCloseReason
 from sioactor.protocol.engineio import Packet, PacketType, encode_outbox_payload, payload_packets
+from sioactor.protocol.engineio._payload import OutboxEntry
 from sioactor.runtime._server._direct_http import DirectHttp, HeldAnswer
 from sioactor.runtime.engineio._compression import PayloadCompression, wants_compression
 from sioactor.runtime.engineio._http import (
@@ -224,15 +225,17 @@ class _HeldPoll:
         if self.done:
             return
         self.done = True
-        session = self.session
-        entries = session.take_held()
-        body = encode_outbox_payload(entries, protocol=session.protocol, b64=self.b64)
         assert self.answer is not None, "set right after the hold"
+        self.answer(200, *self.response(self.session.take_held()))
+
+    def response(self, entries: list[OutboxEntry]) -> tuple[Headers, bytes]:
+        """The headers and body of the answer carrying *entries*."""
+        body = encode_outbox_payload(entries, protocol=self.session.protocol, b64=self.b64)
         data, content_type = _payload_body(body)
         headers = self.cors
         if self.compression is not None and wants_compression(entries):
             data, headers = self.compression.apply(data, headers)
-        self.answer(200, [(b"content-type", content_type), *headers], data)
+        return [(b"content-type", content_type), *headers], data
 
     def gone(self) -> None:
         """The server's call: the client left (or the bound passed) before the answer."""
@@ -378,17 +381,10 @@ def _poll_now(session: EngineSession, b64: str | None, direct: DirectHttp, head:
     if entries is None:
         held.answer = direct.hold(held.gone, _hold_bound(session))
     elif not entries:
-        direct.respond_now(
-            400, [(b"content-type", b"application/json"), *head.cors], error_body(EngineError.BAD_REQUEST)
-        )
+        _refuse_now(direct, head.cors)
     else:
         held.done = True
-        body = encode_outbox_payload(entries, protocol=session.protocol, b64=bool(b64))
-        data, content_type = _payload_body(body)
-        headers = head.cors
-        if head.compression is not None and wants_compression(entries):
-            data, headers = head.compression.apply(data, headers)
-        direct.respond_now(200, [(b"content-type", content_type), *headers], data)
+        direct.respond_now(200, *held.response(entries))
     return True
 
 
@@ -409,9 +405,14 @@ def _post_now(session: EngineSession, body: bytes, direct: DirectHttp, cors: Hea
     finally:
         machine.end_post()
     if session.close_reason is EngineCloseReason.PARSE_ERROR:
-        direct.respond_now(
-            400, [(b"content-type", b"application/json"), *cors], error_body(EngineError.BAD_REQUEST)
-        )
+        _refuse_now(direct, cors)
     else:
         direct.respond_now(200, [(b"content-type", TEXT_PLAIN), *cors], b"ok")
     return True
+
+
+def _refuse_now(direct: DirectHttp, cors: Headers) -> None:
+    # respond_error's answer to a bad request, written without waiting.
+    direct.respond_now(
+        400, [(b"content-type", b"application/json"), *cors], error_body(EngineError.BAD_REQUEST)
+    )
