@@ -28,7 +28,7 @@ from ._direct_http import DIRECT_HTTP, SyncHandler, is_inline_safe
 from ._parser import END_OF_BODY, HttpError, Request, RequestParser
 from ._request_cycle import RequestCycle
 from ._response import error_response
-from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade, reuse_scope
+from ._scope import ConnectionInfo, build_scope, is_websocket_upgrade, shared_scope
 from ._tasks import Spawn
 from ._types import ASGIApp
 from ._websocket import WebSocketConnection
@@ -201,16 +201,18 @@ class HttpConnection:
         if request is None:
             return False
         body = self._parser.whole_body()
-        scope = None
-        if body is not None and request.keep_alive and not request.expect_continue:
-            scope = reuse_scope(request)
-            if scope is None and not is_websocket_upgrade(request):
-                # A header set not served yet (a POST of a new length): its scope made as the app's would be.
-                build_scope(request, self._info, websocket=False)
-                scope = reuse_scope(request)
         handler = self._sync
-        cycle = RequestCycle(self, request)
-        if scope is None or handler is None or not handler(scope, cycle, body or b""):
+        served = False
+        if (
+            handler is not None
+            and body is not None
+            and request.keep_alive
+            and not request.expect_continue
+            and not is_websocket_upgrade(request)
+        ):
+            cycle = RequestCycle(self, request)
+            served = handler(shared_scope(request, self._info), cycle, body)
+        if not served:
             self._stashed, self._preread = request, body
             return False
         now = self._clock()

@@ -46,22 +46,19 @@ def build_scope(request: Request, info: ConnectionInfo, *, websocket: bool) -> S
     """
     if websocket:  # once per connection: nothing to reuse
         return _new_scope(request, info, websocket=True)
-    template: dict[str, Any] | None = request.memo.get(_SCOPE_TEMPLATE)
-    if template is None:
-        template = request.memo[_SCOPE_TEMPLATE] = dict(_new_scope(request, info, websocket=False))
-    else:
-        _retarget(template, request.target)
-    scope = template.copy()
+    scope = shared_scope(request, info).copy()
     scope["headers"] = list(request.headers)
     scope["state"] = dict(info.state)
     return scope
 
 
-def reuse_scope(request: Request) -> Scope | None:
-    """The scope kept for *request*'s header set, given its target, if a request of that set was served:
-    for a read-only look (a `SyncHandler`'s), shared by the connection's later requests."""
+def shared_scope(request: Request, info: ConnectionInfo) -> dict[str, Any]:
+    """The ``http`` scope kept for *request*'s header set (made on first use), given its target: for a
+    read-only look (a `SyncHandler`'s), shared by the connection's later requests."""
     template: dict[str, Any] | None = request.memo.get(_SCOPE_TEMPLATE)
-    if template is not None:
+    if template is None:
+        template = request.memo[_SCOPE_TEMPLATE] = dict(_new_scope(request, info, websocket=False))
+    else:
         _retarget(template, request.target)
     return template
 
