@@ -9,13 +9,12 @@ page, the bundle and the Socket.IO connection share one origin.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from chromium_kit import CHROMIUM, page_result
 
 from sioactor.runtime.engineio import EngineConfig
 from sioactor.runtime.engineio._http import Receive, Scope, Send, read_body, respond
@@ -23,7 +22,6 @@ from sioactor.runtime.socketio import AckSender, SocketIo, SocketIoConfig
 from sioactor.runtime.socketio._extract import Args
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.anyio,
@@ -103,22 +101,8 @@ async def test_browser_bundle_served_by_sioactor_with_compression(tmp_path: Path
     io.on("echo", echo)
     async with anyio.create_task_group() as tg, send_result, results:
         port = await tg.start(_serve, io, page)
-        argv = [
-            str(CHROMIUM),
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"http://127.0.0.1:{port}/",
-        ]
-        quiet = subprocess.DEVNULL
-        async with await anyio.open_process(argv, stdout=quiet, stderr=quiet) as browser:
-            try:
-                with anyio.fail_after(30):
-                    result = await results.receive()
-            finally:
-                browser.kill()
+        url = f"http://127.0.0.1:{port}/"
+        result = await page_result(url, tmp_path / "profile", results)
         tg.cancel_scope.cancel()
     assert result == {
         "polling": True,

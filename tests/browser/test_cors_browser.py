@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from chromium_kit import CHROMIUM, page_result
 
 from sioactor import (
     AckSender,
@@ -30,7 +29,6 @@ from sioactor.runtime.engineio._http import Receive, Scope, Send, read_body, res
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.anyio,
@@ -112,22 +110,7 @@ async def test_the_browser_admits_only_what_the_cors_config_allows(tmp_path: Pat
             query[name] = f"http://127.0.0.1:{port}"
         names = json.dumps(list(query))
         url = f"{page_origin}/?names={names}&" + "&".join(f"{name}={to}" for name, to in query.items())
-        argv = [
-            str(CHROMIUM),
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            url,
-        ]
-        quiet = subprocess.DEVNULL
-        async with await anyio.open_process(argv, stdout=quiet, stderr=quiet) as browser:
-            try:
-                with anyio.fail_after(30):
-                    result = await results.receive()
-            finally:
-                browser.kill()
+        result = await page_result(url, tmp_path / "profile", results)
         tg.cancel_scope.cancel()
     assert result["allowed"] == {"connected": True, "token": "t1", "origin": page_origin}, result
     for refused in ("other_origin", "other_header", "no_credentials"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium_kit import CHROMIUM, chromium_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 # The reference-server fixture lives with the interop tests (the integrator may move it to a conftest).
@@ -27,7 +27,6 @@ from test_socketio_clients import server as server  # noqa: E402  (the fixture)
 
 PAGE = Path(__file__).with_name("sio_page.html")
 BUNDLE = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,15 +81,7 @@ def test_browser_bundle(
     if server.eio3 or server.parser != "json":
         pytest.skip("the browser page uses the default client: JSON over Engine.IO v4")
     url, results = page
-    argv = [
-        str(CHROMIUM),
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"{url}?server={server.url}",
-    ]
+    argv = chromium_argv(f"{url}?server={server.url}", tmp_path / "profile")
     browser = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         result = results.get(timeout=30)
